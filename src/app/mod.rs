@@ -1,0 +1,97 @@
+//! The pure core: `State`, the messages that change it, and the effects it asks for.
+//!
+//! IO never touches `State`. Watchers, the simulator, timers and the terminal send `Msg`s;
+//! `update` folds them in and returns `Effect`s for the executor to carry out.
+
+pub mod action;
+mod state;
+mod update;
+
+pub use action::Action;
+pub use state::*;
+pub use update::update;
+
+use crate::model::objects::Change;
+use crate::model::ops::{ActionOutcome, ActionRequest};
+use crate::model::{Extras, ReleaseKey};
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+/// How far a cluster connection has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Synced,
+    Reconnecting(String),
+    /// The user may not read what the console needs; the text says what.
+    Denied(String),
+}
+
+impl ConnState {
+    pub fn label(&self) -> String {
+        match self {
+            ConnState::Connecting => "connecting".into(),
+            ConnState::Synced => "synced".into(),
+            ConnState::Reconnecting(why) => format!("reconnecting: {why}"),
+            ConnState::Denied(why) => format!("denied: {why}"),
+        }
+    }
+}
+
+/// Whether the current user may run an operation on a release, as the API server said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permission {
+    Allowed,
+    Denied(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The clock moved: wall time for real clusters, virtual time in the demo.
+    Tick(DateTime<Utc>),
+    Cluster {
+        context: String,
+        changes: Vec<Change>,
+    },
+    Connection {
+        context: String,
+        state: ConnState,
+    },
+    Extras {
+        key: ReleaseKey,
+        extras: Extras,
+    },
+    Permission {
+        key: ReleaseKey,
+        op: action::Operation,
+        permission: Permission,
+    },
+    ActionDone(ActionOutcome),
+    /// A problem the user should see without stopping anything (bad object, lost watch).
+    Problem(String),
+    /// The demo clock's state changed.
+    Clock {
+        paused: bool,
+        speed: f64,
+    },
+    Quit,
+}
+
+/// What the demo clock should do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockControl {
+    Toggle,
+    Speed(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Execute(ActionRequest),
+    Clock(ClockControl),
+    Quit,
+}

@@ -1,0 +1,206 @@
+//! Everything the console shows, and nothing it does not need.
+
+use super::action::Operation;
+use super::{ConnState, Permission};
+use crate::config::keymap::{KeyChord, Keymap};
+use crate::config::Settings;
+use crate::model::ops::{ActionOutcome, ActionRequest};
+use crate::model::{ClusterCache, Extras, ReleaseKey, Rollout};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use tui_textarea::TextArea;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Home,
+    Detail(ReleaseKey),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortMode {
+    /// What needs a human first.
+    Attention,
+    Name,
+    Age,
+}
+
+impl SortMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            SortMode::Attention => "attention",
+            SortMode::Name => "name",
+            SortMode::Age => "age",
+        }
+    }
+
+    pub fn next(self) -> SortMode {
+        match self {
+            SortMode::Attention => SortMode::Name,
+            SortMode::Name => SortMode::Age,
+            SortMode::Age => SortMode::Attention,
+        }
+    }
+}
+
+/// A dangerous or guarded action waiting for the user's word.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub request: ActionRequest,
+    /// Production guard: the user must type the target's name and give a reason.
+    pub guarded: bool,
+    pub name_input: TextArea<'static>,
+    pub reason_input: TextArea<'static>,
+    /// 0: the name field, 1: the reason field.
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Confirm(Box<Confirm>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub level: Level,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    pub cache: ClusterCache,
+    pub conn: ConnState,
+}
+
+/// Whether the console runs against real clusters or the embedded demo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    Live,
+    Demo { paused: bool, speed: f64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub now: DateTime<Utc>,
+    pub mode: Mode,
+    pub read_only: bool,
+    pub settings: Settings,
+    pub keymap: Keymap,
+    pub pending_keys: Vec<KeyChord>,
+    pub clusters: BTreeMap<String, ClusterState>,
+    pub releases: BTreeMap<ReleaseKey, Rollout>,
+    pub extras: HashMap<ReleaseKey, Extras>,
+    pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
+    pub view: View,
+    pub overlay: Option<Overlay>,
+    /// The filter being typed, while `/` is open.
+    pub filter_input: Option<TextArea<'static>>,
+    pub filter: String,
+    pub context_filter: Option<String>,
+    pub namespace_filter: Option<String>,
+    pub sort: SortMode,
+    /// The filtered, sorted queue: what the home table shows.
+    pub rows: Vec<ReleaseKey>,
+    pub selected: usize,
+    /// First visible row of the home table.
+    pub offset: usize,
+    /// Cursor in the detail view's revision list.
+    pub revision_cursor: usize,
+    pub width: u16,
+    pub height: u16,
+    pub status: Option<StatusLine>,
+    /// Configuration problems, shown until dismissed.
+    pub warnings: Vec<String>,
+    pub recent_actions: Vec<ActionOutcome>,
+    /// Set whenever something visible changed; the loop draws and clears it.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(
+        mode: Mode,
+        keymap: Keymap,
+        settings: Settings,
+        read_only: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let keymap = if read_only {
+            keymap.without_mutating()
+        } else {
+            keymap
+        };
+        State {
+            now,
+            mode,
+            read_only,
+            settings,
+            keymap,
+            pending_keys: Vec::new(),
+            clusters: BTreeMap::new(),
+            releases: BTreeMap::new(),
+            extras: HashMap::new(),
+            permissions: HashMap::new(),
+            view: View::Home,
+            overlay: None,
+            filter_input: None,
+            filter: String::new(),
+            context_filter: None,
+            namespace_filter: None,
+            sort: SortMode::Attention,
+            rows: Vec::new(),
+            selected: 0,
+            offset: 0,
+            revision_cursor: 0,
+            width: 80,
+            height: 24,
+            status: None,
+            warnings: Vec::new(),
+            recent_actions: Vec::new(),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    pub fn selected_key(&self) -> Option<&ReleaseKey> {
+        self.rows.get(self.selected)
+    }
+
+    /// The release the user is looking at: the detail view's, or the selected row's.
+    pub fn focused(&self) -> Option<&Rollout> {
+        match &self.view {
+            View::Detail(key) => self.releases.get(key),
+            View::Home => self.selected_key().and_then(|k| self.releases.get(k)),
+        }
+    }
+
+    /// Every namespace seen, within the context filter.
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .releases
+            .keys()
+            .filter(|k| self.context_filter.as_ref().is_none_or(|c| &k.context == c))
+            .map(|k| k.namespace.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn contexts(&self) -> Vec<String> {
+        self.clusters.keys().cloned().collect()
+    }
+
+    pub fn is_read_only(&self, context: &str) -> bool {
+        self.read_only || self.settings.is_read_only(context)
+    }
+}

@@ -1,0 +1,214 @@
+//! User configuration: settings, keymaps and themes, each a TOML file in the
+//! config directory, with built-in defaults that a user file is laid over.
+//!
+//! Loading never fails and never panics: every problem becomes a
+//! [`ConfigIssue`] with a `file:line:col`, and the part it concerns falls
+//! back to the default.
+
+pub mod issues;
+pub mod keymap;
+mod node;
+pub mod paths;
+pub mod settings;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+
+pub use issues::ConfigIssue;
+pub use keymap::{
+    action_by_name, action_name, builtin_keymap_source, resolve_keymap, Binding, KeyChord, Keymap,
+    Lookup, Section, ACTIONS, KEYMAP_NAMES,
+};
+pub use settings::{glob_match, ContextSettings, Settings};
+pub use theme::{
+    builtin_theme_source, color_disabled, color_disabled_by_env, parse_color, Slot, Theme,
+    THEME_NAMES,
+};
+
+use node::{Node, Source};
+
+/// What a config file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Settings,
+    Keymap,
+    Theme,
+}
+
+/// Guesses a file's kind: by name first ("keymap", "theme"), then by content
+/// (a section with a `keymap` array, or a `[slots]` table), else settings.
+pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if name.contains("keymap") {
+        return FileKind::Keymap;
+    }
+    if name.contains("theme") {
+        return FileKind::Theme;
+    }
+    let file = path.display().to_string();
+    let Ok(entries) = (Source {
+        file: &file,
+        text: contents,
+    })
+    .parse() else {
+        return FileKind::Settings;
+    };
+    let is_keymap = entries.iter().any(|e| {
+        Section::from_name(&e.key).is_some()
+            && matches!(&e.value, Node::Table(fields) if fields.iter().any(|f| f.key == "keymap"))
+    });
+    if is_keymap {
+        FileKind::Keymap
+    } else if entries.iter().any(|e| e.key == "slots") {
+        FileKind::Theme
+    } else {
+        FileKind::Settings
+    }
+}
+
+/// Validates one file's text as the given kind, the way loading would use
+/// it (keymaps and themes laid over the defaults).
+pub fn check_text(kind: FileKind, path: &Path, contents: &str) -> Vec<ConfigIssue> {
+    let name = path.display().to_string();
+    match kind {
+        FileKind::Settings => Settings::load(path, contents).1,
+        FileKind::Keymap => Keymap::load(Some((name.as_str(), contents))).1,
+        FileKind::Theme => Theme::default().overlay(&name, contents),
+    }
+}
+
+/// `ripcord config check FILE...`: every problem in the given files; a file
+/// that cannot be read is a problem too.
+pub fn check_files(paths: &[PathBuf]) -> Vec<ConfigIssue> {
+    let mut issues = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(path) {
+            Ok(text) => issues.extend(check_text(detect_kind(path, &text), path, &text)),
+            Err(e) => issues.push(ConfigIssue::new(
+                path.display().to_string(),
+                format!("cannot read file: {e}"),
+                "a readable UTF-8 file",
+            )),
+        }
+    }
+    issues
+}
+
+/// `ripcord config check` with no files: whichever of config.toml,
+/// keymap.toml and theme.toml exist in the config directory.
+pub fn check_user_config() -> Vec<ConfigIssue> {
+    let Some(dir) = paths::config_dir() else {
+        return Vec::new();
+    };
+    let mut issues = Vec::new();
+    for (file, kind) in [
+        (paths::CONFIG_FILE, FileKind::Settings),
+        (paths::KEYMAP_FILE, FileKind::Keymap),
+        (paths::THEME_FILE, FileKind::Theme),
+    ] {
+        let path = dir.join(file);
+        match paths::read_optional(&path) {
+            Ok(Some(text)) => issues.extend(check_text(kind, &path, &text)),
+            Ok(None) => {}
+            Err(issue) => issues.push(issue),
+        }
+    }
+    issues
+}
+
+/// Everything the app needs from configuration.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub settings: Settings,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Problems found on the way; the app shows them but runs anyway.
+    pub issues: Vec<ConfigIssue>,
+}
+
+/// Loads settings, keymap and theme from the user's config directory.
+/// `theme_arg` / `keymap_arg` are `--theme` / `--keymap` and win over the
+/// settings file; `no_color` is usually [`color_disabled_by_env`].
+pub fn load_all(theme_arg: Option<&str>, keymap_arg: Option<&str>, no_color: bool) -> LoadedConfig {
+    load_from_dir(
+        paths::config_dir().as_deref(),
+        theme_arg,
+        keymap_arg,
+        no_color,
+    )
+}
+
+/// [`load_all`] from a given config directory (`None`: defaults only).
+pub fn load_from_dir(
+    dir: Option<&Path>,
+    theme_arg: Option<&str>,
+    keymap_arg: Option<&str>,
+    no_color: bool,
+) -> LoadedConfig {
+    let mut issues = Vec::new();
+    let mut read = |file: &str| -> Option<(PathBuf, String)> {
+        let path = dir?.join(file);
+        match paths::read_optional(&path) {
+            Ok(text) => text.map(|t| (path, t)),
+            Err(issue) => {
+                issues.push(issue);
+                None
+            }
+        }
+    };
+    let settings_file = read(paths::CONFIG_FILE);
+    let keymap_file = read(paths::KEYMAP_FILE);
+    let theme_file = read(paths::THEME_FILE);
+
+    let settings = match &settings_file {
+        Some((path, text)) => {
+            let (settings, found) = Settings::load(path, text);
+            issues.extend(found);
+            settings
+        }
+        None => Settings::default(),
+    };
+
+    // A relative file named in config.toml is relative to config.toml.
+    let from_settings = |value: &Option<String>| -> Option<String> {
+        let value = value.as_ref()?;
+        match dir {
+            Some(dir) if Path::new(value).is_relative() && keymap::looks_like_path(value) => {
+                Some(dir.join(value).display().to_string())
+            }
+            _ => Some(value.clone()),
+        }
+    };
+    let keymap_setting = from_settings(&settings.keymap);
+    let theme_setting = from_settings(&settings.theme);
+
+    let keymap_user = keymap_file
+        .as_ref()
+        .map(|(path, text)| (path.display().to_string(), text.as_str()));
+    let (keymap, found) = Keymap::load_named(
+        keymap_arg.or(keymap_setting.as_deref()),
+        keymap_user
+            .as_ref()
+            .map(|(name, text)| (name.as_str(), *text)),
+    );
+    issues.extend(found);
+
+    let (theme, found) = Theme::load(
+        theme_arg.or(theme_setting.as_deref()),
+        theme_file
+            .as_ref()
+            .map(|(path, text)| (path.as_path(), text.as_str())),
+        no_color,
+    );
+    issues.extend(found);
+
+    LoadedConfig {
+        settings,
+        keymap,
+        theme,
+        issues,
+    }
+}

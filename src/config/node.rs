@@ -1,0 +1,204 @@
+//! A TOML tree that remembers where things are.
+//!
+//! `toml::Spanned` cannot wrap tables (implicit ones such as `contexts` in
+//! `[contexts."prod"]` have no span and make it fail), so tables keep the span
+//! of each key and arrays keep the span of each element. That is enough to
+//! put every problem on the right line, and because any value is accepted
+//! here, type errors are found per entry by the callers instead of failing
+//! the whole file.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use toml::Spanned;
+
+use super::issues::ConfigIssue;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Array(Vec<Spanned<Node>>),
+    Table(Vec<Entry>),
+}
+
+/// One `key = value` of a table; `span` is the key's.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub key: String,
+    pub span: Range<usize>,
+    pub value: Node,
+}
+
+impl Node {
+    /// "a string", "an integer"... for "found ..." messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Node::Str(_) => "a string",
+            Node::Int(_) => "an integer",
+            Node::Float(_) => "a float",
+            Node::Bool(_) => "a boolean",
+            Node::Array(_) => "an array",
+            Node::Table(_) => "a table",
+        }
+    }
+}
+
+/// A file being checked: its display name and text, to place issues.
+#[derive(Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn issue(
+        &self,
+        span: Range<usize>,
+        problem: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> ConfigIssue {
+        ConfigIssue::at(self.file, self.text, span, problem, expected)
+    }
+
+    /// Parses the whole file; a syntax error is the only way this fails.
+    pub fn parse(&self) -> Result<Vec<Entry>, ConfigIssue> {
+        match toml::from_str::<Node>(self.text) {
+            Ok(Node::Table(entries)) => Ok(entries),
+            // A TOML document is always a table; keep the type honest anyway.
+            Ok(other) => Err(ConfigIssue::new(
+                self.file,
+                format!("the file is {}, not a table", other.kind()),
+                "a TOML document",
+            )),
+            Err(e) => Err(ConfigIssue::from_toml(self.file, self.text, &e)),
+        }
+    }
+
+    /// The usual "`key` must be X, found Y" issue.
+    pub fn wrong_type(&self, entry: &Entry, what: &str, expected: &str) -> ConfigIssue {
+        self.issue(
+            entry.span.clone(),
+            format!(
+                "`{}` must be {what}, found {}",
+                entry.key,
+                entry.value.kind()
+            ),
+            expected,
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a TOML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        i64::try_from(v)
+            .map(Node::Int)
+            .map_err(|_| E::custom("integer out of range"))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let span = key.span();
+            let value = map.next_value::<Node>()?;
+            entries.push(Entry {
+                key: key.into_inner(),
+                span,
+                value,
+            });
+        }
+        Ok(Node::Table(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Entry>, ConfigIssue> {
+        Source {
+            file: "t.toml",
+            text,
+        }
+        .parse()
+    }
+
+    #[test]
+    fn keeps_key_spans_in_implicit_tables() {
+        let text = "fps = 3\n[contexts.\"prod\"]\nread_only = true\n";
+        let entries = parse(text).expect("parses");
+        let Node::Table(contexts) = &entries[1].value else {
+            panic!("contexts is a table");
+        };
+        let Node::Table(prod) = &contexts[0].value else {
+            panic!("prod is a table");
+        };
+        let line = |span: &Range<usize>| super::super::issues::line_col(text, span.start).0;
+        assert_eq!(line(&prod[0].span), 3);
+        assert_eq!(prod[0].key, "read_only");
+    }
+
+    #[test]
+    fn arrays_of_tables_and_dotted_keys_parse() {
+        let text = "a.b = 1\n[[home.keymap]]\non = \"j\"\nrun = \"down\"\n";
+        assert!(parse(text).is_ok());
+    }
+
+    #[test]
+    fn dates_are_an_issue_not_a_panic() {
+        let issue = parse("\n\nfps = 1979-05-27\n").expect_err("dates are refused");
+        assert_eq!(issue.line, Some(3));
+        assert!(issue.problem.contains("dates"), "{issue}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let issue = parse("a = 1\nb = \n").expect_err("syntax error");
+        assert_eq!(issue.line, Some(2));
+    }
+}

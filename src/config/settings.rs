@@ -1,0 +1,244 @@
+//! `config.toml`: the few settings that are not keys or colours.
+//!
+//! ```toml
+//! theme = "light"
+//! keymap = "k9s"
+//! fps = 30
+//! production_pattern = "*prod*"
+//!
+//! [contexts."kind-dev"]
+//! read_only = true
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::issues::{unknown, ConfigIssue};
+use super::keymap::{looks_like_path, KEYMAP_NAMES};
+use super::node::{Entry, Node, Source};
+use super::theme::THEME_NAMES;
+
+/// Frames per second are clamped to this range; more only burns CPU.
+pub const FPS_RANGE: std::ops::RangeInclusive<u32> = 1..=120;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// A built-in theme name or a file; `None` is the default theme.
+    pub theme: Option<String>,
+    /// A built-in keymap name or a file; `None` is the default keymap.
+    pub keymap: Option<String>,
+    pub fps: u32,
+    /// Contexts whose name matches are production (see [`glob_match`]).
+    pub production_pattern: String,
+    pub contexts: BTreeMap<String, ContextSettings>,
+}
+
+/// Per-context settings, `[contexts."NAME"]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextSettings {
+    /// Never offer mutating actions in this context.
+    pub read_only: bool,
+    /// Overrides `production_pattern` for this context.
+    pub production: Option<bool>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            theme: None,
+            keymap: None,
+            fps: 30,
+            production_pattern: "prod".to_string(),
+            contexts: BTreeMap::new(),
+        }
+    }
+}
+
+const KEYS: [&str; 5] = ["theme", "keymap", "fps", "production_pattern", "contexts"];
+
+impl Settings {
+    /// Reads config.toml. Each bad setting is reported and left at its
+    /// default; a file that is not valid TOML gives the defaults.
+    pub fn load(path: &Path, contents: &str) -> (Settings, Vec<ConfigIssue>) {
+        let file = path.display().to_string();
+        let source = Source {
+            file: &file,
+            text: contents,
+        };
+        let mut settings = Settings::default();
+        let mut issues = Vec::new();
+        let entries = match source.parse() {
+            Ok(entries) => entries,
+            Err(issue) => return (settings, vec![issue]),
+        };
+        for entry in &entries {
+            match entry.key.as_str() {
+                "theme" => {
+                    settings.theme = name_or_path(source, entry, "theme", &THEME_NAMES, &mut issues)
+                }
+                "keymap" => {
+                    settings.keymap =
+                        name_or_path(source, entry, "keymap", &KEYMAP_NAMES, &mut issues)
+                }
+                "fps" => match entry.value {
+                    Node::Int(n) => match u32::try_from(n).ok().filter(|n| FPS_RANGE.contains(n)) {
+                        Some(n) => settings.fps = n,
+                        None => issues.push(source.issue(
+                            entry.span.clone(),
+                            format!("fps {n} is out of range"),
+                            fps_expected(),
+                        )),
+                    },
+                    _ => issues.push(source.wrong_type(entry, "an integer", &fps_expected())),
+                },
+                "production_pattern" => match &entry.value {
+                    Node::Str(p) if !p.trim().is_empty() => settings.production_pattern = p.clone(),
+                    Node::Str(_) => issues.push(source.issue(
+                        entry.span.clone(),
+                        "production_pattern is empty",
+                        "a context name fragment like \"prod\", `*` allowed",
+                    )),
+                    _ => issues.push(source.wrong_type(
+                        entry,
+                        "a string",
+                        "a context name fragment like \"prod\", `*` allowed",
+                    )),
+                },
+                "contexts" => parse_contexts(source, entry, &mut settings.contexts, &mut issues),
+                other => issues.push(source.issue(
+                    entry.span.clone(),
+                    unknown("setting", other, &KEYS),
+                    format!("one of {}", KEYS.join(", ")),
+                )),
+            }
+        }
+        (settings, issues)
+    }
+
+    /// Whether a context counts as production: its own `production` setting,
+    /// else `production_pattern`.
+    pub fn is_production(&self, context: &str) -> bool {
+        match self.contexts.get(context).and_then(|c| c.production) {
+            Some(explicit) => explicit,
+            None => glob_match(&self.production_pattern, context),
+        }
+    }
+
+    /// Whether a context was marked `read_only` in config.toml.
+    pub fn is_read_only(&self, context: &str) -> bool {
+        self.contexts.get(context).is_some_and(|c| c.read_only)
+    }
+}
+
+fn fps_expected() -> String {
+    format!(
+        "an integer from {} to {}",
+        FPS_RANGE.start(),
+        FPS_RANGE.end()
+    )
+}
+
+/// A theme or keymap setting: a built-in name, or something that looks like
+/// a file (checked when it is loaded).
+fn name_or_path(
+    source: Source<'_>,
+    entry: &Entry,
+    what: &str,
+    names: &[&str],
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<String> {
+    let expected = format!("one of {}, or a path to a .toml file", names.join(", "));
+    match &entry.value {
+        Node::Str(v) if names.contains(&v.as_str()) || looks_like_path(v) => Some(v.clone()),
+        Node::Str(v) => {
+            issues.push(source.issue(entry.span.clone(), unknown(what, v, names), expected));
+            None
+        }
+        _ => {
+            issues.push(source.wrong_type(entry, "a string", &expected));
+            None
+        }
+    }
+}
+
+fn parse_contexts(
+    source: Source<'_>,
+    entry: &Entry,
+    contexts: &mut BTreeMap<String, ContextSettings>,
+    issues: &mut Vec<ConfigIssue>,
+) {
+    const EXPECTED: &str = "[contexts.\"NAME\"] with read_only = true";
+    let Node::Table(tables) = &entry.value else {
+        issues.push(source.wrong_type(entry, "a table", EXPECTED));
+        return;
+    };
+    for context in tables {
+        let Node::Table(fields) = &context.value else {
+            issues.push(source.wrong_type(context, "a table", EXPECTED));
+            continue;
+        };
+        let mut settings = ContextSettings::default();
+        for field in fields {
+            match (field.key.as_str(), &field.value) {
+                ("read_only", Node::Bool(b)) => settings.read_only = *b,
+                ("production", Node::Bool(b)) => settings.production = Some(*b),
+                ("read_only" | "production", _) => {
+                    issues.push(source.wrong_type(field, "true or false", "read_only = true"))
+                }
+                (other, _) => issues.push(source.issue(
+                    field.span.clone(),
+                    unknown("context setting", other, &["read_only", "production"]),
+                    "read_only or production",
+                )),
+            }
+        }
+        contexts.insert(context.key.clone(), settings);
+    }
+}
+
+/// Case-insensitive match of a context name. Without `*` the pattern is a
+/// substring ("prod" matches "eu-prod-1"); with `*` it must match the whole
+/// name, `*` standing for any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let pattern = pattern.to_lowercase();
+    let text = text.to_lowercase();
+    if !pattern.contains('*') {
+        return text.contains(&pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = match parts.split_first() {
+        Some(split) => split,
+        None => return true,
+    };
+    let Some(mut remaining) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
+    for part in middle {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("prod", "eu-PROD-1"));
+        assert!(!glob_match("prod", "staging"));
+        assert!(glob_match("*-prod", "eu-prod"));
+        assert!(!glob_match("*-prod", "eu-prod-1"));
+        assert!(glob_match("gke_*_prod*", "gke_acme_prod-eu"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a*a", "aa"));
+        assert!(!glob_match("a*a", "a"));
+        assert!(!glob_match("ab*ba", "aba"));
+    }
+}

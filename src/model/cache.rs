@@ -1,0 +1,125 @@
+//! The rows known for one cluster, grouped by namespace.
+
+use super::objects::{
+    ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind, ObjectRef,
+    PodRow, ReplicaSetRow,
+};
+use std::collections::BTreeMap;
+
+/// Events kept per namespace; older ones are dropped first.
+const EVENTS_PER_NAMESPACE: usize = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceCache {
+    pub deployments: BTreeMap<String, DeploymentRow>,
+    pub replicasets: BTreeMap<String, ReplicaSetRow>,
+    pub pods: BTreeMap<String, PodRow>,
+    pub events: BTreeMap<String, EventRow>,
+    pub argo_rollouts: BTreeMap<String, ArgoRolloutRow>,
+    pub flagger_canaries: BTreeMap<String, FlaggerCanaryRow>,
+}
+
+impl NamespaceCache {
+    pub fn is_empty(&self) -> bool {
+        self.deployments.is_empty()
+            && self.replicasets.is_empty()
+            && self.pods.is_empty()
+            && self.events.is_empty()
+            && self.argo_rollouts.is_empty()
+            && self.flagger_canaries.is_empty()
+    }
+
+    fn trim_events(&mut self) {
+        while self.events.len() > EVENTS_PER_NAMESPACE {
+            let oldest = self
+                .events
+                .iter()
+                .min_by_key(|(_, e)| e.last_seen)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.events.remove(&k),
+                None => break,
+            };
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClusterCache {
+    pub namespaces: BTreeMap<String, NamespaceCache>,
+}
+
+impl ClusterCache {
+    /// Stores an object; returns the namespace whose releases must be derived again.
+    pub fn apply(&mut self, object: Object) -> String {
+        let ns_name = object.meta().namespace.clone();
+        let ns = self.namespaces.entry(ns_name.clone()).or_default();
+        let name = object.meta().name.clone();
+        match object {
+            Object::Deployment(o) => {
+                ns.deployments.insert(name, o);
+            }
+            Object::ReplicaSet(o) => {
+                ns.replicasets.insert(name, o);
+            }
+            Object::Pod(o) => {
+                ns.pods.insert(name, o);
+            }
+            Object::Event(o) => {
+                ns.events.insert(name, o);
+                ns.trim_events();
+            }
+            Object::ArgoRollout(o) => {
+                ns.argo_rollouts.insert(name, o);
+            }
+            Object::FlaggerCanary(o) => {
+                ns.flagger_canaries.insert(name, o);
+            }
+        }
+        ns_name
+    }
+
+    /// Forgets an object; returns the namespace whose releases must be derived again.
+    pub fn delete(&mut self, object: &ObjectRef) -> String {
+        if let Some(ns) = self.namespaces.get_mut(&object.namespace) {
+            let name = &object.name;
+            match object.kind {
+                ObjectKind::Deployment => drop(ns.deployments.remove(name)),
+                ObjectKind::ReplicaSet => drop(ns.replicasets.remove(name)),
+                ObjectKind::Pod => drop(ns.pods.remove(name)),
+                ObjectKind::Event => drop(ns.events.remove(name)),
+                ObjectKind::ArgoRollout => drop(ns.argo_rollouts.remove(name)),
+                ObjectKind::FlaggerCanary => drop(ns.flagger_canaries.remove(name)),
+            }
+            if ns.is_empty() {
+                self.namespaces.remove(&object.namespace);
+            }
+        }
+        object.namespace.clone()
+    }
+
+    /// Replaces every object of one kind (after a relist); returns the touched namespaces.
+    pub fn replace_kind(&mut self, kind: ObjectKind, objects: Vec<Object>) -> Vec<String> {
+        let mut touched: Vec<String> = Vec::new();
+        for (name, ns) in self.namespaces.iter_mut() {
+            let had = match kind {
+                ObjectKind::Deployment => std::mem::take(&mut ns.deployments).len(),
+                ObjectKind::ReplicaSet => std::mem::take(&mut ns.replicasets).len(),
+                ObjectKind::Pod => std::mem::take(&mut ns.pods).len(),
+                ObjectKind::Event => std::mem::take(&mut ns.events).len(),
+                ObjectKind::ArgoRollout => std::mem::take(&mut ns.argo_rollouts).len(),
+                ObjectKind::FlaggerCanary => std::mem::take(&mut ns.flagger_canaries).len(),
+            };
+            if had > 0 {
+                touched.push(name.clone());
+            }
+        }
+        for object in objects.into_iter().filter(|o| o.kind() == kind) {
+            touched.push(self.apply(object));
+        }
+        self.namespaces.retain(|_, ns| !ns.is_empty());
+        touched.sort();
+        touched.dedup();
+        touched
+    }
+}

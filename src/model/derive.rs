@@ -1,0 +1,568 @@
+//! Folds the rows of one namespace into releases.
+//!
+//! Pure and deterministic: the same rows always give the same releases, which is what lets
+//! the demo, the watchers and the tests share one model.
+
+use super::cache::NamespaceCache;
+use super::objects::{
+    ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, PodRow, ReplicaSetRow,
+};
+use super::release::*;
+use std::collections::{BTreeSet, HashMap};
+
+/// Events shown per release, newest first.
+const EVENTS_PER_RELEASE: usize = 12;
+
+struct Index<'a> {
+    ns: &'a NamespaceCache,
+    /// Pods by the ReplicaSet that owns them.
+    pods_by_owner: HashMap<&'a str, Vec<&'a PodRow>>,
+    /// ReplicaSets by owner name, newest revision first.
+    rs_by_owner: HashMap<&'a str, Vec<&'a ReplicaSetRow>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(ns: &'a NamespaceCache) -> Self {
+        let mut pods_by_owner: HashMap<&str, Vec<&PodRow>> = HashMap::new();
+        for pod in ns.pods.values() {
+            if let Some((_, owner)) = &pod.meta.owner {
+                pods_by_owner.entry(owner).or_default().push(pod);
+            }
+        }
+        let mut rs_by_owner: HashMap<&str, Vec<&ReplicaSetRow>> = HashMap::new();
+        for rs in ns.replicasets.values() {
+            if let Some((_, name)) = &rs.meta.owner {
+                rs_by_owner.entry(name).or_default().push(rs);
+            }
+        }
+        for list in rs_by_owner.values_mut() {
+            list.sort_by(|a, b| {
+                b.revision
+                    .cmp(&a.revision)
+                    .then(a.meta.name.cmp(&b.meta.name))
+            });
+        }
+        Index {
+            ns,
+            pods_by_owner,
+            rs_by_owner,
+        }
+    }
+
+    fn replicasets(&self, kind: &str, name: &str) -> Vec<&'a ReplicaSetRow> {
+        self.rs_by_owner
+            .get(name)
+            .map(|sets| {
+                sets.iter()
+                    .filter(|rs| rs.meta.owner.as_ref().is_some_and(|(k, _)| k == kind))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn revision(&self, rs: &ReplicaSetRow, role: RevisionRole) -> Revision {
+        let pods = self
+            .pods_by_owner
+            .get(rs.meta.name.as_str())
+            .map(|pods| pods.iter().map(|p| pod_summary(p)).collect())
+            .unwrap_or_default();
+        Revision {
+            number: rs.revision,
+            role,
+            object: rs.meta.name.clone(),
+            images: rs.images.clone(),
+            replicas: Replicas {
+                ready: rs.ready,
+                desired: rs.replicas,
+            },
+            created: rs.meta.created,
+            pods,
+        }
+    }
+
+    /// Events about any of the named objects, newest first.
+    fn events(&self, names: &BTreeSet<&str>) -> Vec<EventSummary> {
+        let mut events: Vec<&EventRow> = self
+            .ns
+            .events
+            .values()
+            .filter(|e| names.contains(e.involved_name.as_str()))
+            .collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
+        events
+            .into_iter()
+            .take(EVENTS_PER_RELEASE)
+            .map(|e| EventSummary {
+                warning: e.warning,
+                reason: e.reason.clone(),
+                message: e.message.clone(),
+                count: e.count,
+                last_seen: e.last_seen,
+            })
+            .collect()
+    }
+
+    /// Names of a revision set and its pods, for event matching.
+    fn related_names<'b>(&self, owner: &'b str, revisions: &'b [Revision]) -> BTreeSet<&'b str> {
+        let mut names = BTreeSet::from([owner]);
+        for r in revisions {
+            names.insert(r.object.as_str());
+            names.extend(r.pods.iter().map(|p| p.name.as_str()));
+        }
+        names
+    }
+}
+
+fn pod_summary(p: &PodRow) -> PodSummary {
+    PodSummary {
+        name: p.meta.name.clone(),
+        status: p.status.clone(),
+        ready: p.ready,
+        restarts: p.restarts,
+        created: p.meta.created,
+    }
+}
+
+fn new_rollout(key: ReleaseKey, strategy: Strategy) -> Rollout {
+    Rollout {
+        key,
+        strategy,
+        phase: Phase::Unknown,
+        message: String::new(),
+        step: None,
+        weight: None,
+        stable: Replicas::default(),
+        canary: Replicas::default(),
+        verdict: None,
+        verdict_reason: String::new(),
+        created: None,
+        revisions: Vec::new(),
+        steps: Vec::new(),
+        conditions: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+fn weight_of(canary_ready: i32, stable_ready: i32) -> u8 {
+    let total = canary_ready + stable_ready;
+    if total <= 0 {
+        0
+    } else {
+        ((canary_ready as f64 * 100.0 / total as f64).round()).clamp(0.0, 100.0) as u8
+    }
+}
+
+fn sum(revisions: &[Revision], role: RevisionRole) -> Replicas {
+    revisions
+        .iter()
+        .filter(|r| r.role == role)
+        .fold(Replicas::default(), |acc, r| Replicas {
+            ready: acc.ready + r.replicas.ready,
+            desired: acc.desired + r.replicas.desired,
+        })
+}
+
+/// kubectl's verdict on a Deployment: stalled, paused, complete or still going.
+fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
+    if let Some(c) = d
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Progressing" && c.reason == "ProgressDeadlineExceeded")
+    {
+        return (Phase::Degraded, c.message.clone());
+    }
+    if d.paused {
+        return (Phase::Paused, "rollout paused".into());
+    }
+    let settled = d.observed_generation >= d.generation
+        && d.updated == d.replicas
+        && d.status_replicas == d.replicas
+        && d.available == d.replicas;
+    if settled {
+        (Phase::Healthy, "successfully rolled out".into())
+    } else if d.observed_generation < d.generation {
+        (
+            Phase::Progressing,
+            "waiting for the controller to observe the spec".into(),
+        )
+    } else if d.updated < d.replicas {
+        (
+            Phase::Progressing,
+            format!("{} of {} updated replicas", d.updated, d.replicas),
+        )
+    } else if d.status_replicas > d.updated {
+        (
+            Phase::Progressing,
+            format!(
+                "{} old replicas pending termination",
+                d.status_replicas - d.updated
+            ),
+        )
+    } else {
+        (
+            Phase::Progressing,
+            format!(
+                "{} of {} updated replicas available",
+                d.available, d.updated
+            ),
+        )
+    }
+}
+
+fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Rollout {
+    let key = ReleaseKey {
+        context: ctx.into(),
+        namespace: ns.into(),
+        kind: Kind::Deployment,
+        name: d.meta.name.clone(),
+    };
+    let mut r = new_rollout(key, d.strategy);
+    let (phase, message) = deployment_phase(d);
+    r.phase = phase;
+    r.message = message;
+    r.created = d.meta.created;
+    r.conditions = d.conditions.clone();
+    let settled = phase == Phase::Healthy;
+    let current = d.revision;
+    r.revisions = idx
+        .replicasets("Deployment", &d.meta.name)
+        .iter()
+        .map(|rs| {
+            let role = if rs.revision == current {
+                if settled {
+                    RevisionRole::Stable
+                } else {
+                    RevisionRole::Canary
+                }
+            } else if !settled && rs.replicas > 0 {
+                RevisionRole::Stable
+            } else {
+                RevisionRole::Old
+            };
+            idx.revision(rs, role)
+        })
+        .collect();
+    r.stable = sum(&r.revisions, RevisionRole::Stable);
+    r.canary = sum(&r.revisions, RevisionRole::Canary);
+    if !settled {
+        r.weight = Some(weight_of(r.canary.ready, r.stable.ready));
+    }
+    r.events = idx.events(&idx.related_names(&d.meta.name, &r.revisions));
+    r
+}
+
+/// The ReplicaSet carrying a Deployment's current revision.
+fn current_rs<'a>(idx: &Index<'a>, d: &DeploymentRow) -> Option<&'a ReplicaSetRow> {
+    let sets = idx.replicasets("Deployment", &d.meta.name);
+    sets.iter()
+        .find(|rs| rs.revision == d.revision)
+        .or(sets.first())
+        .copied()
+}
+
+fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Revision {
+    let pods = current_rs(idx, d)
+        .map(|rs| idx.revision(rs, role).pods)
+        .unwrap_or_default();
+    Revision {
+        number: d.revision,
+        role,
+        object: d.meta.name.clone(),
+        images: d.images.clone(),
+        replicas: Replicas {
+            ready: d.ready,
+            desired: d.replicas,
+        },
+        created: d.meta.created,
+        pods,
+    }
+}
+
+fn canary_pair_release(
+    ctx: &str,
+    ns: &str,
+    idx: &Index,
+    stable: &DeploymentRow,
+    canary: &DeploymentRow,
+) -> Rollout {
+    let key = ReleaseKey {
+        context: ctx.into(),
+        namespace: ns.into(),
+        kind: Kind::CanaryPair,
+        name: stable.meta.name.clone(),
+    };
+    let mut r = new_rollout(key, Strategy::Canary);
+    r.created = stable.meta.created;
+    r.revisions = vec![
+        deployment_revision(idx, canary, RevisionRole::Canary),
+        deployment_revision(idx, stable, RevisionRole::Stable),
+    ];
+    r.stable = r.revisions[1].replicas;
+    r.canary = r.revisions[0].replicas;
+    if canary.replicas > 0 {
+        r.weight = Some(weight_of(canary.ready, stable.ready));
+    }
+    let (canary_phase, canary_message) = deployment_phase(canary);
+    (r.phase, r.message) = if canary_phase == Phase::Degraded {
+        (Phase::Degraded, format!("canary: {canary_message}"))
+    } else if canary.replicas == 0 {
+        let (phase, message) = deployment_phase(stable);
+        (phase, format!("no canary running; stable {message}"))
+    } else if canary_phase != Phase::Healthy {
+        (Phase::Progressing, format!("canary: {canary_message}"))
+    } else {
+        (
+            Phase::WaitingForPromotion,
+            format!(
+                "canary serving {}% of ready pods: promote or abort",
+                r.weight.unwrap_or(0)
+            ),
+        )
+    };
+    r.conditions = canary.conditions.clone();
+    let mut names = idx.related_names(&stable.meta.name, &r.revisions);
+    names.insert(&canary.meta.name);
+    r.events = idx.events(&names);
+    r
+}
+
+fn argo_phase(a: &ArgoRolloutRow) -> Phase {
+    let waiting = a.pause_reasons.iter().any(|p| p == "BlueGreenPause")
+        || (a.pause_reasons.iter().any(|p| p == "CanaryPauseStep")
+            && a.current_step
+                .and_then(|i| a.steps.get(i))
+                .is_some_and(|s| matches!(s, StepKind::Pause { duration: None })));
+    if a.aborted {
+        Phase::Aborted
+    } else if a.phase == "Degraded" {
+        Phase::Degraded
+    } else if waiting {
+        Phase::WaitingForPromotion
+    } else if a.paused || a.phase == "Paused" || !a.pause_reasons.is_empty() {
+        Phase::Paused
+    } else {
+        match a.phase.as_str() {
+            "Healthy" => Phase::Healthy,
+            "Progressing" => Phase::Progressing,
+            _ => Phase::Unknown,
+        }
+    }
+}
+
+fn analysis_verdict(status: &str) -> Option<Verdict> {
+    match status {
+        "Successful" => Some(Verdict::Pass),
+        "Running" | "Pending" => Some(Verdict::Running),
+        "Inconclusive" => Some(Verdict::Inconclusive),
+        "Failed" | "Error" => Some(Verdict::Fail),
+        _ => None,
+    }
+}
+
+fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout {
+    let key = ReleaseKey {
+        context: ctx.into(),
+        namespace: ns.into(),
+        kind: Kind::ArgoRollout,
+        name: a.meta.name.clone(),
+    };
+    let mut r = new_rollout(key, a.strategy);
+    r.created = a.meta.created;
+    r.phase = argo_phase(a);
+    r.message = if a.message.is_empty() {
+        a.pause_reasons.join(", ")
+    } else {
+        a.message.clone()
+    };
+    r.conditions = a.conditions.clone();
+    let (stable_role, new_role) = match a.strategy {
+        Strategy::BlueGreen => (RevisionRole::Active, RevisionRole::Preview),
+        _ => (RevisionRole::Stable, RevisionRole::Canary),
+    };
+    r.revisions = idx
+        .replicasets("Rollout", &a.meta.name)
+        .iter()
+        .map(|rs| {
+            let role = if rs.template_hash == a.stable_hash {
+                stable_role
+            } else if rs.template_hash == a.current_hash {
+                new_role
+            } else {
+                RevisionRole::Old
+            };
+            idx.revision(rs, role)
+        })
+        .collect();
+    r.stable = sum(&r.revisions, stable_role);
+    r.canary = sum(&r.revisions, new_role);
+    if !a.steps.is_empty() {
+        let current = a.current_step.unwrap_or(a.steps.len()).min(a.steps.len());
+        r.step = Some(((current + 1).min(a.steps.len()), a.steps.len()));
+        r.steps = a
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| Step {
+                kind: kind.clone(),
+                state: match i.cmp(&current) {
+                    std::cmp::Ordering::Less => StepState::Done,
+                    std::cmp::Ordering::Equal => StepState::Current,
+                    std::cmp::Ordering::Greater => StepState::Pending,
+                },
+            })
+            .collect();
+    }
+    if a.strategy == Strategy::Canary {
+        r.weight = a.weight.or_else(|| {
+            let current = a.current_step.unwrap_or(a.steps.len());
+            let set = a
+                .steps
+                .iter()
+                .take(current + 1)
+                .rev()
+                .find_map(|s| match s {
+                    StepKind::SetWeight { weight } => Some(*weight),
+                    _ => None,
+                });
+            Some(if current >= a.steps.len() {
+                100
+            } else {
+                set.unwrap_or(0)
+            })
+        });
+    }
+    if let Some(status) = &a.analysis_status {
+        r.verdict = analysis_verdict(status);
+        r.verdict_reason = if a.analysis_message.is_empty() {
+            format!("analysis {}", status.to_lowercase())
+        } else {
+            a.analysis_message.clone()
+        };
+    }
+    r.events = idx.events(&idx.related_names(&a.meta.name, &r.revisions));
+    r
+}
+
+fn flagger_release(
+    ctx: &str,
+    ns: &str,
+    idx: &Index,
+    c: &FlaggerCanaryRow,
+    primary: Option<&DeploymentRow>,
+    target: Option<&DeploymentRow>,
+) -> Rollout {
+    let key = ReleaseKey {
+        context: ctx.into(),
+        namespace: ns.into(),
+        kind: Kind::FlaggerCanary,
+        name: c.meta.name.clone(),
+    };
+    let mut r = new_rollout(key, Strategy::Canary);
+    r.created = c.meta.created;
+    r.conditions = c.conditions.clone();
+    r.message = c
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Promoted")
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
+    r.phase = match c.phase.as_str() {
+        "Progressing" | "Promoting" | "Finalising" | "Initializing" => Phase::Progressing,
+        "Waiting" | "WaitingPromotion" => Phase::WaitingForPromotion,
+        "Failed" => Phase::Aborted,
+        "Succeeded" | "Initialized" => Phase::Healthy,
+        _ => Phase::Unknown,
+    };
+    r.weight = Some(c.weight);
+    let steps = (c.max_weight / c.step_weight).max(1) as usize;
+    r.step = Some((((c.weight / c.step_weight) as usize).min(steps), steps));
+    if let Some(p) = primary {
+        r.revisions
+            .push(deployment_revision(idx, p, RevisionRole::Stable));
+    }
+    if let Some(t) = target {
+        r.revisions
+            .push(deployment_revision(idx, t, RevisionRole::Canary));
+    }
+    r.stable = sum(&r.revisions, RevisionRole::Stable);
+    r.canary = sum(&r.revisions, RevisionRole::Canary);
+    (r.verdict, r.verdict_reason) = match c.phase.as_str() {
+        "Failed" => (
+            Some(Verdict::Fail),
+            "canary failed its checks and was rolled back".into(),
+        ),
+        "Succeeded" => (Some(Verdict::Pass), "all checks passed".into()),
+        "Progressing" if c.failed_checks > 0 => (
+            Some(Verdict::Inconclusive),
+            format!(
+                "{} of {} allowed checks failed",
+                c.failed_checks, c.threshold
+            ),
+        ),
+        "Progressing" => (Some(Verdict::Running), "checks passing".into()),
+        _ => (None, String::new()),
+    };
+    let mut names = idx.related_names(&c.meta.name, &r.revisions);
+    names.insert(&c.target);
+    r.events = idx.events(&names);
+    r
+}
+
+/// When the newest revision appeared: the age that matters for a release in flight.
+fn newest_revision(r: &mut Rollout) {
+    if let Some(newest) = r.revisions.iter().filter_map(|rev| rev.created).max() {
+        r.created = Some(newest);
+    }
+}
+
+/// Every release in one namespace, in name order within each kind.
+pub fn derive_namespace(context: &str, namespace: &str, ns: &NamespaceCache) -> Vec<Rollout> {
+    let idx = Index::new(ns);
+    let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+
+    for c in ns.flagger_canaries.values() {
+        let primary_name = format!("{}-primary", c.target);
+        let primary = ns.deployments.get(&primary_name);
+        let target = ns.deployments.get(&c.target);
+        if let Some(p) = primary {
+            claimed.insert(&p.meta.name);
+        }
+        if let Some(t) = target {
+            claimed.insert(&t.meta.name);
+        }
+        out.push(flagger_release(
+            context, namespace, &idx, c, primary, target,
+        ));
+    }
+
+    for canary in ns.deployments.values() {
+        let Some(stable_name) = &canary.canary_of else {
+            continue;
+        };
+        let Some(stable) = ns.deployments.get(stable_name) else {
+            continue;
+        };
+        if claimed.contains(stable.meta.name.as_str()) {
+            continue;
+        }
+        claimed.insert(&stable.meta.name);
+        claimed.insert(&canary.meta.name);
+        out.push(canary_pair_release(
+            context, namespace, &idx, stable, canary,
+        ));
+    }
+
+    for d in ns.deployments.values() {
+        if !claimed.contains(d.meta.name.as_str()) {
+            out.push(deployment_release(context, namespace, &idx, d));
+        }
+    }
+
+    for a in ns.argo_rollouts.values() {
+        out.push(argo_release(context, namespace, &idx, a));
+    }
+    out.iter_mut().for_each(newest_revision);
+    out
+}

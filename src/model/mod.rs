@@ -1,0 +1,14 @@
+//! The domain model shared by the TUI, the headless CLI and the demo.
+//!
+//! Watchers and the simulator both produce Kubernetes objects; `objects` turns them into
+//! compact rows, `cache` keeps those rows per cluster, and `derive` folds them into the one
+//! [`Rollout`] view that every screen and command reads.
+
+pub mod cache;
+pub mod derive;
+pub mod objects;
+pub mod ops;
+pub mod release;
+
+pub use cache::ClusterCache;
+pub use release::*;

@@ -1,0 +1,327 @@
+//! One release in flight, whatever drives it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt;
+
+/// What drives a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Deployment,
+    CanaryPair,
+    ArgoRollout,
+    FlaggerCanary,
+}
+
+impl Kind {
+    /// The prefix of a `KIND/NAME` target on the command line.
+    pub fn target_prefix(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deployment",
+            Kind::CanaryPair => "pair",
+            Kind::ArgoRollout => "rollout",
+            Kind::FlaggerCanary => "canary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    RollingUpdate,
+    Recreate,
+    Canary,
+    BlueGreen,
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::RollingUpdate => "rolling",
+            Strategy::Recreate => "recreate",
+            Strategy::Canary => "canary",
+            Strategy::BlueGreen => "blue-green",
+        })
+    }
+}
+
+/// Where a release stands, in the order a human should look at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    WaitingForPromotion,
+    Degraded,
+    Aborted,
+    Paused,
+    Progressing,
+    Unknown,
+    Healthy,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::WaitingForPromotion => "Waiting",
+            Phase::Degraded => "Degraded",
+            Phase::Aborted => "Aborted",
+            Phase::Paused => "Paused",
+            Phase::Progressing => "Progressing",
+            Phase::Unknown => "Unknown",
+            Phase::Healthy => "Healthy",
+        }
+    }
+
+    /// A glyph so that status never rests on colour alone.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Phase::WaitingForPromotion => "◉",
+            Phase::Degraded => "✖",
+            Phase::Aborted => "↩",
+            Phase::Paused => "‖",
+            Phase::Progressing => "◌",
+            Phase::Unknown => "?",
+            Phase::Healthy => "✔",
+        }
+    }
+}
+
+/// The canary judge's answer, or the analysis controller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Running,
+    Inconclusive,
+    Fail,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Running => "run",
+            Verdict::Inconclusive => "incon",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// Identifies a release across clusters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ReleaseKey {
+    pub context: String,
+    pub namespace: String,
+    pub kind: Kind,
+    pub name: String,
+}
+
+impl fmt::Display for ReleaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} in {}/{}",
+            self.kind.target_prefix(),
+            self.name,
+            self.context,
+            self.namespace
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Replicas {
+    pub ready: i32,
+    pub desired: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevisionRole {
+    Stable,
+    Canary,
+    /// Blue-green: the live colour.
+    Active,
+    /// Blue-green: the colour waiting for promotion.
+    Preview,
+    Old,
+}
+
+impl RevisionRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            RevisionRole::Stable => "stable",
+            RevisionRole::Canary => "canary",
+            RevisionRole::Active => "active",
+            RevisionRole::Preview => "preview",
+            RevisionRole::Old => "old",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodSummary {
+    pub name: String,
+    pub status: String,
+    pub ready: bool,
+    pub restarts: i32,
+    pub created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub number: i64,
+    pub role: RevisionRole,
+    /// The ReplicaSet (or Deployment, for a canary pair) that carries this revision.
+    pub object: String,
+    pub images: Vec<String>,
+    pub replicas: Replicas,
+    pub created: Option<DateTime<Utc>>,
+    pub pods: Vec<PodSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum StepKind {
+    SetWeight { weight: u8 },
+    Pause { duration: Option<String> },
+    Analysis { templates: Vec<String> },
+    Other { text: String },
+}
+
+impl fmt::Display for StepKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepKind::SetWeight { weight } => write!(f, "setWeight {weight}%"),
+            StepKind::Pause { duration: Some(d) } => write!(f, "pause {d}"),
+            StepKind::Pause { duration: None } => f.write_str("pause (until promoted)"),
+            StepKind::Analysis { templates } => write!(f, "analysis {}", templates.join(",")),
+            StepKind::Other { text } => f.write_str(text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepState {
+    Done,
+    Current,
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub kind: StepKind,
+    pub state: StepState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventSummary {
+    pub warning: bool,
+    pub reason: String,
+    pub message: String,
+    pub count: i32,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// Canary and baseline samples of one metric, newest last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSeries {
+    pub name: String,
+    pub canary: Vec<f64>,
+    pub baseline: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlagState {
+    pub key: String,
+    pub enabled: bool,
+    pub default_variant: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub category: String,
+    pub message: String,
+}
+
+/// Everything the console knows about one release.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rollout {
+    pub key: ReleaseKey,
+    pub strategy: Strategy,
+    pub phase: Phase,
+    pub message: String,
+    /// 1-based current step and the step count, for step-driven strategies.
+    pub step: Option<(usize, usize)>,
+    /// Percentage of traffic (or ready pods, without a mesh) on the canary.
+    pub weight: Option<u8>,
+    pub stable: Replicas,
+    pub canary: Replicas,
+    pub verdict: Option<Verdict>,
+    pub verdict_reason: String,
+    pub created: Option<DateTime<Utc>>,
+    pub revisions: Vec<Revision>,
+    pub steps: Vec<Step>,
+    pub conditions: Vec<Condition>,
+    pub events: Vec<EventSummary>,
+}
+
+/// What other sources (metrics, flags, checks) know about a release.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Extras {
+    pub metrics: Vec<MetricSeries>,
+    pub flags: Vec<FlagState>,
+    pub findings: Vec<Finding>,
+}
+
+impl Rollout {
+    /// Lower ranks need a human sooner.
+    pub fn attention_rank(&self) -> u8 {
+        let failing = self.verdict == Some(Verdict::Fail);
+        match self.phase {
+            Phase::WaitingForPromotion => 0,
+            Phase::Degraded => 1,
+            Phase::Aborted => 2,
+            _ if failing => 3,
+            Phase::Paused => 4,
+            Phase::Progressing => 5,
+            Phase::Unknown => 6,
+            Phase::Healthy => 7,
+        }
+    }
+
+    /// Revision numbers a rollback may target, newest first, excluding the current one.
+    pub fn rollback_targets(&self) -> impl Iterator<Item = &Revision> {
+        let current = self.current_revision();
+        self.revisions
+            .iter()
+            .filter(move |r| Some(r.number) != current)
+    }
+
+    pub fn current_revision(&self) -> Option<i64> {
+        self.revisions
+            .iter()
+            .find(|r| matches!(r.role, RevisionRole::Canary | RevisionRole::Preview))
+            .or_else(|| self.revisions.first())
+            .map(|r| r.number)
+    }
+}

@@ -1,0 +1,463 @@
+//! An Argo Rollout, driven the way the Argo Rollouts controller drives it.
+
+use super::replicas::SimReplicaSet;
+use super::{Rng, SimEvents, Time};
+use crate::model::objects::ARGO_REVISION_ANNOTATION;
+use serde_json::{json, Value};
+
+const HASH_LABEL: &str = "rollouts-pod-template-hash";
+/// Seconds an analysis step runs before it is judged.
+const ANALYSIS_SECS: i64 = 60;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgoStep {
+    SetWeight(u8),
+    /// `None` pauses until promoted.
+    Pause(Option<i64>),
+    Analysis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgoStrategy {
+    Canary(Vec<ArgoStep>),
+    BlueGreen,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnalysisState {
+    Running { since: Time },
+    Successful,
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SimArgoRollout {
+    pub name: String,
+    pub namespace: String,
+    pub blue_green: bool,
+    pub replicas: i32,
+    pub steps: Vec<ArgoStep>,
+    pub created: Time,
+    pub sets: Vec<SimReplicaSet>,
+    pub stable: usize,
+    pub current: usize,
+    pub step_index: usize,
+    pub step_started: Time,
+    pub paused: bool,
+    pub aborted: bool,
+    pub analysis: Option<AnalysisState>,
+    pub restarted_at: Option<Time>,
+}
+
+impl SimArgoRollout {
+    pub fn new(
+        namespace: &str,
+        name: &str,
+        image: &str,
+        replicas: i32,
+        strategy: ArgoStrategy,
+        created: Time,
+        rng: &mut Rng,
+    ) -> Self {
+        let mut rs = SimReplicaSet::new(name, 1, image, 0, created);
+        for _ in 0..replicas {
+            rs.scale_up(created, rng);
+        }
+        rs.pods.iter_mut().for_each(|p| p.ready = true);
+        let (steps, blue_green) = match strategy {
+            ArgoStrategy::Canary(steps) => (steps, false),
+            ArgoStrategy::BlueGreen => (vec![], true),
+        };
+        let step_count = steps.len();
+        SimArgoRollout {
+            name: name.into(),
+            namespace: namespace.into(),
+            blue_green,
+            replicas,
+            steps,
+            created,
+            sets: vec![rs],
+            stable: 0,
+            current: 0,
+            step_index: step_count,
+            step_started: created,
+            paused: false,
+            aborted: false,
+            analysis: None,
+            restarted_at: None,
+        }
+    }
+
+    fn in_update(&self) -> bool {
+        self.current != self.stable
+    }
+
+    /// Starts an update to `image`, as `kubectl argo rollouts set image` does.
+    pub fn set_image(&mut self, image: &str, now: Time) {
+        let next = self.sets.iter().map(|s| s.revision).max().unwrap_or(0) + 1;
+        match self.sets.iter().position(|s| s.image == image) {
+            Some(i) => {
+                self.sets[i].revision = next;
+                self.current = i;
+            }
+            None => {
+                self.sets
+                    .push(SimReplicaSet::new(&self.name, next, image, 0, now));
+                self.current = self.sets.len() - 1;
+            }
+        }
+        self.aborted = false;
+        self.analysis = None;
+        self.step_index = if self.current == self.stable {
+            self.steps.len()
+        } else {
+            0
+        };
+        self.step_started = now;
+    }
+
+    /// The canary weight the current step asks for.
+    pub fn weight(&self) -> u8 {
+        if !self.in_update() || self.step_index >= self.steps.len() {
+            return if self.aborted { 0 } else { 100 };
+        }
+        if self.aborted {
+            return 0;
+        }
+        self.steps[..=self.step_index]
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                ArgoStep::SetWeight(w) => Some(*w),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
+    fn desired(&self, i: usize) -> i32 {
+        if self.blue_green {
+            return if i == self.stable || (i == self.current && !self.aborted) {
+                self.replicas
+            } else {
+                0
+            };
+        }
+        let canary = (self.replicas * self.weight() as i32 + 99) / 100;
+        if !self.in_update() {
+            if i == self.stable {
+                self.replicas
+            } else {
+                0
+            }
+        } else if i == self.current {
+            canary
+        } else if i == self.stable {
+            self.replicas - canary.min(self.replicas - 1).max(0)
+        } else {
+            0
+        }
+    }
+
+    fn pause_reason(&self) -> Option<&'static str> {
+        if self.aborted || !self.in_update() {
+            return None;
+        }
+        if self.blue_green {
+            let preview = &self.sets[self.current];
+            return (preview.ready() == self.replicas).then_some("BlueGreenPause");
+        }
+        match self.steps.get(self.step_index) {
+            Some(ArgoStep::Pause(_)) => Some("CanaryPauseStep"),
+            _ => None,
+        }
+    }
+
+    fn advance(&mut self, now: Time) {
+        self.step_index += 1;
+        self.step_started = now;
+        self.analysis = None;
+    }
+
+    fn complete(&mut self, now: Time, events: &mut SimEvents) {
+        self.stable = self.current;
+        self.step_index = self.steps.len();
+        self.analysis = None;
+        let msg = format!(
+            "Rollout completed update to revision {}",
+            self.sets[self.current].revision
+        );
+        events.normal(
+            &self.namespace,
+            "Rollout",
+            &self.name,
+            "RolloutCompleted",
+            &msg,
+            now,
+        );
+    }
+
+    /// One second of controller work. `canary_error` is the canary's error rate in percent.
+    pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, canary_error: f64) {
+        for set in &mut self.sets {
+            set.kubelet_tick(now);
+        }
+        for i in 0..self.sets.len() {
+            let desired = self.desired(i);
+            self.sets[i].step_toward(desired, now, rng);
+        }
+        if self.paused || self.aborted || !self.in_update() {
+            return;
+        }
+        if self.blue_green {
+            return; // waits for promotion at BlueGreenPause
+        }
+        let elapsed = (now - self.step_started).num_seconds();
+        match self.steps.get(self.step_index).cloned() {
+            None => self.complete(now, events),
+            Some(ArgoStep::SetWeight(_)) => {
+                let canary = &self.sets[self.current];
+                if canary.ready() >= self.desired(self.current) {
+                    self.advance(now);
+                }
+            }
+            Some(ArgoStep::Pause(Some(secs))) if elapsed >= secs => self.advance(now),
+            Some(ArgoStep::Pause(_)) => {}
+            Some(ArgoStep::Analysis) => match &self.analysis {
+                None => {
+                    self.analysis = Some(AnalysisState::Running { since: now });
+                    events.normal(
+                        &self.namespace,
+                        "Rollout",
+                        &self.name,
+                        "AnalysisRunRunning",
+                        "Step Analysis Run 'error-rate' Status Running",
+                        now,
+                    );
+                }
+                Some(AnalysisState::Running { since })
+                    if (now - *since).num_seconds() >= ANALYSIS_SECS =>
+                {
+                    if canary_error > 5.0 {
+                        let why = format!("Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {canary_error:.1}% > 5%");
+                        self.analysis = Some(AnalysisState::Failed(why.clone()));
+                        self.aborted = true;
+                        let msg = format!(
+                            "Rollout aborted update to revision {}: {why}",
+                            self.sets[self.current].revision
+                        );
+                        events.warning(
+                            &self.namespace,
+                            "Rollout",
+                            &self.name,
+                            "RolloutAborted",
+                            &msg,
+                            now,
+                        );
+                    } else {
+                        self.analysis = Some(AnalysisState::Successful);
+                        self.advance(now);
+                    }
+                }
+                Some(_) => {}
+            },
+        }
+    }
+
+    /// `kubectl argo rollouts promote [--full]`.
+    pub fn promote(
+        &mut self,
+        full: bool,
+        now: Time,
+        events: &mut SimEvents,
+    ) -> Result<String, String> {
+        if !self.in_update() {
+            return Err("rollout is not in an update: nothing to promote".into());
+        }
+        self.aborted = false;
+        self.paused = false;
+        if full || self.blue_green {
+            self.complete(now, events);
+            return Ok("promoted to the new revision".into());
+        }
+        self.advance(now);
+        Ok(format!(
+            "promoted to step {}",
+            (self.step_index + 1).min(self.steps.len())
+        ))
+    }
+
+    /// `kubectl argo rollouts abort`.
+    pub fn abort(&mut self, now: Time, events: &mut SimEvents) -> Result<String, String> {
+        if !self.in_update() {
+            return Err("rollout is not in an update: nothing to abort".into());
+        }
+        self.aborted = true;
+        let msg = format!(
+            "Rollout aborted update to revision {}",
+            self.sets[self.current].revision
+        );
+        events.warning(
+            &self.namespace,
+            "Rollout",
+            &self.name,
+            "RolloutAborted",
+            &msg,
+            now,
+        );
+        Ok("aborted: traffic back on stable".into())
+    }
+
+    /// `kubectl argo rollouts retry rollout`.
+    pub fn retry(&mut self, now: Time) -> Result<String, String> {
+        if !self.aborted {
+            return Err("rollout is not aborted: nothing to retry".into());
+        }
+        self.aborted = false;
+        self.analysis = None;
+        self.step_index = 0;
+        self.step_started = now;
+        Ok("retrying from step 1".into())
+    }
+
+    /// `kubectl argo rollouts undo [--to-revision]`: the old template becomes the newest revision.
+    pub fn undo(&mut self, to_revision: Option<i64>, now: Time) -> Result<String, String> {
+        let current = self.sets[self.current].revision;
+        let target = match to_revision {
+            Some(n) => self.sets.iter().position(|s| s.revision == n),
+            None => self
+                .sets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.revision < current)
+                .max_by_key(|(_, s)| s.revision)
+                .map(|(i, _)| i),
+        }
+        .ok_or_else(|| match to_revision {
+            Some(n) => format!("unable to find specified revision {n} in history"),
+            None => "no rollout history found".into(),
+        })?;
+        let image = self.sets[target].image.clone();
+        self.set_image(&image, now);
+        Ok(format!(
+            "rolled back to revision {}",
+            self.sets[self.current].revision
+        ))
+    }
+
+    /// `kubectl argo rollouts restart`: pods are replaced, the template stays.
+    pub fn restart(&mut self, now: Time, rng: &mut Rng) -> Result<String, String> {
+        let stable = &mut self.sets[self.stable];
+        let n = stable.pods.len();
+        stable.pods.clear();
+        for _ in 0..n {
+            stable.scale_up(now, rng);
+        }
+        self.restarted_at = Some(now);
+        Ok(format!("restarting {n} pods"))
+    }
+
+    pub fn objects(&self, now: Time) -> Vec<Value> {
+        let stable = &self.sets[self.stable];
+        let current = &self.sets[self.current];
+        let strategy = if self.blue_green {
+            json!({ "blueGreen": { "activeService": format!("{}-active", self.name),
+                                   "previewService": format!("{}-preview", self.name),
+                                   "autoPromotionEnabled": false } })
+        } else {
+            let steps: Vec<Value> = self
+                .steps
+                .iter()
+                .map(|s| match s {
+                    ArgoStep::SetWeight(w) => json!({ "setWeight": w }),
+                    ArgoStep::Pause(Some(d)) => json!({ "pause": { "duration": format!("{d}s") } }),
+                    ArgoStep::Pause(None) => json!({ "pause": {} }),
+                    ArgoStep::Analysis => {
+                        json!({ "analysis": { "templates": [{ "templateName": "error-rate" }] } })
+                    }
+                })
+                .collect();
+            json!({ "canary": { "steps": steps } })
+        };
+        let pause = self.pause_reason();
+        let (phase, message) = if self.aborted {
+            let why = match &self.analysis {
+                Some(AnalysisState::Failed(why)) => why.clone(),
+                _ => "aborted by user".into(),
+            };
+            (
+                "Degraded",
+                format!(
+                    "RolloutAborted: Rollout aborted update to revision {}: {why}",
+                    current.revision
+                ),
+            )
+        } else if self.paused {
+            ("Paused", "manually paused".to_string())
+        } else if let Some(reason) = pause {
+            ("Paused", reason.to_string())
+        } else if self.in_update() || stable.ready() < self.replicas {
+            (
+                "Progressing",
+                "more replicas need to be updated".to_string(),
+            )
+        } else {
+            ("Healthy", String::new())
+        };
+        let ready: i32 = self.sets.iter().map(SimReplicaSet::ready).sum();
+        let mut status = json!({
+            "phase": phase,
+            "message": message,
+            "stableRS": stable.hash,
+            "currentPodHash": current.hash,
+            "replicas": self.sets.iter().map(SimReplicaSet::replicas).sum::<i32>(),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "updatedReplicas": current.replicas(),
+            "abort": self.aborted,
+        });
+        if let Some(reason) = pause {
+            status["pauseConditions"] =
+                json!([{ "reason": reason, "startTime": super::ts(self.step_started) }]);
+        }
+        if self.blue_green {
+            status["blueGreen"] =
+                json!({ "activeSelector": stable.hash, "previewSelector": current.hash });
+        } else {
+            status["currentStepIndex"] = json!(self.step_index.min(self.steps.len()));
+            status["canary"] = json!({ "weights": { "canary": { "weight": self.weight(), "podTemplateHash": current.hash } } });
+            if let Some(a) = &self.analysis {
+                let (s, m) = match a {
+                    AnalysisState::Running { .. } => ("Running", String::new()),
+                    AnalysisState::Successful => ("Successful", String::new()),
+                    AnalysisState::Failed(why) => ("Failed", why.clone()),
+                };
+                status["canary"]["currentStepAnalysisRunStatus"] = json!({ "name": format!("{}-{}-analysis", self.name, current.hash), "status": s, "message": m });
+            }
+        }
+        let mut out = vec![json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": { "name": self.name, "namespace": self.namespace, "creationTimestamp": super::ts(self.created),
+                          "generation": 1 },
+            "spec": {
+                "replicas": self.replicas,
+                "paused": self.paused,
+                "restartAt": self.restarted_at.map(super::ts),
+                "strategy": strategy,
+                "template": { "spec": { "containers": [{ "name": "app", "image": current.image }] } }
+            },
+            "status": status
+        })];
+        for set in &self.sets {
+            out.push(set.to_json(
+                &self.namespace,
+                "Rollout",
+                &self.name,
+                HASH_LABEL,
+                ARGO_REVISION_ANNOTATION,
+            ));
+            out.extend(set.pods_json(&self.namespace, &self.name, HASH_LABEL, now));
+        }
+        out
+    }
+}

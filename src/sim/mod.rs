@@ -1,0 +1,481 @@
+//! The embedded demo cluster: a deterministic world (seeded RNG, virtual clock) that plays
+//! the Kubernetes controllers and emits the same objects real watchers deliver.
+
+mod argo;
+mod deployment;
+pub mod driver;
+mod flagger;
+mod replicas;
+mod scenario;
+
+use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
+use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest, Operation};
+use crate::model::{Extras, Kind, MetricSeries, ReleaseKey};
+use argo::SimArgoRollout;
+use chrono::{DateTime, SecondsFormat, Utc};
+use deployment::SimDeployment;
+use flagger::SimFlaggerCanary;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub type Time = DateTime<Utc>;
+
+/// Virtual seconds between metric samples.
+const SAMPLE_EVERY_SECS: i64 = 10;
+/// Samples kept per series.
+const SAMPLES_KEPT: usize = 30;
+/// Events kept per cluster.
+const EVENTS_KEPT: usize = 120;
+
+pub fn ts(t: Time) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// SplitMix64: tiny, seedable, and the same on every platform.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A pod name suffix like the ReplicaSet controller's.
+    pub fn suffix(&mut self) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        (0..5)
+            .map(|_| ALPHABET[(self.next_u64() % ALPHABET.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+/// Core/v1 Events the simulated controllers post.
+#[derive(Debug, Clone, Default)]
+pub struct SimEvents {
+    seq: u64,
+    events: Vec<Value>,
+}
+
+impl SimEvents {
+    fn post(
+        &mut self,
+        (ns, kind, name): (&str, &str, &str),
+        reason: &str,
+        message: &str,
+        warning: bool,
+        now: Time,
+    ) {
+        self.seq += 1;
+        self.events.push(json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": { "name": format!("{name}.{:08x}", self.seq), "namespace": ns, "creationTimestamp": ts(now) },
+            "involvedObject": { "kind": kind, "name": name, "namespace": ns },
+            "reason": reason,
+            "message": message,
+            "type": if warning { "Warning" } else { "Normal" },
+            "count": 1,
+            "firstTimestamp": ts(now),
+            "lastTimestamp": ts(now),
+        }));
+        if self.events.len() > EVENTS_KEPT {
+            self.events.remove(0);
+        }
+    }
+
+    pub fn normal(
+        &mut self,
+        ns: &str,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        message: &str,
+        now: Time,
+    ) {
+        self.post((ns, kind, name), reason, message, false, now);
+    }
+
+    pub fn warning(
+        &mut self,
+        ns: &str,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        message: &str,
+        now: Time,
+    ) {
+        self.post((ns, kind, name), reason, message, true, now);
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SimRelease {
+    Deployment(SimDeployment),
+    Pair {
+        stable: SimDeployment,
+        canary: SimDeployment,
+    },
+    Argo(SimArgoRollout),
+    Flagger(SimFlaggerCanary),
+}
+
+/// How a release's canary error rate (percent) behaves.
+#[derive(Debug, Clone, Copy)]
+pub enum ErrorProfile {
+    Steady(f64),
+    /// Starts at `base` and climbs `per_sec` every virtual second from `since`.
+    Climbing {
+        base: f64,
+        per_sec: f64,
+        since: Time,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct SimEntry {
+    pub context: String,
+    pub release: SimRelease,
+    pub errors: ErrorProfile,
+    pub extras: Extras,
+}
+
+impl SimEntry {
+    pub fn key(&self) -> ReleaseKey {
+        let (namespace, kind, name) = match &self.release {
+            SimRelease::Deployment(d) => (&d.namespace, Kind::Deployment, &d.name),
+            SimRelease::Pair { stable, .. } => (&stable.namespace, Kind::CanaryPair, &stable.name),
+            SimRelease::Argo(a) => (&a.namespace, Kind::ArgoRollout, &a.name),
+            SimRelease::Flagger(f) => (&f.namespace, Kind::FlaggerCanary, &f.name),
+        };
+        ReleaseKey {
+            context: self.context.clone(),
+            namespace: namespace.clone(),
+            kind,
+            name: name.clone(),
+        }
+    }
+
+    fn canary_error(&self, now: Time) -> f64 {
+        match self.errors {
+            ErrorProfile::Steady(e) => e,
+            ErrorProfile::Climbing {
+                base,
+                per_sec,
+                since,
+            } => base + per_sec * (now - since).num_seconds().max(0) as f64,
+        }
+    }
+
+    fn revision(&self) -> i64 {
+        match &self.release {
+            SimRelease::Deployment(d) => d.revision(),
+            SimRelease::Pair { stable, .. } => stable.revision(),
+            SimRelease::Argo(a) => a.sets[a.current].revision,
+            SimRelease::Flagger(f) => f.primary.revision(),
+        }
+    }
+
+    fn objects(&self, now: Time) -> Vec<Value> {
+        match &self.release {
+            SimRelease::Deployment(d) => d.objects(now),
+            SimRelease::Pair { stable, canary } => {
+                let mut out = stable.objects(now);
+                out.extend(canary.objects(now));
+                out
+            }
+            SimRelease::Argo(a) => a.objects(now),
+            SimRelease::Flagger(f) => f.objects(now),
+        }
+    }
+
+    fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents) {
+        let canary_error = self.canary_error(now);
+        match &mut self.release {
+            SimRelease::Deployment(d) => d.tick(now, rng, events),
+            SimRelease::Pair { stable, canary } => {
+                stable.tick(now, rng, events);
+                canary.tick(now, rng, events);
+            }
+            SimRelease::Argo(a) => a.tick(now, rng, events, canary_error),
+            SimRelease::Flagger(f) => f.tick(now, rng, events, canary_error),
+        }
+    }
+
+    fn sample_metrics(&mut self, now: Time, rng: &mut Rng) {
+        let canary_error = self.canary_error(now);
+        let baseline_error = match self.errors {
+            ErrorProfile::Steady(e) | ErrorProfile::Climbing { base: e, .. } => e,
+        };
+        let noise = |rng: &mut Rng, scale: f64| (rng.unit() - 0.5) * scale;
+        let samples = [
+            (canary_error + noise(rng, 0.2)).max(0.0),
+            (baseline_error + noise(rng, 0.2)).max(0.0),
+            120.0 + canary_error * 40.0 + noise(rng, 30.0),
+            120.0 + baseline_error * 40.0 + noise(rng, 30.0),
+        ];
+        if self.extras.metrics.is_empty() {
+            self.extras.metrics = vec![
+                MetricSeries {
+                    name: "error rate %".into(),
+                    canary: vec![],
+                    baseline: vec![],
+                },
+                MetricSeries {
+                    name: "p99 latency ms".into(),
+                    canary: vec![],
+                    baseline: vec![],
+                },
+            ];
+        }
+        for (i, series) in self.extras.metrics.iter_mut().enumerate() {
+            series.canary.push((samples[i * 2] * 100.0).round() / 100.0);
+            series
+                .baseline
+                .push((samples[i * 2 + 1] * 100.0).round() / 100.0);
+            for s in [&mut series.canary, &mut series.baseline] {
+                if s.len() > SAMPLES_KEPT {
+                    s.remove(0);
+                }
+            }
+        }
+    }
+
+    fn execute(
+        &mut self,
+        req: &ActionRequest,
+        now: Time,
+        rng: &mut Rng,
+        events: &mut SimEvents,
+    ) -> Result<String, String> {
+        use Operation::*;
+        match (&mut self.release, req.op) {
+            (SimRelease::Deployment(d), Pause) if d.paused => {
+                Err("deployment is already paused".into())
+            }
+            (SimRelease::Deployment(d), Pause) => {
+                d.paused = true;
+                Ok("paused".into())
+            }
+            (SimRelease::Deployment(d), Resume) if !d.paused => {
+                Err("deployment is not paused".into())
+            }
+            (SimRelease::Deployment(d), Resume) => {
+                d.paused = false;
+                d.last_progress = now;
+                Ok("resumed".into())
+            }
+            (SimRelease::Deployment(d), Rollback) => d
+                .rollback(req.to_revision, now)
+                .map(|()| "rolled back".into()),
+            (SimRelease::Deployment(d), Restart) => {
+                d.restart(now);
+                Ok("restarted".into())
+            }
+            (SimRelease::Pair { canary, .. }, Promote | PromoteFull | Abort)
+                if canary.replicas == 0 =>
+            {
+                Err("the canary is scaled to 0: nothing to act on".into())
+            }
+            (SimRelease::Pair { stable, canary }, Promote | PromoteFull) => {
+                let image = canary.image().to_owned();
+                stable.set_image(&image, now);
+                canary.scale(0, now);
+                Ok(format!("stable now runs {image}; canary scaled to 0"))
+            }
+            (SimRelease::Pair { canary, .. }, Abort) => {
+                canary.scale(0, now);
+                Ok("canary scaled to 0".into())
+            }
+            (SimRelease::Pair { stable, .. }, Rollback) => stable
+                .rollback(req.to_revision, now)
+                .map(|()| "stable rolled back".into()),
+            (SimRelease::Pair { stable, canary }, Restart) => {
+                stable.restart(now);
+                if canary.replicas > 0 {
+                    canary.restart(now);
+                }
+                Ok("restarted".into())
+            }
+            (SimRelease::Argo(a), Promote) => a.promote(false, now, events),
+            (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
+            (SimRelease::Argo(a), Abort) => a.abort(now, events),
+            (SimRelease::Argo(a), Retry) => a.retry(now),
+            (SimRelease::Argo(a), Rollback) => a.undo(req.to_revision, now),
+            (SimRelease::Argo(a), Restart) => a.restart(now, rng),
+            (SimRelease::Argo(a), Pause) if a.paused => Err("rollout is already paused".into()),
+            (SimRelease::Argo(a), Pause) => {
+                a.paused = true;
+                Ok("paused".into())
+            }
+            (SimRelease::Argo(a), Resume) if !a.paused => Err("rollout is not paused".into()),
+            (SimRelease::Argo(a), Resume) => {
+                a.paused = false;
+                Ok("resumed".into())
+            }
+            (_, op) => Err(format!("{} is not supported here", op.verb())),
+        }
+    }
+}
+
+/// The whole simulated world: two clusters and their releases.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub now: Time,
+    rng: Rng,
+    contexts: Vec<String>,
+    entries: Vec<SimEntry>,
+    events: BTreeMap<String, SimEvents>,
+    /// What was last handed out, to emit only changes.
+    emitted: BTreeMap<(String, ObjectRef), Object>,
+    emitted_extras: BTreeMap<ReleaseKey, Extras>,
+    since_sample: i64,
+    /// Fractional virtual seconds not yet simulated.
+    carry: f64,
+}
+
+impl World {
+    fn empty(seed: u64, now: Time, contexts: &[&str]) -> Self {
+        World {
+            now,
+            rng: Rng::new(seed),
+            contexts: contexts.iter().map(|c| c.to_string()).collect(),
+            entries: Vec::new(),
+            events: BTreeMap::new(),
+            emitted: BTreeMap::new(),
+            emitted_extras: BTreeMap::new(),
+            since_sample: 0,
+            carry: 0.0,
+        }
+    }
+
+    pub fn contexts(&self) -> &[String] {
+        &self.contexts
+    }
+
+    /// Runs the controllers for `secs` virtual seconds, one second at a time.
+    pub fn advance(&mut self, secs: f64) {
+        self.carry += secs.max(0.0);
+        while self.carry >= 1.0 {
+            self.carry -= 1.0;
+            self.now += chrono::Duration::seconds(1);
+            let now = self.now;
+            self.since_sample += 1;
+            let sample = self.since_sample >= SAMPLE_EVERY_SECS;
+            if sample {
+                self.since_sample = 0;
+            }
+            for entry in &mut self.entries {
+                let events = self.events.entry(entry.context.clone()).or_default();
+                entry.tick(now, &mut self.rng, events);
+                if sample {
+                    entry.sample_metrics(now, &mut self.rng);
+                }
+            }
+        }
+    }
+
+    /// Every object now in the world, per context, as JSON.
+    fn render(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            for obj in entry.objects(self.now) {
+                out.push((entry.context.clone(), obj));
+            }
+        }
+        for (ctx, events) in &self.events {
+            out.extend(events.events.iter().map(|e| (ctx.clone(), e.clone())));
+        }
+        out
+    }
+
+    /// Object changes since the last call, per context.
+    pub fn take_changes(&mut self) -> BTreeMap<String, Vec<Change>> {
+        let mut current: BTreeMap<(String, ObjectRef), Object> = BTreeMap::new();
+        for (ctx, v) in self.render() {
+            let object = match object_from_json(&v) {
+                Ok(object) => object,
+                Err(e) => {
+                    debug_assert!(false, "the simulator built a bad object: {e}");
+                    continue;
+                }
+            };
+            current.insert((ctx, object.object_ref()), object);
+        }
+        let mut changes: BTreeMap<String, Vec<Change>> = BTreeMap::new();
+        for ((ctx, r), object) in &current {
+            if self.emitted.get(&(ctx.clone(), r.clone())) != Some(object) {
+                changes
+                    .entry(ctx.clone())
+                    .or_default()
+                    .push(Change::Applied(object.clone()));
+            }
+        }
+        for (ctx, r) in self.emitted.keys() {
+            if !current.contains_key(&(ctx.clone(), r.clone())) {
+                changes
+                    .entry(ctx.clone())
+                    .or_default()
+                    .push(Change::Deleted(r.clone()));
+            }
+        }
+        self.emitted = current;
+        changes
+    }
+
+    /// Extras (metrics, flags, findings) that changed since the last call.
+    pub fn take_extras(&mut self) -> Vec<(ReleaseKey, Extras)> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            let key = entry.key();
+            if self.emitted_extras.get(&key) != Some(&entry.extras) {
+                self.emitted_extras
+                    .insert(key.clone(), entry.extras.clone());
+                out.push((key, entry.extras.clone()));
+            }
+        }
+        out
+    }
+
+    /// Carries out an action the way the real controller and tooling would.
+    pub fn execute(&mut self, req: &ActionRequest) -> ActionOutcome {
+        let now = self.now;
+        let outcome = |result, before, after| ActionOutcome {
+            request: req.clone(),
+            result,
+            revision_before: before,
+            revision_after: after,
+        };
+        if let Err(why) = supports(req.key.kind, req.op) {
+            return outcome(Err(ActionFailure::Rejected(why.into())), None, None);
+        }
+        let Some(entry) = self.entries.iter_mut().find(|e| e.key() == req.key) else {
+            return outcome(
+                Err(ActionFailure::Rejected(format!("{} not found", req.key))),
+                None,
+                None,
+            );
+        };
+        let before = entry.revision();
+        let events = self.events.entry(entry.context.clone()).or_default();
+        let result = entry.execute(req, now, &mut self.rng, events);
+        let after = entry.revision();
+        outcome(
+            result.map_err(ActionFailure::Rejected),
+            Some(before),
+            Some(after),
+        )
+    }
+}

@@ -1,0 +1,327 @@
+//! The demo world: two clusters, four namespaces, and one release of every kind.
+
+use super::argo::{ArgoStep, ArgoStrategy, SimArgoRollout};
+use super::deployment::SimDeployment;
+use super::flagger::SimFlaggerCanary;
+use super::{ErrorProfile, SimEntry, SimRelease, Time, World};
+use crate::model::{Extras, Finding, FlagState, Severity};
+use chrono::{Duration, TimeZone, Utc};
+
+pub const PROD: &str = "prod-eu";
+pub const STAGING: &str = "staging-us";
+
+/// The virtual time the demo opens at.
+pub fn demo_epoch() -> Time {
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn flag(key: &str, enabled: bool, variant: &str) -> FlagState {
+    FlagState {
+        key: key.into(),
+        enabled,
+        default_variant: variant.into(),
+    }
+}
+
+fn finding(severity: Severity, category: &str, message: &str) -> Finding {
+    Finding {
+        severity,
+        category: category.into(),
+        message: message.into(),
+    }
+}
+
+/// A scripted step in the world's history: at `at`, do something to entry `index`.
+type Script = (i64, usize, fn(&mut SimRelease, Time));
+
+impl World {
+    /// The deterministic demo world, at [`demo_epoch`].
+    pub fn demo(seed: u64) -> World {
+        let epoch = demo_epoch();
+        // History starts two minutes before the epoch so releases are mid-flight.
+        let start = epoch - Duration::seconds(120);
+        let long_ago = epoch - Duration::days(9);
+        let mut w = World::empty(seed, start, &[PROD, STAGING]);
+        let rng = &mut w.rng;
+        let steady = ErrorProfile::Steady(0.4);
+        let mut add = |context: &str, release: SimRelease, errors: ErrorProfile, extras: Extras| {
+            w.entries.push(SimEntry {
+                context: context.into(),
+                release,
+                errors,
+                extras,
+            });
+        };
+
+        // 0: a plain rolling update.
+        add(
+            PROD,
+            SimRelease::Deployment(SimDeployment::new(
+                "shop",
+                "frontend",
+                "nginx:1.25.3",
+                10,
+                long_ago,
+                rng,
+            )),
+            steady,
+            Extras {
+                findings: vec![finding(
+                    Severity::Warning,
+                    "image",
+                    "nginx:1.26.0 is a mutable tag; pin a digest",
+                )],
+                ..Default::default()
+            },
+        );
+        // 1: a canary pair, canary up and waiting for a human.
+        let stable = SimDeployment::new(
+            "payments",
+            "payments-api",
+            "payments-api:2.3.0",
+            4,
+            long_ago,
+            rng,
+        );
+        let mut canary = SimDeployment::new(
+            "payments",
+            "payments-api-canary",
+            "payments-api:2.4.0",
+            1,
+            start,
+            rng,
+        );
+        canary.canary_of = Some("payments-api".into());
+        add(
+            PROD,
+            SimRelease::Pair { stable, canary },
+            ErrorProfile::Steady(0.5),
+            Extras {
+                flags: vec![flag("payments.3ds-v2", true, "on")],
+                findings: vec![finding(
+                    Severity::Critical,
+                    "secret",
+                    "env STRIPE_KEY is a literal in the pod spec, not a Secret reference",
+                )],
+                ..Default::default()
+            },
+        );
+        // 2: an Argo canary whose error rate climbs until analysis fails.
+        let steps = vec![
+            ArgoStep::SetWeight(20),
+            ArgoStep::Pause(Some(30)),
+            ArgoStep::SetWeight(40),
+            ArgoStep::Analysis,
+            ArgoStep::SetWeight(60),
+            ArgoStep::Pause(Some(60)),
+        ];
+        add(
+            PROD,
+            SimRelease::Argo(SimArgoRollout::new(
+                "shop",
+                "checkout",
+                "shop/checkout:1.8.2",
+                5,
+                ArgoStrategy::Canary(steps),
+                long_ago,
+                rng,
+            )),
+            ErrorProfile::Climbing {
+                base: 0.4,
+                per_sec: 0.1,
+                since: epoch - Duration::seconds(60),
+            },
+            Extras {
+                flags: vec![
+                    flag("checkout.one-click", true, "on"),
+                    flag("checkout.new-tax-engine", false, "off"),
+                ],
+                findings: vec![finding(
+                    Severity::Warning,
+                    "image",
+                    "shop/checkout:1.9.0 runs as root",
+                )],
+                ..Default::default()
+            },
+        );
+        // 3: a Flagger canary progressing.
+        add(
+            PROD,
+            SimRelease::Flagger(SimFlaggerCanary::new(
+                "platform",
+                "podinfo",
+                "podinfo:6.5.0",
+                "podinfo:6.5.1",
+                2,
+                epoch - Duration::seconds(70),
+                rng,
+            )),
+            ErrorProfile::Steady(0.3),
+            Extras::default(),
+        );
+        // 4: a rolling update paused half way.
+        add(
+            PROD,
+            SimRelease::Deployment(SimDeployment::new(
+                "search",
+                "indexer",
+                "search/indexer:4.1.0",
+                4,
+                long_ago,
+                rng,
+            )),
+            steady,
+            Extras::default(),
+        );
+        // 5: a rollout stuck on a crash-looping image.
+        let mut recommender = SimDeployment::new(
+            "shop",
+            "recommender",
+            "shop/recommender:3.0.1",
+            3,
+            long_ago,
+            rng,
+        );
+        recommender.progress_deadline_secs = 60;
+        add(
+            STAGING,
+            SimRelease::Deployment(recommender),
+            steady,
+            Extras::default(),
+        );
+        // 6: an Argo canary paused until promoted.
+        let steps = vec![
+            ArgoStep::SetWeight(25),
+            ArgoStep::Pause(None),
+            ArgoStep::SetWeight(50),
+            ArgoStep::Pause(Some(30)),
+            ArgoStep::SetWeight(75),
+            ArgoStep::Pause(Some(30)),
+        ];
+        add(
+            STAGING,
+            SimRelease::Argo(SimArgoRollout::new(
+                "shop",
+                "cart",
+                "shop/cart:5.2.0",
+                4,
+                ArgoStrategy::Canary(steps),
+                long_ago,
+                rng,
+            )),
+            ErrorProfile::Steady(0.35),
+            Extras {
+                flags: vec![flag("cart.saved-for-later", true, "on")],
+                ..Default::default()
+            },
+        );
+        // 7: an Argo blue-green waiting for promotion.
+        add(
+            STAGING,
+            SimRelease::Argo(SimArgoRollout::new(
+                "search",
+                "search-api",
+                "search/api:7.0.0",
+                3,
+                ArgoStrategy::BlueGreen,
+                long_ago,
+                rng,
+            )),
+            steady,
+            Extras::default(),
+        );
+        // 8: a healthy Deployment.
+        add(
+            STAGING,
+            SimRelease::Deployment(SimDeployment::new(
+                "payments",
+                "ledger",
+                "payments/ledger:1.12.4",
+                3,
+                long_ago,
+                rng,
+            )),
+            steady,
+            Extras::default(),
+        );
+        // 9: a canary pair with no canary running.
+        let stable = SimDeployment::new(
+            "platform",
+            "gateway",
+            "platform/gateway:0.9.3",
+            3,
+            long_ago,
+            rng,
+        );
+        let mut canary = SimDeployment::new(
+            "platform",
+            "gateway-canary",
+            "platform/gateway:0.9.3",
+            0,
+            long_ago,
+            rng,
+        );
+        canary.canary_of = Some("gateway".into());
+        add(
+            STAGING,
+            SimRelease::Pair { stable, canary },
+            steady,
+            Extras {
+                findings: vec![finding(
+                    Severity::Warning,
+                    "rbac",
+                    "ServiceAccount gateway is bound to cluster-admin",
+                )],
+                ..Default::default()
+            },
+        );
+
+        let script: [Script; 7] = [
+            (0, 5, |r, t| {
+                if let SimRelease::Deployment(d) = r {
+                    d.set_image("shop/recommender:3.1.0-crash", t)
+                }
+            }),
+            (50, 2, |r, t| {
+                if let SimRelease::Argo(a) = r {
+                    a.set_image("shop/checkout:1.9.0", t)
+                }
+            }),
+            (60, 6, |r, t| {
+                if let SimRelease::Argo(a) = r {
+                    a.set_image("shop/cart:5.3.0", t)
+                }
+            }),
+            (70, 7, |r, t| {
+                if let SimRelease::Argo(a) = r {
+                    a.set_image("search/api:7.1.0", t)
+                }
+            }),
+            (90, 4, |r, t| {
+                if let SimRelease::Deployment(d) = r {
+                    d.set_image("search/indexer:4.2.0", t)
+                }
+            }),
+            (96, 4, |r, _| {
+                if let SimRelease::Deployment(d) = r {
+                    d.paused = true
+                }
+            }),
+            (105, 0, |r, t| {
+                if let SimRelease::Deployment(d) = r {
+                    d.set_image("nginx:1.26.0", t)
+                }
+            }),
+        ];
+        let mut elapsed = 0;
+        for (at, index, apply) in script {
+            w.advance((at - elapsed) as f64);
+            elapsed = at;
+            apply(&mut w.entries[index].release, w.now);
+        }
+        w.advance((120 - elapsed) as f64);
+        w
+    }
+}

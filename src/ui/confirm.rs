@@ -1,0 +1,92 @@
+//! The confirmation box for dangerous actions and production targets.
+
+use crate::app::{Confirm, State};
+use crate::config::theme::{Slot, Theme};
+use crate::model::ops::Operation;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// What the operation will do, in the words an on-call engineer needs.
+fn consequence(op: Operation) -> &'static str {
+    match op {
+        Operation::Promote => "advance the canary to its next step",
+        Operation::PromoteFull => {
+            "skip every remaining step and analysis: the canary becomes stable now"
+        }
+        Operation::Pause => "stop the rollout where it is",
+        Operation::Resume => "let the rollout continue",
+        Operation::Abort => "send all traffic back to stable and scale the canary down",
+        Operation::Retry => "start the aborted update again from step 1",
+        Operation::Rollback => "roll back to an earlier revision",
+        Operation::Restart => "replace every pod, a few at a time",
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, _state: &State, c: &Confirm, theme: &Theme) {
+    let req = &c.request;
+    let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
+    let height = if c.guarded { 13 } else { 8 };
+    let rect = super::centered(frame, area, 64, height);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", req.op.verb()), theme.style(Slot::Danger)),
+            Span::styled(target.clone(), theme.style(Slot::Title)),
+            Span::raw(format!(" in {}/{}", req.key.context, req.key.namespace)),
+        ]),
+        Line::raw(format!("This will {}.", consequence(req.op))),
+    ];
+    if let Some(n) = req.to_revision {
+        lines.push(Line::raw(format!("Target revision: {n}")));
+    }
+    if c.guarded {
+        lines.push(Line::styled(
+            "Production context: type the name and a reason.",
+            theme.style(Slot::Production),
+        ));
+        let field = |label: &str, text: String, focused: bool| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{label:<8}"),
+                    theme.style(if focused { Slot::Accent } else { Slot::Muted }),
+                ),
+                Span::styled(
+                    format!("{text}{}", if focused { "▏" } else { "" }),
+                    theme.style(Slot::Text),
+                ),
+            ])
+        };
+        lines.push(field("name", c.name_input.lines().join(""), c.field == 0));
+        lines.push(field(
+            "reason",
+            c.reason_input.lines().join(" "),
+            c.field == 1,
+        ));
+        lines.push(Line::styled(
+            "Tab switches field · Enter confirms · Esc cancels",
+            theme.style(Slot::Muted),
+        ));
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled("y", theme.style(Slot::Key)),
+            Span::raw("/Enter confirm   "),
+            Span::styled("n", theme.style(Slot::Key)),
+            Span::raw("/Esc cancel"),
+        ]));
+    }
+    if let Some(err) = &c.error {
+        lines.push(Line::styled(err.clone(), theme.style(Slot::Danger)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Slot::Danger))
+        .title(Span::styled(" confirm ", theme.style(Slot::Danger)));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .style(theme.style(Slot::Overlay))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

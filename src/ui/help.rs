@@ -1,0 +1,124 @@
+//! The help overlay and the hint line, both generated from the active keymap.
+
+use crate::app::Action;
+use crate::app::{Mode, State, View};
+use crate::config::keymap::Section;
+use crate::config::theme::{Slot, Theme};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+/// The sections shown in help, in order.
+fn sections(state: &State) -> Vec<Section> {
+    let mut out = vec![Section::Global, Section::Home, Section::Detail];
+    if matches!(state.mode, Mode::Demo { .. }) {
+        out.push(Section::Demo);
+    }
+    out
+}
+
+/// Every active binding, as lines.
+pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    for section in sections(state) {
+        let bindings: Vec<_> = state.keymap.bindings(section).collect();
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(
+            format!("{section}"),
+            theme.style(Slot::Header),
+        ));
+        for b in bindings {
+            let danger = b.action.is_dangerous();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<10}", b.keys_display()),
+                    theme.style(Slot::Key),
+                ),
+                Span::raw(b.desc.clone()),
+                if danger {
+                    Span::styled(" ⚠ confirm", theme.style(Slot::Danger))
+                } else {
+                    Span::raw("")
+                },
+            ]));
+        }
+    }
+    if state.read_only {
+        lines.push(Line::styled(
+            "read-only: actions that change a cluster are off",
+            theme.style(Slot::Warning),
+        ));
+    }
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
+    let lines = help_lines(state, theme);
+    let rect = super::centered(frame, area, 56, area.height.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Slot::BorderFocused))
+        .title(Span::styled(
+            " keys (any other key closes) ",
+            theme.style(Slot::Title),
+        ));
+    let max_scroll = lines
+        .len()
+        .saturating_sub(rect.height.saturating_sub(2) as usize);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .style(theme.style(Slot::Overlay))
+            .scroll((scroll.min(max_scroll) as u16, 0)),
+        rect,
+    );
+}
+
+/// The bottom line: the few keys that matter here.
+pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
+    let (section, actions): (Section, &[Action]) = match state.view {
+        View::Home => (
+            Section::Home,
+            &[
+                Action::Help,
+                Action::Filter,
+                Action::Open,
+                Action::Promote,
+                Action::Pause,
+                Action::Abort,
+                Action::Rollback,
+                Action::NextContext,
+                Action::NextNamespace,
+            ],
+        ),
+        View::Detail(_) => (
+            Section::Detail,
+            &[
+                Action::Help,
+                Action::Back,
+                Action::Promote,
+                Action::Pause,
+                Action::Resume,
+                Action::Abort,
+                Action::Rollback,
+                Action::Restart,
+            ],
+        ),
+    };
+    let mut spans = Vec::new();
+    for &action in actions {
+        let Some(keys) = state
+            .keymap
+            .keys_for_any(&[section, Section::Global], action)
+        else {
+            continue;
+        };
+        let name = crate::config::keymap::action_name(action).replace('_', "-");
+        spans.push(Span::styled(format!(" {keys}"), theme.style(Slot::Key)));
+        spans.push(Span::raw(format!(" {name}")));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,170 @@
+//! Rendering: a pure function of `State` and `Theme` onto a ratatui frame.
+
+mod confirm;
+mod detail;
+pub mod format;
+mod help;
+mod home;
+
+use crate::app::{Level, Mode, Overlay, State, View};
+use crate::config::theme::{Slot, Theme};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+/// Below this the console cannot lay itself out.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small: {}x{} (needs {MIN_WIDTH}x{MIN_HEIGHT})",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).style(theme.style(Slot::Warning)), area);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    render_header(frame, header, state, theme);
+    match &state.view {
+        View::Home => home::render(frame, body, state, theme),
+        View::Detail(key) => match state.releases.get(key) {
+            Some(r) => detail::render(frame, body, state, r, theme),
+            None => frame.render_widget(
+                Paragraph::new(format!(
+                    "{key} is gone (deleted or no longer visible). Esc goes back."
+                ))
+                .style(theme.style(Slot::Warning)),
+                body,
+            ),
+        },
+    }
+    render_footer(frame, footer, state, theme);
+    match &state.overlay {
+        Some(Overlay::Help { scroll }) => help::render(frame, area, state, *scroll, theme),
+        Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c, theme),
+        None => {}
+    }
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let [top, conns] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let mut spans = vec![
+        Span::styled(" ripcord ", theme.style(Slot::Title)),
+        Span::styled(" ctx:", theme.style(Slot::Muted)),
+        Span::styled(
+            state.context_filter.as_deref().unwrap_or("all").to_owned(),
+            theme.style(Slot::Text),
+        ),
+        Span::styled(" ns:", theme.style(Slot::Muted)),
+        Span::styled(
+            state
+                .namespace_filter
+                .as_deref()
+                .unwrap_or("all")
+                .to_owned(),
+            theme.style(Slot::Text),
+        ),
+        Span::styled(" sort:", theme.style(Slot::Muted)),
+        Span::styled(state.sort.label(), theme.style(Slot::Text)),
+    ];
+    let filter = match &state.filter_input {
+        Some(input) => Some(format!("/{}▏", input.lines().join(""))),
+        None if !state.filter.is_empty() => Some(format!("/{}", state.filter)),
+        None => None,
+    };
+    if let Some(f) = filter {
+        spans.push(Span::styled(" filter:", theme.style(Slot::Muted)));
+        spans.push(Span::styled(f, theme.style(Slot::Accent)));
+    }
+    if state.read_only {
+        spans.push(Span::styled(" [read-only]", theme.style(Slot::Warning)));
+    }
+    if let Mode::Demo { paused, speed } = state.mode {
+        let clock = if paused { "‖ paused" } else { "▶" };
+        spans.push(Span::styled(
+            format!(" demo {clock} {speed}x {}", state.now.format("%H:%M:%S")),
+            theme.style(Slot::Accent),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), top);
+
+    let mut spans = Vec::new();
+    for (name, cluster) in &state.clusters {
+        let (icon, slot) = match cluster.conn {
+            crate::app::ConnState::Synced => ("●", Slot::Healthy),
+            crate::app::ConnState::Connecting => ("○", Slot::Progressing),
+            crate::app::ConnState::Reconnecting(_) => ("◌", Slot::Warning),
+            crate::app::ConnState::Denied(_) => ("✖", Slot::Danger),
+        };
+        let prod = state.settings.is_production(name);
+        spans.push(Span::styled(
+            format!(" {name}"),
+            theme.style(if prod { Slot::Production } else { Slot::Text }),
+        ));
+        spans.push(Span::styled(
+            format!(" {icon} {}", cluster.conn.label()),
+            theme.style(slot),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), conns);
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let [status, hints] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let status_line = match (&state.status, state.warnings.first()) {
+        (Some(s), _) => {
+            let slot = match s.level {
+                Level::Info => Slot::Text,
+                Level::Success => Slot::Healthy,
+                Level::Warning => Slot::Warning,
+                Level::Error => Slot::Danger,
+            };
+            Line::styled(s.text.clone(), theme.style(slot))
+        }
+        (None, Some(w)) => Line::styled(
+            format!(
+                "⚠ config: {w}{}",
+                if state.warnings.len() > 1 {
+                    format!(
+                        " (+{} more: ripcord config check)",
+                        state.warnings.len() - 1
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            theme.style(Slot::Warning),
+        ),
+        (None, None) => Line::default(),
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+    frame.render_widget(
+        Paragraph::new(help::hint_line(state, theme)).style(theme.style(Slot::StatusBar)),
+        hints,
+    );
+}
+
+/// A box in the middle of `area`, cleared, for overlays.
+pub fn centered(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, rect);
+    rect
+}

@@ -489,7 +489,9 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
         key,
         op,
         to_revision,
+        weight: None,
         reason: None,
+        dry_run: false,
     };
     let guarded = state.settings.is_production(&request.key.context);
     if guarded || op.is_dangerous() {

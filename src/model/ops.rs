@@ -15,6 +15,8 @@ pub enum Operation {
     Retry,
     Rollback,
     Restart,
+    /// Canary pair only: split replicas to the nearest achievable weight.
+    SetWeight,
 }
 
 impl Operation {
@@ -36,6 +38,7 @@ impl Operation {
             Operation::Retry => "retry",
             Operation::Rollback => "rollback",
             Operation::Restart => "restart",
+            Operation::SetWeight => "set-weight",
         }
     }
 }
@@ -45,8 +48,11 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), &'static str> {
     use Operation::*;
     let ok = match kind {
         Kind::Deployment => matches!(op, Pause | Resume | Rollback | Restart),
-        Kind::CanaryPair => matches!(op, Promote | PromoteFull | Abort | Rollback | Restart),
-        Kind::ArgoRollout => true,
+        Kind::CanaryPair => matches!(
+            op,
+            Promote | PromoteFull | Abort | Rollback | Restart | SetWeight
+        ),
+        Kind::ArgoRollout => op != SetWeight,
         Kind::FlaggerCanary => false,
     };
     if ok {
@@ -69,7 +75,11 @@ pub struct ActionRequest {
     pub key: super::ReleaseKey,
     pub op: Operation,
     pub to_revision: Option<i64>,
+    /// For `SetWeight`: the canary's share of replicas, in percent.
+    pub weight: Option<u8>,
     pub reason: Option<String>,
+    /// Check and report, change nothing.
+    pub dry_run: bool,
 }
 
 /// What an actuator did with a request.
@@ -91,4 +101,28 @@ pub enum ActionFailure {
     Unreachable(String),
     #[error("{0}")]
     Rejected(String),
+}
+
+/// Splits `total` replicas so the canary's share is as close to `weight`% as whole pods
+/// allow; returns (stable, canary). Ties go to the stable side.
+pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
+    let total = total.max(0);
+    let canary = ((total as f64) * f64::from(weight.min(100)) / 100.0 - 0.5).ceil() as i32;
+    let canary = canary.clamp(0, total);
+    (total - canary, canary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_replicas;
+
+    #[test]
+    fn split_rounds_to_the_nearest_pod_and_keeps_the_total() {
+        assert_eq!(split_replicas(5, 20), (4, 1));
+        assert_eq!(split_replicas(5, 30), (4, 1)); // 1.5 pods: the tie goes to stable
+        assert_eq!(split_replicas(5, 31), (3, 2));
+        assert_eq!(split_replicas(4, 100), (0, 4));
+        assert_eq!(split_replicas(4, 0), (4, 0));
+        assert_eq!(split_replicas(0, 50), (0, 0));
+    }
 }

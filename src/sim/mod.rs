@@ -299,6 +299,14 @@ impl SimEntry {
                 canary.scale(0, now);
                 Ok("canary scaled to 0".into())
             }
+            (SimRelease::Pair { stable, canary }, SetWeight) => {
+                let weight = req.weight.ok_or("set-weight needs a weight")?;
+                let (s, c) =
+                    crate::model::ops::split_replicas(stable.replicas + canary.replicas, weight);
+                stable.scale(s, now);
+                canary.scale(c, now);
+                Ok(format!("stable {s} / canary {c} replicas"))
+            }
             (SimRelease::Pair { stable, .. }, Rollback) => stable
                 .rollback(req.to_revision, now)
                 .map(|()| "stable rolled back".into()),

@@ -21,6 +21,7 @@ fn consequence(op: Operation) -> &'static str {
         Operation::Retry => "start the aborted update again from step 1",
         Operation::Rollback => "roll back to an earlier revision",
         Operation::Restart => "replace every pod, a few at a time",
+        Operation::SetWeight => "move replicas between stable and canary",
     }
 }
 

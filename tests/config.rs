@@ -67,6 +67,22 @@ fn actions_list_is_in_declaration_order() {
 }
 
 #[test]
+fn shipped_files_pass_config_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = KEYMAP_NAMES
+        .iter()
+        .map(|n| root.join(format!("keymaps/{n}.toml")))
+        .collect();
+    files.extend(
+        THEME_NAMES
+            .iter()
+            .map(|n| root.join(format!("themes/{n}.toml"))),
+    );
+    let issues = check_files(&files);
+    assert!(issues.is_empty(), "{issues:#?}");
+}
+
+#[test]
 fn shipped_keymap_descriptions_are_short() {
     for name in KEYMAP_NAMES {
         let keymap = builtin_keymap(name);
@@ -626,6 +642,28 @@ fn unknown_keymap_name_is_an_issue_and_default_is_used() {
         issues[0]
     );
     assert_eq!(keymap, Keymap::default_keymap());
+}
+
+#[test]
+fn user_keymap_conflicts_are_judged_against_the_configured_base() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keymap = "[home]\nkeymap = [\n  { on = \"g\", run = \"bottom\" },\n]\n";
+    std::fs::write(dir.path().join("keymap.toml"), keymap).expect("write keymap.toml");
+
+    // Over the default keymap, `g` hides `g g`...
+    let loaded = load_from_dir(Some(dir.path()), None, None, false);
+    assert_eq!(loaded.issues.len(), 1, "{:#?}", loaded.issues);
+    assert_eq!(loaded.issues[0].line, Some(3));
+
+    // ... over k9s, where `g` is a single key, it simply replaces it.
+    std::fs::write(dir.path().join("config.toml"), "keymap = \"k9s\"\n").expect("write");
+    let loaded = load_from_dir(Some(dir.path()), None, None, false);
+    assert!(loaded.issues.is_empty(), "{:#?}", loaded.issues);
+    let home = [Section::Home];
+    assert_eq!(
+        loaded.keymap.lookup(&home, &keys(&["g"])),
+        Lookup::Action(Action::Bottom)
+    );
 }
 
 // ---- settings and paths -------------------------------------------------------

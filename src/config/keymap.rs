@@ -219,9 +219,7 @@ impl KeyChord {
             .and_then(|rest| rest.strip_suffix('>'))
             .filter(|inner| !inner.is_empty())
         else {
-            return Err(format!(
-                "`{text}` is not a key; a sequence is written as an array like [\"g\", \"g\"]"
-            ));
+            return Err("not a single key; a sequence is an array like [\"g\", \"g\"]".to_string());
         };
 
         let mut modifiers = KeyModifiers::NONE;
@@ -233,7 +231,7 @@ impl KeyChord {
                 'A' | 'M' => KeyModifiers::ALT,
                 'S' => KeyModifiers::SHIFT,
                 'D' => KeyModifiers::SUPER,
-                _ => return Err(format!("unknown modifier `{m}-` in `{text}`")),
+                _ => return Err(format!("unknown modifier `{m}-`")),
             };
             modifiers |= flag;
             rest = after;
@@ -243,13 +241,14 @@ impl KeyChord {
         let code = match (chars.next(), chars.next()) {
             (Some(c), None) => {
                 if modifiers.contains(KeyModifiers::SHIFT) && !c.is_ascii_alphabetic() {
-                    return Err(format!(
-                        "`{text}`: Shift goes only with letters and named keys; write the shifted character itself"
-                    ));
+                    return Err(
+                        "Shift goes only with letters and named keys; write the shifted character itself"
+                            .to_string(),
+                    );
                 }
                 KeyCode::Char(c)
             }
-            _ => named_key(rest).ok_or_else(|| format!("unknown key name `{rest}` in `{text}`"))?,
+            _ => named_key(rest).ok_or_else(|| format!("unknown key name `{rest}`"))?,
         };
         Ok(KeyChord::new(code, modifiers))
     }

@@ -69,13 +69,14 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
     }
 }
 
-/// Validates one file's text as the given kind, the way loading would use
-/// it (keymaps and themes laid over the defaults).
+/// Validates one file's text as the given kind. A keymap is checked on its
+/// own (a `--keymap` file is complete; how a keymap.toml combines with its
+/// base is [`check_user_config`]'s business), a theme over the default.
 pub fn check_text(kind: FileKind, path: &Path, contents: &str) -> Vec<ConfigIssue> {
     let name = path.display().to_string();
     match kind {
         FileKind::Settings => Settings::load(path, contents).1,
-        FileKind::Keymap => Keymap::load(Some((name.as_str(), contents))).1,
+        FileKind::Keymap => Keymap::parse(&name, contents).1,
         FileKind::Theme => Theme::default().overlay(&name, contents),
     }
 }
@@ -98,25 +99,13 @@ pub fn check_files(paths: &[PathBuf]) -> Vec<ConfigIssue> {
 }
 
 /// `ripcord config check` with no files: whichever of config.toml,
-/// keymap.toml and theme.toml exist in the config directory.
+/// keymap.toml and theme.toml exist in the config directory, checked the
+/// way loading combines them (keymap.toml over the configured keymap...).
 pub fn check_user_config() -> Vec<ConfigIssue> {
-    let Some(dir) = paths::config_dir() else {
-        return Vec::new();
-    };
-    let mut issues = Vec::new();
-    for (file, kind) in [
-        (paths::CONFIG_FILE, FileKind::Settings),
-        (paths::KEYMAP_FILE, FileKind::Keymap),
-        (paths::THEME_FILE, FileKind::Theme),
-    ] {
-        let path = dir.join(file);
-        match paths::read_optional(&path) {
-            Ok(Some(text)) => issues.extend(check_text(kind, &path, &text)),
-            Ok(None) => {}
-            Err(issue) => issues.push(issue),
-        }
+    match paths::config_dir() {
+        Some(dir) => load_from_dir(Some(&dir), None, None, false).issues,
+        None => Vec::new(),
     }
-    issues
 }
 
 /// Everything the app needs from configuration.

@@ -487,3 +487,18 @@ impl World {
         )
     }
 }
+
+/// Hands everything the world holds to `state`, as the driver would: for tests and benches.
+pub fn feed(world: &mut World, state: &mut crate::app::State) {
+    use crate::app::{update, ConnState, Msg};
+    for context in world.contexts().to_vec() {
+        update(state, Msg::Connection { context, state: ConnState::Synced });
+    }
+    for (context, changes) in world.take_changes() {
+        update(state, Msg::Cluster { context, changes });
+    }
+    for (key, extras) in world.take_extras() {
+        update(state, Msg::Extras { key, extras });
+    }
+    update(state, Msg::Tick(world.now));
+}

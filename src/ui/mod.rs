@@ -155,6 +155,14 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
+/// The help overlay's lines as plain text.
+pub fn help_text(state: &State, theme: &Theme) -> Vec<String> {
+    help::help_lines(state, theme)
+        .iter()
+        .map(|line| line.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect()
+}
+
 /// A box in the middle of `area`, cleared, for overlays.
 pub fn centered(frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);

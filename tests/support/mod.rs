@@ -1,0 +1,58 @@
+//! Shared test helpers: the demo world fed into a `State`, and key presses.
+#![allow(dead_code)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ripcord::app::{update, Effect, Mode, Msg, State};
+use ripcord::config::keymap::Keymap;
+use ripcord::config::Settings;
+use ripcord::sim::{feed, World};
+
+pub const SEED: u64 = 7;
+
+pub fn demo_state_with(read_only: bool) -> (World, State) {
+    let mut world = World::demo(SEED);
+    let mut state = State::new(
+        Mode::Demo { paused: true, speed: 1.0 },
+        Keymap::default_keymap(),
+        Settings::default(),
+        read_only,
+        world.now,
+    );
+    feed(&mut world, &mut state);
+    (world, state)
+}
+
+pub fn demo_state() -> (World, State) {
+    demo_state_with(false)
+}
+
+pub fn key_event(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn press(state: &mut State, c: char) -> Vec<Effect> {
+    update(state, key_event(KeyCode::Char(c)))
+}
+
+pub fn press_code(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(state, key_event(code))
+}
+
+pub fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, c);
+    }
+}
+
+/// Moves the selection to the release called `name`.
+pub fn select(state: &mut State, name: &str) {
+    press(state, 'g');
+    press(state, 'g');
+    for _ in 0..state.rows.len() {
+        if state.selected_key().is_some_and(|k| k.name == name) {
+            return;
+        }
+        press(state, 'j');
+    }
+    panic!("{name} is not in the queue: {:?}", state.rows);
+}

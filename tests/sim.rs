@@ -10,11 +10,29 @@ use ripcord::sim::{feed, World};
 use support::*;
 
 fn key(state: &State, name: &str) -> ReleaseKey {
-    state.rows.iter().find(|k| k.name == name).cloned().unwrap_or_else(|| panic!("no release {name}"))
+    state
+        .rows
+        .iter()
+        .find(|k| k.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no release {name}"))
 }
 
-fn act(world: &mut World, state: &mut State, name: &str, op: Operation, to_revision: Option<i64>) -> Result<String, String> {
-    let request = ActionRequest { key: key(state, name), op, to_revision, weight: None, reason: None, dry_run: false };
+fn act(
+    world: &mut World,
+    state: &mut State,
+    name: &str,
+    op: Operation,
+    to_revision: Option<i64>,
+) -> Result<String, String> {
+    let request = ActionRequest {
+        key: key(state, name),
+        op,
+        to_revision,
+        weight: None,
+        reason: None,
+        dry_run: false,
+    };
     let outcome = world.execute(&request);
     let result = outcome.result.clone().map_err(|e| e.to_string());
     feed(world, state);
@@ -41,7 +59,14 @@ fn the_demo_world_is_deterministic_for_a_seed() {
     c.releases.clear();
     feed(&mut other, &mut c);
     let pods = |s: &State| -> Vec<String> {
-        s.releases.values().flat_map(|r| r.revisions.iter().flat_map(|v| v.pods.iter().map(|p| p.name.clone()))).collect()
+        s.releases
+            .values()
+            .flat_map(|r| {
+                r.revisions
+                    .iter()
+                    .flat_map(|v| v.pods.iter().map(|p| p.name.clone()))
+            })
+            .collect()
     };
     assert_ne!(pods(&a), pods(&c), "another seed names pods differently");
 }
@@ -64,12 +89,26 @@ fn promote_advances_an_argo_canary_to_its_next_step() {
 #[test]
 fn promote_full_finishes_a_blue_green_and_swaps_the_active_colour() {
     let (mut world, mut state) = demo_state();
-    assert_eq!(release(&state, "search-api").phase, Phase::WaitingForPromotion);
-    act(&mut world, &mut state, "search-api", Operation::PromoteFull, None).expect("promote");
+    assert_eq!(
+        release(&state, "search-api").phase,
+        Phase::WaitingForPromotion
+    );
+    act(
+        &mut world,
+        &mut state,
+        "search-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("promote");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "search-api");
     assert_eq!(r.phase, Phase::Healthy);
-    let active = r.revisions.iter().find(|v| v.role == ripcord::model::RevisionRole::Active).expect("an active revision");
+    let active = r
+        .revisions
+        .iter()
+        .find(|v| v.role == ripcord::model::RevisionRole::Active)
+        .expect("an active revision");
     assert_eq!(active.images, vec!["search/api:7.1.0".to_owned()]);
 }
 
@@ -95,12 +134,19 @@ fn a_climbing_error_rate_fails_analysis_and_aborts_the_canary() {
     let checkout = release(&state, "checkout");
     assert_eq!(checkout.verdict, Some(Verdict::Running));
     let errors = &state.extras[&checkout.key].metrics[0];
-    assert!(errors.canary.last() > errors.baseline.last(), "the canary's error rate is above baseline");
+    assert!(
+        errors.canary.last() > errors.baseline.last(),
+        "the canary's error rate is above baseline"
+    );
     run(&mut world, &mut state, 60.0);
     let checkout = release(&state, "checkout");
     assert_eq!(checkout.phase, Phase::Aborted);
     assert_eq!(checkout.verdict, Some(Verdict::Fail));
-    assert!(checkout.verdict_reason.contains("error-rate"), "{}", checkout.verdict_reason);
+    assert!(
+        checkout.verdict_reason.contains("error-rate"),
+        "{}",
+        checkout.verdict_reason
+    );
 }
 
 #[test]
@@ -108,8 +154,19 @@ fn rollback_restores_the_previous_revision_of_a_crash_looping_deployment() {
     let (mut world, mut state) = demo_state();
     let r = release(&state, "recommender");
     assert_eq!(r.phase, Phase::Degraded);
-    assert!(r.message.contains("has timed out progressing"), "{}", r.message);
-    act(&mut world, &mut state, "recommender", Operation::Rollback, None).expect("rollback");
+    assert!(
+        r.message.contains("has timed out progressing"),
+        "{}",
+        r.message
+    );
+    act(
+        &mut world,
+        &mut state,
+        "recommender",
+        Operation::Rollback,
+        None,
+    )
+    .expect("rollback");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "recommender");
     assert_eq!(r.phase, Phase::Healthy, "{}", r.message);
@@ -118,7 +175,14 @@ fn rollback_restores_the_previous_revision_of_a_crash_looping_deployment() {
     assert_eq!(current.number, 3);
     assert_eq!(current.images, vec!["shop/recommender:3.0.1".to_owned()]);
     assert_eq!(r.stable.ready, 3);
-    let err = act(&mut world, &mut state, "recommender", Operation::Rollback, Some(9)).unwrap_err();
+    let err = act(
+        &mut world,
+        &mut state,
+        "recommender",
+        Operation::Rollback,
+        Some(9),
+    )
+    .unwrap_err();
     assert!(err.contains("unable to find specified revision 9"), "{err}");
 }
 
@@ -132,7 +196,10 @@ fn pause_stops_a_rolling_update_and_resume_finishes_it() {
     let r = release(&state, "frontend");
     assert_eq!(r.phase, Phase::Paused);
     assert_eq!(r.canary.desired, before.desired, "no new pods while paused");
-    assert!(act(&mut world, &mut state, "frontend", Operation::Pause, None).is_err(), "pausing twice is an error, as in kubectl");
+    assert!(
+        act(&mut world, &mut state, "frontend", Operation::Pause, None).is_err(),
+        "pausing twice is an error, as in kubectl"
+    );
     act(&mut world, &mut state, "frontend", Operation::Resume, None).expect("resume");
     run(&mut world, &mut state, 120.0);
     assert_eq!(release(&state, "frontend").phase, Phase::Healthy);
@@ -141,23 +208,41 @@ fn pause_stops_a_rolling_update_and_resume_finishes_it() {
 #[test]
 fn restart_rolls_every_pod_onto_a_new_revision() {
     let (mut world, mut state) = demo_state();
-    let pods_before: Vec<String> = release(&state, "ledger").revisions[0].pods.iter().map(|p| p.name.clone()).collect();
+    let pods_before: Vec<String> = release(&state, "ledger").revisions[0]
+        .pods
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
     act(&mut world, &mut state, "ledger", Operation::Restart, None).expect("restart");
     run(&mut world, &mut state, 90.0);
     let r = release(&state, "ledger");
     assert_eq!(r.phase, Phase::Healthy);
     assert_eq!(r.revisions[0].number, 2);
-    assert!(r.revisions[0].pods.iter().all(|p| !pods_before.contains(&p.name)));
+    assert!(r.revisions[0]
+        .pods
+        .iter()
+        .all(|p| !pods_before.contains(&p.name)));
 }
 
 #[test]
 fn canary_pair_promote_moves_the_canary_image_onto_stable() {
     let (mut world, mut state) = demo_state();
-    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("promote");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("promote");
     run(&mut world, &mut state, 90.0);
     let r = release(&state, "payments-api");
     assert_eq!(r.canary.desired, 0);
-    let stable = r.revisions.iter().find(|v| v.role == ripcord::model::RevisionRole::Stable).expect("stable");
+    let stable = r
+        .revisions
+        .iter()
+        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+        .expect("stable");
     assert_eq!(stable.images, vec!["payments-api:2.4.0".to_owned()]);
     assert_eq!(r.stable.ready, 4);
     assert_eq!(r.phase, Phase::Healthy);
@@ -166,16 +251,36 @@ fn canary_pair_promote_moves_the_canary_image_onto_stable() {
 #[test]
 fn canary_pair_abort_and_set_weight() {
     let (mut world, mut state) = demo_state();
-    let request = ActionRequest { key: key(&state, "payments-api"), op: Operation::SetWeight, to_revision: None, weight: Some(40), reason: None, dry_run: false };
+    let request = ActionRequest {
+        key: key(&state, "payments-api"),
+        op: Operation::SetWeight,
+        to_revision: None,
+        weight: Some(40),
+        reason: None,
+        dry_run: false,
+    };
     world.execute(&request).result.expect("set weight");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
-    act(&mut world, &mut state, "payments-api", Operation::Abort, None).expect("abort");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Abort,
+        None,
+    )
+    .expect("abort");
     run(&mut world, &mut state, 30.0);
     let r = release(&state, "payments-api");
     assert_eq!(r.canary.desired, 0);
-    assert_eq!(r.revisions.iter().find(|v| v.role == ripcord::model::RevisionRole::Stable).map(|v| v.images.clone()), Some(vec!["payments-api:2.3.0".to_owned()]));
+    assert_eq!(
+        r.revisions
+            .iter()
+            .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+            .map(|v| v.images.clone()),
+        Some(vec!["payments-api:2.3.0".to_owned()])
+    );
 }
 
 #[test]
@@ -185,5 +290,8 @@ fn flagger_canaries_are_shown_but_not_acted_on() {
     assert!(err.contains("Flagger"), "{err}");
     let before = release(&state, "podinfo").weight;
     run(&mut world, &mut state, 25.0);
-    assert!(release(&state, "podinfo").weight > before, "Flagger keeps shifting weight");
+    assert!(
+        release(&state, "podinfo").weight > before,
+        "Flagger keeps shifting weight"
+    );
 }

@@ -14,15 +14,38 @@ fn the_queue_holds_every_demo_release_with_what_needs_a_human_first() {
     let (_, state) = demo_state();
     assert_eq!(state.rows.len(), 10, "{:?}", state.rows);
     let phases: Vec<Phase> = state.rows.iter().map(|k| state.releases[k].phase).collect();
-    let ranks: Vec<u8> = state.rows.iter().map(|k| state.releases[k].attention_rank()).collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "not sorted by attention: {phases:?}");
+    let ranks: Vec<u8> = state
+        .rows
+        .iter()
+        .map(|k| state.releases[k].attention_rank())
+        .collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "not sorted by attention: {phases:?}"
+    );
     assert_eq!(phases.first(), Some(&Phase::WaitingForPromotion));
     assert_eq!(phases.last(), Some(&Phase::Healthy));
-    for kind in [Kind::Deployment, Kind::CanaryPair, Kind::ArgoRollout, Kind::FlaggerCanary] {
-        assert!(state.rows.iter().any(|k| k.kind == kind), "no {kind:?} in the demo");
+    for kind in [
+        Kind::Deployment,
+        Kind::CanaryPair,
+        Kind::ArgoRollout,
+        Kind::FlaggerCanary,
+    ] {
+        assert!(
+            state.rows.iter().any(|k| k.kind == kind),
+            "no {kind:?} in the demo"
+        );
     }
-    let degraded = state.rows.iter().find(|k| k.name == "recommender").map(|k| state.releases[k].phase);
-    assert_eq!(degraded, Some(Phase::Degraded), "the crash-looping release must be degraded");
+    let degraded = state
+        .rows
+        .iter()
+        .find(|k| k.name == "recommender")
+        .map(|k| state.releases[k].phase);
+    assert_eq!(
+        degraded,
+        Some(Phase::Degraded),
+        "the crash-looping release must be degraded"
+    );
 }
 
 #[test]
@@ -37,7 +60,11 @@ fn navigation_moves_and_clamps_the_selection() {
     press(&mut state, 'G');
     assert_eq!(state.selected, state.rows.len() - 1);
     press(&mut state, 'j');
-    assert_eq!(state.selected, state.rows.len() - 1, "down at the bottom stays put");
+    assert_eq!(
+        state.selected,
+        state.rows.len() - 1,
+        "down at the bottom stays put"
+    );
     // `g g` is a two-key sequence: one `g` alone does nothing.
     press(&mut state, 'g');
     assert_eq!(state.selected, state.rows.len() - 1);
@@ -48,7 +75,13 @@ fn navigation_moves_and_clamps_the_selection() {
 #[test]
 fn scrolling_keeps_the_selection_visible_in_a_short_terminal() {
     let (_, mut state) = demo_state();
-    ripcord::app::update(&mut state, ripcord::app::Msg::Resize { width: 80, height: 9 });
+    ripcord::app::update(
+        &mut state,
+        ripcord::app::Msg::Resize {
+            width: 80,
+            height: 9,
+        },
+    );
     let visible = ripcord::app::visible_rows(&state);
     assert_eq!(visible, 4);
     press(&mut state, 'G');
@@ -69,7 +102,10 @@ fn enter_opens_the_detail_view_and_escape_goes_back() {
     }
     press_code(&mut state, KeyCode::Esc);
     assert_eq!(state.view, View::Home);
-    assert_eq!(state.selected_key().map(|k| k.name.as_str()), Some("checkout"));
+    assert_eq!(
+        state.selected_key().map(|k| k.name.as_str()),
+        Some("checkout")
+    );
 }
 
 #[test]
@@ -103,13 +139,22 @@ fn context_and_namespace_keys_cycle_through_what_exists() {
     assert_eq!(state.context_filter.as_deref(), Some("prod-eu"));
     assert!(state.rows.iter().all(|k| k.context == "prod-eu"));
     press(&mut state, 'n');
-    let ns = state.namespace_filter.clone().expect("a namespace is chosen");
-    assert!(state.rows.iter().all(|k| k.namespace == ns && k.context == "prod-eu"));
+    let ns = state
+        .namespace_filter
+        .clone()
+        .expect("a namespace is chosen");
+    assert!(state
+        .rows
+        .iter()
+        .all(|k| k.namespace == ns && k.context == "prod-eu"));
     press(&mut state, '0');
     assert_eq!(state.namespace_filter, None);
     press(&mut state, 'c');
     press(&mut state, 'c');
-    assert_eq!(state.context_filter, None, "cycling wraps back to all contexts");
+    assert_eq!(
+        state.context_filter, None,
+        "cycling wraps back to all contexts"
+    );
     assert_eq!(state.rows.len(), 10);
 }
 
@@ -124,7 +169,11 @@ fn sort_key_cycles_attention_name_age() {
     assert_eq!(names, sorted);
     press(&mut state, 'o');
     assert_eq!(state.sort, SortMode::Age);
-    let ages: Vec<_> = state.rows.iter().map(|k| state.releases[k].created).collect();
+    let ages: Vec<_> = state
+        .rows
+        .iter()
+        .map(|k| state.releases[k].created)
+        .collect();
     assert!(ages.windows(2).all(|w| w[0] >= w[1]), "newest first");
 }
 
@@ -174,7 +223,10 @@ fn production_needs_the_typed_name_and_a_reason() {
     };
     assert_eq!(error.as_deref(), Some("type payments-api to confirm"));
     type_text(&mut state, "payments-api");
-    assert!(press_code(&mut state, KeyCode::Enter).is_empty(), "a reason is still missing");
+    assert!(
+        press_code(&mut state, KeyCode::Enter).is_empty(),
+        "a reason is still missing"
+    );
     type_text(&mut state, "canary looks good");
     let effects = press_code(&mut state, KeyCode::Enter);
     match effects.as_slice() {
@@ -191,12 +243,21 @@ fn read_only_mode_removes_every_mutating_action() {
     let (_, mut state) = demo_state_with(true);
     select(&mut state, "cart");
     for key in ['p', 'P', 'a', 'z', 'r', 'y', 'u', 'R'] {
-        assert!(press(&mut state, key).is_empty(), "{key} must do nothing in read-only mode");
-        assert!(state.overlay.is_none(), "{key} must not open a confirmation");
+        assert!(
+            press(&mut state, key).is_empty(),
+            "{key} must do nothing in read-only mode"
+        );
+        assert!(
+            state.overlay.is_none(),
+            "{key} must not open a confirmation"
+        );
     }
     for section in ripcord::config::keymap::Section::ALL {
         assert!(
-            state.keymap.bindings(section).all(|b| !b.action.is_mutating()),
+            state
+                .keymap
+                .bindings(section)
+                .all(|b| !b.action.is_mutating()),
             "{section} still binds a mutating action"
         );
     }
@@ -211,7 +272,11 @@ fn an_unsupported_action_says_why_instead_of_running() {
     select(&mut state, "ledger"); // a plain Deployment
     assert!(press(&mut state, 'p').is_empty());
     let status = state.status.clone().expect("a status line explains");
-    assert!(status.text.contains("no canary to promote"), "{}", status.text);
+    assert!(
+        status.text.contains("no canary to promote"),
+        "{}",
+        status.text
+    );
 }
 
 #[test]
@@ -219,10 +284,20 @@ fn rollback_in_the_detail_view_targets_the_revision_under_the_cursor() {
     let (_, mut state) = demo_state();
     select(&mut state, "recommender");
     press_code(&mut state, KeyCode::Enter);
-    let revisions: Vec<i64> = state.focused().map(|r| r.revisions.iter().map(|v| v.number).collect()).unwrap_or_default();
-    assert_eq!(revisions, vec![2, 1], "newest first: the crash-looping revision, then the stable one");
+    let revisions: Vec<i64> = state
+        .focused()
+        .map(|r| r.revisions.iter().map(|v| v.number).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        revisions,
+        vec![2, 1],
+        "newest first: the crash-looping revision, then the stable one"
+    );
     press(&mut state, 'j');
-    assert!(press(&mut state, 'u').is_empty(), "rollback is dangerous: it asks first");
+    assert!(
+        press(&mut state, 'u').is_empty(),
+        "rollback is dangerous: it asks first"
+    );
     let effects = press(&mut state, 'y');
     match effects.as_slice() {
         [Effect::Execute(req)] => {
@@ -242,14 +317,26 @@ fn help_lists_exactly_the_bound_keys() {
     let text: Vec<String> = ripcord::ui::help_text(&state, &theme);
     for section in ripcord::config::keymap::Section::ALL {
         for b in state.keymap.bindings(section) {
-            let line = format!("{:<10}{}", b.keys_display(), b.desc);
-            assert!(text.iter().any(|l| l.trim_start().starts_with(line.trim_end())), "help misses {line:?}");
+            let listed = text.iter().any(|l| {
+                l.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .starts_with(&format!("{} {}", b.keys_display(), b.desc))
+            });
+            assert!(listed, "help misses {} {}", b.keys_display(), b.desc);
         }
     }
-    let bound: usize = ripcord::config::keymap::Section::ALL.iter().map(|s| state.keymap.bindings(*s).count()).sum();
+    let bound: usize = ripcord::config::keymap::Section::ALL
+        .iter()
+        .map(|s| state.keymap.bindings(*s).count())
+        .sum();
     let listed = text.iter().filter(|l| l.starts_with("  ")).count();
     assert_eq!(listed, bound, "help lists something that is not bound");
-    assert!(text.iter().any(|l| l.contains("Abort") && l.contains("confirm")), "dangerous actions are marked");
+    assert!(
+        text.iter()
+            .any(|l| l.contains("Abort") && l.contains("confirm")),
+        "dangerous actions are marked"
+    );
     press(&mut state, 'x');
     assert!(state.overlay.is_none());
 }

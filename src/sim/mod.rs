@@ -492,7 +492,13 @@ impl World {
 pub fn feed(world: &mut World, state: &mut crate::app::State) {
     use crate::app::{update, ConnState, Msg};
     for context in world.contexts().to_vec() {
-        update(state, Msg::Connection { context, state: ConnState::Synced });
+        update(
+            state,
+            Msg::Connection {
+                context,
+                state: ConnState::Synced,
+            },
+        );
     }
     for (context, changes) in world.take_changes() {
         update(state, Msg::Cluster { context, changes });

@@ -34,7 +34,7 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             let danger = b.action.is_dangerous();
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!("  {:<10}", b.keys_display()),
+                    format!("  {:<12}", b.keys_display()),
                     theme.style(Slot::Key),
                 ),
                 Span::raw(b.desc.clone()),

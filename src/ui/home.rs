@@ -36,7 +36,7 @@ fn row<'a>(r: &'a Rollout, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
     } else {
         r.key.name.clone()
     };
-    Row::new(vec![
+    let mut cells = vec![
         Cell::from(r.key.context.as_str()).style(theme.style(
             if state.settings.is_production(&r.key.context) {
                 Slot::Production
@@ -53,7 +53,11 @@ fn row<'a>(r: &'a Rollout, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
         Cell::from(ready),
         Cell::from(verdict_text(r.verdict)).style(theme.style(verdict_slot(r.verdict))),
         Cell::from(age_opt(r.created, state.now)).style(theme.style(Slot::Muted)),
-    ])
+    ];
+    if wide {
+        cells.push(Cell::from(r.message.as_str()).style(theme.style(Slot::Muted)));
+    }
+    Row::new(cells)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -85,10 +89,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             })
         })
         .collect();
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(if wide { 12 } else { 8 }),
         Constraint::Length(if wide { 12 } else { 8 }),
-        Constraint::Min(10),
+        if wide {
+            Constraint::Length(22)
+        } else {
+            Constraint::Min(10)
+        },
         Constraint::Length(if wide { 15 } else { 8 }),
         Constraint::Length(13),
         Constraint::Length(4),
@@ -97,7 +105,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(if wide { 9 } else { 7 }),
         Constraint::Length(4),
     ];
-    let header = Row::new([
+    let mut titles = vec![
         "CONTEXT",
         "NAMESPACE",
         "NAME",
@@ -108,8 +116,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if wide { "STABLE CANARY" } else { "RDY" },
         "VERDICT",
         "AGE",
-    ])
-    .style(theme.style(Slot::Header));
+    ];
+    if wide {
+        widths.push(Constraint::Fill(1));
+        titles.push("MESSAGE");
+    }
+    let header = Row::new(titles).style(theme.style(Slot::Header));
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
     // Position marker when the queue is longer than the screen.

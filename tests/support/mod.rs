@@ -12,7 +12,10 @@ pub const SEED: u64 = 7;
 pub fn demo_state_with(read_only: bool) -> (World, State) {
     let mut world = World::demo(SEED);
     let mut state = State::new(
-        Mode::Demo { paused: true, speed: 1.0 },
+        Mode::Demo {
+            paused: true,
+            speed: 1.0,
+        },
         Keymap::default_keymap(),
         Settings::default(),
         read_only,

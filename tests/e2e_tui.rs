@@ -1,0 +1,153 @@
+//! The real binary in a real pseudo-terminal (tmux): keys in, screen out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+    _config: tempfile::TempDir,
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux must be installed for the terminal tests (apt-get install tmux)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Tmux {
+    /// Starts `ripcord ARGS` in a detached session of the given size.
+    fn start(name: &str, args: &str, width: u16, height: u16) -> Tmux {
+        let config = tempfile::tempdir().expect("temp dir");
+        let session = format!("ripcord-e2e-{name}-{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_ripcord");
+        let command = format!(
+            "RIPCORD_CONFIG_DIR={} RIPCORD_DATA_DIR={} {bin} {args}; echo EXITED $?; sleep 60",
+            config.path().display(),
+            config.path().display()
+        );
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(command)
+            .status()
+            .expect("tmux must be installed for the terminal tests");
+        assert!(status.success(), "tmux could not start a session");
+        Tmux { session, _config: config }
+    }
+
+    fn screen(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        tmux(&args);
+    }
+
+    fn literal(&self, text: &str) {
+        tmux(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    /// Waits until the screen satisfies `ok`, or fails with the last screen.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+
+    fn pane_pid(&self) -> String {
+        tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"]).trim().to_owned()
+    }
+
+    fn alternate_on(&self) -> bool {
+        tmux(&["display-message", "-p", "-t", &self.session, "#{alternate_on}"]).trim() == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.session]);
+    }
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[test]
+fn filter_open_and_promote_with_confirmation() {
+    let t = Tmux::start("flow", "demo --paused", 100, 30);
+    t.wait_text("cart");
+    t.keys(&["/"]);
+    t.literal("cart");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the filter to apply", |s| s.contains("filter:/cart") && !s.contains("checkout"));
+    assert!(screen.contains("Waiting"), "{screen}");
+    t.keys(&["Enter"]);
+    t.wait_text("rollout/cart");
+    t.keys(&["P"]);
+    let screen = t.wait_text("confirm");
+    assert!(screen.contains("promote-full rollout/cart"), "{screen}");
+    t.keys(&["y"]);
+    let screen = t.wait_text("✔ promote-full rollout/cart");
+    assert!(screen.contains("Healthy") || screen.contains("Progressing"), "{screen}");
+    t.keys(&["q"]);
+    let screen = t.wait_text("EXITED 0");
+    assert!(!t.alternate_on(), "the alternate screen was left:\n{screen}");
+}
+
+#[test]
+fn an_idle_console_with_a_paused_clock_writes_nothing() {
+    let t = Tmux::start("idle", "demo --paused", 80, 24);
+    t.wait_text("ledger");
+    std::thread::sleep(Duration::from_millis(300));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out: PathBuf = dir.path().join("bytes");
+    tmux(&["pipe-pane", "-o", "-t", &t.session, &format!("cat >> {}", out.display())]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(file_len(&out), 0, "an idle console wrote to the terminal");
+    // The pipe does see output: a key press redraws.
+    t.keys(&["j"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while file_len(&out) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(file_len(&out) > 0, "moving the selection wrote nothing: the measurement is broken");
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["TERM", "HUP"] {
+        let t = Tmux::start(&format!("sig{signal}"), "demo", 80, 24);
+        t.wait_text("ledger");
+        assert!(t.alternate_on(), "the console runs on the alternate screen");
+        let shell = t.pane_pid();
+        let pids = Command::new("pgrep").args(["-P", &shell, "-f", "ripcord"]).output().expect("pgrep");
+        let pid = String::from_utf8_lossy(&pids.stdout).trim().to_owned();
+        assert!(!pid.is_empty(), "ripcord is not running under the pane shell");
+        Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        let screen = t.wait_text("EXITED");
+        assert!(!t.alternate_on(), "SIG{signal} left the alternate screen on:\n{screen}");
+    }
+}
+
+#[test]
+fn a_small_terminal_shows_a_message_and_resizing_recovers() {
+    let t = Tmux::start("small", "demo --paused", 40, 10);
+    t.wait_text("terminal too small");
+    tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+    t.wait_text("ledger");
+}

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub ui: UiArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -32,8 +34,115 @@ pub struct UiArgs {
     pub fps: Option<u32>,
 }
 
+/// Which clusters and namespaces to look at, as kubectl takes them.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterArgs {
+    /// kubeconfig file (default: KUBECONFIG, several files merged, or ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context to use; repeat to watch several clusters at once.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Vec<String>,
+    /// Only this namespace.
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Every namespace (the default for the console and `status`).
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+/// Options shared by every action command.
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    /// deployment/NAME, pair/NAME (the stable Deployment of a canary pair) or rollout/NAME.
+    pub target: String,
+    /// Why: recorded in the journal and the Kubernetes Event; required in production.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Do not ask for confirmation (needed for dangerous actions without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Check everything and report what would change, without changing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, short = 'o', value_enum, default_value = "table")]
+    pub output: Output,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Releases in flight, for scripts: one LIST per kind, no watch.
+    Status {
+        /// Only this release: KIND/NAME or NAME.
+        target: Option<String>,
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Promote a canary one step (or fully with --full).
+    Promote {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Skip every remaining step.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Pause a rollout.
+    Pause {
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Resume a paused rollout.
+    Resume {
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Abort a canary: traffic back to stable.
+    Abort {
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Retry an aborted rollout.
+    Retry {
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Roll back to the previous revision (or --to-revision N).
+    Rollback {
+        #[command(flatten)]
+        action: ActionArgs,
+        #[arg(long, value_name = "N")]
+        to_revision: Option<i64>,
+    },
+    /// Restart every pod of a release.
+    Restart {
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Split a canary pair's replicas to the nearest achievable canary weight.
+    SetWeight {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Canary weight in percent (0-100).
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=100))]
+        weight: u8,
+    },
+    /// The audit journal of every action attempted.
+    Journal {
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: Output,
+    },
     /// Run the console on an embedded, simulated cluster.
     Demo {
         /// Virtual seconds per real second.

@@ -1,7 +1,11 @@
 //! ripcord: a terminal release console for Kubernetes.
 
 pub mod app;
+pub mod cluster;
 pub mod config;
+pub mod console;
+pub mod headless;
+pub mod journal;
 pub mod model;
 pub mod sim;
 pub mod tui;

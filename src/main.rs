@@ -1,51 +1,81 @@
-use anyhow::Context;
 use clap::Parser;
-use ripcord::app::{Effect, Mode, State};
+use ripcord::app::{Mode, State};
+use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
+use ripcord::cluster::watch::Requested;
 use ripcord::config::{self, LoadedConfig};
-use ripcord::sim::driver::{self, SimCommand};
+use ripcord::headless::{self, exit, ActionPlan, Failure};
+use ripcord::journal::Journal;
+use ripcord::model::ops::{ActionRequest, Operation};
 use ripcord::sim::World;
-use ripcord::tui;
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use tokio::sync::mpsc;
 
 mod cli;
-use cli::{Cli, Command, ConfigCommand, UiArgs};
-
-/// Exit codes shared by every headless command.
-const EXIT_BAD_INPUT: u8 = 2;
+use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Some(Command::Config {
             command: ConfigCommand::Check { files },
-        }) => config_check(&files),
+        }) => return config_check(&files),
         Some(Command::Demo {
             speed,
             seed,
             paused,
-        }) => {
-            if !(speed.is_finite() && speed >= 0.0) {
-                eprintln!("ripcord: --speed must be a number ≥ 0, got {speed}");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
-            report(run_demo(&cli.ui, speed, seed, paused || speed == 0.0))
+        }) => run_demo(&cli.ui, speed, seed, paused),
+        None => run_console(&cli.ui, &cli.cluster),
+        Some(Command::Status { target, output }) => {
+            block_on(status(&cli.cluster, target.as_deref(), output))
         }
-        None => {
-            eprintln!("ripcord: connecting to clusters is not available in this build yet; try `ripcord demo`");
-            ExitCode::from(EXIT_BAD_INPUT)
+        Some(Command::Journal { output }) => journal(output),
+        Some(command) => {
+            let (args, op, to_revision, weight) = match command {
+                Command::Promote { action, full } => (
+                    action,
+                    if full {
+                        Operation::PromoteFull
+                    } else {
+                        Operation::Promote
+                    },
+                    None,
+                    None,
+                ),
+                Command::Pause { action } => (action, Operation::Pause, None, None),
+                Command::Resume { action } => (action, Operation::Resume, None, None),
+                Command::Abort { action } => (action, Operation::Abort, None, None),
+                Command::Retry { action } => (action, Operation::Retry, None, None),
+                Command::Rollback {
+                    action,
+                    to_revision,
+                } => (action, Operation::Rollback, to_revision, None),
+                Command::Restart { action } => (action, Operation::Restart, None, None),
+                Command::SetWeight { action, weight } => {
+                    (action, Operation::SetWeight, None, Some(weight))
+                }
+                _ => unreachable!("handled above"),
+            };
+            block_on(act(&cli.cluster, &args, op, to_revision, weight))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("ripcord: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }
 
-fn report(result: anyhow::Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ripcord: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn block_on<T>(
+    future: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::FAILED, format!("starting the async runtime: {e}")))?
+        .block_on(future)
 }
 
 fn config_check(files: &[std::path::PathBuf]) -> ExitCode {
@@ -61,7 +91,7 @@ fn config_check(files: &[std::path::PathBuf]) -> ExitCode {
         println!("ok: no problems found");
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(EXIT_BAD_INPUT)
+        ExitCode::from(exit::BAD_INPUT)
     }
 }
 
@@ -73,7 +103,26 @@ fn load_config(ui: &UiArgs) -> LoadedConfig {
     )
 }
 
-fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> anyhow::Result<()> {
+/// config.toml alone, for headless commands: problems are warnings, defaults apply.
+fn load_settings() -> ripcord::config::Settings {
+    let loaded = config::load_all(None, None, true);
+    for issue in &loaded.issues {
+        eprintln!("ripcord: warning: {issue}");
+    }
+    loaded.settings
+}
+
+fn failed(e: anyhow::Error) -> Failure {
+    Failure::new(exit::FAILED, format!("{e:#}"))
+}
+
+fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> Result<(), Failure> {
+    if !(speed.is_finite() && speed >= 0.0) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!("--speed must be a number ≥ 0, got {speed}"),
+        ));
+    }
     let LoadedConfig {
         settings,
         keymap,
@@ -82,42 +131,254 @@ fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> anyhow::Result<
     } = load_config(ui);
     let fps = ui.fps.unwrap_or(settings.fps);
     let world = World::demo(seed);
-    let now = world.now;
-    let speed = if speed == 0.0 { 1.0 } else { speed };
+    let mode = Mode::Demo {
+        paused: paused || speed == 0.0,
+        speed: if speed == 0.0 { 1.0 } else { speed },
+    };
+    let mut state = State::new(mode, keymap, settings, ui.read_only, world.now);
+    state.warnings = issues.iter().map(ToString::to_string).collect();
+    ripcord::console::run_demo(state, &theme, fps, world).map_err(failed)
+}
+
+fn connect_options(args: &ClusterArgs) -> ConnectOptions {
+    ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        contexts: args.context.clone(),
+    }
+}
+
+fn requested(args: &ClusterArgs) -> Requested {
+    match &args.namespace {
+        Some(ns) => Requested::Namespace(ns.clone()),
+        None => Requested::AllNamespaces,
+    }
+}
+
+async fn connect_all(args: &ClusterArgs) -> Result<Vec<Cluster>, Failure> {
+    connect_clusters(&connect_options(args))
+        .await
+        .map_err(|e| Failure::new(exit::BAD_INPUT, e.to_string()))
+}
+
+fn open_journal() -> Result<Journal, Failure> {
+    Journal::open_default()
+        .map_err(|e| Failure::new(exit::FAILED, format!("opening the journal: {e}")))
+}
+
+fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
+    let LoadedConfig {
+        settings,
+        keymap,
+        theme,
+        issues,
+    } = load_config(ui);
+    let fps = ui.fps.unwrap_or(settings.fps);
+    let journal = open_journal()?;
     let mut state = State::new(
-        Mode::Demo { paused, speed },
+        Mode::Live,
         keymap,
         settings,
         ui.read_only,
-        now,
+        chrono::Utc::now(),
     );
     state.warnings = issues.iter().map(ToString::to_string).collect();
+    ripcord::console::run_live(
+        state,
+        &theme,
+        fps,
+        connect_options(args),
+        requested(args),
+        journal,
+    )
+    .map_err(failed)
+}
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        tui::install_panic_hook();
-        let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
-        let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
-        let (sim_tx, sim_rx) = mpsc::unbounded_channel();
-        tui::spawn_input(msg_tx.clone());
-        tokio::spawn(driver::run(world, speed, paused, msg_tx, sim_rx));
-        tui::run_loop(&mut terminal, &mut state, &theme, fps, msg_rx, |effect| {
-            let command = match effect {
-                Effect::Execute(request) => SimCommand::Execute(request),
-                Effect::Clock(control) => SimCommand::Clock(control),
-                Effect::Quit => return,
-            };
-            // The simulator only stops when the console does.
-            let _ = sim_tx.send(command);
-        })
+async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Result<(), Failure> {
+    let target = target.map(headless::parse_target).transpose()?;
+    let clusters = connect_all(args).await?;
+    let settings = load_settings();
+    let mut releases = Vec::new();
+    let mut first_error = None;
+    for cluster in &clusters {
+        match headless::snapshot(
+            cluster,
+            &requested(args),
+            settings.namespaces(&cluster.context),
+        )
         .await
-        .context("drawing the console")
-    })?;
-    // Background tasks (input reader, simulator) must not keep the process alive.
-    runtime.shutdown_background();
+        {
+            Ok(found) => releases.extend(found),
+            Err(f) => {
+                eprintln!("ripcord: {}", f.message);
+                first_error.get_or_insert(f);
+            }
+        }
+    }
+    // One unreachable cluster does not hide the others; it still sets the exit code.
+    if let Some((kind, name)) = &target {
+        releases = headless::filter_target(releases, *kind, name);
+    }
+    headless::sort_releases(&mut releases);
+    match output {
+        Output::Json => {
+            let json: Vec<headless::ReleaseJson> = releases.iter().map(Into::into).collect();
+            let text = serde_json::to_string_pretty(&serde_json::json!({ "releases": json }))
+                .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+            println!("{text}");
+        }
+        Output::Table => print!("{}", headless::status_table(&releases, chrono::Utc::now())),
+    }
+    match (first_error, &target) {
+        (Some(f), _) => Err(f),
+        (None, Some((_, name))) if releases.is_empty() => Err(Failure::new(
+            exit::FAILED,
+            format!("no release {name:?} found"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Asks on the terminal; without one, a dangerous action needs --yes.
+fn confirm(prompt: &str, expected: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{prompt} ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).is_ok() && line.trim() == expected
+}
+
+async fn act(
+    args: &ClusterArgs,
+    action: &ActionArgs,
+    op: Operation,
+    to_revision: Option<i64>,
+    weight: Option<u8>,
+) -> Result<(), Failure> {
+    if args.context.len() > 1 {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            "an action targets one context: pass --context once",
+        ));
+    }
+    let (kind, name) = headless::parse_target(&action.target)?;
+    let clusters = connect_all(args).await?;
+    let Some(cluster) = clusters.first() else {
+        return Err(Failure::new(exit::BAD_INPUT, "no context to act on"));
+    };
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.namespace.clone());
+    let releases = headless::snapshot(cluster, &Requested::Namespace(namespace), &[]).await?;
+    let key = headless::resolve_release(&releases, kind, &name)?;
+    let settings = load_settings();
+    if settings.is_read_only(&key.context) {
+        return Err(Failure::new(
+            exit::DENIED,
+            format!("{} is read-only in config.toml", key.context),
+        ));
+    }
+    let plan = ActionPlan {
+        request: ActionRequest {
+            key: key.clone(),
+            op,
+            to_revision,
+            weight,
+            reason: action.reason.clone(),
+            dry_run: action.dry_run,
+        },
+        production: settings.is_production(&key.context),
+    };
+    let access = AccessCache::default();
+    headless::preflight(cluster, &access, &plan).await?;
+    let needs_confirmation = (op.is_dangerous() || plan.production) && !action.dry_run;
+    if needs_confirmation && !action.yes {
+        let prompt = format!("{} {key}: type {} to confirm:", op.verb(), key.name);
+        if !confirm(&prompt, &key.name) {
+            return Err(Failure::new(
+                exit::BAD_INPUT,
+                format!("{} {key} needs confirmation: pass --yes", op.verb()),
+            ));
+        }
+    }
+    let journal = open_journal()?;
+    let (outcome, problems) = headless::execute_and_record(cluster, &journal, &plan.request).await;
+    for problem in &problems {
+        eprintln!("ripcord: warning: {problem}");
+    }
+    match output_outcome(&outcome, action.output) {
+        Ok(()) => match &outcome.result {
+            Ok(_) => Ok(()),
+            Err(f) => Err(f.into()),
+        },
+        Err(f) => Err(f),
+    }
+}
+
+fn output_outcome(
+    outcome: &ripcord::model::ops::ActionOutcome,
+    output: Output,
+) -> Result<(), Failure> {
+    match output {
+        Output::Json => {
+            let text = serde_json::to_string_pretty(outcome)
+                .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+            println!("{text}");
+        }
+        Output::Table => {
+            let req = &outcome.request;
+            if let Ok(text) = &outcome.result {
+                let revisions = match (outcome.revision_before, outcome.revision_after) {
+                    (Some(b), Some(a)) if a != b => format!(" (revision {b} → {a})"),
+                    _ => String::new(),
+                };
+                println!("{} {}: {text}{revisions}", req.op.verb(), req.key);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn journal(output: Output) -> Result<(), Failure> {
+    let journal = open_journal()?;
+    let (entries, problems) = journal
+        .read_lenient()
+        .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+    for problem in &problems {
+        eprintln!("ripcord: warning: {problem}");
+    }
+    match output {
+        Output::Json => {
+            for entry in &entries {
+                let line = serde_json::to_string(entry)
+                    .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+                println!("{line}");
+            }
+        }
+        Output::Table => {
+            println!(
+                "{:<20} {:<10} {:<14} {:<32} {:<12} {:<8} RESULT",
+                "TIME", "USER", "CONTEXT", "TARGET", "ACTION", "REV"
+            );
+            for e in &entries {
+                let rev = match (e.revision_before, e.revision_after) {
+                    (Some(b), Some(a)) => format!("{b}→{a}"),
+                    _ => "-".into(),
+                };
+                println!(
+                    "{:<20} {:<10} {:<14} {:<32} {:<12} {:<8} {}",
+                    e.time.format("%Y-%m-%d %H:%M:%S"),
+                    e.user,
+                    e.context,
+                    format!("{}/{}/{}", e.namespace, e.kind, e.name),
+                    e.action,
+                    rev,
+                    e.result
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -92,6 +92,8 @@ pub enum ClockControl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Execute(ActionRequest),
+    /// Ask the API server which operations the user may run on this release.
+    CheckAccess(ReleaseKey),
     Clock(ClockControl),
     Quit,
 }

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::model::ops::{ActionOutcome, ActionRequest};
 use crate::model::{ClusterCache, Extras, ReleaseKey, Rollout};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tui_textarea::TextArea;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +100,8 @@ pub struct State {
     pub releases: BTreeMap<ReleaseKey, Rollout>,
     pub extras: HashMap<ReleaseKey, Extras>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
+    /// Releases whose permissions were asked for (answers arrive as messages).
+    pub access_requested: HashSet<ReleaseKey>,
     pub view: View,
     pub overlay: Option<Overlay>,
     /// The filter being typed, while `/` is open.
@@ -150,6 +152,7 @@ impl State {
             releases: BTreeMap::new(),
             extras: HashMap::new(),
             permissions: HashMap::new(),
+            access_requested: HashSet::new(),
             view: View::Home,
             overlay: None,
             filter_input: None,

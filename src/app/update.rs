@@ -27,7 +27,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             state.dirty = true;
-            on_key(state, key)
+            let mut effects = on_key(state, key);
+            effects.extend(access_check(state));
+            effects
         }
         Msg::Resize { width, height } => {
             state.width = width;
@@ -52,7 +54,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Cluster { context, changes } => {
             apply_changes(state, &context, changes);
-            vec![]
+            access_check(state)
         }
         Msg::Connection {
             context,
@@ -125,6 +127,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Asks once per release which actions the user may run, when it first gets the focus.
+/// The demo has no permissions to check.
+fn access_check(state: &mut State) -> Vec<Effect> {
+    if state.mode != Mode::Live {
+        return vec![];
+    }
+    let Some(key) = state.focused().map(|r| r.key.clone()) else {
+        return vec![];
+    };
+    if state.is_read_only(&key.context) || !state.access_requested.insert(key.clone()) {
+        return vec![];
+    }
+    vec![Effect::CheckAccess(key)]
+}
+
 /// Folds object changes into the cache and derives the touched namespaces again.
 pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     if changes.is_empty() {
@@ -137,13 +154,22 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
             cache: Default::default(),
             conn: ConnState::Synced,
         });
-    let mut touched: Vec<String> = changes
-        .into_iter()
-        .map(|c| match c {
-            Change::Applied(object) => cluster.cache.apply(object),
-            Change::Deleted(r) => cluster.cache.delete(&r),
-        })
-        .collect();
+    let mut touched: Vec<String> = Vec::new();
+    for change in changes {
+        match change {
+            Change::Applied(object) => touched.push(cluster.cache.apply(object)),
+            Change::Deleted(r) => touched.push(cluster.cache.delete(&r)),
+            Change::Reset {
+                kind,
+                namespace,
+                objects,
+            } => touched.extend(
+                cluster
+                    .cache
+                    .replace_kind(kind, namespace.as_deref(), objects),
+            ),
+        }
+    }
     touched.sort();
     touched.dedup();
     for ns in touched {

@@ -40,6 +40,9 @@ pub struct ContextSettings {
     pub read_only: bool,
     /// Overrides `production_pattern` for this context.
     pub production: Option<bool>,
+    /// Namespaces to watch when the user may not list namespaces (besides the
+    /// kubeconfig context's own).
+    pub namespaces: Vec<String>,
 }
 
 impl Default for Settings {
@@ -124,6 +127,14 @@ impl Settings {
         }
     }
 
+    /// Namespaces configured for a context, for users who may not list namespaces.
+    pub fn namespaces(&self, context: &str) -> &[String] {
+        self.contexts
+            .get(context)
+            .map(|c| c.namespaces.as_slice())
+            .unwrap_or_default()
+    }
+
     /// Whether a context was marked `read_only` in config.toml.
     pub fn is_read_only(&self, context: &str) -> bool {
         self.contexts.get(context).is_some_and(|c| c.read_only)
@@ -185,10 +196,31 @@ fn parse_contexts(
                 ("read_only" | "production", _) => {
                     issues.push(source.wrong_type(field, "true or false", "read_only = true"))
                 }
+                ("namespaces", Node::Array(items)) => {
+                    for item in items {
+                        match item.get_ref() {
+                            Node::Str(ns) if !ns.is_empty() => settings.namespaces.push(ns.clone()),
+                            _ => issues.push(source.issue(
+                                item.span(),
+                                "a namespace must be a non-empty string",
+                                "namespaces = [\"team-a\"]",
+                            )),
+                        }
+                    }
+                }
+                ("namespaces", _) => issues.push(source.wrong_type(
+                    field,
+                    "an array of strings",
+                    "namespaces = [\"team-a\"]",
+                )),
                 (other, _) => issues.push(source.issue(
                     field.span.clone(),
-                    unknown("context setting", other, &["read_only", "production"]),
-                    "read_only or production",
+                    unknown(
+                        "context setting",
+                        other,
+                        &["read_only", "production", "namespaces"],
+                    ),
+                    "read_only, production or namespaces",
                 )),
             }
         }

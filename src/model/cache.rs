@@ -98,10 +98,17 @@ impl ClusterCache {
         object.namespace.clone()
     }
 
-    /// Replaces every object of one kind (after a relist); returns the touched namespaces.
-    pub fn replace_kind(&mut self, kind: ObjectKind, objects: Vec<Object>) -> Vec<String> {
+    /// Replaces every object of one kind (after a relist), in one namespace or in all;
+    /// returns the touched namespaces.
+    pub fn replace_kind(
+        &mut self,
+        kind: ObjectKind,
+        namespace: Option<&str>,
+        objects: Vec<Object>,
+    ) -> Vec<String> {
         let mut touched: Vec<String> = Vec::new();
-        for (name, ns) in self.namespaces.iter_mut() {
+        let in_scope = |name: &str| namespace.is_none_or(|n| n == name);
+        for (name, ns) in self.namespaces.iter_mut().filter(|(n, _)| in_scope(n)) {
             let had = match kind {
                 ObjectKind::Deployment => std::mem::take(&mut ns.deployments).len(),
                 ObjectKind::ReplicaSet => std::mem::take(&mut ns.replicasets).len(),
@@ -114,7 +121,10 @@ impl ClusterCache {
                 touched.push(name.clone());
             }
         }
-        for object in objects.into_iter().filter(|o| o.kind() == kind) {
+        for object in objects
+            .into_iter()
+            .filter(|o| o.kind() == kind && in_scope(&o.meta().namespace))
+        {
             touched.push(self.apply(object));
         }
         self.namespaces.retain(|_, ns| !ns.is_empty());

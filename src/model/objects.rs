@@ -562,4 +562,11 @@ pub fn object_from_json(v: &Value) -> Result<Object, ObjectError> {
 pub enum Change {
     Applied(Object),
     Deleted(ObjectRef),
+    /// A full (re)list of one kind: everything of that kind in `namespace` (all namespaces
+    /// when `None`) is replaced, so objects deleted while the watch was down disappear.
+    Reset {
+        kind: ObjectKind,
+        namespace: Option<String>,
+        objects: Vec<Object>,
+    },
 }

@@ -1,0 +1,104 @@
+//! kubeconfig the way kubectl reads it, and one client per context.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long to wait for a TCP/TLS connection before calling a cluster unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--kubeconfig`; otherwise `KUBECONFIG` (several files merged) or `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`, repeatable; empty means the current context.
+    pub contexts: Vec<String>,
+}
+
+/// A connected context.
+#[derive(Clone)]
+pub struct Cluster {
+    pub context: String,
+    pub client: Client,
+    /// The kubeconfig user, recorded in the journal.
+    pub user: String,
+    /// The context's default namespace.
+    pub namespace: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("reading kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("context {context:?} not found in kubeconfig (known: {known})")]
+    UnknownContext { context: String, known: String },
+    #[error("context {context}: {problem}")]
+    Client { context: String, problem: String },
+}
+
+fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
+    match &opts.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path)
+            .map_err(|e| ConnectError::Kubeconfig(format!("{}: {e}", path.display()))),
+        None => Kubeconfig::read().map_err(|e| ConnectError::Kubeconfig(e.to_string())),
+    }
+}
+
+/// Picks the TLS crypto provider once per process. Two are linked in (kube uses ring, the
+/// Prometheus client's HTTP stack brings aws-lc-rs), so rustls cannot choose by itself.
+pub fn install_crypto_provider() {
+    // An error means one is already installed, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Builds a client for every requested context (or the current one).
+pub async fn connect_clusters(opts: &ConnectOptions) -> Result<Vec<Cluster>, ConnectError> {
+    install_crypto_provider();
+    let kubeconfig = read_kubeconfig(opts)?;
+    let contexts = if opts.contexts.is_empty() {
+        let current = kubeconfig
+            .current_context
+            .clone()
+            .ok_or_else(|| ConnectError::Kubeconfig("no current-context: pass --context".into()))?;
+        vec![current]
+    } else {
+        opts.contexts.clone()
+    };
+    let mut clusters = Vec::new();
+    for context in contexts {
+        let Some(named) = kubeconfig.contexts.iter().find(|c| c.name == context) else {
+            let known: Vec<&str> = kubeconfig
+                .contexts
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(ConnectError::UnknownContext {
+                context,
+                known: known.join(", "),
+            });
+        };
+        let details = named.context.clone().unwrap_or_default();
+        let options = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..Default::default()
+        };
+        let client_error = |problem: String| ConnectError::Client {
+            context: context.clone(),
+            problem,
+        };
+        let mut config = Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
+            .await
+            .map_err(|e| client_error(e.to_string()))?;
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        let namespace = config.default_namespace.clone();
+        let client = Client::try_from(config).map_err(|e| client_error(e.to_string()))?;
+        clusters.push(Cluster {
+            user: details.user.unwrap_or_else(|| "unknown".into()),
+            context,
+            client,
+            namespace,
+        });
+    }
+    Ok(clusters)
+}

@@ -1,0 +1,373 @@
+//! Watches (never polling LISTs) for every kind a release is made of, one per kind and
+//! scope, turned into compact rows as they arrive and sent to `update` as messages.
+//!
+//! Each watch resumes after a dropped connection or an apiserver restart, with backoff;
+//! a relist replaces what the cache had, so changes made while it was down show up.
+
+use super::connect::Cluster;
+use crate::app::{ConnState, Msg};
+use crate::model::objects::{object_from_json, Change, ObjectKind, ObjectRef};
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use kube::Client;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Changes are sent in batches of at most this many, so one burst does not starve input.
+const BATCH: usize = 256;
+/// After the first change of a burst, wait this long for more before sending.
+const COALESCE: Duration = Duration::from_millis(10);
+
+/// Which namespaces a context's watches cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    AllNamespaces,
+    Namespaces(Vec<String>),
+}
+
+/// What the user asked for with `-n` / `-A`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    Namespace(String),
+    AllNamespaces,
+}
+
+/// A kind to watch and where its API lives.
+#[derive(Debug, Clone)]
+pub struct WatchedKind {
+    pub kind: ObjectKind,
+    pub resource: ApiResource,
+}
+
+fn gvk(group: &str, version: &str, kind: &str) -> GroupVersionKind {
+    GroupVersionKind::gvk(group, version, kind)
+}
+
+/// The built-in kinds every cluster has.
+pub fn core_kinds() -> Vec<WatchedKind> {
+    [
+        (
+            ObjectKind::Deployment,
+            gvk("apps", "v1", "Deployment"),
+            "deployments",
+        ),
+        (
+            ObjectKind::ReplicaSet,
+            gvk("apps", "v1", "ReplicaSet"),
+            "replicasets",
+        ),
+        (ObjectKind::Pod, gvk("", "v1", "Pod"), "pods"),
+        (ObjectKind::Event, gvk("", "v1", "Event"), "events"),
+    ]
+    .into_iter()
+    .map(|(kind, gvk, plural)| WatchedKind {
+        kind,
+        resource: ApiResource::from_gvk_with_plural(&gvk, plural),
+    })
+    .collect()
+}
+
+/// Custom kinds found by discovery; a cluster without their CRDs simply has none.
+pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
+    let candidates = [
+        (
+            ObjectKind::ArgoRollout,
+            gvk("argoproj.io", "v1alpha1", "Rollout"),
+        ),
+        (
+            ObjectKind::FlaggerCanary,
+            gvk("flagger.app", "v1beta1", "Canary"),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (kind, gvk) in candidates {
+        if let Ok((resource, _)) = kube::discovery::pinned_kind(client, &gvk).await {
+            out.push(WatchedKind { kind, resource });
+        }
+    }
+    out
+}
+
+/// Asks the API server whether the current user may `verb` `group/resource` (in `namespace`,
+/// or cluster-wide when `None`).
+pub async fn can_i(
+    client: &Client,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: Option<&str>,
+) -> Result<bool, kube::Error> {
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.into()),
+                group: Some(group.into()),
+                resource: Some(resource.into()),
+                namespace: namespace.map(str::to_owned),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let answer = api.create(&PostParams::default(), &review).await?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
+}
+
+/// Picks the widest scope the user can actually read. A user who may not list
+/// Deployments cluster-wide still sees the namespaces they can read: those they may list,
+/// the kubeconfig context's, and `configured` ones (for users who may not list namespaces).
+pub async fn resolve_scope(
+    cluster: &Cluster,
+    requested: &Requested,
+    configured: &[String],
+) -> Result<Scope, ConnState> {
+    let client = &cluster.client;
+    let unreachable = |e: kube::Error| ConnState::Reconnecting(e.to_string());
+    if let Requested::Namespace(ns) = requested {
+        return Ok(Scope::Namespaces(vec![ns.clone()]));
+    }
+    if can_i(client, "watch", "apps", "deployments", None)
+        .await
+        .map_err(unreachable)?
+    {
+        return Ok(Scope::AllNamespaces);
+    }
+    let mut candidates: Vec<String> = match Api::<Namespace>::all(client.clone())
+        .list_metadata(&ListParams::default())
+        .await
+    {
+        Ok(list) => list
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect(),
+        Err(kube::Error::Api(status)) if status.is_forbidden() => Vec::new(),
+        Err(e) => return Err(unreachable(e)),
+    };
+    for ns in configured.iter().chain([&cluster.namespace]) {
+        if !candidates.contains(ns) {
+            candidates.push(ns.clone());
+        }
+    }
+    let mut readable = Vec::new();
+    for ns in candidates {
+        if can_i(client, "watch", "apps", "deployments", Some(&ns))
+            .await
+            .map_err(unreachable)?
+        {
+            readable.push(ns);
+        }
+    }
+    if readable.is_empty() {
+        return Err(ConnState::Denied(format!(
+            "user {} may not watch deployments cluster-wide or in any namespace it can see \
+             (tried {}; list more under [contexts.\"{}\"] namespaces in config.toml)",
+            cluster.user, cluster.namespace, cluster.context
+        )));
+    }
+    Ok(Scope::Namespaces(readable))
+}
+
+/// How one watch is doing, for the context's connection state.
+#[derive(Debug, Clone)]
+enum WatchState {
+    Listing,
+    Synced,
+    Failed(String),
+    Denied(String),
+}
+
+fn describe(e: &watcher::Error) -> WatchState {
+    let status = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    match status {
+        Some(s) if s.is_forbidden() => WatchState::Denied(s.message.clone()),
+        _ => WatchState::Failed(e.to_string()),
+    }
+}
+
+/// Starts every watch for one context; the tasks end when the console does.
+pub fn spawn(cluster: Cluster, scope: Scope, kinds: Vec<WatchedKind>, msgs: mpsc::Sender<Msg>) {
+    let namespaces: Vec<Option<String>> = match scope {
+        Scope::AllNamespaces => vec![None],
+        Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
+    };
+    let (status_tx, status_rx) = mpsc::unbounded_channel();
+    let mut watches = 0;
+    for ns in &namespaces {
+        for kind in &kinds {
+            watches += 1;
+            tokio::spawn(run_watch(
+                cluster.clone(),
+                kind.clone(),
+                ns.clone(),
+                watches,
+                status_tx.clone(),
+                msgs.clone(),
+            ));
+        }
+    }
+    tokio::spawn(supervise(cluster.context.clone(), watches, status_rx, msgs));
+}
+
+/// Folds the state of each watch into the context's connection state.
+async fn supervise(
+    context: String,
+    watches: usize,
+    mut status: mpsc::UnboundedReceiver<(usize, WatchState)>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let mut states: BTreeMap<usize, WatchState> = BTreeMap::new();
+    let mut shown = None;
+    while let Some((id, state)) = status.recv().await {
+        states.insert(id, state);
+        let failed = states.values().find_map(|s| match s {
+            WatchState::Failed(e) => Some(ConnState::Reconnecting(e.clone())),
+            _ => None,
+        });
+        let denied = states.values().find_map(|s| match s {
+            WatchState::Denied(e) => Some(ConnState::Denied(e.clone())),
+            _ => None,
+        });
+        let synced =
+            states.len() == watches && states.values().all(|s| matches!(s, WatchState::Synced));
+        let conn = failed.or(denied).unwrap_or(if synced {
+            ConnState::Synced
+        } else {
+            ConnState::Connecting
+        });
+        if shown.as_ref() != Some(&conn) {
+            shown = Some(conn.clone());
+            let msg = Msg::Connection {
+                context: context.clone(),
+                state: conn,
+            };
+            if msgs.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn object_ref(kind: ObjectKind, obj: &DynamicObject) -> ObjectRef {
+    ObjectRef {
+        kind,
+        namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+        name: obj.metadata.name.clone().unwrap_or_default(),
+    }
+}
+
+/// Reads a watched object into a row; a malformed one is reported and skipped.
+fn to_row(kind: &WatchedKind, obj: DynamicObject) -> Result<crate::model::objects::Object, String> {
+    let mut value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
+    // List items may come without apiVersion/kind; the row reader dispatches on kind.
+    value["kind"] = serde_json::Value::String(kind.resource.kind.clone());
+    value["apiVersion"] = serde_json::Value::String(kind.resource.api_version.clone());
+    object_from_json(&value).map_err(|e| e.to_string())
+}
+
+async fn run_watch(
+    cluster: Cluster,
+    kind: WatchedKind,
+    namespace: Option<String>,
+    id: usize,
+    status: mpsc::UnboundedSender<(usize, WatchState)>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let api: Api<DynamicObject> = match &namespace {
+        Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
+        None => Api::all_with(cluster.client.clone(), &kind.resource),
+    };
+    let config = watcher::Config::default().page_size(500);
+    let mut stream = std::pin::pin!(watcher::watcher(api, config).default_backoff());
+    let context = cluster.context.clone();
+    let mut relist: Option<Vec<crate::model::objects::Object>> = None;
+    let mut pending: Vec<Change> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    let _ = status.send((id, WatchState::Listing));
+    loop {
+        // Wait for the next event; once something is pending, wait only briefly for more.
+        let next = if pending.is_empty() {
+            stream.next().await
+        } else {
+            match tokio::time::timeout(COALESCE, stream.next()).await {
+                Ok(item) => item,
+                Err(_) => {
+                    let changes = std::mem::take(&mut pending);
+                    if msgs
+                        .send(Msg::Cluster {
+                            context: context.clone(),
+                            changes,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        };
+        let Some(item) = next else { return };
+        match item {
+            Ok(Event::Init) => relist = Some(Vec::new()),
+            Ok(Event::InitApply(obj)) => match to_row(&kind, obj) {
+                Ok(row) => relist.get_or_insert_with(Vec::new).push(row),
+                Err(e) => problems.push(e),
+            },
+            Ok(Event::InitDone) => {
+                let objects = relist.take().unwrap_or_default();
+                pending.push(Change::Reset {
+                    kind: kind.kind,
+                    namespace: namespace.clone(),
+                    objects,
+                });
+                let _ = status.send((id, WatchState::Synced));
+            }
+            Ok(Event::Apply(obj)) => match to_row(&kind, obj) {
+                Ok(row) => pending.push(Change::Applied(row)),
+                Err(e) => problems.push(e),
+            },
+            Ok(Event::Delete(obj)) => pending.push(Change::Deleted(object_ref(kind.kind, &obj))),
+            Err(e) => {
+                let _ = status.send((id, describe(&e)));
+            }
+        }
+        for problem in problems.drain(..) {
+            if msgs
+                .send(Msg::Problem(format!("{context}: {problem}")))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        if pending.len() >= BATCH {
+            let changes = std::mem::take(&mut pending);
+            if msgs
+                .send(Msg::Cluster {
+                    context: context.clone(),
+                    changes,
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}

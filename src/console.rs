@@ -1,0 +1,211 @@
+//! Runs the console: the same loop over the demo world or over real clusters.
+
+use crate::app::{Effect, Mode, Msg, State};
+use crate::cluster::access::AccessCache;
+use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
+use crate::cluster::watch::{self, Requested};
+use crate::config::theme::Theme;
+use crate::headless::execute_and_record;
+use crate::journal::Journal;
+use crate::model::ops::{supports, Operation};
+use crate::sim::driver::{self, SimCommand};
+use crate::sim::World;
+use crate::tui;
+use anyhow::Context;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Every operation, for permission preflights.
+const OPERATIONS: [Operation; 9] = [
+    Operation::Promote,
+    Operation::PromoteFull,
+    Operation::Pause,
+    Operation::Resume,
+    Operation::Abort,
+    Operation::Retry,
+    Operation::Rollback,
+    Operation::Restart,
+    Operation::SetWeight,
+];
+/// Wall-clock ticks for ages on screen.
+const CLOCK_TICK: Duration = Duration::from_secs(1);
+/// Longest wait between attempts to reach a cluster that is down.
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// `ripcord demo`: the console over the simulated world.
+pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyhow::Result<()> {
+    let Mode::Demo { paused, speed } = state.mode else {
+        anyhow::bail!("run_demo needs a demo state");
+    };
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        tui::install_panic_hook();
+        let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
+        let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
+        let (sim_tx, sim_rx) = mpsc::unbounded_channel();
+        tui::spawn_input(msg_tx.clone());
+        tokio::spawn(driver::run(world, speed, paused, msg_tx, sim_rx));
+        tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
+            let command = match effect {
+                Effect::Execute(request) => SimCommand::Execute(request),
+                Effect::Clock(control) => SimCommand::Clock(control),
+                Effect::CheckAccess(_) | Effect::Quit => return,
+            };
+            // The simulator only stops when the console does.
+            let _ = sim_tx.send(command);
+        })
+        .await
+        .context("drawing the console")
+    })?;
+    // Background tasks (input reader, watches) must not keep the process alive.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+/// Connects one context: finds what the user may read, then starts the watches. A cluster
+/// that is down is retried with backoff; one that denies everything says so and stops.
+async fn watch_context(
+    cluster: Cluster,
+    requested: Requested,
+    configured: Vec<String>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let context = cluster.context.clone();
+        let state = crate::app::ConnState::Connecting;
+        if msgs.send(Msg::Connection { context, state }).await.is_err() {
+            return;
+        }
+        match watch::resolve_scope(&cluster, &requested, &configured).await {
+            Ok(scope) => {
+                let mut kinds = watch::core_kinds();
+                kinds.extend(watch::discovered_kinds(&cluster.client).await);
+                watch::spawn(cluster, scope, kinds, msgs);
+                return;
+            }
+            Err(state) => {
+                let denied = matches!(state, crate::app::ConnState::Denied(_));
+                let context = cluster.context.clone();
+                if msgs.send(Msg::Connection { context, state }).await.is_err() || denied {
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY);
+            }
+        }
+    }
+}
+
+/// The console over real clusters.
+pub fn run_live(
+    mut state: State,
+    theme: &Theme,
+    fps: u32,
+    connect: ConnectOptions,
+    requested: Requested,
+    journal: Journal,
+) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        // Clients must be built on the runtime that drives them.
+        let clusters = connect_clusters(&connect).await?;
+        tui::install_panic_hook();
+        let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
+        let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
+        tui::spawn_input(msg_tx.clone());
+        for cluster in &clusters {
+            let configured = state.settings.namespaces(&cluster.context).to_vec();
+            tokio::spawn(watch_context(
+                cluster.clone(),
+                requested.clone(),
+                configured,
+                msg_tx.clone(),
+            ));
+        }
+        let ticks = msg_tx.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(CLOCK_TICK);
+            loop {
+                interval.tick().await;
+                if ticks.send(Msg::Tick(chrono::Utc::now())).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let by_context: Arc<HashMap<String, Cluster>> = Arc::new(
+            clusters
+                .into_iter()
+                .map(|c| (c.context.clone(), c))
+                .collect(),
+        );
+        let access = Arc::new(AccessCache::default());
+        let journal = Arc::new(journal);
+        tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
+            let msgs = msg_tx.clone();
+            let clusters = by_context.clone();
+            match effect {
+                Effect::Execute(request) => {
+                    let journal = journal.clone();
+                    tokio::spawn(async move {
+                        let Some(cluster) = clusters.get(&request.key.context) else {
+                            return;
+                        };
+                        let (outcome, problems) =
+                            execute_and_record(cluster, &journal, &request).await;
+                        let _ = msgs.send(Msg::ActionDone(outcome)).await;
+                        for problem in problems {
+                            let _ = msgs.send(Msg::Problem(problem)).await;
+                        }
+                    });
+                }
+                Effect::CheckAccess(key) => {
+                    let access = access.clone();
+                    tokio::spawn(async move {
+                        let Some(cluster) = clusters.get(&key.context) else {
+                            return;
+                        };
+                        for op in OPERATIONS
+                            .into_iter()
+                            .filter(|op| supports(key.kind, *op).is_ok())
+                        {
+                            let permission = match access
+                                .check(&cluster.client, &key.context, &key.namespace, key.kind, op)
+                                .await
+                            {
+                                Ok(p) => p,
+                                Err(e) => {
+                                    let _ = msgs.send(Msg::Problem(e.to_string())).await;
+                                    return;
+                                }
+                            };
+                            let msg = Msg::Permission {
+                                key: key.clone(),
+                                op,
+                                permission,
+                            };
+                            if msgs.send(msg).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                Effect::Clock(_) | Effect::Quit => {}
+            }
+        })
+        .await
+        .context("drawing the console")
+    })?;
+    runtime.shutdown_background();
+    Ok(())
+}

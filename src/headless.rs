@@ -1,0 +1,360 @@
+//! The headless commands: the same model, actions and journal as the console, for scripts
+//! and pipelines.
+
+use crate::app::{ConnState, Permission};
+use crate::cluster::access::AccessCache;
+use crate::cluster::actions;
+use crate::cluster::connect::Cluster;
+use crate::cluster::watch::{core_kinds, discovered_kinds, resolve_scope, Requested, Scope};
+use crate::journal::{Journal, JournalEntry};
+use crate::model::derive::derive_namespace;
+use crate::model::objects::{object_from_json, ObjectKind};
+use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
+use crate::model::{ClusterCache, Kind, ReleaseKey, Rollout};
+use chrono::{DateTime, Utc};
+use kube::api::{Api, DynamicObject, ListParams};
+use serde::Serialize;
+
+/// Exit codes shared by every headless command.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The action or check failed.
+    pub const FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const DENIED: u8 = 3;
+    pub const UNREACHABLE: u8 = 4;
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&ActionFailure> for Failure {
+    fn from(f: &ActionFailure) -> Self {
+        let code = match f {
+            ActionFailure::Forbidden(_) => exit::DENIED,
+            ActionFailure::Unreachable(_) => exit::UNREACHABLE,
+            ActionFailure::Rejected(_) => exit::FAILED,
+        };
+        Failure::new(code, f.to_string())
+    }
+}
+
+/// Reads `KIND/NAME` (or a bare `NAME`, any kind).
+pub fn parse_target(text: &str) -> Result<(Option<Kind>, String), Failure> {
+    let bad = || {
+        Failure::new(
+            exit::BAD_INPUT,
+            format!("bad target {text:?}: expected deployment/NAME, pair/NAME, rollout/NAME or canary/NAME"),
+        )
+    };
+    match text.split_once('/') {
+        None if !text.is_empty() => Ok((None, text.to_owned())),
+        None => Err(bad()),
+        Some((kind, name)) if !name.is_empty() && !name.contains('/') => {
+            let kind = match kind {
+                "deployment" | "deploy" | "deployments" => Kind::Deployment,
+                "pair" => Kind::CanaryPair,
+                "rollout" | "rollouts" | "ro" => Kind::ArgoRollout,
+                "canary" | "canaries" => Kind::FlaggerCanary,
+                _ => return Err(bad()),
+            };
+            Ok((Some(kind), name.to_owned()))
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+fn conn_failure(context: &str, state: ConnState) -> Failure {
+    match state {
+        ConnState::Denied(why) => Failure::new(exit::DENIED, format!("{context}: {why}")),
+        other => Failure::new(exit::UNREACHABLE, format!("{context}: {}", other.label())),
+    }
+}
+
+/// Every release in one context, from one LIST per kind and namespace.
+pub async fn snapshot(
+    cluster: &Cluster,
+    requested: &Requested,
+    configured: &[String],
+) -> Result<Vec<Rollout>, Failure> {
+    let scope = resolve_scope(cluster, requested, configured)
+        .await
+        .map_err(|state| conn_failure(&cluster.context, state))?;
+    let namespaces: Vec<Option<String>> = match scope {
+        Scope::AllNamespaces => vec![None],
+        Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
+    };
+    let mut kinds = core_kinds();
+    kinds.extend(discovered_kinds(&cluster.client).await);
+    let mut cache = ClusterCache::default();
+    for ns in &namespaces {
+        for kind in &kinds {
+            let api: Api<DynamicObject> = match ns {
+                Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
+                None => Api::all_with(cluster.client.clone(), &kind.resource),
+            };
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| match &e {
+                    kube::Error::Api(s) if s.is_forbidden() => Failure::new(
+                        exit::DENIED,
+                        format!(
+                            "{}: cannot list {}: {}",
+                            cluster.context, kind.resource.plural, s.message
+                        ),
+                    ),
+                    _ => Failure::new(
+                        exit::UNREACHABLE,
+                        format!("{}: listing {}: {e}", cluster.context, kind.resource.plural),
+                    ),
+                })?;
+            let mut objects = Vec::new();
+            for item in list.items {
+                let mut value = serde_json::to_value(&item).unwrap_or_default();
+                value["kind"] = serde_json::Value::String(kind.resource.kind.clone());
+                // A malformed object is reported and skipped; the rest still show.
+                match object_from_json(&value) {
+                    Ok(object) => objects.push(object),
+                    Err(e) => eprintln!("ripcord: warning: {}: {e}", cluster.context),
+                }
+            }
+            cache.replace_kind(kind.kind, ns.as_deref(), objects);
+        }
+    }
+    Ok(cache
+        .namespaces
+        .iter()
+        .flat_map(|(ns, rows)| derive_namespace(&cluster.context, ns, rows))
+        .collect())
+}
+
+/// One release in `ripcord status -o json`. This shape is a stable interface.
+#[derive(Debug, Serialize)]
+pub struct ReleaseJson<'a> {
+    pub context: &'a str,
+    pub namespace: &'a str,
+    pub kind: Kind,
+    pub name: &'a str,
+    pub strategy: crate::model::Strategy,
+    pub phase: crate::model::Phase,
+    pub message: &'a str,
+    pub step: Option<StepJson>,
+    pub weight: Option<u8>,
+    pub stable: crate::model::Replicas,
+    pub canary: crate::model::Replicas,
+    pub verdict: Option<crate::model::Verdict>,
+    pub verdict_reason: &'a str,
+    pub revision: Option<i64>,
+    pub created: Option<DateTime<Utc>>,
+    pub revisions: &'a [crate::model::Revision],
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepJson {
+    pub current: usize,
+    pub total: usize,
+}
+
+impl<'a> From<&'a Rollout> for ReleaseJson<'a> {
+    fn from(r: &'a Rollout) -> Self {
+        ReleaseJson {
+            context: &r.key.context,
+            namespace: &r.key.namespace,
+            kind: r.key.kind,
+            name: &r.key.name,
+            strategy: r.strategy,
+            phase: r.phase,
+            message: &r.message,
+            step: r.step.map(|(current, total)| StepJson { current, total }),
+            weight: r.weight,
+            stable: r.stable,
+            canary: r.canary,
+            verdict: r.verdict,
+            verdict_reason: &r.verdict_reason,
+            revision: r.current_revision(),
+            created: r.created,
+            revisions: &r.revisions,
+        }
+    }
+}
+
+/// `ripcord status` as a table, in the console's order.
+pub fn status_table(releases: &[Rollout], now: DateTime<Utc>) -> String {
+    use crate::ui::format::{age_opt, kind_label, replicas};
+    let mut out = format!(
+        "{:<14} {:<14} {:<24} {:<15} {:<12} {:<5} {:<4} {:<7} {:<7} {:<8} {:<4}\n",
+        "CONTEXT",
+        "NAMESPACE",
+        "NAME",
+        "KIND",
+        "PHASE",
+        "STEP",
+        "WT",
+        "STABLE",
+        "CANARY",
+        "VERDICT",
+        "AGE"
+    );
+    for r in releases {
+        out.push_str(&format!(
+            "{:<14} {:<14} {:<24} {:<15} {:<12} {:<5} {:<4} {:<7} {:<7} {:<8} {:<4}\n",
+            r.key.context,
+            r.key.namespace,
+            r.key.name,
+            kind_label(r, false),
+            r.phase.label(),
+            r.step
+                .map(|(n, m)| format!("{n}/{m}"))
+                .unwrap_or_else(|| "-".into()),
+            r.weight
+                .map(|w| format!("{w}%"))
+                .unwrap_or_else(|| "-".into()),
+            replicas(r.stable),
+            replicas(r.canary),
+            r.verdict.map(|v| v.label()).unwrap_or("-"),
+            age_opt(r.created, now),
+        ));
+    }
+    out
+}
+
+/// Sorts what needs a human first, as the console does.
+pub fn sort_releases(releases: &mut [Rollout]) {
+    releases.sort_by(|a, b| {
+        a.attention_rank()
+            .cmp(&b.attention_rank())
+            .then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+/// Keeps the releases a `status TARGET` asks for.
+pub fn filter_target(releases: Vec<Rollout>, kind: Option<Kind>, name: &str) -> Vec<Rollout> {
+    releases
+        .into_iter()
+        .filter(|r| r.key.name == name && kind.is_none_or(|k| k == r.key.kind))
+        .collect()
+}
+
+/// Everything an action command needs to decide and to record.
+pub struct ActionPlan {
+    pub request: ActionRequest,
+    pub production: bool,
+}
+
+/// Checks an action before it runs: kind support, production reason, permissions.
+pub async fn preflight(
+    cluster: &Cluster,
+    access: &AccessCache,
+    plan: &ActionPlan,
+) -> Result<(), Failure> {
+    let req = &plan.request;
+    if let Err(why) = supports(req.key.kind, req.op) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!("cannot {} {}: {why}", req.op.verb(), req.key),
+        ));
+    }
+    if plan.production && req.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "{} is a production context: --reason is required",
+                req.key.context
+            ),
+        ));
+    }
+    match access
+        .check(
+            &cluster.client,
+            &cluster.context,
+            &req.key.namespace,
+            req.key.kind,
+            req.op,
+        )
+        .await
+    {
+        Ok(Permission::Allowed) => Ok(()),
+        Ok(Permission::Denied(why)) => Err(Failure::new(
+            exit::DENIED,
+            format!("cannot {} {}: {why}", req.op.verb(), req.key),
+        )),
+        Err(e) => Err(Failure::new(exit::UNREACHABLE, e.to_string())),
+    }
+}
+
+/// Runs an action, then records it: journal line (fsynced) and a Kubernetes Event on the
+/// target. A journal that cannot be written is an error; the action already happened.
+pub async fn execute_and_record(
+    cluster: &Cluster,
+    journal: &Journal,
+    request: &ActionRequest,
+) -> (ActionOutcome, Vec<String>) {
+    let outcome = actions::execute(&cluster.client, request).await;
+    let mut problems = Vec::new();
+    let entry = JournalEntry::from_outcome(&outcome, &cluster.user, Utc::now());
+    if let Err(e) = journal.append(&entry) {
+        problems.push(format!(
+            "could not write the journal {}: {e}",
+            journal.path().display()
+        ));
+    }
+    if !request.dry_run {
+        if let Err(e) = actions::post_event(&cluster.client, request, &outcome, &cluster.user).await
+        {
+            problems.push(format!("could not post the Kubernetes Event: {e}"));
+        }
+    }
+    (outcome, problems)
+}
+
+/// Finds the release a target names in a snapshot, for its kind when the target gave none.
+pub fn resolve_release(
+    releases: &[Rollout],
+    kind: Option<Kind>,
+    name: &str,
+) -> Result<ReleaseKey, Failure> {
+    let found: Vec<&Rollout> = releases
+        .iter()
+        .filter(|r| r.key.name == name && kind.is_none_or(|k| k == r.key.kind))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.key.clone()),
+        [] => Err(Failure::new(
+            exit::FAILED,
+            format!("no release {name:?} found"),
+        )),
+        many => Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "{name:?} is ambiguous: {}; name it as KIND/NAME",
+                many.iter()
+                    .map(|r| r.key.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The object kind an action's target lives in, for error messages.
+pub fn object_kind(kind: Kind) -> ObjectKind {
+    match kind {
+        Kind::Deployment | Kind::CanaryPair => ObjectKind::Deployment,
+        Kind::ArgoRollout => ObjectKind::ArgoRollout,
+        Kind::FlaggerCanary => ObjectKind::FlaggerCanary,
+    }
+}

@@ -29,12 +29,24 @@ impl Tmux {
             config.path().display()
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string()])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
             .arg(command)
             .status()
             .expect("tmux must be installed for the terminal tests");
         assert!(status.success(), "tmux could not start a session");
-        Tmux { session, _config: config }
+        Tmux {
+            session,
+            _config: config,
+        }
     }
 
     fn screen(&self) -> String {
@@ -59,7 +71,10 @@ impl Tmux {
             if ok(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -69,11 +84,21 @@ impl Tmux {
     }
 
     fn pane_pid(&self) -> String {
-        tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"]).trim().to_owned()
+        tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
+            .trim()
+            .to_owned()
     }
 
     fn alternate_on(&self) -> bool {
-        tmux(&["display-message", "-p", "-t", &self.session, "#{alternate_on}"]).trim() == "1"
+        tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.session,
+            "#{alternate_on}",
+        ])
+        .trim()
+            == "1"
     }
 }
 
@@ -94,7 +119,9 @@ fn filter_open_and_promote_with_confirmation() {
     t.keys(&["/"]);
     t.literal("cart");
     t.keys(&["Enter"]);
-    let screen = t.wait_for("the filter to apply", |s| s.contains("filter:/cart") && !s.contains("checkout"));
+    let screen = t.wait_for("the filter to apply", |s| {
+        s.contains("filter:/cart") && !s.contains("checkout")
+    });
     assert!(screen.contains("Waiting"), "{screen}");
     t.keys(&["Enter"]);
     t.wait_text("rollout/cart");
@@ -103,10 +130,16 @@ fn filter_open_and_promote_with_confirmation() {
     assert!(screen.contains("promote-full rollout/cart"), "{screen}");
     t.keys(&["y"]);
     let screen = t.wait_text("✔ promote-full rollout/cart");
-    assert!(screen.contains("Healthy") || screen.contains("Progressing"), "{screen}");
+    assert!(
+        screen.contains("Healthy") || screen.contains("Progressing"),
+        "{screen}"
+    );
     t.keys(&["q"]);
     let screen = t.wait_text("EXITED 0");
-    assert!(!t.alternate_on(), "the alternate screen was left:\n{screen}");
+    assert!(
+        !t.alternate_on(),
+        "the alternate screen was left:\n{screen}"
+    );
 }
 
 #[test]
@@ -116,7 +149,13 @@ fn an_idle_console_with_a_paused_clock_writes_nothing() {
     std::thread::sleep(Duration::from_millis(300));
     let dir = tempfile::tempdir().expect("temp dir");
     let out: PathBuf = dir.path().join("bytes");
-    tmux(&["pipe-pane", "-o", "-t", &t.session, &format!("cat >> {}", out.display())]);
+    tmux(&[
+        "pipe-pane",
+        "-o",
+        "-t",
+        &t.session,
+        &format!("cat >> {}", out.display()),
+    ]);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(file_len(&out), 0, "an idle console wrote to the terminal");
     // The pipe does see output: a key press redraws.
@@ -125,7 +164,10 @@ fn an_idle_console_with_a_paused_clock_writes_nothing() {
     while file_len(&out) == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(file_len(&out) > 0, "moving the selection wrote nothing: the measurement is broken");
+    assert!(
+        file_len(&out) > 0,
+        "moving the selection wrote nothing: the measurement is broken"
+    );
 }
 
 #[test]
@@ -135,12 +177,24 @@ fn sigterm_and_sighup_restore_the_terminal() {
         t.wait_text("ledger");
         assert!(t.alternate_on(), "the console runs on the alternate screen");
         let shell = t.pane_pid();
-        let pids = Command::new("pgrep").args(["-P", &shell, "-f", "ripcord"]).output().expect("pgrep");
+        let pids = Command::new("pgrep")
+            .args(["-P", &shell, "-f", "ripcord"])
+            .output()
+            .expect("pgrep");
         let pid = String::from_utf8_lossy(&pids.stdout).trim().to_owned();
-        assert!(!pid.is_empty(), "ripcord is not running under the pane shell");
-        Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(
+            !pid.is_empty(),
+            "ripcord is not running under the pane shell"
+        );
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
         let screen = t.wait_text("EXITED");
-        assert!(!t.alternate_on(), "SIG{signal} left the alternate screen on:\n{screen}");
+        assert!(
+            !t.alternate_on(),
+            "SIG{signal} left the alternate screen on:\n{screen}"
+        );
     }
 }
 

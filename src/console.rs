@@ -78,6 +78,7 @@ async fn watch_context(
     cluster: Cluster,
     requested: Requested,
     configured: Vec<String>,
+    access: Arc<AccessCache>,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -87,7 +88,7 @@ async fn watch_context(
         if msgs.send(Msg::Connection { context, state }).await.is_err() {
             return;
         }
-        match watch::resolve_scope(&cluster, &requested, &configured).await {
+        match watch::resolve_scope(&cluster, &requested, &configured, &access).await {
             Ok(scope) => {
                 let mut kinds = watch::core_kinds();
                 kinds.extend(watch::discovered_kinds(&cluster.client).await);
@@ -124,12 +125,14 @@ pub fn run_live(
         let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
         tui::spawn_input(msg_tx.clone());
+        let access = Arc::new(AccessCache::default());
         for cluster in &clusters {
             let configured = state.settings.namespaces(&cluster.context).to_vec();
             tokio::spawn(watch_context(
                 cluster.clone(),
                 requested.clone(),
                 configured,
+                access.clone(),
                 msg_tx.clone(),
             ));
         }
@@ -149,7 +152,6 @@ pub fn run_live(
                 .map(|c| (c.context.clone(), c))
                 .collect(),
         );
-        let access = Arc::new(AccessCache::default());
         let journal = Arc::new(journal);
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             let msgs = msg_tx.clone();

@@ -89,8 +89,9 @@ pub async fn snapshot(
     cluster: &Cluster,
     requested: &Requested,
     configured: &[String],
+    access: &AccessCache,
 ) -> Result<Vec<Rollout>, Failure> {
-    let scope = resolve_scope(cluster, requested, configured)
+    let scope = resolve_scope(cluster, requested, configured, access)
         .await
         .map_err(|state| conn_failure(&cluster.context, state))?;
     let namespaces: Vec<Option<String>> = match scope {

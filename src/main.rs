@@ -197,6 +197,7 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
     let target = target.map(headless::parse_target).transpose()?;
     let clusters = connect_all(args).await?;
     let settings = load_settings();
+    let access = AccessCache::default();
     let mut releases = Vec::new();
     let mut first_error = None;
     for cluster in &clusters {
@@ -204,6 +205,7 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
             cluster,
             &requested(args),
             settings.namespaces(&cluster.context),
+            &access,
         )
         .await
         {
@@ -271,7 +273,9 @@ async fn act(
         .namespace
         .clone()
         .unwrap_or_else(|| cluster.namespace.clone());
-    let releases = headless::snapshot(cluster, &Requested::Namespace(namespace), &[]).await?;
+    let access = AccessCache::default();
+    let releases =
+        headless::snapshot(cluster, &Requested::Namespace(namespace), &[], &access).await?;
     let key = headless::resolve_release(&releases, kind, &name)?;
     let settings = load_settings();
     if settings.is_read_only(&key.context) {
@@ -291,7 +295,6 @@ async fn act(
         },
         production: settings.is_production(&key.context),
     };
-    let access = AccessCache::default();
     headless::preflight(cluster, &access, &plan).await?;
     let needs_confirmation = (op.is_dangerous() || plan.production) && !action.dry_run;
     if needs_confirmation && !action.yes {

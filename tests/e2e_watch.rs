@@ -237,7 +237,14 @@ async fn a_user_without_permissions_is_told_so_and_nothing_crashes() {
     let Some(tb) = testbed().await else { return };
     // No RBAC at all: the context says denied, with the reason.
     let viewer = cluster(&tb, VIEWER).await;
-    match resolve_scope(&viewer, &Requested::AllNamespaces, &[]).await {
+    match resolve_scope(
+        &viewer,
+        &Requested::AllNamespaces,
+        &[],
+        &AccessCache::default(),
+    )
+    .await
+    {
         Err(ConnState::Denied(why)) => assert!(why.contains("may not watch deployments"), "{why}"),
         other => panic!("expected denied, got {other:?}"),
     }
@@ -249,6 +256,7 @@ async fn a_user_without_permissions_is_told_so_and_nothing_crashes() {
         &nsviewer,
         &Requested::AllNamespaces,
         &[NSVIEWER_NAMESPACE.to_owned()],
+        &AccessCache::default(),
     )
     .await
     .expect("team-a is readable");

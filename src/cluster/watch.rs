@@ -4,15 +4,13 @@
 //! Each watch resumes after a dropped connection or an apiserver restart, with backoff;
 //! a relist replaces what the cache had, so changes made while it was down show up.
 
+use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
 use crate::app::{ConnState, Msg};
 use crate::model::objects::{object_from_json, Change, ObjectKind, ObjectRef};
 use futures::StreamExt;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use kube::Client;
@@ -95,32 +93,13 @@ pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
     out
 }
 
-/// Asks the API server whether the current user may `verb` `group/resource` (in `namespace`,
-/// or cluster-wide when `None`).
-pub async fn can_i(
-    client: &Client,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    namespace: Option<&str>,
-) -> Result<bool, kube::Error> {
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(verb.into()),
-                group: Some(group.into()),
-                resource: Some(resource.into()),
-                namespace: namespace.map(str::to_owned),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    let answer = api.create(&PostParams::default(), &review).await?;
-    Ok(answer.status.is_some_and(|s| s.allowed))
-}
+/// Reading Deployments through a watch: what the console needs in a namespace.
+const WATCH_DEPLOYMENTS: AccessCheck = AccessCheck {
+    verb: "watch",
+    group: "apps",
+    resource: "deployments",
+    subresource: None,
+};
 
 /// Picks the widest scope the user can actually read. A user who may not list
 /// Deployments cluster-wide still sees the namespaces they can read: those they may list,
@@ -129,15 +108,20 @@ pub async fn resolve_scope(
     cluster: &Cluster,
     requested: &Requested,
     configured: &[String],
+    access: &AccessCache,
 ) -> Result<Scope, ConnState> {
     let client = &cluster.client;
+    let context = cluster.context.as_str();
     let unreachable = |e: kube::Error| ConnState::Reconnecting(e.to_string());
+    let review_failed = |e: AccessError| ConnState::Reconnecting(e.to_string());
     if let Requested::Namespace(ns) = requested {
         return Ok(Scope::Namespaces(vec![ns.clone()]));
     }
-    if can_i(client, "watch", "apps", "deployments", None)
+    // An empty namespace asks about all namespaces at once.
+    if access
+        .allowed(client, context, "", WATCH_DEPLOYMENTS)
         .await
-        .map_err(unreachable)?
+        .map_err(review_failed)?
     {
         return Ok(Scope::AllNamespaces);
     }
@@ -160,9 +144,10 @@ pub async fn resolve_scope(
     }
     let mut readable = Vec::new();
     for ns in candidates {
-        if can_i(client, "watch", "apps", "deployments", Some(&ns))
+        if access
+            .allowed(client, context, &ns, WATCH_DEPLOYMENTS)
             .await
-            .map_err(unreachable)?
+            .map_err(review_failed)?
         {
             readable.push(ns);
         }

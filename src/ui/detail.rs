@@ -4,7 +4,7 @@
 use super::format::{
     age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text,
 };
-use crate::app::State;
+use crate::app::{Permission, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::{RevisionRole, Rollout, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -33,14 +33,35 @@ fn role_slot(role: RevisionRole) -> Slot {
     }
 }
 
+/// Operations the API server said the user may not run here, and why.
+fn denied(state: &State, r: &Rollout) -> Option<String> {
+    let mut ops: Vec<(&str, &str)> = state
+        .permissions
+        .iter()
+        .filter(|((key, _), _)| *key == r.key)
+        .filter_map(|((_, op), p)| match p {
+            Permission::Denied(why) => Some((op.verb(), why.as_str())),
+            Permission::Allowed => None,
+        })
+        .collect();
+    ops.sort();
+    let first_reason = ops.first()?.1;
+    let verbs: Vec<&str> = ops.iter().map(|(verb, _)| *verb).collect();
+    Some(format!(
+        "✖ not allowed: {} ({first_reason})",
+        verbs.join(", ")
+    ))
+}
+
 pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
+    let denied = denied(state, r);
     let [summary, middle, bottom] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(if denied.is_some() { 4 } else { 3 }),
         Constraint::Fill(3),
         Constraint::Fill(2),
     ])
     .areas(area);
-    render_summary(frame, summary, state, r, theme);
+    render_summary(frame, summary, state, r, theme, denied);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
     render_revisions(frame, left, state, r, theme);
@@ -51,7 +72,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: 
     render_events(frame, events, state, r, theme);
 }
 
-fn render_summary(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
+fn render_summary(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    r: &Rollout,
+    theme: &Theme,
+    denied: Option<String>,
+) {
     let title = Line::from(vec![
         Span::styled(
             format!("{}/{}", r.key.kind.target_prefix(), r.key.name),
@@ -111,10 +139,11 @@ fn render_summary(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, the
         },
         theme.style(phase_slot(r.phase)),
     );
-    frame.render_widget(
-        Paragraph::new(vec![title, Line::from(progress), message]),
-        area,
-    );
+    let mut lines = vec![title, Line::from(progress), message];
+    if let Some(denied) = denied {
+        lines.push(Line::styled(denied, theme.style(Slot::Danger)));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn render_revisions(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {

@@ -248,7 +248,7 @@ async fn set_paused(
             "is not paused"
         };
         return Err(ActionFailure::Rejected(format!(
-            "deployment.apps \"{name}\" {state}"
+            "deployments.apps \"{name}\" {state}"
         )));
     }
     kube.merge(name, &json!({ "spec": { "paused": paused } }))
@@ -276,7 +276,7 @@ async fn restart(
         .unwrap_or(false)
     {
         return Err(ActionFailure::Rejected(format!(
-            "deployment.apps \"{name}\": can't restart paused deployment (run rollout resume first)"
+            "deployments.apps \"{name}\" can't restart paused deployment (run rollout resume first)"
         )));
     }
     let patch = json!({

@@ -1,0 +1,850 @@
+//! ripcord's actions against a real API server and controller manager (the testbed), side
+//! by side with kubectl doing the same thing to an identical twin.
+//!
+//! Skipped with a note when the testbed is not running; under `CI` that is a failure.
+
+#[path = "common/testbed.rs"]
+mod testbed;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use ripcord::app::Permission;
+use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::{self, event_reason, RESTARTED_AT_ANNOTATION};
+use ripcord::journal::{Journal, JournalEntry};
+use ripcord::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Operation};
+use ripcord::model::{Kind, ReleaseKey};
+use serde_json::{json, Value};
+use std::time::Duration;
+use testbed::{revision, rolled_out, testbed, wait_until, web_deployment, Testbed};
+
+const USER: &str = "e2e-oncall";
+const CANARY_OF: &str = "ripcord.dev/canary-of";
+
+fn request(ns: &str, kind: Kind, name: &str, op: Operation) -> ActionRequest {
+    ActionRequest {
+        key: ReleaseKey {
+            context: testbed::ADMIN.into(),
+            namespace: ns.into(),
+            kind,
+            name: name.into(),
+        },
+        op,
+        to_revision: None,
+        weight: None,
+        reason: Some("e2e: checking ripcord against kubectl".into()),
+        dry_run: false,
+    }
+}
+
+/// Runs an action the way the console does (execute, post the event, journal it) and
+/// checks the journal line and the event on the way.
+struct Actor {
+    client: Client,
+    journal: Journal,
+    _dir: tempfile::TempDir,
+}
+
+impl Actor {
+    fn new(client: Client) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = Journal::at(dir.path().join("journal.jsonl"));
+        Actor {
+            client,
+            journal,
+            _dir: dir,
+        }
+    }
+
+    async fn act(&self, request: ActionRequest) -> ActionOutcome {
+        let outcome = actions::execute(&self.client, &request).await;
+        let event = actions::post_event(&self.client, &request, &outcome, USER)
+            .await
+            .unwrap_or_else(|e| panic!("posting the event for {request:?}: {e}"));
+        self.check_journal(&outcome);
+        self.check_event(&request, &outcome, &event).await;
+        outcome
+    }
+
+    fn check_journal(&self, outcome: &ActionOutcome) {
+        let request = &outcome.request;
+        let entry = JournalEntry::from_outcome(outcome, USER, Utc::now());
+        self.journal.append(&entry).expect("append to the journal");
+        let entries = self.journal.read().expect("read the journal back");
+        let last = entries.last().expect("an entry");
+        assert_eq!(last, &entry);
+        assert_eq!(last.user, USER);
+        assert_eq!(last.context, testbed::ADMIN);
+        assert_eq!(last.namespace, request.key.namespace);
+        assert_eq!(last.name, request.key.name);
+        assert_eq!(last.action, request.op.verb());
+        assert_eq!(last.reason, request.reason);
+        assert_eq!(last.dry_run, request.dry_run);
+        assert_eq!(last.revision_before, outcome.revision_before);
+        assert_eq!(last.revision_after, outcome.revision_after);
+        match &outcome.result {
+            Ok(text) => {
+                assert!(last.ok);
+                assert_eq!(last.result, format!("ok: {text}"));
+            }
+            Err(failure) => {
+                assert!(!last.ok);
+                assert_eq!(last.result, format!("error: {failure}"));
+            }
+        }
+    }
+
+    async fn check_event(&self, request: &ActionRequest, outcome: &ActionOutcome, name: &str) {
+        let ns = &request.key.namespace;
+        let events: Api<Event> = Api::namespaced(self.client.clone(), ns);
+        let listed = events
+            .list(
+                &ListParams::default().fields(&format!("involvedObject.name={}", request.key.name)),
+            )
+            .await
+            .expect("list events");
+        let found = listed
+            .items
+            .iter()
+            .find(|e| e.metadata.name.as_deref() == Some(name));
+        if request.dry_run {
+            assert!(found.is_none(), "a dry run must not leave an event");
+            return;
+        }
+        let event = found.unwrap_or_else(|| panic!("event {name} not found in {ns}"));
+        assert_eq!(
+            event.reason.as_deref(),
+            Some(event_reason(request.op).as_str())
+        );
+        let expected_type = if outcome.result.is_ok() {
+            "Normal"
+        } else {
+            "Warning"
+        };
+        assert_eq!(event.type_.as_deref(), Some(expected_type));
+        assert_eq!(
+            event.source.as_ref().and_then(|s| s.component.as_deref()),
+            Some("ripcord")
+        );
+        let involved = &event.involved_object;
+        assert_eq!(involved.kind.as_deref(), Some("Deployment"));
+        assert_eq!(involved.name.as_deref(), Some(request.key.name.as_str()));
+        let target = Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .get(&request.key.name)
+            .await
+            .expect("get the target");
+        assert_eq!(
+            involved.uid, target.metadata.uid,
+            "uid lets kubectl describe find it"
+        );
+        let message = event.message.clone().unwrap_or_default();
+        assert!(message.contains(USER), "{message}");
+        if let Some(reason) = &request.reason {
+            assert!(message.contains(reason.as_str()), "{message}");
+        }
+        let result = match &outcome.result {
+            Ok(t) => t.clone(),
+            Err(f) => f.to_string(),
+        };
+        assert!(message.contains(&result), "{message} lacks {result}");
+    }
+}
+
+fn ok(outcome: &ActionOutcome) -> &str {
+    match &outcome.result {
+        Ok(text) => text,
+        Err(e) => panic!("{} failed: {e:?}", outcome.request.op.verb()),
+    }
+}
+
+fn rejected(outcome: &ActionOutcome) -> &str {
+    match &outcome.result {
+        Err(ActionFailure::Rejected(text)) => text,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+/// A Deployment's JSON with its own name replaced, so that twins compare equal.
+fn normalized<T: serde::Serialize>(value: &T, name: &str) -> Value {
+    let text = serde_json::to_string(value).expect("serialize");
+    serde_json::from_str(&text.replace(name, "NAME")).expect("reparse")
+}
+
+fn template_of(d: &Deployment) -> Value {
+    let mut template =
+        serde_json::to_value(d.spec.as_ref().map(|s| &s.template)).expect("serialize template");
+    // restartedAt differs by the second between two restarts; its presence is checked apart.
+    if let Some(a) = template.pointer_mut("/metadata/annotations") {
+        if let Some(map) = a.as_object_mut() {
+            map.remove(RESTARTED_AT_ANNOTATION);
+        }
+    }
+    template
+}
+
+fn image_of(d: &Deployment) -> String {
+    d.spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+fn spec_replicas(d: &Deployment) -> i32 {
+    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+fn paused(d: &Deployment) -> bool {
+    d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false)
+}
+
+async fn set_image(tb: &Testbed, ns: &str, name: &str, image: &str) {
+    // Strategic merge: containers merge by name, as `kubectl set image` does.
+    let patch = json!({
+        "metadata": { "annotations": { "kubernetes.io/change-cause": format!("deploy {image}") } },
+        "spec": { "template": { "spec": { "containers": [{ "name": "app", "image": image }] } } }
+    });
+    tb.deployments(ns)
+        .patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .unwrap_or_else(|e| panic!("set image on {ns}/{name}: {e}"));
+}
+
+async fn wait_stalled(tb: &Testbed, ns: &str, name: &str) -> Deployment {
+    let api = tb.deployments(ns);
+    wait_until(
+        &format!("{ns}/{name} to report ProgressDeadlineExceeded"),
+        Duration::from_secs(60),
+        || async {
+            let d = api.get(name).await.ok()?;
+            let stalled = d.status.as_ref()?.conditions.as_ref()?.iter().any(|c| {
+                c.type_ == "Progressing"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+            });
+            stalled.then_some(d)
+        },
+    )
+    .await
+}
+
+/// Pods matching `selector` that are not being deleted.
+async fn live_pods(tb: &Testbed, ns: &str, selector: &str) -> Vec<Pod> {
+    let pods: Api<Pod> = Api::namespaced(tb.admin.clone(), ns);
+    pods.list(&ListParams::default().labels(selector))
+        .await
+        .unwrap_or_else(|e| panic!("list pods {selector} in {ns}: {e}"))
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .collect()
+}
+
+fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn pod_image(p: &Pod) -> String {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_of_a_stalled_rollout_matches_kubectl_undo() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("rollback").await;
+    let ns = ns.name.as_str();
+    let twins = ["web-a", "web-b"];
+    for name in twins {
+        let d = web_deployment(name, "registry.example/web:1.0", 3, &[("app", name)]);
+        tb.create_deployment(ns, &d).await;
+    }
+    let mut first_rs = Vec::new();
+    for name in twins {
+        let d = tb.wait_rolled_out(ns, name).await;
+        let sets = tb.owned_replica_sets(ns, &d).await;
+        assert_eq!(sets.len(), 1);
+        first_rs.push(sets[0].metadata.name.clone().expect("rs name"));
+    }
+    for name in twins {
+        set_image(&tb, ns, name, "registry.example/web:1.1-crash").await;
+    }
+    for name in twins {
+        let d = wait_stalled(&tb, ns, name).await;
+        let status = d.status.clone().unwrap_or_default();
+        // maxUnavailable 0: the old pods keep serving while the new ones crash.
+        assert_eq!(status.ready_replicas, Some(3), "{name}: {status:?}");
+        assert_eq!(revision(&d.metadata), Some(2));
+    }
+
+    let actor = Actor::new(tb.admin.clone());
+    let outcome = actor
+        .act(request(ns, Kind::Deployment, "web-a", Operation::Rollback))
+        .await;
+    assert_eq!(
+        ok(&outcome),
+        "deployment.apps/web-a rolled back to revision 1"
+    );
+    assert_eq!(outcome.revision_before, Some(2));
+    assert_eq!(outcome.revision_after, Some(3));
+    let out = tb.kubectl(ns, &["rollout", "undo", "deployment/web-b"]);
+    assert!(out.contains("rolled back"), "{out}");
+
+    let a = tb.wait_rolled_out(ns, "web-a").await;
+    let b = tb.wait_rolled_out(ns, "web-b").await;
+    assert_eq!(image_of(&a), "registry.example/web:1.0");
+    assert_eq!(
+        normalized(&template_of(&a), "web-a"),
+        normalized(&template_of(&b), "web-b"),
+        "spec.template"
+    );
+    assert_eq!(revision(&a.metadata), revision(&b.metadata));
+    assert_eq!(revision(&a.metadata), Some(3));
+    // kubectl takes the ReplicaSet's annotations (change-cause among them) and keeps the
+    // Deployment's bookkeeping ones.
+    assert_eq!(
+        normalized(&a.metadata.annotations, "web-a"),
+        normalized(&b.metadata.annotations, "web-b"),
+        "metadata.annotations"
+    );
+    assert_eq!(
+        a.metadata
+            .annotations
+            .as_ref()
+            .and_then(|m| m.get("kubernetes.io/change-cause"))
+            .map(String::as_str),
+        Some("deploy registry.example/web:1.0")
+    );
+    for (d, first) in [(&a, &first_rs[0]), (&b, &first_rs[1])] {
+        let name = d.metadata.name.clone().unwrap_or_default();
+        let sets = tb.owned_replica_sets(ns, d).await;
+        assert_eq!(sets.len(), 2, "{name}: no new ReplicaSet on rollback");
+        let current = sets.last().expect("a current ReplicaSet");
+        assert_eq!(
+            current.metadata.name.as_ref(),
+            Some(first),
+            "{name}: current RS"
+        );
+        assert_eq!(revision(&current.metadata), Some(3));
+        let old = &sets[0];
+        assert_eq!(old.spec.as_ref().and_then(|s| s.replicas), Some(0));
+        let status = d.status.clone().unwrap_or_default();
+        assert_eq!(
+            (
+                status.ready_replicas,
+                status.updated_replicas,
+                status.available_replicas
+            ),
+            (Some(3), Some(3), Some(3)),
+            "{name}"
+        );
+    }
+
+    // The errors kubectl gives, in its words.
+    let mut missing = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
+    missing.to_revision = Some(99);
+    let outcome = actor.act(missing).await;
+    assert_eq!(
+        rejected(&outcome),
+        "unable to find specified revision 99 in history"
+    );
+    let (ok_b, out) = tb.kubectl_status(
+        ns,
+        &["rollout", "undo", "deployment/web-b", "--to-revision=99"],
+    );
+    assert!(
+        !ok_b && out.contains("unable to find specified revision 99 in history"),
+        "{out}"
+    );
+
+    let mut same = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
+    same.to_revision = Some(3);
+    let outcome = actor.act(same).await;
+    assert_eq!(
+        rejected(&outcome),
+        "skipped rollback (current template already matches revision 3)"
+    );
+    let out = tb.kubectl(
+        ns,
+        &["rollout", "undo", "deployment/web-b", "--to-revision=3"],
+    );
+    assert!(
+        out.contains("skipped rollback (current template already matches revision 3)"),
+        "{out}"
+    );
+    assert_eq!(outcome.revision_after, Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_restart_match_kubectl() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("pause").await;
+    let ns = ns.name.as_str();
+    for name in ["pr-a", "pr-b"] {
+        let d = web_deployment(name, "registry.example/api:2.3", 2, &[("app", name)]);
+        tb.create_deployment(ns, &d).await;
+    }
+    tb.wait_rolled_out(ns, "pr-a").await;
+    tb.wait_rolled_out(ns, "pr-b").await;
+    let actor = Actor::new(tb.admin.clone());
+    let dep = |op| request(ns, Kind::Deployment, "pr-a", op);
+    let twin_error = |out: &str| out.replace("pr-b", "pr-a");
+
+    let outcome = actor.act(dep(Operation::Pause)).await;
+    assert_eq!(ok(&outcome), "deployment.apps/pr-a paused");
+    let out = tb.kubectl(ns, &["rollout", "pause", "deployment/pr-b"]);
+    assert_eq!(out.trim(), "deployment.apps/pr-b paused");
+    let a = tb.get_deployment(ns, "pr-a").await;
+    let b = tb.get_deployment(ns, "pr-b").await;
+    assert!(paused(&a) && paused(&b));
+    assert_eq!(normalized(&a.spec, "pr-a"), normalized(&b.spec, "pr-b"));
+
+    let outcome = actor.act(dep(Operation::Pause)).await;
+    let (ok_b, out) = tb.kubectl_status(ns, &["rollout", "pause", "deployment/pr-b"]);
+    assert!(!ok_b);
+    assert_eq!(
+        format!("error: {}", rejected(&outcome)),
+        twin_error(out.trim())
+    );
+
+    let outcome = actor.act(dep(Operation::Restart)).await;
+    let (ok_b, out) = tb.kubectl_status(ns, &["rollout", "restart", "deployment/pr-b"]);
+    assert!(!ok_b);
+    assert_eq!(
+        format!("error: {}", rejected(&outcome)),
+        twin_error(out.trim())
+    );
+
+    let outcome = actor.act(dep(Operation::Resume)).await;
+    assert_eq!(ok(&outcome), "deployment.apps/pr-a resumed");
+    tb.kubectl(ns, &["rollout", "resume", "deployment/pr-b"]);
+    let a = tb.get_deployment(ns, "pr-a").await;
+    let b = tb.get_deployment(ns, "pr-b").await;
+    assert!(!paused(&a) && !paused(&b));
+    assert_eq!(normalized(&a.spec, "pr-a"), normalized(&b.spec, "pr-b"));
+
+    let outcome = actor.act(dep(Operation::Resume)).await;
+    let (ok_b, out) = tb.kubectl_status(ns, &["rollout", "resume", "deployment/pr-b"]);
+    assert!(!ok_b);
+    assert_eq!(
+        format!("error: {}", rejected(&outcome)),
+        twin_error(out.trim())
+    );
+
+    let started = Utc::now();
+    let outcome = actor.act(dep(Operation::Restart)).await;
+    assert_eq!(ok(&outcome), "deployment.apps/pr-a restarted");
+    assert_eq!(outcome.revision_before, Some(1));
+    assert_eq!(outcome.revision_after, Some(2));
+    tb.kubectl(ns, &["rollout", "restart", "deployment/pr-b"]);
+    let a = tb.wait_rolled_out(ns, "pr-a").await;
+    let b = tb.wait_rolled_out(ns, "pr-b").await;
+    for d in [&a, &b] {
+        let stamp = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|m| m.get(RESTARTED_AT_ANNOTATION))
+            .cloned()
+            .expect("restartedAt set");
+        let at = DateTime::parse_from_rfc3339(&stamp).expect("RFC 3339 stamp");
+        let skew = (at.with_timezone(&Utc) - started).num_seconds().abs();
+        assert!(skew < 120, "restartedAt {stamp} is {skew}s from now");
+        assert_eq!(revision(&d.metadata), Some(2));
+        let sets = tb.owned_replica_sets(ns, d).await;
+        assert_eq!(sets.len(), 2, "a restart makes a new ReplicaSet");
+    }
+    assert_eq!(
+        normalized(&template_of(&a), "pr-a"),
+        normalized(&template_of(&b), "pr-b")
+    );
+}
+
+/// A stable Deployment and its canary, as a team would label them.
+async fn pair(tb: &Testbed, ns: &str, stable: &str, stable_n: i32, canary_n: i32) -> String {
+    let canary = format!("{stable}-canary");
+    let s = web_deployment(
+        stable,
+        &format!("registry.example/{stable}:1.0"),
+        stable_n,
+        &[("app", stable), ("track", "stable")],
+    );
+    let mut c = web_deployment(
+        &canary,
+        &format!("registry.example/{stable}:1.1"),
+        canary_n,
+        &[("app", stable), ("track", "canary")],
+    );
+    c.metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(CANARY_OF.into(), stable.into());
+    tb.create_deployment(ns, &s).await;
+    tb.create_deployment(ns, &c).await;
+    tb.wait_rolled_out(ns, stable).await;
+    tb.wait_rolled_out(ns, &canary).await;
+    canary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_pair_promote_rolls_the_stable_to_the_canary_image() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("promote").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "shop", 3, 1).await;
+    let before = tb.get_deployment(ns, "shop").await;
+    let actor = Actor::new(tb.admin.clone());
+
+    let outcome = actor
+        .act(request(ns, Kind::CanaryPair, "shop", Operation::Promote))
+        .await;
+    let text = ok(&outcome);
+    assert!(text.contains("registry.example/shop:1.1"), "{text}");
+    assert!(text.contains("shop-canary scaled to 0"), "{text}");
+    assert_eq!(outcome.revision_before, Some(1));
+    assert_eq!(outcome.revision_after, Some(2));
+
+    let stable = tb.wait_rolled_out(ns, "shop").await;
+    assert_eq!(image_of(&stable), "registry.example/shop:1.1");
+    let labels = stable
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    assert_eq!(labels.get("track").map(String::as_str), Some("stable"));
+    assert_eq!(labels.get("app").map(String::as_str), Some("shop"));
+    assert_eq!(
+        serde_json::to_value(stable.spec.as_ref().map(|s| &s.selector)).ok(),
+        serde_json::to_value(before.spec.as_ref().map(|s| &s.selector)).ok(),
+        "the stable's selector is untouched"
+    );
+    let c = tb.get_deployment(ns, &canary).await;
+    assert_eq!(spec_replicas(&c), 0);
+
+    // The stable's pods really roll to the new image, and the canary's go away.
+    wait_until(
+        "stable pods on the canary image",
+        Duration::from_secs(60),
+        || async {
+            let pods = live_pods(&tb, ns, "app=shop,track=stable").await;
+            let done = pods.len() == 3
+                && pods
+                    .iter()
+                    .all(|p| pod_ready(p) && pod_image(p) == "registry.example/shop:1.1");
+            done.then_some(())
+        },
+    )
+    .await;
+    wait_until("canary pods gone", Duration::from_secs(60), || async {
+        live_pods(&tb, ns, "app=shop,track=canary")
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_pair_set_weight_then_abort() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("weight").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "cart", 4, 1).await;
+    let actor = Actor::new(tb.admin.clone());
+    let pair_req = |op| request(ns, Kind::CanaryPair, "cart", op);
+
+    let mut weight = pair_req(Operation::SetWeight);
+    weight.weight = Some(40);
+    let outcome = actor.act(weight).await;
+    assert_eq!(
+        ok(&outcome),
+        "weight 40% of 5: stable cart 3, canary cart-canary 2"
+    );
+    let s = tb.wait_rolled_out(ns, "cart").await;
+    let c = tb.wait_rolled_out(ns, &canary).await;
+    assert_eq!((spec_replicas(&s), spec_replicas(&c)), (3, 2));
+    // Scaling is not a new revision.
+    assert_eq!(outcome.revision_before, outcome.revision_after);
+
+    let outcome = actor.act(pair_req(Operation::SetWeight)).await;
+    assert!(rejected(&outcome).contains("needs a weight"));
+
+    let stable_before = tb.get_deployment(ns, "cart").await;
+    let outcome = actor.act(pair_req(Operation::Abort)).await;
+    assert_eq!(
+        ok(&outcome),
+        "aborted: canary deployment.apps/cart-canary scaled to 0"
+    );
+    let c = tb.get_deployment(ns, &canary).await;
+    assert_eq!(spec_replicas(&c), 0);
+    let stable_after = tb.get_deployment(ns, "cart").await;
+    assert_eq!(
+        serde_json::to_value(&stable_after.spec).ok(),
+        serde_json::to_value(&stable_before.spec).ok(),
+        "abort leaves the stable alone"
+    );
+    assert_eq!(
+        stable_after.metadata.generation,
+        stable_before.metadata.generation
+    );
+    wait_until("canary scaled down", Duration::from_secs(60), || async {
+        let c = tb.get_deployment(ns, &canary).await;
+        (rolled_out(&c) && live_pods(&tb, ns, "app=cart,track=canary").await.is_empty())
+            .then_some(())
+    })
+    .await;
+
+    let outcome = actor.act(pair_req(Operation::Abort)).await;
+    assert!(ok(&outcome).contains("nothing changed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_without_rights_are_denied_before_and_during_an_action() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("denied").await;
+    let ns = ns.name.as_str();
+    tb.create_deployment(
+        ns,
+        &web_deployment(
+            "locked",
+            "registry.example/web:1.0",
+            1,
+            &[("app", "locked")],
+        ),
+    )
+    .await;
+    let cache = AccessCache::default();
+
+    // The admin may; a positive control for the checks below.
+    let admin = cache
+        .check(
+            &tb.admin,
+            testbed::ADMIN,
+            ns,
+            Kind::Deployment,
+            Operation::Rollback,
+        )
+        .await
+        .expect("admin preflight");
+    assert_eq!(admin, Permission::Allowed);
+
+    // No RBAC at all.
+    let viewer = tb.client(testbed::VIEWER).await;
+    for (kind, op) in [
+        (Kind::Deployment, Operation::Pause),
+        (Kind::Deployment, Operation::Rollback),
+        (Kind::CanaryPair, Operation::SetWeight),
+    ] {
+        let permission = cache
+            .check(&viewer, testbed::VIEWER, ns, kind, op)
+            .await
+            .expect("viewer preflight");
+        let Permission::Denied(why) = permission else {
+            panic!("viewer allowed to {op:?}");
+        };
+        assert!(
+            why.contains(&format!("not allowed to patch deployments.apps in {ns}")),
+            "{why}"
+        );
+        assert!(
+            why.contains(&format!("not allowed to get deployments.apps in {ns}")),
+            "{why}"
+        );
+    }
+    let req = |op| ActionRequest {
+        key: ReleaseKey {
+            context: testbed::VIEWER.into(),
+            ..request(ns, Kind::Deployment, "locked", op).key
+        },
+        ..request(ns, Kind::Deployment, "locked", op)
+    };
+    let outcome = actions::execute(&viewer, &req(Operation::Pause)).await;
+    match &outcome.result {
+        Err(ActionFailure::Forbidden(why)) => {
+            assert!(
+                why.starts_with(&format!("get deployments.apps in {ns}: ")),
+                "{why}"
+            );
+            assert!(why.contains("forbidden"), "{why}");
+        }
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    let entry = JournalEntry::from_outcome(&outcome, USER, Utc::now());
+    assert!(entry
+        .result
+        .starts_with("error: permission denied: get deployments.apps"));
+    let event = actions::post_event(&viewer, &outcome.request, &outcome, USER).await;
+    assert!(
+        matches!(&event, Err(ActionFailure::Forbidden(w)) if w.starts_with("create events in")),
+        "{event:?}"
+    );
+    let pair_outcome = actions::execute(
+        &viewer,
+        &ActionRequest {
+            key: ReleaseKey {
+                kind: Kind::CanaryPair,
+                ..req(Operation::Promote).key
+            },
+            ..req(Operation::Promote)
+        },
+    )
+    .await;
+    assert!(matches!(
+        pair_outcome.result,
+        Err(ActionFailure::Forbidden(_))
+    ));
+
+    // `view` in team-a: may read there, may change nothing; may not even read elsewhere.
+    let nsviewer = tb.client(testbed::NSVIEWER).await;
+    let team = testbed::NSVIEWER_NAMESPACE;
+    let name = format!("rc-locked-{}", &ns[ns.len() - 6..]);
+    let _guard = tb.temporary(team, "deployment", &name);
+    tb.create_deployment(
+        team,
+        &web_deployment(&name, "registry.example/web:1.0", 1, &[("app", &name)]),
+    )
+    .await;
+    for (kind, op) in [
+        (Kind::Deployment, Operation::Pause),
+        (Kind::Deployment, Operation::Rollback),
+        (Kind::Deployment, Operation::Restart),
+        (Kind::CanaryPair, Operation::Promote),
+    ] {
+        let permission = cache
+            .check(&nsviewer, testbed::NSVIEWER, team, kind, op)
+            .await
+            .expect("nsviewer preflight");
+        let Permission::Denied(why) = permission else {
+            panic!("nsviewer allowed to {op:?} in {team}");
+        };
+        assert_eq!(
+            why,
+            format!("not allowed to patch deployments.apps in {team}")
+        );
+    }
+    let elsewhere = cache
+        .check(
+            &nsviewer,
+            testbed::NSVIEWER,
+            ns,
+            Kind::Deployment,
+            Operation::Pause,
+        )
+        .await
+        .expect("nsviewer preflight elsewhere");
+    assert!(matches!(&elsewhere, Permission::Denied(w) if w.contains("not allowed to get")));
+
+    let team_req = ActionRequest {
+        key: ReleaseKey {
+            context: testbed::NSVIEWER.into(),
+            namespace: team.into(),
+            kind: Kind::Deployment,
+            name: name.clone(),
+        },
+        ..request(team, Kind::Deployment, &name, Operation::Pause)
+    };
+    let outcome = actions::execute(&nsviewer, &team_req).await;
+    match &outcome.result {
+        Err(ActionFailure::Forbidden(why)) => {
+            assert!(
+                why.starts_with(&format!("patch deployments.apps in {team}: ")),
+                "{why}"
+            );
+        }
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    assert!(
+        outcome.revision_before.is_some(),
+        "the read before the patch worked"
+    );
+    assert!(!paused(&tb.get_deployment(team, &name).await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_runs_change_nothing() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("dryrun").await;
+    let ns = ns.name.as_str();
+    tb.create_deployment(
+        ns,
+        &web_deployment("dry", "registry.example/web:1.0", 2, &[("app", "dry")]),
+    )
+    .await;
+    tb.wait_rolled_out(ns, "dry").await;
+    set_image(&tb, ns, "dry", "registry.example/web:1.1").await;
+    let before = tb.wait_rolled_out(ns, "dry").await;
+    let canary = pair(&tb, ns, "dp", 3, 1).await;
+    let stable_before = tb.get_deployment(ns, "dp").await;
+    let canary_before = tb.get_deployment(ns, &canary).await;
+    let actor = Actor::new(tb.admin.clone());
+    let dry = |kind, name: &str, op| ActionRequest {
+        dry_run: true,
+        ..request(ns, kind, name, op)
+    };
+
+    for op in [Operation::Pause, Operation::Restart, Operation::Rollback] {
+        let outcome = actor.act(dry(Kind::Deployment, "dry", op)).await;
+        let text = ok(&outcome);
+        assert!(text.starts_with("dry run: would have "), "{text}");
+        assert_eq!(outcome.revision_before, Some(2));
+        assert_eq!(outcome.revision_after, Some(2));
+    }
+    let mut missing = dry(Kind::Deployment, "dry", Operation::Rollback);
+    missing.to_revision = Some(7);
+    let outcome = actor.act(missing).await;
+    assert_eq!(
+        rejected(&outcome),
+        "unable to find specified revision 7 in history"
+    );
+
+    let mut weight = dry(Kind::CanaryPair, "dp", Operation::SetWeight);
+    weight.weight = Some(50);
+    for request in [
+        dry(Kind::CanaryPair, "dp", Operation::Promote),
+        dry(Kind::CanaryPair, "dp", Operation::Abort),
+        dry(Kind::CanaryPair, "dp", Operation::Restart),
+        weight,
+    ] {
+        let outcome = actor.act(request).await;
+        assert!(ok(&outcome).starts_with("dry run: would have "));
+    }
+    // A pair needs its canary, dry run or not.
+    let outcome = actor
+        .act(dry(Kind::CanaryPair, "dry", Operation::Promote))
+        .await;
+    assert!(rejected(&outcome).contains("no canary Deployment labelled ripcord.dev/canary-of=dry"));
+
+    let after = tb.get_deployment(ns, "dry").await;
+    assert_eq!(
+        serde_json::to_value(&after.spec).ok(),
+        serde_json::to_value(&before.spec).ok()
+    );
+    assert_eq!(after.metadata.generation, before.metadata.generation);
+    assert_eq!(after.metadata.annotations, before.metadata.annotations);
+    assert_eq!(tb.owned_replica_sets(ns, &after).await.len(), 2);
+    for (name, was) in [("dp", &stable_before), (canary.as_str(), &canary_before)] {
+        let now = tb.get_deployment(ns, name).await;
+        assert_eq!(
+            serde_json::to_value(&now.spec).ok(),
+            serde_json::to_value(&was.spec).ok(),
+            "{name}"
+        );
+        assert_eq!(now.metadata.generation, was.metadata.generation, "{name}");
+    }
+
+    // Argo and Flagger actions are not wired yet; they say so without touching anything.
+    let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry", Operation::Abort)).await;
+    assert!(rejected(&argo).contains("arrive with Argo Rollouts support"));
+}

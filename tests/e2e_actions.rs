@@ -425,6 +425,15 @@ async fn pause_resume_and_restart_match_kubectl() {
         twin_error(out.trim())
     );
 
+    // One revision only: nothing to go back to, paused or not.
+    let outcome = actor.act(dep(Operation::Rollback)).await;
+    let (ok_b, out) = tb.kubectl_status(ns, &["rollout", "undo", "deployment/pr-b"]);
+    assert!(!ok_b);
+    assert_eq!(
+        format!("error: {}", rejected(&outcome)),
+        twin_error(out.trim())
+    );
+
     let outcome = actor.act(dep(Operation::Resume)).await;
     assert_eq!(ok(&outcome), "deployment.apps/pr-a resumed");
     tb.kubectl(ns, &["rollout", "resume", "deployment/pr-b"]);
@@ -847,4 +856,51 @@ async fn dry_runs_change_nothing() {
     // Argo and Flagger actions are not wired yet; they say so without touching anything.
     let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry", Operation::Abort)).await;
     assert!(rejected(&argo).contains("arrive with Argo Rollouts support"));
+}
+
+/// Needs no testbed: nothing listens on port 1.
+#[tokio::test]
+async fn an_unreachable_cluster_is_unreachable_not_rejected() {
+    ripcord::cluster::connect::install_crypto_provider();
+    let uri = "https://127.0.0.1:1".parse().expect("uri");
+    let mut config = kube::Config::new(uri);
+    config.connect_timeout = Some(Duration::from_secs(2));
+    let client = Client::try_from(config).expect("client");
+
+    let outcome = actions::execute(
+        &client,
+        &request("default", Kind::Deployment, "web", Operation::Pause),
+    )
+    .await;
+    match &outcome.result {
+        Err(ActionFailure::Unreachable(why)) => {
+            assert!(
+                why.starts_with("get deployments.apps default/web: "),
+                "{why}"
+            )
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    assert_eq!(
+        (outcome.revision_before, outcome.revision_after),
+        (None, None)
+    );
+
+    let cache = AccessCache::default();
+    let checked = cache
+        .check(
+            &client,
+            "nowhere",
+            "default",
+            Kind::Deployment,
+            Operation::Pause,
+        )
+        .await;
+    assert!(
+        matches!(
+            checked,
+            Err(ripcord::cluster::access::AccessError::Unreachable { .. })
+        ),
+        "{checked:?}"
+    );
 }

@@ -188,9 +188,10 @@ impl AccessCache {
             let answer = self.answer(client, context, namespace, check).await?;
             if !answer.allowed {
                 let mut text = format!(
-                    "not allowed to {} {} in {namespace}",
+                    "not allowed to {} {} in {}",
                     check.verb,
-                    check.resource_name()
+                    check.resource_name(),
+                    where_(namespace)
                 );
                 if !answer.detail.is_empty() {
                     text.push_str(&format!(" ({})", answer.detail));
@@ -244,6 +245,15 @@ impl AccessCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Answer>> {
         // A panic while holding the lock cannot leave a half-written answer; keep going.
         self.answers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An empty namespace asks about every namespace at once.
+fn where_(namespace: &str) -> &str {
+    if namespace.is_empty() {
+        "all namespaces"
+    } else {
+        namespace
     }
 }
 

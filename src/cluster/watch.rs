@@ -12,7 +12,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
 use kube::Client;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,6 +21,9 @@ use tokio::sync::mpsc;
 const BATCH: usize = 256;
 /// After the first change of a burst, wait this long for more before sending.
 const COALESCE: Duration = Duration::from_millis(10);
+/// Backoff between attempts to restart a failed watch.
+const MIN_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Which namespaces a context's watches cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +267,19 @@ fn to_row(kind: &WatchedKind, obj: DynamicObject) -> Result<crate::model::object
     object_from_json(&value).map_err(|e| e.to_string())
 }
 
+/// Sends pending changes as one message; false when the console has gone.
+async fn flush(msgs: &mpsc::Sender<Msg>, context: &str, pending: &mut Vec<Change>) -> bool {
+    if pending.is_empty() {
+        return true;
+    }
+    let changes = std::mem::take(pending);
+    let context = context.to_owned();
+    msgs.send(Msg::Cluster { context, changes }).await.is_ok()
+}
+
+/// Runs one watch forever. After any error the watch is started again from a fresh list
+/// (with backoff), so the cache is rebuilt from what the server has now and the context
+/// shows synced again only once that list is in.
 async fn run_watch(
     cluster: Cluster,
     kind: WatchedKind,
@@ -277,82 +292,75 @@ async fn run_watch(
         Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
         None => Api::all_with(cluster.client.clone(), &kind.resource),
     };
-    let config = watcher::Config::default().page_size(500);
-    let mut stream = std::pin::pin!(watcher::watcher(api, config).default_backoff());
-    let context = cluster.context.clone();
-    let mut relist: Option<Vec<crate::model::objects::Object>> = None;
+    let context = cluster.context.as_str();
+    let mut delay = MIN_RETRY;
     let mut pending: Vec<Change> = Vec::new();
-    let mut problems: Vec<String> = Vec::new();
     let _ = status.send((id, WatchState::Listing));
     loop {
-        // Wait for the next event; once something is pending, wait only briefly for more.
-        let next = if pending.is_empty() {
-            stream.next().await
-        } else {
-            match tokio::time::timeout(COALESCE, stream.next()).await {
-                Ok(item) => item,
-                Err(_) => {
-                    let changes = std::mem::take(&mut pending);
-                    if msgs
-                        .send(Msg::Cluster {
-                            context: context.clone(),
-                            changes,
-                        })
-                        .await
-                        .is_err()
-                    {
-                        return;
+        let config = watcher::Config::default().page_size(500);
+        let mut stream = std::pin::pin!(watcher::watcher(api.clone(), config));
+        let mut relist: Vec<crate::model::objects::Object> = Vec::new();
+        loop {
+            // Wait for the next event; once something is pending, wait only briefly for more.
+            let next = if pending.is_empty() {
+                stream.next().await
+            } else {
+                match tokio::time::timeout(COALESCE, stream.next()).await {
+                    Ok(item) => item,
+                    Err(_) => {
+                        if !flush(&msgs, context, &mut pending).await {
+                            return;
+                        }
+                        continue;
                     }
+                }
+            };
+            let Some(item) = next else { return };
+            let row = match item {
+                Ok(Event::Init) => {
+                    relist.clear();
                     continue;
                 }
+                Ok(Event::InitApply(obj)) => to_row(&kind, obj).map(|row| relist.push(row)),
+                Ok(Event::InitDone) => {
+                    pending.push(Change::Reset {
+                        kind: kind.kind,
+                        namespace: namespace.clone(),
+                        objects: std::mem::take(&mut relist),
+                    });
+                    let _ = status.send((id, WatchState::Synced));
+                    delay = MIN_RETRY;
+                    Ok(())
+                }
+                Ok(Event::Apply(obj)) => {
+                    to_row(&kind, obj).map(|row| pending.push(Change::Applied(row)))
+                }
+                Ok(Event::Delete(obj)) => {
+                    pending.push(Change::Deleted(object_ref(kind.kind, &obj)));
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = status.send((id, describe(&e)));
+                    break;
+                }
+            };
+            if let Err(problem) = row {
+                if msgs
+                    .send(Msg::Problem(format!("{context}: {problem}")))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
             }
-        };
-        let Some(item) = next else { return };
-        match item {
-            Ok(Event::Init) => relist = Some(Vec::new()),
-            Ok(Event::InitApply(obj)) => match to_row(&kind, obj) {
-                Ok(row) => relist.get_or_insert_with(Vec::new).push(row),
-                Err(e) => problems.push(e),
-            },
-            Ok(Event::InitDone) => {
-                let objects = relist.take().unwrap_or_default();
-                pending.push(Change::Reset {
-                    kind: kind.kind,
-                    namespace: namespace.clone(),
-                    objects,
-                });
-                let _ = status.send((id, WatchState::Synced));
-            }
-            Ok(Event::Apply(obj)) => match to_row(&kind, obj) {
-                Ok(row) => pending.push(Change::Applied(row)),
-                Err(e) => problems.push(e),
-            },
-            Ok(Event::Delete(obj)) => pending.push(Change::Deleted(object_ref(kind.kind, &obj))),
-            Err(e) => {
-                let _ = status.send((id, describe(&e)));
-            }
-        }
-        for problem in problems.drain(..) {
-            if msgs
-                .send(Msg::Problem(format!("{context}: {problem}")))
-                .await
-                .is_err()
-            {
+            if pending.len() >= BATCH && !flush(&msgs, context, &mut pending).await {
                 return;
             }
         }
-        if pending.len() >= BATCH {
-            let changes = std::mem::take(&mut pending);
-            if msgs
-                .send(Msg::Cluster {
-                    context: context.clone(),
-                    changes,
-                })
-                .await
-                .is_err()
-            {
-                return;
-            }
+        if !flush(&msgs, context, &mut pending).await {
+            return;
         }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(MAX_RETRY);
     }
 }

@@ -1,0 +1,79 @@
+//! Helpers for tests that run the console's watches against the testbed.
+//!
+//! Include with `#[path = "common/watching.rs"] mod watching;` beside `testbed`.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use super::testbed::{Testbed, ADMIN};
+use ripcord::app::{update, Mode, Msg, State};
+use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
+use ripcord::config::keymap::Keymap;
+use ripcord::config::Settings;
+use ripcord::model::{Kind, ReleaseKey, Rollout};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+pub async fn cluster(tb: &Testbed, context: &str) -> Cluster {
+    let options = ConnectOptions {
+        kubeconfig: Some(tb.kubeconfig.clone()),
+        contexts: vec![context.into()],
+    };
+    connect_clusters(&options).await.expect("connect").remove(0)
+}
+
+pub fn live_state() -> State {
+    State::new(
+        Mode::Live,
+        Keymap::default_keymap(),
+        Settings::default(),
+        false,
+        chrono::Utc::now(),
+    )
+}
+
+/// Feeds watch messages into `state` until `done` holds, recording every phase seen.
+pub async fn pump(
+    state: &mut State,
+    rx: &mut mpsc::Receiver<Msg>,
+    what: &str,
+    timeout: Duration,
+    mut seen: impl FnMut(&State),
+    done: impl Fn(&State) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while !done(state) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(msg)) => {
+                update(state, msg);
+                seen(state);
+            }
+            Ok(None) => panic!("the watches stopped while waiting for {what}"),
+            Err(_) => panic!(
+                "timed out waiting for {what}; releases: {:?}; connections: {:?}",
+                state
+                    .releases
+                    .values()
+                    .map(|r| (&r.key.name, r.phase, &r.message))
+                    .collect::<Vec<_>>(),
+                state.clusters.values().map(|c| &c.conn).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+pub fn deployment_key(ns: &str, name: &str) -> ReleaseKey {
+    ReleaseKey {
+        context: ADMIN.into(),
+        namespace: ns.into(),
+        kind: Kind::Deployment,
+        name: name.into(),
+    }
+}
+
+pub fn release<'a>(state: &'a State, key: &ReleaseKey) -> Option<&'a Rollout> {
+    state.releases.get(key)
+}
+
+pub fn image_of(r: &Rollout) -> Option<String> {
+    r.revisions.first().and_then(|v| v.images.first().cloned())
+}

@@ -1,0 +1,239 @@
+//! The headless commands, run as the real binary against the testbed: output, exit codes
+//! and the journal.
+
+#[path = "common/testbed.rs"]
+mod testbed;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+use testbed::*;
+
+struct Cli {
+    kubeconfig: std::path::PathBuf,
+    data: tempfile::TempDir,
+    config: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new(tb: &Testbed) -> Cli {
+        Cli {
+            kubeconfig: tb.kubeconfig.clone(),
+            data: tempfile::tempdir().expect("temp dir"),
+            config: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ripcord"))
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("RIPCORD_DATA_DIR", self.data.path())
+            .env("RIPCORD_CONFIG_DIR", self.config.path())
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run ripcord")
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(out)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_and_a_rollback_recorded_in_the_journal() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("cli").await;
+    let cli = Cli::new(&tb);
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("api", "nginx:1.25", 2, &[("app", "api")]),
+    )
+    .await;
+    tb.wait_rolled_out(&ns.name, "api").await;
+    tb.kubectl(
+        &ns.name,
+        &["set", "image", "deployment/api", "app=nginx:1.26-crash"],
+    );
+    wait_until("api to stall", Duration::from_secs(60), || async {
+        let out = cli.run(&["status", "deployment/api", "-n", &ns.name, "-o", "json"]);
+        let v = json(&out);
+        (v["releases"][0]["phase"] == "degraded").then_some(())
+    })
+    .await;
+
+    let out = cli.run(&["status", "api", "-n", &ns.name, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let release = &json(&out)["releases"][0];
+    assert_eq!(release["kind"], "deployment");
+    assert_eq!(release["context"], ADMIN);
+    assert_eq!(release["namespace"], ns.name.as_str());
+    assert_eq!(release["revision"], 2);
+    assert_eq!(release["stable"]["ready"], 2, "{release}");
+    assert!(
+        release["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("progress")),
+        "{release}"
+    );
+
+    // A dangerous action without a terminal needs --yes, and changes nothing without it.
+    let out = cli.run(&["rollback", "deployment/api", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
+
+    let out = cli.run(&[
+        "rollback",
+        "deployment/api",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "crash loop",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let outcome = json(&out);
+    assert_eq!(outcome["request"]["op"], "rollback");
+    assert!(outcome["result"]["Ok"].is_string(), "{outcome}");
+    tb.wait_rolled_out(&ns.name, "api").await;
+    let out = cli.run(&["status", "deployment/api", "-n", &ns.name, "-o", "json"]);
+    let release = &json(&out)["releases"][0];
+    assert_eq!(release["phase"], "healthy", "{release}");
+    assert_eq!(release["revision"], 3);
+    assert_eq!(release["revisions"][0]["images"][0], "nginx:1.25");
+
+    let out = cli.run(&["journal", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "only attempted actions are journalled: {lines:?}"
+    );
+    assert_eq!(lines[0]["action"], "rollback");
+    assert_eq!(lines[0]["name"], "api");
+    assert_eq!(lines[0]["reason"], "crash loop");
+    assert_eq!(lines[0]["revision_before"], 2);
+    assert_eq!(lines[0]["user"], "admin");
+    let table = cli.run(&["journal"]);
+    assert!(
+        String::from_utf8_lossy(&table.stdout).contains("rollback"),
+        "{}",
+        text(&table)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_say_what_went_wrong() {
+    let Some(tb) = testbed().await else { return };
+    let cli = Cli::new(&tb);
+    // Bad usage.
+    let out = cli.run(&["pause", "widget/x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Permission denied: the viewer has no RBAC at all.
+    let out = cli.run(&["status", "--context", VIEWER]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("may not watch deployments"),
+        "{}",
+        text(&out)
+    );
+    let out = cli.run(&[
+        "restart",
+        "deployment/x",
+        "--context",
+        VIEWER,
+        "-n",
+        NSVIEWER_NAMESPACE,
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // Unreachable: a kubeconfig that points at a closed port.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dead = dir.path().join("kubeconfig");
+    std::fs::write(
+        &dead,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .expect("write kubeconfig");
+    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
+        .args(["status", "--kubeconfig"])
+        .arg(&dead)
+        .env("RIPCORD_CONFIG_DIR", cli.config.path())
+        .output()
+        .expect("run ripcord");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // An unknown context is bad input.
+    let out = cli.run(&["status", "--context", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("testbed-admin"),
+        "the error lists the known contexts: {}",
+        text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("guard").await;
+    let cli = Cli::new(&tb);
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("svc", "nginx:1.25", 1, &[("app", "svc")]),
+    )
+    .await;
+    tb.wait_rolled_out(&ns.name, "svc").await;
+    std::fs::write(
+        cli.config.path().join("config.toml"),
+        "production_pattern = \"testbed-admin\"\n",
+    )
+    .expect("config");
+    let out = cli.run(&["pause", "deployment/svc", "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--reason is required"),
+        "{}",
+        text(&out)
+    );
+    let out = cli.run(&[
+        "pause",
+        "deployment/svc",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "freeze",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let paused = tb.get_deployment(&ns.name, "svc").await;
+    assert_eq!(paused.spec.and_then(|s| s.paused), Some(true));
+
+    std::fs::write(
+        cli.config.path().join("config.toml"),
+        "[contexts.\"testbed-admin\"]\nread_only = true\n",
+    )
+    .expect("config");
+    let out = cli.run(&["resume", "deployment/svc", "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("read-only"), "{}", text(&out));
+    let still = tb.get_deployment(&ns.name, "svc").await;
+    assert_eq!(
+        still.spec.and_then(|s| s.paused),
+        Some(true),
+        "read-only changed nothing"
+    );
+}

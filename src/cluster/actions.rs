@@ -781,15 +781,14 @@ impl<'a> Kube<'a> {
         }
     }
 
-    /// The revision once the controller has seen the latest spec, or the newest we could
-    /// read within a few seconds.
+    /// The revision once the controller has seen the latest spec. `None` when it has not
+    /// within a few seconds (a busy controller): an unknown "after" is better in the
+    /// journal than a stale one that looks like nothing changed.
     async fn settled_revision(&self, name: &str) -> Option<i64> {
         let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
-        let mut last = None;
         loop {
             let read = tokio::time::timeout(SETTLE_TIMEOUT, self.deployments.get_opt(name)).await;
             if let Ok(Ok(Some(d))) = read {
-                last = revision_of(&d.metadata);
                 let generation = d.metadata.generation.unwrap_or(0);
                 let observed = d
                     .status
@@ -797,11 +796,11 @@ impl<'a> Kube<'a> {
                     .and_then(|s| s.observed_generation)
                     .unwrap_or(0);
                 if observed >= generation {
-                    return last;
+                    return revision_of(&d.metadata);
                 }
             }
             if tokio::time::Instant::now() >= deadline {
-                return last;
+                return None;
             }
             tokio::time::sleep(SETTLE_POLL).await;
         }

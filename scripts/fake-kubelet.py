@@ -35,7 +35,7 @@ READY_DELAY = (0.3, 1.0)  # seconds from "bound" to "Running and Ready"
 CRASH_RESTART_EVERY = 10.0
 NODE_HEARTBEAT_EVERY = 20.0
 WATCH_TIMEOUT = 300  # server-side watch timeout; we simply re-watch from the last RV
-MAX_BACKOFF = 5.0
+MAX_BACKOFF = 2.0  # loopback: recovering fast after an apiserver restart matters more
 
 VERBOSE = False
 
@@ -166,18 +166,25 @@ class Api:
     def call(self, method, path, body=None, content_type="application/json"):
         """One request on this thread's connection. Returns (status, parsed body).
         Raises Transient for errors that a retry may fix."""
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = self.connect(timeout=30)
         data = json.dumps(body).encode() if body is not None else None
-        try:
-            conn.request(method, self.prefix + path, body=data, headers=self.headers(content_type if data else None))
-            resp = conn.getresponse()
-            raw = resp.read()
-        except (OSError, http.client.HTTPException) as e:
-            conn.close()
-            self.local.conn = None
-            raise Transient(f"{method} {path}: {e!r}") from None
+        headers = self.headers(content_type if data else None)
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            fresh = conn is None
+            if fresh:
+                conn = self.local.conn = self.connect(timeout=30)
+            try:
+                conn.request(method, self.prefix + path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                break
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                self.local.conn = None
+                # A kept-alive connection may have died with an apiserver restart: one
+                # immediate retry on a new connection; a new one failing is worth reporting.
+                if fresh or attempt == 2:
+                    raise Transient(f"{method} {path}: {e!r}") from None
         if resp.status == 429 or resp.status >= 500:
             raise Transient(f"{method} {path}: HTTP {resp.status}")
         try:
@@ -306,7 +313,7 @@ class FakeKubelet:
             if status == 404:
                 node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {
                     "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": "amd64", "ripcord.dev/fake-node": "true"}}}
+                    "kubernetes.io/arch": "amd64", "ripcord-testbed/fake-node": "true"}}}
                 status, body = self.api.call("POST", "/api/v1/nodes", node)
                 if status not in (201, 409):
                     log(f"creating node {name}: HTTP {status} {body}")

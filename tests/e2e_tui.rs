@@ -20,7 +20,15 @@ fn tmux(args: &[&str]) -> String {
 impl Tmux {
     /// Starts `ripcord ARGS` in a detached session of the given size.
     fn start(name: &str, args: &str, width: u16, height: u16) -> Tmux {
+        Tmux::start_with(name, args, width, height, &[])
+    }
+
+    /// Like `start`, with files written into the config directory first.
+    fn start_with(name: &str, args: &str, width: u16, height: u16, files: &[(&str, &str)]) -> Tmux {
         let config = tempfile::tempdir().expect("temp dir");
+        for (file, text) in files {
+            std::fs::write(config.path().join(file), text).expect("write config file");
+        }
         let session = format!("ripcord-e2e-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_ripcord");
         let command = format!(
@@ -204,4 +212,23 @@ fn a_small_terminal_shows_a_message_and_resizing_recovers() {
     t.wait_text("terminal too small");
     tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
     t.wait_text("ledger");
+}
+
+#[test]
+fn a_broken_user_keymap_is_reported_and_the_defaults_still_work() {
+    let keymap = "[home]\nkeymap = [\n  { on = \"x\", run = \"explode\", desc = \"Boom\" },\n]\n";
+    let t = Tmux::start_with(
+        "badcfg",
+        "demo --paused",
+        100,
+        30,
+        &[("keymap.toml", keymap)],
+    );
+    let screen = t.wait_text("config:");
+    assert!(
+        screen.contains("keymap.toml:3"),
+        "the warning names file:line:\n{screen}"
+    );
+    t.keys(&["?"]);
+    t.wait_text("Go to top");
 }

@@ -1,0 +1,88 @@
+//! `ripcord config check` run as the real binary over valid and invalid files.
+
+use std::process::Command;
+
+fn check(files: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
+        .args(["config", "check"])
+        .args(files)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run ripcord");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn shipped_files_pass() {
+    let (code, out) = check(&[
+        "keymaps/default.toml",
+        "keymaps/k9s.toml",
+        "themes/default.toml",
+        "themes/light.toml",
+        "themes/high-contrast.toml",
+        "themes/mono.toml",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("no problems"), "{out}");
+}
+
+#[test]
+fn each_invalid_file_is_reported_at_its_line_and_exits_2() {
+    let cases = [
+        (
+            "tests/fixtures/config/bad-colour.theme.toml",
+            ":3:",
+            "bad colour",
+        ),
+        (
+            "tests/fixtures/config/bad-key.keymap.toml",
+            ":5:",
+            "bad key `<C-foo>`",
+        ),
+        (
+            "tests/fixtures/config/bad-syntax.keymap.toml",
+            ":5:",
+            "invalid TOML",
+        ),
+        (
+            "tests/fixtures/config/unknown-action.keymap.toml",
+            ":4:",
+            "unknown action `restrat`",
+        ),
+        (
+            "tests/fixtures/config/unknown-setting.config.toml",
+            ":3:",
+            "unknown setting `colour`",
+        ),
+        (
+            "tests/fixtures/config/unknown-slot.theme.toml",
+            ":4:",
+            "unknown slot `healty`",
+        ),
+        (
+            "tests/fixtures/config/wrong-type.config.toml",
+            ":3:",
+            "`fps` must be an integer",
+        ),
+    ];
+    for (file, line, problem) in cases {
+        let (code, out) = check(&[file]);
+        assert_eq!(code, Some(2), "{file}: {out}");
+        let expected = format!("{file}{line}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&expected) && l.contains(problem)),
+            "{file}: expected a line starting {expected} with {problem:?}, got:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_problem_not_a_crash() {
+    let (code, out) = check(&["no/such/keymap.toml"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("no/such/keymap.toml"), "{out}");
+}

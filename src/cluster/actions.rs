@@ -141,9 +141,10 @@ pub async fn post_event(
     let event = Event {
         metadata: ObjectMeta {
             // client-go's naming: the object's name and a nanosecond stamp in hex.
+            // 236 + "." + 16 hex digits fits the 253 a name may have.
             name: Some(format!(
                 "{}.{:x}",
-                key.name,
+                key.name.chars().take(236).collect::<String>(),
                 now.timestamp_nanos_opt().unwrap_or_default()
             )),
             namespace: Some(ns.to_string()),

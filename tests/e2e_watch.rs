@@ -16,6 +16,13 @@ use testbed::*;
 use tokio::sync::mpsc;
 use watching::*;
 
+fn stable_image(r: &ripcord::model::Rollout) -> Option<String> {
+    r.revisions
+        .iter()
+        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+        .and_then(|v| v.images.first().cloned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_update_is_observed_live_through_the_watch() {
     let Some(tb) = testbed().await else { return };
@@ -64,7 +71,9 @@ async fn a_rolling_update_is_observed_live_through_the_watch() {
         },
         |s| {
             release(s, &key).is_some_and(|r| {
-                r.phase == Phase::Healthy && image_of(r).as_deref() == Some("nginx:1.26")
+                r.phase == Phase::Healthy
+                    && stable_image(r).as_deref() == Some("nginx:1.26")
+                    && r.stable.ready == 3
             })
         },
     )

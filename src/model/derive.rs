@@ -218,13 +218,22 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Ro
         name: d.meta.name.clone(),
     };
     let mut r = new_rollout(key, d.strategy);
-    let (phase, message) = deployment_phase(d);
+    let (mut phase, mut message) = deployment_phase(d);
+    // The ReplicaSet watch can deliver a new revision before the Deployment's own update.
+    let newest = idx
+        .replicasets("Deployment", &d.meta.name)
+        .first()
+        .map_or(0, |rs| rs.revision);
+    if newest > d.revision && phase == Phase::Healthy {
+        phase = Phase::Progressing;
+        message = format!("revision {newest} created");
+    }
     r.phase = phase;
     r.message = message;
     r.created = d.meta.created;
     r.conditions = d.conditions.clone();
     let settled = phase == Phase::Healthy;
-    let current = d.revision;
+    let current = d.revision.max(newest);
     r.revisions = idx
         .replicasets("Deployment", &d.meta.name)
         .iter()

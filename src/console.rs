@@ -17,18 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Every operation, for permission preflights.
-const OPERATIONS: [Operation; 9] = [
-    Operation::Promote,
-    Operation::PromoteFull,
-    Operation::Pause,
-    Operation::Resume,
-    Operation::Abort,
-    Operation::Retry,
-    Operation::Rollback,
-    Operation::Restart,
-    Operation::SetWeight,
-];
 /// Wall-clock ticks for ages on screen.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 /// Longest wait between attempts to reach a cluster that is down.
@@ -177,7 +165,7 @@ pub fn run_live(
                         let Some(cluster) = clusters.get(&key.context) else {
                             return;
                         };
-                        for op in OPERATIONS
+                        for op in Operation::ALL
                             .into_iter()
                             .filter(|op| supports(key.kind, *op).is_ok())
                         {

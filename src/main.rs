@@ -3,6 +3,7 @@ use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use ripcord::cluster::watch::Requested;
+use ripcord::config::theme::Theme;
 use ripcord::config::{self, LoadedConfig};
 use ripcord::headless::{self, exit, ActionPlan, Failure};
 use ripcord::journal::Journal;
@@ -116,13 +117,12 @@ fn failed(e: anyhow::Error) -> Failure {
     Failure::new(exit::FAILED, format!("{e:#}"))
 }
 
-fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> Result<(), Failure> {
-    if !(speed.is_finite() && speed >= 0.0) {
-        return Err(Failure::new(
-            exit::BAD_INPUT,
-            format!("--speed must be a number ≥ 0, got {speed}"),
-        ));
-    }
+/// The console's starting state from the user's configuration; problems become warnings.
+fn console_state(
+    ui: &UiArgs,
+    mode: Mode,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (State, Theme, u32) {
     let LoadedConfig {
         settings,
         keymap,
@@ -130,13 +130,24 @@ fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> Result<(), Fail
         issues,
     } = load_config(ui);
     let fps = ui.fps.unwrap_or(settings.fps);
+    let mut state = State::new(mode, keymap, settings, ui.read_only, now);
+    state.warnings = issues.iter().map(ToString::to_string).collect();
+    (state, theme, fps)
+}
+
+fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> Result<(), Failure> {
+    if !(speed.is_finite() && speed >= 0.0) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!("--speed must be a number ≥ 0, got {speed}"),
+        ));
+    }
     let world = World::demo(seed);
     let mode = Mode::Demo {
         paused: paused || speed == 0.0,
         speed: if speed == 0.0 { 1.0 } else { speed },
     };
-    let mut state = State::new(mode, keymap, settings, ui.read_only, world.now);
-    state.warnings = issues.iter().map(ToString::to_string).collect();
+    let (state, theme, fps) = console_state(ui, mode, world.now);
     ripcord::console::run_demo(state, &theme, fps, world).map_err(failed)
 }
 
@@ -166,22 +177,8 @@ fn open_journal() -> Result<Journal, Failure> {
 }
 
 fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
-    let LoadedConfig {
-        settings,
-        keymap,
-        theme,
-        issues,
-    } = load_config(ui);
-    let fps = ui.fps.unwrap_or(settings.fps);
     let journal = open_journal()?;
-    let mut state = State::new(
-        Mode::Live,
-        keymap,
-        settings,
-        ui.read_only,
-        chrono::Utc::now(),
-    );
-    state.warnings = issues.iter().map(ToString::to_string).collect();
+    let (state, theme, fps) = console_state(ui, Mode::Live, chrono::Utc::now());
     ripcord::console::run_live(
         state,
         &theme,

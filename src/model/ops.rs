@@ -20,6 +20,18 @@ pub enum Operation {
 }
 
 impl Operation {
+    pub const ALL: [Operation; 9] = [
+        Operation::Promote,
+        Operation::PromoteFull,
+        Operation::Pause,
+        Operation::Resume,
+        Operation::Abort,
+        Operation::Retry,
+        Operation::Rollback,
+        Operation::Restart,
+        Operation::SetWeight,
+    ];
+
     pub fn is_dangerous(self) -> bool {
         matches!(
             self,

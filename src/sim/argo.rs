@@ -59,11 +59,7 @@ impl SimArgoRollout {
         created: Time,
         rng: &mut Rng,
     ) -> Self {
-        let mut rs = SimReplicaSet::new(name, 1, image, 0, created);
-        for _ in 0..replicas {
-            rs.scale_up(created, rng);
-        }
-        rs.pods.iter_mut().for_each(|p| p.ready = true);
+        let rs = SimReplicaSet::ready_from_start(name, image, replicas, created, rng);
         let (steps, blue_green) = match strategy {
             ArgoStrategy::Canary(steps) => (steps, false),
             ArgoStrategy::BlueGreen => (vec![], true),
@@ -239,20 +235,8 @@ impl SimArgoRollout {
                 {
                     if canary_error > 5.0 {
                         let why = format!("Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {canary_error:.1}% > 5%");
-                        self.analysis = Some(AnalysisState::Failed(why.clone()));
-                        self.aborted = true;
-                        let msg = format!(
-                            "Rollout aborted update to revision {}: {why}",
-                            self.sets[self.current].revision
-                        );
-                        events.warning(
-                            &self.namespace,
-                            "Rollout",
-                            &self.name,
-                            "RolloutAborted",
-                            &msg,
-                            now,
-                        );
+                        self.mark_aborted(&why, now, events);
+                        self.analysis = Some(AnalysisState::Failed(why));
                     } else {
                         self.analysis = Some(AnalysisState::Successful);
                         self.advance(now);
@@ -286,14 +270,11 @@ impl SimArgoRollout {
         ))
     }
 
-    /// `kubectl argo rollouts abort`.
-    pub fn abort(&mut self, now: Time, events: &mut SimEvents) -> Result<String, String> {
-        if !self.in_update() {
-            return Err("rollout is not in an update: nothing to abort".into());
-        }
+    /// Stops the update and says why, as the controller's RolloutAborted event does.
+    fn mark_aborted(&mut self, why: &str, now: Time, events: &mut SimEvents) {
         self.aborted = true;
         let msg = format!(
-            "Rollout aborted update to revision {}",
+            "Rollout aborted update to revision {}: {why}",
             self.sets[self.current].revision
         );
         events.warning(
@@ -304,6 +285,14 @@ impl SimArgoRollout {
             &msg,
             now,
         );
+    }
+
+    /// `kubectl argo rollouts abort`.
+    pub fn abort(&mut self, now: Time, events: &mut SimEvents) -> Result<String, String> {
+        if !self.in_update() {
+            return Err("rollout is not in an update: nothing to abort".into());
+        }
+        self.mark_aborted("aborted by user", now, events);
         Ok("aborted: traffic back on stable".into())
     }
 

@@ -32,11 +32,7 @@ impl SimDeployment {
         created: Time,
         rng: &mut Rng,
     ) -> Self {
-        let mut rs = SimReplicaSet::new(name, 1, image, 0, created);
-        for _ in 0..replicas {
-            rs.scale_up(created, rng);
-        }
-        rs.pods.iter_mut().for_each(|p| p.ready = true);
+        let rs = SimReplicaSet::ready_from_start(name, image, replicas, created, rng);
         SimDeployment {
             name: name.into(),
             namespace: namespace.into(),

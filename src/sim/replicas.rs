@@ -63,6 +63,22 @@ impl SimReplicaSet {
         }
     }
 
+    /// Revision 1 of `owner`, fully up and ready: where every simulated release starts.
+    pub fn ready_from_start(
+        owner: &str,
+        image: &str,
+        replicas: i32,
+        created: Time,
+        rng: &mut Rng,
+    ) -> Self {
+        let mut rs = SimReplicaSet::new(owner, 1, image, 0, created);
+        for _ in 0..replicas {
+            rs.scale_up(created, rng);
+        }
+        rs.pods.iter_mut().for_each(|p| p.ready = true);
+        rs
+    }
+
     pub fn replicas(&self) -> i32 {
         self.pods.len() as i32
     }

@@ -33,12 +33,14 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Restores the terminal before the previous panic hook prints its message.
+/// Restores the terminal before the previous panic hook prints its message, then exits:
+/// a panic in any task (a watcher, say) must not leave the console drawing over the shell.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
         previous(info);
+        std::process::exit(101);
     }));
 }
 

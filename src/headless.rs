@@ -8,7 +8,7 @@ use crate::cluster::connect::Cluster;
 use crate::cluster::watch::{core_kinds, discovered_kinds, resolve_scope, Requested, Scope};
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
-use crate::model::objects::{object_from_json, ObjectKind};
+use crate::model::objects::object_from_json;
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
 use crate::model::{ClusterCache, Kind, ReleaseKey, Rollout};
 use chrono::{DateTime, Utc};
@@ -348,14 +348,5 @@ pub fn resolve_release(
                     .join(", ")
             ),
         )),
-    }
-}
-
-/// The object kind an action's target lives in, for error messages.
-pub fn object_kind(kind: Kind) -> ObjectKind {
-    match kind {
-        Kind::Deployment | Kind::CanaryPair => ObjectKind::Deployment,
-        Kind::ArgoRollout => ObjectKind::ArgoRollout,
-        Kind::FlaggerCanary => ObjectKind::FlaggerCanary,
     }
 }

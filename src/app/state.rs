@@ -4,7 +4,7 @@ use super::action::Operation;
 use super::{ConnState, Permission};
 use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
-use crate::model::ops::{ActionOutcome, ActionRequest};
+use crate::model::ops::ActionRequest;
 use crate::model::{ClusterCache, Extras, ReleaseKey, Rollout};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -122,7 +122,6 @@ pub struct State {
     pub status: Option<StatusLine>,
     /// Configuration problems, shown until dismissed.
     pub warnings: Vec<String>,
-    pub recent_actions: Vec<ActionOutcome>,
     /// Set whenever something visible changed; the loop draws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -168,7 +167,6 @@ impl State {
             height: 24,
             status: None,
             warnings: Vec::new(),
-            recent_actions: Vec::new(),
             dirty: true,
             quit: false,
         }

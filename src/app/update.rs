@@ -14,8 +14,6 @@ use tui_textarea::TextArea;
 
 /// Rows taken by chrome around the home table (header, table header, footer).
 pub const HOME_CHROME_ROWS: u16 = 5;
-/// Recent action outcomes kept for the status area.
-const RECENT_ACTIONS: usize = 20;
 /// Demo speed bounds.
 const MAX_SPEED: f64 = 64.0;
 const MIN_SPEED: f64 = 0.25;
@@ -98,10 +96,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     text: format!("✖ {} {target} failed: {e}", req.op.verb()),
                 },
             });
-            state.recent_actions.push(outcome);
-            if state.recent_actions.len() > RECENT_ACTIONS {
-                state.recent_actions.remove(0);
-            }
             state.dirty = true;
             vec![]
         }

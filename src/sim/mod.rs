@@ -6,6 +6,7 @@ mod deployment;
 pub mod driver;
 mod flagger;
 mod replicas;
+pub mod scale;
 mod scenario;
 
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};

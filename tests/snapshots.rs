@@ -132,3 +132,23 @@ fn a_tiny_terminal_says_so_instead_of_drawing() {
     let terminal = draw(&mut state, 30, 8, &Theme::default());
     assert!(find(&terminal, "terminal too small").is_some());
 }
+
+#[test]
+fn keys_the_focused_release_cannot_use_are_struck_out_in_the_hints() {
+    use ratatui::style::Modifier;
+    let (_, mut state) = demo_state();
+    select(&mut state, "ledger"); // a plain Deployment: no promote, no abort
+    let terminal = draw(&mut state, 100, 30, &Theme::default());
+    let (x, y) = find(&terminal, "p promote").expect("the promote hint");
+    let cell = &terminal.backend().buffer()[(x, y)];
+    assert!(
+        cell.modifier.contains(Modifier::CROSSED_OUT),
+        "promote should be struck out for a Deployment"
+    );
+    let (x, y) = find(&terminal, "z pause").expect("the pause hint");
+    let cell = &terminal.backend().buffer()[(x, y)];
+    assert!(
+        !cell.modifier.contains(Modifier::CROSSED_OUT),
+        "pause works on a Deployment"
+    );
+}

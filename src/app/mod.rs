@@ -9,7 +9,7 @@ mod update;
 
 pub use action::Action;
 pub use state::*;
-pub use update::{update, visible_rows};
+pub use update::{blocked_reason, update, visible_rows};
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};

@@ -5,6 +5,7 @@ use crate::app::{Mode, State, View};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
@@ -117,8 +118,18 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
             continue;
         };
         let name = crate::config::keymap::action_name(action).replace('_', "-");
-        spans.push(Span::styled(format!(" {keys}"), theme.style(Slot::Key)));
-        spans.push(Span::raw(format!(" {name}")));
+        // An action the focused release cannot take is shown, but greyed and struck out.
+        let blocked = action
+            .operation()
+            .zip(state.focused())
+            .is_some_and(|(op, r)| crate::app::blocked_reason(state, &r.key, op).is_some());
+        if blocked {
+            let style = theme.style(Slot::Muted).add_modifier(Modifier::CROSSED_OUT);
+            spans.push(Span::styled(format!(" {keys} {name}"), style));
+        } else {
+            spans.push(Span::styled(format!(" {keys}"), theme.style(Slot::Key)));
+            spans.push(Span::raw(format!(" {name}")));
+        }
     }
     Line::from(spans)
 }

@@ -1,0 +1,246 @@
+"""Renders a results JSON into the Markdown report: the measurements side by side with the
+peers' and their ratios, and each target marked met or missed with the measured value."""
+
+import argparse
+import json
+import os
+
+TOOLS = ["ripcord", "kdash", "kubectl-get-w"]
+PEERS = ["kdash", "kubectl-get-w"]
+
+
+def get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            s = f"{v:.0f}"
+        elif abs(v) >= 10:
+            s = f"{v:.1f}"
+        else:
+            s = f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
+    else:
+        s = str(v)
+    return f"{s}{unit}"
+
+
+def ratio(a, b):
+    if a is None or b is None or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return "–"
+    if b == 0:
+        return "–" if a else "1x"
+    r = a / b
+    return f"{r:.2g}x" if r < 10 else f"{r:.0f}x"
+
+
+# (label, unit, path into a tool's results)
+ROWS = [
+    ("Steady RSS, idle (VmRSS median)", " MiB", ("main", "idle", "rss_mib_median")),
+    ("Peak RSS after the initial list (VmHWM)", " MiB", ("main", "launch", "hwm_after_full_mib")),
+    ("Peak RSS while relisting after an apiserver restart", " MiB", ("main", "relist", "hwm_mib")),
+    ("Peak RSS over the whole 200x50 session", " MiB", ("main", "hwm_session_mib")),
+    ("CPU idle (% of a core)", "%", ("main", "idle", "cpu_pct")),
+    ("CPU at 20 ev/s", "%", ("main", "churn20", "cpu_pct")),
+    ("CPU at 200 ev/s", "%", ("main", "churn200", "cpu_pct")),
+    ("Launch to first frame", " ms", ("main", "launch", "first_frame_ms")),
+    ("Launch to full screen (all pods / releases)", " ms", ("main", "launch", "full_ms")),
+    ("Event-to-screen p50, idle", " ms", ("main", "latency", "idle", "p50_ms")),
+    ("Event-to-screen p99, idle", " ms", ("main", "latency", "idle", "p99_ms")),
+    ("Event-to-screen p50, 20 ev/s", " ms", ("main", "latency", "churn20", "p50_ms")),
+    ("Event-to-screen p99, 20 ev/s", " ms", ("main", "latency", "churn20", "p99_ms")),
+    ("Event-to-screen p50, 200 ev/s", " ms", ("main", "latency", "churn200", "p50_ms")),
+    ("Event-to-screen p99, 200 ev/s", " ms", ("main", "latency", "churn200", "p99_ms")),
+    ("Markers missed (20 / 200 ev/s)", "", None),
+    ("Terminal bytes/s idle, 200x50", " B/s", ("main", "idle", "bytes_per_s")),
+    ("Terminal bytes/s at 20 ev/s, 200x50", " B/s", ("main", "churn20", "bytes_per_s")),
+    ("Terminal bytes/s at 200 ev/s, 200x50", " B/s", ("main", "churn200", "bytes_per_s")),
+    ("Terminal bytes/s idle, 80x24", " B/s", ("small", "idle", "bytes_per_s")),
+    ("Terminal bytes/s at 20 ev/s, 80x24", " B/s", ("small", "churn20", "bytes_per_s")),
+    ("Terminal bytes/s at 200 ev/s, 80x24", " B/s", ("small", "churn200", "bytes_per_s")),
+    ("Bytes for a one-row change, 200x50 (median)", " B", ("main", "latency", "idle", "frame_bytes_median")),
+    ("9600 bps: marker lag p50 under 20 ev/s", " ms", ("throttled", "during", "p50_ms")),
+    ("9600 bps: marker lag p99 under 20 ev/s", " ms", ("throttled", "during", "p99_ms")),
+    ("9600 bps: lag p50 by thirds of the run", " ms", ("throttled", "lag_by_third_p50_ms")),
+    ("9600 bps: last change shown after", " ms", ("throttled", "last_change", "p50_ms")),
+    ("9600 bps: pty drained after the last change", " s", ("throttled", "drained_after_last_change_s")),
+    ("9600 bps: largest backlog in the pty", " B", ("throttled", "backlog_max_bytes")),
+    ("9600 bps: launch to full screen", " ms", ("throttled", "launch", "full_ms")),
+]
+
+
+def cell(t, path, unit):
+    v = get(t, *path)
+    if isinstance(v, list):
+        return " / ".join(fmt(x) for x in v) + (unit if v else "")
+    return fmt(v, unit)
+
+
+def targets(r, k):
+    """[(target, measured text, met: True/False/None)] for ripcord."""
+    out = []
+
+    def add(name, value, ok, unit=""):
+        out.append((name, fmt(value, unit) if not isinstance(value, str) else value,
+                    None if value is None else ok))
+
+    steady = get(r, "main", "idle", "rss_mib_median")
+    add("RSS with the fixture ≤ 64 MiB steady", steady, steady is not None and steady <= 64, " MiB")
+    relist = get(r, "main", "relist", "hwm_mib")
+    initial = get(r, "main", "launch", "hwm_after_full_mib")
+    if relist is not None and steady:
+        out.append(("relist peak ≤ 2x steady", f"{fmt(relist, ' MiB')} = {relist / steady:.2f}x "
+                    f"(initial list peak {fmt(initial, ' MiB')} = {initial / steady:.2f}x)"
+                    if initial else f"{relist / steady:.2f}x", relist <= 2 * steady))
+    else:
+        add("relist peak ≤ 2x steady", None, None)
+    kd = get(k, "main", "idle", "rss_mib_median") if k else None
+    if steady is not None and kd:
+        out.append(("RSS ≤ 0.25x kdash", f"{steady / kd:.3f}x ({fmt(steady)} / {fmt(kd)} MiB)",
+                    steady / kd <= 0.25))
+    else:
+        add("RSS ≤ 0.25x kdash", None, None)
+    v = get(r, "main", "idle", "cpu_pct")
+    add("CPU idle < 0.5% of a core", v, v is not None and v < 0.5, "%")
+    v = get(r, "main", "churn20", "cpu_pct")
+    add("CPU < 5% at 20 events/s", v, v is not None and v < 5, "%")
+    a, b = get(r, "main", "idle", "bytes_per_s"), get(r, "small", "idle", "bytes_per_s")
+    if a is not None or b is not None:
+        out.append(("0 B/s to the terminal when nothing changes",
+                    f"{fmt(a, ' B/s')} at 200x50, {fmt(b, ' B/s')} at 80x24",
+                    (a or 0) == 0 and (b or 0) == 0))
+    else:
+        add("0 B/s to the terminal when nothing changes", None, None)
+    v = get(r, "main", "latency", "idle", "frame_bytes_median")
+    add("one-row change at 200x50 ≤ 300 B", v, v is not None and v <= 300, " B")
+    p50 = get(r, "main", "latency", "churn20", "p50_ms")
+    p50b = get(r, "main", "latency", "churn200", "p50_ms")
+    if p50 is not None:
+        out.append(("event-to-screen p50 ≤ 20 ms", f"{fmt(p50, ' ms')} at 20 ev/s ({fmt(p50b, ' ms')} at 200 ev/s)",
+                    p50 <= 20))
+    else:
+        add("event-to-screen p50 ≤ 20 ms", None, None)
+    v = get(r, "main", "latency", "churn20", "p99_ms")
+    add("event-to-screen p99 ≤ 100 ms at 20 ev/s", v, v is not None and v <= 100, " ms")
+    v = get(r, "main", "latency", "churn200", "p99_ms")
+    add("event-to-screen p99 ≤ 250 ms at 200 ev/s", v, v is not None and v <= 250, " ms")
+    v = get(r, "main", "launch", "first_frame_ms")
+    add("first frame ≤ 100 ms after launch", v, v is not None and v <= 100, " ms")
+    v = get(r, "main", "launch", "full_ms")
+    add("full queue with the fixture ≤ 1.5 s", v, v is not None and v <= 1500, " ms")
+    last = get(r, "throttled", "last_change", "p50_ms")
+    missed = get(r, "throttled", "last_change", "missed")
+    thirds = get(r, "throttled", "lag_by_third_p50_ms") or []
+    backlog = get(r, "throttled", "backlog_max_bytes")
+    if last is not None or missed:
+        bounded = bool(thirds) and None not in thirds and thirds[-1] <= max(2 * thirds[0], thirds[0] + 500)
+        out.append(("9600 bps: screen current within 2 s of the last change",
+                    "not shown" if last is None else fmt(last, " ms"), last is not None and last <= 2000))
+        out.append(("9600 bps: no unbounded backlog",
+                    f"lag p50 by thirds {' / '.join(fmt(x) for x in thirds)} ms, pty backlog ≤ {fmt(backlog, ' B')}",
+                    bounded))
+    else:
+        add("9600 bps: screen current within 2 s of the last change", None, None)
+    out.append(("frame cost p99 ≤ 2 ms", "criterion (bench/CRITERION.md), not measured here", None))
+    return out
+
+
+def render(res, notes=None):
+    tools = res.get("tools", {})
+    present = [t for t in TOOLS if t in tools and "skipped" not in tools[t]]
+    r, k = tools.get("ripcord", {}), tools.get("kdash")
+    fx = res.get("fixture", {})
+    L = []
+    L.append("# ripcord benchmark report")
+    L.append("")
+    L.append(f"Run `{res.get('mode')}` started {res.get('started')} (finished {res.get('finished')}), "
+             f"{res['machine']['cores']} cores / {res['machine']['mem_gib']} GiB, kernel {res['machine']['kernel']}. "
+             f"ripcord {res['ripcord_git']['commit'][:10]}"
+             f"{' (src modified)' if res['ripcord_git'].get('dirty_src') else ''}; "
+             f"{res['versions'].get('kdash') or 'kdash not run'}; {res['versions'].get('kubectl')}.")
+    L.append("")
+    L.append(f"Fixture `{fx.get('spec', {}).get('name')}`: {fx.get('pods')} pods in {fx.get('deployments')} "
+             f"Deployments across {fx.get('namespaces')} namespaces ({fx.get('releases')} releases, canary pairs "
+             f"among them), plus the marker namespace ({fx.get('marker_pods')} pods, 1 Deployment); "
+             f"ripcord's own `status` counts {fx.get('releases_counted_by_ripcord_status')} releases. "
+             "Tools run one after another on the same testbed; raw data: the results JSON.")
+    L.append("")
+    L.append("## Targets (ripcord)")
+    L.append("")
+    L.append("| target | measured | |")
+    L.append("|---|---|---|")
+    for name, val, ok in targets(r, k):
+        mark = "met" if ok else ("**missed**" if ok is False else "n/a")
+        L.append(f"| {name} | {val} | {mark} |")
+    L.append("")
+    L.append("## Measurements and peer ratios")
+    L.append("")
+    hdr = "| | " + " | ".join(present) + " | " + " | ".join(f"ripcord / {p}" for p in PEERS if p in present) + " |"
+    L.append(hdr)
+    L.append("|---" * (1 + len(present) + len([p for p in PEERS if p in present])) + "|")
+    for label, unit, path in ROWS:
+        if path is None:
+            vals = [f"{fmt(get(tools[t], 'main', 'latency', 'churn20', 'missed'))} / "
+                    f"{fmt(get(tools[t], 'main', 'latency', 'churn200', 'missed'))}" for t in present]
+            L.append(f"| {label} | " + " | ".join(vals) + " |" + " |" * len([p for p in PEERS if p in present]))
+            continue
+        vals = [cell(tools[t], path, unit) for t in present]
+        rats = [ratio(get(r, *path), get(tools[p], *path)) for p in PEERS if p in present]
+        L.append(f"| {label} | " + " | ".join(vals) + " | " + " | ".join(rats) + " |")
+    L.append("")
+    churn = []
+    for t in present:
+        for rate in (20, 200):
+            c = get(tools[t], "main", "latency", f"churn{rate}", "churn")
+            if c and "rate_achieved" in c:
+                churn.append(f"{t} {rate}/s → {c['rate_achieved']}/s")
+    if churn:
+        L.append("Churn rates achieved during the latency phases: " + "; ".join(churn) + ".")
+        L.append("")
+    L.append("Markers: ripcord toggles the marker Deployment's `spec.paused` (its row shows `Paused`); "
+             "kdash and kubectl show a pod's `status.reason` in STATUS, so for them a marker pod's "
+             "status.reason is set to a unique value. Latency is from just before the PATCH is sent "
+             "to the read from the pty that put the marker on the emulated screen "
+             "(see bench/README.md). kdash lists every 5 s (its default poll rate), so 10 marker pods "
+             "are in flight at once for it.")
+    L.append("")
+    errs = [(t, e) for t in present for e in tools[t].get("errors", [])]
+    if errs:
+        L.append("## Errors during the run")
+        L.append("")
+        for t, e in errs:
+            L.append(f"- {t}: `{e.strip().splitlines()[-1][:300]}`")
+        L.append("")
+    if notes:
+        L.append(notes.rstrip())
+        L.append("")
+    return "\n".join(L)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--out")
+    ap.add_argument("--notes", help="Markdown appended to the report (findings)")
+    a = ap.parse_args(argv)
+    res = json.load(open(a.results))
+    notes = open(a.notes).read() if a.notes and os.path.exists(a.notes) else None
+    md = render(res, notes)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(md + "\n")
+    else:
+        print(md)
+
+
+if __name__ == "__main__":
+    main()

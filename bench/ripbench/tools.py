@@ -1,0 +1,136 @@
+"""The tools under test: how to start each one, when its screen is "full", and which marker
+it actually displays.
+
+Markers (see README.md, "Event-to-screen latency"):
+- ripcord: the marker Deployment's `spec.paused` is toggled (merge patch); ripcord's queue
+  shows the Deployment's phase as the word "Paused" while it is paused. The row is kept on
+  screen with ripcord's filter (`/` bench-marker Enter). Observed when the row's line shows
+  (or stops showing) "Paused".
+- kdash and `kubectl get pods -A -w`: neither shows `spec.paused`, so the marker is a pod's
+  `status.reason`, set through the pods/status subresource to a unique value (M0000042).
+  Both print a pod's STATUS as its phase unless status.reason is set, as kubectl does, so the
+  value appears verbatim in the STATUS column. The marker pods live in the namespace
+  `rc-bench-marker`, which sorts before the fixture's namespaces, so kdash lists them on its
+  first screen. Observed when the value appears anywhere on the screen.
+"""
+
+import os
+import re
+
+from . import fixture
+
+
+class Tool:
+    name = ""
+    marker = ""  # "deployment-paused" or "pod-status-reason"
+    in_flight = 1  # marker objects patched concurrently
+    marker_timeout = 10.0
+    watcher = True
+
+    def argv(self, ctx):
+        raise NotImplementedError
+
+    def env(self, ctx):
+        env = dict(os.environ)
+        env["KUBECONFIG"] = ctx.kubeconfig
+        env["TERM"] = "xterm-256color"
+        env.pop("NO_COLOR", None)
+        return env
+
+    def full(self, ctx):
+        """A predicate over the session: the tool shows everything the fixture holds."""
+        raise NotImplementedError
+
+    def prepare_markers(self, sess):
+        """Keys that bring the marker on screen (after `full`)."""
+
+    def version(self, ctx):
+        return None
+
+
+class Ripcord(Tool):
+    name = "ripcord"
+    marker = "deployment-paused"
+
+    def argv(self, ctx):
+        return [ctx.ripcord, "--context", ctx.context]
+
+    def env(self, ctx):
+        env = super().env(ctx)
+        env["RIPCORD_CONFIG_DIR"] = os.path.join(ctx.tmp, "ripcord-config")
+        env["RIPCORD_DATA_DIR"] = os.path.join(ctx.tmp, "ripcord-data")
+        return env
+
+    def full(self, ctx):
+        n = ctx.expected_releases
+        marker = re.compile(rf"\b\d+/{n}\b")
+
+        def pred(s):
+            if not any("synced" in l for l in s.lines[:3]):
+                return False
+            if any(marker.search(l) for l in s.lines[2:3]):
+                return True  # the position marker "sel/N" when the queue is longer than the screen
+            rows = sum(1 for l in s.lines[3:] if l.startswith(ctx.context[:8]))
+            return rows == n
+        return pred
+
+    def prepare_markers(self, sess):
+        sess.send(b"/")
+        for ch in fixture.MARKER_NAME:
+            sess.send(ch.encode())
+        sess.send(b"\r")
+
+    @staticmethod
+    def row(s):
+        for l in s.lines[3:]:
+            if f" {fixture.MARKER_NAME} " in l and fixture.MARKER_NS[:8] in l:
+                return l
+        return None
+
+    def marker_pred(self, paused):
+        def pred(s):
+            l = self.row(s)
+            return l is not None and (("Paused" in l) == paused)
+        return pred
+
+
+class Kdash(Tool):
+    name = "kdash"
+    marker = "pod-status-reason"
+    in_flight = fixture.MARKER_REPLICAS  # it polls: several markers wait for the same poll
+    marker_timeout = 30.0
+    watcher = False
+
+    def argv(self, ctx):
+        return [ctx.kdash]
+
+    def full(self, ctx):
+        want = f"[{ctx.expected_pods}]"
+
+        def pred(s):
+            return any("Pods" in l and want in l for l in s.lines)
+        return pred
+
+
+class KubectlWatch(Tool):
+    name = "kubectl-get-w"
+    marker = "pod-status-reason"
+
+    def argv(self, ctx):
+        return ["kubectl", "--context", ctx.context, "get", "pods", "-A", "-w"]
+
+    def full(self, ctx):
+        want = ctx.expected_pods + 1  # the header line
+
+        def pred(s):
+            return s.newlines >= want
+        return pred
+
+
+def pod_marker_pred(value):
+    def pred(s):
+        return any(value in l for l in s.lines)
+    return pred
+
+
+ALL = {t.name: t for t in (Ripcord(), Kdash(), KubectlWatch())}

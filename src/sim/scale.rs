@@ -1,58 +1,79 @@
 //! Synthetic clusters at the testbed's scale, for benches and scale tests.
 //!
-//! The objects look like what the testbed's API server hands out at 20 namespaces × 50
-//! Deployments × 10 replicas: Deployments with their ReplicaSet, and pods with the labels,
-//! owner references, conditions, container statuses and managedFields that the controllers
-//! and the fake kubelet write, so that parsing costs what it costs against a real cluster.
-//! Everything is a pure function of the spec (and of the seed, for churn): no clock, no RNG
-//! state shared between calls.
+//! The objects mirror the benchmark suite's fixture (bench/fixtures/full.json, which
+//! bench/ripbench/fixture.py creates on the testbed): `rc-scale-NN` namespaces of Deployments
+//! and canary pairs, pod templates sized like real services, and the labels, owner
+//! references, conditions, container statuses and managedFields that server-side apply, the
+//! controllers and the fake kubelet leave on them, so that reading them costs what it costs
+//! against the testbed. Everything is a pure function of the spec (and of the seed, for churn).
 
 use super::{ts, Rng, Time};
 use crate::model::objects::{object_from_json, Change, Object, ObjectKind, CANARY_OF_LABEL};
 use chrono::{DateTime, Duration};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 /// The kube context the synthetic objects are fed under.
 pub const CONTEXT: &str = "scale";
-/// Service names; a namespace's Deployments cycle through them with a numeric suffix.
-const SERVICES: &[&str] = &[
-    "api-gateway",
+pub const NAMESPACE_PREFIX: &str = "rc-scale-";
+/// Service names, as the bench fixture's; an index suffix keeps them unique.
+const WORDS: &[&str] = &[
     "checkout",
-    "cart",
-    "catalog",
-    "search",
     "payments",
+    "cart",
+    "search",
+    "catalog",
+    "ledger",
+    "gateway",
     "auth",
-    "inventory",
+    "profile",
+    "orders",
     "shipping",
-    "notifications",
-    "recommendations",
+    "inventory",
+    "pricing",
+    "reviews",
+    "notify",
+    "media",
     "billing",
+    "session",
+    "ranking",
+    "quotes",
+    "invoice",
+    "refunds",
+    "fraud",
+    "loyalty",
 ];
+const TEAMS: &[&str] = &["core", "growth", "platform", "commerce", "risk", "data"];
+const TIERS: &[&str] = &["frontend", "backend", "worker"];
 /// Fake nodes pods are bound to, as the testbed's fake kubelet registers them.
-const NODES: usize = 3;
+const NODES: u64 = 3;
+/// What the fake kubelet (Python's urllib) is recorded as in managedFields.
+const KUBELET_MANAGER: &str = "Python-urllib";
+const STABLE_VERSION: &str = "1.4.2";
+const CANARY_VERSION: &str = "1.5.0";
 
 /// How big a synthetic cluster is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScaleSpec {
     pub namespaces: usize,
-    /// Deployments per namespace, canaries included.
+    /// Deployments per namespace, both Deployments of each canary pair included.
     pub deployments_per_namespace: usize,
-    /// Replicas of every Deployment, canaries included, so pod counts stay exact.
+    /// Pods per Deployment on average: a pair splits its 2 × replicas 90/10 between stable
+    /// and canary (18 + 2 for 10), so pod counts stay exact.
     pub replicas: i32,
-    /// Stable/canary pairs per namespace; each pair takes two of the namespace's Deployments.
+    /// Stable/canary pairs per namespace; each takes two of the namespace's Deployments.
     pub canary_pairs_per_namespace: usize,
 }
 
 impl ScaleSpec {
-    /// The testbed's scale run: 20 × 50 × 10 = 10,000 pods, with two canary pairs per namespace.
+    /// bench/fixtures/full.json: 20 namespaces of 40 Deployments × 10 replicas and 5 canary
+    /// pairs of 18 + 2: 1,000 Deployments, 10,000 pods, 900 releases.
     pub fn testbed() -> Self {
         ScaleSpec {
             namespaces: 20,
             deployments_per_namespace: 50,
             replicas: 10,
-            canary_pairs_per_namespace: 2,
+            canary_pairs_per_namespace: 5,
         }
     }
 
@@ -64,7 +85,7 @@ impl ScaleSpec {
         self.deployments() * self.replicas.max(0) as usize
     }
 
-    fn pairs_per_namespace(&self) -> usize {
+    pub fn pairs_per_namespace(&self) -> usize {
         self.canary_pairs_per_namespace
             .min(self.deployments_per_namespace / 2)
     }
@@ -73,6 +94,13 @@ impl ScaleSpec {
     pub fn releases(&self) -> usize {
         self.namespaces * (self.deployments_per_namespace - self.pairs_per_namespace())
     }
+
+    /// (stable, canary) replicas of a pair.
+    fn pair_split(&self) -> (i32, i32) {
+        let total = 2 * self.replicas.max(0);
+        let canary = (total + 9) / 10;
+        (total - canary, canary)
+    }
 }
 
 /// The virtual "now" the fixture is built at; ages are measured from it.
@@ -80,27 +108,84 @@ pub fn now() -> Time {
     DateTime::from_timestamp(1_748_854_800, 0).unwrap_or_default() // 2025-06-02T09:00:00Z
 }
 
+pub fn namespace(index: usize) -> String {
+    format!("{NAMESPACE_PREFIX}{index:02}")
+}
+
 /// One Deployment of the fixture, with everything its objects are built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
     pub namespace: String,
     pub name: String,
-    pub image: String,
+    /// `app.kubernetes.io/name`: shared by a pair's two Deployments.
+    pub app: String,
+    pub team: &'static str,
+    pub tier: &'static str,
+    pub version: &'static str,
+    /// "stable" or "canary".
+    pub track: &'static str,
     pub canary_of: Option<String>,
     pub replicas: i32,
+    /// About a third of the services run a proxy sidecar.
+    pub sidecar: bool,
     pub created: Time,
     /// The pod-template-hash of its only ReplicaSet.
     pub hash: String,
 }
 
+impl Workload {
+    fn new(
+        namespace: &str,
+        name: String,
+        app: &str,
+        canary_of: Option<String>,
+        replicas: i32,
+    ) -> Self {
+        let (track, version) = match canary_of {
+            Some(_) => ("canary", CANARY_VERSION),
+            None => ("stable", STABLE_VERSION),
+        };
+        let image = format!("{app}:{version}");
+        Workload {
+            namespace: namespace.into(),
+            team: pick(TEAMS, &[namespace, app, "team"]),
+            tier: pick(TIERS, &[namespace, app, "tier"]),
+            version,
+            track,
+            replicas,
+            sidecar: fnv(&[namespace, &name, "sidecar"]) % 100 < 35,
+            // Spread over the past week so the age sort has something to sort.
+            created: now()
+                - Duration::minutes((fnv(&[namespace, &name, "age"]) % 10_000) as i64 + 5),
+            hash: token(fnv(&[namespace, &name, &image]), 10),
+            app: app.into(),
+            canary_of,
+            name,
+        }
+    }
+
+    fn image(&self) -> String {
+        format!(
+            "registry.example.com/{}/{}:{}",
+            self.team, self.app, self.version
+        )
+    }
+
+    fn rs_name(&self) -> String {
+        format!("{}-{}", self.name, self.hash)
+    }
+}
+
 /// One kind of synthetic release and the objects it is made of. More kinds (Argo Rollouts,
 /// Flagger Canaries, flag sets) become variants here, with their counts in `ScaleSpec`.
+// A thousand of these live only while a fixture is built; boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Generator {
     /// A Deployment rolled out at revision 1: one ReplicaSet, every pod ready.
     Deployment(Workload),
-    /// A stable Deployment and a `-canary` Deployment on a newer image, tied by the
-    /// canary-of label.
+    /// A stable Deployment and a `-canary` Deployment on a newer version, labelled canary-of
+    /// the stable one.
     CanaryPair { stable: Workload, canary: Workload },
 }
 
@@ -124,7 +209,7 @@ impl Generator {
     }
 }
 
-/// FNV-1a: names and hashes must not depend on generation order, so churn can rebuild any
+/// FNV-1a: names and choices must not depend on generation order, so churn can rebuild any
 /// single pod without building the rest.
 fn fnv(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -134,6 +219,10 @@ fn fnv(parts: &[&str]) -> u64 {
         }
     }
     h
+}
+
+fn pick<T: Copy>(list: &[T], parts: &[&str]) -> T {
+    list[(fnv(parts) % list.len() as u64) as usize]
 }
 
 /// Characters the controllers use in generated names.
@@ -158,55 +247,34 @@ fn uid(parts: &[&str]) -> String {
     )
 }
 
-fn workload(
-    spec: &ScaleSpec,
-    ns: usize,
-    index: usize,
-    name: String,
-    canary_of: Option<String>,
-) -> Workload {
-    let namespace = format!("team-{ns:02}");
-    let service = SERVICES[index % SERVICES.len()];
-    let patch = if canary_of.is_some() { 1 } else { 0 };
-    let image = format!(
-        "registry.example.com/{namespace}/{service}:1.{}.{patch}",
-        index % 7
-    );
-    // Spread creation over the past days so the age sort has something to sort.
-    let created = now() - Duration::minutes(((ns * 977 + index * 131) % 10_000) as i64 + 5);
-    let hash = token(fnv(&[&namespace, &name, &image]), 10);
-    Workload {
-        namespace,
-        name,
-        image,
-        canary_of,
-        replicas: spec.replicas,
-        created,
-        hash,
-    }
-}
-
-/// Every release of the fixture, namespace by namespace.
+/// Every release of the fixture, namespace by namespace, in the bench fixture's order.
 pub fn generators(spec: &ScaleSpec) -> Vec<Generator> {
     let pairs = spec.pairs_per_namespace();
+    let (stable_replicas, canary_replicas) = spec.pair_split();
     let mut out = Vec::new();
-    for ns in 0..spec.namespaces {
-        let name = |i: usize| format!("{}-{i:02}", SERVICES[i % SERVICES.len()]);
-        for p in 0..pairs {
-            let stable_name = name(p);
+    for ns in (0..spec.namespaces).map(namespace) {
+        for i in 0..spec.deployments_per_namespace - 2 * pairs {
+            let name = format!("{}-{i:02}", WORDS[i % WORDS.len()]);
+            out.push(Generator::Deployment(Workload::new(
+                &ns,
+                name.clone(),
+                &name,
+                None,
+                spec.replicas,
+            )));
+        }
+        for i in 0..pairs {
+            let app = format!("{}-pair-{i:02}", WORDS[(i + 7) % WORDS.len()]);
             out.push(Generator::CanaryPair {
-                stable: workload(spec, ns, p, stable_name.clone(), None),
-                canary: workload(
-                    spec,
-                    ns,
-                    p,
-                    format!("{stable_name}-canary"),
-                    Some(stable_name),
+                stable: Workload::new(&ns, app.clone(), &app, None, stable_replicas),
+                canary: Workload::new(
+                    &ns,
+                    format!("{app}-canary"),
+                    &app,
+                    Some(app.clone()),
+                    canary_replicas,
                 ),
             });
-        }
-        for i in 2 * pairs..spec.deployments_per_namespace {
-            out.push(Generator::Deployment(workload(spec, ns, i, name(i), None)));
         }
     }
     out
@@ -271,15 +339,19 @@ struct PodState {
     /// Why the container is not running (CrashLoopBackOff), if it is not.
     waiting: Option<&'static str>,
     restarts: i32,
+    /// The bench churn generator's annotation.
+    churn_annotation: Option<u32>,
     /// A label some controller or person keeps rewriting.
     churn_label: Option<u32>,
     /// Updates so far; feeds resourceVersion.
     updates: u32,
 }
 
-/// The kinds of pod update churn produces, in proportions like a busy cluster's.
+/// The kinds of pod update churn produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PodUpdate {
+    /// What bench/ripbench/churn.py does: a metadata-only change nothing on screen shows.
+    Annotate,
     CrashLoop,
     Recover,
     Restart,
@@ -296,14 +368,16 @@ impl PodUpdate {
             };
         }
         match rng.next_u64() % 10 {
-            0..=3 => PodUpdate::Restart,
-            4..=5 => PodUpdate::CrashLoop,
+            0..=3 => PodUpdate::Annotate,
+            4..=5 => PodUpdate::Restart,
+            6..=7 => PodUpdate::CrashLoop,
             _ => PodUpdate::Relabel,
         }
     }
 
     fn apply(self, pod: &mut PodState, n: u32) {
         match self {
+            PodUpdate::Annotate => pod.churn_annotation = Some(n),
             PodUpdate::CrashLoop => {
                 pod.waiting = Some("CrashLoopBackOff");
                 pod.restarts += 1;
@@ -316,21 +390,26 @@ impl PodUpdate {
     }
 }
 
-/// `n` pod updates (restarts, crash loops, recoveries, label changes) spread over the
-/// fixture's pods, as a watcher sees them on a busy cluster. The same seed gives the same
-/// updates; a pod updated twice carries both updates.
+/// `n` pod updates (annotation bumps as the bench churn generator makes, restarts, crash
+/// loops, recoveries, label changes) spread over the fixture's pods, as a pod watcher sees
+/// them on a busy cluster. The same seed gives the same updates; a pod updated twice carries
+/// both updates.
 pub fn churn(spec: &ScaleSpec, n: usize, seed: u64) -> Vec<Change> {
     let gens = generators(spec);
-    let workloads: Vec<&Workload> = gens.iter().flat_map(Generator::workloads).collect();
+    let workloads: Vec<&Workload> = gens
+        .iter()
+        .flat_map(Generator::workloads)
+        .filter(|w| w.replicas > 0)
+        .collect();
     let mut rng = Rng::new(seed);
     let mut pods: HashMap<(usize, usize), PodState> = HashMap::new();
     let mut out = Vec::with_capacity(n);
-    if workloads.is_empty() || spec.replicas <= 0 {
+    if workloads.is_empty() {
         return out;
     }
     for i in 0..n {
         let w = (rng.next_u64() % workloads.len() as u64) as usize;
-        let replica = (rng.next_u64() % spec.replicas as u64) as usize;
+        let replica = (rng.next_u64() % workloads[w].replicas as u64) as usize;
         let pod = pods.entry((w, replica)).or_default();
         PodUpdate::pick(&mut rng, pod).apply(pod, i as u32);
         out.push(Change::Applied(parse(&pod_json(
@@ -342,24 +421,23 @@ pub fn churn(spec: &ScaleSpec, n: usize, seed: u64) -> Vec<Change> {
     out
 }
 
-/// One pod of the `index`th Deployment of namespace `ns` goes into CrashLoopBackOff, with the
-/// status updates the controllers then write to its ReplicaSet and Deployment: a change that
-/// alters one row of the queue.
-pub fn unready_one(spec: &ScaleSpec, ns: usize, index: usize) -> Vec<Change> {
+/// One pod of Deployment `namespace/name` goes into CrashLoopBackOff, with the status
+/// updates the controllers then write to its ReplicaSet and Deployment: a change that alters
+/// one row of the queue. Empty if there is no such Deployment.
+pub fn unready_one(spec: &ScaleSpec, namespace: &str, name: &str) -> Vec<Change> {
     let gens = generators(spec);
     let Some(w) = gens
         .iter()
         .flat_map(Generator::workloads)
-        .filter(|w| w.namespace == format!("team-{ns:02}"))
-        .nth(index)
+        .find(|w| w.namespace == namespace && w.name == name && w.replicas > 0)
     else {
         return Vec::new();
     };
     let pod = PodState {
         waiting: Some("CrashLoopBackOff"),
         restarts: 1,
-        churn_label: None,
         updates: 1,
+        ..PodState::default()
     };
     let ready = w.replicas - 1;
     [
@@ -372,253 +450,343 @@ pub fn unready_one(spec: &ScaleSpec, ns: usize, index: usize) -> Vec<Change> {
     .collect()
 }
 
+/// The managedFields field set (FieldsV1) naming every field of `v`, keyed the way the API
+/// server keys list items.
+fn field_set(v: &Value) -> Value {
+    let Value::Object(map) = v else {
+        return json!({});
+    };
+    let fields = map
+        .iter()
+        .map(|(k, child)| (format!("f:{k}"), member_set(k, child)))
+        .collect();
+    Value::Object(fields)
+}
+
+fn member_set(key: &str, v: &Value) -> Value {
+    // Atomic lists and scalars are owned whole.
+    const ATOMIC: &[&str] = &[
+        "args",
+        "containerStatuses",
+        "tolerations",
+        "sources",
+        "items",
+    ];
+    let mut set = match v {
+        Value::Object(m) if !m.is_empty() => field_set(v),
+        Value::Array(items) if !ATOMIC.contains(&key) => {
+            let keyed: Map<String, Value> = items
+                .iter()
+                .filter_map(|item| Some((list_key(item)?, member_set("", item))))
+                .collect();
+            Value::Object(keyed)
+        }
+        _ => return json!({}),
+    };
+    set[".".to_owned()] = json!({});
+    set
+}
+
+/// `k:{...}`: how an associative list names an item (ports by port and protocol).
+fn list_key(item: &Value) -> Option<String> {
+    let key = match (item.get("containerPort"), item.get("protocol")) {
+        (Some(port), Some(protocol)) => json!({ "containerPort": port, "protocol": protocol }),
+        _ => ["uid", "name", "type", "ip"]
+            .into_iter()
+            .find_map(|k| Some(json!({ k: item.get(k)?.clone() })))?,
+    };
+    Some(format!("k:{key}"))
+}
+
+fn managed(
+    manager: &str,
+    operation: &str,
+    time: &str,
+    subresource: Option<&str>,
+    fields: Value,
+) -> Value {
+    let mut entry = json!({
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": "v1",
+        "time": time,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": field_set(&fields),
+    });
+    // Only nested sets carry ".": the top level (f:metadata, f:spec, f:status) does not.
+    if let Some(top) = entry["fieldsV1"].as_object_mut() {
+        for set in top.values_mut().filter_map(Value::as_object_mut) {
+            set.remove(".");
+        }
+    }
+    if let Some(sub) = subresource {
+        entry["subresource"] = json!(sub);
+    }
+    entry
+}
+
 fn labels(w: &Workload) -> Value {
     json!({
-        "app": w.name,
-        "app.kubernetes.io/name": w.name,
-        "app.kubernetes.io/part-of": w.namespace,
+        "app.kubernetes.io/name": w.app,
+        "app.kubernetes.io/instance": format!("{}-{}", w.app, w.track),
+        "app.kubernetes.io/version": w.version,
+        "app.kubernetes.io/part-of": w.team,
+        "app.kubernetes.io/managed-by": "ripcord-bench",
+        "team": w.team,
+        "tier": w.tier,
+        "track": w.track,
     })
 }
 
-/// The pod template of the testbed's `web_deployment`: probes, resources, env.
-fn template_spec(w: &Workload) -> Value {
+fn template_annotations() -> Value {
     json!({
-        "terminationGracePeriodSeconds": 20,
-        "containers": [{
-            "name": "app",
-            "image": w.image,
-            "ports": [
-                { "name": "http", "containerPort": 8080, "protocol": "TCP" },
-                { "name": "metrics", "containerPort": 9090, "protocol": "TCP" }
-            ],
-            "env": [
-                { "name": "LOG_LEVEL", "value": "info" },
-                { "name": "POD_NAME", "valueFrom": { "fieldRef": { "apiVersion": "v1", "fieldPath": "metadata.name" } } }
-            ],
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9090",
+        "kubectl.kubernetes.io/default-container": "app"
+    })
+}
+
+fn http_probe(path: &str, port: Value, period: i32, initial_delay: Option<i32>) -> Value {
+    let mut probe = json!({
+        "httpGet": { "path": path, "port": port, "scheme": "HTTP" },
+        "periodSeconds": period, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3
+    });
+    if let Some(d) = initial_delay {
+        probe["initialDelaySeconds"] = json!(d);
+    }
+    probe
+}
+
+/// The bench fixture's pod template as the API server stores it (defaults filled in).
+fn template_spec(w: &Workload) -> Value {
+    let field = |path: &str| json!({ "fieldRef": { "apiVersion": "v1", "fieldPath": path } });
+    let defaults = json!({
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "imagePullPolicy": "IfNotPresent"
+    });
+    let mut app = json!({
+        "name": "app",
+        "image": w.image(),
+        "args": ["--config=/etc/app/config.yaml", "--listen=:8080"],
+        "ports": [
+            { "name": "http", "containerPort": 8080, "protocol": "TCP" },
+            { "name": "metrics", "containerPort": 9090, "protocol": "TCP" }
+        ],
+        "env": [
+            { "name": "APP_NAME", "value": w.app },
+            { "name": "APP_VERSION", "value": w.version },
+            { "name": "LOG_LEVEL", "value": pick(&["info", "warn", "debug"], &[&w.name, "log"]) },
+            { "name": "HTTP_PORT", "value": "8080" },
+            { "name": "METRICS_PORT", "value": "9090" },
+            { "name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability:4317" },
+            { "name": "DATABASE_URL", "valueFrom": { "secretKeyRef": { "name": format!("{}-db", w.app), "key": "url" } } },
+            { "name": "POD_NAME", "valueFrom": field("metadata.name") },
+            { "name": "POD_NAMESPACE", "valueFrom": field("metadata.namespace") },
+            { "name": "NODE_NAME", "valueFrom": field("spec.nodeName") }
+        ],
+        "resources": {
+            "requests": {
+                "cpu": pick(&["50m", "100m", "250m"], &[&w.name, "cpu"]),
+                "memory": pick(&["64Mi", "128Mi", "256Mi"], &[&w.name, "memory"])
+            },
+            "limits": { "cpu": "1", "memory": "512Mi" }
+        },
+        "readinessProbe": http_probe("/readyz", json!("http"), 5, None),
+        "livenessProbe": http_probe("/healthz", json!("http"), 10, Some(10)),
+        "volumeMounts": [
+            { "name": "config", "mountPath": "/etc/app", "readOnly": true },
+            { "name": "tmp", "mountPath": "/tmp" }
+        ],
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": 10001,
+            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true
+        }
+    });
+    merge(&mut app, &defaults);
+    let mut containers = vec![app];
+    if w.sidecar {
+        let mut proxy = json!({
+            "name": "proxy",
+            "image": "registry.example.com/platform/proxy:1.28.1",
+            "args": ["--service-node", w.app, "--upstream", "127.0.0.1:8080"],
+            "ports": [{ "name": "proxy", "containerPort": 15001, "protocol": "TCP" }],
             "resources": {
-                "requests": { "cpu": "100m", "memory": "128Mi" },
-                "limits": { "memory": "256Mi" }
+                "requests": { "cpu": "20m", "memory": "48Mi" },
+                "limits": { "cpu": "500m", "memory": "128Mi" }
             },
-            "readinessProbe": {
-                "httpGet": { "path": "/healthz", "port": "http", "scheme": "HTTP" },
-                "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3
-            },
-            "livenessProbe": {
-                "httpGet": { "path": "/healthz", "port": "http", "scheme": "HTTP" },
-                "initialDelaySeconds": 10, "periodSeconds": 10, "timeoutSeconds": 1,
-                "successThreshold": 1, "failureThreshold": 3
-            },
-            "terminationMessagePath": "/dev/termination-log",
-            "terminationMessagePolicy": "File",
-            "imagePullPolicy": "IfNotPresent"
-        }],
+            "readinessProbe": http_probe("/ready", json!(15021), 5, None)
+        });
+        merge(&mut proxy, &defaults);
+        containers.push(proxy);
+    }
+    json!({
+        "containers": containers,
+        "volumes": [
+            { "name": "config", "configMap": { "name": format!("{}-config", w.app), "defaultMode": 420 } },
+            { "name": "tmp", "emptyDir": { "sizeLimit": "64Mi" } }
+        ],
+        "terminationGracePeriodSeconds": 30,
+        "securityContext": { "fsGroup": 10001 },
+        "tolerations": [{ "key": "workload", "operator": "Equal", "value": w.tier, "effect": "NoSchedule" }],
         "restartPolicy": "Always",
         "dnsPolicy": "ClusterFirst",
-        "schedulerName": "default-scheduler",
-        "securityContext": {}
+        "schedulerName": "default-scheduler"
     })
+}
+
+/// Adds the fields of `extra` to the object `v`.
+fn merge(v: &mut Value, extra: &Value) {
+    if let (Value::Object(v), Value::Object(extra)) = (v, extra) {
+        v.extend(extra.iter().map(|(k, x)| (k.clone(), x.clone())));
+    }
 }
 
 fn deployment_json(w: &Workload, ready: i32) -> Value {
-    let mut labels = labels(w);
+    let mut own_labels = labels(w);
     if let Some(stable) = &w.canary_of {
-        labels[CANARY_OF_LABEL] = json!(stable);
+        own_labels[CANARY_OF_LABEL] = json!(stable);
     }
+    let created = ts(w.created);
     let settled = ready == w.replicas;
-    let progressing = if settled {
-        json!({ "type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-                "message": format!("ReplicaSet \"{}-{}\" has successfully progressed.", w.name, w.hash),
-                "lastUpdateTime": ts(w.created), "lastTransitionTime": ts(w.created) })
+    let rs = w.rs_name();
+    let (progress_reason, progress_message) = if settled {
+        (
+            "NewReplicaSetAvailable",
+            format!("ReplicaSet \"{rs}\" has successfully progressed."),
+        )
     } else {
-        json!({ "type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
-                "message": format!("ReplicaSet \"{}-{}\" is progressing.", w.name, w.hash),
-                "lastUpdateTime": ts(now()), "lastTransitionTime": ts(w.created) })
+        (
+            "ReplicaSetUpdated",
+            format!("ReplicaSet \"{rs}\" is progressing."),
+        )
     };
+    let applied_meta = json!({
+        "labels": own_labels,
+        "annotations": {
+            "kubernetes.io/change-cause": format!("deploy {} {}", w.app, w.version),
+            "team.example.com/owner": format!("{}@example.com", w.team)
+        }
+    });
+    let spec = json!({
+        "replicas": w.replicas,
+        "revisionHistoryLimit": 10,
+        "progressDeadlineSeconds": 600,
+        "selector": { "matchLabels": { "app.kubernetes.io/name": w.app, "track": w.track } },
+        "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": "25%" } },
+        "template": {
+            "metadata": { "labels": labels(w), "annotations": template_annotations() },
+            "spec": template_spec(w)
+        }
+    });
+    let status = json!({
+        "observedGeneration": 1,
+        "replicas": w.replicas,
+        "updatedReplicas": w.replicas,
+        "readyReplicas": ready,
+        "availableReplicas": ready,
+        "conditions": [
+            { "type": "Available", "status": if settled { "True" } else { "False" },
+              "reason": if settled { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
+              "message": "Deployment has minimum availability.",
+              "lastUpdateTime": created, "lastTransitionTime": created },
+            { "type": "Progressing", "status": "True", "reason": progress_reason,
+              "message": progress_message, "lastUpdateTime": ts(now()), "lastTransitionTime": created }
+        ]
+    });
+    let mut metadata = json!({
+        "name": w.name,
+        "namespace": w.namespace,
+        "uid": uid(&[&w.namespace, &w.name]),
+        "resourceVersion": (fnv(&[&w.name, "rv"]) % 1_000_000).to_string(),
+        "generation": 1,
+        "creationTimestamp": created,
+        "managedFields": [
+            managed("ripcord-bench", "Apply", &created, None,
+                json!({ "metadata": applied_meta, "spec": spec })),
+            managed("kube-controller-manager", "Update", &ts(now()), Some("status"),
+                json!({ "metadata": { "annotations": { "deployment.kubernetes.io/revision": "1" } },
+                        "status": status }))
+        ]
+    });
+    merge(&mut metadata, &applied_meta);
+    metadata["annotations"]["deployment.kubernetes.io/revision"] = json!("1");
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {
-            "name": w.name,
-            "namespace": w.namespace,
-            "uid": uid(&[&w.namespace, &w.name]),
-            "resourceVersion": (fnv(&[&w.name, "rv"]) % 1_000_000).to_string(),
-            "generation": 1,
-            "creationTimestamp": ts(w.created),
-            "labels": labels,
-            "annotations": {
-                "deployment.kubernetes.io/revision": "1",
-                "kubernetes.io/change-cause": format!("deploy {}", w.image)
-            }
-        },
-        "spec": {
-            "replicas": w.replicas,
-            "revisionHistoryLimit": 5,
-            "progressDeadlineSeconds": 600,
-            "selector": { "matchLabels": { "app": w.name } },
-            "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": 1, "maxUnavailable": 0 } },
-            "template": {
-                "metadata": { "labels": labels, "annotations": { "prometheus.io/scrape": "true", "prometheus.io/port": "9090" } },
-                "spec": template_spec(w)
-            }
-        },
-        "status": {
-            "observedGeneration": 1,
-            "replicas": w.replicas,
-            "updatedReplicas": w.replicas,
-            "readyReplicas": ready,
-            "availableReplicas": ready,
-            "unavailableReplicas": if settled { Value::Null } else { json!(w.replicas - ready) },
-            "conditions": [
-                { "type": "Available", "status": if settled { "True" } else { "False" },
-                  "reason": if settled { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
-                  "message": "Deployment has minimum availability.",
-                  "lastUpdateTime": ts(w.created), "lastTransitionTime": ts(w.created) },
-                progressing
-            ]
-        }
+        "metadata": metadata,
+        "spec": spec,
+        "status": status
     })
 }
 
-fn rs_name(w: &Workload) -> String {
-    format!("{}-{}", w.name, w.hash)
+fn owner(kind: &str, name: &str, uid: &str) -> Value {
+    json!([{
+        "apiVersion": if kind == "ReplicaSet" || kind == "Deployment" { "apps/v1" } else { "v1" },
+        "kind": kind, "name": name, "uid": uid, "controller": true, "blockOwnerDeletion": true
+    }])
+}
+
+fn pod_labels(w: &Workload) -> Value {
+    let mut labels = labels(w);
+    labels["pod-template-hash"] = json!(w.hash);
+    labels
 }
 
 fn replicaset_json(w: &Workload, ready: i32) -> Value {
-    let name = rs_name(w);
-    let mut labels = labels(w);
-    labels["pod-template-hash"] = json!(w.hash);
+    let name = w.rs_name();
+    let created = ts(w.created);
+    let meta = json!({
+        "labels": pod_labels(w),
+        "annotations": {
+            "deployment.kubernetes.io/desired-replicas": w.replicas.to_string(),
+            "deployment.kubernetes.io/max-replicas": (w.replicas + (w.replicas + 3) / 4).to_string(),
+            "deployment.kubernetes.io/revision": "1"
+        },
+        "ownerReferences": owner("Deployment", &w.name, &uid(&[&w.namespace, &w.name]))
+    });
+    let spec = json!({
+        "replicas": w.replicas,
+        "selector": { "matchLabels": { "app.kubernetes.io/name": w.app, "track": w.track, "pod-template-hash": w.hash } },
+        "template": {
+            "metadata": { "labels": pod_labels(w), "annotations": template_annotations() },
+            "spec": template_spec(w)
+        }
+    });
+    let status = json!({
+        "replicas": w.replicas,
+        "fullyLabeledReplicas": w.replicas,
+        "readyReplicas": ready,
+        "availableReplicas": ready,
+        "observedGeneration": 1
+    });
+    let mut metadata = json!({
+        "name": name,
+        "namespace": w.namespace,
+        "uid": uid(&[&w.namespace, &name]),
+        "resourceVersion": (fnv(&[&name, "rv"]) % 1_000_000).to_string(),
+        "generation": 1,
+        "creationTimestamp": created,
+        "managedFields": [
+            managed("kube-controller-manager", "Update", &created, None,
+                json!({ "metadata": meta, "spec": spec })),
+            managed("kube-controller-manager", "Update", &ts(now()), Some("status"),
+                json!({ "status": status }))
+        ]
+    });
+    merge(&mut metadata, &meta);
     json!({
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",
-        "metadata": {
-            "name": name,
-            "namespace": w.namespace,
-            "uid": uid(&[&w.namespace, &name]),
-            "resourceVersion": (fnv(&[&name, "rv"]) % 1_000_000).to_string(),
-            "generation": 1,
-            "creationTimestamp": ts(w.created),
-            "labels": labels,
-            "annotations": {
-                "deployment.kubernetes.io/desired-replicas": w.replicas.to_string(),
-                "deployment.kubernetes.io/max-replicas": (w.replicas + 1).to_string(),
-                "deployment.kubernetes.io/revision": "1"
-            },
-            "ownerReferences": [{
-                "apiVersion": "apps/v1", "kind": "Deployment", "name": w.name,
-                "uid": uid(&[&w.namespace, &w.name]), "controller": true, "blockOwnerDeletion": true
-            }]
-        },
-        "spec": {
-            "replicas": w.replicas,
-            "selector": { "matchLabels": { "app": w.name, "pod-template-hash": w.hash } },
-            "template": {
-                "metadata": { "labels": labels, "annotations": { "prometheus.io/scrape": "true", "prometheus.io/port": "9090" } },
-                "spec": template_spec(w)
-            }
-        },
-        "status": {
-            "replicas": w.replicas,
-            "fullyLabeledReplicas": w.replicas,
-            "readyReplicas": ready,
-            "availableReplicas": ready,
-            "observedGeneration": 1
-        }
+        "metadata": metadata,
+        "spec": spec,
+        "status": status
     })
-}
-
-/// What the API server keeps in metadata.managedFields for a pod created by the replicaset
-/// controller and run by a kubelet: a few kilobytes per pod that every watch event carries.
-fn managed_fields(rs_uid: &str, ip: &str, created: &str, started: &str) -> Value {
-    let owner = format!("k:{{\"uid\":\"{rs_uid}\"}}");
-    let pod_ip = format!("k:{{\"ip\":\"{ip}\"}}");
-    let condition = || json!({ ".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {} });
-    let probe = || {
-        json!({
-            ".": {}, "f:failureThreshold": {}, "f:periodSeconds": {}, "f:successThreshold": {},
-            "f:timeoutSeconds": {}, "f:initialDelaySeconds": {},
-            "f:httpGet": { ".": {}, "f:path": {}, "f:port": {}, "f:scheme": {} }
-        })
-    };
-    let port = || json!({ ".": {}, "f:containerPort": {}, "f:name": {}, "f:protocol": {} });
-    json!([
-        {
-            "manager": "kube-controller-manager",
-            "operation": "Update",
-            "apiVersion": "v1",
-            "time": created,
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {
-                "f:metadata": {
-                    "f:annotations": { ".": {}, "f:prometheus.io/port": {}, "f:prometheus.io/scrape": {} },
-                    "f:generateName": {},
-                    "f:labels": { ".": {}, "f:app": {}, "f:app.kubernetes.io/name": {},
-                                  "f:app.kubernetes.io/part-of": {}, "f:pod-template-hash": {} },
-                    "f:ownerReferences": { ".": {}, owner: {} }
-                },
-                "f:spec": {
-                    "f:containers": {
-                        "k:{\"name\":\"app\"}": {
-                            ".": {},
-                            "f:env": {
-                                ".": {},
-                                "k:{\"name\":\"LOG_LEVEL\"}": { ".": {}, "f:name": {}, "f:value": {} },
-                                "k:{\"name\":\"POD_NAME\"}": { ".": {}, "f:name": {},
-                                    "f:valueFrom": { ".": {}, "f:fieldRef": {} } }
-                            },
-                            "f:image": {},
-                            "f:imagePullPolicy": {},
-                            "f:livenessProbe": probe(),
-                            "f:name": {},
-                            "f:ports": {
-                                ".": {},
-                                "k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": port(),
-                                "k:{\"containerPort\":9090,\"protocol\":\"TCP\"}": port()
-                            },
-                            "f:readinessProbe": probe(),
-                            "f:resources": { ".": {}, "f:limits": { ".": {}, "f:memory": {} },
-                                             "f:requests": { ".": {}, "f:cpu": {}, "f:memory": {} } },
-                            "f:terminationMessagePath": {},
-                            "f:terminationMessagePolicy": {}
-                        }
-                    },
-                    "f:dnsPolicy": {},
-                    "f:enableServiceLinks": {},
-                    "f:restartPolicy": {},
-                    "f:schedulerName": {},
-                    "f:securityContext": {},
-                    "f:terminationGracePeriodSeconds": {}
-                }
-            }
-        },
-        {
-            "manager": "fake-kubelet",
-            "operation": "Update",
-            "apiVersion": "v1",
-            "time": started,
-            "fieldsType": "FieldsV1",
-            "subresource": "status",
-            "fieldsV1": {
-                "f:status": {
-                    "f:conditions": {
-                        "k:{\"type\":\"ContainersReady\"}": condition(),
-                        "k:{\"type\":\"Initialized\"}": condition(),
-                        "k:{\"type\":\"Ready\"}": condition()
-                    },
-                    "f:containerStatuses": {},
-                    "f:hostIP": {},
-                    "f:phase": {},
-                    "f:podIP": {},
-                    "f:podIPs": { ".": {}, pod_ip: { ".": {}, "f:ip": {} } },
-                    "f:startTime": {}
-                }
-            }
-        }
-    ])
 }
 
 /// A pod of `w`, as the fake kubelet leaves it after `state`'s updates.
 fn pod_json(w: &Workload, replica: usize, state: &PodState) -> Value {
-    let rs = rs_name(w);
+    let rs = w.rs_name();
     let rs_uid = uid(&[&w.namespace, &rs]);
     let name = format!(
         "{rs}-{}",
@@ -631,7 +799,7 @@ fn pod_json(w: &Workload, replica: usize, state: &PodState) -> Value {
     let started = ts(w.created + Duration::seconds(4 + replica as i64 % 5));
     let ready = state.waiting.is_none();
     let ready_text = if ready { "True" } else { "False" };
-    let not_ready_why = (!ready).then_some((
+    let not_ready = (!ready).then_some((
         "ContainersNotReady",
         "containers with unready status: [app]",
     ));
@@ -643,28 +811,134 @@ fn pod_json(w: &Workload, replica: usize, state: &PodState) -> Value {
         }
         c
     };
-    let mut container = json!({
-        "name": "app",
-        "image": w.image,
-        "imageID": format!("docker-pullable://{}", w.image),
-        "containerID": format!("containerd://{}0", pod_uid.replace('-', "")),
-        "restartCount": state.restarts,
-        "ready": ready,
-        "started": ready,
-        "state": match state.waiting {
-            Some(reason) => json!({ "waiting": { "reason": reason,
-                "message": format!("back-off 10s restarting failed container=app pod={name}") } }),
-            None => json!({ "running": { "startedAt": started } }),
-        },
-    });
-    if state.restarts > 0 {
-        container["lastState"] = json!({ "terminated": { "exitCode": 1, "reason": "Error",
-            "startedAt": started, "finishedAt": ts(now()) } });
+
+    let mut spec = template_spec(w);
+    let token_volume = format!("kube-api-access-{}", token(seq, 5));
+    for c in spec["containers"].as_array_mut().into_iter().flatten() {
+        if let Some(mounts) = c["volumeMounts"].as_array_mut() {
+            mounts.push(json!({ "name": token_volume, "readOnly": true,
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount" }));
+        }
     }
-    let mut labels = labels(w);
-    labels["pod-template-hash"] = json!(w.hash);
+    if let Some(volumes) = spec["volumes"].as_array_mut() {
+        volumes.push(json!({
+            "name": token_volume,
+            "projected": {
+                "sources": [
+                    { "serviceAccountToken": { "expirationSeconds": 3607, "path": "token" } },
+                    { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
+                    { "downwardAPI": { "items": [{ "path": "namespace",
+                        "fieldRef": { "apiVersion": "v1", "fieldPath": "metadata.namespace" } }] } }
+                ],
+                "defaultMode": 420
+            }
+        }));
+    }
+    if let Some(tolerations) = spec["tolerations"].as_array_mut() {
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
+            tolerations.push(json!({ "key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300 }));
+        }
+    }
+    let controller_fields = json!({
+        "metadata": {
+            "generateName": "", "labels": pod_labels(w), "annotations": template_annotations(),
+            "ownerReferences": owner("ReplicaSet", &rs, &rs_uid)
+        },
+        "spec": spec.clone()
+    });
+    merge(
+        &mut spec,
+        &json!({
+            "nodeName": format!("fake-node-{}", seq % NODES),
+            "serviceAccountName": "default",
+            "serviceAccount": "default",
+            "priority": 0,
+            "enableServiceLinks": true,
+            "preemptionPolicy": "PreemptLowerPriority"
+        }),
+    );
+
+    let statuses: Vec<Value> = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| {
+            let cname = c["name"].as_str().unwrap_or_default();
+            // Only the app container crash-loops; the sidecar keeps running.
+            let down = state.waiting.filter(|_| i == 0);
+            let mut s = json!({
+                "name": cname,
+                "image": c["image"],
+                "imageID": format!("docker-pullable://{}", c["image"].as_str().unwrap_or_default()),
+                "containerID": format!("containerd://{}{i}", pod_uid.replace('-', "")),
+                "restartCount": if i == 0 { state.restarts } else { 0 },
+                "ready": down.is_none(),
+                "started": down.is_none(),
+                "state": match down {
+                    Some(reason) => json!({ "waiting": { "reason": reason,
+                        "message": format!("back-off 10s restarting failed container={cname} pod={name}") } }),
+                    None => json!({ "running": { "startedAt": started } }),
+                },
+            });
+            if i == 0 && state.restarts > 0 {
+                s["lastState"] = json!({ "terminated": { "exitCode": 1, "reason": "Error",
+                    "startedAt": started, "finishedAt": ts(now()) } });
+            }
+            s
+        })
+        .collect();
+    let status = json!({
+        "phase": "Running",
+        "conditions": [
+            condition("Initialized", "True", None),
+            condition("Ready", ready_text, not_ready),
+            condition("ContainersReady", ready_text, not_ready),
+            condition("PodScheduled", "True", None)
+        ],
+        "hostIP": "127.0.0.1",
+        "podIP": ip,
+        "podIPs": [{ "ip": ip }],
+        "startTime": started,
+        "containerStatuses": statuses,
+        "qosClass": "Burstable"
+    });
+
+    let mut labels = pod_labels(w);
     if let Some(n) = state.churn_label {
         labels["ripcord.dev/churn"] = json!(n.to_string());
+    }
+    let mut annotations = template_annotations();
+    if let Some(n) = state.churn_annotation {
+        annotations["bench.ripcord.dev/churn"] = json!(n.to_string());
+    }
+    let mut fields = vec![
+        managed(
+            "kube-controller-manager",
+            "Update",
+            &created,
+            None,
+            controller_fields,
+        ),
+        managed(
+            KUBELET_MANAGER,
+            "Update",
+            &started,
+            Some("status"),
+            json!({ "status": status }),
+        ),
+    ];
+    if state.churn_annotation.is_some() || state.churn_label.is_some() {
+        fields.push(managed(
+            "ripbench",
+            "Update",
+            &ts(now()),
+            None,
+            json!({ "metadata": { "annotations": {}, "labels": {} } }),
+        ));
     }
     json!({
         "apiVersion": "v1",
@@ -677,58 +951,12 @@ fn pod_json(w: &Workload, replica: usize, state: &PodState) -> Value {
             "resourceVersion": (seq % 1_000_000 + state.updates as u64).to_string(),
             "creationTimestamp": created,
             "labels": labels,
-            "annotations": { "prometheus.io/scrape": "true", "prometheus.io/port": "9090" },
-            "ownerReferences": [{
-                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs_uid,
-                "controller": true, "blockOwnerDeletion": true
-            }],
-            "managedFields": managed_fields(&rs_uid, &ip, &created, &started)
+            "annotations": annotations,
+            "ownerReferences": owner("ReplicaSet", &rs, &rs_uid),
+            "managedFields": fields
         },
-        "spec": {
-            "volumes": [{
-                "name": format!("kube-api-access-{}", token(seq, 5)),
-                "projected": {
-                    "sources": [
-                        { "serviceAccountToken": { "expirationSeconds": 3607, "path": "token" } },
-                        { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
-                        { "downwardAPI": { "items": [{ "path": "namespace",
-                            "fieldRef": { "apiVersion": "v1", "fieldPath": "metadata.namespace" } }] } }
-                    ],
-                    "defaultMode": 420
-                }
-            }],
-            "containers": template_spec(w)["containers"].clone(),
-            "restartPolicy": "Always",
-            "terminationGracePeriodSeconds": 20,
-            "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": "default",
-            "serviceAccount": "default",
-            "nodeName": format!("fake-node-{}", replica % NODES),
-            "securityContext": {},
-            "schedulerName": "default-scheduler",
-            "tolerations": [
-                { "key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300 },
-                { "key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300 }
-            ],
-            "priority": 0,
-            "enableServiceLinks": true,
-            "preemptionPolicy": "PreemptLowerPriority"
-        },
-        "status": {
-            "phase": "Running",
-            "conditions": [
-                condition("Initialized", "True", None),
-                condition("Ready", ready_text, not_ready_why),
-                condition("ContainersReady", ready_text, not_ready_why),
-                condition("PodScheduled", "True", None)
-            ],
-            "hostIP": "127.0.0.1",
-            "podIP": ip,
-            "podIPs": [{ "ip": ip }],
-            "startTime": started,
-            "containerStatuses": [container],
-            "qosClass": "Burstable"
-        }
+        "spec": spec,
+        "status": status
     })
 }
 
@@ -754,7 +982,7 @@ mod tests {
         let spec = ScaleSpec::testbed();
         assert_eq!(spec.pods(), 10_000);
         assert_eq!(spec.deployments(), 1_000);
-        assert_eq!(spec.releases(), 960);
+        assert_eq!(spec.releases(), 900);
         let mut kinds: HashMap<ObjectKind, usize> = HashMap::new();
         let mut refs = HashSet::new();
         let mut canaries = 0;
@@ -772,7 +1000,7 @@ mod tests {
         assert_eq!(kinds[&ObjectKind::Deployment], 1_000);
         assert_eq!(kinds[&ObjectKind::ReplicaSet], 1_000);
         assert_eq!(kinds.len(), 3);
-        assert_eq!(canaries, 40);
+        assert_eq!(canaries, 100);
     }
 
     #[test]
@@ -795,13 +1023,13 @@ mod tests {
                 }
                 Object::ReplicaSet(rs) => {
                     assert_eq!(rs.revision, 1);
-                    assert_eq!(rs.ready, 3);
+                    assert_eq!(rs.ready, rs.replicas);
                     assert_eq!(
                         rs.meta.owner.as_ref().map(|o| o.0.as_str()),
                         Some("Deployment")
                     );
                 }
-                Object::Deployment(d) => assert_eq!(d.available, 3),
+                Object::Deployment(d) => assert_eq!(d.available, d.replicas),
                 other => panic!("unexpected {:?}", other.kind()),
             }
         }
@@ -876,12 +1104,31 @@ mod tests {
     }
 
     #[test]
+    fn pairs_split_their_pods_90_10() {
+        let gens = generators(&ScaleSpec::testbed());
+        let pairs: Vec<_> = gens
+            .iter()
+            .filter_map(|g| match g {
+                Generator::CanaryPair { stable, canary } => Some((stable, canary)),
+                Generator::Deployment(_) => None,
+            })
+            .collect();
+        assert_eq!(pairs.len(), 100);
+        for (stable, canary) in pairs {
+            assert_eq!((stable.replicas, canary.replicas), (18, 2));
+            assert_eq!(canary.canary_of.as_deref(), Some(stable.name.as_str()));
+            assert_eq!(canary.name, format!("{}-canary", stable.name));
+        }
+    }
+
+    #[test]
     fn unready_one_degrades_one_release() {
-        let changes = unready_one(&ScaleSpec::testbed(), 3, 10);
+        let changes = unready_one(&ScaleSpec::testbed(), "rc-scale-03", "auth-31");
         assert_eq!(changes.len(), 3);
         let Change::Applied(Object::Deployment(d)) = &changes[2] else {
             panic!("{changes:?}");
         };
-        assert_eq!((d.meta.namespace.as_str(), d.ready), ("team-03", 9));
+        assert_eq!((d.meta.namespace.as_str(), d.ready), ("rc-scale-03", 9));
+        assert!(unready_one(&ScaleSpec::testbed(), "rc-scale-03", "nope").is_empty());
     }
 }

@@ -108,8 +108,8 @@ fn build_queue(c: &mut Criterion) {
     group.throughput(Throughput::Elements(
         (spec().pods() + 2 * spec().deployments()) as u64,
     ));
-    let objects = std::cell::OnceCell::new();
-    let objects = || objects.get_or_init(|| scale::objects(&spec()));
+    let objects_once = std::cell::OnceCell::new();
+    let objects = || objects_once.get_or_init(|| scale::objects(&spec()));
     group.bench_function("parse_12k_objects", |b| {
         let objects = objects();
         b.iter(|| {

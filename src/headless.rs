@@ -5,10 +5,11 @@ use crate::app::{ConnState, Permission};
 use crate::cluster::access::AccessCache;
 use crate::cluster::actions;
 use crate::cluster::connect::Cluster;
-use crate::cluster::watch::{core_kinds, discovered_kinds, resolve_scope, Requested, Scope};
+use crate::cluster::watch::{
+    core_kinds, discovered_kinds, resolve_scope, to_row, Requested, Scope,
+};
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
-use crate::model::objects::object_from_json;
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
 use crate::model::{ClusterCache, Kind, ReleaseKey, Rollout};
 use chrono::{DateTime, Utc};
@@ -125,10 +126,8 @@ pub async fn snapshot(
                 })?;
             let mut objects = Vec::new();
             for item in list.items {
-                let mut value = serde_json::to_value(&item).unwrap_or_default();
-                value["kind"] = serde_json::Value::String(kind.resource.kind.clone());
                 // A malformed object is reported and skipped; the rest still show.
-                match object_from_json(&value) {
+                match to_row(kind, item) {
                     Ok(object) => objects.push(object),
                     Err(e) => eprintln!("ripcord: warning: {}: {e}", cluster.context),
                 }

@@ -340,3 +340,42 @@ fn help_lists_exactly_the_bound_keys() {
     press(&mut state, 'x');
     assert!(state.overlay.is_none());
 }
+
+#[test]
+fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
+    use ripcord::app::{update, Mode, Msg, State};
+    let mut world = ripcord::sim::World::demo(SEED);
+    let mut state = State::new(
+        Mode::Live,
+        ripcord::config::keymap::Keymap::default_keymap(),
+        ripcord::config::Settings::default(),
+        false,
+        world.now,
+    );
+    ripcord::sim::feed(&mut world, &mut state);
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 80,
+            height: 9,
+        },
+    );
+    // Only the four oldest releases (9 days old) are on screen after sorting by age.
+    press(&mut state, 'o');
+    press(&mut state, 'o');
+    press(&mut state, 'G');
+    state.dirty = false;
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(1)),
+    );
+    assert!(!state.dirty, "ages in days did not change: nothing to draw");
+    press(&mut state, 'g');
+    press(&mut state, 'g');
+    state.dirty = false;
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(2)),
+    );
+    assert!(state.dirty, "the newest release's age in seconds changed");
+}

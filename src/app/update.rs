@@ -39,13 +39,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             let before = state.now;
             state.now = now;
-            // Redraw only when an age on screen changes.
-            if state
-                .releases
-                .values()
-                .any(|r| r.created.is_some_and(|c| age(c, before) != age(c, now)))
-                || matches!(state.mode, Mode::Demo { .. })
-            {
+            // On the queue, redraw only when an age on screen changes; the detail view
+            // shows pod and event ages too, so it follows the clock.
+            let aged = match &state.view {
+                View::Home => state
+                    .rows
+                    .iter()
+                    .skip(state.offset)
+                    .take(visible_rows(state))
+                    .filter_map(|k| state.releases.get(k)?.created)
+                    .any(|c| age(c, before) != age(c, now)),
+                View::Detail(_) => true,
+            };
+            if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
             vec![]
@@ -166,18 +172,53 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     }
     touched.sort();
     touched.dedup();
+    let mut reorder = false;
     for ns in touched {
-        state
-            .releases
-            .retain(|k, _| !(k.context == context && k.namespace == ns));
-        if let Some(ns_cache) = cluster.cache.namespaces.get(&ns) {
-            for r in derive_namespace(context, &ns, ns_cache) {
-                state.releases.insert(r.key.clone(), r);
-            }
+        let derived = cluster
+            .cache
+            .namespaces
+            .get(&ns)
+            .map(|rows| derive_namespace(context, &ns, rows))
+            .unwrap_or_default();
+        let old = releases_in(&state.releases, context, &ns);
+        // The queue only needs rebuilding when a release comes, goes, or moves in the order.
+        reorder |= old.len() != derived.len()
+            || derived.iter().any(|r| {
+                state.releases.get(&r.key).is_none_or(|o| {
+                    o.attention_rank() != r.attention_rank() || o.created != r.created
+                })
+            });
+        for key in old {
+            state.releases.remove(&key);
+        }
+        for r in derived {
+            state.releases.insert(r.key.clone(), r);
         }
     }
-    rebuild_rows(state);
+    if reorder {
+        rebuild_rows(state);
+    }
     state.dirty = true;
+}
+
+/// The keys of one namespace's releases, found by range rather than a scan of them all.
+fn releases_in(
+    releases: &std::collections::BTreeMap<ReleaseKey, crate::model::Rollout>,
+    context: &str,
+    namespace: &str,
+) -> Vec<ReleaseKey> {
+    let first = ReleaseKey {
+        context: context.to_owned(),
+        namespace: namespace.to_owned(),
+        kind: crate::model::Kind::Deployment,
+        name: String::new(),
+    };
+    releases
+        .range(first..)
+        .map(|(k, _)| k)
+        .take_while(|k| k.context == context && k.namespace == namespace)
+        .cloned()
+        .collect()
 }
 
 fn matches_filter(key: &ReleaseKey, filter: &str) -> bool {

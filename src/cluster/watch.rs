@@ -259,7 +259,12 @@ fn object_ref(kind: ObjectKind, obj: &DynamicObject) -> ObjectRef {
 }
 
 /// Reads a watched object into a row; a malformed one is reported and skipped.
-fn to_row(kind: &WatchedKind, obj: DynamicObject) -> Result<crate::model::objects::Object, String> {
+pub fn to_row(
+    kind: &WatchedKind,
+    mut obj: DynamicObject,
+) -> Result<crate::model::objects::Object, String> {
+    // managedFields is most of a pod's JSON and none of its row: drop it before converting.
+    obj.metadata.managed_fields = None;
     let mut value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
     // List items may come without apiVersion/kind; the row reader dispatches on kind.
     value["kind"] = serde_json::Value::String(kind.resource.kind.clone());
@@ -295,6 +300,7 @@ async fn run_watch(
     let context = cluster.context.as_str();
     let mut delay = MIN_RETRY;
     let mut pending: Vec<Change> = Vec::new();
+    let mut flush_by = tokio::time::Instant::now();
     let _ = status.send((id, WatchState::Listing));
     loop {
         let config = watcher::Config::default().page_size(500);
@@ -302,10 +308,12 @@ async fn run_watch(
         let mut relist: Vec<crate::model::objects::Object> = Vec::new();
         loop {
             // Wait for the next event; once something is pending, wait only briefly for more.
+            // The deadline runs from the first pending change, so steady churn cannot hold
+            // changes back until a batch fills.
             let next = if pending.is_empty() {
                 stream.next().await
             } else {
-                match tokio::time::timeout(COALESCE, stream.next()).await {
+                match tokio::time::timeout_at(flush_by, stream.next()).await {
                     Ok(item) => item,
                     Err(_) => {
                         if !flush(&msgs, context, &mut pending).await {
@@ -355,6 +363,9 @@ async fn run_watch(
             }
             if pending.len() >= BATCH && !flush(&msgs, context, &mut pending).await {
                 return;
+            }
+            if pending.len() == 1 {
+                flush_by = tokio::time::Instant::now() + COALESCE;
             }
         }
         if !flush(&msgs, context, &mut pending).await {

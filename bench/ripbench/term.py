@@ -292,11 +292,13 @@ class Session:
     def status(self):
         return proc_status(self.pid)
 
-    def wait_quiet(self, quiet_s, timeout):
-        """Waits until nothing was read for quiet_s and nothing is waiting in the pty."""
+    def wait_quiet(self, quiet_s, timeout, since=None):
+        """Waits until nothing was read for quiet_s (counted from `since` at the earliest)
+        and nothing is waiting in the pty."""
         deadline = time.monotonic() + timeout
+        since = since if since is not None else time.monotonic()
         while time.monotonic() < deadline:
-            last = self.last_read_t() or self.t_spawn
+            last = max(self.last_read_t() or self.t_spawn, since)
             if time.monotonic() - last >= quiet_s and not self.backlog():
                 return True
             if self.closed.is_set():

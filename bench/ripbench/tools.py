@@ -25,6 +25,9 @@ class Tool:
     marker = ""  # "deployment-paused" or "pod-status-reason"
     in_flight = 1  # marker objects patched concurrently
     marker_timeout = 10.0
+    # Pause after a marker is seen before the next one on the same object (uniform, seconds)
+    marker_gap = (0.05, 0.15)
+    idle_gap = (1.0, 1.5)  # idle markers: far enough apart to count the bytes of each
     watcher = True
 
     def argv(self, ctx):
@@ -43,6 +46,10 @@ class Tool:
 
     def prepare_markers(self, sess):
         """Keys that bring the marker on screen (after `full`)."""
+
+    def markers_ready(self, s):
+        """The screen shows the marker (after prepare_markers)."""
+        return True
 
     def version(self, ctx):
         return None
@@ -80,6 +87,10 @@ class Ripcord(Tool):
             sess.send(ch.encode())
         sess.send(b"\r")
 
+    def markers_ready(self, s):
+        rows = [l for l in s.lines[3:] if l.strip()]
+        return "filter:" in s.lines[0] and len(rows) == 1 and self.row(s) is not None
+
     @staticmethod
     def row(s):
         for l in s.lines[3:]:
@@ -99,6 +110,9 @@ class Kdash(Tool):
     marker = "pod-status-reason"
     in_flight = fixture.MARKER_REPLICAS  # it polls: several markers wait for the same poll
     marker_timeout = 30.0
+    # Patched at a random point of its 5 s poll cycle: right after a marker is seen would be
+    # right after a poll, and every marker would wait a whole cycle.
+    marker_gap = idle_gap = (0.05, 5.0)
     watcher = False
 
     def argv(self, ctx):

@@ -5,7 +5,9 @@ use crate::config::theme::Theme;
 use crossterm::event::{Event, EventStream};
 use crossterm::{cursor, execute, terminal};
 use futures::StreamExt;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
 use ratatui::Terminal;
 use std::io::{self, BufWriter, Stdout, Write};
 use std::time::{Duration, Instant};
@@ -14,7 +16,74 @@ use tokio::sync::mpsc;
 /// Messages queued between the sources and `update`.
 pub const MSG_QUEUE: usize = 1024;
 
-pub type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+pub type Term = Terminal<QuietBackend<CrosstermBackend<BufWriter<Stdout>>>>;
+
+/// A backend that writes nothing when nothing changed. ratatui ends every draw with a style
+/// reset and hides the cursor again; on a frame whose diff is empty those ~25 bytes are all
+/// that would go out, which over a slow SSH link is pure waste.
+pub struct QuietBackend<B> {
+    inner: B,
+    cursor_hidden: bool,
+}
+
+impl<B: Backend> QuietBackend<B> {
+    pub fn new(inner: B) -> Self {
+        QuietBackend {
+            inner,
+            cursor_hidden: false,
+        }
+    }
+}
+
+impl<B: Backend> Backend for QuietBackend<B> {
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_hidden {
+            return Ok(());
+        }
+        self.cursor_hidden = true;
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.cursor_hidden = false;
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 /// Puts the terminal back the way the shell expects it. Safe to call more than once.
 pub fn restore_terminal() {
@@ -49,7 +118,7 @@ pub fn enter_terminal() -> io::Result<(Term, TerminalGuard)> {
     let guard = TerminalGuard;
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout());
     execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
-    let terminal = Terminal::new(CrosstermBackend::new(out))?;
+    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(out)))?;
     Ok((terminal, guard))
 }
 
@@ -143,5 +212,55 @@ pub async fn run_loop(
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QuietBackend;
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Counts the bytes written to the terminal.
+    #[derive(Clone, Default)]
+    struct Counter(Rc<Cell<usize>>);
+
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_unchanged_frame_writes_nothing_and_a_change_writes_only_itself() {
+        let bytes = Counter::default();
+        let backend = QuietBackend::new(CrosstermBackend::new(bytes.clone()));
+        let viewport = Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2));
+        let mut t =
+            Terminal::with_options(backend, TerminalOptions { viewport }).expect("terminal");
+        let mut draw = |text: &'static str| {
+            t.draw(|f| f.render_widget(Paragraph::new(text), f.area()))
+                .expect("draw");
+            bytes.0.get()
+        };
+        let first = draw("phase Healthy");
+        assert!(first > 0);
+        assert_eq!(
+            draw("phase Healthy"),
+            first,
+            "an identical frame wrote bytes"
+        );
+        let change = draw("phase Paused") - first;
+        assert!(
+            change > 0 && change < 60,
+            "a one-word change wrote {change} bytes"
+        );
     }
 }

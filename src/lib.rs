@@ -6,6 +6,7 @@ pub mod config;
 pub mod console;
 pub mod headless;
 pub mod journal;
+pub mod memory;
 pub mod model;
 pub mod sim;
 pub mod tui;

@@ -2,6 +2,7 @@
 
 use crate::app::{update, Effect, Msg, State};
 use crate::config::theme::Theme;
+use crate::model::objects::Change;
 use crossterm::event::{Event, EventStream};
 use crossterm::{cursor, execute, terminal};
 use futures::StreamExt;
@@ -159,6 +160,13 @@ pub fn spawn_input(msgs: mpsc::Sender<Msg>) {
     });
 }
 
+fn is_relist(msg: &Msg) -> bool {
+    match msg {
+        Msg::Cluster { changes, .. } => changes.iter().any(|c| matches!(c, Change::Reset { .. })),
+        _ => false,
+    }
+}
+
 /// Folds messages into the state and draws when it changed, at most `fps` times a second.
 /// `effects` carries out what `update` asks for.
 pub async fn run_loop(
@@ -200,17 +208,23 @@ pub async fn run_loop(
             msgs.recv().await
         };
         let Some(msg) = msg else { return Ok(()) };
+        let mut relisted = is_relist(&msg);
         for effect in update(state, msg) {
             effects(effect);
         }
         // Fold whatever else is queued before drawing, so bursts coalesce into one frame.
         while let Ok(msg) = msgs.try_recv() {
+            relisted |= is_relist(&msg);
             for effect in update(state, msg) {
                 effects(effect);
             }
             if state.quit {
                 break;
             }
+        }
+        // A relist replaced a whole kind: what the old rows held is free now.
+        if relisted {
+            crate::memory::release_freed_memory();
         }
     }
 }

@@ -338,6 +338,10 @@ async fn run_watch(
                     });
                     let _ = status.send((id, WatchState::Synced));
                     delay = MIN_RETRY;
+                    if !flush(&msgs, context, &mut pending).await {
+                        return;
+                    }
+                    crate::memory::release_freed_memory();
                     Ok(())
                 }
                 Ok(Event::Apply(obj)) => {

@@ -335,18 +335,7 @@ mod tests {
 
     #[test]
     fn every_supported_operation_needs_something_and_unsupported_ones_nothing() {
-        use Operation::*;
-        let ops = [
-            Promote,
-            PromoteFull,
-            Pause,
-            Resume,
-            Abort,
-            Retry,
-            Rollback,
-            Restart,
-            SetWeight,
-        ];
+        let ops = Operation::ALL;
         for kind in [
             Kind::Deployment,
             Kind::CanaryPair,

@@ -33,10 +33,10 @@ MIB = 1024.0
 PROFILES = {
     "quick": dict(spec="quick.json", settle=3, window=10, small_window=6, markers_idle=20,
                   markers=100, relist=True, relist_observe=15, throttle_window=20,
-                  full_timeout=60, throttle_full_timeout=120),
+                  full_timeout=60, throttle_full_timeout=120, marker_phase_max_s=300),
     "full": dict(spec="full.json", settle=15, window=60, small_window=30, markers_idle=50,
                  markers=500, relist=True, relist_observe=45, throttle_window=60,
-                 full_timeout=300, throttle_full_timeout=600),
+                 full_timeout=300, throttle_full_timeout=600, marker_phase_max_s=900),
 }
 
 
@@ -123,6 +123,7 @@ def window(sess, seconds, churn=None, raw=False):
         cpu_s_per_min=round((c1 - c0) / (t1 - t0) * 60, 3),
         bytes=nbytes,
         bytes_per_s=round(nbytes / (t1 - t0), 1),
+        noop_bytes_per_s=round(sess.noop_bytes_between(t0, t1) / (t1 - t0), 1),
         reads=len(sess.reads_between(t0, t1)),
         rss_mib_median=mib(statistics.median(rss)) if rss else None,
         rss_mib_max=mib(max(rss)) if rss else None,
@@ -215,7 +216,7 @@ class Probe:
         self.api.close()
 
 
-def run_markers(ctx, sess, tool, count, gap, byte_window=None, timeout=None):
+def run_markers(ctx, sess, tool, count, gap, byte_window=None, timeout=None, max_seconds=None):
     """Patches markers and times each until it shows on the screen. `in_flight` marker
     objects are patched concurrently, each again only after its last change was seen (or
     timed out). Returns (stats, records)."""
@@ -238,6 +239,9 @@ def run_markers(ctx, sess, tool, count, gap, byte_window=None, timeout=None):
         while True:
             with lock:
                 if state["stop"] or state["next"] >= count:
+                    return
+                if max_seconds and time.monotonic() - t_start > max_seconds:
+                    state["time_bound_hit"] = True
                     return
                 seq = state["next"]
                 state["next"] += 1
@@ -329,6 +333,8 @@ def run_markers(ctx, sess, tool, count, gap, byte_window=None, timeout=None):
         stats["cpu_pct"] = round((c1 - c0) / (t_end - t_start) * 100, 2)
     if "error" in state:
         stats["error"] = state["error"]
+    if state.get("time_bound_hit"):
+        stats["stopped_after_s"] = max_seconds
     if byte_window:
         # Bytes from the patch to the read that showed it (the frame carrying the change),
         # and everything in the next `byte_window` seconds (the change and its aftermath).
@@ -373,7 +379,10 @@ def launch(ctx, tool, sess, full_timeout):
     t_first = sess.wait_for(lambda s: s.first_frame_t is not None, 30)
     out["first_frame_ms"] = round((sess.first_frame_t - sess.t_spawn) * 1000, 1) if t_first else None
     t_full = sess.wait_for(tool.full(ctx), full_timeout)
+    cpu = sess.cpu_seconds()
     out["full_ms"] = round((t_full - sess.t_spawn) * 1000, 1) if t_full else None
+    # CPU the tool used from launch to (just after) full: close to full_ms means CPU-bound.
+    out["cpu_ms_at_full"] = round(cpu * 1000) if cpu is not None and t_full else None
     out["bytes_to_full"] = sess.bytes_between(0, t_full + 1e-6) if t_full else None
     if sess.first_frame_t:
         out["bytes_first_read"] = sess.chunk_n[0]
@@ -438,7 +447,8 @@ def session_main(ctx, tool, P):
             log(f"{tool.name}: {P['markers']} markers under {rate} ev/s churn")
             churn = Churn(ctx, rate, 1800)
             try:
-                lat[f"churn{rate}"], _ = run_markers(ctx, sess, tool, P["markers"], tool.marker_gap)
+                lat[f"churn{rate}"], _ = run_markers(ctx, sess, tool, P["markers"], tool.marker_gap,
+                                                     max_seconds=P["marker_phase_max_s"])
             finally:
                 lat[f"churn{rate}"]["churn"] = churn.stop()
         if P["relist"]:

@@ -83,6 +83,8 @@ class Session:
         self.chunk_t = []  # read times (monotonic)
         self.chunk_n = []  # bytes per read
         self.cum = [0]  # cumulative bytes after each read (cum[i+1])
+        # cumulative bytes of reads that changed no character on the screen (cum_noop[i+1])
+        self.cum_noop = [0]
         self.total = 0
         self.newlines = 0
         self.first_frame_t = None
@@ -170,11 +172,16 @@ class Session:
             self.stream.feed(data)
             buf = self.screen.buffer
             cols = self.cols
+            changed = False
             for y in self.screen.dirty:
                 if 0 <= y < self.rows:
                     line = buf[y]
-                    self.lines[y] = "".join(line[x].data for x in range(cols))
+                    text = "".join(line[x].data for x in range(cols))
+                    if text != self.lines[y]:
+                        changed = True
+                        self.lines[y] = text
             self.screen.dirty.clear()
+            self.cum_noop.append(self.cum_noop[-1] + (0 if changed else len(data)))
             if self.first_frame_t is None and any(l.strip() for l in self.lines):
                 self.first_frame_t = t
             if self.waiters:
@@ -263,6 +270,14 @@ class Session:
             i = bisect.bisect_left(self.chunk_t, t0)
             j = bisect.bisect_left(self.chunk_t, t1)
             return self.cum[j] - self.cum[i]
+
+    def noop_bytes_between(self, t0, t1):
+        """Bytes of the reads in [t0, t1) after which no character on the screen differed
+        (colour-only changes count as no change)."""
+        with self.lock:
+            i = bisect.bisect_left(self.chunk_t, t0)
+            j = bisect.bisect_left(self.chunk_t, t1)
+            return self.cum_noop[j] - self.cum_noop[i]
 
     def reads_between(self, t0, t1):
         with self.lock:

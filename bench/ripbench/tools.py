@@ -88,7 +88,7 @@ class Ripcord(Tool):
         sess.send(b"\r")
 
     def markers_ready(self, s):
-        rows = [l for l in s.lines[3:] if l.strip()]
+        rows = [l for l in s.lines[3:-1] if l.strip()]  # the last line is the key help
         return "filter:" in s.lines[0] and len(rows) == 1 and self.row(s) is not None
 
     @staticmethod

@@ -1,7 +1,7 @@
 """Churn generator: patches fixture pods at a fixed rate, bounded in count and time.
 
 Each event is a JSON merge patch of one pod's metadata (annotation
-`bench.ripcord.dev/churn: <n>`), round robin over a shuffled list of the fixture's pods, so
+`bench.ripcord.dev/churn: <run nonce>-<n>`, never a value the pod had before), round robin over a shuffled list of the fixture's pods, so
 every watcher of pods receives a MODIFIED event carrying the whole pod, as it would when
 kubelets update pods. Nothing the tools under test show in their default views changes
 (ripcord's queue, kdash's pod table and kubectl's columns all ignore annotations), except
@@ -17,6 +17,7 @@ Prints a JSON summary on stdout when it ends (duration over, count reached, or S
 
 import argparse
 import json
+import os
 import random
 import signal
 import sys
@@ -30,6 +31,33 @@ from .kube import Api, ApiError
 MAX_LATE = 1.0  # seconds
 
 
+def start_counter(api, nonce, stop):
+    """Counts, on a watch of all pods, the MODIFIED events that carry this run's churn
+    annotation: proof that the patches really reach watchers as events."""
+    seen = {"n": 0}
+    a = api.clone()
+    a.timeout = 3600
+    rv = a.get("/api/v1/pods?limit=1")["metadata"]["resourceVersion"]
+    a._connect()
+    a.conn.request("GET", f"/api/v1/pods?watch=1&resourceVersion={rv}",
+                   headers={"Authorization": f"Bearer {a.token}"})
+    resp = a.conn.getresponse()
+    needle = f'"bench.ripcord.dev/churn":"{nonce}-'.encode()
+
+    def loop():
+        try:
+            while not stop.is_set():
+                line = resp.readline()
+                if not line:
+                    return
+                if needle in line:
+                    seen["n"] += 1
+        except (OSError, ValueError):
+            return
+    threading.Thread(target=loop, daemon=True).start()
+    return seen
+
+
 def run(api, targets, rate, duration, max_events, workers=4, stop=None):
     stop = stop or threading.Event()
     lock = threading.Lock()
@@ -38,6 +66,10 @@ def run(api, targets, rate, duration, max_events, workers=4, stop=None):
     rng = random.Random(42)
     targets = list(targets)
     rng.shuffle(targets)
+    # A value this run has never written: patching a pod to the value it already has is a
+    # no-op for the apiserver (no write, no watch event), so values must not repeat.
+    nonce = os.urandom(4).hex()
+    seen = start_counter(api, nonce, stop)
     t0 = time.monotonic()
     interval = 1.0 / rate
     deadline = t0 + duration
@@ -77,7 +109,7 @@ def run(api, targets, rate, duration, max_events, workers=4, stop=None):
             s = time.monotonic()
             try:
                 a.merge_patch(f"/api/v1/namespaces/{ns}/pods/{name}",
-                              {"metadata": {"annotations": {"bench.ripcord.dev/churn": str(n)}}})
+                              {"metadata": {"annotations": {"bench.ripcord.dev/churn": f"{nonce}-{n}"}}})
                 with lock:
                     stats["sent"] += 1
                     lat.append(time.monotonic() - s)
@@ -91,6 +123,8 @@ def run(api, targets, rate, duration, max_events, workers=4, stop=None):
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t0
+    time.sleep(0.5)  # let the last events arrive
+    stats["events_observed"] = seen["n"]
     lat.sort()
     stats.update(
         rate_target=rate,

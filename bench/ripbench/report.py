@@ -52,8 +52,11 @@ ROWS = [
     ("CPU idle (% of a core)", "%", ("main", "idle", "cpu_pct")),
     ("CPU at 20 ev/s", "%", ("main", "churn20", "cpu_pct")),
     ("CPU at 200 ev/s", "%", ("main", "churn200", "cpu_pct")),
+    ("apiserver CPU beside it: idle / 20 / 200 ev/s", "%", None),
     ("Launch to first frame", " ms", ("main", "launch", "first_frame_ms")),
-    ("Launch to full screen (all pods / releases)", " ms", ("main", "launch", "full_ms")),
+    ("Launch to full screen (all pods / releases, synced)", " ms", ("main", "launch", "full_ms")),
+    ("Launch to every release listed (not yet synced)", " ms", ("main", "launch", "rows_ms")),
+    ("CPU used from launch to full", " ms", ("main", "launch", "cpu_ms_at_full")),
     ("Event-to-screen p50, idle", " ms", ("main", "latency", "idle", "p50_ms")),
     ("Event-to-screen p99, idle", " ms", ("main", "latency", "idle", "p99_ms")),
     ("Event-to-screen p50, 20 ev/s", " ms", ("main", "latency", "churn20", "p50_ms")),
@@ -201,6 +204,11 @@ def render(res, notes=None):
     L.append(hdr)
     L.append("|---" * (1 + len(present) + len([p for p in PEERS if p in present])) + "|")
     for label, unit, path in ROWS:
+        if path is None and label.startswith("apiserver"):
+            vals = [" / ".join(fmt(get(tools[t], "main", w, "apiserver_cpu_pct"))
+                               for w in ("idle", "churn20", "churn200")) + unit for t in present]
+            L.append(f"| {label} | " + " | ".join(vals) + " |" + " |" * len([p for p in PEERS if p in present]))
+            continue
         if path is None:
             vals = [f"{fmt(get(tools[t], 'main', 'latency', 'churn20', 'missed'))} / "
                     f"{fmt(get(tools[t], 'main', 'latency', 'churn200', 'missed'))}" for t in present]
@@ -212,12 +220,30 @@ def render(res, notes=None):
     L.append("")
     churn = []
     for t in present:
-        for rate in (20, 200):
-            c = get(tools[t], "main", "latency", f"churn{rate}", "churn")
+        parts = []
+        for label, path in (("20/s window", ("main", "churn20", "churn")),
+                            ("200/s window", ("main", "churn200", "churn")),
+                            ("20/s markers", ("main", "latency", "churn20", "churn")),
+                            ("200/s markers", ("main", "latency", "churn200", "churn"))):
+            c = get(tools[t], *path)
             if c and "rate_achieved" in c:
-                churn.append(f"{t} {rate}/s → {c['rate_achieved']}/s")
+                seen = c.get("events_observed")
+                parts.append(f"{label} {c['rate_achieved']}/s" + (f" ({seen} of {c['sent']} events seen on a watch)"
+                                                                  if seen is not None else ""))
+        if parts:
+            churn.append(f"{t}: " + ", ".join(parts))
     if churn:
-        L.append("Churn rates achieved during the latency phases: " + "; ".join(churn) + ".")
+        L.append("Churn achieved: " + "; ".join(churn) + ".")
+        L.append("")
+    skipped = [(t, get(tools[t], "throttled", "skipped")) for t in present if get(tools[t], "throttled", "skipped")]
+    for t, why in skipped:
+        L.append(f"9600 bps, {t}: not run: {why}.")
+        L.append("")
+    counts = [(t, tools[t].get("cluster_at_start")) for t in present if tools[t].get("cluster_at_start")]
+    if counts:
+        L.append("Objects in the cluster when each tool started: " + "; ".join(
+            f"{t} {c.get('pods')} pods, {c.get('replicasets')} ReplicaSets, {c.get('events')} events"
+            for t, c in counts) + " (events expire an hour after the fixture was made).")
         L.append("")
     L.append("Markers: ripcord toggles the marker Deployment's `spec.paused` (its row shows `Paused`); "
              "kdash and kubectl show a pod's `status.reason` in STATUS, so for them a marker pod's "

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from . import analyze, fixture
 from .kube import Api, ApiError
-from .term import Session
+from .term import Session, proc_cpu_seconds
 from .tools import ALL, pod_marker_pred
 
 MIB = 1024.0
@@ -57,6 +57,9 @@ def mib(kib):
 
 class Ctx:
     pass
+
+
+CTX = None  # the run's context, for helpers called without one
 
 
 # ---------------------------------------------------------------------- churn
@@ -105,13 +108,30 @@ def machine_busy(m0, m1):
     return round(busy / total * os.cpu_count(), 2) if total else None
 
 
-def window(sess, seconds, churn=None, raw=False):
+def apiserver_cpu(ctx):
+    """CPU seconds the bench testbed's kube-apiserver has used (its pid changes on restart)."""
+    if getattr(ctx, "testbed_dir", None) is None:
+        return None, None
+    try:
+        with open(os.path.join(ctx.testbed_dir, "pids", "kube-apiserver.pid")) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None, None
+    return pid, proc_cpu_seconds(pid)
+
+
+def window(sess, seconds, churn=None, raw=False, ctx=None):
     """CPU, bytes to the terminal and RSS over `seconds` of wall time."""
+    ctx = ctx or CTX
+    a0 = apiserver_cpu(ctx)
     t0, c0, m0 = time.monotonic(), sess.cpu_seconds(), machine_cpu()
     time.sleep(seconds)
     t1, c1, m1 = time.monotonic(), sess.cpu_seconds(), machine_cpu()
+    a1 = apiserver_cpu(ctx)
     out = {"seconds": round(t1 - t0, 2), "machine_busy_cores": machine_busy(m0, m1),
            "loadavg_1m": round(os.getloadavg()[0], 2)}
+    if a0[1] is not None and a1[1] is not None and a0[0] == a1[0]:
+        out["apiserver_cpu_pct"] = round((a1[1] - a0[1]) / (t1 - t0) * 100, 1)
     if c0 is None or c1 is None:
         out["error"] = "process exited"
         return out
@@ -378,7 +398,12 @@ def launch(ctx, tool, sess, full_timeout):
     out = {}
     t_first = sess.wait_for(lambda s: s.first_frame_t is not None, 30)
     out["first_frame_ms"] = round((sess.first_frame_t - sess.t_spawn) * 1000, 1) if t_first else None
+    rows = tool.rows_complete(ctx)
+    w_rows = sess.add_waiter(rows) if rows else None
     t_full = sess.wait_for(tool.full(ctx), full_timeout)
+    if w_rows is not None:
+        sess.cancel_waiter(w_rows)
+        out["rows_ms"] = round((w_rows.t - sess.t_spawn) * 1000, 1) if w_rows.t else None
     cpu = sess.cpu_seconds()
     out["full_ms"] = round((t_full - sess.t_spawn) * 1000, 1) if t_full else None
     # CPU the tool used from launch to (just after) full: close to full_ms means CPU-bound.
@@ -539,11 +564,41 @@ def session_throttled(ctx, tool, P, bps=960):
     return r
 
 
+def cool_down(limit_cores=0.5, max_wait=180):
+    """Waits until the machine is nearly idle (the previous tool's aftermath, or someone
+    else's build); returns what it saw."""
+    t = time.monotonic()
+    busy = None
+    while time.monotonic() - t < max_wait:
+        m0 = machine_cpu()
+        time.sleep(5)
+        busy = machine_busy(m0, machine_cpu())
+        if busy is not None and busy < limit_cores:
+            break
+    return {"waited_s": round(time.monotonic() - t, 1), "machine_busy_cores": busy}
+
+
+def cluster_counts(ctx):
+    """How many objects the cluster holds now (events expire after an hour, so their
+    number depends on when the fixture was made)."""
+    out = {}
+    for kind, path in (("pods", "/api/v1/pods"), ("events", "/api/v1/events"),
+                       ("replicasets", "/apis/apps/v1/replicasets"),
+                       ("deployments", "/apis/apps/v1/deployments")):
+        try:
+            md = ctx.api.get(f"{path}?limit=1")
+            out[kind] = len(md.get("items") or []) + int(md["metadata"].get("remainingItemCount") or 0)
+        except (ApiError, OSError, KeyError, ValueError):
+            out[kind] = None
+    return out
+
+
 def run_tool(ctx, tool, P, parts):
-    res = {"errors": []}
+    res = {"errors": [], "cluster_at_start": cluster_counts(ctx)}
     for part, fn in (("main", session_main), ("small", session_small), ("throttled", session_throttled)):
         if part not in parts:
             continue
+        res.setdefault("cool_down", {})[part] = cool_down()
         try:
             res[part] = fn(ctx, tool, P)
         except Exception as e:  # keep the other tools' and parts' results
@@ -594,7 +649,7 @@ def Ripcord_env(ctx):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="ripcord benchmark suite")
     ap.add_argument("--mode", choices=sorted(PROFILES), default="full")
-    ap.add_argument("--tools", default="ripcord,kdash,kubectl-get-w")
+    ap.add_argument("--tools", default="ripcord,kubectl-get-w,kdash")
     ap.add_argument("--parts", default="main,small,throttled")
     ap.add_argument("--kubeconfig", required=True)
     ap.add_argument("--context", default="testbed-admin")
@@ -615,7 +670,8 @@ def main(argv=None):
     if a.no_relist:
         P["relist"] = False
 
-    ctx = Ctx()
+    global CTX
+    ctx = CTX = Ctx()
     ctx.bench_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ctx.repo = os.path.dirname(ctx.bench_dir)
     ctx.kubeconfig = os.path.abspath(a.kubeconfig)

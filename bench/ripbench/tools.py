@@ -44,6 +44,10 @@ class Tool:
         """A predicate over the session: the tool shows everything the fixture holds."""
         raise NotImplementedError
 
+    def rows_complete(self, ctx):
+        """Optional: a predicate for "every row is listed", before everything is synced."""
+        return None
+
     def prepare_markers(self, sess):
         """Keys that bring the marker on screen (after `full`)."""
 
@@ -80,6 +84,12 @@ class Ripcord(Tool):
             rows = sum(1 for l in s.lines[3:] if l.startswith(ctx.context[:8]))
             return rows == n
         return pred
+
+    def rows_complete(self, ctx):
+        """The queue lists every release (its `n/N` position marker), synced or not."""
+        n = ctx.expected_releases
+        marker = re.compile(rf"\b\d+/{n}\b")
+        return lambda s: any(marker.search(l) for l in s.lines[2:3])
 
     def prepare_markers(self, sess):
         sess.send(b"/")

@@ -298,7 +298,8 @@ def ensure(api, spec, workers=4, timeout=1200):
     if up_to_date and have[0] == want_d and have[1] == want_p and have[2] == want_p:
         log(f"fixture '{spec['name']}' already in place: {have[0]} deployments, {have[2]} ready pods")
         _reset_marker(api)
-        return {"created": False, "seconds": round(time.time() - t0, 1), **want}
+        ev = refresh_events(api, spec)
+        return {"created": False, "seconds": round(time.time() - t0, 1), "events": ev, **want}
 
     log(f"applying fixture '{spec['name']}': {len(nss)} namespaces, {want['deployments']} deployments, "
         f"{want['pods']} pods (+ marker namespace)")
@@ -331,9 +332,57 @@ def ensure(api, spec, workers=4, timeout=1200):
         if time.time() > deadline:
             raise SystemExit(f"fixture not ready after {timeout} s: {have}")
         time.sleep(5)
+    ev = refresh_events(api, spec)
     secs = time.time() - t0
-    log(f"fixture ready in {secs:.0f} s")
-    return {"created": True, "seconds": round(secs, 1), **want}
+    log(f"fixture ready in {secs:.0f} s ({ev} events written)")
+    return {"created": True, "seconds": round(secs, 1), "events": ev, **want}
+
+
+EVENT_LABEL = "bench.ripcord.dev/fixture-event"
+EVENT_KINDS = [  # (type, reason, message template, involved kind)
+    ("Normal", "Scheduled", "Successfully assigned {ns}/{name} to fake-node-1", "Pod"),
+    ("Normal", "Pulled", "Container image \"registry.example.com/app:1.4.2\" already present on machine", "Pod"),
+    ("Normal", "Created", "Created container app", "Pod"),
+    ("Normal", "Started", "Started container app", "Pod"),
+    ("Warning", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", "Pod"),
+    ("Normal", "ScalingReplicaSet", "Scaled up replica set {name}-7d9f8b6c5d to 10", "Deployment"),
+    ("Warning", "BackOff", "Back-off restarting failed container app in pod {name}", "Pod"),
+]
+
+
+def refresh_events(api, spec, workers=4):
+    """Replaces the fixture's Events with `events_per_namespace` fresh ones per namespace.
+    Events expire an hour after they are written, so without this their number (and what
+    the tools list and hold) would depend on how old the fixture is."""
+    per_ns = int(spec.get("events_per_namespace", 0))
+    nss = namespaces(spec)
+    for ns in nss:
+        api.request("DELETE", f"/api/v1/namespaces/{ns}/events?labelSelector={EVENT_LABEL}",
+                    ok=(200, 202, 404))
+    if not per_ns:
+        return 0
+    rng = random.Random(int(time.time()))
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    nonce = "%08x" % rng.getrandbits(32)
+    pods = {ns: [p["metadata"]["name"] for p in api.list_all(f"/api/v1/namespaces/{ns}/pods")] for ns in nss}
+    objs = []
+    for ns in nss:
+        for i in range(per_ns):
+            typ, reason, msg, kind = EVENT_KINDS[i % len(EVENT_KINDS)]
+            name = rng.choice(pods[ns]) if kind == "Pod" and pods[ns] else f"{WORDS[i % len(WORDS)]}-{i % 40:02d}"
+            objs.append((ns, {
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": f"{name}.{nonce}{i:04x}", "namespace": ns, "labels": {EVENT_LABEL: "1"}},
+                "involvedObject": {"kind": kind, "namespace": ns, "name": name,
+                                   "apiVersion": "v1" if kind == "Pod" else "apps/v1"},
+                "type": typ, "reason": reason, "message": msg.format(ns=ns, name=name),
+                "source": {"component": "kubelet" if kind == "Pod" else "deployment-controller"},
+                "firstTimestamp": now, "lastTimestamp": now, "count": 1 + i % 3,
+            }))
+    pool = ApiPool(api)
+    with ThreadPoolExecutor(workers) as ex:
+        list(ex.map(lambda o: pool.get().request("POST", f"/api/v1/namespaces/{o[0]}/events", o[1]), objs))
+    return len(objs)
 
 
 def _reset_marker(api):

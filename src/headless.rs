@@ -5,15 +5,13 @@ use crate::app::{ConnState, Permission};
 use crate::cluster::access::AccessCache;
 use crate::cluster::actions;
 use crate::cluster::connect::Cluster;
-use crate::cluster::watch::{
-    core_kinds, discovered_kinds, resolve_scope, to_row, Requested, Scope,
-};
+use crate::cluster::watch::{core_kinds, discovered_kinds, resolve_scope, Requested, Scope};
+use crate::cluster::watched::list_rows;
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
 use crate::model::{ClusterCache, Kind, ReleaseKey, Rollout};
 use chrono::{DateTime, Utc};
-use kube::api::{Api, DynamicObject, ListParams};
 use serde::Serialize;
 
 /// Exit codes shared by every headless command.
@@ -104,33 +102,25 @@ pub async fn snapshot(
     let mut cache = ClusterCache::default();
     for ns in &namespaces {
         for kind in &kinds {
-            let api: Api<DynamicObject> = match ns {
-                Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
-                None => Api::all_with(cluster.client.clone(), &kind.resource),
-            };
-            let list = api
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| match &e {
-                    kube::Error::Api(s) if s.is_forbidden() => Failure::new(
-                        exit::DENIED,
-                        format!(
-                            "{}: cannot list {}: {}",
-                            cluster.context, kind.resource.plural, s.message
+            let (objects, malformed) =
+                list_rows(&cluster.client, kind.kind, &kind.resource, ns.as_deref())
+                    .await
+                    .map_err(|e| match &e {
+                        kube::Error::Api(s) if s.is_forbidden() => Failure::new(
+                            exit::DENIED,
+                            format!(
+                                "{}: cannot list {}: {}",
+                                cluster.context, kind.resource.plural, s.message
+                            ),
                         ),
-                    ),
-                    _ => Failure::new(
-                        exit::UNREACHABLE,
-                        format!("{}: listing {}: {e}", cluster.context, kind.resource.plural),
-                    ),
-                })?;
-            let mut objects = Vec::new();
-            for item in list.items {
-                // A malformed object is reported and skipped; the rest still show.
-                match to_row(kind, item) {
-                    Ok(object) => objects.push(object),
-                    Err(e) => eprintln!("ripcord: warning: {}: {e}", cluster.context),
-                }
+                        _ => Failure::new(
+                            exit::UNREACHABLE,
+                            format!("{}: listing {}: {e}", cluster.context, kind.resource.plural),
+                        ),
+                    })?;
+            // A malformed object is reported and skipped; the rest still show.
+            for e in malformed {
+                eprintln!("ripcord: warning: {}: {e}", cluster.context);
             }
             cache.replace_kind(kind.kind, ns.as_deref(), objects);
         }

@@ -160,6 +160,46 @@ pub fn spawn_input(msgs: mpsc::Sender<Msg>) {
     });
 }
 
+/// Paces drawing at `fps` frames a second on average, but lets a frame go out at once when
+/// the recent rate allows: a change after a quiet spell is drawn immediately instead of
+/// waiting out a fixed frame slot, while a stream of changes is still held to `fps`.
+struct FramePacer {
+    frame: Duration,
+    /// Frames that may go out right now, refilled at `fps` a second up to `BURST`.
+    credit: f64,
+    refilled: Instant,
+}
+
+impl FramePacer {
+    const BURST: f64 = 2.0;
+
+    fn new(fps: u32, now: Instant) -> Self {
+        FramePacer {
+            frame: Duration::from_secs(1) / fps.clamp(1, 120),
+            credit: Self::BURST,
+            refilled: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let earned =
+            now.saturating_duration_since(self.refilled).as_secs_f64() / self.frame.as_secs_f64();
+        self.credit = (self.credit + earned).min(Self::BURST);
+        self.refilled = now;
+    }
+
+    /// When the next frame may be drawn (now or earlier means at once).
+    fn next_at(&mut self, now: Instant) -> Instant {
+        self.refill(now);
+        now + self.frame.mul_f64((1.0 - self.credit).max(0.0))
+    }
+
+    fn drew(&mut self, now: Instant) {
+        self.refill(now);
+        self.credit -= 1.0;
+    }
+}
+
 fn is_relist(msg: &Msg) -> bool {
     match msg {
         Msg::Cluster { changes, .. } => changes.iter().any(|c| matches!(c, Change::Reset { .. })),
@@ -167,7 +207,7 @@ fn is_relist(msg: &Msg) -> bool {
     }
 }
 
-/// Folds messages into the state and draws when it changed, at most `fps` times a second.
+/// Folds messages into the state and draws when it changed, paced to `fps` frames a second.
 /// `effects` carries out what `update` asks for.
 pub async fn run_loop(
     terminal: &mut Term,
@@ -177,8 +217,7 @@ pub async fn run_loop(
     mut msgs: mpsc::Receiver<Msg>,
     mut effects: impl FnMut(Effect),
 ) -> io::Result<()> {
-    let frame = Duration::from_secs(1) / fps.clamp(1, 120);
-    let mut next_draw = Instant::now();
+    let mut pacer = FramePacer::new(fps, Instant::now());
     let size = terminal.size()?;
     for effect in update(
         state,
@@ -190,16 +229,20 @@ pub async fn run_loop(
         effects(effect);
     }
     loop {
-        if state.dirty && Instant::now() >= next_draw {
-            terminal.draw(|f| crate::ui::render(f, state, theme))?;
-            state.dirty = false;
-            next_draw = Instant::now() + frame;
+        let mut next_draw = Instant::now();
+        if state.dirty {
+            next_draw = pacer.next_at(next_draw);
+            if next_draw <= Instant::now() {
+                terminal.draw(|f| crate::ui::render(f, state, theme))?;
+                state.dirty = false;
+                pacer.drew(Instant::now());
+            }
         }
         if state.quit {
             return Ok(());
         }
         let msg = if state.dirty {
-            // Something is waiting to be drawn: wake for the next frame slot.
+            // Something is waiting to be drawn: wake when the pacer allows the frame.
             tokio::select! {
                 msg = msgs.recv() => msg,
                 _ = tokio::time::sleep_until(next_draw.into()) => continue,
@@ -231,7 +274,37 @@ pub async fn run_loop(
 
 #[cfg(test)]
 mod tests {
-    use super::QuietBackend;
+    use super::{FramePacer, QuietBackend};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_pacer_draws_a_lone_change_at_once_and_holds_a_stream_to_the_frame_rate() {
+        let start = Instant::now();
+        let ms = |n: u64| start + Duration::from_millis(n);
+        let mut pacer = FramePacer::new(10, start);
+        // After a quiet spell a change is drawn immediately, even right after another frame.
+        assert!(pacer.next_at(ms(0)) <= ms(0));
+        pacer.drew(ms(0));
+        assert!(pacer.next_at(ms(5)) <= ms(5));
+        pacer.drew(ms(5));
+        // The burst is spent: the next frame waits for credit, about one 100 ms frame.
+        let next = pacer.next_at(ms(10));
+        assert!(next > ms(10) && next <= ms(110), "{:?}", next - start);
+        // A stream of changes gets no more than the frame rate over a second.
+        let (mut now, mut frames) = (ms(10), 0);
+        while now < ms(1010) {
+            let at = pacer.next_at(now);
+            if at <= now {
+                pacer.drew(now);
+                frames += 1;
+            }
+            now += Duration::from_millis(1);
+        }
+        assert!(
+            (9..=11).contains(&frames),
+            "{frames} frames in a second at 10 fps"
+        );
+    }
     use ratatui::backend::CrosstermBackend;
     use ratatui::widgets::Paragraph;
     use ratatui::{Terminal, TerminalOptions, Viewport};

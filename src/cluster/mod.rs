@@ -5,3 +5,4 @@ pub mod access;
 pub mod actions;
 pub mod connect;
 pub mod watch;
+pub mod watched;

@@ -6,9 +6,10 @@
 
 use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
+use super::watched::{Watchable, WatchedObject};
 use crate::app::{ConnState, Msg};
-use crate::model::objects::{object_from_json, Change, ObjectKind, ObjectRef};
-use futures::StreamExt;
+use crate::model::objects::{Change, ObjectKind, ObjectRef};
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::runtime::watcher::{self, Event};
@@ -19,8 +20,6 @@ use tokio::sync::mpsc;
 
 /// Changes are sent in batches of at most this many, so one burst does not starve input.
 const BATCH: usize = 256;
-/// After the first change of a burst, wait this long for more before sending.
-const COALESCE: Duration = Duration::from_millis(10);
 /// Backoff between attempts to restart a failed watch.
 const MIN_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
@@ -198,14 +197,17 @@ pub fn spawn(cluster: Cluster, scope: Scope, kinds: Vec<WatchedKind>, msgs: mpsc
     for ns in &namespaces {
         for kind in &kinds {
             watches += 1;
-            tokio::spawn(run_watch(
-                cluster.clone(),
-                kind.clone(),
-                ns.clone(),
-                watches,
-                status_tx.clone(),
-                msgs.clone(),
-            ));
+            let (cluster, kind, ns) = (cluster.clone(), kind.clone(), ns.clone());
+            let (status, msgs) = (status_tx.clone(), msgs.clone());
+            if kind.kind.is_custom() {
+                tokio::spawn(run_watch::<DynamicObject>(
+                    cluster, kind, ns, watches, status, msgs,
+                ));
+            } else {
+                tokio::spawn(run_watch::<WatchedObject>(
+                    cluster, kind, ns, watches, status, msgs,
+                ));
+            }
         }
     }
     tokio::spawn(supervise(cluster.context.clone(), watches, status_rx, msgs));
@@ -250,26 +252,12 @@ async fn supervise(
     }
 }
 
-fn object_ref(kind: ObjectKind, obj: &DynamicObject) -> ObjectRef {
+fn object_ref(kind: ObjectKind, obj: &impl Watchable) -> ObjectRef {
     ObjectRef {
         kind,
-        namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-        name: obj.metadata.name.clone().unwrap_or_default(),
+        namespace: obj.meta().namespace.clone().unwrap_or_default(),
+        name: obj.meta().name.clone().unwrap_or_default(),
     }
-}
-
-/// Reads a watched object into a row; a malformed one is reported and skipped.
-pub fn to_row(
-    kind: &WatchedKind,
-    mut obj: DynamicObject,
-) -> Result<crate::model::objects::Object, String> {
-    // managedFields is most of a pod's JSON and none of its row: drop it before converting.
-    obj.metadata.managed_fields = None;
-    let mut value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-    // List items may come without apiVersion/kind; the row reader dispatches on kind.
-    value["kind"] = serde_json::Value::String(kind.resource.kind.clone());
-    value["apiVersion"] = serde_json::Value::String(kind.resource.api_version.clone());
-    object_from_json(&value).map_err(|e| e.to_string())
 }
 
 /// Sends pending changes as one message; false when the console has gone.
@@ -285,7 +273,7 @@ async fn flush(msgs: &mpsc::Sender<Msg>, context: &str, pending: &mut Vec<Change
 /// Runs one watch forever. After any error the watch is started again from a fresh list
 /// (with backoff), so the cache is rebuilt from what the server has now and the context
 /// shows synced again only once that list is in.
-async fn run_watch(
+async fn run_watch<K: Watchable>(
     cluster: Cluster,
     kind: WatchedKind,
     namespace: Option<String>,
@@ -293,29 +281,27 @@ async fn run_watch(
     status: mpsc::UnboundedSender<(usize, WatchState)>,
     msgs: mpsc::Sender<Msg>,
 ) {
-    let api: Api<DynamicObject> = match &namespace {
+    let api: Api<K> = match &namespace {
         Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
         None => Api::all_with(cluster.client.clone(), &kind.resource),
     };
     let context = cluster.context.as_str();
     let mut delay = MIN_RETRY;
     let mut pending: Vec<Change> = Vec::new();
-    let mut flush_by = tokio::time::Instant::now();
     let _ = status.send((id, WatchState::Listing));
     loop {
         let config = watcher::Config::default().page_size(500);
         let mut stream = std::pin::pin!(watcher::watcher(api.clone(), config));
         let mut relist: Vec<crate::model::objects::Object> = Vec::new();
         loop {
-            // Wait for the next event; once something is pending, wait only briefly for more.
-            // The deadline runs from the first pending change, so steady churn cannot hold
-            // changes back until a batch fills.
+            // Wait for the next event; once something is pending, take only what has already
+            // arrived with it. A burst goes out as one message and a lone change at once.
             let next = if pending.is_empty() {
                 stream.next().await
             } else {
-                match tokio::time::timeout_at(flush_by, stream.next()).await {
-                    Ok(item) => item,
-                    Err(_) => {
+                match stream.next().now_or_never() {
+                    Some(item) => item,
+                    None => {
                         if !flush(&msgs, context, &mut pending).await {
                             return;
                         }
@@ -329,7 +315,7 @@ async fn run_watch(
                     relist.clear();
                     continue;
                 }
-                Ok(Event::InitApply(obj)) => to_row(&kind, obj).map(|row| relist.push(row)),
+                Ok(Event::InitApply(obj)) => obj.into_row(kind.kind).map(|row| relist.push(row)),
                 Ok(Event::InitDone) => {
                     pending.push(Change::Reset {
                         kind: kind.kind,
@@ -344,9 +330,9 @@ async fn run_watch(
                     crate::memory::release_freed_memory();
                     Ok(())
                 }
-                Ok(Event::Apply(obj)) => {
-                    to_row(&kind, obj).map(|row| pending.push(Change::Applied(row)))
-                }
+                Ok(Event::Apply(obj)) => obj
+                    .into_row(kind.kind)
+                    .map(|row| pending.push(Change::Applied(row))),
                 Ok(Event::Delete(obj)) => {
                     pending.push(Change::Deleted(object_ref(kind.kind, &obj)));
                     Ok(())
@@ -367,9 +353,6 @@ async fn run_watch(
             }
             if pending.len() >= BATCH && !flush(&msgs, context, &mut pending).await {
                 return;
-            }
-            if pending.len() == 1 {
-                flush_by = tokio::time::Instant::now() + COALESCE;
             }
         }
         if !flush(&msgs, context, &mut pending).await {

@@ -6,10 +6,9 @@
 //! Canaries), and a malformed object becomes an error that names it.
 
 use super::release::{Condition, StepKind, Strategy};
-use chrono::{DateTime, Utc};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Pod, PodSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};
+use chrono::{DateTime, Timelike, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 
@@ -27,6 +26,13 @@ pub enum ObjectKind {
     Event,
     ArgoRollout,
     FlaggerCanary,
+}
+
+impl ObjectKind {
+    /// Kinds defined by CRDs, read from a JSON tree rather than the built-in reader.
+    pub fn is_custom(self) -> bool {
+        matches!(self, ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary)
+    }
 }
 
 impl fmt::Display for ObjectKind {
@@ -198,15 +204,13 @@ impl Object {
     }
 }
 
-pub fn to_utc(t: &Time) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.0.as_second(), t.0.subsec_nanosecond().max(0) as u32)
-}
-
-fn meta_of(kind: ObjectKind, m: &ObjectMeta) -> Result<Meta, ObjectError> {
-    let name = m.name.clone().ok_or_else(|| ObjectError {
+fn meta_of(kind: ObjectKind, m: Option<&WireMeta>) -> Result<Meta, ObjectError> {
+    let unnamed = || ObjectError {
         object: format!("{kind} without a name"),
         problem: "metadata.name is missing".into(),
-    })?;
+    };
+    let m = m.ok_or_else(unnamed)?;
+    let name = m.name.clone().ok_or_else(unnamed)?;
     let owner = m.owner_references.as_ref().and_then(|refs| {
         refs.iter()
             .find(|r| r.controller == Some(true))
@@ -216,40 +220,45 @@ fn meta_of(kind: ObjectKind, m: &ObjectMeta) -> Result<Meta, ObjectError> {
     Ok(Meta {
         namespace: m.namespace.clone().unwrap_or_default(),
         name,
-        created: m.creation_timestamp.as_ref().and_then(to_utc),
+        created: m.creation_timestamp,
         owner,
     })
 }
 
-fn label<'a>(m: &'a ObjectMeta, key: &str) -> Option<&'a str> {
-    m.labels.as_ref()?.get(key).map(String::as_str)
+fn labels(m: Option<&WireMeta>) -> Option<&WireLabels> {
+    m?.labels.as_ref()
 }
 
-fn revision_of(m: &ObjectMeta) -> i64 {
-    m.annotations
-        .as_ref()
-        .and_then(|a| {
-            a.get(REVISION_ANNOTATION)
-                .or_else(|| a.get(ARGO_REVISION_ANNOTATION))
+fn template_hash(m: Option<&WireMeta>) -> String {
+    labels(m)
+        .and_then(|l| {
+            l.pod_template_hash
+                .clone()
+                .or_else(|| l.rollouts_pod_template_hash.clone())
         })
+        .unwrap_or_default()
+}
+
+fn revision_of(m: Option<&WireMeta>) -> i64 {
+    m.and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.revision.as_ref().or(a.argo_revision.as_ref()))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
-fn images_of(spec: Option<&PodSpec>) -> Vec<String> {
-    spec.map(|s| {
-        s.containers
-            .iter()
-            .filter_map(|c| c.image.clone())
-            .collect()
-    })
-    .unwrap_or_default()
+fn images_of(spec: Option<&WireSpec>) -> Vec<String> {
+    spec.and_then(|s| s.template.as_ref())
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.containers.as_ref())
+        .map(|cs| cs.iter().filter_map(|c| c.image.clone()).collect())
+        .unwrap_or_default()
 }
 
-pub fn deployment_row(d: &Deployment) -> Result<DeploymentRow, ObjectError> {
-    let meta = meta_of(ObjectKind::Deployment, &d.metadata)?;
-    let spec = d.spec.as_ref();
-    let status = d.status.clone().unwrap_or_default();
+fn deployment_row(o: WireObject) -> Result<DeploymentRow, ObjectError> {
+    let m = o.metadata.as_ref();
+    let meta = meta_of(ObjectKind::Deployment, m)?;
+    let spec = o.spec.as_ref();
+    let status = o.status.unwrap_or_default();
     let strategy = match spec
         .and_then(|s| s.strategy.as_ref())
         .and_then(|s| s.type_.as_deref())
@@ -258,13 +267,13 @@ pub fn deployment_row(d: &Deployment) -> Result<DeploymentRow, ObjectError> {
         _ => Strategy::RollingUpdate,
     };
     Ok(DeploymentRow {
-        generation: d.metadata.generation.unwrap_or(0),
-        revision: revision_of(&d.metadata),
-        canary_of: label(&d.metadata, CANARY_OF_LABEL).map(str::to_owned),
+        generation: m.and_then(|m| m.generation).unwrap_or(0),
+        revision: revision_of(m),
+        canary_of: labels(m).and_then(|l| l.canary_of.clone()),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
         paused: spec.and_then(|s| s.paused).unwrap_or(false),
         strategy,
-        images: images_of(spec.and_then(|s| s.template.spec.as_ref())),
+        images: images_of(spec),
         observed_generation: status.observed_generation.unwrap_or(0),
         status_replicas: status.replicas.unwrap_or(0),
         updated: status.updated_replicas.unwrap_or(0),
@@ -285,33 +294,25 @@ pub fn deployment_row(d: &Deployment) -> Result<DeploymentRow, ObjectError> {
     })
 }
 
-pub fn replicaset_row(rs: &ReplicaSet) -> Result<ReplicaSetRow, ObjectError> {
-    let meta = meta_of(ObjectKind::ReplicaSet, &rs.metadata)?;
-    let status = rs.status.as_ref();
-    let spec = rs.spec.as_ref();
-    let template_hash = label(&rs.metadata, "pod-template-hash")
-        .or_else(|| label(&rs.metadata, "rollouts-pod-template-hash"))
-        .unwrap_or_default()
-        .to_owned();
+fn replicaset_row(o: WireObject) -> Result<ReplicaSetRow, ObjectError> {
+    let m = o.metadata.as_ref();
+    let meta = meta_of(ObjectKind::ReplicaSet, m)?;
+    let spec = o.spec.as_ref();
     Ok(ReplicaSetRow {
-        revision: revision_of(&rs.metadata),
-        template_hash,
-        images: images_of(
-            spec.and_then(|s| s.template.as_ref())
-                .and_then(|t| t.spec.as_ref()),
-        ),
+        revision: revision_of(m),
+        template_hash: template_hash(m),
+        images: images_of(spec),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+        ready: o.status.and_then(|s| s.ready_replicas).unwrap_or(0),
         meta,
     })
 }
 
-pub fn pod_row(p: &Pod) -> Result<PodRow, ObjectError> {
-    let meta = meta_of(ObjectKind::Pod, &p.metadata)?;
-    let status = p.status.as_ref();
-    let containers = status
-        .and_then(|s| s.container_statuses.as_deref())
-        .unwrap_or_default();
+fn pod_row(o: WireObject) -> Result<PodRow, ObjectError> {
+    let m = o.metadata.as_ref();
+    let meta = meta_of(ObjectKind::Pod, m)?;
+    let status = o.status.unwrap_or_default();
+    let containers = status.container_statuses.unwrap_or_default();
     let waiting = containers.iter().find_map(|c| {
         c.state
             .as_ref()
@@ -319,21 +320,16 @@ pub fn pod_row(p: &Pod) -> Result<PodRow, ObjectError> {
             .and_then(|w| w.reason.clone())
     });
     let ready = status
-        .and_then(|s| s.conditions.as_ref())
+        .conditions
+        .as_ref()
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    let phase = status
-        .and_then(|s| s.phase.clone())
-        .unwrap_or_else(|| "Pending".into());
-    let terminating = p.metadata.deletion_timestamp.is_some();
+    let terminating = m.is_some_and(|m| m.deletion_timestamp.is_some());
     Ok(PodRow {
-        template_hash: label(&p.metadata, "pod-template-hash")
-            .or_else(|| label(&p.metadata, "rollouts-pod-template-hash"))
-            .unwrap_or_default()
-            .to_owned(),
+        template_hash: template_hash(m),
         status: if terminating {
             "Terminating".into()
         } else {
-            waiting.unwrap_or(phase)
+            waiting.unwrap_or_else(|| status.phase.unwrap_or_else(|| "Pending".into()))
         },
         ready,
         restarts: containers.iter().map(|c| c.restart_count).sum(),
@@ -341,38 +337,34 @@ pub fn pod_row(p: &Pod) -> Result<PodRow, ObjectError> {
     })
 }
 
-pub fn event_row(e: &Event) -> Result<EventRow, ObjectError> {
-    let meta = meta_of(ObjectKind::Event, &e.metadata)?;
-    let last_seen = e
-        .last_timestamp
-        .as_ref()
-        .and_then(to_utc)
-        .or_else(|| {
-            e.event_time
-                .as_ref()
-                .and_then(|t| DateTime::from_timestamp(t.0.as_second(), 0))
-        })
-        .or(meta.created);
+fn event_row(o: WireObject) -> Result<EventRow, ObjectError> {
+    let meta = meta_of(ObjectKind::Event, o.metadata.as_ref())?;
+    let involved = o.involved_object.unwrap_or_default();
     Ok(EventRow {
-        involved_kind: e.involved_object.kind.clone().unwrap_or_default(),
-        involved_name: e.involved_object.name.clone().unwrap_or_default(),
-        warning: e.type_.as_deref() == Some("Warning"),
-        reason: e.reason.clone().unwrap_or_default(),
-        message: e.message.clone().unwrap_or_default(),
-        count: e.count.unwrap_or(1),
-        last_seen,
+        involved_kind: involved.kind.unwrap_or_default(),
+        involved_name: involved.name.unwrap_or_default(),
+        warning: o.type_.as_deref() == Some("Warning"),
+        reason: o.reason.unwrap_or_default(),
+        message: o.message.unwrap_or_default(),
+        count: o.count.unwrap_or(1),
+        last_seen: o
+            .last_timestamp
+            .or(o.event_time.and_then(|t| t.with_nanosecond(0)))
+            .or(meta.created),
         meta,
     })
 }
 
 /// Reads the metadata of a custom resource given as JSON.
 fn json_meta(kind: ObjectKind, v: &Value) -> Result<Meta, ObjectError> {
-    let m: ObjectMeta = serde_json::from_value(v.get("metadata").cloned().unwrap_or_default())
-        .map_err(|e| ObjectError {
+    let m = match v.get("metadata") {
+        Some(m) => Some(WireMeta::deserialize(m).map_err(|e| ObjectError {
             object: format!("{kind} (unreadable metadata)"),
             problem: e.to_string(),
-        })?;
-    meta_of(kind, &m)
+        })?),
+        None => None,
+    };
+    meta_of(kind, m.as_ref())
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -530,29 +522,55 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
     })
 }
 
-/// Reads any supported object from JSON, as the simulator and dynamic watchers produce it.
+/// The row of a built-in object (see [`ObjectKind::is_custom`]).
+pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectError> {
+    match kind {
+        ObjectKind::Deployment => deployment_row(o).map(Object::Deployment),
+        ObjectKind::ReplicaSet => replicaset_row(o).map(Object::ReplicaSet),
+        ObjectKind::Pod => pod_row(o).map(Object::Pod),
+        ObjectKind::Event => event_row(o).map(Object::Event),
+        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary => {
+            unreachable!("{kind} is not built in")
+        }
+    }
+}
+
+/// The row of a custom resource, from its JSON.
+pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
+    match kind {
+        ObjectKind::ArgoRollout => argo_rollout_row(v).map(Object::ArgoRollout),
+        ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
+        _ => unreachable!("{kind} is built in"),
+    }
+}
+
+/// Reads any supported object from JSON, as the simulator produces it; `kind` says which.
 pub fn object_from_json(v: &Value) -> Result<Object, ObjectError> {
-    fn typed<T: serde::de::DeserializeOwned>(v: &Value, kind: &str) -> Result<T, ObjectError> {
-        T::deserialize(v).map_err(|e| ObjectError {
-            object: format!(
-                "{kind} {}",
-                str_at(v, &["metadata", "name"]).unwrap_or("(unnamed)")
-            ),
-            problem: e.to_string(),
-        })
+    let kind = match str_at(v, &["kind"]).unwrap_or_default() {
+        "Deployment" => ObjectKind::Deployment,
+        "ReplicaSet" => ObjectKind::ReplicaSet,
+        "Pod" => ObjectKind::Pod,
+        "Event" => ObjectKind::Event,
+        "Rollout" => ObjectKind::ArgoRollout,
+        "Canary" => ObjectKind::FlaggerCanary,
+        other => {
+            return Err(ObjectError {
+                object: format!("object of kind {other:?}"),
+                problem: "not a kind ripcord watches".into(),
+            })
+        }
+    };
+    if kind.is_custom() {
+        return custom_row(kind, v);
     }
-    match str_at(v, &["kind"]).unwrap_or_default() {
-        "Deployment" => deployment_row(&typed(v, "Deployment")?).map(Object::Deployment),
-        "ReplicaSet" => replicaset_row(&typed(v, "ReplicaSet")?).map(Object::ReplicaSet),
-        "Pod" => pod_row(&typed(v, "Pod")?).map(Object::Pod),
-        "Event" => event_row(&typed(v, "Event")?).map(Object::Event),
-        "Rollout" => argo_rollout_row(v).map(Object::ArgoRollout),
-        "Canary" => flagger_canary_row(v).map(Object::FlaggerCanary),
-        other => Err(ObjectError {
-            object: format!("object of kind {other:?}"),
-            problem: "not a kind ripcord watches".into(),
-        }),
-    }
+    let o = WireObject::deserialize(v).map_err(|e| ObjectError {
+        object: format!(
+            "{kind} {}",
+            str_at(v, &["metadata", "name"]).unwrap_or("(unnamed)")
+        ),
+        problem: e.to_string(),
+    })?;
+    builtin_row(kind, o)
 }
 
 /// A change to the objects of one cluster, from a watcher or the simulator.

@@ -379,3 +379,39 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
     );
     assert!(state.dirty, "the newest release's age in seconds changed");
 }
+
+#[test]
+fn a_pod_update_that_changes_nothing_shown_is_not_drawn_and_one_that_does_is() {
+    use ripcord::app::{update, Msg};
+    use ripcord::model::objects::{Change, Object};
+    let (_, mut state) = demo_state();
+    let (context, cluster) = state.clusters.iter().next().expect("a demo cluster");
+    let context = context.clone();
+    let pod = cluster
+        .cache
+        .namespaces
+        .values()
+        .flat_map(|ns| ns.pods.values())
+        .find(|p| p.ready)
+        .expect("a ready pod")
+        .clone();
+    let send = |state: &mut ripcord::app::State, pod: &ripcord::model::objects::PodRow| {
+        state.dirty = false;
+        update(
+            state,
+            Msg::Cluster {
+                context: context.clone(),
+                changes: vec![Change::Applied(Object::Pod(pod.clone()))],
+            },
+        );
+    };
+    let before = state.releases.clone();
+    send(&mut state, &pod);
+    assert!(!state.dirty, "the same row again: nothing to draw");
+    let mut crashing = pod.clone();
+    crashing.ready = false;
+    crashing.status = "CrashLoopBackOff".into();
+    send(&mut state, &crashing);
+    assert!(state.dirty, "a pod that stopped being ready must be drawn");
+    assert_ne!(state.releases, before, "its release changed");
+}

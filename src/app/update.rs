@@ -157,7 +157,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     let mut touched: Vec<String> = Vec::new();
     for change in changes {
         match change {
-            Change::Applied(object) => touched.push(cluster.cache.apply(object)),
+            Change::Applied(object) => touched.extend(cluster.cache.apply(object)),
             Change::Deleted(r) => touched.push(cluster.cache.delete(&r)),
             Change::Reset {
                 kind,
@@ -172,7 +172,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     }
     touched.sort();
     touched.dedup();
-    let mut reorder = false;
+    let (mut changed, mut reorder) = (false, false);
     for ns in touched {
         let derived = cluster
             .cache
@@ -181,6 +181,15 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
             .map(|rows| derive_namespace(context, &ns, rows))
             .unwrap_or_default();
         let old = releases_in(&state.releases, context, &ns);
+        // Most pod updates change nothing a release shows: then there is nothing to draw.
+        if old.len() == derived.len()
+            && derived
+                .iter()
+                .all(|r| state.releases.get(&r.key) == Some(r))
+        {
+            continue;
+        }
+        changed = true;
         // The queue only needs rebuilding when a release comes, goes, or moves in the order.
         reorder |= old.len() != derived.len()
             || derived.iter().any(|r| {
@@ -198,7 +207,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     if reorder {
         rebuild_rows(state);
     }
-    state.dirty = true;
+    state.dirty |= changed;
 }
 
 /// The keys of one namespace's releases, found by range rather than a scan of them all.

@@ -50,33 +50,42 @@ pub struct ClusterCache {
 }
 
 impl ClusterCache {
-    /// Stores an object; returns the namespace whose releases must be derived again.
-    pub fn apply(&mut self, object: Object) -> String {
-        let ns_name = object.meta().namespace.clone();
-        let ns = self.namespaces.entry(ns_name.clone()).or_default();
-        let name = object.meta().name.clone();
-        match object {
-            Object::Deployment(o) => {
-                ns.deployments.insert(name, o);
-            }
-            Object::ReplicaSet(o) => {
-                ns.replicasets.insert(name, o);
-            }
-            Object::Pod(o) => {
-                ns.pods.insert(name, o);
-            }
-            Object::Event(o) => {
-                ns.events.insert(name, o);
-                ns.trim_events();
-            }
-            Object::ArgoRollout(o) => {
-                ns.argo_rollouts.insert(name, o);
-            }
-            Object::FlaggerCanary(o) => {
-                ns.flagger_canaries.insert(name, o);
+    /// Stores an object; returns the namespace whose releases must be derived again, or
+    /// `None` when the row is what was already stored (an update to fields no row keeps).
+    pub fn apply(&mut self, object: Object) -> Option<String> {
+        fn put<T: PartialEq>(map: &mut BTreeMap<String, T>, name: String, row: T) -> bool {
+            match map.get_mut(&name) {
+                Some(old) if *old == row => false,
+                Some(old) => {
+                    *old = row;
+                    true
+                }
+                None => {
+                    map.insert(name, row);
+                    true
+                }
             }
         }
-        ns_name
+        let ns_name = &object.meta().namespace;
+        let ns = match self.namespaces.get_mut(ns_name) {
+            Some(ns) => ns,
+            None => self.namespaces.entry(ns_name.clone()).or_default(),
+        };
+        let ns_name = ns_name.clone();
+        let name = object.meta().name.clone();
+        let changed = match object {
+            Object::Deployment(o) => put(&mut ns.deployments, name, o),
+            Object::ReplicaSet(o) => put(&mut ns.replicasets, name, o),
+            Object::Pod(o) => put(&mut ns.pods, name, o),
+            Object::Event(o) => {
+                let changed = put(&mut ns.events, name, o);
+                ns.trim_events();
+                changed
+            }
+            Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, o),
+            Object::FlaggerCanary(o) => put(&mut ns.flagger_canaries, name, o),
+        };
+        changed.then_some(ns_name)
     }
 
     /// Forgets an object; returns the namespace whose releases must be derived again.
@@ -125,7 +134,7 @@ impl ClusterCache {
             .into_iter()
             .filter(|o| o.kind() == kind && in_scope(&o.meta().namespace))
         {
-            touched.push(self.apply(object));
+            touched.extend(self.apply(object));
         }
         self.namespaces.retain(|_, ns| !ns.is_empty());
         touched.sort();

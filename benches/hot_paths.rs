@@ -12,11 +12,12 @@ use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::Terminal;
 use ripcord::app::{update, ConnState, Mode, Msg, SortMode, State};
+use ripcord::cluster::watched::{Watchable, WatchedObject};
 use ripcord::config::keymap::Keymap;
 use ripcord::config::theme::Theme;
 use ripcord::config::Settings;
 use ripcord::model::derive::derive_namespace;
-use ripcord::model::objects::{object_from_json, Change};
+use ripcord::model::objects::{object_from_json, Change, ObjectKind};
 use ripcord::sim::scale::{self, ScaleSpec};
 use std::hint::black_box;
 use std::sync::OnceLock;
@@ -110,26 +111,28 @@ fn build_queue(c: &mut Criterion) {
     ));
     let objects_once = std::cell::OnceCell::new();
     let objects = || objects_once.get_or_init(|| scale::objects(&spec()));
+    // The watchers' path: each list item's JSON text straight into its row.
+    let texts_once = std::cell::OnceCell::new();
     group.bench_function("parse_12k_objects", |b| {
-        let objects = objects();
+        let texts: &Vec<(ObjectKind, String)> = texts_once.get_or_init(|| {
+            objects()
+                .iter()
+                .map(|v| {
+                    let kind = object_from_json(v).expect("fixture object").kind();
+                    (kind, v.to_string())
+                })
+                .collect()
+        });
         b.iter(|| {
-            for v in objects {
-                black_box(object_from_json(v).ok());
+            for (kind, text) in texts {
+                let watched: WatchedObject = serde_json::from_str(text).expect("JSON");
+                black_box(watched.into_row(*kind).ok());
             }
         })
     });
-    // The same objects with metadata.managedFields dropped first: what that block costs.
-    let stripped = std::cell::OnceCell::new();
-    group.bench_function("parse_12k_objects_without_managed_fields", |b| {
-        let objects = stripped.get_or_init(|| {
-            let mut objects = objects().clone();
-            for v in &mut objects {
-                if let Some(meta) = v["metadata"].as_object_mut() {
-                    meta.remove("managedFields");
-                }
-            }
-            objects
-        });
+    // The simulator's path: from a JSON tree already built.
+    group.bench_function("parse_12k_objects_from_json_trees", |b| {
+        let objects = objects();
         b.iter(|| {
             for v in objects {
                 black_box(object_from_json(v).ok());

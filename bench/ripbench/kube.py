@@ -8,9 +8,11 @@ apiserver has a self-signed certificate and is only ever reached on 127.0.0.1.
 
 import http.client
 import json
+import re
 import ssl
 import subprocess
 import threading
+import time
 import urllib.parse
 
 
@@ -118,6 +120,31 @@ class Api:
             cont = (page.get("metadata") or {}).get("continue")
             if not cont:
                 return items
+
+
+    def time_raw_list(self, path, limit=500):
+        """Seconds and bytes for a paged LIST read off the wire and not parsed (only the
+        continue token is picked out): what the apiserver alone needs to serve it."""
+        total, cont = 0, None
+        t0 = time.monotonic()
+        while True:
+            q = {"limit": str(limit)}
+            if cont:
+                q["continue"] = cont
+            sep = "&" if "?" in path else "?"
+            if self.conn is None:
+                self._connect()
+            self.conn.request("GET", f"{path}{sep}{urllib.parse.urlencode(q)}",
+                              headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"})
+            resp = self.conn.getresponse()
+            raw = resp.read()
+            if resp.status != 200:
+                raise ApiError(resp.status, raw.decode(errors="replace"), "GET", path)
+            total += len(raw)
+            m = re.search(rb'"continue":"([^"]*)"', raw[:2048])
+            cont = m.group(1).decode() if m else None
+            if not cont:
+                return time.monotonic() - t0, total
 
 
 class ApiPool:

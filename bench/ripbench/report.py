@@ -91,7 +91,7 @@ def cell(t, path, unit):
     return fmt(v, unit)
 
 
-def targets(r, k):
+def targets(r, k, floor=None):
     """[(target, measured text, met: True/False/None)] for ripcord."""
     out = []
 
@@ -152,7 +152,13 @@ def targets(r, k):
     v = get(r, "main", "launch", "first_frame_ms")
     add("first frame ≤ 100 ms after launch", v, v is not None and v <= 100, " ms")
     v = get(r, "main", "launch", "full_ms")
-    add("full queue with the fixture ≤ 1.5 s", v, v is not None and v <= 1500, " ms")
+    listed = get(r, "main", "launch", "rows_ms")
+    if v is not None and floor is not None:
+        out.append(("full queue with the fixture ≤ 1.5 s",
+                    f"{fmt(v, ' ms')} synced (every release listed at {fmt(listed, ' ms')}); the "
+                    f"apiserver alone needs {fmt(floor, ' ms')} to serve the pod list", v <= 1500))
+    else:
+        add("full queue with the fixture ≤ 1.5 s", v, v is not None and v <= 1500, " ms")
     last = get(r, "throttled", "last_change", "p50_ms")
     missed = get(r, "throttled", "last_change", "missed")
     thirds = get(r, "throttled", "lag_by_third_p50_ms") or []
@@ -194,7 +200,8 @@ def render(res, notes=None):
     L.append("")
     L.append("| target | measured | |")
     L.append("|---|---|---|")
-    for name, val, ok in targets(r, k):
+    floor = (res.get("apiserver_floor") or {}).get("pods_list_ms_median")
+    for name, val, ok in targets(r, k, floor):
         mark = "met" if ok else ("**missed**" if ok is False else "n/a")
         L.append(f"| {name} | {val} | {mark} |")
     L.append("")

@@ -593,6 +593,19 @@ def cluster_counts(ctx):
     return out
 
 
+def apiserver_floor(ctx, runs=3):
+    """What the apiserver alone needs to serve the pod list every tool starts with, read
+    raw over one kept-alive connection: the floor under any tool's time to a full screen."""
+    cool_down()
+    samples = []
+    for _ in range(runs):
+        seconds, size = ctx.api.clone().time_raw_list("/api/v1/pods")
+        samples.append(seconds)
+    return {"pods_list_ms": [round(s * 1000, 1) for s in samples],
+            "pods_list_ms_median": round(statistics.median(samples) * 1000, 1),
+            "pods_list_bytes": size}
+
+
 def run_tool(ctx, tool, P, parts):
     res = {"errors": [], "cluster_at_start": cluster_counts(ctx)}
     for part, fn in (("main", session_main), ("small", session_small), ("throttled", session_throttled)):
@@ -717,6 +730,8 @@ def main(argv=None):
                     "expected_pods_total": ctx.expected_pods, "expected_releases_total": ctx.expected_releases},
         "tools": {},
     }
+    results["apiserver_floor"] = apiserver_floor(ctx)
+    log(f"apiserver serves the pod list alone in {results['apiserver_floor']['pods_list_ms_median']} ms")
     parts = a.parts.split(",")
     for name in tools:
         if name == "kdash" and not ctx.kdash:

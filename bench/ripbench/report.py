@@ -63,6 +63,8 @@ ROWS = [
     ("Event-to-screen p99, 20 ev/s", " ms", ("main", "latency", "churn20", "p99_ms")),
     ("Event-to-screen p50, 200 ev/s", " ms", ("main", "latency", "churn200", "p50_ms")),
     ("Event-to-screen p99, 200 ev/s", " ms", ("main", "latency", "churn200", "p99_ms")),
+    ("… of which patch to a bare watch's event (apiserver), p50 / p99 at 200 ev/s", " ms", None),
+    ("… of which watch event to screen (the tool), p50 / p99 at 200 ev/s", " ms", None),
     ("Markers missed (20 / 200 ev/s)", "", None),
     ("Terminal bytes/s idle, 200x50", " B/s", ("main", "idle", "bytes_per_s")),
     ("Terminal bytes/s at 20 ev/s, 200x50", " B/s", ("main", "churn20", "bytes_per_s")),
@@ -148,7 +150,13 @@ def targets(r, k, floor=None):
     v = get(r, "main", "latency", "churn20", "p99_ms")
     add("event-to-screen p99 ≤ 100 ms at 20 ev/s", v, v is not None and v <= 100, " ms")
     v = get(r, "main", "latency", "churn200", "p99_ms")
-    add("event-to-screen p99 ≤ 250 ms at 200 ev/s", v, v is not None and v <= 250, " ms")
+    api99 = get(r, "main", "latency", "churn200", "breakdown", "patch_to_watch_event_p99_ms")
+    if v is not None and api99 is not None:
+        out.append(("event-to-screen p99 ≤ 250 ms at 200 ev/s",
+                    f"{fmt(v, ' ms')}; a bare watch beside it gets the event at p99 {fmt(api99, ' ms')} "
+                    f"after the patch (apiserver)", v <= 250))
+    else:
+        add("event-to-screen p99 ≤ 250 ms at 200 ev/s", v, v is not None and v <= 250, " ms")
     v = get(r, "main", "launch", "first_frame_ms")
     add("first frame ≤ 100 ms after launch", v, v is not None and v <= 100, " ms")
     v = get(r, "main", "launch", "full_ms")
@@ -214,6 +222,13 @@ def render(res, notes=None):
         if path is None and label.startswith("apiserver"):
             vals = [" / ".join(fmt(get(tools[t], "main", w, "apiserver_cpu_pct"))
                                for w in ("idle", "churn20", "churn200")) + unit for t in present]
+            L.append(f"| {label} | " + " | ".join(vals) + " |" + " |" * len([p for p in PEERS if p in present]))
+            continue
+        if path is None and label.startswith("… of which"):
+            keys = (("patch_to_watch_event_p50_ms", "patch_to_watch_event_p99_ms") if "apiserver" in label
+                    else ("watch_event_to_screen_p50_ms", "watch_event_to_screen_p99_ms"))
+            vals = [" / ".join(fmt(get(tools[t], "main", "latency", "churn200", "breakdown", k)) for k in keys) + unit
+                    for t in present]
             L.append(f"| {label} | " + " | ".join(vals) + " |" + " |" * len([p for p in PEERS if p in present]))
             continue
         if path is None:

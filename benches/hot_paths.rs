@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use ratatui::buffer::{Buffer, Cell};
-use ratatui::Terminal;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 use ripcord::app::{update, ConnState, Mode, Msg, SortMode, State};
 use ripcord::cluster::watched::{Watchable, WatchedObject};
 use ripcord::config::keymap::Keymap;
@@ -311,8 +311,42 @@ fn report_diff(before: &Buffer, after: &Buffer) {
     );
 }
 
+/// Prints the distribution of single-frame costs, which criterion's per-sample means hide:
+/// 2,000 draws of the home view encoded by crossterm (into a sink), the selection moving each
+/// time so every frame has a diff to encode, each draw timed on its own.
+fn report_frame_costs(theme: &Theme) {
+    let mut state = populated();
+    let viewport = Viewport::Fixed(ratatui::layout::Rect::new(0, 0, WIDTH, HEIGHT));
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(std::io::sink()),
+        TerminalOptions { viewport },
+    )
+    .expect("terminal");
+    let mut costs = Vec::with_capacity(2000);
+    for i in 0..2000 {
+        key(
+            &mut state,
+            KeyCode::Char(if i % 40 < 20 { 'j' } else { 'k' }),
+        );
+        let start = std::time::Instant::now();
+        terminal
+            .draw(|f| ripcord::ui::render(f, &state, theme))
+            .expect("draw");
+        costs.push(start.elapsed());
+    }
+    costs.sort();
+    let at = |q: f64| costs[((costs.len() - 1) as f64 * q) as usize];
+    println!(
+        "single {WIDTH}x{HEIGHT} frames (render, diff, encode), 2000 draws: p50 {:?}, p99 {:?}, max {:?}",
+        at(0.5),
+        at(0.99),
+        costs[costs.len() - 1]
+    );
+}
+
 fn render(c: &mut Criterion) {
     let theme = Theme::default();
+    report_frame_costs(&theme);
     let mut group = c.benchmark_group("render_200x50");
     group.sample_size(50);
     group.measurement_time(Duration::from_secs(3));

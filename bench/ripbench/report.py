@@ -93,7 +93,7 @@ def cell(t, path, unit):
     return fmt(v, unit)
 
 
-def targets(r, k, floor=None):
+def targets(r, k, floor=None, floor_all=None):
     """[(target, measured text, met: True/False/None)] for ripcord."""
     out = []
 
@@ -164,7 +164,9 @@ def targets(r, k, floor=None):
     if v is not None and floor is not None:
         out.append(("full queue with the fixture ≤ 1.5 s",
                     f"{fmt(v, ' ms')} synced (every release listed at {fmt(listed, ' ms')}); the "
-                    f"apiserver alone needs {fmt(floor, ' ms')} to serve the pod list", v <= 1500))
+                    f"apiserver alone needs {fmt(floor, ' ms')} to serve the pod list"
+                    + (f", {fmt(floor_all, ' ms')} for all four kinds ripcord lists" if floor_all else ""),
+                    v <= 1500))
     else:
         add("full queue with the fixture ≤ 1.5 s", v, v is not None and v <= 1500, " ms")
     last = get(r, "throttled", "last_change", "p50_ms")
@@ -184,7 +186,40 @@ def targets(r, k, floor=None):
     return out
 
 
-def render(res, notes=None):
+BEFORE_AFTER = [
+    ("Steady RSS, idle", " MiB", ("main", "idle", "rss_mib_median")),
+    ("Peak RSS after the initial list", " MiB", ("main", "launch", "hwm_after_full_mib")),
+    ("Peak RSS while relisting", " MiB", ("main", "relist", "hwm_mib")),
+    ("CPU at 20 ev/s", "%", ("main", "churn20", "cpu_pct")),
+    ("CPU at 200 ev/s", "%", ("main", "churn200", "cpu_pct")),
+    ("Launch to full screen (synced)", " ms", ("main", "launch", "full_ms")),
+    ("Launch to every release listed", " ms", ("main", "launch", "rows_ms")),
+    ("CPU used from launch to full", " ms", ("main", "launch", "cpu_ms_at_full")),
+    ("Event-to-screen p50, 20 ev/s", " ms", ("main", "latency", "churn20", "p50_ms")),
+    ("Event-to-screen p99, 20 ev/s", " ms", ("main", "latency", "churn20", "p99_ms")),
+    ("Event-to-screen p50, 200 ev/s", " ms", ("main", "latency", "churn200", "p50_ms")),
+    ("Event-to-screen p99, 200 ev/s", " ms", ("main", "latency", "churn200", "p99_ms")),
+    ("… watch event to screen (ripcord's share), p99 at 200 ev/s", " ms",
+     ("main", "latency", "churn200", "breakdown", "watch_event_to_screen_p99_ms")),
+    ("Terminal bytes/s at 20 ev/s, 200x50", " B/s", ("main", "churn20", "bytes_per_s")),
+    ("9600 bps: marker lag p50 under 20 ev/s", " ms", ("throttled", "during", "p50_ms")),
+]
+
+
+def before_after(before, after):
+    """A table of ripcord's figures in an earlier run beside this one."""
+    b, a = before["tools"].get("ripcord", {}), after["tools"].get("ripcord", {})
+    L = [f"## Before and after: ripcord {before['ripcord_git']['commit'][:10]} "
+         f"(run {before.get('started')}) and {after['ripcord_git']['commit'][:10]} (this run)", "",
+         "| | before | after | after / before |", "|---|---|---|---|"]
+    for label, unit, path in BEFORE_AFTER:
+        L.append(f"| {label} | {fmt(get(b, *path), unit)} | {fmt(get(a, *path), unit)} | "
+                 f"{ratio(get(a, *path), get(b, *path))} |")
+    L.append("")
+    return L
+
+
+def render(res, notes=None, before=None):
     tools = res.get("tools", {})
     present = [t for t in TOOLS if t in tools and "skipped" not in tools[t]]
     r, k = tools.get("ripcord", {}), tools.get("kdash")
@@ -208,8 +243,8 @@ def render(res, notes=None):
     L.append("")
     L.append("| target | measured | |")
     L.append("|---|---|---|")
-    floor = (res.get("apiserver_floor") or {}).get("pods_list_ms_median")
-    for name, val, ok in targets(r, k, floor):
+    floor = res.get("apiserver_floor") or {}
+    for name, val, ok in targets(r, k, floor.get("pods_list_ms_median"), floor.get("all_kinds_ms_median")):
         mark = "met" if ok else ("**missed**" if ok is False else "n/a")
         L.append(f"| {name} | {val} | {mark} |")
     L.append("")
@@ -281,6 +316,8 @@ def render(res, notes=None):
         for t, e in errs:
             L.append(f"- {t}: `{e.strip().splitlines()[-1][:300]}`")
         L.append("")
+    if before is not None:
+        L.extend(before_after(before, res))
     if notes:
         L.append(notes.rstrip())
         L.append("")
@@ -292,10 +329,12 @@ def main(argv=None):
     ap.add_argument("results")
     ap.add_argument("--out")
     ap.add_argument("--notes", help="Markdown appended to the report (findings)")
+    ap.add_argument("--before", help="an earlier results JSON to compare ripcord's figures with")
     a = ap.parse_args(argv)
     res = json.load(open(a.results))
     notes = open(a.notes).read() if a.notes and os.path.exists(a.notes) else None
-    md = render(res, notes)
+    before = json.load(open(a.before)) if a.before else None
+    md = render(res, notes, before)
     if a.out:
         with open(a.out, "w") as f:
             f.write(md + "\n")

@@ -1,9 +1,10 @@
 //! Compact rows for the Kubernetes objects a release is made of.
 //!
 //! A typed `Pod` costs tens of kilobytes; a row keeps only what the console shows, so ten
-//! thousand pods fit in a few megabytes. Rows come from typed objects (Deployments,
-//! ReplicaSets, Pods, Events) or from raw JSON for custom resources (Argo Rollouts, Flagger
-//! Canaries), and a malformed object becomes an error that names it.
+//! thousand pods fit in a few megabytes. Rows of built-in kinds (Deployments, ReplicaSets,
+//! Pods, Events) come from [`super::wire`]'s structs, rows of custom resources (Argo
+//! Rollouts, Flagger Canaries) from their JSON, and a malformed object becomes an error that
+//! names it.
 
 use super::release::{Condition, StepKind, Strategy};
 use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};

@@ -39,7 +39,7 @@ pub struct WireMeta {
     pub owner_references: Option<Vec<WireOwner>>,
 }
 
-/// The only labels a row reads.
+/// The only labels a row reads (keys as in `objects`; a test keeps them in step).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WireLabels {
     #[serde(rename = "pod-template-hash")]
@@ -156,4 +156,27 @@ pub struct WireName {
 pub struct WireNameMeta {
     pub name: Option<String>,
     pub namespace: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::objects::{ARGO_REVISION_ANNOTATION, CANARY_OF_LABEL, REVISION_ANNOTATION};
+    use serde_json::json;
+
+    #[test]
+    fn the_label_and_annotation_keys_are_the_ones_the_rest_of_ripcord_names() {
+        let meta: WireMeta = serde_json::from_value(json!({
+            "labels": { CANARY_OF_LABEL: "web", "pod-template-hash": "h1", "app": "web" },
+            "annotations": { REVISION_ANNOTATION: "3", ARGO_REVISION_ANNOTATION: "4",
+                             "kubectl.kubernetes.io/last-applied-configuration": "{}" }
+        }))
+        .expect("metadata");
+        let labels = meta.labels.expect("labels");
+        assert_eq!(labels.canary_of.as_deref(), Some("web"));
+        assert_eq!(labels.pod_template_hash.as_deref(), Some("h1"));
+        let annotations = meta.annotations.expect("annotations");
+        assert_eq!(annotations.revision.as_deref(), Some("3"));
+        assert_eq!(annotations.argo_revision.as_deref(), Some("4"));
+    }
 }

@@ -229,14 +229,12 @@ pub async fn run_loop(
         effects(effect);
     }
     loop {
-        let mut next_draw = Instant::now();
-        if state.dirty {
-            next_draw = pacer.next_at(next_draw);
-            if next_draw <= Instant::now() {
-                terminal.draw(|f| crate::ui::render(f, state, theme))?;
-                state.dirty = false;
-                pacer.drew(Instant::now());
-            }
+        let now = Instant::now();
+        let next_draw = pacer.next_at(now);
+        if state.dirty && next_draw <= now {
+            terminal.draw(|f| crate::ui::render(f, state, theme))?;
+            state.dirty = false;
+            pacer.drew(Instant::now());
         }
         if state.quit {
             return Ok(());

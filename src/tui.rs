@@ -188,7 +188,8 @@ impl FramePacer {
         self.refilled = now;
     }
 
-    /// When the next frame may be drawn (now or earlier means at once).
+    /// Adds the credit earned since the last call; returns when the next frame may be drawn
+    /// (now or earlier means at once).
     fn next_at(&mut self, now: Instant) -> Instant {
         self.refill(now);
         now + self.frame.mul_f64((1.0 - self.credit).max(0.0))
@@ -234,7 +235,7 @@ pub async fn run_loop(
         if state.dirty && next_draw <= now {
             terminal.draw(|f| crate::ui::render(f, state, theme))?;
             state.dirty = false;
-            pacer.drew(Instant::now());
+            pacer.drew(now);
         }
         if state.quit {
             return Ok(());

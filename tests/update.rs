@@ -415,3 +415,24 @@ fn a_pod_update_that_changes_nothing_shown_is_not_drawn_and_one_that_does_is() {
     assert!(state.dirty, "a pod that stopped being ready must be drawn");
     assert_ne!(state.releases, before, "its release changed");
 }
+
+#[test]
+fn a_context_first_seen_in_a_change_is_drawn_even_without_releases() {
+    use ripcord::app::{update, Msg};
+    use ripcord::model::objects::{object_from_json, Change};
+    let (_, mut state) = demo_state();
+    state.dirty = false;
+    let lone_pod = object_from_json(&serde_json::json!({
+        "kind": "Pod", "metadata": { "name": "debug", "namespace": "tools" }
+    }))
+    .expect("a pod");
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: "late-cluster".into(),
+            changes: vec![Change::Applied(lone_pod)],
+        },
+    );
+    assert!(state.clusters.contains_key("late-cluster"));
+    assert!(state.dirty, "the header now lists another context");
+}

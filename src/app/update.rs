@@ -147,6 +147,8 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     if changes.is_empty() {
         return;
     }
+    // A context seen for the first time shows in the header even before it has releases.
+    let mut changed = !state.clusters.contains_key(context);
     let cluster = state
         .clusters
         .entry(context.to_owned())
@@ -172,7 +174,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     }
     touched.sort();
     touched.dedup();
-    let (mut changed, mut reorder) = (false, false);
+    let mut reorder = false;
     for ns in touched {
         let derived = cluster
             .cache

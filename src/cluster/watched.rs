@@ -59,6 +59,7 @@ impl<'de> Deserialize<'de> for WatchedObject {
                 let metadata = ObjectMeta {
                     name: m.name,
                     namespace: m.namespace,
+                    resource_version: m.resource_version,
                     ..ObjectMeta::default()
                 };
                 (metadata, Err(e.to_string()))
@@ -241,5 +242,23 @@ mod tests {
         };
         assert_eq!(obj.meta().resource_version.as_deref(), Some("42"));
         assert!(matches!(obj.into_row(ObjectKind::Pod), Ok(Object::Pod(_))));
+    }
+
+    #[test]
+    fn a_malformed_object_in_a_watch_event_still_carries_its_resource_version() {
+        // Without one the watcher would give up on the watch and list everything again.
+        let line = format!(
+            r#"{{"type":"MODIFIED","object":{}}}"#,
+            pod("web-2", json!("three"))
+        );
+        let event: WatchEvent<WatchedObject> = serde_json::from_str(&line).expect("an event");
+        let WatchEvent::Modified(obj) = event else {
+            panic!("a MODIFIED event")
+        };
+        assert_eq!(obj.meta().resource_version.as_deref(), Some("42"));
+        let err = obj
+            .into_row(ObjectKind::Pod)
+            .expect_err("a string restart count");
+        assert!(err.to_string().starts_with("Pod shop/web-2: "), "{err}");
     }
 }

@@ -530,9 +530,13 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
         ObjectKind::ReplicaSet => replicaset_row(o).map(Object::ReplicaSet),
         ObjectKind::Pod => pod_row(o).map(Object::Pod),
         ObjectKind::Event => event_row(o).map(Object::Event),
-        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary => {
-            unreachable!("{kind} is not built in")
-        }
+        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary => Err(ObjectError {
+            object: format!(
+                "{kind} {}",
+                o.metadata.and_then(|m| m.name).unwrap_or_default()
+            ),
+            problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
+        }),
     }
 }
 
@@ -541,7 +545,14 @@ pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
     match kind {
         ObjectKind::ArgoRollout => argo_rollout_row(v).map(Object::ArgoRollout),
         ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
-        _ => unreachable!("{kind} is built in"),
+        _ => Err(ObjectError {
+            object: format!(
+                "{kind} {}",
+                str_at(v, &["metadata", "name"]).unwrap_or_default()
+            ),
+            problem: "a built-in kind is read by the built-in reader, not as a custom resource"
+                .into(),
+        }),
     }
 }
 

@@ -146,16 +146,19 @@ pub struct WireInvolved {
     pub name: Option<String>,
 }
 
-/// Just enough of an unreadable object to name it in the error.
+/// Just enough of an unreadable object to name it in the error and keep watching past it.
 #[derive(Debug, Default, Deserialize)]
 pub struct WireName {
     pub metadata: Option<WireNameMeta>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WireNameMeta {
     pub name: Option<String>,
     pub namespace: Option<String>,
+    /// The watch resumes from it even when the rest of the object is unreadable.
+    pub resource_version: Option<String>,
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
-use super::watched::{Watchable, WatchedObject};
+use super::watched::{api_in, Watchable, WatchedObject};
 use crate::app::{ConnState, Msg};
 use crate::model::objects::{Change, ObjectKind, ObjectRef};
 use futures::{FutureExt, StreamExt};
@@ -281,10 +281,7 @@ async fn run_watch<K: Watchable>(
     status: mpsc::UnboundedSender<(usize, WatchState)>,
     msgs: mpsc::Sender<Msg>,
 ) {
-    let api: Api<K> = match &namespace {
-        Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &kind.resource),
-        None => Api::all_with(cluster.client.clone(), &kind.resource),
-    };
+    let api: Api<K> = api_in(&cluster.client, &kind.resource, namespace.as_deref());
     let context = cluster.context.as_str();
     let mut delay = MIN_RETRY;
     let mut pending: Vec<Change> = Vec::new();
@@ -324,10 +321,10 @@ async fn run_watch<K: Watchable>(
                     });
                     let _ = status.send((id, WatchState::Synced));
                     delay = MIN_RETRY;
+                    // The draw loop returns the list's freed memory once it has folded this in.
                     if !flush(&msgs, context, &mut pending).await {
                         return;
                     }
-                    crate::memory::release_freed_memory();
                     Ok(())
                 }
                 Ok(Event::Apply(obj)) => obj

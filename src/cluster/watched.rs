@@ -140,16 +140,25 @@ pub async fn list_rows(
     }
 }
 
+/// The API of one kind in one namespace, or in all of them when `None`.
+pub fn api_in<K: Watchable>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+) -> Api<K> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
 async fn list_pages<K: Watchable>(
     client: &kube::Client,
     kind: ObjectKind,
     resource: &ApiResource,
     namespace: Option<&str>,
 ) -> Result<(Vec<Object>, Vec<ObjectError>), kube::Error> {
-    let api: Api<K> = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
-        None => Api::all_with(client.clone(), resource),
-    };
+    let api: Api<K> = api_in(client, resource, namespace);
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
     let mut params = ListParams::default().limit(500);
     loop {

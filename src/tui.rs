@@ -274,6 +274,11 @@ pub async fn run_loop(
 #[cfg(test)]
 mod tests {
     use super::{FramePacer, QuietBackend};
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+    use std::cell::Cell;
+    use std::rc::Rc;
     use std::time::{Duration, Instant};
 
     #[test]
@@ -304,11 +309,6 @@ mod tests {
             "{frames} frames in a second at 10 fps"
         );
     }
-    use ratatui::backend::CrosstermBackend;
-    use ratatui::widgets::Paragraph;
-    use ratatui::{Terminal, TerminalOptions, Viewport};
-    use std::cell::Cell;
-    use std::rc::Rc;
 
     /// Counts the bytes written to the terminal.
     #[derive(Clone, Default)]

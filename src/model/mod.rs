@@ -9,6 +9,7 @@ pub mod derive;
 pub mod objects;
 pub mod ops;
 pub mod release;
+pub mod text;
 pub mod wire;
 
 pub use cache::ClusterCache;

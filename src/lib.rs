@@ -1,5 +1,6 @@
 //! ripcord: a terminal release console for Kubernetes.
 
+pub mod analysis;
 pub mod app;
 pub mod cluster;
 pub mod config;

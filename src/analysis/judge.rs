@@ -1,0 +1,452 @@
+//! One metric of a canary judged against its baseline, Kayenta-style: a Mann-Whitney test
+//! says whether the two differ, the Hodges-Lehmann interval says in which direction, and
+//! the mean ratio says whether the difference is large enough to matter.
+
+use super::mann_whitney::{hodges_lehmann, mann_whitney_u, Shift};
+use serde::{Deserialize, Serialize};
+
+/// Which way a metric may not move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Only a rise is bad (errors, latency).
+    #[default]
+    Increase,
+    /// Only a fall is bad (throughput, success ratio).
+    Decrease,
+    Either,
+}
+
+/// What to do with NaN samples (Prometheus returns them for 0/0 ratios).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NanStrategy {
+    #[default]
+    Remove,
+    /// Count them as zero, as for an error ratio with no requests.
+    Replace,
+}
+
+/// How one metric is judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricRule {
+    pub direction: Direction,
+    /// A failure of this metric fails the whole analysis.
+    pub critical: bool,
+    /// No canary data is a failure, not "no data".
+    pub must_have_data: bool,
+    pub nan_strategy: NanStrategy,
+    /// Mean ratio canary/baseline up to which a significant rise still passes.
+    pub allowed_increase: f64,
+    /// Mean ratio at or above which a rise of a critical metric fails everything.
+    pub critical_increase: f64,
+    /// Mean ratio down to which a significant fall still passes.
+    pub allowed_decrease: f64,
+    pub critical_decrease: f64,
+}
+
+impl Default for MetricRule {
+    fn default() -> Self {
+        MetricRule {
+            direction: Direction::Increase,
+            critical: false,
+            must_have_data: false,
+            nan_strategy: NanStrategy::Remove,
+            allowed_increase: 1.0,
+            critical_increase: 1.0,
+            allowed_decrease: 1.0,
+            critical_decrease: 1.0,
+        }
+    }
+}
+
+/// Kayenta's default confidence for the judge's interval.
+pub const DEFAULT_CONFIDENCE: f64 = 0.98;
+/// Fewer samples than this on a side makes the judgement weak; it is still made, with a
+/// warning.
+pub const FEW_SAMPLES: usize = 10;
+
+/// The per-metric answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    /// The canary is significantly and materially higher.
+    High,
+    Low,
+    NoData,
+    Error,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::High => "high",
+            Outcome::Low => "low",
+            Outcome::NoData => "no data",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// One metric's judgement with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricJudgement {
+    pub outcome: Outcome,
+    /// Failed and critical: the analysis fails whatever the other metrics say.
+    pub critical_failure: bool,
+    pub p_value: Option<f64>,
+    pub shift: Option<Shift>,
+    pub canary_mean: Option<f64>,
+    pub baseline_mean: Option<f64>,
+    /// canary mean / baseline mean.
+    pub ratio: Option<f64>,
+    pub reason: String,
+    pub warning: Option<String>,
+}
+
+impl MetricJudgement {
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, Outcome::High | Outcome::Low | Outcome::Error)
+            || self.critical_failure
+    }
+
+    fn without_test(outcome: Outcome, critical_failure: bool, reason: String) -> Self {
+        MetricJudgement {
+            outcome,
+            critical_failure,
+            p_value: None,
+            shift: None,
+            canary_mean: None,
+            baseline_mean: None,
+            ratio: None,
+            reason,
+            warning: None,
+        }
+    }
+}
+
+fn clean(samples: &[f64], strategy: NanStrategy) -> Vec<f64> {
+    samples
+        .iter()
+        .filter(|v| !v.is_infinite())
+        .filter_map(|&v| match (v.is_nan(), strategy) {
+            (false, _) => Some(v),
+            (true, NanStrategy::Remove) => None,
+            (true, NanStrategy::Replace) => Some(0.0),
+        })
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Judges `canary` against `baseline` for the metric called `name`.
+pub fn judge_metric(
+    name: &str,
+    rule: &MetricRule,
+    canary: &[f64],
+    baseline: &[f64],
+    confidence: f64,
+) -> MetricJudgement {
+    let canary = clean(canary, rule.nan_strategy);
+    let baseline = clean(baseline, rule.nan_strategy);
+    if canary.is_empty() || baseline.is_empty() {
+        let side = match (canary.is_empty(), baseline.is_empty()) {
+            (true, true) => "canary and baseline",
+            (true, false) => "canary",
+            _ => "baseline",
+        };
+        let required = rule.must_have_data && canary.is_empty();
+        let outcome = if required {
+            Outcome::Error
+        } else {
+            Outcome::NoData
+        };
+        let reason = if required {
+            format!("{name}: no {side} data, and this metric must have data")
+        } else {
+            format!("{name}: no {side} data")
+        };
+        return MetricJudgement::without_test(outcome, required && rule.critical, reason);
+    }
+    let (Some(test), Some(shift)) = (
+        mann_whitney_u(&canary, &baseline),
+        hodges_lehmann(&baseline, &canary, confidence),
+    ) else {
+        return MetricJudgement::without_test(
+            Outcome::Error,
+            rule.critical,
+            format!("{name}: samples could not be compared"),
+        );
+    };
+    let (canary_mean, baseline_mean) = (mean(&canary), mean(&baseline));
+    let ratio = ratio_of(canary_mean, baseline_mean);
+    // The interval decides the direction; the ratio decides whether it matters.
+    let higher = shift.lower > 0.0;
+    let lower = shift.upper < 0.0;
+    let outcome =
+        if higher && ratio > rule.allowed_increase && rule.direction != Direction::Decrease {
+            Outcome::High
+        } else if lower && ratio < rule.allowed_decrease && rule.direction != Direction::Increase {
+            Outcome::Low
+        } else {
+            Outcome::Pass
+        };
+    let critical_failure = rule.critical
+        && match outcome {
+            Outcome::High => ratio >= rule.critical_increase,
+            Outcome::Low => ratio <= rule.critical_decrease,
+            _ => false,
+        };
+    let reason = reason(
+        name,
+        rule,
+        outcome,
+        critical_failure,
+        canary_mean,
+        baseline_mean,
+        ratio,
+        test.p,
+    );
+    let warning = (canary.len() < FEW_SAMPLES || baseline.len() < FEW_SAMPLES).then(|| {
+        format!(
+            "{name}: few samples (canary {}, baseline {}); the verdict is weak",
+            canary.len(),
+            baseline.len()
+        )
+    });
+    MetricJudgement {
+        outcome,
+        critical_failure,
+        p_value: Some(test.p),
+        shift: Some(shift),
+        canary_mean: Some(canary_mean),
+        baseline_mean: Some(baseline_mean),
+        ratio: Some(ratio),
+        reason,
+        warning,
+    }
+}
+
+/// canary/baseline, with a zero baseline giving 1 when both are zero and ∞ otherwise.
+fn ratio_of(canary: f64, baseline: f64) -> f64 {
+    if baseline == 0.0 {
+        if canary == 0.0 {
+            1.0
+        } else {
+            f64::INFINITY * canary.signum()
+        }
+    } else {
+        canary / baseline
+    }
+}
+
+/// A readable reason: "error ratio: canary 0.081 vs baseline 0.01 (×8.1 > critical ×1.5),
+/// p < 1e-9".
+#[allow(clippy::too_many_arguments)]
+fn reason(
+    name: &str,
+    rule: &MetricRule,
+    outcome: Outcome,
+    critical: bool,
+    canary: f64,
+    baseline: f64,
+    ratio: f64,
+    p: f64,
+) -> String {
+    let bound = match (outcome, critical) {
+        (Outcome::High, true) => format!(" ≥ critical ×{}", num(rule.critical_increase)),
+        (Outcome::High, false) => format!(" > allowed ×{}", num(rule.allowed_increase)),
+        (Outcome::Low, true) => format!(" ≤ critical ×{}", num(rule.critical_decrease)),
+        (Outcome::Low, false) => format!(" < allowed ×{}", num(rule.allowed_decrease)),
+        _ => String::new(),
+    };
+    let p = if p < 1e-9 {
+        "p < 1e-9".to_owned()
+    } else {
+        format!("p = {}", num(p))
+    };
+    format!(
+        "{name}: canary {} vs baseline {} (×{}{bound}), {p}",
+        num(canary),
+        num(baseline),
+        num(ratio)
+    )
+}
+
+/// Three significant digits, without trailing zeros.
+pub fn num(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else {
+            "∞".into()
+        };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(base: f64, step: f64, n: usize) -> Vec<f64> {
+        (0..n).map(|i| base + step * (i % 7) as f64).collect()
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(num(8.1), "8.1");
+        assert_eq!(num(0.0812345), "0.0812");
+        assert_eq!(num(1234.4), "1234");
+        assert_eq!(num(1.5), "1.5");
+        assert_eq!(num(2.0), "2");
+        assert_eq!(num(f64::INFINITY), "∞");
+    }
+
+    #[test]
+    fn a_clear_rise_is_high_and_says_why() {
+        let rule = MetricRule {
+            critical: true,
+            critical_increase: 1.5,
+            ..MetricRule::default()
+        };
+        let j = judge_metric(
+            "error ratio",
+            &rule,
+            &series(0.08, 0.001, 30),
+            &series(0.01, 0.001, 30),
+            0.98,
+        );
+        assert_eq!(j.outcome, Outcome::High);
+        assert!(j.critical_failure);
+        assert!(j.failed());
+        assert!(
+            j.reason.starts_with(
+                "error ratio: canary 0.0828 vs baseline 0.0128 (×6.45 ≥ critical ×1.5)"
+            ),
+            "{}",
+            j.reason
+        );
+        assert!(
+            j.reason.contains("≥ critical ×1.5") && j.reason.contains("p < 1e-9"),
+            "{}",
+            j.reason
+        );
+        assert!(j.warning.is_none());
+    }
+
+    #[test]
+    fn a_rise_within_the_allowed_ratio_passes() {
+        let rule = MetricRule {
+            allowed_increase: 1.2,
+            ..MetricRule::default()
+        };
+        let j = judge_metric(
+            "latency",
+            &rule,
+            &series(110.0, 1.0, 40),
+            &series(100.0, 1.0, 40),
+            0.98,
+        );
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+        assert!(j.shift.is_some_and(|s| s.lower > 0.0));
+    }
+
+    #[test]
+    fn direction_decides_which_change_is_bad() {
+        let up = series(2.0, 0.01, 30);
+        let down = series(1.0, 0.01, 30);
+        let decrease = MetricRule {
+            direction: Direction::Decrease,
+            ..MetricRule::default()
+        };
+        assert_eq!(
+            judge_metric("rps", &decrease, &up, &down, 0.98).outcome,
+            Outcome::Pass
+        );
+        assert_eq!(
+            judge_metric("rps", &decrease, &down, &up, 0.98).outcome,
+            Outcome::Low
+        );
+        let either = MetricRule {
+            direction: Direction::Either,
+            ..MetricRule::default()
+        };
+        assert_eq!(
+            judge_metric("x", &either, &up, &down, 0.98).outcome,
+            Outcome::High
+        );
+        assert_eq!(
+            judge_metric("x", &either, &down, &up, 0.98).outcome,
+            Outcome::Low
+        );
+        assert_eq!(
+            judge_metric("x", &MetricRule::default(), &down, &up, 0.98).outcome,
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn missing_data_is_no_data_unless_required() {
+        let j = judge_metric("errors", &MetricRule::default(), &[], &[1.0], 0.98);
+        assert_eq!(j.outcome, Outcome::NoData);
+        assert!(!j.failed());
+        let required = MetricRule {
+            must_have_data: true,
+            critical: true,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("errors", &required, &[f64::NAN], &[1.0], 0.98);
+        assert_eq!(j.outcome, Outcome::Error);
+        assert!(j.critical_failure);
+        assert!(j.reason.contains("must have data"));
+    }
+
+    #[test]
+    fn nan_strategy_replace_counts_nan_as_zero() {
+        let replace = MetricRule {
+            nan_strategy: NanStrategy::Replace,
+            direction: Direction::Either,
+            ..MetricRule::default()
+        };
+        let canary = vec![f64::NAN; 20];
+        let baseline = series(0.5, 0.1, 20);
+        assert_eq!(
+            judge_metric("x", &replace, &canary, &baseline, 0.98).outcome,
+            Outcome::Low
+        );
+        assert_eq!(
+            judge_metric("x", &MetricRule::default(), &canary, &baseline, 0.98).outcome,
+            Outcome::NoData
+        );
+    }
+
+    #[test]
+    fn few_samples_warn() {
+        let j = judge_metric(
+            "x",
+            &MetricRule::default(),
+            &[1.0, 2.0],
+            &[1.0, 2.0, 3.0],
+            0.98,
+        );
+        assert!(j
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.contains("few samples")));
+    }
+}

@@ -1,0 +1,293 @@
+//! From metric judgements to one score and verdict, as Kayenta's canary judge scores: each
+//! group scores the share of its metrics that passed, the groups are weighted, a failed
+//! critical metric forces 0, and too many metrics without data fail the analysis.
+
+use super::judge::{MetricJudgement, Outcome};
+use serde::Serialize;
+
+/// Score thresholds, out of 100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub pass: f64,
+    pub marginal: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            pass: 95.0,
+            marginal: 75.0,
+        }
+    }
+}
+
+/// At or above this share of metrics without data, the analysis fails.
+pub const NO_DATA_FAIL_SHARE: f64 = 0.5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Marginal,
+    Fail,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Marginal => "marginal",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// A judged metric and the group it counts in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judged {
+    pub metric: String,
+    pub group: String,
+    pub judgement: MetricJudgement,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupScore {
+    pub group: String,
+    pub weight: f64,
+    /// None when no metric of the group had data.
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub score: f64,
+    pub verdict: Verdict,
+    pub groups: Vec<GroupScore>,
+    /// Why, worst first: failed metrics' reasons, then the rule that decided.
+    pub reasons: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Scores `judged` with group `weights` (a group without a weight weighs 1).
+pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Thresholds) -> Summary {
+    let mut groups: Vec<GroupScore> = Vec::new();
+    for j in judged {
+        if !groups.iter().any(|g| g.group == j.group) {
+            let weight = weights
+                .iter()
+                .find(|(g, _)| *g == j.group)
+                .map_or(1.0, |(_, w)| *w);
+            groups.push(GroupScore {
+                group: j.group.clone(),
+                weight,
+                score: None,
+            });
+        }
+    }
+    for g in &mut groups {
+        let members: Vec<&Judged> = judged
+            .iter()
+            .filter(|j| j.group == g.group && j.judgement.outcome != Outcome::NoData)
+            .collect();
+        if !members.is_empty() {
+            let passed = members.iter().filter(|j| !j.judgement.failed()).count();
+            g.score = Some(100.0 * passed as f64 / members.len() as f64);
+        }
+    }
+    let scored: Vec<&GroupScore> = groups.iter().filter(|g| g.score.is_some()).collect();
+    let total_weight: f64 = scored.iter().map(|g| g.weight).sum();
+    let mut score = if total_weight > 0.0 {
+        scored
+            .iter()
+            .map(|g| g.weight * g.score.unwrap_or(0.0))
+            .sum::<f64>()
+            / total_weight
+    } else {
+        0.0
+    };
+    let mut reasons: Vec<String> = judged
+        .iter()
+        .filter(|j| j.judgement.failed())
+        .map(|j| j.judgement.reason.clone())
+        .collect();
+    let warnings = judged
+        .iter()
+        .filter_map(|j| j.judgement.warning.clone())
+        .collect();
+    let no_data = judged
+        .iter()
+        .filter(|j| j.judgement.outcome == Outcome::NoData)
+        .count();
+    let critical = judged.iter().find(|j| j.judgement.critical_failure);
+    let verdict = if let Some(c) = critical {
+        score = 0.0;
+        reasons.push(format!(
+            "critical metric {} failed: score forced to 0",
+            c.metric
+        ));
+        Verdict::Fail
+    } else if judged.is_empty() {
+        reasons.push("no metrics to judge".into());
+        Verdict::Fail
+    } else if no_data as f64 >= NO_DATA_FAIL_SHARE * judged.len() as f64 {
+        reasons.push(format!(
+            "{no_data} of {} metrics have no data (fails at half or more)",
+            judged.len()
+        ));
+        Verdict::Fail
+    } else if score >= thresholds.pass {
+        Verdict::Pass
+    } else if score >= thresholds.marginal {
+        reasons.push(format!(
+            "score {score:.0} is below pass {:.0}, at or above marginal {:.0}",
+            thresholds.pass, thresholds.marginal
+        ));
+        Verdict::Marginal
+    } else {
+        reasons.push(format!(
+            "score {score:.0} is below marginal {:.0}",
+            thresholds.marginal
+        ));
+        Verdict::Fail
+    };
+    Summary {
+        score,
+        verdict,
+        groups,
+        reasons,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::judge::MetricJudgement;
+
+    fn judged(metric: &str, group: &str, outcome: Outcome, critical_failure: bool) -> Judged {
+        Judged {
+            metric: metric.into(),
+            group: group.into(),
+            judgement: MetricJudgement {
+                outcome,
+                critical_failure,
+                p_value: None,
+                shift: None,
+                canary_mean: None,
+                baseline_mean: None,
+                ratio: None,
+                reason: format!("{metric} {}", outcome.label()),
+                warning: None,
+            },
+        }
+    }
+
+    #[test]
+    fn all_passing_passes_with_100() {
+        let s = score(
+            &[
+                judged("a", "errors", Outcome::Pass, false),
+                judged("b", "latency", Outcome::Pass, false),
+            ],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!((s.score, s.verdict), (100.0, Verdict::Pass));
+        assert!(s.reasons.is_empty());
+    }
+
+    #[test]
+    fn groups_are_weighted() {
+        // errors 0/1 at weight 3, latency 2/2 at weight 1: (0·3 + 100·1) / 4 = 25.
+        let s = score(
+            &[
+                judged("e", "errors", Outcome::High, false),
+                judged("p50", "latency", Outcome::Pass, false),
+                judged("p99", "latency", Outcome::Pass, false),
+            ],
+            &[("errors".into(), 3.0), ("latency".into(), 1.0)],
+            Thresholds::default(),
+        );
+        assert_eq!(s.score, 25.0);
+        assert_eq!(s.verdict, Verdict::Fail);
+        assert_eq!(s.reasons[0], "e high");
+        assert!(s.reasons[1].contains("below marginal 75"));
+    }
+
+    #[test]
+    fn thresholds_split_pass_marginal_and_fail() {
+        let four = |failing: usize| -> Vec<Judged> {
+            (0..5)
+                .map(|i| {
+                    let outcome = if i < failing {
+                        Outcome::High
+                    } else {
+                        Outcome::Pass
+                    };
+                    judged(&format!("m{i}"), "g", outcome, false)
+                })
+                .collect()
+        };
+        assert_eq!(
+            score(&four(1), &[], Thresholds::default()).verdict,
+            Verdict::Marginal
+        ); // 80
+        assert_eq!(
+            score(&four(2), &[], Thresholds::default()).verdict,
+            Verdict::Fail
+        ); // 60
+        let lenient = Thresholds {
+            pass: 80.0,
+            marginal: 50.0,
+        };
+        assert_eq!(score(&four(1), &[], lenient).verdict, Verdict::Pass);
+        assert_eq!(score(&four(2), &[], lenient).verdict, Verdict::Marginal);
+    }
+
+    #[test]
+    fn a_critical_failure_forces_zero() {
+        let mut metrics: Vec<Judged> = (0..9)
+            .map(|i| judged(&format!("m{i}"), "g", Outcome::Pass, false))
+            .collect();
+        metrics.push(judged("errors", "g", Outcome::High, true));
+        let s = score(&metrics, &[], Thresholds::default());
+        assert_eq!((s.score, s.verdict), (0.0, Verdict::Fail));
+        assert!(s
+            .reasons
+            .iter()
+            .any(|r| r.contains("critical metric errors failed")));
+    }
+
+    #[test]
+    fn half_without_data_fails_and_no_data_does_not_count_against_a_group() {
+        let s = score(
+            &[
+                judged("a", "g", Outcome::Pass, false),
+                judged("b", "g", Outcome::NoData, false),
+            ],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!(s.score, 100.0);
+        assert_eq!(s.verdict, Verdict::Fail);
+        assert!(s.reasons[0].contains("1 of 2 metrics have no data"));
+        let s = score(
+            &[
+                judged("a", "g", Outcome::Pass, false),
+                judged("b", "g", Outcome::Pass, false),
+                judged("c", "g", Outcome::NoData, false),
+            ],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!(s.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn nothing_to_judge_fails() {
+        assert_eq!(
+            score(&[], &[], Thresholds::default()).verdict,
+            Verdict::Fail
+        );
+    }
+}

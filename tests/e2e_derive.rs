@@ -1,0 +1,191 @@
+//! What the console says about Deployments in states the real controller produces: paused
+//! after finishing, and blocked by a quota. Skipped with a note when the testbed is down.
+
+#[path = "common/testbed.rs"]
+mod testbed;
+#[path = "common/watching.rs"]
+mod watching;
+
+use kube::api::{Patch, PatchParams};
+use ripcord::app::Msg;
+use ripcord::cluster::watch::{self, Scope};
+use ripcord::model::{Phase, Replicas, RevisionRole};
+use serde_json::json;
+use std::time::Duration;
+use testbed::*;
+use tokio::sync::mpsc;
+use watching::*;
+
+fn watch_namespace(admin: ripcord::cluster::connect::Cluster, ns: &str) -> mpsc::Receiver<Msg> {
+    let (tx, rx) = mpsc::channel(1024);
+    watch::spawn(
+        admin,
+        Scope::Namespaces(vec![ns.to_owned()]),
+        watch::core_kinds(),
+        tx,
+    );
+    rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_deployment_that_finished_shows_paused_with_no_new_share() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("pausedone").await;
+    let ns = ns.name.as_str();
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
+    let mut state = live_state();
+    let key = deployment_key(ns, "web");
+    tb.create_deployment(
+        ns,
+        &web_deployment("web", "registry.example/web:1.0", 1, &[("app", "web")]),
+    )
+    .await;
+    tb.wait_rolled_out(ns, "web").await;
+    tb.deployments(ns)
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({ "spec": { "paused": true } })),
+        )
+        .await
+        .expect("pause");
+    pump(
+        &mut state,
+        &mut rx,
+        "web to show paused",
+        Duration::from_secs(60),
+        |_| {},
+        |s| release(s, &key).is_some_and(|r| r.phase == Phase::Paused && r.stable.ready == 1),
+    )
+    .await;
+    let r = release(&state, &key).expect("web");
+    assert_eq!(r.weight, None, "nothing is being rolled out: {}", r.message);
+    assert_eq!(r.stable, Replicas { ready: 1, desired: 1 });
+    assert_eq!(r.canary, Replicas::default());
+    let roles: Vec<RevisionRole> = r.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(roles, vec![RevisionRole::New]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_that_stops_pods_makes_the_release_degraded_with_the_reason() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("podquota").await;
+    let ns = ns.name.as_str();
+    tb.kubectl(ns, &["create", "quota", "pods", "--hard=pods=1"]);
+    wait_quota_ready(&tb, ns, "pods").await;
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
+    let mut state = live_state();
+    let key = deployment_key(ns, "web");
+    tb.create_deployment(ns, &patient("web", 2)).await;
+    pump(
+        &mut state,
+        &mut rx,
+        "web to turn degraded by the pod quota",
+        Duration::from_secs(90),
+        |_| {},
+        |s| release(s, &key).is_some_and(|r| r.phase == Phase::Degraded),
+    )
+    .await;
+    let r = release(&state, &key).expect("web");
+    // The controller's own words: ReplicaFailure / FailedCreate ... exceeded quota.
+    let condition = r
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+        .unwrap_or_else(|| panic!("no ReplicaFailure in {:?}", r.conditions));
+    assert!(condition.message.contains("exceeded quota"), "{condition:?}");
+    assert!(
+        r.message.contains(&condition.reason) && r.message.contains(&condition.message),
+        "{} does not carry {condition:?}",
+        r.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicaset_create_error_makes_the_release_degraded_with_the_reason() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("rsquota").await;
+    let ns = ns.name.as_str();
+    tb.create_deployment(ns, &patient("web", 1)).await;
+    tb.wait_rolled_out(ns, "web").await;
+    tb.kubectl(
+        ns,
+        &["create", "quota", "sets", "--hard=count/replicasets.apps=1"],
+    );
+    wait_quota_ready(&tb, ns, "sets").await;
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
+    let mut state = live_state();
+    let key = deployment_key(ns, "web");
+    pump(
+        &mut state,
+        &mut rx,
+        "web to be seen healthy",
+        Duration::from_secs(60),
+        |_| {},
+        |s| release(s, &key).is_some_and(|r| r.phase == Phase::Healthy),
+    )
+    .await;
+    tb.kubectl(
+        ns,
+        &[
+            "set",
+            "image",
+            "deployment/web",
+            "app=registry.example/web:1.1",
+        ],
+    );
+    let mut seen = Vec::new();
+    pump(
+        &mut state,
+        &mut rx,
+        "web to turn degraded by the ReplicaSet quota",
+        Duration::from_secs(90),
+        |s| {
+            if let Some(r) = release(s, &key) {
+                seen.push((r.phase, r.message.clone()));
+            }
+        },
+        |s| release(s, &key).is_some_and(|r| r.phase == Phase::Degraded),
+    )
+    .await;
+    let r = release(&state, &key).expect("web");
+    assert!(
+        r.message.contains("ReplicaSetCreateError") && r.message.contains("exceeded quota"),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.conditions
+            .iter()
+            .any(|c| c.type_ == "Progressing" && c.status == "False"),
+        "{:?}",
+        r.conditions
+    );
+    eprintln!("phases seen: {seen:?}");
+}
+
+/// A Deployment whose progress deadline is far off, so the first blocking condition the
+/// controller sets is the one under test.
+fn patient(name: &str, replicas: i32) -> k8s_openapi::api::apps::v1::Deployment {
+    let mut d = web_deployment(name, "registry.example/web:1.0", replicas, &[("app", name)]);
+    if let Some(spec) = d.spec.as_mut() {
+        spec.progress_deadline_seconds = Some(600);
+    }
+    d
+}
+
+/// Quota admission needs the quota controller to have counted usage first.
+async fn wait_quota_ready(tb: &Testbed, ns: &str, name: &str) {
+    wait_until(
+        &format!("quota {ns}/{name} to be counted"),
+        Duration::from_secs(30),
+        || async {
+            let (ok, out) = tb.kubectl_status(
+                ns,
+                &["get", "quota", name, "-o", "jsonpath={.status.used}"],
+            );
+            (ok && out.trim().starts_with('{')).then_some(())
+        },
+    )
+    .await;
+}

@@ -547,15 +547,14 @@ fn flagger_release(
         "Promoting" | "Finalising" => Some(total),
         _ => None,
     };
+    let promoting = matches!(c.phase.as_str(), "Promoting" | "Finalising");
     r.steps = (1..=total)
         .map(|k| Step {
             kind: StepKind::SetWeight {
                 weight: (k * c.step_weight as usize).min(100) as u8,
             },
             state: match done {
-                Some(n) if k < n || (k == n && n == total && c.phase != "Progressing") => {
-                    StepState::Done
-                }
+                Some(n) if k < n || promoting => StepState::Done,
                 Some(n) if k == n => StepState::Current,
                 _ => StepState::Pending,
             },

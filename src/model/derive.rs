@@ -184,7 +184,8 @@ fn rolled_out(d: &DeploymentRow) -> bool {
 fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
     if let Some(c) = blocking_condition(d) {
         let message = match (c.reason.is_empty(), c.message.is_empty()) {
-            (false, false) => format!("{}: {}", c.reason, c.message),
+            // The controller's sentence first: it names the object; the reason is the key.
+            (false, false) => format!("{} ({})", c.message, c.reason),
             (false, true) => c.reason.clone(),
             (true, false) => c.message.clone(),
             (true, true) => format!("{} is {}", c.type_, c.status),

@@ -641,6 +641,61 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
     assert_eq!((c, image.as_str()), (0, "registry.example/tea:1.1"));
 }
 
+/// `ripcord promote pair/X` without `--full` from the command line: one configured step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_promote_of_a_pair_takes_the_configured_step() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("clistep").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "jam", 4, 1).await;
+    let config = tempfile::tempdir().expect("temp dir");
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(config.path().join("config.toml"), "pair_steps = [40, 80]\n")
+        .expect("write config.toml");
+    let ripcord = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ripcord"))
+            .args(args)
+            .args(["-n", ns, "--context", testbed::ADMIN])
+            .env("KUBECONFIG", &tb.kubeconfig)
+            .env("RIPCORD_DATA_DIR", data.path())
+            .env("RIPCORD_CONFIG_DIR", config.path())
+            .output()
+            .expect("run ripcord");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let replicas = || async {
+        (
+            spec_replicas(&tb.get_deployment(ns, "jam").await),
+            spec_replicas(&tb.get_deployment(ns, &canary).await),
+        )
+    };
+    // 1 of 5 is 20%: the configured 40% puts 2 pods on the canary.
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("weight 40%"), "{out}");
+    assert_eq!(replicas().await, (3, 2));
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(replicas().await, (1, 4));
+    tb.wait_rolled_out(ns, "jam").await;
+    tb.wait_rolled_out(ns, &canary).await;
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("last step") && out.contains("--full"), "{out}");
+    assert_eq!(replicas().await, (1, 4));
+    assert_eq!(
+        image_of(&tb.get_deployment(ns, "jam").await),
+        "registry.example/jam:1.0"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_set_weight_then_abort() {
     let Some(tb) = testbed().await else { return };

@@ -528,7 +528,12 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
     let actor = Actor::new(tb.admin.clone());
 
     let outcome = actor
-        .act(request(ns, Kind::CanaryPair, "shop", Operation::PromoteFull))
+        .act(request(
+            ns,
+            Kind::CanaryPair,
+            "shop",
+            Operation::PromoteFull,
+        ))
         .await;
     let text = ok(&outcome);
     assert!(text.contains("registry.example/shop:1.1"), "{text}");

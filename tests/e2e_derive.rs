@@ -60,7 +60,13 @@ async fn a_paused_deployment_that_finished_shows_paused_with_no_new_share() {
     .await;
     let r = release(&state, &key).expect("web");
     assert_eq!(r.weight, None, "nothing is being rolled out: {}", r.message);
-    assert_eq!(r.stable, Replicas { ready: 1, desired: 1 });
+    assert_eq!(
+        r.stable,
+        Replicas {
+            ready: 1,
+            desired: 1
+        }
+    );
     assert_eq!(r.canary, Replicas::default());
     let roles: Vec<RevisionRole> = r.revisions.iter().map(|v| v.role).collect();
     assert_eq!(roles, vec![RevisionRole::New]);
@@ -92,7 +98,10 @@ async fn a_quota_that_stops_pods_makes_the_release_degraded_with_the_reason() {
         .iter()
         .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")
         .unwrap_or_else(|| panic!("no ReplicaFailure in {:?}", r.conditions));
-    assert!(condition.message.contains("exceeded quota"), "{condition:?}");
+    assert!(
+        condition.message.contains("exceeded quota"),
+        "{condition:?}"
+    );
     assert!(
         r.message.contains(&condition.reason) && r.message.contains(&condition.message),
         "{} does not carry {condition:?}",
@@ -172,7 +181,15 @@ fn patient(name: &str, replicas: i32) -> k8s_openapi::api::apps::v1::Deployment 
 /// A ResourceQuota on `resource`, with the usage the quota controller would have counted
 /// written in directly (the testbed runs no quota controller; admission keeps it current).
 fn quota(tb: &Testbed, ns: &str, resource: &str, hard: i64, used: i64) {
-    tb.kubectl(ns, &["create", "quota", "limit", &format!("--hard={resource}={hard}")]);
+    tb.kubectl(
+        ns,
+        &[
+            "create",
+            "quota",
+            "limit",
+            &format!("--hard={resource}={hard}"),
+        ],
+    );
     let status = json!({ "status": { "hard": { resource: hard.to_string() },
                                      "used": { resource: used.to_string() } } });
     tb.kubectl(

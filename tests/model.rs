@@ -76,7 +76,11 @@ fn derive(objects: &[serde_json::Value]) -> Vec<Rollout> {
 }
 
 /// `web` with `replicas` desired, every one updated and available unless `status` says more.
-fn deployment_with(revision: i64, paused: bool, conditions: serde_json::Value) -> serde_json::Value {
+fn deployment_with(
+    revision: i64,
+    paused: bool,
+    conditions: serde_json::Value,
+) -> serde_json::Value {
     let mut d = deployment(revision, "nginx:1.26");
     d["spec"]["paused"] = json!(paused);
     d["status"]["conditions"] = conditions;
@@ -118,7 +122,10 @@ fn a_condition_that_blocks_the_rollout_makes_it_degraded_with_its_reason() {
         let web = &releases[0];
         let blocking = conditions
             .as_array()
-            .and_then(|cs| cs.iter().find(|c| c["status"] != "True" || c["type"] == "ReplicaFailure"))
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["status"] != "True" || c["type"] == "ReplicaFailure")
+            })
             .expect("a blocking condition");
         assert_eq!(web.phase, Phase::Degraded, "{conditions}: {}", web.message);
         let reason = blocking["reason"].as_str().unwrap_or_default();
@@ -155,14 +162,24 @@ fn after_a_rollback_the_current_template_is_new_whatever_its_age() {
     bad["status"]["readyReplicas"] = json!(0);
     let releases = derive(&[d, good, bad]);
     let web = &releases[0];
-    let role = |name: &str| web.revisions.iter().find(|r| r.object == name).map(|r| r.role);
+    let role = |name: &str| {
+        web.revisions
+            .iter()
+            .find(|r| r.object == name)
+            .map(|r| r.role)
+    };
     assert_eq!(role("web-good"), Some(RevisionRole::New));
     assert_eq!(role("web-2"), Some(RevisionRole::Old));
     assert_eq!(web.current_revision(), Some(3));
     assert!(web.rollback_targets().all(|r| r.object != "web-good"));
 }
 
-fn pair_deployment(name: &str, revision: i64, replicas: i32, canary_of: Option<&str>) -> serde_json::Value {
+fn pair_deployment(
+    name: &str,
+    revision: i64,
+    replicas: i32,
+    canary_of: Option<&str>,
+) -> serde_json::Value {
     let mut d = deployment(revision, "app:1");
     d["metadata"]["name"] = json!(name);
     d["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
@@ -170,7 +187,12 @@ fn pair_deployment(name: &str, revision: i64, replicas: i32, canary_of: Option<&
         d["metadata"]["labels"] = json!({ "ripcord.dev/canary-of": stable });
     }
     d["spec"]["replicas"] = json!(replicas);
-    for f in ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"] {
+    for f in [
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+    ] {
         d["status"][f] = json!(replicas);
     }
     d
@@ -214,10 +236,20 @@ fn a_pairs_revisions_are_numbered_apart_and_aged_by_their_template() {
             .and_then(|r| r.created)
             .map(|t| t.to_rfc3339())
     };
-    assert_eq!(created(RevisionRole::Stable).as_deref(), Some("2026-03-01T00:00:00+00:00"));
-    assert_eq!(created(RevisionRole::Canary).as_deref(), Some("2026-03-02T00:00:00+00:00"));
+    assert_eq!(
+        created(RevisionRole::Stable).as_deref(),
+        Some("2026-03-01T00:00:00+00:00")
+    );
+    assert_eq!(
+        created(RevisionRole::Canary).as_deref(),
+        Some("2026-03-02T00:00:00+00:00")
+    );
     let targets: Vec<i64> = pair.rollback_targets().map(|r| r.number).collect();
-    assert_eq!(targets, vec![1], "a pair rolls its stable back to an earlier template");
+    assert_eq!(
+        targets,
+        vec![1],
+        "a pair rolls its stable back to an earlier template"
+    );
 }
 
 fn argo(status: serde_json::Value, blue_green: bool) -> serde_json::Value {
@@ -239,15 +271,25 @@ fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
         false,
     )]);
     let states: Vec<StepState> = failed[0].steps.iter().map(|s| s.state).collect();
-    assert_eq!(states, vec![StepState::Done, StepState::Failed, StepState::Pending]);
+    assert_eq!(
+        states,
+        vec![StepState::Done, StepState::Failed, StepState::Pending]
+    );
     assert_eq!(failed[0].step, Some((2, 3)));
-    assert_eq!(failed[0].weight, Some(0), "aborted: traffic is back on stable");
+    assert_eq!(
+        failed[0].weight,
+        Some(0),
+        "aborted: traffic is back on stable"
+    );
     // Rolled back (or completed): stable and current are one template, no step ran.
     let settled = derive(&[argo(
         json!({ "phase": "Healthy", "stableRS": "a", "currentPodHash": "a", "currentStepIndex": 3 }),
         false,
     )]);
-    assert!(settled[0].steps.iter().all(|s| s.state == StepState::Pending));
+    assert!(settled[0]
+        .steps
+        .iter()
+        .all(|s| s.state == StepState::Pending));
     assert_eq!((settled[0].step, settled[0].weight), (None, None));
     let bg = derive(&[argo(
         json!({ "phase": "Healthy", "stableRS": "a", "currentPodHash": "a" }),

@@ -258,8 +258,14 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (4, 1));
     // 1 of 5 pods is 20%; 25% would still be 1 pod, so the next default step is 50%.
-    let text = act(&mut world, &mut state, "payments-api", Operation::Promote, None)
-        .expect("one step");
+    let text = act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("one step");
     assert!(text.contains("50%"), "{text}");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
@@ -275,12 +281,25 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         Some(vec!["payments-api:2.3.0".to_owned()]),
         "a step does not promote the image"
     );
-    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("75%");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("75%");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
-    let err = act(&mut world, &mut state, "payments-api", Operation::Promote, None)
-        .expect_err("no step after the last");
+    let err = act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect_err("no step after the last");
     assert!(err.contains("last step") && err.contains("--full"), "{err}");
     assert_eq!(release(&state, "payments-api").canary.desired, 4);
 }
@@ -309,8 +328,15 @@ fn p_on_a_pair_asks_for_the_next_configured_step_and_explains_the_last() {
         press(&mut state, 'p').is_empty(),
         "no step is left: nothing is sent"
     );
-    let status = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
-    assert!(status.contains("last step") && status.contains("P "), "{status}");
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("last step") && status.contains("P "),
+        "{status}"
+    );
     assert_eq!(release(&state, "payments-api").canary.desired, 3);
 }
 
@@ -382,7 +408,10 @@ fn a_deployments_revisions_are_new_and_old_also_after_a_rollback() {
     assert_eq!(frontend.phase, Phase::Progressing);
     let roles: Vec<RevisionRole> = frontend.revisions.iter().map(|v| v.role).collect();
     assert_eq!(roles, vec![RevisionRole::New, RevisionRole::Old]);
-    assert!(frontend.weight.is_some(), "a rolling update shows the new share");
+    assert!(
+        frontend.weight.is_some(),
+        "a rolling update shows the new share"
+    );
     act(
         &mut world,
         &mut state,
@@ -435,7 +464,12 @@ fn healthy_releases_of_every_kind_show_no_weight() {
             assert_eq!(r.step, None, "{}: {:?}", r.key, r.step);
             kinds.insert(r.key.kind);
         } else {
-            assert!(r.weight.is_some(), "{} ({:?}) has no weight", r.key, r.phase);
+            assert!(
+                r.weight.is_some(),
+                "{} ({:?}) has no weight",
+                r.key,
+                r.phase
+            );
         }
     }
     assert_eq!(kinds.len(), 4, "a healthy release of every kind: {kinds:?}");
@@ -492,7 +526,14 @@ fn a_failed_analysis_step_shows_failed_and_not_done_after_a_rollback() {
         .collect();
     assert_eq!(failed, vec!["analysis error-rate".to_owned()]);
     assert!(checkout.steps.iter().all(|s| s.state != StepState::Current));
-    act(&mut world, &mut state, "checkout", Operation::Rollback, None).expect("undo");
+    act(
+        &mut world,
+        &mut state,
+        "checkout",
+        Operation::Rollback,
+        None,
+    )
+    .expect("undo");
     run(&mut world, &mut state, 60.0);
     let checkout = release(&state, "checkout");
     assert!(
@@ -553,7 +594,10 @@ fn demo_actions_post_a_ripcord_event_on_their_target() {
         .iter()
         .find(|e| e.reason == "RipcordPause")
         .unwrap_or_else(|| panic!("no RipcordPause event: {:?}", r.events));
-    assert!(!event.warning && event.message.contains("ran pause"), "{event:?}");
+    assert!(
+        !event.warning && event.message.contains("ran pause"),
+        "{event:?}"
+    );
     // A refused action is recorded as a warning.
     act(&mut world, &mut state, "frontend", Operation::Pause, None).expect_err("twice");
     let r = release(&state, "frontend");

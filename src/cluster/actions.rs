@@ -8,7 +8,8 @@
 
 use crate::model::objects::{CANARY_OF_LABEL, REVISION_ANNOTATION};
 use crate::model::ops::{
-    pair_promote_target, split_replicas, supports, ActionFailure, ActionOutcome, ActionRequest, Operation,
+    pair_promote_target, split_replicas, supports, ActionFailure, ActionOutcome, ActionRequest,
+    Operation,
 };
 use crate::model::Kind;
 use chrono::{SecondsFormat, Utc};

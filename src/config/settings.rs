@@ -208,15 +208,18 @@ fn parse_pair_steps(
         let problem = match item.get_ref() {
             Node::Int(n) => match u8::try_from(*n).ok().filter(|w| (1..=99).contains(w)) {
                 None => Some(format!("pair step {n} is out of range")),
-                Some(w) if steps.last().is_some_and(|&prev| w <= prev) => {
-                    Some(format!("pair step {w} does not rise above the one before it"))
-                }
+                Some(w) if steps.last().is_some_and(|&prev| w <= prev) => Some(format!(
+                    "pair step {w} does not rise above the one before it"
+                )),
                 Some(w) => {
                     steps.push(w);
                     None
                 }
             },
-            other => Some(format!("a pair step must be an integer, not {}", other.kind())),
+            other => Some(format!(
+                "a pair step must be an integer, not {}",
+                other.kind()
+            )),
         };
         if let Some(problem) = problem {
             issues.push(source.issue(item.span(), problem, EXPECTED));

@@ -214,8 +214,13 @@ mod tests {
         assert_eq!(next_pair_step(&steps, 4, 1), Ok(50));
         assert_eq!(next_pair_step(&steps, 5, 5), Ok(75));
         let last = next_pair_step(&steps, 1, 3).unwrap_err();
-        assert!(last.contains("last step") && last.contains("--full"), "{last}");
-        assert!(next_pair_step(&steps, 4, 0).unwrap_err().contains("scaled to 0"));
+        assert!(
+            last.contains("last step") && last.contains("--full"),
+            "{last}"
+        );
+        assert!(next_pair_step(&steps, 4, 0)
+            .unwrap_err()
+            .contains("scaled to 0"));
         assert_eq!(next_pair_step(&[30, 60], 10, 0).ok(), None);
         assert_eq!(next_pair_step(&[30, 60], 7, 3), Ok(60));
     }

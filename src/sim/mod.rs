@@ -320,7 +320,9 @@ impl SimEntry {
                 // Grow the canary before shrinking stable, as the real actuator does.
                 canary.scale(c, now);
                 stable.scale(s, now);
-                Ok(format!("weight {weight}%: stable {s} / canary {c} replicas"))
+                Ok(format!(
+                    "weight {weight}%: stable {s} / canary {c} replicas"
+                ))
             }
             (SimRelease::Pair { stable, canary }, PromoteFull) => {
                 let image = canary.image().to_owned();
@@ -527,8 +529,20 @@ impl World {
             let reason = crate::cluster::actions::event_reason(req.op);
             let target = (req.key.namespace.as_str(), kind, req.key.name.as_str());
             match &result {
-                Ok(text) => events.post(target, &reason, &format!("{message}; ok: {text}"), false, now),
-                Err(why) => events.post(target, &reason, &format!("{message}; error: {why}"), true, now),
+                Ok(text) => events.post(
+                    target,
+                    &reason,
+                    &format!("{message}; ok: {text}"),
+                    false,
+                    now,
+                ),
+                Err(why) => events.post(
+                    target,
+                    &reason,
+                    &format!("{message}; error: {why}"),
+                    true,
+                    now,
+                ),
             }
         }
         outcome(

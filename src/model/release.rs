@@ -176,7 +176,8 @@ pub struct PodSummary {
 pub struct Revision {
     pub number: i64,
     pub role: RevisionRole,
-    /// The ReplicaSet (or Deployment, for a canary pair) that carries this revision.
+    /// The ReplicaSet that carries this revision; for the live sides of a canary pair or a
+    /// Flagger canary, their Deployment.
     pub object: String,
     pub images: Vec<String>,
     pub replicas: Replicas,

@@ -168,6 +168,72 @@ async fn a_replicaset_create_error_makes_the_release_degraded_with_the_reason() 
     eprintln!("phases seen: {seen:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kubectl_rollout_undo_the_good_template_is_new_and_the_crashing_one_old() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("undoroles").await;
+    let ns = ns.name.as_str();
+    tb.create_deployment(ns, &patient("web", 2)).await;
+    tb.wait_rolled_out(ns, "web").await;
+    tb.kubectl(
+        ns,
+        &[
+            "set",
+            "image",
+            "deployment/web",
+            "app=registry.example/web:2.0-crash",
+        ],
+    );
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
+    let mut state = live_state();
+    let key = deployment_key(ns, "web");
+    let role_of = |r: &ripcord::model::Rollout, image: &str| {
+        r.revisions
+            .iter()
+            .find(|v| v.images.iter().any(|i| i == image))
+            .map(|v| v.role)
+    };
+    pump(
+        &mut state,
+        &mut rx,
+        "the crashing revision to be the new one",
+        Duration::from_secs(60),
+        |_| {},
+        |s| {
+            release(s, &key).is_some_and(|r| {
+                role_of(r, "registry.example/web:2.0-crash") == Some(RevisionRole::New)
+                    && r.revisions.len() == 2
+            })
+        },
+    )
+    .await;
+    tb.kubectl(ns, &["rollout", "undo", "deployment/web"]);
+    pump(
+        &mut state,
+        &mut rx,
+        "the good revision to be new again",
+        Duration::from_secs(60),
+        |_| {},
+        |s| {
+            release(s, &key)
+                .is_some_and(|r| role_of(r, "registry.example/web:1.0") == Some(RevisionRole::New))
+        },
+    )
+    .await;
+    let r = release(&state, &key).expect("web");
+    assert_eq!(
+        role_of(r, "registry.example/web:2.0-crash"),
+        Some(RevisionRole::Old),
+        "{:?}",
+        r.revisions
+    );
+    assert!(r
+        .revisions
+        .iter()
+        .all(|v| matches!(v.role, RevisionRole::New | RevisionRole::Old)));
+    assert_eq!(r.current_revision(), Some(3));
+}
+
 /// A Deployment whose progress deadline is far off, so the first blocking condition the
 /// controller sets is the one under test.
 fn patient(name: &str, replicas: i32) -> k8s_openapi::api::apps::v1::Deployment {

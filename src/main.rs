@@ -281,12 +281,27 @@ async fn act(
             format!("{} is read-only in config.toml", key.context),
         ));
     }
+    // `promote` moves a canary pair one configured step, never all the way.
+    let step = releases
+        .iter()
+        .find(|r| r.key == key)
+        .map(|r| {
+            ripcord::model::ops::promote_weight(
+                key.kind,
+                op,
+                &settings.pair_steps,
+                r.stable.desired,
+                r.canary.desired,
+            )
+        })
+        .unwrap_or(Ok(None))
+        .map_err(|why| Failure::new(exit::FAILED, format!("cannot promote {key}: {why}")))?;
     let plan = ActionPlan {
         request: ActionRequest {
             key: key.clone(),
             op,
             to_revision,
-            weight,
+            weight: step.or(weight),
             reason: action.reason.clone(),
             dry_run: action.dry_run,
         },

@@ -519,7 +519,7 @@ async fn pair(tb: &Testbed, ns: &str, stable: &str, stable_n: i32, canary_n: i32
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_pair_promote_rolls_the_stable_to_the_canary_image() {
+async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("promote").await;
     let ns = ns.name.as_str();
@@ -528,7 +528,12 @@ async fn canary_pair_promote_rolls_the_stable_to_the_canary_image() {
     let actor = Actor::new(tb.admin.clone());
 
     let outcome = actor
-        .act(request(ns, Kind::CanaryPair, "shop", Operation::Promote))
+        .act(request(
+            ns,
+            Kind::CanaryPair,
+            "shop",
+            Operation::PromoteFull,
+        ))
         .await;
     let text = ok(&outcome);
     assert!(text.contains("registry.example/shop:1.1"), "{text}");
@@ -575,6 +580,125 @@ async fn canary_pair_promote_rolls_the_stable_to_the_canary_image() {
             .then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("pairstep").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "tea", 9, 1).await;
+    let actor = Actor::new(tb.admin.clone());
+    let promote = || request(ns, Kind::CanaryPair, "tea", Operation::Promote);
+    let replicas = || async {
+        let s = tb.get_deployment(ns, "tea").await;
+        let c = tb.get_deployment(ns, &canary).await;
+        (spec_replicas(&s), spec_replicas(&c), image_of(&s))
+    };
+
+    // 1 of 10 is 10%: the next default step is 25%, 2 pods.
+    let outcome = actor.act(promote()).await;
+    assert_eq!(
+        ok(&outcome),
+        "promoted one step: weight 25% of 10: stable tea 8, canary tea-canary 2"
+    );
+    assert_eq!(
+        replicas().await,
+        (8, 2, "registry.example/tea:1.0".to_owned()),
+        "a step does not touch the stable's template"
+    );
+    assert_after(&outcome, 1);
+
+    // A step the caller resolved from configured steps.
+    let mut configured = promote();
+    configured.weight = Some(60);
+    ok(&actor.act(configured).await);
+    assert_eq!(
+        replicas().await,
+        (4, 6, "registry.example/tea:1.0".to_owned())
+    );
+    ok(&actor.act(promote()).await);
+    assert_eq!(
+        replicas().await,
+        (3, 7, "registry.example/tea:1.0".to_owned())
+    );
+    tb.wait_rolled_out(ns, &canary).await;
+    tb.wait_rolled_out(ns, "tea").await;
+
+    // 7 of 10 is past every step that adds a pod: refused, pointing at the full promotion.
+    let outcome = actor.act(promote()).await;
+    let why = rejected(&outcome);
+    assert!(why.contains("last step") && why.contains("--full"), "{why}");
+    assert_eq!(
+        replicas().await,
+        (3, 7, "registry.example/tea:1.0".to_owned())
+    );
+    let mut behind = promote();
+    behind.weight = Some(50);
+    assert!(rejected(&actor.act(behind).await).contains("at or above the 50% step"));
+
+    // The full promotion stays one key away.
+    let outcome = actor
+        .act(request(ns, Kind::CanaryPair, "tea", Operation::PromoteFull))
+        .await;
+    assert!(ok(&outcome).contains("registry.example/tea:1.1"));
+    let (_, c, image) = replicas().await;
+    assert_eq!((c, image.as_str()), (0, "registry.example/tea:1.1"));
+}
+
+/// `ripcord promote pair/X` without `--full` from the command line: one configured step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_promote_of_a_pair_takes_the_configured_step() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("clistep").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "jam", 4, 1).await;
+    let config = tempfile::tempdir().expect("temp dir");
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(config.path().join("config.toml"), "pair_steps = [40, 80]\n")
+        .expect("write config.toml");
+    let ripcord = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ripcord"))
+            .args(args)
+            .args(["-n", ns, "--context", testbed::ADMIN])
+            .env("KUBECONFIG", &tb.kubeconfig)
+            .env("RIPCORD_DATA_DIR", data.path())
+            .env("RIPCORD_CONFIG_DIR", config.path())
+            .output()
+            .expect("run ripcord");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let replicas = || async {
+        (
+            spec_replicas(&tb.get_deployment(ns, "jam").await),
+            spec_replicas(&tb.get_deployment(ns, &canary).await),
+        )
+    };
+    // 1 of 5 is 20%: the configured 40% puts 2 pods on the canary.
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("weight 40%"), "{out}");
+    assert_eq!(replicas().await, (3, 2));
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(replicas().await, (1, 4));
+    tb.wait_rolled_out(ns, "jam").await;
+    tb.wait_rolled_out(ns, &canary).await;
+    let (code, out) = ripcord(&["promote", "pair/jam"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("last step") && out.contains("--full"), "{out}");
+    assert_eq!(replicas().await, (1, 4));
+    assert_eq!(
+        image_of(&tb.get_deployment(ns, "jam").await),
+        "registry.example/jam:1.0"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

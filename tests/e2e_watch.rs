@@ -19,7 +19,7 @@ use watching::*;
 fn stable_image(r: &ripcord::model::Rollout) -> Option<String> {
     r.revisions
         .iter()
-        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+        .find(|v| v.role == ripcord::model::RevisionRole::New)
         .and_then(|v| v.images.first().cloned())
 }
 

@@ -2,7 +2,7 @@
 
 use ripcord::model::derive::derive_namespace;
 use ripcord::model::objects::object_from_json;
-use ripcord::model::{ClusterCache, Phase, RevisionRole};
+use ripcord::model::{ClusterCache, Phase, RevisionRole, Rollout, StepState};
 use serde_json::json;
 
 fn deployment(revision: i64, image: &str) -> serde_json::Value {
@@ -40,8 +40,8 @@ fn a_new_replicaset_seen_before_its_deployment_update_means_progressing() {
     let web = &releases[0];
     assert_eq!(web.phase, Phase::Progressing, "{}", web.message);
     assert_eq!(web.revisions[0].number, 2);
-    assert_eq!(web.revisions[0].role, RevisionRole::Canary);
-    assert_eq!(web.revisions[1].role, RevisionRole::Stable);
+    assert_eq!(web.revisions[0].role, RevisionRole::New);
+    assert_eq!(web.revisions[1].role, RevisionRole::Old);
     assert_eq!(web.stable.ready, 2);
 }
 
@@ -65,4 +65,235 @@ fn malformed_and_partial_objects_name_themselves_and_do_not_panic() {
     cache.apply(object_from_json(&partial).expect("partial but valid"));
     let releases = derive_namespace("ctx", "ns", &cache.namespaces["ns"]);
     assert_eq!(releases[0].phase, Phase::Progressing);
+}
+
+fn derive(objects: &[serde_json::Value]) -> Vec<Rollout> {
+    let mut cache = ClusterCache::default();
+    for v in objects {
+        cache.apply(object_from_json(v).expect("valid object"));
+    }
+    derive_namespace("ctx", "ns", &cache.namespaces["ns"])
+}
+
+/// `web` with `replicas` desired, every one updated and available unless `status` says more.
+fn deployment_with(
+    revision: i64,
+    paused: bool,
+    conditions: serde_json::Value,
+) -> serde_json::Value {
+    let mut d = deployment(revision, "nginx:1.26");
+    d["spec"]["paused"] = json!(paused);
+    d["status"]["conditions"] = conditions;
+    d
+}
+
+#[test]
+fn a_paused_deployment_that_finished_shows_paused_without_a_new_share() {
+    let releases = derive(&[
+        deployment_with(2, true, json!([])),
+        replicaset(2, "nginx:1.26", 2),
+        replicaset(1, "nginx:1.25", 0),
+    ]);
+    let web = &releases[0];
+    assert_eq!(web.phase, Phase::Paused, "{}", web.message);
+    assert_eq!(web.weight, None, "nothing is being rolled out");
+    assert_eq!((web.stable.ready, web.stable.desired), (2, 2));
+    assert_eq!((web.canary.ready, web.canary.desired), (0, 0));
+}
+
+#[test]
+fn a_condition_that_blocks_the_rollout_makes_it_degraded_with_its_reason() {
+    let cases = [
+        json!([{ "type": "Progressing", "status": "False", "reason": "ReplicaSetCreateError",
+                 "message": "Failed to create new replica set \"web-2\": exceeded quota" }]),
+        json!([{ "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                 "message": "ReplicaSet \"web-2\" has timed out progressing." }]),
+        json!([{ "type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated", "message": "progressing" },
+               { "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                 "message": "pods \"web-2-x\" is forbidden: exceeded quota" }]),
+    ];
+    for conditions in cases {
+        let mut d = deployment_with(2, false, conditions.clone());
+        // The controller has not caught up: without the condition this reads "waiting".
+        d["metadata"]["generation"] = json!(3);
+        d["status"]["observedGeneration"] = json!(3);
+        d["status"]["updatedReplicas"] = json!(0);
+        let releases = derive(&[d, replicaset(1, "nginx:1.25", 2)]);
+        let web = &releases[0];
+        let blocking = conditions
+            .as_array()
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["status"] != "True" || c["type"] == "ReplicaFailure")
+            })
+            .expect("a blocking condition");
+        assert_eq!(web.phase, Phase::Degraded, "{conditions}: {}", web.message);
+        let reason = blocking["reason"].as_str().unwrap_or_default();
+        let message = blocking["message"].as_str().unwrap_or_default();
+        assert!(
+            web.message.contains(reason) && web.message.contains(message),
+            "{}",
+            web.message
+        );
+    }
+    // Progressing=True and a cleared ReplicaFailure are no reason to worry.
+    let fine = deployment_with(
+        2,
+        false,
+        json!([{ "type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "" },
+               { "type": "ReplicaFailure", "status": "False", "reason": "", "message": "" }]),
+    );
+    let releases = derive(&[fine, replicaset(2, "nginx:1.26", 2)]);
+    assert_eq!(releases[0].phase, Phase::Healthy, "{}", releases[0].message);
+    assert_eq!(releases[0].weight, None);
+}
+
+#[test]
+fn after_a_rollback_the_current_template_is_new_whatever_its_age() {
+    // `kubectl rollout undo`: the old template's ReplicaSet (created first) gets revision 3.
+    let mut d = deployment(3, "nginx:1.25");
+    d["status"]["updatedReplicas"] = json!(1);
+    let mut good = replicaset(3, "nginx:1.25", 2);
+    good["metadata"]["name"] = json!("web-good");
+    good["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+    good["status"]["readyReplicas"] = json!(1);
+    let mut bad = replicaset(2, "nginx:crash", 1);
+    bad["metadata"]["creationTimestamp"] = json!("2026-02-01T00:00:00Z");
+    bad["status"]["readyReplicas"] = json!(0);
+    let releases = derive(&[d, good, bad]);
+    let web = &releases[0];
+    let role = |name: &str| {
+        web.revisions
+            .iter()
+            .find(|r| r.object == name)
+            .map(|r| r.role)
+    };
+    assert_eq!(role("web-good"), Some(RevisionRole::New));
+    assert_eq!(role("web-2"), Some(RevisionRole::Old));
+    assert_eq!(web.current_revision(), Some(3));
+    assert!(web.rollback_targets().all(|r| r.object != "web-good"));
+}
+
+fn pair_deployment(
+    name: &str,
+    revision: i64,
+    replicas: i32,
+    canary_of: Option<&str>,
+) -> serde_json::Value {
+    let mut d = deployment(revision, "app:1");
+    d["metadata"]["name"] = json!(name);
+    d["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+    if let Some(stable) = canary_of {
+        d["metadata"]["labels"] = json!({ "ripcord.dev/canary-of": stable });
+    }
+    d["spec"]["replicas"] = json!(replicas);
+    for f in [
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+    ] {
+        d["status"][f] = json!(replicas);
+    }
+    d
+}
+
+fn owned_rs(owner: &str, name: &str, revision: i64, created: &str) -> serde_json::Value {
+    let mut rs = replicaset(revision, "app:1", 1);
+    rs["metadata"]["name"] = json!(name);
+    rs["metadata"]["creationTimestamp"] = json!(created);
+    rs["metadata"]["ownerReferences"][0]["name"] = json!(owner);
+    rs
+}
+
+#[test]
+fn a_pairs_revisions_are_numbered_apart_and_aged_by_their_template() {
+    let releases = derive(&[
+        pair_deployment("api", 2, 4, None),
+        pair_deployment("api-canary", 1, 1, Some("api")),
+        owned_rs("api", "api-old", 1, "2026-01-01T00:00:00Z"),
+        owned_rs("api", "api-promoted", 2, "2026-03-01T00:00:00Z"),
+        owned_rs("api-canary", "api-canary-1", 1, "2026-03-02T00:00:00Z"),
+    ]);
+    let pair = &releases[0];
+    let listed: Vec<(i64, RevisionRole, &str)> = pair
+        .revisions
+        .iter()
+        .map(|r| (r.number, r.role, r.object.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (3, RevisionRole::Canary, "api-canary"),
+            (2, RevisionRole::Stable, "api"),
+            (1, RevisionRole::Old, "api-old"),
+        ]
+    );
+    let created = |role| {
+        pair.revisions
+            .iter()
+            .find(|r| r.role == role)
+            .and_then(|r| r.created)
+            .map(|t| t.to_rfc3339())
+    };
+    assert_eq!(
+        created(RevisionRole::Stable).as_deref(),
+        Some("2026-03-01T00:00:00+00:00")
+    );
+    assert_eq!(
+        created(RevisionRole::Canary).as_deref(),
+        Some("2026-03-02T00:00:00+00:00")
+    );
+    let targets: Vec<i64> = pair.rollback_targets().map(|r| r.number).collect();
+    assert_eq!(
+        targets,
+        vec![1],
+        "a pair rolls its stable back to an earlier template"
+    );
+}
+
+fn argo(status: serde_json::Value, blue_green: bool) -> serde_json::Value {
+    let strategy = if blue_green {
+        json!({ "blueGreen": { "activeService": "a" } })
+    } else {
+        json!({ "canary": { "steps": [{ "setWeight": 20 }, { "analysis": { "templates": [{ "templateName": "err" }] } }, { "setWeight": 60 }] } })
+    };
+    json!({ "kind": "Rollout", "metadata": { "name": "ro", "namespace": "ns" },
+            "spec": { "replicas": 2, "strategy": strategy }, "status": status })
+}
+
+#[test]
+fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
+    let failed = derive(&[argo(
+        json!({ "phase": "Degraded", "abort": true, "stableRS": "a", "currentPodHash": "b",
+                "currentStepIndex": 1,
+                "canary": { "currentStepAnalysisRunStatus": { "status": "Failed", "message": "10% > 5%" } } }),
+        false,
+    )]);
+    let states: Vec<StepState> = failed[0].steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        vec![StepState::Done, StepState::Failed, StepState::Pending]
+    );
+    assert_eq!(failed[0].step, Some((2, 3)));
+    assert_eq!(
+        failed[0].weight,
+        Some(0),
+        "aborted: traffic is back on stable"
+    );
+    // Rolled back (or completed): stable and current are one template, no step ran.
+    let settled = derive(&[argo(
+        json!({ "phase": "Healthy", "stableRS": "a", "currentPodHash": "a", "currentStepIndex": 3 }),
+        false,
+    )]);
+    assert!(settled[0]
+        .steps
+        .iter()
+        .all(|s| s.state == StepState::Pending));
+    assert_eq!((settled[0].step, settled[0].weight), (None, None));
+    let bg = derive(&[argo(
+        json!({ "phase": "Healthy", "stableRS": "a", "currentPodHash": "a" }),
+        true,
+    )]);
+    assert_eq!(bg[0].weight, None);
 }

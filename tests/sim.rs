@@ -3,9 +3,9 @@
 
 mod support;
 
-use ripcord::app::{update, Msg, State};
+use ripcord::app::{update, Effect, Msg, State};
 use ripcord::model::ops::{ActionRequest, Operation};
-use ripcord::model::{Phase, ReleaseKey, Rollout, Verdict};
+use ripcord::model::{Phase, ReleaseKey, RevisionRole, Rollout, StepState, Verdict};
 use ripcord::sim::{feed, World};
 use support::*;
 
@@ -107,7 +107,7 @@ fn promote_full_finishes_a_blue_green_and_swaps_the_active_colour() {
     let active = r
         .revisions
         .iter()
-        .find(|v| v.role == ripcord::model::RevisionRole::Active)
+        .find(|v| v.role == RevisionRole::Active)
         .expect("an active revision");
     assert_eq!(active.images, vec!["search/api:7.1.0".to_owned()]);
 }
@@ -225,8 +225,62 @@ fn restart_rolls_every_pod_onto_a_new_revision() {
 }
 
 #[test]
-fn canary_pair_promote_moves_the_canary_image_onto_stable() {
+fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     let (mut world, mut state) = demo_state();
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("promote");
+    let promoted_at = world.now;
+    run(&mut world, &mut state, 90.0);
+    let r = release(&state, "payments-api");
+    assert_eq!(r.canary.desired, 0);
+    let stable = r
+        .revisions
+        .iter()
+        .find(|v| v.role == RevisionRole::Stable)
+        .expect("stable");
+    assert_eq!(stable.images, vec!["payments-api:2.4.0".to_owned()]);
+    // The promoted template is as old as the promotion, not as the Deployment.
+    assert_eq!(stable.created, Some(promoted_at));
+    assert_eq!(r.stable.ready, 4);
+    assert_eq!(r.phase, Phase::Healthy);
+    assert_eq!(r.weight, None, "nothing is being shifted");
+}
+
+#[test]
+fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
+    let (mut world, mut state) = demo_state();
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (4, 1));
+    // 1 of 5 pods is 20%; 25% would still be 1 pod, so the next default step is 50%.
+    let text = act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("one step");
+    assert!(text.contains("50%"), "{text}");
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
+    let stable_images = |r: &Rollout| {
+        r.revisions
+            .iter()
+            .find(|v| v.role == RevisionRole::Stable)
+            .map(|v| v.images.clone())
+    };
+    assert_eq!(
+        stable_images(r),
+        Some(vec!["payments-api:2.3.0".to_owned()]),
+        "a step does not promote the image"
+    );
     act(
         &mut world,
         &mut state,
@@ -234,18 +288,69 @@ fn canary_pair_promote_moves_the_canary_image_onto_stable() {
         Operation::Promote,
         None,
     )
-    .expect("promote");
-    run(&mut world, &mut state, 90.0);
+    .expect("75%");
+    run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
-    assert_eq!(r.canary.desired, 0);
-    let stable = r
-        .revisions
-        .iter()
-        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
-        .expect("stable");
-    assert_eq!(stable.images, vec!["payments-api:2.4.0".to_owned()]);
-    assert_eq!(r.stable.ready, 4);
-    assert_eq!(r.phase, Phase::Healthy);
+    assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
+    let err = act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect_err("no step after the last");
+    assert!(err.contains("last step") && err.contains("--full"), "{err}");
+    assert_eq!(release(&state, "payments-api").canary.desired, 4);
+}
+
+#[test]
+fn p_on_a_pair_asks_for_the_next_configured_step_and_explains_the_last() {
+    let (mut world, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    state.settings.pair_steps = vec![30, 60];
+    select(&mut state, "payments-api");
+    let request = match press(&mut state, 'p').as_slice() {
+        [Effect::Execute(request)] => request.clone(),
+        other => panic!("p should act at once on a pair outside production: {other:?}"),
+    };
+    assert_eq!(request.op, Operation::Promote);
+    // 30% of 5 pods is still 1 canary pod, so the step that moves a pod is 60%.
+    assert_eq!(request.weight, Some(60));
+    let outcome = world.execute(&request);
+    outcome.result.clone().expect("step");
+    feed(&mut world, &mut state);
+    update(&mut state, Msg::ActionDone(outcome));
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (2, 3));
+    assert!(
+        press(&mut state, 'p').is_empty(),
+        "no step is left: nothing is sent"
+    );
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("last step") && status.contains("P "),
+        "{status}"
+    );
+    assert_eq!(release(&state, "payments-api").canary.desired, 3);
+}
+
+#[test]
+fn a_pairs_revisions_have_distinct_numbers() {
+    let (_, state) = demo_state();
+    let r = release(&state, "payments-api");
+    let numbers: Vec<i64> = r.revisions.iter().map(|v| v.number).collect();
+    let mut unique = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), numbers.len(), "{numbers:?}");
+    assert_eq!(r.revisions[0].role, RevisionRole::Canary);
+    assert!(r.rollback_targets().all(|v| v.role == RevisionRole::Old));
 }
 
 #[test]
@@ -277,7 +382,7 @@ fn canary_pair_abort_and_set_weight() {
     assert_eq!(
         r.revisions
             .iter()
-            .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+            .find(|v| v.role == RevisionRole::Stable)
             .map(|v| v.images.clone()),
         Some(vec!["payments-api:2.3.0".to_owned()])
     );
@@ -294,4 +399,210 @@ fn flagger_canaries_are_shown_but_not_acted_on() {
         release(&state, "podinfo").weight > before,
         "Flagger keeps shifting weight"
     );
+}
+
+#[test]
+fn a_deployments_revisions_are_new_and_old_also_after_a_rollback() {
+    let (mut world, mut state) = demo_state();
+    let frontend = release(&state, "frontend");
+    assert_eq!(frontend.phase, Phase::Progressing);
+    let roles: Vec<RevisionRole> = frontend.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(roles, vec![RevisionRole::New, RevisionRole::Old]);
+    assert!(
+        frontend.weight.is_some(),
+        "a rolling update shows the new share"
+    );
+    act(
+        &mut world,
+        &mut state,
+        "recommender",
+        Operation::Rollback,
+        None,
+    )
+    .expect("rollback");
+    run(&mut world, &mut state, 2.0);
+    let r = release(&state, "recommender");
+    let role_of = |image: &str| {
+        r.revisions
+            .iter()
+            .find(|v| v.images == [image.to_owned()])
+            .map(|v| v.role)
+    };
+    // The template the rollback brought back is the new one; the crash-looping one is old.
+    assert_eq!(role_of("shop/recommender:3.0.1"), Some(RevisionRole::New));
+    assert_eq!(
+        role_of("shop/recommender:3.1.0-crash"),
+        Some(RevisionRole::Old)
+    );
+    assert!(r
+        .rollback_targets()
+        .all(|v| v.images != ["shop/recommender:3.0.1".to_owned()]));
+    run(&mut world, &mut state, 90.0);
+    let r = release(&state, "recommender");
+    assert_eq!(r.phase, Phase::Healthy, "{}", r.message);
+    assert_eq!(r.weight, None);
+    assert_eq!((r.stable.ready, r.canary.desired), (3, 0));
+}
+
+#[test]
+fn healthy_releases_of_every_kind_show_no_weight() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::PromoteFull, None).expect("cart");
+    act(
+        &mut world,
+        &mut state,
+        "search-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("search-api");
+    run(&mut world, &mut state, 600.0);
+    let mut kinds = std::collections::BTreeSet::new();
+    for r in state.releases.values() {
+        if r.phase == Phase::Healthy {
+            assert_eq!(r.weight, None, "{}: {:?}", r.key, r.weight);
+            assert_eq!(r.step, None, "{}: {:?}", r.key, r.step);
+            kinds.insert(r.key.kind);
+        } else {
+            assert!(
+                r.weight.is_some(),
+                "{} ({:?}) has no weight",
+                r.key,
+                r.phase
+            );
+        }
+    }
+    assert_eq!(kinds.len(), 4, "a healthy release of every kind: {kinds:?}");
+    let blue_green = release(&state, "search-api");
+    assert!(blue_green
+        .revisions
+        .iter()
+        .all(|v| matches!(v.role, RevisionRole::Active | RevisionRole::Old)));
+}
+
+#[test]
+fn blue_green_revisions_are_active_and_preview() {
+    let (_, state) = demo_state();
+    let r = release(&state, "search-api");
+    let roles: Vec<RevisionRole> = r.revisions.iter().map(|v| v.role).collect();
+    assert!(roles.contains(&RevisionRole::Active), "{roles:?}");
+    assert!(roles.contains(&RevisionRole::Preview), "{roles:?}");
+    assert!(!roles.contains(&RevisionRole::Canary) && !roles.contains(&RevisionRole::Stable));
+    assert_eq!(r.weight, Some(0), "the preview takes no traffic yet");
+}
+
+#[test]
+fn flaggers_steps_agree_with_its_step_count() {
+    let (mut world, mut state) = demo_state();
+    for _ in 0..4 {
+        let r = release(&state, "podinfo");
+        let (current, total) = r.step.expect("a step while progressing");
+        assert_eq!(r.steps.len(), total, "{:?}", r.steps);
+        let done = r
+            .steps
+            .iter()
+            .filter(|s| s.state == StepState::Done)
+            .count();
+        let at = r.steps.iter().position(|s| s.state == StepState::Current);
+        match at {
+            Some(i) => assert_eq!((i + 1, done), (current, current - 1), "{:?}", r.steps),
+            None => assert_eq!(done, current, "{:?}", r.steps),
+        }
+        run(&mut world, &mut state, 20.0);
+    }
+}
+
+#[test]
+fn a_failed_analysis_step_shows_failed_and_not_done_after_a_rollback() {
+    let (mut world, mut state) = demo_state();
+    run(&mut world, &mut state, 60.0);
+    let checkout = release(&state, "checkout");
+    assert_eq!(checkout.verdict, Some(Verdict::Fail));
+    let failed: Vec<String> = checkout
+        .steps
+        .iter()
+        .filter(|s| s.state == StepState::Failed)
+        .map(|s| s.kind.to_string())
+        .collect();
+    assert_eq!(failed, vec!["analysis error-rate".to_owned()]);
+    assert!(checkout.steps.iter().all(|s| s.state != StepState::Current));
+    act(
+        &mut world,
+        &mut state,
+        "checkout",
+        Operation::Rollback,
+        None,
+    )
+    .expect("undo");
+    run(&mut world, &mut state, 60.0);
+    let checkout = release(&state, "checkout");
+    assert!(
+        checkout.steps.iter().all(|s| s.state == StepState::Pending),
+        "a rollback passes no step: {:?}",
+        checkout.steps
+    );
+}
+
+#[test]
+fn canary_series_exist_only_while_canary_pods_do() {
+    let (mut world, mut state) = demo_state();
+    let canary_samples =
+        |state: &State, name: &str| state.extras[&key(state, name)].metrics[0].canary.len();
+    // A plain Deployment has no canary; a pair with its canary at 0 has none either.
+    assert_eq!(canary_samples(&state, "frontend"), 0);
+    assert_eq!(canary_samples(&state, "ledger"), 0);
+    assert_eq!(canary_samples(&state, "gateway"), 0);
+    assert!(canary_samples(&state, "cart") > 0);
+    assert!(canary_samples(&state, "payments-api") > 0);
+    act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Abort,
+        None,
+    )
+    .expect("abort");
+    run(&mut world, &mut state, 120.0);
+    assert_eq!(canary_samples(&state, "cart"), 0);
+    assert_eq!(canary_samples(&state, "payments-api"), 0);
+    // checkout fails its analysis and is aborted; its canary pods go, and so does the series.
+    run(&mut world, &mut state, 120.0);
+    assert_eq!(release(&state, "checkout").phase, Phase::Aborted);
+    assert_eq!(canary_samples(&state, "checkout"), 0);
+    // Baselines keep coming.
+    assert!(state.extras[&key(&state, "cart")].metrics[0].baseline.len() > 10);
+}
+
+#[test]
+fn a_paused_deployment_never_passes_its_progress_deadline() {
+    let (mut world, mut state) = demo_state();
+    assert_eq!(release(&state, "indexer").phase, Phase::Paused);
+    run(&mut world, &mut state, 3600.0);
+    let r = release(&state, "indexer");
+    assert_eq!(r.phase, Phase::Paused, "{}", r.message);
+    assert!(r.weight.is_some(), "paused half way: the new share shows");
+}
+
+#[test]
+fn demo_actions_post_a_ripcord_event_on_their_target() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "frontend", Operation::Pause, None).expect("pause");
+    let r = release(&state, "frontend");
+    let event = r
+        .events
+        .iter()
+        .find(|e| e.reason == "RipcordPause")
+        .unwrap_or_else(|| panic!("no RipcordPause event: {:?}", r.events));
+    assert!(
+        !event.warning && event.message.contains("ran pause"),
+        "{event:?}"
+    );
+    // A refused action is recorded as a warning.
+    act(&mut world, &mut state, "frontend", Operation::Pause, None).expect_err("twice");
+    let r = release(&state, "frontend");
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.reason == "RipcordPause" && e.warning && e.message.contains("error")));
 }

@@ -546,7 +546,15 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
             .map(|r| r.number),
         _ => None,
     };
-    if let Some(why) = blocked_reason(state, &key, op) {
+    // `promote` moves a canary pair one configured step, never all the way.
+    let step = crate::model::ops::promote_weight(
+        key.kind,
+        op,
+        &state.settings.pair_steps,
+        rollout.stable.desired,
+        rollout.canary.desired,
+    );
+    if let Some(why) = blocked_reason(state, &key, op).or_else(|| step.clone().err()) {
         return refuse(
             state,
             format!(
@@ -561,7 +569,7 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
         key,
         op,
         to_revision,
-        weight: None,
+        weight: step.ok().flatten(),
         reason: None,
         dry_run: false,
     };

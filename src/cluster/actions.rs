@@ -8,7 +8,8 @@
 
 use crate::model::objects::{CANARY_OF_LABEL, REVISION_ANNOTATION};
 use crate::model::ops::{
-    split_replicas, supports, ActionFailure, ActionOutcome, ActionRequest, Operation,
+    pair_promote_target, split_replicas, supports, ActionFailure, ActionOutcome, ActionRequest,
+    Operation,
 };
 use crate::model::Kind;
 use chrono::{SecondsFormat, Utc};
@@ -447,7 +448,8 @@ async fn pair_op(
     }
     let canary = kube.canary_of(stable_name).await?;
     let text = match request.op {
-        Operation::Promote | Operation::PromoteFull => promote(kube, &stable, &canary).await?,
+        Operation::Promote => promote_step(kube, &stable, &canary, request.weight).await?,
+        Operation::PromoteFull => promote(kube, &stable, &canary).await?,
         Operation::Abort => abort(kube, &canary).await?,
         Operation::SetWeight => set_weight(kube, &stable, &canary, request.weight).await?,
         Operation::Restart => {
@@ -474,6 +476,21 @@ async fn pair_op(
         }
     };
     Ok(kube.say(text))
+}
+
+/// One step: the canary's share of replicas moves up to the next pair step.
+async fn promote_step(
+    kube: &Kube<'_>,
+    stable: &Deployment,
+    canary: &Deployment,
+    requested: Option<u8>,
+) -> Result<String, ActionFailure> {
+    let (weight, _, _) = pair_promote_target(requested, replicas(stable), replicas(canary))
+        .map_err(|why| {
+            ActionFailure::Rejected(format!("canary deployment.apps/{}: {why}", name_of(canary)))
+        })?;
+    let text = set_weight(kube, stable, canary, Some(weight)).await?;
+    Ok(format!("promoted one step: {text}"))
 }
 
 /// The stable Deployment takes the canary's pod template, keeping its own values for the

@@ -5,6 +5,7 @@
 //! keymap = "k9s"
 //! fps = 30
 //! production_pattern = "*prod*"
+//! pair_steps = [10, 25, 50, 75]
 //!
 //! [contexts."kind-dev"]
 //! read_only = true
@@ -30,6 +31,8 @@ pub struct Settings {
     pub fps: u32,
     /// Contexts whose name matches are production (see [`glob_match`]).
     pub production_pattern: String,
+    /// Canary weights (percent, rising) that `promote` steps a canary pair through.
+    pub pair_steps: Vec<u8>,
     pub contexts: BTreeMap<String, ContextSettings>,
 }
 
@@ -52,12 +55,20 @@ impl Default for Settings {
             keymap: None,
             fps: 30,
             production_pattern: "prod".to_string(),
+            pair_steps: crate::model::ops::DEFAULT_PAIR_STEPS.to_vec(),
             contexts: BTreeMap::new(),
         }
     }
 }
 
-const KEYS: [&str; 5] = ["theme", "keymap", "fps", "production_pattern", "contexts"];
+const KEYS: [&str; 6] = [
+    "theme",
+    "keymap",
+    "fps",
+    "production_pattern",
+    "pair_steps",
+    "contexts",
+];
 
 impl Settings {
     /// Reads config.toml. Each bad setting is reported and left at its
@@ -107,6 +118,11 @@ impl Settings {
                         "a context name fragment like \"prod\", `*` allowed",
                     )),
                 },
+                "pair_steps" => {
+                    if let Some(steps) = parse_pair_steps(source, entry, &mut issues) {
+                        settings.pair_steps = steps;
+                    }
+                }
                 "contexts" => parse_contexts(source, entry, &mut settings.contexts, &mut issues),
                 other => issues.push(source.issue(
                     entry.span.clone(),
@@ -170,6 +186,47 @@ fn name_or_path(
             None
         }
     }
+}
+
+/// `pair_steps = [10, 25, 50, 75]`: rising weights from 1 to 99 (100 is `promote --full`).
+fn parse_pair_steps(
+    source: Source<'_>,
+    entry: &Entry,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<Vec<u8>> {
+    const EXPECTED: &str = "rising canary weights from 1 to 99, like pair_steps = [10, 25, 50, 75]";
+    let Node::Array(items) = &entry.value else {
+        issues.push(source.wrong_type(entry, "an array of integers", EXPECTED));
+        return None;
+    };
+    if items.is_empty() {
+        issues.push(source.issue(entry.span.clone(), "pair_steps is empty", EXPECTED));
+        return None;
+    }
+    let mut steps: Vec<u8> = Vec::new();
+    for item in items {
+        let problem = match item.get_ref() {
+            Node::Int(n) => match u8::try_from(*n).ok().filter(|w| (1..=99).contains(w)) {
+                None => Some(format!("pair step {n} is out of range")),
+                Some(w) if steps.last().is_some_and(|&prev| w <= prev) => Some(format!(
+                    "pair step {w} does not rise above the one before it"
+                )),
+                Some(w) => {
+                    steps.push(w);
+                    None
+                }
+            },
+            other => Some(format!(
+                "a pair step must be an integer, not {}",
+                other.kind()
+            )),
+        };
+        if let Some(problem) = problem {
+            issues.push(source.issue(item.span(), problem, EXPECTED));
+            return None;
+        }
+    }
+    Some(steps)
 }
 
 fn parse_contexts(
@@ -272,5 +329,31 @@ mod tests {
         assert!(glob_match("a*a", "aa"));
         assert!(!glob_match("a*a", "a"));
         assert!(!glob_match("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn pair_steps_are_read_and_checked_with_their_line() {
+        let path = Path::new("config.toml");
+        let (s, issues) = Settings::load(path, "fps = 30\npair_steps = [5, 20, 60]\n");
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(s.pair_steps, vec![5, 20, 60]);
+        assert_eq!(Settings::default().pair_steps, vec![10, 25, 50, 75]);
+        for (text, problem) in [
+            ("pair_steps = [10, 0]", "out of range"),
+            ("pair_steps = [10, 100]", "out of range"),
+            ("pair_steps = [50, 25]", "does not rise"),
+            ("pair_steps = [10, \"x\"]", "must be an integer"),
+            ("pair_steps = []", "empty"),
+            ("pair_steps = 10", "an array of integers"),
+        ] {
+            let (s, issues) = Settings::load(path, &format!("theme = \"light\"\n{text}\n"));
+            assert_eq!(s.pair_steps, vec![10, 25, 50, 75], "{text}: defaults kept");
+            let issue = issues.first().unwrap_or_else(|| panic!("{text}: no issue"));
+            assert_eq!(issue.line, Some(2), "{text}: {issue:?}");
+            assert!(
+                issue.problem.contains(problem) || issue.to_string().contains(problem),
+                "{text}: {issue}"
+            );
+        }
     }
 }

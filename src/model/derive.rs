@@ -163,23 +163,46 @@ fn sum(revisions: &[Revision], role: RevisionRole) -> Replicas {
         })
 }
 
-/// kubectl's verdict on a Deployment: stalled, paused, complete or still going.
-fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
-    if let Some(c) = d
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "Progressing" && c.reason == "ProgressDeadlineExceeded")
-    {
-        return (Phase::Degraded, c.message.clone());
-    }
-    if d.paused {
-        return (Phase::Paused, "rollout paused".into());
-    }
-    let settled = d.observed_generation >= d.generation
+/// The condition that says a Deployment's rollout cannot proceed, if its controller set one:
+/// `Progressing=False` (deadline exceeded, ReplicaSet create error) or `ReplicaFailure=True`.
+fn blocking_condition(d: &DeploymentRow) -> Option<&Condition> {
+    d.conditions.iter().find(|c| {
+        (c.type_ == "Progressing" && c.status == "False")
+            || (c.type_ == "ReplicaFailure" && c.status == "True")
+    })
+}
+
+/// Whether every replica runs the current template and nothing else is left.
+fn rolled_out(d: &DeploymentRow) -> bool {
+    d.observed_generation >= d.generation
         && d.updated == d.replicas
         && d.status_replicas == d.replicas
-        && d.available == d.replicas;
-    if settled {
+        && d.available == d.replicas
+}
+
+/// kubectl's verdict on a Deployment: stalled, paused, complete or still going.
+fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
+    if let Some(c) = blocking_condition(d) {
+        let message = match (c.reason.is_empty(), c.message.is_empty()) {
+            // The controller's sentence first: it names the object; the reason is the key.
+            (false, false) => format!("{} ({})", c.message, c.reason),
+            (false, true) => c.reason.clone(),
+            (true, false) => c.message.clone(),
+            (true, true) => format!("{} is {}", c.type_, c.status),
+        };
+        return (Phase::Degraded, message);
+    }
+    if d.paused {
+        return (
+            Phase::Paused,
+            if rolled_out(d) {
+                "rollout paused; every replica runs the current template".into()
+            } else {
+                "rollout paused".into()
+            },
+        );
+    }
+    if rolled_out(d) {
         (Phase::Healthy, "successfully rolled out".into())
     } else if d.observed_generation < d.generation {
         (
@@ -219,42 +242,42 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Ro
     };
     let mut r = new_rollout(key, d.strategy);
     let (mut phase, mut message) = deployment_phase(d);
+    let sets = idx.replicasets("Deployment", &d.meta.name);
     // The ReplicaSet watch can deliver a new revision before the Deployment's own update.
-    let newest = idx
-        .replicasets("Deployment", &d.meta.name)
-        .first()
-        .map_or(0, |rs| rs.revision);
-    if newest > d.revision && phase == Phase::Healthy {
-        phase = Phase::Progressing;
-        message = format!("revision {newest} created");
+    let newest = sets.first().map_or(0, |rs| rs.revision);
+    let mut complete = rolled_out(d);
+    if newest > d.revision && complete {
+        complete = false;
+        if phase == Phase::Healthy {
+            phase = Phase::Progressing;
+            message = format!("revision {newest} created");
+        }
     }
     r.phase = phase;
     r.message = message;
     r.created = d.meta.created;
     r.conditions = d.conditions.clone();
-    let settled = phase == Phase::Healthy;
+    // The controller gives the current template's ReplicaSet the newest revision, also when
+    // a rollback brings an old template back; every other ReplicaSet is old.
     let current = d.revision.max(newest);
-    r.revisions = idx
-        .replicasets("Deployment", &d.meta.name)
+    r.revisions = sets
         .iter()
         .map(|rs| {
             let role = if rs.revision == current {
-                if settled {
-                    RevisionRole::Stable
-                } else {
-                    RevisionRole::Canary
-                }
-            } else if !settled && rs.replicas > 0 {
-                RevisionRole::Stable
+                RevisionRole::New
             } else {
                 RevisionRole::Old
             };
             idx.revision(rs, role)
         })
         .collect();
-    r.stable = sum(&r.revisions, RevisionRole::Stable);
-    r.canary = sum(&r.revisions, RevisionRole::Canary);
-    if !settled {
+    let new = sum(&r.revisions, RevisionRole::New);
+    if complete {
+        // Nothing is being replaced: the current pods are simply what runs.
+        r.stable = new;
+    } else {
+        r.stable = sum(&r.revisions, RevisionRole::Old);
+        r.canary = new;
         r.weight = Some(weight_of(r.canary.ready, r.stable.ready));
     }
     r.events = idx.events(&idx.related_names(&d.meta.name, &r.revisions));
@@ -271,9 +294,8 @@ fn current_rs<'a>(idx: &Index<'a>, d: &DeploymentRow) -> Option<&'a ReplicaSetRo
 }
 
 fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Revision {
-    let pods = current_rs(idx, d)
-        .map(|rs| idx.revision(rs, role).pods)
-        .unwrap_or_default();
+    let rs = current_rs(idx, d);
+    let pods = rs.map(|rs| idx.revision(rs, role).pods).unwrap_or_default();
     Revision {
         number: d.revision,
         role,
@@ -283,7 +305,8 @@ fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Re
             ready: d.ready,
             desired: d.replicas,
         },
-        created: d.meta.created,
+        // The template's age, not the Deployment's: a promotion makes a new ReplicaSet.
+        created: rs.and_then(|rs| rs.meta.created).or(d.meta.created),
         pods,
     }
 }
@@ -303,12 +326,27 @@ fn canary_pair_release(
     };
     let mut r = new_rollout(key, Strategy::Canary);
     r.created = stable.meta.created;
-    r.revisions = vec![
-        deployment_revision(idx, canary, RevisionRole::Canary),
-        deployment_revision(idx, stable, RevisionRole::Stable),
-    ];
-    r.stable = r.revisions[1].replicas;
-    r.canary = r.revisions[0].replicas;
+    let stable_sets = idx.replicasets("Deployment", &stable.meta.name);
+    let newest_stable = stable_sets
+        .first()
+        .map_or(0, |rs| rs.revision)
+        .max(stable.revision);
+    let mut canary_rev = deployment_revision(idx, canary, RevisionRole::Canary);
+    // Numbered as the stable revision a promotion would make, so it never shares a number
+    // with a stable revision a rollback may target.
+    canary_rev.number = newest_stable + 1;
+    let stable_rev = deployment_revision(idx, stable, RevisionRole::Stable);
+    let stable_current = current_rs(idx, stable).map(|rs| rs.meta.name.as_str());
+    r.stable = stable_rev.replicas;
+    r.canary = canary_rev.replicas;
+    r.revisions = vec![canary_rev, stable_rev];
+    // The stable's earlier templates: what a rollback of the pair can return to.
+    r.revisions.extend(
+        stable_sets
+            .iter()
+            .filter(|rs| Some(rs.meta.name.as_str()) != stable_current)
+            .map(|rs| idx.revision(rs, RevisionRole::Old)),
+    );
     if canary.replicas > 0 {
         r.weight = Some(weight_of(canary.ready, stable.ready));
     }
@@ -405,9 +443,19 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout
         .collect();
     r.stable = sum(&r.revisions, stable_role);
     r.canary = sum(&r.revisions, new_role);
+    let in_update = !a.current_hash.is_empty() && a.current_hash != a.stable_hash;
+    let analysis_failed = a
+        .analysis_status
+        .as_deref()
+        .and_then(analysis_verdict)
+        .is_some_and(|v| v == Verdict::Fail);
     if !a.steps.is_empty() {
         let current = a.current_step.unwrap_or(a.steps.len()).min(a.steps.len());
-        r.step = Some(((current + 1).min(a.steps.len()), a.steps.len()));
+        // Outside an update the steps describe the next one: none is done, whatever the
+        // previous update (completed, aborted or rolled back) reached.
+        if in_update {
+            r.step = Some(((current + 1).min(a.steps.len()), a.steps.len()));
+        }
         r.steps = a
             .steps
             .iter()
@@ -415,14 +463,20 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout
             .map(|(i, kind)| Step {
                 kind: kind.clone(),
                 state: match i.cmp(&current) {
+                    _ if !in_update => StepState::Pending,
                     std::cmp::Ordering::Less => StepState::Done,
+                    std::cmp::Ordering::Equal if analysis_failed => StepState::Failed,
                     std::cmp::Ordering::Equal => StepState::Current,
                     std::cmp::Ordering::Greater => StepState::Pending,
                 },
             })
             .collect();
     }
-    if a.strategy == Strategy::Canary {
+    if a.strategy == Strategy::BlueGreen && in_update {
+        // The preview takes no traffic until it is promoted.
+        r.weight = Some(0);
+    }
+    if a.strategy == Strategy::Canary && in_update {
         r.weight = a.weight.or_else(|| {
             let current = a.current_step.unwrap_or(a.steps.len());
             let set = a
@@ -434,7 +488,9 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout
                     StepKind::SetWeight { weight } => Some(*weight),
                     _ => None,
                 });
-            Some(if current >= a.steps.len() {
+            Some(if a.aborted {
+                0
+            } else if current >= a.steps.len() {
                 100
             } else {
                 set.unwrap_or(0)
@@ -483,9 +539,30 @@ fn flagger_release(
         "Succeeded" | "Initialized" => Phase::Healthy,
         _ => Phase::Unknown,
     };
-    r.weight = Some(c.weight);
-    let steps = (c.max_weight / c.step_weight).max(1) as usize;
-    r.step = Some((((c.weight / c.step_weight) as usize).min(steps), steps));
+    // Flagger's steps are implied: stepWeight, twice that, ... up to maxWeight.
+    let total = (c.max_weight / c.step_weight).max(1) as usize;
+    let done = match c.phase.as_str() {
+        "Progressing" | "Waiting" | "WaitingPromotion" => {
+            Some(((c.weight / c.step_weight) as usize).min(total))
+        }
+        "Promoting" | "Finalising" => Some(total),
+        _ => None,
+    };
+    let promoting = matches!(c.phase.as_str(), "Promoting" | "Finalising");
+    r.steps = (1..=total)
+        .map(|k| Step {
+            kind: StepKind::SetWeight {
+                weight: (k * c.step_weight as usize).min(100) as u8,
+            },
+            state: match done {
+                Some(n) if k < n || promoting => StepState::Done,
+                Some(n) if k == n => StepState::Current,
+                _ => StepState::Pending,
+            },
+        })
+        .collect();
+    r.step = done.map(|n| (n, total));
+    r.weight = (r.phase != Phase::Healthy).then_some(c.weight);
     if let Some(p) = primary {
         r.revisions
             .push(deployment_revision(idx, p, RevisionRole::Stable));
@@ -572,6 +649,12 @@ pub fn derive_namespace(context: &str, namespace: &str, ns: &NamespaceCache) -> 
     for a in ns.argo_rollouts.values() {
         out.push(argo_release(context, namespace, &idx, a));
     }
-    out.iter_mut().for_each(newest_revision);
+    for r in &mut out {
+        newest_revision(r);
+        // Nothing is being shifted in a settled release.
+        if r.phase == Phase::Healthy {
+            r.weight = None;
+        }
+    }
     out
 }

@@ -115,6 +115,73 @@ pub enum ActionFailure {
     Rejected(String),
 }
 
+/// Canary weights `promote` steps a canary pair through, when config.toml names none.
+pub const DEFAULT_PAIR_STEPS: [u8; 4] = [10, 25, 50, 75];
+
+/// The weight one `promote` moves a canary pair to: the first step above the canary's
+/// share of `stable + canary` replicas that puts at least one more pod on the canary.
+/// At the last step the answer says how to promote fully.
+pub fn next_pair_step(steps: &[u8], stable: i32, canary: i32) -> Result<u8, String> {
+    let total = stable.max(0) + canary.max(0);
+    if canary <= 0 {
+        return Err("the canary is scaled to 0: nothing to promote".into());
+    }
+    steps
+        .iter()
+        .copied()
+        .find(|&w| split_replicas(total, w).1 > canary)
+        .ok_or_else(|| {
+            let share = (f64::from(canary) * 100.0 / f64::from(total.max(1))).round();
+            let listed: Vec<String> = steps.iter().map(|w| format!("{w}%")).collect();
+            format!(
+                "the canary is at its last step ({share}% of {total} pods; steps {}): \
+                 P or promote --full promotes it fully",
+                listed.join(", ")
+            )
+        })
+}
+
+/// The weight a request carries: for `promote` on a canary pair, the next of the configured
+/// `steps` from the pair's desired replicas; `None` for everything else.
+pub fn promote_weight(
+    kind: Kind,
+    op: Operation,
+    steps: &[u8],
+    stable: i32,
+    canary: i32,
+) -> Result<Option<u8>, String> {
+    match (kind, op) {
+        (Kind::CanaryPair, Operation::Promote) => next_pair_step(steps, stable, canary).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Where one `promote` of a canary pair goes, as (weight, stable, canary) replicas: to
+/// `requested` when the caller resolved the configured steps, else to the next default
+/// step. A requested weight that would not add a canary pod is refused.
+pub fn pair_promote_target(
+    requested: Option<u8>,
+    stable: i32,
+    canary: i32,
+) -> Result<(u8, i32, i32), String> {
+    if canary <= 0 {
+        return Err("the canary is scaled to 0: nothing to promote".into());
+    }
+    let weight = match requested {
+        Some(w) => w.min(100),
+        None => next_pair_step(&DEFAULT_PAIR_STEPS, stable, canary)?,
+    };
+    let (s, c) = split_replicas(stable.max(0) + canary.max(0), weight);
+    if c <= canary {
+        return Err(format!(
+            "the canary already has {canary} of {} pods, at or above the {weight}% step: \
+             P or promote --full promotes it fully",
+            s + c
+        ));
+    }
+    Ok((weight, s, c))
+}
+
 /// Splits `total` replicas so the canary's share is as close to `weight`% as whole pods
 /// allow; returns (stable, canary). Ties go to the stable side.
 pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
@@ -126,7 +193,7 @@ pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_replicas;
+    use super::{next_pair_step, split_replicas, DEFAULT_PAIR_STEPS};
 
     #[test]
     fn split_rounds_to_the_nearest_pod_and_keeps_the_total() {
@@ -136,5 +203,25 @@ mod tests {
         assert_eq!(split_replicas(4, 100), (0, 4));
         assert_eq!(split_replicas(4, 0), (4, 0));
         assert_eq!(split_replicas(0, 50), (0, 0));
+    }
+
+    #[test]
+    fn a_pair_step_is_the_first_that_moves_a_pod() {
+        let steps = DEFAULT_PAIR_STEPS;
+        // 1 of 10 is 10%: 25% puts 2 pods on the canary.
+        assert_eq!(next_pair_step(&steps, 9, 1), Ok(25));
+        // 1 of 5 is 20%: 25% would still be 1 pod, so 50% (2 pods) is next.
+        assert_eq!(next_pair_step(&steps, 4, 1), Ok(50));
+        assert_eq!(next_pair_step(&steps, 5, 5), Ok(75));
+        let last = next_pair_step(&steps, 1, 3).unwrap_err();
+        assert!(
+            last.contains("last step") && last.contains("--full"),
+            "{last}"
+        );
+        assert!(next_pair_step(&steps, 4, 0)
+            .unwrap_err()
+            .contains("scaled to 0"));
+        assert_eq!(next_pair_step(&[30, 60], 10, 0).ok(), None);
+        assert_eq!(next_pair_step(&[30, 60], 7, 3), Ok(60));
     }
 }

@@ -138,8 +138,11 @@ pub struct Replicas {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RevisionRole {
+    /// The revision serving traffic while a canary runs (pair, Argo canary, Flagger).
     Stable,
     Canary,
+    /// Deployment: the ReplicaSet of the current pod template.
+    New,
     /// Blue-green: the live colour.
     Active,
     /// Blue-green: the colour waiting for promotion.
@@ -152,6 +155,7 @@ impl RevisionRole {
         match self {
             RevisionRole::Stable => "stable",
             RevisionRole::Canary => "canary",
+            RevisionRole::New => "new",
             RevisionRole::Active => "active",
             RevisionRole::Preview => "preview",
             RevisionRole::Old => "old",
@@ -172,7 +176,8 @@ pub struct PodSummary {
 pub struct Revision {
     pub number: i64,
     pub role: RevisionRole,
-    /// The ReplicaSet (or Deployment, for a canary pair) that carries this revision.
+    /// The ReplicaSet that carries this revision; for the live sides of a canary pair or a
+    /// Flagger canary, their Deployment.
     pub object: String,
     pub images: Vec<String>,
     pub replicas: Replicas,
@@ -206,6 +211,8 @@ impl fmt::Display for StepKind {
 pub enum StepState {
     Done,
     Current,
+    /// The step the update stopped at because its check failed.
+    Failed,
     Pending,
 }
 
@@ -309,18 +316,31 @@ impl Rollout {
         }
     }
 
-    /// Revision numbers a rollback may target, newest first, excluding the current one.
+    /// Revisions a rollback may target, newest first: never the one being rolled out, and
+    /// for a pair (whose rollback acts on the stable Deployment) not the stable's own.
     pub fn rollback_targets(&self) -> impl Iterator<Item = &Revision> {
         let current = self.current_revision();
-        self.revisions
-            .iter()
-            .filter(move |r| Some(r.number) != current)
+        let pair = self.key.kind == Kind::CanaryPair;
+        self.revisions.iter().filter(move |r| {
+            Some(r.number) != current
+                && !matches!(
+                    r.role,
+                    RevisionRole::Canary | RevisionRole::Preview | RevisionRole::New
+                )
+                && !(pair && r.role == RevisionRole::Stable)
+        })
     }
 
+    /// The revision being rolled out (or, when none is, the newest).
     pub fn current_revision(&self) -> Option<i64> {
         self.revisions
             .iter()
-            .find(|r| matches!(r.role, RevisionRole::Canary | RevisionRole::Preview))
+            .find(|r| {
+                matches!(
+                    r.role,
+                    RevisionRole::Canary | RevisionRole::Preview | RevisionRole::New
+                )
+            })
             .or_else(|| self.revisions.first())
             .map(|r| r.number)
     }

@@ -84,7 +84,7 @@ impl SimArgoRollout {
         }
     }
 
-    fn in_update(&self) -> bool {
+    pub(super) fn in_update(&self) -> bool {
         self.current != self.stable
     }
 

@@ -142,8 +142,10 @@ impl SimDeployment {
                 .all(|(i, s)| i == self.current || s.replicas() == 0)
     }
 
+    /// Kubernetes does not apply the progress deadline to a paused Deployment.
     fn deadline_exceeded(&self, now: Time) -> bool {
-        !self.is_complete()
+        !self.paused
+            && !self.is_complete()
             && (now - self.last_progress).num_seconds() > self.progress_deadline_secs
     }
 
@@ -226,7 +228,10 @@ impl SimDeployment {
         let total: i32 = self.sets.iter().map(SimReplicaSet::replicas).sum();
         let ready: i32 = self.sets.iter().map(SimReplicaSet::ready).sum();
         let cur_name = cur.name(&self.name);
-        let progressing = if self.deadline_exceeded(now) {
+        let progressing = if self.paused {
+            json!({ "type": "Progressing", "status": "Unknown", "reason": "DeploymentPaused",
+                    "message": "Deployment is paused" })
+        } else if self.deadline_exceeded(now) {
             json!({ "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
                     "message": format!("ReplicaSet \"{cur_name}\" has timed out progressing.") })
         } else if self.is_complete() {

@@ -27,6 +27,8 @@ const SAMPLE_EVERY_SECS: i64 = 10;
 const SAMPLES_KEPT: usize = 30;
 /// Events kept per cluster.
 const EVENTS_KEPT: usize = 120;
+/// Who the demo's actions are recorded as.
+const DEMO_USER: &str = "demo-user";
 
 pub fn ts(t: Time) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -215,7 +217,21 @@ impl SimEntry {
         }
     }
 
+    /// Pods of the canary (or preview, or new template under analysis); a plain Deployment
+    /// has no canary.
+    fn canary_pods(&self) -> usize {
+        let pods = |d: &SimDeployment| d.sets.iter().map(|s| s.pods.len()).sum::<usize>();
+        match &self.release {
+            SimRelease::Deployment(_) => 0,
+            SimRelease::Pair { canary, .. } => pods(canary),
+            SimRelease::Argo(a) if a.in_update() => a.sets[a.current].pods.len(),
+            SimRelease::Argo(_) => 0,
+            SimRelease::Flagger(f) => pods(&f.target),
+        }
+    }
+
     fn sample_metrics(&mut self, now: Time, rng: &mut Rng) {
+        let has_canary = self.canary_pods() > 0;
         let canary_error = self.canary_error(now);
         let baseline_error = match self.errors {
             ErrorProfile::Steady(e) | ErrorProfile::Climbing { base: e, .. } => e,
@@ -242,7 +258,12 @@ impl SimEntry {
             ];
         }
         for (i, series) in self.extras.metrics.iter_mut().enumerate() {
-            series.canary.push((samples[i * 2] * 100.0).round() / 100.0);
+            // No pods, no canary series: an old one would look like a live measurement.
+            if has_canary {
+                series.canary.push((samples[i * 2] * 100.0).round() / 100.0);
+            } else {
+                series.canary.clear();
+            }
             series
                 .baseline
                 .push((samples[i * 2 + 1] * 100.0).round() / 100.0);
@@ -290,7 +311,20 @@ impl SimEntry {
             {
                 Err("the canary is scaled to 0: nothing to act on".into())
             }
-            (SimRelease::Pair { stable, canary }, Promote | PromoteFull) => {
+            (SimRelease::Pair { stable, canary }, Promote) => {
+                let (weight, s, c) = crate::model::ops::pair_promote_target(
+                    req.weight,
+                    stable.replicas,
+                    canary.replicas,
+                )?;
+                // Grow the canary before shrinking stable, as the real actuator does.
+                canary.scale(c, now);
+                stable.scale(s, now);
+                Ok(format!(
+                    "weight {weight}%: stable {s} / canary {c} replicas"
+                ))
+            }
+            (SimRelease::Pair { stable, canary }, PromoteFull) => {
                 let image = canary.image().to_owned();
                 stable.set_image(&image, now);
                 canary.scale(0, now);
@@ -481,6 +515,36 @@ impl World {
         let events = self.events.entry(entry.context.clone()).or_default();
         let result = entry.execute(req, now, &mut self.rng, events);
         let after = entry.revision();
+        // Like the real actuator: an Event on the target says who did what.
+        if !req.dry_run {
+            let kind = match req.key.kind {
+                Kind::ArgoRollout => "Rollout",
+                Kind::FlaggerCanary => "Canary",
+                Kind::Deployment | Kind::CanaryPair => "Deployment",
+            };
+            let mut message = format!("{DEMO_USER} ran {}", req.op.verb());
+            if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                message.push_str(&format!(" because: {reason}"));
+            }
+            let reason = crate::cluster::actions::event_reason(req.op);
+            let target = (req.key.namespace.as_str(), kind, req.key.name.as_str());
+            match &result {
+                Ok(text) => events.post(
+                    target,
+                    &reason,
+                    &format!("{message}; ok: {text}"),
+                    false,
+                    now,
+                ),
+                Err(why) => events.post(
+                    target,
+                    &reason,
+                    &format!("{message}; error: {why}"),
+                    true,
+                    now,
+                ),
+            }
+        }
         outcome(
             result.map_err(ActionFailure::Rejected),
             Some(before),

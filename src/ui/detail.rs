@@ -28,7 +28,7 @@ fn block<'a>(title: &'a str, theme: &Theme, left: bool) -> Block<'a> {
 fn role_slot(role: RevisionRole) -> Slot {
     match role {
         RevisionRole::Stable | RevisionRole::Active => Slot::Stable,
-        RevisionRole::Canary | RevisionRole::Preview => Slot::Canary,
+        RevisionRole::Canary | RevisionRole::Preview | RevisionRole::New => Slot::Canary,
         RevisionRole::Old => Slot::Muted,
     }
 }
@@ -228,6 +228,7 @@ fn render_steps_and_analysis(
         let (icon, slot) = match step.state {
             StepState::Done => ("✔", Slot::Healthy),
             StepState::Current => ("▶", Slot::Accent),
+            StepState::Failed => ("✖", Slot::Degraded),
             StepState::Pending => ("·", Slot::Muted),
         };
         lines.push(Line::from(vec![

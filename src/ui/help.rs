@@ -47,6 +47,18 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             ]));
         }
     }
+    lines.push(Line::styled(
+        "⚠ confirm: answer with y (Enter never confirms);",
+        theme.style(Slot::Danger),
+    ));
+    lines.push(Line::styled(
+        "production: type the name and a reason, then Enter.",
+        theme.style(Slot::Danger),
+    ));
+    lines.push(Line::styled(
+        "Ctrl-C quits from anywhere.",
+        theme.style(Slot::Muted),
+    ));
     if state.read_only {
         lines.push(Line::styled(
             "read-only: actions that change a cluster are off",

@@ -95,16 +95,17 @@ fn navigation_moves_and_clamps_the_selection() {
 
 #[test]
 fn scrolling_keeps_the_selection_visible_in_a_short_terminal() {
+    // Twice the demo, so that the queue is longer than the smallest usable screen.
     let (_, mut state) = demo_state();
-    ripcord::app::update(
-        &mut state,
-        ripcord::app::Msg::Resize {
-            width: 80,
-            height: 9,
-        },
-    );
+    let mut copy = ripcord::sim::World::demo(SEED);
+    for (context, changes) in copy.take_changes() {
+        let context = format!("{context}-copy");
+        update(&mut state, Msg::Cluster { context, changes });
+    }
+    assert_eq!(state.rows.len(), 20);
+    resize(&mut state, 80, 16);
     let visible = ripcord::app::visible_rows(&state);
-    assert_eq!(visible, 4);
+    assert_eq!(visible, 11);
     press(&mut state, 'G');
     assert_eq!(state.offset, state.rows.len() - visible);
     press(&mut state, 'g');
@@ -377,6 +378,11 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
         world.now,
     );
     feed(&mut world, &mut state);
+    // Only the four oldest releases (9 days old) are on screen after sorting by age. Keys
+    // act only at a usable size: move first, then shrink to four rows.
+    press(&mut state, 'o');
+    press(&mut state, 'o');
+    press(&mut state, 'G');
     update(
         &mut state,
         Msg::Resize {
@@ -384,18 +390,16 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
             height: 9,
         },
     );
-    // Only the four oldest releases (9 days old) are on screen after sorting by age.
-    press(&mut state, 'o');
-    press(&mut state, 'o');
-    press(&mut state, 'G');
     state.dirty = false;
     update(
         &mut state,
         Msg::Tick(world.now + chrono::Duration::seconds(1)),
     );
     assert!(!state.dirty, "ages in days did not change: nothing to draw");
+    resize(&mut state, 80, 24);
     press(&mut state, 'g');
     press(&mut state, 'g');
+    resize(&mut state, 80, 9);
     state.dirty = false;
     update(
         &mut state,

@@ -138,6 +138,9 @@ pub struct State {
     /// The filtered, sorted queue: what the home table shows.
     pub rows: Vec<ReleaseKey>,
     pub selected: usize,
+    /// Whether the user has pressed a key: until then the selection stays on the top row
+    /// while releases arrive, after that it stays on the release it is on.
+    pub navigated: bool,
     /// First visible row of the home table.
     pub offset: usize,
     /// Cursor in the detail view's revision list.
@@ -194,6 +197,7 @@ impl State {
             sort: SortMode::Attention,
             rows: Vec::new(),
             selected: 0,
+            navigated: false,
             offset: 0,
             revision_cursor: 0,
             revision_pin: None,

@@ -26,6 +26,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             state.dirty = true;
+            state.navigated = true;
             let mut effects = on_key(state, key);
             effects.extend(access_check(state));
             effects
@@ -396,7 +397,7 @@ pub fn rebuild_rows(state: &mut State) {
         })
         .collect();
     match state.sort {
-        SortMode::Attention => rows.sort_by_cached_key(|r| (attention(state, r).order(), &r.key)),
+        SortMode::Attention => rows.sort_by_cached_key(|r| (attention(state, r).order(), r.key.clone())),
         SortMode::Name => rows.sort_by(|a, b| {
             (&a.key.name, &a.key.namespace, &a.key.context).cmp(&(
                 &b.key.name,
@@ -409,10 +410,13 @@ pub fn rebuild_rows(state: &mut State) {
         }
     }
     state.rows = rows.into_iter().map(|r| r.key.clone()).collect();
-    if let Some(key) = selected {
-        if let Some(i) = state.rows.iter().position(|k| *k == key) {
-            state.selected = i;
+    match selected {
+        Some(key) if state.navigated => {
+            if let Some(i) = state.rows.iter().position(|k| *k == key) {
+                state.selected = i;
+            }
         }
+        _ => state.selected = 0,
     }
     clamp_scroll(state);
 }

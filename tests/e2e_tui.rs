@@ -224,11 +224,19 @@ fn a_broken_user_keymap_is_reported_and_the_defaults_still_work() {
         30,
         &[("keymap.toml", keymap)],
     );
-    let screen = t.wait_text("config:");
+    let screen = t.wait_text("⚠ config");
     assert!(
         screen.contains("keymap.toml:3"),
         "the warning names file:line:\n{screen}"
     );
+    assert!(
+        screen.contains("(! shows it)"),
+        "the warning names the key that shows it whole:\n{screen}"
+    );
+    t.keys(&["!"]);
+    t.wait_text("1 config problem ");
+    t.keys(&["Escape"]);
+    t.wait_for("the list to close", |s| !s.contains("1 config problem "));
     t.keys(&["?"]);
     t.wait_text("Go to top");
 }
@@ -252,7 +260,7 @@ fn keys_pressed_while_the_terminal_is_too_small_do_nothing() {
     std::thread::sleep(Duration::from_millis(500));
     let screen = t.screen();
     assert!(
-        !screen.contains("promote") && !screen.contains("confirm"),
+        !screen.contains("✔ promote") && !screen.contains("confirm"),
         "a key acted behind the message:\n{screen}"
     );
     assert!(screen.contains("Waiting"), "{screen}");

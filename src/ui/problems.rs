@@ -28,7 +28,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
             ])
         })
         .collect();
-    let title = format!(" {total} config problems (j/k scroll, any other key closes) ");
+    let noun = if total == 1 { "problem" } else { "problems" };
+    let title = format!(" {total} config {noun} (j/k scroll, any other key closes) ");
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocused))

@@ -299,7 +299,10 @@ fn ctrl_c_quits_from_the_filter_and_from_help() {
         }
         t.keys(&["C-c"]);
         let screen = t.wait_text("EXITED 0");
-        assert!(!t.alternate_on(), "{name}: the alternate screen was left on:\n{screen}");
+        assert!(
+            !t.alternate_on(),
+            "{name}: the alternate screen was left on:\n{screen}"
+        );
     }
 }
 
@@ -320,7 +323,10 @@ fn rollback_names_its_target_and_never_offers_the_crash_looping_revision() {
         .find(|l| l.contains("to       #"))
         .unwrap_or_default();
     assert!(to.contains("#1") && to.contains("3.0.1"), "{screen}");
-    assert!(screen.contains("replaces") && screen.contains("3.1.0-crash"), "{screen}");
+    assert!(
+        screen.contains("replaces") && screen.contains("3.1.0-crash"),
+        "{screen}"
+    );
     t.keys(&["y"]);
     t.wait_text("✔ rollback");
     // The cursor stayed on the 3.0.1 revision (now the current one): `u` must not go back

@@ -474,7 +474,10 @@ fn while_the_terminal_is_too_small_no_key_but_quit_acts() {
     }
     assert!(press_code(&mut state, KeyCode::Enter).is_empty());
     assert!(press(&mut state, 'y').is_empty());
-    assert_eq!(state.selected, 0, "j moved the selection behind the message");
+    assert_eq!(
+        state.selected, 0,
+        "j moved the selection behind the message"
+    );
     assert!(state.overlay.is_none(), "P opened a dialog nobody can see");
     assert_eq!(state.view, View::Home, "Enter opened a release");
     // A chord begun while too small is dropped, not finished after the resize.
@@ -486,7 +489,10 @@ fn while_the_terminal_is_too_small_no_key_but_quit_acts() {
     assert!(state.pending_keys.is_empty());
     resize(&mut state, 80, 24);
     press(&mut state, 'g');
-    assert_eq!(state.selected, 2, "half a `g g` survived the small terminal");
+    assert_eq!(
+        state.selected, 2,
+        "half a `g g` survived the small terminal"
+    );
     resize(&mut state, 40, 10);
     assert!(matches!(press(&mut state, 'q').as_slice(), [Effect::Quit]));
 }
@@ -496,7 +502,10 @@ fn a_confirmation_counts_only_once_its_dialog_was_on_screen() {
     let (_, mut state) = demo_state();
     select(&mut state, "cart");
     press(&mut state, 'a');
-    assert!(press(&mut state, 'y').is_empty(), "answered before it was drawn");
+    assert!(
+        press(&mut state, 'y').is_empty(),
+        "answered before it was drawn"
+    );
     assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
     // A frame too small to hold the dialog does not show it.
     update(
@@ -541,7 +550,10 @@ fn enter_never_confirms_a_dangerous_action() {
             _ => panic!("Enter closed the dialog of {key}"),
         };
         assert!(error.contains("press y"), "{error}");
-        assert!(matches!(press(&mut state, 'y').as_slice(), [Effect::Execute(_)]));
+        assert!(matches!(
+            press(&mut state, 'y').as_slice(),
+            [Effect::Execute(_)]
+        ));
     }
 }
 
@@ -578,7 +590,10 @@ fn ctrl_c_quits_from_every_view_and_overlay() {
         let (_, mut state) = demo_state();
         setup(&mut state);
         assert!(
-            state.overlay.is_some() || state.filter_input.is_some() || name == "home" || name == "detail",
+            state.overlay.is_some()
+                || state.filter_input.is_some()
+                || name == "home"
+                || name == "detail",
             "{name}: the setup did not open it"
         );
         assert!(
@@ -615,7 +630,10 @@ fn rollback_follows_the_revision_and_never_aims_at_the_failing_one() {
     assert_eq!(c.request.to_revision, Some(1));
     assert!(images(&c.target).ends_with(":3.0.1"), "{:?}", c.target);
     assert!(images(&c.replaces).ends_with("-crash"), "{:?}", c.replaces);
-    assert!(c.target.and_then(|t| t.created).is_some(), "the age is named");
+    assert!(
+        c.target.and_then(|t| t.created).is_some(),
+        "the age is named"
+    );
     press_code(&mut state, KeyCode::Esc);
 
     press(&mut state, 'j');
@@ -637,7 +655,10 @@ fn rollback_follows_the_revision_and_never_aims_at_the_failing_one() {
         under.images.iter().all(|i| i.ends_with(":3.0.1")),
         "the cursor left the revision it was on: {:?} of {:?}",
         under.images,
-        r.revisions.iter().map(|v| (v.number, &v.images)).collect::<Vec<_>>()
+        r.revisions
+            .iter()
+            .map(|v| (v.number, &v.images))
+            .collect::<Vec<_>>()
     );
     // Again, on the now current revision and then on the crash-looping one: never the crash.
     for moves in [0, 1] {
@@ -675,10 +696,18 @@ fn failing_and_production_releases_come_first_and_say_why() {
     };
     let checkout = reason("checkout");
     assert_eq!(checkout.rank, Rank::Failing);
-    assert!(checkout.reason.starts_with("canary error rate"), "{}", checkout.reason);
+    assert!(
+        checkout.reason.starts_with("canary error rate"),
+        "{}",
+        checkout.reason
+    );
     assert_eq!(reason("recommender").reason, "degraded");
     assert_eq!(reason("payments-api").reason, "awaiting promotion");
-    let key = state.rows.iter().find(|k| k.name == "checkout").expect("checkout");
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "checkout")
+        .expect("checkout");
     let message = ripcord::app::queue_message(&state, &state.releases[key]);
     assert!(message.starts_with("canary error rate"), "{message}");
     let ranks: Vec<_> = state
@@ -703,8 +732,14 @@ fn the_attention_order_by_phase_verdict_and_production() {
         r
     };
     let rank = |r: &ripcord::model::Rollout| attention_of(r, None, false).rank;
-    assert_eq!(rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))), Rank::Failing);
-    assert_eq!(rank(&with(Phase::Progressing, Some(Verdict::Fail))), Rank::Failing);
+    assert_eq!(
+        rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))),
+        Rank::Failing
+    );
+    assert_eq!(
+        rank(&with(Phase::Progressing, Some(Verdict::Fail))),
+        Rank::Failing
+    );
     assert_eq!(rank(&with(Phase::Degraded, None)), Rank::Failing);
     assert_eq!(rank(&with(Phase::Aborted, None)), Rank::Failing);
     assert_eq!(rank(&with(Phase::WaitingForPromotion, None)), Rank::Waiting);
@@ -729,7 +764,12 @@ fn the_attention_order_by_phase_verdict_and_production() {
 fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
     use ripcord::model::{Extras, MetricSeries};
     let (_, mut state) = demo_state();
-    let key = state.rows.iter().find(|k| k.name == "cart").cloned().expect("cart");
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "cart")
+        .cloned()
+        .expect("cart");
     assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Waiting);
     let series = |canary: f64, baseline: f64| Extras {
         metrics: vec![MetricSeries {
@@ -746,7 +786,11 @@ fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
             extras: series(0.5, 0.4),
         },
     );
-    assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Waiting, "noise is not failure");
+    assert_eq!(
+        attention(&state, &state.releases[&key]).rank,
+        Rank::Waiting,
+        "noise is not failure"
+    );
     update(
         &mut state,
         Msg::Extras {
@@ -769,7 +813,11 @@ fn the_filter_matches_the_kind_and_phase_words_on_screen() {
     let (_, mut state) = demo_state();
     let all: Vec<ripcord::model::Rollout> = state.releases.values().cloned().collect();
     let expect = |f: &dyn Fn(&ripcord::model::Rollout) -> bool| {
-        let mut v: Vec<String> = all.iter().filter(|r| f(r)).map(|r| r.key.name.clone()).collect();
+        let mut v: Vec<String> = all
+            .iter()
+            .filter(|r| f(r))
+            .map(|r| r.key.name.clone())
+            .collect();
         v.sort();
         v
     };
@@ -784,8 +832,14 @@ fn the_filter_matches_the_kind_and_phase_words_on_screen() {
         ),
         ("bluegreen", expect(&|r| r.strategy == Strategy::BlueGreen)),
         ("degraded", expect(&|r| r.phase == Phase::Degraded)),
-        ("waiting", expect(&|r| r.phase == Phase::WaitingForPromotion)),
-        ("argo canary", expect(&|r| r.key.kind == Kind::ArgoRollout && r.strategy == Strategy::Canary)),
+        (
+            "waiting",
+            expect(&|r| r.phase == Phase::WaitingForPromotion),
+        ),
+        (
+            "argo canary",
+            expect(&|r| r.key.kind == Kind::ArgoRollout && r.strategy == Strategy::Canary),
+        ),
     ];
     for (word, want) in cases {
         assert!(!want.is_empty(), "{word}: the demo has none");
@@ -806,9 +860,15 @@ fn status_messages_expire_and_escape_clears_them() {
     select(&mut state, "ledger");
     press(&mut state, 'p');
     assert!(state.status.is_some(), "a refusal is shown");
-    update(&mut state, Msg::Tick(world.now + chrono::Duration::seconds(5)));
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(5)),
+    );
     assert!(state.status.is_some(), "gone too soon");
-    update(&mut state, Msg::Tick(world.now + chrono::Duration::seconds(11)));
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(11)),
+    );
     assert!(state.status.is_none(), "the message never expired");
     press(&mut state, 'p');
     assert!(state.status.is_some());

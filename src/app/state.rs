@@ -80,10 +80,14 @@ pub struct Confirm {
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Confirm(Box<Confirm>),
     /// The full list of configuration problems.
-    Problems { scroll: usize },
+    Problems {
+        scroll: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

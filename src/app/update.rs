@@ -1,9 +1,11 @@
 //! `update`: the only place `State` changes. Pure: no IO, no clock reads.
 
 use super::action::{Action, Operation};
-use super::state::*;
 use super::attention::{attention, attention_of};
-use super::{ClockControl, ConnState, Effect, Msg, Permission, MIN_HEIGHT, MIN_WIDTH, STATUS_TTL_SECS};
+use super::state::*;
+use super::{
+    ClockControl, ConnState, Effect, Msg, Permission, MIN_HEIGHT, MIN_WIDTH, STATUS_TTL_SECS,
+};
 use crate::config::keymap::{KeyChord, Lookup, Section};
 use crate::model::derive::derive_namespace;
 use crate::model::objects::Change;
@@ -56,8 +58,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
-            if state.status.is_some()
-                && (now - state.status_since).num_seconds() >= STATUS_TTL_SECS
+            if state.status.is_some() && (now - state.status_since).num_seconds() >= STATUS_TTL_SECS
             {
                 state.status = None;
                 state.dirty = true;
@@ -397,7 +398,9 @@ pub fn rebuild_rows(state: &mut State) {
         })
         .collect();
     match state.sort {
-        SortMode::Attention => rows.sort_by_cached_key(|r| (attention(state, r).order(), r.key.clone())),
+        SortMode::Attention => {
+            rows.sort_by_cached_key(|r| (attention(state, r).order(), r.key.clone()))
+        }
         SortMode::Name => rows.sort_by(|a, b| {
             (&a.key.name, &a.key.namespace, &a.key.context).cmp(&(
                 &b.key.name,
@@ -471,7 +474,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         // Nothing can be seen: no key but quit may act, and no half-typed chord survives.
         state.pending_keys.clear();
         let chord = KeyChord::from_event(&key);
-        if !typing && state.keymap.lookup(&sections(state), &[chord]) == Lookup::Action(Action::Quit) {
+        if !typing
+            && state.keymap.lookup(&sections(state), &[chord]) == Lookup::Action(Action::Quit)
+        {
             return quit(state);
         }
         return vec![];

@@ -2,9 +2,9 @@
 
 use super::format::age;
 use crate::app::{Confirm, RevisionBrief, State};
-use crate::model::text::inert;
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
+use crate::model::text::inert;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};

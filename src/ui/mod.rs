@@ -135,9 +135,10 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         // The key that lists them all comes first, so a narrow screen cannot cut it off.
         (None, Some(w)) => {
-            let key = state
-                .keymap
-                .keys_for(crate::config::keymap::Section::Global, crate::app::Action::Problems);
+            let key = state.keymap.keys_for(
+                crate::config::keymap::Section::Global,
+                crate::app::Action::Problems,
+            );
             let count = state.warnings.len();
             let lead = match (key, count) {
                 (Some(k), 1) => format!("⚠ config ({k} shows it): "),

@@ -550,6 +550,12 @@ fn enter_never_confirms_a_dangerous_action() {
             _ => panic!("Enter closed the dialog of {key}"),
         };
         assert!(error.contains("press y"), "{error}");
+        let shown = screen(&mut state);
+        let footer = shown.lines().last().unwrap_or_default();
+        assert!(
+            footer.contains("y confirm") && footer.contains("Enter does not confirm"),
+            "{shown}"
+        );
         assert!(matches!(
             press(&mut state, 'y').as_slice(),
             [Effect::Execute(_)]
@@ -879,7 +885,9 @@ fn status_messages_expire_and_escape_clears_them() {
 fn screen(state: &mut State) -> String {
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
-    resize(state, 80, 24);
+    if (state.width, state.height) != (80, 24) {
+        resize(state, 80, 24);
+    }
     let theme = ripcord::config::theme::Theme::default();
     terminal
         .draw(|f| ripcord::ui::render(f, state, &theme))

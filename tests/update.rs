@@ -880,6 +880,20 @@ fn status_messages_expire_and_escape_clears_them() {
     assert!(state.status.is_some());
     press_code(&mut state, KeyCode::Esc);
     assert!(state.status.is_none(), "Esc did not clear the message");
+    // The demo clock at 60x: 11 virtual seconds are a blink, 11 minutes are 11 seconds.
+    state.mode = ripcord::app::Mode::Demo {
+        paused: false,
+        speed: 60.0,
+    };
+    let at = state.now;
+    press(&mut state, 'p');
+    update(&mut state, Msg::Tick(at + chrono::Duration::seconds(11)));
+    assert!(state.status.is_some(), "gone in a blink at 60x");
+    update(
+        &mut state,
+        Msg::Tick(at + chrono::Duration::seconds(11 * 60)),
+    );
+    assert!(state.status.is_none());
 }
 
 fn screen(state: &mut State) -> String {

@@ -58,8 +58,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
-            if state.status.is_some() && (now - state.status_since).num_seconds() >= STATUS_TTL_SECS
-            {
+            // The demo's clock runs at `speed`: a message stays about as long for the reader.
+            let rate = match state.mode {
+                Mode::Demo { speed, .. } if speed > 0.0 => speed,
+                _ => 1.0,
+            };
+            let shown = (now - state.status_since).num_milliseconds() as f64 / 1000.0 / rate;
+            if state.status.is_some() && shown >= STATUS_TTL_SECS as f64 {
                 state.status = None;
                 state.dirty = true;
             }

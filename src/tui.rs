@@ -233,7 +233,10 @@ pub async fn run_loop(
         let now = Instant::now();
         let next_draw = pacer.next_at(now);
         if state.dirty && next_draw <= now {
-            terminal.draw(|f| crate::ui::render(f, state, theme))?;
+            let frame = terminal.draw(|f| crate::ui::render(f, state, theme))?;
+            let (width, height) = (frame.area.width, frame.area.height);
+            // Tells `update` what is now on screen (a confirmation counts only once shown).
+            let _ = update(state, Msg::Drawn { width, height });
             state.dirty = false;
             pacer.drew(now);
         }

@@ -109,6 +109,8 @@ fn default_keymap_suggested_keys() {
         (&home, &["q"], Action::Quit),
         (&home, &["<C-c>"], Action::Quit),
         (&home, &["?"], Action::Help),
+        (&home, &["!"], Action::Problems),
+        (&detail, &["!"], Action::Problems),
         (&home, &["j"], Action::Down),
         (&home, &["<Up>"], Action::Up),
         (&home, &["g", "g"], Action::Top),

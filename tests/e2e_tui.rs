@@ -224,11 +224,120 @@ fn a_broken_user_keymap_is_reported_and_the_defaults_still_work() {
         30,
         &[("keymap.toml", keymap)],
     );
-    let screen = t.wait_text("config:");
+    let screen = t.wait_text("⚠ config");
     assert!(
         screen.contains("keymap.toml:3"),
         "the warning names file:line:\n{screen}"
     );
+    assert!(
+        screen.contains("(! shows it)"),
+        "the warning names the key that shows it whole:\n{screen}"
+    );
+    t.keys(&["!"]);
+    t.wait_text("1 config problem ");
+    t.keys(&["Escape"]);
+    t.wait_for("the list to close", |s| !s.contains("1 config problem "));
     t.keys(&["?"]);
     t.wait_text("Go to top");
+}
+
+/// Sends keys one at a time, as a person would.
+fn type_keys(t: &Tmux, keys: &[&str]) {
+    for key in keys {
+        t.keys(&[key]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+#[test]
+fn keys_pressed_while_the_terminal_is_too_small_do_nothing() {
+    let t = Tmux::start("tinykeys", "demo --paused", 40, 10);
+    t.wait_text("terminal too small");
+    type_keys(&t, &["j", "j", "P", "Enter", "y"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(&["resize-window", "-t", &t.session, "-x", "100", "-y", "30"]);
+    t.wait_text("cart");
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = t.screen();
+    assert!(
+        !screen.contains("✔ promote") && !screen.contains("confirm"),
+        "a key acted behind the message:\n{screen}"
+    );
+    assert!(screen.contains("Waiting"), "{screen}");
+}
+
+#[test]
+fn enter_does_not_confirm_a_dangerous_action() {
+    let t = Tmux::start("enter", "demo --paused", 100, 30);
+    t.wait_text("cart");
+    t.keys(&["/"]);
+    t.literal("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("the filter to apply", |s| !s.contains("checkout"));
+    t.keys(&["P"]);
+    let screen = t.wait_text("confirm");
+    assert!(screen.contains("Enter does not confirm"), "{screen}");
+    t.keys(&["Enter"]);
+    let screen = t.wait_text("press y to confirm");
+    assert!(!screen.contains("✔ promote-full"), "{screen}");
+    t.keys(&["Escape"]);
+    let screen = t.wait_text("cancelled");
+    assert!(screen.contains("Waiting"), "{screen}");
+}
+
+#[test]
+fn ctrl_c_quits_from_the_filter_and_from_help() {
+    for (name, opening) in [("filter", "/"), ("help", "?")] {
+        let t = Tmux::start(&format!("ctrlc{name}"), "demo --paused", 100, 30);
+        t.wait_text("cart");
+        t.keys(&[opening]);
+        if name == "filter" {
+            t.literal("ca");
+            t.wait_text("filter:/ca");
+        } else {
+            t.wait_text("Go to top");
+        }
+        t.keys(&["C-c"]);
+        let screen = t.wait_text("EXITED 0");
+        assert!(
+            !t.alternate_on(),
+            "{name}: the alternate screen was left on:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn rollback_names_its_target_and_never_offers_the_crash_looping_revision() {
+    let t = Tmux::start("rollback", "demo --paused", 120, 36);
+    t.wait_text("recommender");
+    t.keys(&["/"]);
+    t.literal("recommender");
+    t.keys(&["Enter"]);
+    t.wait_for("the filter to apply", |s| !s.contains("checkout"));
+    t.keys(&["Enter"]);
+    t.wait_text("deployment/recommender");
+    type_keys(&t, &["j", "u"]);
+    let screen = t.wait_text("confirm");
+    let to = screen
+        .lines()
+        .find(|l| l.contains("to       #"))
+        .unwrap_or_default();
+    assert!(to.contains("#1") && to.contains("3.0.1"), "{screen}");
+    assert!(
+        screen.contains("replaces") && screen.contains("3.1.0-crash"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_text("✔ rollback");
+    // The cursor stayed on the 3.0.1 revision (now the current one): `u` must not go back
+    // to the crash-looping image.
+    t.keys(&["u"]);
+    let screen = t.wait_for("a confirmation or a refusal", |s| {
+        s.contains("confirm") || s.contains("cannot roll back")
+    });
+    let offered = screen
+        .lines()
+        .find(|l| l.contains("to       #"))
+        .unwrap_or_default();
+    assert!(!offered.contains("crash"), "{screen}");
 }

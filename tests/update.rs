@@ -3,27 +3,48 @@
 
 mod support;
 
-use crossterm::event::KeyCode;
-use ripcord::app::{Effect, Overlay, SortMode, View};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
 use ripcord::model::ops::Operation;
 use ripcord::model::{Kind, Phase};
+use ripcord::sim::feed;
 use support::*;
+
+/// The loop drew a frame of the state's size: whatever overlay is open is on screen.
+fn drawn(state: &mut State) {
+    let (width, height) = (state.width, state.height);
+    update(state, Msg::Drawn { width, height });
+}
+
+fn resize(state: &mut State, width: u16, height: u16) {
+    update(state, Msg::Resize { width, height });
+}
+
+fn ctrl_c(state: &mut State) -> Vec<Effect> {
+    update(
+        state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    )
+}
+
+fn names(state: &State) -> Vec<&str> {
+    state.rows.iter().map(|k| k.name.as_str()).collect()
+}
 
 #[test]
 fn the_queue_holds_every_demo_release_with_what_needs_a_human_first() {
     let (_, state) = demo_state();
     assert_eq!(state.rows.len(), 10, "{:?}", state.rows);
     let phases: Vec<Phase> = state.rows.iter().map(|k| state.releases[k].phase).collect();
-    let ranks: Vec<u8> = state
+    let ranks: Vec<_> = state
         .rows
         .iter()
-        .map(|k| state.releases[k].attention_rank())
+        .map(|k| attention(&state, &state.releases[k]).order())
         .collect();
     assert!(
         ranks.windows(2).all(|w| w[0] <= w[1]),
         "not sorted by attention: {phases:?}"
     );
-    assert_eq!(phases.first(), Some(&Phase::WaitingForPromotion));
     assert_eq!(phases.last(), Some(&Phase::Healthy));
     for kind in [
         Kind::Deployment,
@@ -74,16 +95,17 @@ fn navigation_moves_and_clamps_the_selection() {
 
 #[test]
 fn scrolling_keeps_the_selection_visible_in_a_short_terminal() {
+    // Twice the demo, so that the queue is longer than the smallest usable screen.
     let (_, mut state) = demo_state();
-    ripcord::app::update(
-        &mut state,
-        ripcord::app::Msg::Resize {
-            width: 80,
-            height: 9,
-        },
-    );
+    let mut copy = ripcord::sim::World::demo(SEED);
+    for (context, changes) in copy.take_changes() {
+        let context = format!("{context}-copy");
+        update(&mut state, Msg::Cluster { context, changes });
+    }
+    assert_eq!(state.rows.len(), 20);
+    resize(&mut state, 80, 16);
     let visible = ripcord::app::visible_rows(&state);
-    assert_eq!(visible, 4);
+    assert_eq!(visible, 11);
     press(&mut state, 'G');
     assert_eq!(state.offset, state.rows.len() - visible);
     press(&mut state, 'g');
@@ -189,6 +211,7 @@ fn a_dangerous_action_waits_for_confirmation_and_can_be_cancelled() {
     assert!(state.overlay.is_none());
 
     press(&mut state, 'a');
+    drawn(&mut state);
     let effects = press(&mut state, 'y');
     match effects.as_slice() {
         [Effect::Execute(req)] => {
@@ -228,6 +251,7 @@ fn production_needs_the_typed_name_and_a_reason() {
         "a reason is still missing"
     );
     type_text(&mut state, "canary looks good");
+    drawn(&mut state);
     let effects = press_code(&mut state, KeyCode::Enter);
     match effects.as_slice() {
         [Effect::Execute(req)] => {
@@ -298,6 +322,7 @@ fn rollback_in_the_detail_view_targets_the_revision_under_the_cursor() {
         press(&mut state, 'u').is_empty(),
         "rollback is dangerous: it asks first"
     );
+    drawn(&mut state);
     let effects = press(&mut state, 'y');
     match effects.as_slice() {
         [Effect::Execute(req)] => {
@@ -352,7 +377,12 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
         false,
         world.now,
     );
-    ripcord::sim::feed(&mut world, &mut state);
+    feed(&mut world, &mut state);
+    // Only the four oldest releases (9 days old) are on screen after sorting by age. Keys
+    // act only at a usable size: move first, then shrink to four rows.
+    press(&mut state, 'o');
+    press(&mut state, 'o');
+    press(&mut state, 'G');
     update(
         &mut state,
         Msg::Resize {
@@ -360,18 +390,16 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
             height: 9,
         },
     );
-    // Only the four oldest releases (9 days old) are on screen after sorting by age.
-    press(&mut state, 'o');
-    press(&mut state, 'o');
-    press(&mut state, 'G');
     state.dirty = false;
     update(
         &mut state,
         Msg::Tick(world.now + chrono::Duration::seconds(1)),
     );
     assert!(!state.dirty, "ages in days did not change: nothing to draw");
+    resize(&mut state, 80, 24);
     press(&mut state, 'g');
     press(&mut state, 'g');
+    resize(&mut state, 80, 9);
     state.dirty = false;
     update(
         &mut state,
@@ -435,4 +463,501 @@ fn a_context_first_seen_in_a_change_is_drawn_even_without_releases() {
     );
     assert!(state.clusters.contains_key("late-cluster"));
     assert!(state.dirty, "the header now lists another context");
+}
+
+#[test]
+fn while_the_terminal_is_too_small_no_key_but_quit_acts() {
+    let (_, mut state) = demo_state();
+    resize(&mut state, 40, 10);
+    for key in ['j', 'j', 'P'] {
+        assert!(press(&mut state, key).is_empty(), "{key} acted");
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(press(&mut state, 'y').is_empty());
+    assert_eq!(
+        state.selected, 0,
+        "j moved the selection behind the message"
+    );
+    assert!(state.overlay.is_none(), "P opened a dialog nobody can see");
+    assert_eq!(state.view, View::Home, "Enter opened a release");
+    // A chord begun while too small is dropped, not finished after the resize.
+    resize(&mut state, 80, 24);
+    press(&mut state, 'j');
+    press(&mut state, 'j');
+    resize(&mut state, 40, 10);
+    press(&mut state, 'g');
+    assert!(state.pending_keys.is_empty());
+    resize(&mut state, 80, 24);
+    press(&mut state, 'g');
+    assert_eq!(
+        state.selected, 2,
+        "half a `g g` survived the small terminal"
+    );
+    resize(&mut state, 40, 10);
+    assert!(matches!(press(&mut state, 'q').as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn a_confirmation_counts_only_once_its_dialog_was_on_screen() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    assert!(
+        press(&mut state, 'y').is_empty(),
+        "answered before it was drawn"
+    );
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    // A frame too small to hold the dialog does not show it.
+    update(
+        &mut state,
+        Msg::Drawn {
+            width: 40,
+            height: 10,
+        },
+    );
+    assert!(press(&mut state, 'y').is_empty());
+    // Shown, then the terminal shrinks: y waits until the dialog is visible again.
+    drawn(&mut state);
+    resize(&mut state, 40, 10);
+    assert!(press(&mut state, 'y').is_empty());
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    resize(&mut state, 80, 24);
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Operation::Abort),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn enter_never_confirms_a_dangerous_action() {
+    for key in ['P', 'a', 'u', 'R'] {
+        let (_, mut state) = demo_state();
+        select(&mut state, "cart");
+        press(&mut state, key);
+        drawn(&mut state);
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{key} asks first"
+        );
+        assert!(
+            press_code(&mut state, KeyCode::Enter).is_empty(),
+            "Enter confirmed {key}"
+        );
+        let error = match &state.overlay {
+            Some(Overlay::Confirm(c)) => c.error.clone().unwrap_or_default(),
+            _ => panic!("Enter closed the dialog of {key}"),
+        };
+        assert!(error.contains("press y"), "{error}");
+        let shown = screen(&mut state);
+        let footer = shown.lines().last().unwrap_or_default();
+        assert!(
+            footer.contains("y confirm") && footer.contains("Enter does not confirm"),
+            "{shown}"
+        );
+        assert!(matches!(
+            press(&mut state, 'y').as_slice(),
+            [Effect::Execute(_)]
+        ));
+    }
+}
+
+#[test]
+fn ctrl_c_quits_from_every_view_and_overlay() {
+    type Setup = fn(&mut State);
+    let cases: [(&str, Setup); 7] = [
+        ("home", |_| {}),
+        ("detail", |s| {
+            press_code(s, KeyCode::Enter);
+        }),
+        ("filter", |s| {
+            press(s, '/');
+            type_text(s, "ca");
+        }),
+        ("help", |s| {
+            press(s, '?');
+        }),
+        ("confirm", |s| {
+            select(s, "cart");
+            press(s, 'a');
+        }),
+        ("production confirm", |s| {
+            select(s, "payments-api");
+            press(s, 'P');
+            type_text(s, "pay");
+        }),
+        ("problems", |s| {
+            s.warnings = vec!["keymap.toml:3: unknown action".into()];
+            press(s, '!');
+        }),
+    ];
+    for (name, setup) in cases {
+        let (_, mut state) = demo_state();
+        setup(&mut state);
+        assert!(
+            state.overlay.is_some()
+                || state.filter_input.is_some()
+                || name == "home"
+                || name == "detail",
+            "{name}: the setup did not open it"
+        );
+        assert!(
+            matches!(ctrl_c(&mut state).as_slice(), [Effect::Quit]),
+            "Ctrl-C in {name} did not quit"
+        );
+        assert!(state.quit, "{name}");
+    }
+}
+
+fn confirm(state: &State) -> ripcord::app::Confirm {
+    match &state.overlay {
+        Some(Overlay::Confirm(c)) => (**c).clone(),
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+}
+
+fn images(brief: &Option<ripcord::app::RevisionBrief>) -> String {
+    brief
+        .as_ref()
+        .map(|b| b.images.join(","))
+        .unwrap_or_default()
+}
+
+#[test]
+fn rollback_follows_the_revision_and_never_aims_at_the_failing_one() {
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "recommender");
+    press_code(&mut state, KeyCode::Enter);
+    // On the current, crash-looping revision `u` aims at the newest healthy one instead.
+    assert_eq!(state.revision_cursor, 0);
+    press(&mut state, 'u');
+    let c = confirm(&state);
+    assert_eq!(c.request.to_revision, Some(1));
+    assert!(images(&c.target).ends_with(":3.0.1"), "{:?}", c.target);
+    assert!(images(&c.replaces).ends_with("-crash"), "{:?}", c.replaces);
+    assert!(
+        c.target.and_then(|t| t.created).is_some(),
+        "the age is named"
+    );
+    press_code(&mut state, KeyCode::Esc);
+
+    press(&mut state, 'j');
+    press(&mut state, 'u');
+    drawn(&mut state);
+    let request = match press(&mut state, 'y').as_slice() {
+        [Effect::Execute(r)] => r.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    let outcome = world.execute(&request);
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    feed(&mut world, &mut state);
+    update(&mut state, Msg::ActionDone(outcome));
+    world.advance(3.0);
+    feed(&mut world, &mut state);
+    let r = state.focused().expect("recommender").clone();
+    let under = &r.revisions[state.revision_cursor];
+    assert!(
+        under.images.iter().all(|i| i.ends_with(":3.0.1")),
+        "the cursor left the revision it was on: {:?} of {:?}",
+        under.images,
+        r.revisions
+            .iter()
+            .map(|v| (v.number, &v.images))
+            .collect::<Vec<_>>()
+    );
+    // Again, on the now current revision and then on the crash-looping one: never the crash.
+    for moves in [0, 1] {
+        press(&mut state, 'g');
+        press(&mut state, 'g');
+        for _ in 0..moves {
+            press(&mut state, 'j');
+        }
+        press(&mut state, 'u');
+        if let Some(Overlay::Confirm(c)) = &state.overlay {
+            assert!(
+                !images(&c.target).contains("crash"),
+                "rollback offers the crash-looping image: {:?}",
+                c.target
+            );
+            press_code(&mut state, KeyCode::Esc);
+        } else {
+            let status = state.status.clone().expect("a refusal says why");
+            assert!(status.text.contains("healthy"), "{}", status.text);
+        }
+    }
+}
+
+#[test]
+fn failing_and_production_releases_come_first_and_say_why() {
+    let (_, state) = demo_state();
+    let order = names(&state);
+    // checkout (prod) has a canary error rate far above its baseline; recommender is degraded.
+    assert_eq!(order[..2], ["checkout", "recommender"], "{order:?}");
+    // Waiting next, production first.
+    assert_eq!(order[2], "payments-api", "{order:?}");
+    let reason = |name: &str| {
+        let key = state.rows.iter().find(|k| k.name == name).expect(name);
+        attention(&state, &state.releases[key])
+    };
+    let checkout = reason("checkout");
+    assert_eq!(checkout.rank, Rank::Failing);
+    assert!(
+        checkout.reason.starts_with("canary error rate"),
+        "{}",
+        checkout.reason
+    );
+    assert_eq!(reason("recommender").reason, "degraded");
+    assert_eq!(reason("payments-api").reason, "awaiting promotion");
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "checkout")
+        .expect("checkout");
+    let message = ripcord::app::queue_message(&state, &state.releases[key]);
+    assert!(message.starts_with("canary error rate"), "{message}");
+    let ranks: Vec<_> = state
+        .rows
+        .iter()
+        .map(|k| attention(&state, &state.releases[k]).order())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+}
+
+#[test]
+fn the_attention_order_by_phase_verdict_and_production() {
+    use ripcord::app::attention_of;
+    use ripcord::model::Verdict;
+    let (_, state) = demo_state();
+    let key = state.rows.iter().find(|k| k.name == "cart").expect("cart");
+    let base = state.releases[key].clone();
+    let with = |phase: Phase, verdict: Option<Verdict>| {
+        let mut r = base.clone();
+        r.phase = phase;
+        r.verdict = verdict;
+        r
+    };
+    let rank = |r: &ripcord::model::Rollout| attention_of(r, None, false).rank;
+    assert_eq!(
+        rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))),
+        Rank::Failing
+    );
+    assert_eq!(
+        rank(&with(Phase::Progressing, Some(Verdict::Fail))),
+        Rank::Failing
+    );
+    assert_eq!(rank(&with(Phase::Degraded, None)), Rank::Failing);
+    assert_eq!(rank(&with(Phase::Aborted, None)), Rank::Failing);
+    assert_eq!(rank(&with(Phase::WaitingForPromotion, None)), Rank::Waiting);
+    assert_eq!(rank(&with(Phase::Paused, None)), Rank::Paused);
+    assert_eq!(rank(&with(Phase::Progressing, None)), Rank::Progressing);
+    assert_eq!(rank(&with(Phase::Unknown, None)), Rank::Unknown);
+    assert_eq!(rank(&with(Phase::Healthy, None)), Rank::Healthy);
+    assert!(Rank::Failing < Rank::Waiting && Rank::Waiting < Rank::Paused);
+    assert!(Rank::Paused < Rank::Progressing && Rank::Unknown < Rank::Healthy);
+    let waiting = with(Phase::WaitingForPromotion, None);
+    assert!(
+        attention_of(&waiting, None, true).order() < attention_of(&waiting, None, false).order()
+    );
+    assert!(
+        attention_of(&with(Phase::Degraded, None), None, false).order()
+            < attention_of(&waiting, None, true).order(),
+        "a failing staging release outranks a waiting production one"
+    );
+}
+
+#[test]
+fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
+    use ripcord::model::{Extras, MetricSeries};
+    let (_, mut state) = demo_state();
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "cart")
+        .cloned()
+        .expect("cart");
+    assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Waiting);
+    let series = |canary: f64, baseline: f64| Extras {
+        metrics: vec![MetricSeries {
+            name: "error rate %".into(),
+            canary: vec![canary; 4],
+            baseline: vec![baseline; 4],
+        }],
+        ..Default::default()
+    };
+    update(
+        &mut state,
+        Msg::Extras {
+            key: key.clone(),
+            extras: series(0.5, 0.4),
+        },
+    );
+    assert_eq!(
+        attention(&state, &state.releases[&key]).rank,
+        Rank::Waiting,
+        "noise is not failure"
+    );
+    update(
+        &mut state,
+        Msg::Extras {
+            key: key.clone(),
+            extras: series(7.5, 0.4),
+        },
+    );
+    assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Failing);
+    let at = state.rows.iter().position(|k| *k == key).expect("cart");
+    assert!(at <= 2, "cart did not move up: {:?}", names(&state));
+    // Without canary pods the same series says nothing.
+    let mut idle = state.releases[&key].clone();
+    idle.canary = Default::default();
+    assert_ne!(attention(&state, &idle).rank, Rank::Failing);
+}
+
+#[test]
+fn the_filter_matches_the_kind_and_phase_words_on_screen() {
+    use ripcord::model::Strategy;
+    let (_, mut state) = demo_state();
+    let all: Vec<ripcord::model::Rollout> = state.releases.values().cloned().collect();
+    let expect = |f: &dyn Fn(&ripcord::model::Rollout) -> bool| {
+        let mut v: Vec<String> = all
+            .iter()
+            .filter(|r| f(r))
+            .map(|r| r.key.name.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("argo", expect(&|r| r.key.kind == Kind::ArgoRollout)),
+        ("flagger", expect(&|r| r.key.kind == Kind::FlaggerCanary)),
+        ("pair", expect(&|r| r.key.kind == Kind::CanaryPair)),
+        ("deploy", expect(&|r| r.key.kind == Kind::Deployment)),
+        (
+            "canary",
+            expect(&|r| r.key.kind != Kind::Deployment && r.strategy != Strategy::BlueGreen),
+        ),
+        ("bluegreen", expect(&|r| r.strategy == Strategy::BlueGreen)),
+        ("degraded", expect(&|r| r.phase == Phase::Degraded)),
+        (
+            "waiting",
+            expect(&|r| r.phase == Phase::WaitingForPromotion),
+        ),
+        (
+            "argo canary",
+            expect(&|r| r.key.kind == Kind::ArgoRollout && r.strategy == Strategy::Canary),
+        ),
+    ];
+    for (word, want) in cases {
+        assert!(!want.is_empty(), "{word}: the demo has none");
+        press(&mut state, '/');
+        type_text(&mut state, word);
+        press_code(&mut state, KeyCode::Enter);
+        let mut got: Vec<String> = state.rows.iter().map(|k| k.name.clone()).collect();
+        got.sort();
+        assert_eq!(got, want, "/{word}");
+        press_code(&mut state, KeyCode::Esc);
+        assert_eq!(state.rows.len(), 10);
+    }
+}
+
+#[test]
+fn status_messages_expire_and_escape_clears_them() {
+    let (world, mut state) = demo_state();
+    select(&mut state, "ledger");
+    press(&mut state, 'p');
+    assert!(state.status.is_some(), "a refusal is shown");
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(5)),
+    );
+    assert!(state.status.is_some(), "gone too soon");
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(11)),
+    );
+    assert!(state.status.is_none(), "the message never expired");
+    press(&mut state, 'p');
+    assert!(state.status.is_some());
+    press_code(&mut state, KeyCode::Esc);
+    assert!(state.status.is_none(), "Esc did not clear the message");
+    // The demo clock at 60x: 11 virtual seconds are a blink, 11 minutes are 11 seconds.
+    state.mode = ripcord::app::Mode::Demo {
+        paused: false,
+        speed: 60.0,
+    };
+    let at = state.now;
+    press(&mut state, 'p');
+    update(&mut state, Msg::Tick(at + chrono::Duration::seconds(11)));
+    assert!(state.status.is_some(), "gone in a blink at 60x");
+    update(
+        &mut state,
+        Msg::Tick(at + chrono::Duration::seconds(11 * 60)),
+    );
+    assert!(state.status.is_none());
+}
+
+fn screen(state: &mut State) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
+    if (state.width, state.height) != (80, 24) {
+        resize(state, 80, 24);
+    }
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_key_lists_every_config_problem() {
+    let (_, mut state) = demo_state();
+    assert!(press(&mut state, '!').is_empty());
+    assert!(state.overlay.is_none(), "no problems: nothing to list");
+    state.status = None;
+    state.warnings = (1..=14)
+        .map(|i| format!("keymap.toml:{i}: problem number {i}"))
+        .collect();
+    let home = screen(&mut state);
+    assert!(home.contains("14 config problems (! lists them)"), "{home}");
+    press(&mut state, '!');
+    assert!(matches!(state.overlay, Some(Overlay::Problems { .. })));
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 1"), "{list}");
+    press(&mut state, 'G');
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 14"), "{list}");
+    press_code(&mut state, KeyCode::Esc);
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn speed_keys_never_move_the_clock_the_wrong_way() {
+    use ripcord::app::{ClockControl, Mode};
+    let speed_after = |speed: f64, key: char| {
+        let (_, mut state) = demo_state();
+        state.mode = Mode::Demo {
+            paused: false,
+            speed,
+        };
+        match press(&mut state, key).as_slice() {
+            [Effect::Clock(ClockControl::Speed(s))] => *s,
+            [] => speed,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(speed_after(100.0, '+'), 100.0, "+ at 100x slowed the clock");
+    assert_eq!(speed_after(100.0, '-'), 50.0);
+    assert_eq!(speed_after(32.0, '+'), 64.0);
+    assert_eq!(speed_after(64.0, '+'), 64.0);
+    assert_eq!(speed_after(0.1, '-'), 0.1, "- at 0.1x sped the clock up");
+    assert_eq!(speed_after(1.0, '-'), 0.5);
 }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Help,
+    /// The full list of configuration problems.
+    Problems,
     Back,
     Up,
     Down,

@@ -4,12 +4,20 @@
 //! `update` folds them in and returns `Effect`s for the executor to carry out.
 
 pub mod action;
+mod attention;
 mod state;
 mod update;
 
 pub use action::Action;
+pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
-pub use update::{blocked_reason, update, visible_rows};
+pub use update::{blocked_reason, default_rollback_target, update, visible_rows};
+
+/// Below this the console cannot lay itself out, and so takes no key but quit.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+/// Seconds of state time a status message stays on screen.
+pub const STATUS_TTL_SECS: i64 = 10;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
@@ -74,6 +82,11 @@ pub enum Msg {
     ActionDone(ActionOutcome),
     /// A problem the user should see without stopping anything (bad object, lost watch).
     Problem(String),
+    /// A frame of this size went to the terminal: what the state holds is on screen.
+    Drawn {
+        width: u16,
+        height: u16,
+    },
     /// The demo clock's state changed.
     Clock {
         paused: bool,

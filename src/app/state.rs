@@ -5,7 +5,7 @@ use super::{ConnState, Permission};
 use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
-use crate::model::{ClusterCache, Extras, ReleaseKey, Rollout};
+use crate::model::{ClusterCache, Extras, ReleaseKey, Revision, Rollout};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tui_textarea::TextArea;
@@ -42,10 +42,33 @@ impl SortMode {
     }
 }
 
+/// A revision as a confirmation names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionBrief {
+    pub number: i64,
+    pub images: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl RevisionBrief {
+    pub fn of(r: &Revision) -> RevisionBrief {
+        RevisionBrief {
+            number: r.number,
+            images: r.images.clone(),
+            created: r.created,
+        }
+    }
+}
+
 /// A dangerous or guarded action waiting for the user's word.
 #[derive(Debug, Clone)]
 pub struct Confirm {
     pub request: ActionRequest,
+    /// A rollback's target, and the revision it replaces.
+    pub target: Option<RevisionBrief>,
+    pub replaces: Option<RevisionBrief>,
+    /// Whether the dialog has been on screen: an answer before that does not count.
+    pub shown: bool,
     /// Production guard: the user must type the target's name and give a reason.
     pub guarded: bool,
     pub name_input: TextArea<'static>,
@@ -57,8 +80,14 @@ pub struct Confirm {
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Confirm(Box<Confirm>),
+    /// The full list of configuration problems.
+    Problems {
+        scroll: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,13 +142,24 @@ pub struct State {
     /// The filtered, sorted queue: what the home table shows.
     pub rows: Vec<ReleaseKey>,
     pub selected: usize,
+    /// Whether the user has pressed a key: until then the selection stays on the top row
+    /// while releases arrive, after that it stays on the release it is on.
+    pub navigated: bool,
     /// First visible row of the home table.
     pub offset: usize,
     /// Cursor in the detail view's revision list.
     pub revision_cursor: usize,
+    /// The revision under that cursor (number, object), which the cursor follows when the
+    /// list reorders.
+    pub revision_pin: Option<(i64, String)>,
+    /// Images of revisions seen crash-looping or degraded while current, per release: never
+    /// a default rollback target.
+    pub bad_images: HashMap<ReleaseKey, HashSet<Vec<String>>>,
     pub width: u16,
     pub height: u16,
     pub status: Option<StatusLine>,
+    /// When the status line was set (state time); it expires after `STATUS_TTL_SECS`.
+    pub status_since: DateTime<Utc>,
     /// Configuration problems, shown until dismissed.
     pub warnings: Vec<String>,
     /// Set whenever something visible changed; the loop draws and clears it.
@@ -161,11 +201,15 @@ impl State {
             sort: SortMode::Attention,
             rows: Vec::new(),
             selected: 0,
+            navigated: false,
             offset: 0,
             revision_cursor: 0,
+            revision_pin: None,
+            bad_images: HashMap::new(),
             width: 80,
             height: 24,
             status: None,
+            status_since: now,
             warnings: Vec::new(),
             dirty: true,
             quit: false,
@@ -199,6 +243,20 @@ impl State {
 
     pub fn contexts(&self) -> Vec<String> {
         self.clusters.keys().cloned().collect()
+    }
+
+    /// Whether the console can be drawn at the current size.
+    pub fn fits(&self) -> bool {
+        self.width >= super::MIN_WIDTH && self.height >= super::MIN_HEIGHT
+    }
+
+    /// Sets the status line; it expires `STATUS_TTL_SECS` of state time later.
+    pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(StatusLine {
+            level,
+            text: text.into(),
+        });
+        self.status_since = self.now;
     }
 
     pub fn is_read_only(&self, context: &str) -> bool {

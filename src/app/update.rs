@@ -1,14 +1,17 @@
 //! `update`: the only place `State` changes. Pure: no IO, no clock reads.
 
 use super::action::{Action, Operation};
+use super::attention::{attention, attention_of};
 use super::state::*;
-use super::{ClockControl, ConnState, Effect, Msg, Permission};
+use super::{
+    ClockControl, ConnState, Effect, Msg, Permission, MIN_HEIGHT, MIN_WIDTH, STATUS_TTL_SECS,
+};
 use crate::config::keymap::{KeyChord, Lookup, Section};
 use crate::model::derive::derive_namespace;
 use crate::model::objects::Change;
 use crate::model::ops::{supports, ActionRequest};
-use crate::model::{ReleaseKey, RevisionRole};
-use crate::ui::format::age;
+use crate::model::{Kind, Phase, ReleaseKey, Revision, RevisionRole, Rollout};
+use crate::ui::format::{age, kind_label};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_textarea::TextArea;
 
@@ -25,6 +28,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             state.dirty = true;
+            state.navigated = true;
             let mut effects = on_key(state, key);
             effects.extend(access_check(state));
             effects
@@ -54,6 +58,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
+            // The demo's clock runs at `speed`: a message stays about as long for the reader.
+            let rate = match state.mode {
+                Mode::Demo { speed, .. } if speed > 0.0 => speed,
+                _ => 1.0,
+            };
+            let shown = (now - state.status_since).num_milliseconds() as f64 / 1000.0 / rate;
+            if state.status.is_some() && shown >= STATUS_TTL_SECS as f64 {
+                state.status = None;
+                state.dirty = true;
+            }
+            vec![]
+        }
+        Msg::Drawn { width, height } => {
+            // A confirmation counts only once its dialog has been on screen.
+            if width >= MIN_WIDTH && height >= MIN_HEIGHT {
+                if let Some(Overlay::Confirm(c)) = &mut state.overlay {
+                    c.shown = true;
+                }
+            }
             vec![]
         }
         Msg::Cluster { context, changes } => {
@@ -76,7 +99,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Extras { key, extras } => {
-            state.extras.insert(key, extras);
+            let order = |state: &State| {
+                state
+                    .releases
+                    .get(&key)
+                    .map(|r| attention(state, r).order())
+            };
+            let before = order(state);
+            state.extras.insert(key.clone(), extras);
+            // Bad canary metrics move a release up the queue.
+            if order(state) != before {
+                rebuild_rows(state);
+            }
             state.dirty = true;
             vec![]
         }
@@ -92,24 +126,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::ActionDone(outcome) => {
             let req = &outcome.request;
             let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
-            state.status = Some(match &outcome.result {
-                Ok(text) => StatusLine {
-                    level: Level::Success,
-                    text: format!("✔ {} {target}: {text}", req.op.verb()),
-                },
-                Err(e) => StatusLine {
-                    level: Level::Error,
-                    text: format!("✖ {} {target} failed: {e}", req.op.verb()),
-                },
-            });
+            match &outcome.result {
+                Ok(text) => state.set_status(
+                    Level::Success,
+                    format!("✔ {} {target}: {text}", req.op.verb()),
+                ),
+                Err(e) => state.set_status(
+                    Level::Error,
+                    format!("✖ {} {target} failed: {e}", req.op.verb()),
+                ),
+            }
             state.dirty = true;
             vec![]
         }
         Msg::Problem(text) => {
-            state.status = Some(StatusLine {
-                level: Level::Warning,
-                text: format!("⚠ {text}"),
-            });
+            state.set_status(Level::Warning, format!("⚠ {text}"));
             state.dirty = true;
             vec![]
         }
@@ -193,23 +224,111 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
         }
         changed = true;
         // The queue only needs rebuilding when a release comes, goes, or moves in the order.
+        let order = |r: &Rollout| {
+            attention_of(
+                r,
+                state.extras.get(&r.key),
+                state.settings.is_production(&r.key.context),
+            )
+            .order()
+        };
         reorder |= old.len() != derived.len()
             || derived.iter().any(|r| {
-                state.releases.get(&r.key).is_none_or(|o| {
-                    o.attention_rank() != r.attention_rank() || o.created != r.created
-                })
+                state
+                    .releases
+                    .get(&r.key)
+                    .is_none_or(|o| order(o) != order(r) || o.created != r.created)
             });
+        if old.len() != derived.len() {
+            for key in &old {
+                state.bad_images.remove(key);
+            }
+        }
         for key in old {
             state.releases.remove(&key);
         }
         for r in derived {
+            note_bad_revisions(&mut state.bad_images, &r);
             state.releases.insert(r.key.clone(), r);
         }
     }
     if reorder {
         rebuild_rows(state);
     }
+    if changed {
+        follow_revision(state);
+    }
     state.dirty |= changed;
+}
+
+/// Whether a revision's pods crash-loop or cannot start.
+fn revision_failing(v: &Revision) -> bool {
+    const BAD: [&str; 9] = [
+        "CrashLoopBackOff",
+        "Error",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "OOMKilled",
+    ];
+    v.pods
+        .iter()
+        .any(|p| BAD.contains(&p.status.as_str()) || (!p.ready && p.restarts > 0))
+}
+
+/// Remembers the images of revisions seen failing, so that once their pods are gone they
+/// still never become a default rollback target.
+fn note_bad_revisions(
+    bad: &mut std::collections::HashMap<ReleaseKey, std::collections::HashSet<Vec<String>>>,
+    r: &Rollout,
+) {
+    let current = r.current_revision();
+    for v in &r.revisions {
+        let degraded_current = r.phase == Phase::Degraded && Some(v.number) == current;
+        if (degraded_current || revision_failing(v)) && !v.images.is_empty() {
+            bad.entry(r.key.clone())
+                .or_default()
+                .insert(v.images.clone());
+        }
+    }
+}
+
+/// Keeps the detail cursor on the same revision when the list reorders: the same object and
+/// number, else the same object (a rollback renumbers it), else the same number.
+fn follow_revision(state: &mut State) {
+    let View::Detail(key) = &state.view else {
+        return;
+    };
+    let Some((number, object)) = state.revision_pin.clone() else {
+        return;
+    };
+    let Some(r) = state.releases.get(key) else {
+        return;
+    };
+    let at = r
+        .revisions
+        .iter()
+        .position(|v| v.number == number && v.object == object)
+        .or_else(|| r.revisions.iter().position(|v| v.object == object))
+        .or_else(|| r.revisions.iter().position(|v| v.number == number));
+    let len = r.revisions.len();
+    state.revision_cursor = at.unwrap_or(state.revision_cursor.min(len.saturating_sub(1)));
+    pin_revision(state);
+}
+
+/// Records which revision the detail cursor is on.
+fn pin_revision(state: &mut State) {
+    let View::Detail(key) = &state.view else {
+        return;
+    };
+    state.revision_pin = state
+        .releases
+        .get(key)
+        .and_then(|r| r.revisions.get(state.revision_cursor))
+        .map(|v| (v.number, v.object.clone()));
 }
 
 /// The keys of one namespace's releases, found by range rather than a scan of them all.
@@ -232,19 +351,32 @@ fn releases_in(
         .collect()
 }
 
-fn matches_filter(key: &ReleaseKey, filter: &str) -> bool {
-    if filter.is_empty() {
+/// Whether every word of the filter is found in the words the queue shows for `r`: name,
+/// namespace, context, kind (`argo/canary`, `pair`), strategy, phase, verdict and the
+/// attention reason.
+fn matches_filter(state: &State, r: &Rollout, filter: &str) -> bool {
+    if filter.trim().is_empty() {
         return true;
     }
-    let filter = filter.to_lowercase();
-    [
-        key.name.as_str(),
-        key.namespace.as_str(),
-        key.context.as_str(),
-        key.kind.target_prefix(),
-    ]
-    .iter()
-    .any(|field| field.to_lowercase().contains(&filter))
+    let strategy = r.strategy.to_string();
+    let reason = attention(state, r).reason;
+    let fields = [
+        r.key.name.as_str(),
+        r.key.namespace.as_str(),
+        r.key.context.as_str(),
+        r.key.kind.target_prefix(),
+        kind_label(r, false),
+        kind_label(r, true),
+        strategy.as_str(),
+        r.phase.label(),
+        r.verdict.map_or("", |v| v.label()),
+        reason.as_str(),
+    ];
+    let fields: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| fields.iter().any(|f| f.contains(word)))
 }
 
 /// Recomputes the home queue: filter, then sort, keeping the selected release selected.
@@ -267,15 +399,13 @@ pub fn rebuild_rows(state: &mut State) {
                     .namespace_filter
                     .as_ref()
                     .is_none_or(|n| &r.key.namespace == n)
-                && matches_filter(&r.key, &filter)
+                && matches_filter(state, r, &filter)
         })
         .collect();
     match state.sort {
-        SortMode::Attention => rows.sort_by(|a, b| {
-            a.attention_rank()
-                .cmp(&b.attention_rank())
-                .then_with(|| a.key.cmp(&b.key))
-        }),
+        SortMode::Attention => {
+            rows.sort_by_cached_key(|r| (attention(state, r).order(), r.key.clone()))
+        }
         SortMode::Name => rows.sort_by(|a, b| {
             (&a.key.name, &a.key.namespace, &a.key.context).cmp(&(
                 &b.key.name,
@@ -288,10 +418,13 @@ pub fn rebuild_rows(state: &mut State) {
         }
     }
     state.rows = rows.into_iter().map(|r| r.key.clone()).collect();
-    if let Some(key) = selected {
-        if let Some(i) = state.rows.iter().position(|k| *k == key) {
-            state.selected = i;
+    match selected {
+        Some(key) if state.navigated => {
+            if let Some(i) = state.rows.iter().position(|k| *k == key) {
+                state.selected = i;
+            }
         }
+        _ => state.selected = 0,
     }
     clamp_scroll(state);
 }
@@ -325,7 +458,34 @@ fn sections(state: &State) -> Vec<Section> {
     out
 }
 
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    // Ctrl-C quits from every view, overlay and text field.
+    if is_ctrl_c(&key) {
+        state.pending_keys.clear();
+        return quit(state);
+    }
+    let typing = state.filter_input.is_some() || matches!(state.overlay, Some(Overlay::Confirm(_)));
+    if !state.fits() {
+        // Nothing can be seen: no key but quit may act, and no half-typed chord survives.
+        state.pending_keys.clear();
+        let chord = KeyChord::from_event(&key);
+        if !typing
+            && state.keymap.lookup(&sections(state), &[chord]) == Lookup::Action(Action::Quit)
+        {
+            return quit(state);
+        }
+        return vec![];
+    }
     if let Some(Overlay::Confirm(_)) = &state.overlay {
         return on_confirm_key(state, key);
     }
@@ -337,6 +497,20 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
             KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+            _ => state.overlay = None,
+        }
+        return vec![];
+    }
+    if let Some(Overlay::Problems { scroll }) = &mut state.overlay {
+        let page = state.height.saturating_sub(6).max(1) as usize;
+        let last = state.warnings.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => *scroll = (*scroll + 1).min(last),
+            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+            KeyCode::PageDown => *scroll = (*scroll + page).min(last),
+            KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
+            KeyCode::Home | KeyCode::Char('g') => *scroll = 0,
+            KeyCode::End | KeyCode::Char('G') => *scroll = last,
             _ => state.overlay = None,
         }
         return vec![];
@@ -395,6 +569,7 @@ fn move_cursor(state: &mut State, action: Action) {
         Action::Bottom => last,
         _ => *cursor,
     };
+    pin_revision(state);
     clamp_scroll(state);
 }
 
@@ -418,19 +593,27 @@ fn cycle(current: &Option<String>, options: &[String], forward: bool) -> Option<
 
 fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        Action::Quit => {
-            state.quit = true;
-            return vec![Effect::Quit];
-        }
+        Action::Quit => return quit(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
-        Action::Back => match state.view {
-            View::Detail(_) => state.view = View::Home,
-            View::Home if !state.filter.is_empty() => {
-                state.filter.clear();
-                rebuild_rows(state);
+        Action::Problems => {
+            if state.warnings.is_empty() {
+                state.set_status(Level::Info, "no configuration problems");
+            } else {
+                state.overlay = Some(Overlay::Problems { scroll: 0 });
             }
-            View::Home => state.status = None,
-        },
+        }
+        Action::Back => {
+            // Esc also dismisses the status message, wherever it is pressed.
+            state.status = None;
+            match state.view {
+                View::Detail(_) => state.view = View::Home,
+                View::Home if !state.filter.is_empty() => {
+                    state.filter.clear();
+                    rebuild_rows(state);
+                }
+                View::Home => {}
+            }
+        }
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -441,6 +624,7 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             if let Some(key) = state.selected_key().cloned() {
                 state.revision_cursor = 0;
                 state.view = View::Detail(key);
+                pin_revision(state);
             }
         }
         Action::Filter => {
@@ -480,9 +664,14 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ToggleClock => return demo_clock(state, ClockControl::Toggle),
         Action::SpeedUp | Action::SlowDown => {
             if let Mode::Demo { speed, .. } = state.mode {
-                let factor = if action == Action::SpeedUp { 2.0 } else { 0.5 };
-                let speed = (speed * factor).clamp(MIN_SPEED, MAX_SPEED);
-                return demo_clock(state, ClockControl::Speed(speed));
+                let faster = action == Action::SpeedUp;
+                let next = next_speed(speed, faster);
+                if next == speed {
+                    let end = if faster { "fastest" } else { "slowest" };
+                    state.set_status(Level::Info, format!("the clock is at its {end} ({speed}x)"));
+                    return vec![];
+                }
+                return demo_clock(state, ClockControl::Speed(next));
             }
         }
         Action::Noop => {}
@@ -502,6 +691,16 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     vec![]
 }
 
+/// The demo speed one step faster or slower: doubled or halved within the bounds, and never
+/// a step the wrong way (a speed set above the bound stays where it is).
+fn next_speed(speed: f64, faster: bool) -> f64 {
+    if faster {
+        (speed * 2.0).min(MAX_SPEED).max(speed)
+    } else {
+        (speed / 2.0).max(MIN_SPEED).min(speed)
+    }
+}
+
 fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
     match state.mode {
         Mode::Demo { .. } => vec![Effect::Clock(control)],
@@ -510,10 +709,7 @@ fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
 }
 
 fn refuse(state: &mut State, text: String) -> Vec<Effect> {
-    state.status = Some(StatusLine {
-        level: Level::Error,
-        text,
-    });
+    state.set_status(Level::Error, text);
     vec![]
 }
 
@@ -531,21 +727,41 @@ pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<
     }
 }
 
+/// Whether `v` may be rolled back to: not the current revision, not a canary or preview,
+/// not the current images again, and never seen failing.
+fn rollback_candidate(state: &State, r: &Rollout, v: &Revision) -> bool {
+    let current = r.current_revision();
+    let current_images = r
+        .revisions
+        .iter()
+        .find(|c| Some(c.number) == current)
+        .map(|c| &c.images);
+    Some(v.number) != current
+        && !matches!(
+            v.role,
+            RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
+        )
+        && current_images != Some(&v.images)
+        && !revision_failing(v)
+        && state
+            .bad_images
+            .get(&r.key)
+            .is_none_or(|bad| !bad.contains(&v.images))
+}
+
+/// The revision a rollback aims at when none is chosen: the newest one that was healthy.
+pub fn default_rollback_target<'a>(state: &State, r: &'a Rollout) -> Option<&'a Revision> {
+    r.revisions
+        .iter()
+        .filter(|v| rollback_candidate(state, r, v))
+        .max_by_key(|v| v.number)
+}
+
 fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
     let Some(rollout) = state.focused() else {
         return refuse(state, "no release selected".into());
     };
     let key = rollout.key.clone();
-    // In the detail view, rollback goes to the revision under the cursor.
-    let to_revision = match (&state.view, op) {
-        (View::Detail(_), Operation::Rollback) => rollout
-            .revisions
-            .get(state.revision_cursor)
-            .filter(|r| !matches!(r.role, RevisionRole::Canary | RevisionRole::Preview))
-            .filter(|r| Some(r.number) != rollout.current_revision())
-            .map(|r| r.number),
-        _ => None,
-    };
     // `promote` moves a canary pair one configured step, never all the way.
     let step = crate::model::ops::promote_weight(
         key.kind,
@@ -565,10 +781,38 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
             ),
         );
     }
+    let (mut target, mut replaces) = (None, None);
+    // A pair rolls back its stable Deployment's own history, which the list does not show.
+    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
+        let under_cursor = match &state.view {
+            View::Detail(_) => rollout
+                .revisions
+                .get(state.revision_cursor)
+                .filter(|v| rollback_candidate(state, rollout, v)),
+            View::Home => None,
+        };
+        let Some(to) = under_cursor.or_else(|| default_rollback_target(state, rollout)) else {
+            return refuse(
+                state,
+                format!(
+                    "✖ cannot roll back {}/{}: no earlier revision that was healthy",
+                    key.kind.target_prefix(),
+                    key.name
+                ),
+            );
+        };
+        target = Some(RevisionBrief::of(to));
+        let current = rollout.current_revision();
+        replaces = rollout
+            .revisions
+            .iter()
+            .find(|v| Some(v.number) == current)
+            .map(RevisionBrief::of);
+    }
     let request = ActionRequest {
         key,
         op,
-        to_revision,
+        to_revision: target.as_ref().map(|t| t.number),
         weight: step.ok().flatten(),
         reason: None,
         dry_run: false,
@@ -577,6 +821,9 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
     if guarded || op.is_dangerous() {
         state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             request,
+            target,
+            replaces,
+            shown: false,
             guarded,
             name_input: TextArea::default(),
             reason_input: TextArea::default(),
@@ -588,32 +835,31 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
     vec![Effect::Execute(request)]
 }
 
+fn cancel(state: &mut State) -> Vec<Effect> {
+    state.overlay = None;
+    state.set_status(Level::Info, "cancelled");
+    vec![]
+}
+
 fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(Overlay::Confirm(confirm)) = &mut state.overlay else {
         return vec![];
     };
-    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-    if key.code == KeyCode::Esc || ctrl_c {
-        state.overlay = None;
-        state.status = Some(StatusLine {
-            level: Level::Info,
-            text: "cancelled".into(),
-        });
-        return vec![];
+    if key.code == KeyCode::Esc {
+        return cancel(state);
     }
     if !confirm.guarded {
         return match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+            // Only a key pressed with the dialog on screen answers it.
+            KeyCode::Char('y') | KeyCode::Char('Y') if confirm.shown => {
                 let request = confirm.request.clone();
                 state.overlay = None;
                 vec![Effect::Execute(request)]
             }
-            KeyCode::Char('n') | KeyCode::Char('N') => {
-                state.overlay = None;
-                state.status = Some(StatusLine {
-                    level: Level::Info,
-                    text: "cancelled".into(),
-                });
+            KeyCode::Char('n') | KeyCode::Char('N') => cancel(state),
+            // Enter is what people press without reading: it never confirms.
+            KeyCode::Enter => {
+                confirm.error = Some("press y to confirm, n or Esc to cancel".into());
                 vec![]
             }
             _ => vec![],
@@ -635,6 +881,9 @@ fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             if reason.is_empty() {
                 confirm.field = 1;
                 confirm.error = Some("a reason is required in production".into());
+                return vec![];
+            }
+            if !confirm.shown {
                 return vec![];
             }
             let mut request = confirm.request.clone();

@@ -37,9 +37,10 @@ pub fn builtin_keymap_source(name: &str) -> Option<&'static str> {
 }
 
 /// Every action, in the order help lists them.
-pub const ACTIONS: [Action; 29] = [
+pub const ACTIONS: [Action; 30] = [
     Action::Quit,
     Action::Help,
+    Action::Problems,
     Action::Back,
     Action::Up,
     Action::Down,
@@ -75,6 +76,7 @@ pub fn action_name(action: Action) -> &'static str {
     match action {
         Action::Quit => "quit",
         Action::Help => "help",
+        Action::Problems => "problems",
         Action::Back => "back",
         Action::Up => "up",
         Action::Down => "down",

@@ -1,8 +1,10 @@
 //! The confirmation box for dangerous actions and production targets.
 
-use crate::app::{Confirm, State};
+use super::format::age;
+use crate::app::{Confirm, RevisionBrief, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
+use crate::model::text::inert;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
@@ -25,10 +27,25 @@ fn consequence(op: Operation) -> &'static str {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, _state: &State, c: &Confirm, theme: &Theme) {
+/// `#3 shop/web:1.2 (9d old)`: a revision as the user can recognise it.
+fn revision_words(r: &RevisionBrief, state: &State) -> String {
+    let images: Vec<String> = r.images.iter().map(|i| inert(i).into_owned()).collect();
+    let images = if images.is_empty() {
+        "no image".to_owned()
+    } else {
+        images.join(", ")
+    };
+    match r.created {
+        Some(t) => format!("#{} {images} ({} old)", r.number, age(t, state.now)),
+        None => format!("#{} {images}", r.number),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: &Theme) {
     let req = &c.request;
     let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
-    let height = if c.guarded { 13 } else { 8 };
+    let extra = u16::from(c.target.is_some()) + u16::from(c.replaces.is_some());
+    let height = if c.guarded { 13 } else { 8 } + extra;
     let rect = super::centered(frame, area, 64, height);
     let mut lines = vec![
         Line::from(vec![
@@ -38,8 +55,22 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, c: &Confirm, theme:
         ]),
         Line::raw(format!("This will {}.", consequence(req.op))),
     ];
-    if let Some(n) = req.to_revision {
-        lines.push(Line::raw(format!("Target revision: {n}")));
+    match &c.target {
+        Some(t) => lines.push(Line::from(vec![
+            Span::styled("to       ", theme.style(Slot::Muted)),
+            Span::styled(revision_words(t, state), theme.style(Slot::Healthy)),
+        ])),
+        None => {
+            if let Some(n) = req.to_revision {
+                lines.push(Line::raw(format!("Target revision: {n}")));
+            }
+        }
+    }
+    if let Some(r) = &c.replaces {
+        lines.push(Line::from(vec![
+            Span::styled("replaces ", theme.style(Slot::Muted)),
+            Span::styled(revision_words(r, state), theme.style(Slot::Danger)),
+        ]));
     }
     if c.guarded {
         lines.push(Line::styled(
@@ -71,9 +102,9 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, c: &Confirm, theme:
     } else {
         lines.push(Line::from(vec![
             Span::styled("y", theme.style(Slot::Key)),
-            Span::raw("/Enter confirm   "),
+            Span::raw(" confirms   "),
             Span::styled("n", theme.style(Slot::Key)),
-            Span::raw("/Esc cancel"),
+            Span::raw("/Esc cancels   Enter does not confirm"),
         ]));
     }
     if let Some(err) = &c.error {

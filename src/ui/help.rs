@@ -1,7 +1,7 @@
 //! The help overlay and the hint line, both generated from the active keymap.
 
 use crate::app::Action;
-use crate::app::{Mode, State, View};
+use crate::app::{Mode, Overlay, State, View};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use ratatui::layout::Rect;
@@ -47,6 +47,18 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             ]));
         }
     }
+    lines.push(Line::styled(
+        "⚠ confirm: answer with y (Enter never confirms);",
+        theme.style(Slot::Danger),
+    ));
+    lines.push(Line::styled(
+        "production: type the name and a reason, then Enter.",
+        theme.style(Slot::Danger),
+    ));
+    lines.push(Line::styled(
+        "Ctrl-C quits from anywhere.",
+        theme.style(Slot::Muted),
+    ));
     if state.read_only {
         lines.push(Line::styled(
             "read-only: actions that change a cluster are off",
@@ -80,6 +92,35 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
 
 /// The bottom line: the few keys that matter here.
 pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
+    // An open dialog takes the keys, so the line names its keys instead.
+    let dialog: Option<&[(&str, &str)]> = match &state.overlay {
+        Some(Overlay::Confirm(c)) if c.guarded => Some(&[
+            ("Tab", "switch field"),
+            ("Enter", "confirm (name and reason)"),
+            ("Esc", "cancel"),
+            ("Ctrl-C", "quit"),
+        ]),
+        Some(Overlay::Confirm(_)) => Some(&[
+            ("y", "confirm"),
+            ("n/Esc", "cancel"),
+            ("Enter", "does not confirm"),
+            ("Ctrl-C", "quit"),
+        ]),
+        Some(Overlay::Problems { .. }) | Some(Overlay::Help { .. }) => Some(&[
+            ("j/k", "scroll"),
+            ("any other key", "close"),
+            ("Ctrl-C", "quit"),
+        ]),
+        None => None,
+    };
+    if let Some(keys) = dialog {
+        let mut spans = Vec::new();
+        for (key, what) in keys {
+            spans.push(Span::styled(format!(" {key}"), theme.style(Slot::Key)));
+            spans.push(Span::raw(format!(" {what}")));
+        }
+        return Line::from(spans);
+    }
     let (section, actions): (Section, &[Action]) = match state.view {
         View::Home => (
             Section::Home,

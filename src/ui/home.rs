@@ -55,7 +55,7 @@ fn row<'a>(r: &'a Rollout, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
         Cell::from(age_opt(r.created, state.now)).style(theme.style(Slot::Muted)),
     ];
     if wide {
-        cells.push(Cell::from(r.message.as_str()).style(theme.style(Slot::Muted)));
+        cells.push(Cell::from(crate::app::queue_message(state, r)).style(theme.style(Slot::Muted)));
     }
     Row::new(cells)
 }

@@ -5,6 +5,7 @@ mod detail;
 pub mod format;
 mod help;
 mod home;
+mod problems;
 
 use crate::app::{Level, Mode, Overlay, State, View};
 use crate::config::theme::{Slot, Theme};
@@ -13,9 +14,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-/// Below this the console cannot lay itself out.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+/// Below this the console cannot lay itself out (`update` ignores keys then).
+pub use crate::app::{MIN_HEIGHT, MIN_WIDTH};
 
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
@@ -51,6 +51,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.overlay {
         Some(Overlay::Help { scroll }) => help::render(frame, area, state, *scroll, theme),
         Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c, theme),
+        Some(Overlay::Problems { scroll }) => problems::render(frame, area, state, *scroll, theme),
         None => {}
     }
 }
@@ -132,20 +133,24 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             Line::styled(s.text.clone(), theme.style(slot))
         }
-        (None, Some(w)) => Line::styled(
-            format!(
-                "⚠ config: {w}{}",
-                if state.warnings.len() > 1 {
-                    format!(
-                        " (+{} more: ripcord config check)",
-                        state.warnings.len() - 1
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-            theme.style(Slot::Warning),
-        ),
+        // The key that lists them all comes first, so a narrow screen cannot cut it off.
+        (None, Some(w)) => {
+            let key = state.keymap.keys_for(
+                crate::config::keymap::Section::Global,
+                crate::app::Action::Problems,
+            );
+            let count = state.warnings.len();
+            let lead = match (key, count) {
+                (Some(k), 1) => format!("⚠ config ({k} shows it): "),
+                (Some(k), n) => format!("⚠ {n} config problems ({k} lists them): "),
+                (None, 1) => "⚠ config: ".to_owned(),
+                (None, n) => format!("⚠ {n} config problems: "),
+            };
+            Line::styled(
+                format!("{lead}{}", crate::model::text::inert(w)),
+                theme.style(Slot::Warning),
+            )
+        }
         (None, None) => Line::default(),
     };
     frame.render_widget(Paragraph::new(status_line), status);

@@ -4,6 +4,7 @@
 //! `update` folds them in and returns `Effect`s for the executor to carry out.
 
 pub mod action;
+pub mod panels;
 mod state;
 mod update;
 

@@ -117,6 +117,10 @@ pub struct State {
     pub offset: usize,
     /// Cursor in the detail view's revision list.
     pub revision_cursor: usize,
+    /// Detail view: the panel that takes j/k (see `app::panels::Panel`).
+    pub panel_focus: super::panels::Panel,
+    /// Detail view: first line shown in each panel but the revisions (which follow the cursor).
+    pub panel_scroll: [usize; super::panels::Panel::COUNT],
     pub width: u16,
     pub height: u16,
     pub status: Option<StatusLine>,
@@ -163,6 +167,8 @@ impl State {
             selected: 0,
             offset: 0,
             revision_cursor: 0,
+            panel_focus: super::panels::Panel::Revisions,
+            panel_scroll: [0; super::panels::Panel::COUNT],
             width: 80,
             height: 24,
             status: None,

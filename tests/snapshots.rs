@@ -237,6 +237,21 @@ fn shared_context_and_namespace_go_to_a_line_above_the_table() {
     let ctx = state.context_filter.clone().expect("a context");
     let ns = state.namespace_filter.clone().expect("a namespace");
     assert!(line_with(&t, &format!("context {ctx}")).contains(&format!("namespace {ns}")));
+    // With the line above, the last row selected on a short screen is still drawn.
+    let (_, mut state) = demo_state();
+    let template = state.releases.values().next().cloned().expect("a release");
+    state.releases.clear();
+    for i in 0..18 {
+        let mut r = template.clone();
+        r.key.name = format!("svc-{i:02}");
+        state.releases.insert(r.key.clone(), r);
+    }
+    state.rows = state.releases.keys().cloned().collect();
+    state.height = 16;
+    press(&mut state, 'G');
+    let last = state.selected_key().expect("a selection").name.clone();
+    let t = draw(&mut state, 80, 16, &Theme::default());
+    assert!(find(&t, &last).is_some(), "{}", lines(&t).join("\n"));
 }
 
 fn open(name: &str, width: u16, height: u16) -> (State, Terminal<TestBackend>) {
@@ -481,4 +496,37 @@ fn every_drawn_character_meets_wcag_aa_contrast_in_every_builtin_theme() {
     }
     failures.dedup_by(|a, b| a.split(" (").next() == b.split(" (").next());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_verdict_reason_is_never_cut_at_80x24() {
+    let (_, mut state) = demo_state();
+    let reason = "error-rate 10.3% > 5% on the canary for 3 consecutive measurements";
+    for r in state.releases.values_mut() {
+        if r.key.name == "checkout" {
+            r.verdict = Some(ripcord::model::Verdict::Fail);
+            r.verdict_reason = reason.into();
+        }
+    }
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    assert!(
+        lines(&t).join("").contains(reason),
+        "{}",
+        lines(&t).join("\n")
+    );
+}
+
+#[test]
+fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
+    let (_, mut state) = demo_state();
+    state
+        .rows
+        .retain(|k| k.kind == ripcord::model::Kind::Deployment);
+    state.selected = 0;
+    let t = draw(&mut state, 160, 48, &Theme::default());
+    assert!(find(&t, "OLD NEW").is_some(), "{}", lines(&t).join("\n"));
+    let t = home(160, 48);
+    assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
 }

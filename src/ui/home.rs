@@ -363,11 +363,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(&c, &w)| (c, w))
         .collect();
     let height = area.height.saturating_sub(1) as usize;
+    // The shared line can take a row the scroll offset counted on: keep the selection shown.
+    let offset = state
+        .offset
+        .max((state.selected + 1).saturating_sub(height))
+        .min(state.selected);
     let rows: Vec<Row> = state
         .rows
         .iter()
         .enumerate()
-        .skip(state.offset)
+        .skip(offset)
         .take(height)
         .filter_map(|(i, key)| {
             let r = state.releases.get(key)?;

@@ -85,3 +85,87 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<crate::app::Effect> {
     .min(last);
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{update, Mode, Msg};
+    use crate::config::keymap::Keymap;
+    use crate::config::Settings;
+    use crate::sim::{feed, World};
+
+    fn detail_of(name: &str) -> State {
+        let mut world = World::demo(7);
+        let mut state = State::new(
+            Mode::Demo {
+                paused: true,
+                speed: 1.0,
+            },
+            Keymap::default_keymap(),
+            Settings::default(),
+            false,
+            world.now,
+        );
+        feed(&mut world, &mut state);
+        update(
+            &mut state,
+            Msg::Resize {
+                width: 80,
+                height: 24,
+            },
+        );
+        state.selected = state
+            .rows
+            .iter()
+            .position(|k| k.name == name)
+            .expect("in the demo");
+        on_action_of(&mut state, Action::Open);
+        state
+    }
+
+    /// Presses the default key for `action`.
+    fn on_action_of(state: &mut State, action: Action) {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let code = match action {
+            Action::Open => KeyCode::Enter,
+            Action::NextPanel => KeyCode::Tab,
+            Action::PrevPanel => KeyCode::BackTab,
+            Action::Down => KeyCode::Char('j'),
+            Action::Up => KeyCode::Char('k'),
+            other => panic!("no key for {other:?} here"),
+        };
+        update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    #[test]
+    fn tab_cycles_the_panels_and_j_scrolls_only_the_focused_one_within_its_content() {
+        let mut state = detail_of("checkout");
+        on_action_of(&mut state, Action::NextPanel);
+        assert_eq!(state.panel_focus, Panel::Steps);
+        let last = crate::ui::panel_max_scroll(&state, Panel::Steps);
+        assert!(last > 0, "the steps panel overflows at 80x24");
+        for _ in 0..last + 5 {
+            on_action_of(&mut state, Action::Down);
+        }
+        assert_eq!(
+            state.panel_scroll[Panel::Steps.index()],
+            last,
+            "stops at the end"
+        );
+        assert_eq!(state.revision_cursor, 0, "the revision cursor did not move");
+        on_action_of(&mut state, Action::Up);
+        assert_eq!(
+            state.panel_scroll[Panel::Steps.index()],
+            last - 1,
+            "k answers at once"
+        );
+        on_action_of(&mut state, Action::PrevPanel);
+        on_action_of(&mut state, Action::Down);
+        assert_eq!(
+            state.revision_cursor, 1,
+            "the revisions panel moves its cursor"
+        );
+        on_action_of(&mut state, Action::PrevPanel);
+        assert_eq!(state.panel_focus, Panel::Events, "focus wraps around");
+    }
+}

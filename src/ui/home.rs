@@ -137,7 +137,12 @@ fn ready_title(state: &State, width: u16) -> String {
 }
 
 /// How wide each column wants to be, from the whole queue so widths hold while scrolling.
-fn specs(state: &State, hide_context: bool, hide_namespace: bool) -> Vec<ColumnSpec> {
+fn specs(
+    state: &State,
+    hide_context: bool,
+    hide_namespace: bool,
+    full_titles: bool,
+) -> Vec<ColumnSpec> {
     let queued: Vec<&Rollout> = state
         .rows
         .iter()
@@ -147,9 +152,12 @@ fn specs(state: &State, hide_context: bool, hide_namespace: bool) -> Vec<ColumnS
     let len = |s: &str| s.chars().count();
     COLS.iter()
         .map(|&col| {
-            // The short title is enough: the full one is used when there is room.
-            let title = len(col.titles().1);
-            let short = title;
+            let short = len(col.titles().1);
+            let title = if full_titles {
+                len(col.titles().0)
+            } else {
+                short
+            };
             let (want, min) = match col {
                 Col::Context if hide_context => (0, 0),
                 Col::Namespace if hide_namespace => (0, 0),
@@ -354,8 +362,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         area
     };
-    let specs = specs(state, shared_context.is_some(), shared_namespace.is_some());
-    let widths = allocate(area.width, SPACING, &specs);
+    // Full titles when they cost nothing; short ones rather than cutting a value.
+    let (hide_context, hide_namespace) = (shared_context.is_some(), shared_namespace.is_some());
+    let full = specs(state, hide_context, hide_namespace, true);
+    let widths = allocate(area.width, SPACING, &full);
+    let roomy = full
+        .iter()
+        .zip(&widths)
+        .all(|(s, &w)| s.fill || w >= s.want);
+    let widths = if roomy {
+        widths
+    } else {
+        allocate(
+            area.width,
+            SPACING,
+            &specs(state, hide_context, hide_namespace, false),
+        )
+    };
     let cols: Vec<(Col, u16)> = COLS
         .iter()
         .zip(&widths)

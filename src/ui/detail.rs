@@ -63,35 +63,56 @@ fn denied(state: &State, r: &Rollout) -> Option<String> {
     ))
 }
 
-/// Cuts lines to `width` columns, continuing on the next line, so nothing is lost off the
-/// right edge and the line count is known before drawing.
+/// Wraps lines to `width` columns, at a space when the word fits on the next line, so
+/// nothing is lost off the right edge and the line count is known before drawing.
 fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width.max(1));
     let mut out = Vec::new();
     for line in lines {
-        let mut current: Vec<Span<'static>> = Vec::new();
-        let mut used = 0;
-        for span in line.spans {
-            let mut piece = String::new();
-            for c in span.content.chars() {
-                let w = Span::raw(c.to_string()).width();
-                if used + w > width && used > 0 {
-                    if !piece.is_empty() {
-                        current.push(Span::styled(std::mem::take(&mut piece), span.style));
-                    }
-                    out.push(Line::from(std::mem::take(&mut current)).style(line.style));
-                    used = 0;
-                }
-                piece.push(c);
-                used += w;
+        // Each character with its style and width.
+        let chars: Vec<(char, Style, usize)> = line
+            .spans
+            .iter()
+            .flat_map(|span| {
+                span.content
+                    .chars()
+                    .map(move |c| (c, span.style, Span::raw(c.to_string()).width()))
+            })
+            .collect();
+        let mut start = 0;
+        loop {
+            let mut used = 0;
+            let mut end = start;
+            while end < chars.len() && (used + chars[end].2 <= width || end == start) {
+                used += chars[end].2;
+                end += 1;
             }
-            if !piece.is_empty() {
-                current.push(Span::styled(piece, span.style));
+            if end < chars.len() {
+                // Break after the last space, unless that would leave the line empty.
+                if let Some(space) = (start + 1..end).rev().find(|&i| chars[i - 1].0 == ' ') {
+                    end = space;
+                }
+            }
+            out.push(styled_line(&chars[start..end], line.style));
+            start = end;
+            if start >= chars.len() {
+                break;
             }
         }
-        out.push(Line::from(current).style(line.style));
     }
     out
+}
+
+/// Characters back into spans, one per run of a style.
+fn styled_line(chars: &[(char, Style, usize)], style: Style) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for &(c, s, _) in chars {
+        match spans.last_mut() {
+            Some(last) if last.style == s => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), s)),
+        }
+    }
+    Line::from(spans).style(style)
 }
 
 /// Where each part of the detail view goes.

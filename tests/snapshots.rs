@@ -1,4 +1,4 @@
-//! Whole-screen renders of the demo world at a fixed virtual time, at 80x24 and 160x48.
+//! Whole-screen renders of the demo world at a fixed virtual time, at 60x16, 80x24 and 160x48.
 
 mod support;
 
@@ -55,6 +55,16 @@ fn detail_80x24() {
 #[test]
 fn detail_160x48() {
     insta::assert_snapshot!(detail(160, 48).backend());
+}
+
+#[test]
+fn home_60x16() {
+    insta::assert_snapshot!(home(60, 16).backend());
+}
+
+#[test]
+fn detail_60x16() {
+    insta::assert_snapshot!(detail(60, 16).backend());
 }
 
 #[test]
@@ -151,4 +161,369 @@ fn keys_the_focused_release_cannot_use_are_struck_out_in_the_hints() {
         !cell.modifier.contains(Modifier::CROSSED_OUT),
         "pause works on a Deployment"
     );
+}
+
+/// The screen as lines of text.
+fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The screen line that holds `text`.
+fn line_with(terminal: &Terminal<TestBackend>, text: &str) -> String {
+    lines(terminal)
+        .into_iter()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("`{text}` is not on screen:\n{}", lines(terminal).join("\n")))
+}
+
+#[test]
+fn at_80x24_a_cut_name_keeps_its_warning_and_nothing_is_cut_before_context() {
+    let t = home(80, 24);
+    let row = line_with(&t, "payments-api");
+    assert!(row.contains("payments-api ⚠"), "{row}");
+    assert!(line_with(&t, "checkout").contains("checkout ⚠"));
+    assert!(
+        find(&t, "staging-us").is_some(),
+        "context whole at 80 columns"
+    );
+    // Narrower still, the name is cut before its marker is.
+    let (_, mut state) = demo_state();
+    let t = draw(&mut state, 60, 16, &Theme::default());
+    assert!(line_with(&t, "payments").contains('⚠'));
+}
+
+#[test]
+fn at_60x16_every_phase_is_still_a_word() {
+    let t = home(60, 16);
+    for word in ["Waiting", "Degraded", "Paused", "Progres", "Healthy"] {
+        assert!(find(&t, word).is_some(), "{word} at 60x16");
+    }
+    for word in ["run", "20%"] {
+        assert!(find(&t, word).is_some(), "{word} at 60x16");
+    }
+}
+
+#[test]
+fn at_119_columns_context_is_whole_and_at_120_the_message_has_room() {
+    let t = home(119, 30);
+    assert!(find(&t, "staging-us ").is_some(), "context cut at 119");
+    assert!(find(&t, "MESSAGE").is_some(), "a message column at 119");
+    let t = home(120, 30);
+    assert!(
+        find(&t, "successfully rolled").is_some(),
+        "message too narrow at 120:\n{}",
+        lines(&t).join("\n")
+    );
+}
+
+#[test]
+fn shared_context_and_namespace_go_to_a_line_above_the_table() {
+    let (_, mut state) = demo_state();
+    press(&mut state, 'c'); // first context only
+    press(&mut state, 'n'); // first namespace only
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    let header = line_with(&t, "NAME");
+    assert!(
+        !header.contains("CONTEXT") && !header.contains("NAMESPACE"),
+        "{header}"
+    );
+    let ctx = state.context_filter.clone().expect("a context");
+    let ns = state.namespace_filter.clone().expect("a namespace");
+    assert!(line_with(&t, &format!("context {ctx}")).contains(&format!("namespace {ns}")));
+    // With the line above, the last row selected on a short screen is still drawn.
+    let (_, mut state) = demo_state();
+    let template = state.releases.values().next().cloned().expect("a release");
+    state.releases.clear();
+    for i in 0..18 {
+        let mut r = template.clone();
+        r.key.name = format!("svc-{i:02}");
+        state.releases.insert(r.key.clone(), r);
+    }
+    state.rows = state.releases.keys().cloned().collect();
+    state.height = 16;
+    press(&mut state, 'G');
+    let last = state.selected_key().expect("a selection").name.clone();
+    let t = draw(&mut state, 80, 16, &Theme::default());
+    assert!(find(&t, &last).is_some(), "{}", lines(&t).join("\n"));
+}
+
+fn open(name: &str, width: u16, height: u16) -> (State, Terminal<TestBackend>) {
+    let (_, mut state) = demo_state();
+    select(&mut state, name);
+    press_code(&mut state, KeyCode::Enter);
+    let t = draw(&mut state, width, height, &Theme::default());
+    (state, t)
+}
+
+#[test]
+fn the_critical_finding_is_visible_in_the_detail_at_80x24() {
+    let (_, t) = open("payments-api", 80, 24);
+    assert!(find(&t, "STRIPE_KEY").is_some(), "{}", lines(&t).join("\n"));
+}
+
+#[test]
+fn every_detail_panel_scrolls_from_the_keyboard_and_says_where_it_is() {
+    let (mut state, t) = open("checkout", 80, 24);
+    // The steps panel holds more than fits at 80x24: it says so.
+    assert!(find(&t, "1-").is_some(), "{}", lines(&t).join("\n"));
+    let before = lines(&t);
+    press_code(&mut state, KeyCode::Tab);
+    for _ in 0..3 {
+        press(&mut state, 'j');
+    }
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    let after = lines(&t);
+    assert!(
+        find(&t, "▸ ↑").is_some(),
+        "focus is shown, and that more is above"
+    );
+    assert_ne!(before[8..18], after[8..18], "the steps panel moved");
+    // j and k in the revisions panel still move the revision cursor.
+    for _ in 0..3 {
+        press_code(&mut state, KeyCode::Tab);
+    }
+    let cursor = state.revision_cursor;
+    press(&mut state, 'j');
+    assert_eq!(state.revision_cursor, cursor + 1);
+}
+
+#[test]
+fn read_only_never_offers_a_rollback_in_the_detail_title() {
+    let (_, mut state) = demo_state_with(true);
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    assert!(find(&t, "Revisions").is_some());
+    assert!(find(&t, "roll back").is_none(), "{}", lines(&t).join("\n"));
+    let (_, t) = open("checkout", 80, 24);
+    assert!(find(&t, "u: roll back").is_some());
+}
+
+#[test]
+fn a_read_only_context_loses_its_action_keys_and_says_so_in_the_header() {
+    let (_, mut state) = demo_state();
+    state
+        .settings
+        .contexts
+        .entry("staging-us".into())
+        .or_default()
+        .read_only = true;
+    select(&mut state, "ledger");
+    let t = draw(&mut state, 100, 30, &Theme::default());
+    let hints = lines(&t).pop().expect("a hint line");
+    for gone in ["pause", "abort", "rollback", "promote"] {
+        assert!(!hints.contains(gone), "{gone} still in `{hints}`");
+    }
+    assert!(hints.contains("help"), "{hints}");
+    assert!(line_with(&t, "staging-us ●").contains("staging-us ● synced read-only"));
+    let help = ripcord::ui::help_text(&state, &Theme::default()).join("\n");
+    assert!(!help.contains("Roll back"), "{help}");
+    assert!(help.contains("staging-us is read-only"), "{help}");
+    // The detail title offers no rollback there either.
+    press_code(&mut state, KeyCode::Enter);
+    let t = draw(&mut state, 100, 30, &Theme::default());
+    assert!(find(&t, "roll back").is_none());
+}
+
+#[test]
+fn each_kind_uses_its_own_words_and_wt_means_one_thing() {
+    let (_, t) = open("frontend", 80, 24);
+    assert!(find(&t, "old 3/3").is_some(), "{}", lines(&t).join("\n"));
+    assert!(find(&t, "new 5/10").is_some());
+    let summary = line_with(&t, "new 5/10");
+    assert!(
+        !summary.contains("canary") && !summary.contains("stable"),
+        "{summary}"
+    );
+    let (_, t) = open("search-api", 80, 24);
+    assert!(find(&t, "active 3/3").is_some(), "{}", lines(&t).join("\n"));
+    assert!(find(&t, "preview 3/3").is_some());
+    let (_, t) = open("checkout", 80, 24);
+    assert!(find(&t, "stable 3/3").is_some());
+    // Healthy releases have no share in flight: `-` for every kind, whatever the model holds.
+    let (_, mut state) = demo_state();
+    for r in state.releases.values_mut() {
+        if r.key.name == "ledger" || r.key.name == "gateway" {
+            r.weight = Some(100);
+        }
+    }
+    let t = draw(&mut state, 160, 48, &Theme::default());
+    for name in ["ledger", "gateway"] {
+        let row = line_with(&t, name);
+        let after: Vec<&str> = row
+            .split("Healthy")
+            .nth(1)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        assert_eq!(after.get(1), Some(&"-"), "WT in {row}");
+    }
+    assert!(
+        line_with(&t, "cart").contains("25%"),
+        "in flight, the share shows"
+    );
+}
+
+fn empty_state() -> State {
+    use ripcord::app::Mode;
+    State::new(
+        Mode::Live,
+        ripcord::config::keymap::Keymap::default_keymap(),
+        ripcord::config::Settings::default(),
+        false,
+        chrono::Utc::now(),
+    )
+}
+
+fn connect(state: &mut State, name: &str, conn: ripcord::app::ConnState) {
+    state.clusters.insert(
+        name.into(),
+        ripcord::app::ClusterState {
+            cache: Default::default(),
+            conn,
+        },
+    );
+}
+
+#[test]
+fn an_empty_queue_says_why() {
+    use ripcord::app::ConnState;
+    let mut state = empty_state();
+    connect(&mut state, "kind-a", ConnState::Connecting);
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    assert!(find(&t, "waiting for kind-a to sync").is_some());
+
+    let mut state = empty_state();
+    connect(&mut state, "kind-a", ConnState::Synced);
+    state.namespace_filter = Some("shop".into());
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    assert!(find(&t, "waiting").is_none(), "{}", lines(&t).join("\n"));
+    assert!(find(&t, "no releases in any context, namespace shop").is_some());
+    assert!(
+        find(&t, "ns:shop").is_some(),
+        "the header names the namespace"
+    );
+
+    let mut state = empty_state();
+    connect(
+        &mut state,
+        "kind-a",
+        ConnState::Denied("cannot list rollouts".into()),
+    );
+    connect(
+        &mut state,
+        "kind-b",
+        ConnState::Reconnecting("connection refused".into()),
+    );
+    let t = draw(&mut state, 100, 24, &Theme::default());
+    assert!(find(&t, "waiting").is_none(), "{}", lines(&t).join("\n"));
+    let body = line_with(&t, "no releases:");
+    assert!(
+        body.contains("kind-a denied: cannot list rollouts"),
+        "{body}"
+    );
+    assert!(
+        body.contains("kind-b reconnecting: connection refused"),
+        "{body}"
+    );
+}
+
+/// Every character drawn, in every built-in theme, on the screens people read: the queue
+/// with each phase selected in turn, the detail, help and a confirmation.
+#[test]
+fn every_drawn_character_meets_wcag_aa_contrast_in_every_builtin_theme() {
+    use ratatui::style::Modifier;
+    use ripcord::config::theme::{contrast, rgb, terminals, THEME_NAMES};
+    let mut failures = Vec::new();
+    for name in THEME_NAMES {
+        let theme = Theme::by_name(name).expect("built in");
+        let mut screens = Vec::new();
+        let (_, mut state) = demo_state();
+        for i in 0..state.rows.len() {
+            state.selected = i;
+            screens.push((format!("home row {i}"), draw(&mut state, 100, 24, &theme)));
+        }
+        for r in ["checkout", "recommender", "payments-api"] {
+            let (_, mut state) = demo_state();
+            select(&mut state, r);
+            press_code(&mut state, KeyCode::Enter);
+            screens.push((format!("detail {r}"), draw(&mut state, 100, 30, &theme)));
+        }
+        let (_, mut state) = demo_state();
+        press(&mut state, '?');
+        screens.push(("help".into(), draw(&mut state, 80, 24, &theme)));
+        let (_, mut state) = demo_state();
+        select(&mut state, "checkout");
+        press(&mut state, 'a');
+        screens.push(("confirm".into(), draw(&mut state, 80, 24, &theme)));
+        for (screen, terminal) in &screens {
+            for term in terminals(name) {
+                let buffer = terminal.backend().buffer();
+                for y in 0..buffer.area.height {
+                    for x in 0..buffer.area.width {
+                        let cell = &buffer[(x, y)];
+                        let symbol = cell.symbol();
+                        // Blanks and box-drawing lines are not text.
+                        if symbol.trim().is_empty()
+                            || symbol
+                                .chars()
+                                .all(|c| ('\u{2500}'..='\u{257f}').contains(&c))
+                        {
+                            continue;
+                        }
+                        let (mut fg, mut bg) =
+                            (rgb(Some(cell.fg), term.0), rgb(Some(cell.bg), term.1));
+                        if cell.modifier.contains(Modifier::REVERSED) {
+                            std::mem::swap(&mut fg, &mut bg);
+                        }
+                        let ratio = contrast(fg, bg);
+                        if ratio < 4.5 {
+                            failures.push(format!(
+                                "{name} {screen} ({x},{y}) `{symbol}` {fg:?} on {bg:?}: {ratio:.2}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    failures.dedup_by(|a, b| a.split(" (").next() == b.split(" (").next());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_verdict_reason_is_never_cut_at_80x24() {
+    let (_, mut state) = demo_state();
+    let reason = "error-rate 10.3% > 5% on the canary for 3 consecutive measurements";
+    for r in state.releases.values_mut() {
+        if r.key.name == "checkout" {
+            r.verdict = Some(ripcord::model::Verdict::Fail);
+            r.verdict_reason = reason.into();
+        }
+    }
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    let t = draw(&mut state, 80, 24, &Theme::default());
+    let text: Vec<String> = lines(&t).iter().map(|l| l.trim_end().to_owned()).collect();
+    assert!(text.join(" ").contains(reason), "{}", lines(&t).join("\n"));
+}
+
+#[test]
+fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
+    let (_, mut state) = demo_state();
+    state
+        .rows
+        .retain(|k| k.kind == ripcord::model::Kind::Deployment);
+    state.selected = 0;
+    let t = draw(&mut state, 160, 48, &Theme::default());
+    assert!(find(&t, "OLD NEW").is_some(), "{}", lines(&t).join("\n"));
+    let t = home(160, 48);
+    assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
 }

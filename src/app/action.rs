@@ -39,6 +39,9 @@ pub enum Action {
     /// Demo only: run the simulated clock faster or slower.
     SpeedUp,
     SlowDown,
+    /// Detail view: the next (or previous) panel takes j/k and the arrows.
+    NextPanel,
+    PrevPanel,
     /// Unbinds a key when a user file lays it over the default.
     Noop,
 }

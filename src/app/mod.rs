@@ -5,6 +5,7 @@
 
 pub mod action;
 mod attention;
+pub mod panels;
 mod state;
 mod update;
 

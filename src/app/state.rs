@@ -155,6 +155,10 @@ pub struct State {
     /// Images of revisions seen crash-looping or degraded while current, per release: never
     /// a default rollback target.
     pub bad_images: HashMap<ReleaseKey, HashSet<Vec<String>>>,
+    /// Detail view: the panel that takes j/k (see `app::panels::Panel`).
+    pub panel_focus: super::panels::Panel,
+    /// Detail view: first line shown in each panel but the revisions (which follow the cursor).
+    pub panel_scroll: [usize; super::panels::Panel::COUNT],
     pub width: u16,
     pub height: u16,
     pub status: Option<StatusLine>,
@@ -206,6 +210,8 @@ impl State {
             revision_cursor: 0,
             revision_pin: None,
             bad_images: HashMap::new(),
+            panel_focus: super::panels::Panel::Revisions,
+            panel_scroll: [0; super::panels::Panel::COUNT],
             width: 80,
             height: 24,
             status: None,

@@ -593,6 +593,8 @@ fn cycle(current: &Option<String>, options: &[String], forward: bool) -> Option<
 
 fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
+        a @ (Action::NextPanel | Action::PrevPanel) => return super::panels::on_action(state, a),
+        a if super::panels::handles(state, a) => return super::panels::on_action(state, a),
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Problems => {
@@ -623,6 +625,7 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Open => {
             if let Some(key) = state.selected_key().cloned() {
                 state.revision_cursor = 0;
+                super::panels::reset(state);
                 state.view = View::Detail(key);
                 pin_revision(state);
             }

@@ -37,7 +37,7 @@ pub fn builtin_keymap_source(name: &str) -> Option<&'static str> {
 }
 
 /// Every action, in the order help lists them.
-pub const ACTIONS: [Action; 30] = [
+pub const ACTIONS: [Action; 32] = [
     Action::Quit,
     Action::Help,
     Action::Problems,
@@ -67,6 +67,8 @@ pub const ACTIONS: [Action; 30] = [
     Action::ToggleClock,
     Action::SpeedUp,
     Action::SlowDown,
+    Action::NextPanel,
+    Action::PrevPanel,
     Action::Noop,
 ];
 
@@ -103,6 +105,8 @@ pub fn action_name(action: Action) -> &'static str {
         Action::ToggleClock => "toggle_clock",
         Action::SpeedUp => "speed_up",
         Action::SlowDown => "slow_down",
+        Action::NextPanel => "next_panel",
+        Action::PrevPanel => "prev_panel",
         Action::Noop => "noop",
     }
 }

@@ -433,9 +433,181 @@ pub fn color_disabled(no_color: Option<&str>, term: Option<&str>) -> bool {
     no_color.is_some_and(|v| !v.is_empty()) || term == Some("dumb")
 }
 
+// Contrast, to hold themes to WCAG AA; the palette is xterm's default.
+
+/// xterm's default palette for the 16 named colours.
+pub const XTERM16: [(u8, u8, u8); 16] = [
+    (0x00, 0x00, 0x00),
+    (0xcd, 0x00, 0x00),
+    (0x00, 0xcd, 0x00),
+    (0xcd, 0xcd, 0x00),
+    (0x00, 0x00, 0xee),
+    (0xcd, 0x00, 0xcd),
+    (0x00, 0xcd, 0xcd),
+    (0xe5, 0xe5, 0xe5),
+    (0x7f, 0x7f, 0x7f),
+    (0xff, 0x00, 0x00),
+    (0x00, 0xff, 0x00),
+    (0xff, 0xff, 0x00),
+    (0x5c, 0x5c, 0xff),
+    (0xff, 0x00, 0xff),
+    (0x00, 0xff, 0xff),
+    (0xff, 0xff, 0xff),
+];
+
+/// A colour as red, green, blue.
+pub type Rgb = (u8, u8, u8);
+
+/// The xterm 256-colour palette.
+pub fn indexed(n: u8) -> Rgb {
+    match n {
+        0..=15 => XTERM16[n as usize],
+        16..=231 => {
+            let level = |v: u8| if v == 0 { 0 } else { 55 + 40 * v };
+            let n = n - 16;
+            (level(n / 36), level(n / 6 % 6), level(n % 6))
+        }
+        _ => {
+            let v = 8 + 10 * (n - 232);
+            (v, v, v)
+        }
+    }
+}
+
+/// A colour as RGB by xterm's palette; `None` and `Reset` are the terminal's own.
+pub fn rgb(color: Option<Color>, terminal: Rgb) -> Rgb {
+    let named = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
+    ];
+    match color {
+        None | Some(Color::Reset) => terminal,
+        Some(Color::Rgb(r, g, b)) => (r, g, b),
+        Some(Color::Indexed(n)) => indexed(n),
+        Some(c) => XTERM16[named.iter().position(|&n| n == c).expect("a named colour")],
+    }
+}
+
+pub fn luminance((r, g, b): Rgb) -> f64 {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+/// WCAG 2 contrast ratio, 1 to 21.
+pub fn contrast(a: Rgb, b: Rgb) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The terminal a theme is written for: (foreground, background).
+pub fn terminals(theme: &str) -> Vec<(Rgb, Rgb)> {
+    let dark = (XTERM16[7], XTERM16[0]);
+    let light = (XTERM16[0], XTERM16[15]);
+    match theme {
+        "light" => vec![light],
+        // Mono only uses the terminal's own colours, so it must hold on either.
+        "mono" => vec![dark, light],
+        _ => vec![dark],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the UI draws each slot's text: every text slot on the terminal's background,
+    /// the overlays' slots on the overlay, the hint line's on the status bar. A selected
+    /// row is drawn in the selection's style alone. Borders are lines, not text.
+    fn drawn_pairs() -> Vec<(Slot, Option<Slot>)> {
+        let mut pairs = Vec::new();
+        for slot in Slot::ALL {
+            if !matches!(slot, Slot::Border) {
+                pairs.push((slot, None));
+            }
+        }
+        for slot in [
+            Slot::Text,
+            Slot::Muted,
+            Slot::Title,
+            Slot::Header,
+            Slot::Danger,
+            Slot::Warning,
+            Slot::Accent,
+            Slot::Key,
+            Slot::Production,
+            Slot::BorderFocused,
+        ] {
+            pairs.push((slot, Some(Slot::Overlay)));
+        }
+        for slot in [Slot::Text, Slot::Muted, Slot::Key] {
+            pairs.push((slot, Some(Slot::StatusBar)));
+        }
+        pairs
+    }
+
+    /// Foreground and background of `slot` drawn over `under`, on a terminal.
+    fn resolve(theme: &Theme, slot: Slot, under: Option<Slot>, term: (Rgb, Rgb)) -> (Rgb, Rgb) {
+        let base = under.map(|u| theme.style(u)).unwrap_or_default();
+        let style = base.patch(theme.style(slot));
+        let fg = rgb(style.fg, term.0);
+        let bg = rgb(style.bg, term.1);
+        if style.add_modifier.contains(Modifier::REVERSED) {
+            (bg, fg)
+        } else {
+            (fg, bg)
+        }
+    }
+
+    #[test]
+    fn the_contrast_formula_matches_known_values() {
+        assert!((contrast((0, 0, 0), (255, 255, 255)) - 21.0).abs() < 1e-9);
+        assert!((contrast((0x77, 0x77, 0x77), (255, 255, 255)) - 4.48).abs() < 0.01);
+        assert_eq!(indexed(236), (0x30, 0x30, 0x30));
+        assert_eq!(indexed(75), (0x5f, 0xaf, 0xff));
+    }
+
+    #[test]
+    fn every_builtin_theme_holds_wcag_aa_for_all_text_it_draws() {
+        let mut failures = Vec::new();
+        for name in THEME_NAMES {
+            let theme = Theme::by_name(name).expect("built in");
+            for term in terminals(name) {
+                for (slot, under) in drawn_pairs() {
+                    let (fg, bg) = resolve(&theme, slot, under, term);
+                    let ratio = contrast(fg, bg);
+                    if ratio < 4.5 {
+                        failures.push(format!(
+                            "{name}: {} on {}: {fg:?} on {bg:?} is {ratio:.2}:1",
+                            slot.name(),
+                            under.map_or("the terminal", |u| u.name()),
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 
     #[test]
     fn colours_parse_in_every_written_form() {

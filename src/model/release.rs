@@ -316,6 +316,16 @@ impl Rollout {
         }
     }
 
+    /// The words for the two sides of this kind of release, (base, new): a Deployment's
+    /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
+    pub fn side_labels(&self) -> (&'static str, &'static str) {
+        match (self.key.kind, self.strategy) {
+            (Kind::Deployment, _) => ("old", "new"),
+            (_, Strategy::BlueGreen) => ("active", "preview"),
+            _ => ("stable", "canary"),
+        }
+    }
+
     /// Revisions a rollback may target, newest first: never the one being rolled out, and
     /// for a pair (whose rollback acts on the stable Deployment) not the stable's own.
     pub fn rollback_targets(&self) -> impl Iterator<Item = &Revision> {

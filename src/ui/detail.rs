@@ -1,19 +1,25 @@
 //! One release in depth: revisions and their pods, the step timeline, analysis, conditions
-//! and events.
+//! and events. Every panel scrolls: the revisions follow their cursor, the others scroll
+//! when focused (Tab), and say where they are when they hold more than fits.
 
 use super::format::{
-    age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text,
+    age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text, weight_text,
 };
-use crate::app::{Permission, State};
+use crate::app::panels::Panel;
+use crate::app::{Action, Permission, State};
+use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
+use crate::model::ops::Operation;
+use crate::model::text::inert;
 use crate::model::{RevisionRole, Rollout, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// A titled section; `left` draws a divider from the section to its left.
-fn block<'a>(title: &'a str, theme: &Theme, left: bool) -> Block<'a> {
+fn block<'a>(title: Line<'a>, theme: &Theme, left: bool, focused: bool) -> Block<'a> {
     let borders = if left {
         Borders::TOP | Borders::LEFT
     } else {
@@ -21,8 +27,12 @@ fn block<'a>(title: &'a str, theme: &Theme, left: bool) -> Block<'a> {
     };
     Block::default()
         .borders(borders)
-        .border_style(theme.style(Slot::Border))
-        .title(Span::styled(title, theme.style(Slot::Title)))
+        .border_style(theme.style(if focused {
+            Slot::BorderFocused
+        } else {
+            Slot::Border
+        }))
+        .title(title)
 }
 
 fn role_slot(role: RevisionRole) -> Slot {
@@ -53,43 +63,224 @@ fn denied(state: &State, r: &Rollout) -> Option<String> {
     ))
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
-    let denied = denied(state, r);
+/// Wraps lines to `width` columns, at a space when the word fits on the next line, so
+/// nothing is lost off the right edge and the line count is known before drawing.
+fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut out = Vec::new();
+    for line in lines {
+        // Each character with its style and width.
+        let chars: Vec<(char, Style, usize)> = line
+            .spans
+            .iter()
+            .flat_map(|span| {
+                span.content
+                    .chars()
+                    .map(move |c| (c, span.style, Span::raw(c.to_string()).width()))
+            })
+            .collect();
+        let mut start = 0;
+        loop {
+            let mut used = 0;
+            let mut end = start;
+            while end < chars.len() && (used + chars[end].2 <= width || end == start) {
+                used += chars[end].2;
+                end += 1;
+            }
+            if end < chars.len() {
+                // Break after the last space, unless that would leave the line empty.
+                if let Some(space) = (start + 1..end).rev().find(|&i| chars[i - 1].0 == ' ') {
+                    end = space;
+                }
+            }
+            out.push(styled_line(&chars[start..end], line.style));
+            start = end;
+            if start >= chars.len() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Characters back into spans, one per run of a style.
+fn styled_line(chars: &[(char, Style, usize)], style: Style) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for &(c, s, _) in chars {
+        match spans.last_mut() {
+            Some(last) if last.style == s => last.content.to_mut().push(c),
+            _ => spans.push(Span::styled(c.to_string(), s)),
+        }
+    }
+    Line::from(spans).style(style)
+}
+
+/// Where each part of the detail view goes.
+struct Areas {
+    summary: Rect,
+    panels: [Rect; Panel::COUNT],
+}
+
+fn areas(area: Rect, summary_height: u16) -> Areas {
     let [summary, middle, bottom] = Layout::vertical([
-        Constraint::Length(if denied.is_some() { 4 } else { 3 }),
+        Constraint::Length(summary_height),
         Constraint::Fill(3),
         Constraint::Fill(2),
     ])
     .areas(area);
-    render_summary(frame, summary, state, r, theme, denied);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
-    render_revisions(frame, left, state, r, theme);
-    render_steps_and_analysis(frame, right, state, r, theme);
     let [conds, events] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(bottom);
-    render_conditions(frame, conds, r, theme);
-    render_events(frame, events, state, r, theme);
+    Areas {
+        summary,
+        panels: [left, right, conds, events],
+    }
 }
 
-fn render_summary(
+/// Panels on the right of a divider draw it on their left.
+fn has_left_border(panel: Panel) -> bool {
+    matches!(panel, Panel::Steps | Panel::Events)
+}
+
+fn inner(rect: Rect, panel: Panel) -> Rect {
+    Block::default()
+        .borders(if has_left_border(panel) {
+            Borders::TOP | Borders::LEFT
+        } else {
+            Borders::TOP
+        })
+        .inner(rect)
+}
+
+/// The summary's lines, wrapped to the width, at most a third of the view.
+fn summary_lines(state: &State, r: &Rollout, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
+    let lines = wrap(summary(state, r, theme), area.width);
+    let cap = (area.height / 3).max(3) as usize;
+    lines.into_iter().take(cap).collect()
+}
+
+/// How far `panel` can scroll in the detail view drawn in `body`.
+pub fn max_scroll(state: &State, r: &Rollout, body: Rect, panel: Panel) -> usize {
+    let theme = Theme::mono();
+    let summary = summary_lines(state, r, &theme, body).len() as u16;
+    let rect = inner(areas(body, summary).panels[panel.index()], panel);
+    let lines = wrap(panel_lines(state, r, &theme, panel), rect.width);
+    lines.len().saturating_sub(rect.height as usize)
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
+    let summary = summary_lines(state, r, theme, area);
+    let areas = areas(area, summary.len() as u16);
+    frame.render_widget(Paragraph::new(summary), areas.summary);
+    for panel in Panel::ALL {
+        render_panel(frame, areas.panels[panel.index()], state, r, theme, panel);
+    }
+}
+
+fn panel_title(state: &State, r: &Rollout, panel: Panel) -> String {
+    match panel {
+        Panel::Revisions => {
+            // Only offer a rollback the user can take here.
+            let key = state
+                .keymap
+                .keys_for_any(&[Section::Detail, Section::Global], Action::Rollback)
+                .filter(|_| {
+                    crate::app::blocked_reason(state, &r.key, Operation::Rollback).is_none()
+                });
+            match key {
+                Some(k) => format!("Revisions ({k}: roll back to ▸)"),
+                None => "Revisions".to_owned(),
+            }
+        }
+        Panel::Steps => "Warnings · steps · analysis · flags".to_owned(),
+        Panel::Conditions => "Conditions".to_owned(),
+        Panel::Events => "Events".to_owned(),
+    }
+}
+
+fn render_panel(
     frame: &mut Frame,
     area: Rect,
     state: &State,
     r: &Rollout,
     theme: &Theme,
-    denied: Option<String>,
+    panel: Panel,
 ) {
-    let title = Line::from(vec![
+    let focused = state.panel_focus == panel;
+    let rect = inner(area, panel);
+    let height = rect.height as usize;
+    let (lines, scroll) = if panel == Panel::Revisions {
+        let (lines, cursor_line) = revision_lines(state, r, theme);
+        // Keep the revision under the cursor on screen.
+        let scroll = cursor_line.saturating_sub(height.saturating_sub(2));
+        (lines, scroll)
+    } else {
+        let lines = wrap(panel_lines(state, r, theme, panel), rect.width);
+        (lines, state.panel_scroll[panel.index()])
+    };
+    let total = lines.len();
+    let scroll = scroll.min(total.saturating_sub(height));
+    let title_slot = if focused {
+        Slot::BorderFocused
+    } else {
+        Slot::Title
+    };
+    let mut title = Vec::new();
+    if focused {
+        title.push(Span::styled("▸ ", theme.style(title_slot)));
+    }
+    // Where the panel is, first so a long title cannot push it off.
+    if total > height {
+        let up = if scroll > 0 { "↑" } else { "" };
+        let down = if scroll + height < total { "↓" } else { "" };
+        title.push(Span::styled(
+            format!(
+                "{up}{down}{}-{}/{total} ",
+                scroll + 1,
+                (scroll + height).min(total)
+            ),
+            theme.style(Slot::Accent),
+        ));
+    }
+    title.push(Span::styled(
+        panel_title(state, r, panel),
+        theme.style(title_slot),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(
+                Line::from(title),
+                theme,
+                has_left_border(panel),
+                focused,
+            ))
+            .scroll((scroll as u16, 0)),
+        area,
+    );
+}
+
+fn panel_lines(state: &State, r: &Rollout, theme: &Theme, panel: Panel) -> Vec<Line<'static>> {
+    match panel {
+        Panel::Revisions => revision_lines(state, r, theme).0,
+        Panel::Steps => step_lines(state, r, theme),
+        Panel::Conditions => condition_lines(r, theme),
+        Panel::Events => event_lines(state, r, theme),
+    }
+}
+
+fn summary(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+    let (base, new) = r.side_labels();
+    let mut title = vec![
         Span::styled(
-            format!("{}/{}", r.key.kind.target_prefix(), r.key.name),
+            format!("{}/{}", r.key.kind.target_prefix(), inert(&r.key.name)),
             theme.style(Slot::Title),
         ),
         Span::styled(
             format!(
                 "  {}/{}  {}  ",
-                r.key.context,
-                r.key.namespace,
+                inert(&r.key.context),
+                inert(&r.key.namespace),
                 kind_label(r, false)
             ),
             theme.style(Slot::Muted),
@@ -98,55 +289,67 @@ fn render_summary(
             format!("{} {}", r.phase.icon(), r.phase.label()),
             theme.style(phase_slot(r.phase)),
         ),
-    ]);
+    ];
+    if state.is_read_only(&r.key.context) {
+        title.push(Span::styled("  read-only", theme.style(Slot::Warning)));
+    }
     let mut progress = vec![];
     if let Some((n, m)) = r.step {
         progress.push(Span::raw(format!("step {n}/{m}  ")));
     }
-    if let Some(w) = r.weight {
+    let weight = weight_text(r);
+    if weight != "-" {
         progress.push(Span::styled(
-            format!("weight {w}%  "),
+            format!("weight {weight}  "),
             theme.style(Slot::Canary),
         ));
     }
     progress.push(Span::styled(
-        format!("stable {}  ", replicas(r.stable)),
+        format!("{base} {}  ", replicas(r.stable)),
         theme.style(Slot::Stable),
     ));
     progress.push(Span::styled(
-        format!("canary {}  ", replicas(r.canary)),
+        format!("{new} {}  ", replicas(r.canary)),
         theme.style(Slot::Canary),
     ));
     progress.push(Span::styled(
-        format!("verdict {}", verdict_text(r.verdict)),
-        theme.style(verdict_slot(r.verdict)),
-    ));
-    if !r.verdict_reason.is_empty() {
-        progress.push(Span::styled(
-            format!(": {}", r.verdict_reason),
-            theme.style(Slot::Muted),
-        ));
-    }
-    progress.push(Span::styled(
-        format!("  age {}", age_opt(r.created, state.now)),
+        format!("age {}", age_opt(r.created, state.now)),
         theme.style(Slot::Muted),
     ));
-    let message = Line::styled(
+    let mut lines = vec![Line::from(title), Line::from(progress)];
+    // The verdict and its reason get a line of their own so they are never cut.
+    if r.verdict.is_some() || !r.verdict_reason.is_empty() {
+        let mut verdict = vec![Span::styled(
+            format!("verdict {}", verdict_text(r.verdict)),
+            theme.style(verdict_slot(r.verdict)),
+        )];
+        if !r.verdict_reason.is_empty() {
+            verdict.push(Span::styled(
+                format!(": {}", inert(&r.verdict_reason)),
+                theme.style(Slot::Text),
+            ));
+        }
+        lines.push(Line::from(verdict));
+    }
+    lines.push(Line::styled(
         if r.message.is_empty() {
             "-".to_owned()
         } else {
-            r.message.clone()
+            inert(&r.message).into_owned()
         },
         theme.style(phase_slot(r.phase)),
-    );
-    let mut lines = vec![title, Line::from(progress), message];
-    if let Some(denied) = denied {
-        lines.push(Line::styled(denied, theme.style(Slot::Danger)));
+    ));
+    if let Some(denied) = denied(state, r) {
+        lines.push(Line::styled(
+            inert(&denied).into_owned(),
+            theme.style(Slot::Danger),
+        ));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    lines
 }
 
-fn render_revisions(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
+/// The revision lines, and the line the cursor is on.
+fn revision_lines(state: &State, r: &Rollout, theme: &Theme) -> (Vec<Line<'static>>, usize) {
     let mut lines = Vec::new();
     let mut cursor_line = 0;
     for (i, rev) in r.revisions.iter().enumerate() {
@@ -154,21 +357,29 @@ fn render_revisions(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, t
         if selected {
             cursor_line = lines.len();
         }
+        // The selected line is drawn in the selection's colours alone.
+        let style = |slot: Slot| {
+            if selected {
+                Style::default()
+            } else {
+                theme.style(slot)
+            }
+        };
         let marker = if selected { "▸" } else { " " };
         let line = Line::from(vec![
             Span::raw(format!("{marker}#{:<3}", rev.number)),
             Span::styled(
                 format!("{:<8}", rev.role.label()),
-                theme.style(role_slot(rev.role)),
+                style(role_slot(rev.role)),
             ),
-            Span::raw(format!("{} ", rev.images.join(","))),
+            Span::raw(format!("{} ", inert(&rev.images.join(",")))),
             Span::styled(
                 format!(
                     "{} ready  {}",
                     replicas(rev.replicas),
                     age_opt(rev.created, state.now)
                 ),
-                theme.style(Slot::Muted),
+                style(Slot::Muted),
             ),
         ]);
         lines.push(if selected {
@@ -186,11 +397,11 @@ fn render_revisions(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, t
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("   {icon} "), theme.style(slot)),
-                Span::raw(format!("{} ", pod.name)),
+                Span::raw(format!("{} ", inert(&pod.name))),
                 Span::styled(
                     format!(
                         "{} ↻{} {}",
-                        pod.status,
+                        inert(&pod.status),
                         pod.restarts,
                         age_opt(pod.created, state.now)
                     ),
@@ -205,25 +416,28 @@ fn render_revisions(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, t
             theme.style(Slot::Muted),
         ));
     }
-    // Keep the revision under the cursor on screen.
-    let inner = area.height.saturating_sub(1) as usize;
-    let scroll = cursor_line.saturating_sub(inner.saturating_sub(2)) as u16;
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block("Revisions (u: roll back to ▸)", theme, false))
-            .scroll((scroll, 0)),
-        area,
-    );
+    (lines, cursor_line)
 }
 
-fn render_steps_and_analysis(
-    frame: &mut Frame,
-    area: Rect,
-    state: &State,
-    r: &Rollout,
-    theme: &Theme,
-) {
+fn step_lines(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
+    let extras = state.extras.get(&r.key);
+    // Findings first: a critical one must be seen without scrolling.
+    for finding in extras.map(|e| e.findings.as_slice()).unwrap_or_default() {
+        let slot = match finding.severity {
+            Severity::Critical => Slot::Danger,
+            Severity::Warning => Slot::Warning,
+            Severity::Info => Slot::Muted,
+        };
+        lines.push(Line::styled(
+            format!(
+                "⚠ {}: {}",
+                inert(&finding.category),
+                inert(&finding.message)
+            ),
+            theme.style(slot),
+        ));
+    }
     for step in &r.steps {
         let (icon, slot) = match step.state {
             StepState::Done => ("✔", Slot::Healthy),
@@ -234,7 +448,7 @@ fn render_steps_and_analysis(
         lines.push(Line::from(vec![
             Span::styled(format!("{icon} "), theme.style(slot)),
             Span::styled(
-                step.kind.to_string(),
+                inert(&step.kind.to_string()).into_owned(),
                 theme.style(if step.state == StepState::Current {
                     Slot::Accent
                 } else {
@@ -249,78 +463,65 @@ fn render_steps_and_analysis(
             theme.style(Slot::Muted),
         ));
     }
-    if let Some(extras) = state.extras.get(&r.key) {
-        for m in &extras.metrics {
-            let max = m
-                .canary
-                .iter()
-                .chain(&m.baseline)
-                .cloned()
-                .fold(0.0, f64::max);
-            let last = |s: &[f64]| {
-                s.last()
-                    .map(|v| format!("{v:.2}"))
-                    .unwrap_or_else(|| "-".into())
-            };
-            lines.push(Line::styled(m.name.clone(), theme.style(Slot::Header)));
-            lines.push(Line::from(vec![
-                Span::styled("  canary   ", theme.style(Slot::Canary)),
-                Span::raw(sparkline(
-                    &m.canary[m.canary.len().saturating_sub(16)..],
-                    max,
-                )),
-                Span::raw(format!(" {}", last(&m.canary))),
-            ]));
-            lines.push(Line::from(vec![
-                Span::styled("  baseline ", theme.style(Slot::Stable)),
-                Span::raw(sparkline(
-                    &m.baseline[m.baseline.len().saturating_sub(16)..],
-                    max,
-                )),
-                Span::raw(format!(" {}", last(&m.baseline))),
-            ]));
-        }
-        for f in &extras.flags {
-            lines.push(Line::from(vec![
-                Span::styled("⚑ ", theme.style(Slot::Accent)),
-                Span::raw(format!("{} ", f.key)),
-                Span::styled(
-                    format!(
-                        "{} → {}",
-                        if f.enabled { "on" } else { "off" },
-                        f.default_variant
-                    ),
-                    theme.style(if f.enabled {
-                        Slot::Healthy
-                    } else {
-                        Slot::Muted
-                    }),
-                ),
-            ]));
-        }
-        for finding in &extras.findings {
-            let slot = match finding.severity {
-                Severity::Critical => Slot::Danger,
-                Severity::Warning => Slot::Warning,
-                Severity::Info => Slot::Muted,
-            };
-            lines.push(Line::styled(
-                format!("⚠ {}: {}", finding.category, finding.message),
-                theme.style(slot),
-            ));
-        }
+    let Some(extras) = extras else {
+        return lines;
+    };
+    for m in &extras.metrics {
+        let max = m
+            .canary
+            .iter()
+            .chain(&m.baseline)
+            .cloned()
+            .fold(0.0, f64::max);
+        let last = |s: &[f64]| {
+            s.last()
+                .map(|v| format!("{v:.2}"))
+                .unwrap_or_else(|| "-".into())
+        };
+        lines.push(Line::styled(
+            inert(&m.name).into_owned(),
+            theme.style(Slot::Header),
+        ));
+        lines.push(Line::from(vec![
+            Span::styled("  canary   ", theme.style(Slot::Canary)),
+            Span::raw(sparkline(
+                &m.canary[m.canary.len().saturating_sub(16)..],
+                max,
+            )),
+            Span::raw(format!(" {}", last(&m.canary))),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("  baseline ", theme.style(Slot::Stable)),
+            Span::raw(sparkline(
+                &m.baseline[m.baseline.len().saturating_sub(16)..],
+                max,
+            )),
+            Span::raw(format!(" {}", last(&m.baseline))),
+        ]));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block("Steps · analysis · flags · warnings", theme, true))
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    for f in &extras.flags {
+        lines.push(Line::from(vec![
+            Span::styled("⚑ ", theme.style(Slot::Accent)),
+            Span::raw(format!("{} ", inert(&f.key))),
+            Span::styled(
+                format!(
+                    "{} → {}",
+                    if f.enabled { "on" } else { "off" },
+                    inert(&f.default_variant)
+                ),
+                theme.style(if f.enabled {
+                    Slot::Healthy
+                } else {
+                    Slot::Muted
+                }),
+            ),
+        ]));
+    }
+    lines
 }
 
-fn render_conditions(frame: &mut Frame, area: Rect, r: &Rollout, theme: &Theme) {
-    let lines: Vec<Line> = r
-        .conditions
+fn condition_lines(r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+    r.conditions
         .iter()
         .map(|c| {
             let slot = if c.status == "True" {
@@ -329,20 +530,18 @@ fn render_conditions(frame: &mut Frame, area: Rect, r: &Rollout, theme: &Theme) 
                 Slot::Warning
             };
             Line::from(vec![
-                Span::styled(format!("{}={} ", c.type_, c.status), theme.style(slot)),
-                Span::styled(c.reason.clone(), theme.style(Slot::Muted)),
+                Span::styled(
+                    format!("{}={} ", inert(&c.type_), inert(&c.status)),
+                    theme.style(slot),
+                ),
+                Span::styled(inert(&c.reason).into_owned(), theme.style(Slot::Muted)),
             ])
         })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(block("Conditions", theme, false)),
-        area,
-    );
+        .collect()
 }
 
-fn render_events(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
-    let lines: Vec<Line> = r
-        .events
+fn event_lines(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+    r.events
         .iter()
         .map(|e| {
             Line::from(vec![
@@ -351,15 +550,11 @@ fn render_events(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, them
                     theme.style(Slot::Muted),
                 ),
                 Span::styled(
-                    format!("{} ", e.reason),
+                    format!("{} ", inert(&e.reason)),
                     theme.style(if e.warning { Slot::Warning } else { Slot::Text }),
                 ),
-                Span::raw(e.message.clone()),
+                Span::raw(inert(&e.message).into_owned()),
             ])
         })
-        .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(block("Events", theme, true)),
-        area,
-    );
+        .collect()
 }

@@ -32,6 +32,9 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             theme.style(Slot::Header),
         ));
         for b in bindings {
+            if b.action.is_mutating() && focused_read_only(state).is_some() {
+                continue;
+            }
             let danger = b.action.is_dangerous();
             lines.push(Line::from(vec![
                 Span::styled(
@@ -64,6 +67,11 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             "read-only: actions that change a cluster are off",
             theme.style(Slot::Warning),
         ));
+    } else if let Some(context) = focused_read_only(state) {
+        lines.push(Line::styled(
+            format!("{context} is read-only: actions that change it are off"),
+            theme.style(Slot::Warning),
+        ));
     }
     lines
 }
@@ -88,6 +96,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
             .scroll((scroll.min(max_scroll) as u16, 0)),
         rect,
     );
+}
+
+/// The focused release's context, when settings make it read-only.
+fn focused_read_only(state: &State) -> Option<String> {
+    state
+        .focused()
+        .map(|r| r.key.context.clone())
+        .filter(|c| state.settings.is_read_only(c))
 }
 
 /// The bottom line: the few keys that matter here.
@@ -158,6 +174,10 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
         else {
             continue;
         };
+        // A read-only context has no cluster actions at all: not even struck out.
+        if action.is_mutating() && focused_read_only(state).is_some() {
+            continue;
+        }
         let name = crate::config::keymap::action_name(action).replace('_', "-");
         // An action the focused release cannot take is shown, but greyed and struck out.
         let blocked = action

@@ -1,128 +1,425 @@
 //! The release queue: every release, what needs a human first. Only visible rows are built.
 
-use super::format::{age_opt, kind_label, phase_slot, replicas, verdict_slot, verdict_text};
-use crate::app::State;
+use super::format::{
+    age_opt, allocate, fit, fit_keeping, kind_label, phase_slot, replicas, verdict_slot,
+    verdict_text, weight_text, ColumnSpec,
+};
+use crate::app::{ConnState, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::Rollout;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-/// From this width on the table has room for full replica counts.
-const WIDE: u16 = 120;
+const SPACING: u16 = 1;
+const WARN: &str = " ⚠";
 
-fn row<'a>(r: &'a Rollout, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
-    let phase = format!("{} {}", r.phase.icon(), r.phase.label());
-    let step = r
-        .step
-        .map(|(n, m)| format!("{n}/{m}"))
-        .unwrap_or_else(|| "-".into());
-    let weight = r
-        .weight
-        .map(|w| format!("{w}%"))
-        .unwrap_or_else(|| "-".into());
-    let ready = if wide {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Context,
+    Namespace,
+    Name,
+    Kind,
+    Phase,
+    Step,
+    Weight,
+    Ready,
+    Verdict,
+    Age,
+    Message,
+}
+
+const COLS: [Col; 11] = [
+    Col::Context,
+    Col::Namespace,
+    Col::Name,
+    Col::Kind,
+    Col::Phase,
+    Col::Step,
+    Col::Weight,
+    Col::Ready,
+    Col::Verdict,
+    Col::Age,
+    Col::Message,
+];
+
+impl Col {
+    /// Full title, and the one used when the column is narrower than that.
+    fn titles(self) -> (&'static str, &'static str) {
+        match self {
+            Col::Context => ("CONTEXT", "CTX"),
+            Col::Namespace => ("NAMESPACE", "NS"),
+            Col::Name => ("NAME", "NAME"),
+            Col::Kind => ("KIND", "KIND"),
+            Col::Phase => ("PHASE", "PHASE"),
+            Col::Step => ("STEP", "STP"),
+            Col::Weight => ("WT", "WT"),
+            Col::Ready => ("READY", "RDY"),
+            Col::Verdict => ("VERDICT", "VERD"),
+            Col::Age => ("AGE", "AGE"),
+            Col::Message => ("MESSAGE", "MSG"),
+        }
+    }
+
+    /// Lower gives way first. The message goes first, then the long forms of kind and
+    /// replicas, age and step; context and namespace abbreviate before the name is cut; the phase keeps a
+    /// word ("◌ Progres…") and the name holds longest.
+    fn value(self) -> u8 {
+        match self {
+            Col::Message => 0,
+            Col::Kind => 1,
+            Col::Ready => 2,
+            Col::Age => 3,
+            Col::Step => 4,
+            Col::Context => 5,
+            Col::Namespace => 6,
+            Col::Verdict => 7,
+            Col::Weight => 8,
+            Col::Phase => 9,
+            Col::Name => 10,
+        }
+    }
+}
+
+/// Replica counts, base side first: `3/3 2/2` when there is room, else ready pods `3·2`.
+fn ready_text(r: &Rollout, wide: bool) -> String {
+    if wide {
         format!("{} {}", replicas(r.stable), replicas(r.canary))
     } else {
         format!("{}·{}", r.stable.ready, r.canary.ready)
-    };
-    let warn = state
+    }
+}
+
+fn has_warning(state: &State, r: &Rollout) -> bool {
+    state
         .extras
         .get(&r.key)
-        .is_some_and(|e| !e.findings.is_empty());
-    let name = if warn {
-        format!("{} ⚠", r.key.name)
-    } else {
-        r.key.name.clone()
+        .is_some_and(|e| !e.findings.is_empty())
+}
+
+/// What the row's message cell says.
+/// The value every queued release shares in one field, if they all do.
+fn shared<'a>(state: &'a State, field: impl Fn(&'a Rollout) -> &'a str) -> Option<&'a str> {
+    let mut values = state
+        .rows
+        .iter()
+        .filter_map(|k| state.releases.get(k))
+        .map(field);
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
+/// The header over the replica column: the kind's own words when every row shares them.
+fn ready_title(state: &State, width: u16) -> String {
+    let mut labels = state
+        .rows
+        .iter()
+        .filter_map(|k| state.releases.get(k))
+        .map(|r| r.side_labels());
+    let title = match labels.next() {
+        Some(first) if labels.all(|l| l == first) => {
+            format!("{} {}", first.0, first.1).to_uppercase()
+        }
+        _ => "READY".to_owned(),
     };
-    let mut cells = vec![
-        Cell::from(r.key.context.as_str()).style(theme.style(
-            if state.settings.is_production(&r.key.context) {
-                Slot::Production
-            } else {
-                Slot::Text
-            },
-        )),
-        Cell::from(r.key.namespace.as_str()),
-        Cell::from(name),
-        Cell::from(kind_label(r, !wide)).style(theme.style(Slot::Muted)),
-        Cell::from(phase).style(theme.style(phase_slot(r.phase))),
-        Cell::from(step),
-        Cell::from(weight).style(theme.style(Slot::Canary)),
-        Cell::from(ready),
-        Cell::from(verdict_text(r.verdict)).style(theme.style(verdict_slot(r.verdict))),
-        Cell::from(age_opt(r.created, state.now)).style(theme.style(Slot::Muted)),
-    ];
-    if wide {
-        cells.push(Cell::from(crate::app::queue_message(state, r)).style(theme.style(Slot::Muted)));
+    if title.chars().count() as u16 <= width {
+        title
+    } else if width >= 5 {
+        "READY".to_owned()
+    } else {
+        "RDY".to_owned()
     }
-    Row::new(cells)
+}
+
+/// How wide each column wants to be, from the whole queue so widths hold while scrolling.
+fn specs(
+    state: &State,
+    hide_context: bool,
+    hide_namespace: bool,
+    full_titles: bool,
+) -> Vec<ColumnSpec> {
+    let queued: Vec<&Rollout> = state
+        .rows
+        .iter()
+        .filter_map(|k| state.releases.get(k))
+        .collect();
+    let widest = |f: &dyn Fn(&Rollout) -> usize| queued.iter().map(|r| f(r)).max().unwrap_or(0);
+    let len = |s: &str| s.chars().count();
+    COLS.iter()
+        .map(|&col| {
+            let short = len(col.titles().1);
+            let title = if full_titles {
+                len(col.titles().0)
+            } else {
+                short
+            };
+            let (want, min) = match col {
+                Col::Context if hide_context => (0, 0),
+                Col::Namespace if hide_namespace => (0, 0),
+                Col::Context => (widest(&|r| len(&r.key.context)).max(title), 4),
+                Col::Namespace => (widest(&|r| len(&r.key.namespace)).max(title), 4),
+                Col::Name => {
+                    let w = widest(&|r| {
+                        len(&r.key.name) + if has_warning(state, r) { len(WARN) } else { 0 }
+                    });
+                    (w.max(title), 8)
+                }
+                Col::Kind => (
+                    widest(&|r| len(kind_label(r, false))).max(title),
+                    widest(&|r| len(kind_label(r, true))).max(short),
+                ),
+                // "◌ Progres…" still reads as a word.
+                Col::Phase => (widest(&|r| 2 + len(r.phase.label())).max(title), 10),
+                Col::Step => {
+                    let w = widest(&|r| r.step.map_or(1, |(n, m)| len(&format!("{n}/{m}"))));
+                    (w.max(title), w.max(title).min(3))
+                }
+                Col::Weight => (4, 4),
+                Col::Ready => (
+                    widest(&|r| len(&ready_text(r, true))).max(len(&ready_title(state, u16::MAX))),
+                    widest(&|r| len(&ready_text(r, false))).max(short),
+                ),
+                Col::Verdict => (
+                    widest(&|r| len(&verdict_text(r.verdict))).max(title),
+                    widest(&|r| len(&verdict_text(r.verdict))).max(short),
+                ),
+                Col::Age => (
+                    widest(&|r| len(&age_opt(r.created, state.now))).max(title),
+                    3,
+                ),
+                Col::Message => (0, 12),
+            };
+            ColumnSpec {
+                want: want as u16,
+                min: min as u16,
+                value: col.value(),
+                fill: col == Col::Message,
+            }
+        })
+        .collect()
+}
+
+fn cell_text(col: Col, r: &Rollout, state: &State, width: u16) -> String {
+    let text = match col {
+        Col::Context => r.key.context.clone(),
+        Col::Namespace => r.key.namespace.clone(),
+        Col::Name if has_warning(state, r) => return fit_keeping(&r.key.name, WARN, width),
+        Col::Name => r.key.name.clone(),
+        Col::Kind => {
+            let long = kind_label(r, false);
+            if long.chars().count() as u16 <= width {
+                long.to_owned()
+            } else {
+                kind_label(r, true).to_owned()
+            }
+        }
+        Col::Phase => format!("{} {}", r.phase.icon(), r.phase.label()),
+        Col::Step => r
+            .step
+            .map(|(n, m)| format!("{n}/{m}"))
+            .unwrap_or_else(|| "-".into()),
+        Col::Weight => weight_text(r),
+        Col::Ready => {
+            let wide = ready_text(r, true);
+            if wide.chars().count() as u16 <= width {
+                wide
+            } else {
+                ready_text(r, false)
+            }
+        }
+        Col::Verdict => verdict_text(r.verdict),
+        Col::Age => age_opt(r.created, state.now),
+        Col::Message => crate::app::queue_message(state, r),
+    };
+    fit(&crate::model::text::inert(&text), width)
+}
+
+fn cell_slot(col: Col, r: &Rollout, state: &State) -> Slot {
+    match col {
+        Col::Context if state.settings.is_production(&r.key.context) => Slot::Production,
+        Col::Kind | Col::Age | Col::Message => Slot::Muted,
+        Col::Phase => phase_slot(r.phase),
+        Col::Weight => Slot::Canary,
+        Col::Verdict => verdict_slot(r.verdict),
+        _ => Slot::Text,
+    }
+}
+
+fn row<'a>(
+    r: &'a Rollout,
+    state: &State,
+    theme: &Theme,
+    cols: &[(Col, u16)],
+    selected: bool,
+) -> Row<'a> {
+    let cells = cols.iter().map(|&(col, width)| {
+        let cell = Cell::from(cell_text(col, r, state, width));
+        // A selected row is drawn in the selection's colours alone, so no slot colour can
+        // vanish into the selection background.
+        if selected {
+            cell
+        } else {
+            cell.style(theme.style(cell_slot(col, r, state)))
+        }
+    });
+    let row = Row::new(cells.collect::<Vec<_>>());
+    if selected {
+        row.style(theme.style(Slot::Selected))
+    } else {
+        row
+    }
+}
+
+/// Why the queue is empty, in words that match the header.
+fn empty_text(state: &State) -> String {
+    if !state.releases.is_empty() && !state.filter.is_empty() {
+        return "no release matches the filter (Esc clears it)".to_owned();
+    }
+    let in_view: Vec<(&String, &ConnState)> = state
+        .clusters
+        .iter()
+        .filter(|(name, _)| state.context_filter.as_ref().is_none_or(|c| c == *name))
+        .map(|(name, c)| (name, &c.conn))
+        .collect();
+    let failed: Vec<String> = in_view
+        .iter()
+        .filter(|(_, c)| matches!(c, ConnState::Denied(_) | ConnState::Reconnecting(_)))
+        .map(|(name, c)| format!("{name} {}", c.label()))
+        .collect();
+    let waiting: Vec<&str> = in_view
+        .iter()
+        .filter(|(_, c)| matches!(c, ConnState::Connecting))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let scope = format!(
+        "{}{}",
+        state
+            .context_filter
+            .as_deref()
+            .map_or("any context".to_owned(), |c| format!("context {c}")),
+        state
+            .namespace_filter
+            .as_deref()
+            .map_or(String::new(), |n| format!(", namespace {n}")),
+    );
+    if !failed.is_empty() {
+        let mut text = format!("no releases: {}", failed.join("; "));
+        if !waiting.is_empty() {
+            text.push_str(&format!("; waiting for {} to sync…", waiting.join(", ")));
+        }
+        text
+    } else if !waiting.is_empty() {
+        format!(
+            "no releases yet: waiting for {} to sync…",
+            waiting.join(", ")
+        )
+    } else if in_view.is_empty() {
+        "no clusters: no context to watch".to_owned()
+    } else {
+        format!("no releases in {scope}")
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.rows.is_empty() {
-        let text = if state.releases.is_empty() {
-            "no releases yet: waiting for the clusters to sync…".to_owned()
-        } else {
-            "no release matches the filter (Esc clears it)".to_owned()
-        };
-        frame.render_widget(Paragraph::new(text).style(theme.style(Slot::Muted)), area);
+        frame.render_widget(
+            Paragraph::new(crate::model::text::inert(&empty_text(state)).into_owned())
+                .style(theme.style(Slot::Muted)),
+            area,
+        );
         return;
     }
-    let wide = area.width >= WIDE;
+    // When every row shares a context or namespace, one line above says it instead of a column.
+    let shared_context = shared(state, |r| r.key.context.as_str());
+    let shared_namespace = shared(state, |r| r.key.namespace.as_str());
+    let area = if shared_context.is_some() || shared_namespace.is_some() {
+        let [line, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+        let mut spans = Vec::new();
+        if let Some(c) = shared_context {
+            spans.push(Span::styled("context ", theme.style(Slot::Muted)));
+            spans.push(Span::styled(
+                c.to_owned(),
+                theme.style(if state.settings.is_production(c) {
+                    Slot::Production
+                } else {
+                    Slot::Text
+                }),
+            ));
+            spans.push(Span::raw("  "));
+        }
+        if let Some(n) = shared_namespace {
+            spans.push(Span::styled("namespace ", theme.style(Slot::Muted)));
+            spans.push(Span::styled(n.to_owned(), theme.style(Slot::Text)));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), line);
+        rest
+    } else {
+        area
+    };
+    // Full titles when they cost nothing; short ones rather than cutting a value.
+    let (hide_context, hide_namespace) = (shared_context.is_some(), shared_namespace.is_some());
+    let full = specs(state, hide_context, hide_namespace, true);
+    let widths = allocate(area.width, SPACING, &full);
+    let roomy = full
+        .iter()
+        .zip(&widths)
+        .all(|(s, &w)| s.fill || w >= s.want);
+    let widths = if roomy {
+        widths
+    } else {
+        allocate(
+            area.width,
+            SPACING,
+            &specs(state, hide_context, hide_namespace, false),
+        )
+    };
+    let cols: Vec<(Col, u16)> = COLS
+        .iter()
+        .zip(&widths)
+        .filter(|(_, &w)| w > 0)
+        .map(|(&c, &w)| (c, w))
+        .collect();
     let height = area.height.saturating_sub(1) as usize;
-    let visible = state
+    // The shared line can take a row the scroll offset counted on: keep the selection shown.
+    let offset = state
+        .offset
+        .max((state.selected + 1).saturating_sub(height))
+        .min(state.selected);
+    let rows: Vec<Row> = state
         .rows
         .iter()
         .enumerate()
-        .skip(state.offset)
-        .take(height);
-    let rows: Vec<Row> = visible
+        .skip(offset)
+        .take(height)
         .filter_map(|(i, key)| {
             let r = state.releases.get(key)?;
-            let row = row(r, state, theme, wide);
-            Some(if i == state.selected {
-                row.style(theme.style(Slot::Selected))
-            } else {
-                row
-            })
+            Some(row(r, state, theme, &cols, i == state.selected))
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(if wide { 12 } else { 8 }),
-        Constraint::Length(if wide { 12 } else { 8 }),
-        if wide {
-            Constraint::Length(22)
-        } else {
-            Constraint::Min(10)
-        },
-        Constraint::Length(if wide { 15 } else { 8 }),
-        Constraint::Length(13),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(if wide { 13 } else { 5 }),
-        Constraint::Length(if wide { 9 } else { 7 }),
-        Constraint::Length(4),
-    ];
-    let mut titles = vec![
-        "CONTEXT",
-        "NAMESPACE",
-        "NAME",
-        "KIND",
-        "PHASE",
-        "STEP",
-        "WT",
-        if wide { "STABLE CANARY" } else { "RDY" },
-        "VERDICT",
-        "AGE",
-    ];
-    if wide {
-        widths.push(Constraint::Fill(1));
-        titles.push("MESSAGE");
-    }
+    let titles: Vec<String> = cols
+        .iter()
+        .map(|&(col, width)| {
+            if col == Col::Ready {
+                return ready_title(state, width);
+            }
+            let (full, short) = col.titles();
+            fit(
+                if full.len() as u16 <= width {
+                    full
+                } else {
+                    short
+                },
+                width,
+            )
+        })
+        .collect();
     let header = Row::new(titles).style(theme.style(Slot::Header));
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    let constraints: Vec<Constraint> = cols.iter().map(|&(_, w)| Constraint::Length(w)).collect();
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(SPACING);
     frame.render_widget(table, area);
     // Position marker when the queue is longer than the screen.
     if state.rows.len() > height && area.width > 12 {

@@ -27,12 +27,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.style(Slot::Warning)), area);
         return;
     }
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(1),
-        Constraint::Length(2),
-    ])
-    .areas(area);
+    let [header, body, footer] = chrome(area);
     render_header(frame, header, state, theme);
     match &state.view {
         View::Home => home::render(frame, body, state, theme),
@@ -54,6 +49,28 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Some(Overlay::Problems { scroll }) => problems::render(frame, area, state, *scroll, theme),
         None => {}
     }
+}
+
+/// Header, body and footer.
+fn chrome(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(area)
+}
+
+/// How far a detail panel can scroll at the terminal size `state` knows.
+pub fn panel_max_scroll(state: &State, panel: crate::app::panels::Panel) -> usize {
+    let View::Detail(key) = &state.view else {
+        return 0;
+    };
+    let Some(r) = state.releases.get(key) else {
+        return 0;
+    };
+    let [_, body, _] = chrome(Rect::new(0, 0, state.width, state.height));
+    detail::max_scroll(state, r, body, panel)
 }
 
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -115,6 +132,9 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!(" {icon} {}", cluster.conn.label()),
             theme.style(slot),
         ));
+        if !state.read_only && state.settings.is_read_only(name) {
+            spans.push(Span::styled(" read-only", theme.style(Slot::Warning)));
+        }
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), conns);

@@ -271,7 +271,7 @@ fn config_check_names_what_it_checked_and_a_missing_directory_is_an_error() {
     let out = run(dir.path(), &["config", "check", missing]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(stdout.contains(missing) && stdout.contains("no such directory"), "{stdout}");
+    assert!(stdout.contains(missing) && stdout.contains("no such file or directory"), "{stdout}");
     assert!(!stdout.contains("ok"), "{stdout}");
     // The config directory itself, from RIPCORD_CONFIG_DIR.
     let out = ripcord(dir.path(), &["config", "check"])

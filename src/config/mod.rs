@@ -147,6 +147,13 @@ pub fn check_paths(paths: &[PathBuf]) -> CheckReport {
     for path in paths {
         if path.is_dir() {
             report.add(check_dir(path));
+        } else if !path.exists() {
+            report.issues.push(ConfigIssue::new(
+                path.display().to_string(),
+                "no such file or directory",
+                "a config file, or a config directory holding config.toml, keymap.toml or \
+                 theme.toml",
+            ));
         } else {
             report.add(CheckReport {
                 checked: vec![path.clone()],

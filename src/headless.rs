@@ -119,8 +119,7 @@ pub async fn snapshot(
                 continue;
             }
             let plural = &kind.resource.plural;
-            let listed =
-                list_rows(&cluster.client, kind.kind, &kind.resource, ns.as_deref()).await;
+            let listed = list_rows(&cluster.client, kind.kind, &kind.resource, ns.as_deref()).await;
             let (objects, malformed) = match listed {
                 Ok(found) => found,
                 Err(kube::Error::Api(s)) if s.is_forbidden() && kind.kind.is_custom() => {
@@ -128,7 +127,9 @@ pub async fn snapshot(
                         "ripcord: warning: {}: may not list {plural}.{}{}: skipped",
                         cluster.context,
                         kind.resource.group,
-                        ns.as_deref().map(|n| format!(" in {n}")).unwrap_or_default()
+                        ns.as_deref()
+                            .map(|n| format!(" in {n}"))
+                            .unwrap_or_default()
                     );
                     skipped.insert(kind.kind);
                     continue;
@@ -138,7 +139,9 @@ pub async fn snapshot(
                         &cluster.context,
                         &format!(
                             "cannot list {plural}{}",
-                            ns.as_deref().map(|n| format!(" in {n}")).unwrap_or_default()
+                            ns.as_deref()
+                                .map(|n| format!(" in {n}"))
+                                .unwrap_or_default()
                         ),
                         &e,
                     )))

@@ -77,7 +77,10 @@ fn print_out(text: &str) -> Result<(), Failure> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(Failure::new(exit::FAILED, format!("writing to stdout: {e}"))),
+        Err(e) => Err(Failure::new(
+            exit::FAILED,
+            format!("writing to stdout: {e}"),
+        )),
     }
 }
 
@@ -117,7 +120,10 @@ fn config_check(files: &[std::path::PathBuf]) -> ExitCode {
     };
     let mut text = String::new();
     for issue in &report.issues {
-        text.push_str(&format!("{}\n", ripcord::model::text::inert(&issue.to_string())));
+        text.push_str(&format!(
+            "{}\n",
+            ripcord::model::text::inert(&issue.to_string())
+        ));
     }
     let checked: Vec<String> = report
         .checked
@@ -131,7 +137,11 @@ fn config_check(files: &[std::path::PathBuf]) -> ExitCode {
             files
                 .iter()
                 .map(|p| p.display().to_string())
-                .chain(paths::config_dir().filter(|_| files.is_empty()).map(|d| d.display().to_string()))
+                .chain(
+                    paths::config_dir()
+                        .filter(|_| files.is_empty())
+                        .map(|d| d.display().to_string())
+                )
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -161,7 +171,10 @@ fn load_config(ui: &UiArgs) -> LoadedConfig {
 fn load_settings() -> ripcord::config::Settings {
     let loaded = config::load_all(None, None, true);
     for issue in &loaded.issues {
-        eprintln!("ripcord: warning: {issue}");
+        eprintln!(
+            "ripcord: warning: {}",
+            ripcord::model::text::inert(&issue.to_string())
+        );
     }
     loaded.settings
 }
@@ -507,8 +520,7 @@ fn journal(output: Output) -> Result<(), Failure> {
             const WIDTHS: [usize; 9] = [19, 10, 14, 32, 12, 8, 3, 24, 0];
             let mut text = headless::table_row(
                 &[
-                    "TIME", "USER", "CONTEXT", "TARGET", "ACTION", "REV", "DRY", "REASON",
-                    "RESULT",
+                    "TIME", "USER", "CONTEXT", "TARGET", "ACTION", "REV", "DRY", "REASON", "RESULT",
                 ],
                 &WIDTHS,
             );

@@ -43,7 +43,10 @@ fn console_options_are_not_offered_or_taken_by_headless_commands() {
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
     assert!(help.contains("--reason"), "{help}");
     for option in ["--theme", "--fps", "--read-only", "--keymap"] {
-        assert!(!help.contains(option), "promote --help lists {option}:\n{help}");
+        assert!(
+            !help.contains(option),
+            "promote --help lists {option}:\n{help}"
+        );
     }
     let out = run(dir.path(), &["status", "--theme", "mono"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -60,7 +63,12 @@ fn a_demo_speed_outside_its_range_is_refused_with_the_range() {
     let dir = tempfile::tempdir().expect("temp dir");
     for speed in ["1e9", "0.1", "65", "NaN", "0"] {
         let out = run(dir.path(), &["demo", "--speed", speed]);
-        assert_eq!(out.status.code(), Some(2), "--speed {speed}: {}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--speed {speed}: {}",
+            text(&out)
+        );
         assert!(
             stderr(&out).contains("0.25") && stderr(&out).contains("64"),
             "{}",
@@ -150,7 +158,11 @@ fn unreachable_kubeconfig(dir: &Path) -> std::path::PathBuf {
 fn an_unreachable_cluster_is_reported_once_in_a_sentence() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kc = unreachable_kubeconfig(dir.path());
-    for args in [&["status"][..], &["status", "-n", "shop"], &["status", "-A", "-o", "json"]] {
+    for args in [
+        &["status"][..],
+        &["status", "-n", "shop"],
+        &["status", "-A", "-o", "json"],
+    ] {
         let mut all = vec!["--kubeconfig", kc.to_str().expect("utf-8 path")];
         all.extend_from_slice(args);
         let out = run(dir.path(), &all);
@@ -226,7 +238,10 @@ fn the_journal_table_has_reason_and_dry_run_and_keeps_its_columns() {
     let out = run(dir.path(), &["journal"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'), "{table:?}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows.len(), 4, "{table}");
     let col = |line: &str, word: &str| line.find(word).map(|b| line[..b].chars().count());
@@ -235,7 +250,11 @@ fn the_journal_table_has_reason_and_dry_run_and_keeps_its_columns() {
     }
     let result_at = col(rows[0], "RESULT").expect("RESULT heading");
     for row in &rows[1..] {
-        assert_eq!(col(row, "ok: paused"), Some(result_at), "misaligned:\n{table}");
+        assert_eq!(
+            col(row, "ok: paused"),
+            Some(result_at),
+            "misaligned:\n{table}"
+        );
     }
     assert!(rows[1].contains("deploy freeze"), "{table}");
     assert!(rows[2].contains("yes") && rows[2].contains('…'), "{table}");
@@ -271,7 +290,10 @@ fn config_check_names_what_it_checked_and_a_missing_directory_is_an_error() {
     let out = run(dir.path(), &["config", "check", missing]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(stdout.contains(missing) && stdout.contains("no such file or directory"), "{stdout}");
+    assert!(
+        stdout.contains(missing) && stdout.contains("no such file or directory"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("ok"), "{stdout}");
     // The config directory itself, from RIPCORD_CONFIG_DIR.
     let out = ripcord(dir.path(), &["config", "check"])
@@ -282,7 +304,10 @@ fn config_check_names_what_it_checked_and_a_missing_directory_is_an_error() {
 
     let conf = tempfile::tempdir().expect("temp dir");
     std::fs::write(conf.path().join("config.toml"), "fps = 30\n").expect("write");
-    let out = run(dir.path(), &["config", "check", conf.path().to_str().expect("utf-8")]);
+    let out = run(
+        dir.path(),
+        &["config", "check", conf.path().to_str().expect("utf-8")],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let file = conf.path().join("config.toml");

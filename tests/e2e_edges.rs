@@ -120,7 +120,10 @@ async fn a_user_who_may_not_read_argo_rollouts_still_gets_the_deployments() {
     );
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), rbac).expect("write rbac");
-    tb.kubectl(&ns.name, &["apply", "-f", &file.path().display().to_string()]);
+    tb.kubectl(
+        &ns.name,
+        &["apply", "-f", &file.path().display().to_string()],
+    );
 
     let cli = Cli::new(&tb.kubeconfig);
     let base = ["--context", VIEWER, "-n", ns.name.as_str()];
@@ -149,9 +152,16 @@ async fn a_user_who_may_not_read_argo_rollouts_still_gets_the_deployments() {
 /// The testbed's kubeconfig with the admin's token replaced by one the server never issued.
 fn wrong_token_kubeconfig(tb: &Testbed, dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(&tb.kubeconfig).expect("read kubeconfig");
-    assert!(text.contains("token: admin-token"), "the testbed's kubeconfig changed");
+    assert!(
+        text.contains("token: admin-token"),
+        "the testbed's kubeconfig changed"
+    );
     let path = dir.join("wrong-token");
-    std::fs::write(&path, text.replace("token: admin-token", "token: not-a-token")).expect("write");
+    std::fs::write(
+        &path,
+        text.replace("token: admin-token", "token: not-a-token"),
+    )
+    .expect("write");
     path
 }
 
@@ -160,7 +170,11 @@ async fn rejected_credentials_are_exit_3_with_a_sentence_and_the_console_says_so
     let Some(tb) = testbed().await else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let cli = Cli::new(&wrong_token_kubeconfig(&tb, dir.path()));
-    for args in [&["status"][..], &["status", "-n", "default"], &["pause", "web", "-n", "default"]] {
+    for args in [
+        &["status"][..],
+        &["status", "-n", "default"],
+        &["pause", "web", "-n", "default"],
+    ] {
         let out = cli.run(args);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -185,8 +199,11 @@ async fn status_keeps_its_columns_with_a_long_name_and_a_closed_pipe_ends_it_qui
     let ns = tb.namespace("cols").await;
     let long = "a-deployment-name-far-longer-than-its-column-x";
     for name in [long, "web"] {
-        tb.create_deployment(&ns.name, &web_deployment(name, "nginx:1.25", 1, &[("app", name)]))
-            .await;
+        tb.create_deployment(
+            &ns.name,
+            &web_deployment(name, "nginx:1.25", 1, &[("app", name)]),
+        )
+        .await;
     }
     let cli = Cli::new(&tb.kubeconfig);
     let out = cli.run(&["status", "-n", &ns.name]);
@@ -199,7 +216,10 @@ async fn status_keeps_its_columns_with_a_long_name_and_a_closed_pipe_ends_it_qui
     for row in &rows[1..] {
         assert_eq!(col(row, "deploy/"), Some(kind_at), "misaligned:\n{table}");
     }
-    assert!(table.contains("a-deployment-name-far-l") && table.contains('…'), "{table}");
+    assert!(
+        table.contains("a-deployment-name-far-l") && table.contains('…'),
+        "{table}"
+    );
 
     for args in [&["status", "-A"][..], &["status", "-A", "-o", "json"]] {
         let mut child = cli

@@ -64,7 +64,10 @@ fn assert_inert(bytes: &[u8], what: &str) {
         }
     }
     assert!(!text.contains("\rPWNCR"), "{what}: a bare CR was written");
-    assert!(!text.contains('\u{9b}') && !text.contains('\u{9d}'), "{what}: a C1 control");
+    assert!(
+        !text.contains('\u{9b}') && !text.contains('\u{9d}'),
+        "{what}: a C1 control"
+    );
     assert!(!text.contains('\u{7}'), "{what}: a BEL");
 }
 
@@ -81,8 +84,11 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
     let evil = payload();
     // The image, and (through web_deployment) the change-cause annotation.
     let image = format!("nginx:1.25{evil}");
-    tb.create_deployment(&ns.name, &web_deployment("web", &image, 1, &[("app", "web")]))
-        .await;
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("web", &image, 1, &[("app", "web")]),
+    )
+    .await;
     apply(
         &tb,
         &ns.name,
@@ -125,7 +131,12 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
     tb.kubectl(
         &ns.name,
         &[
-            "patch", "rollout", "evil", "--subresource=status", "--type=merge", "-p",
+            "patch",
+            "rollout",
+            "evil",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
             &status.to_string(),
         ],
     );
@@ -187,7 +198,12 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
             .expect("run ripcord")
     };
     let out = run(&["status", "-n", &ns.name, "-o", "table"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_inert(&out.stdout, "status -o table");
     assert!(
         !out.stdout.iter().any(|b| *b < 0x20 && *b != b'\n'),
@@ -198,9 +214,20 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
 
     // A reason with control sequences is posted and journaled inert.
     let out = run(&[
-        "pause", "deployment/web", "-n", &ns.name, "--yes", "--reason", &format!("because{evil}"),
+        "pause",
+        "deployment/web",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        &format!("because{evil}"),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events = tb.kubectl(&ns.name, &["get", "events", "-o", "json"]);
     let events: serde_json::Value = serde_json::from_str(&events).expect("events JSON");
     let posted: Vec<&str> = events["items"]
@@ -211,7 +238,10 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         .filter_map(|e| e["message"].as_str())
         .collect();
     assert_eq!(posted.len(), 1, "{posted:?}");
-    assert!(!posted[0].contains('\u{1b}') && !posted[0].contains('\r'), "{posted:?}");
+    assert!(
+        !posted[0].contains('\u{1b}') && !posted[0].contains('\r'),
+        "{posted:?}"
+    );
     assert!(posted[0].contains("because^[]0;PWN"), "{posted:?}");
     let out = run(&["journal"]);
     assert_inert(&out.stdout, "journal");

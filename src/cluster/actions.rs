@@ -136,10 +136,7 @@ pub async fn post_event(
     );
     if let Some(reason) = request.reason.as_deref().filter(|r| !r.trim().is_empty()) {
         // Whoever reads the Event (kubectl, other consoles) gets no control sequence from us.
-        message.push_str(&format!(
-            " because: {}",
-            crate::model::text::inert(reason)
-        ));
+        message.push_str(&format!(" because: {}", crate::model::text::inert(reason)));
     }
     message.push_str(&format!("; {result}"));
     let event = Event {

@@ -74,10 +74,7 @@ fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
                 kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
                 other => other.to_string(),
             };
-            ConnectError::Kubeconfig(format!(
-                "{shown}: {}",
-                crate::model::text::inert(&why)
-            ))
+            ConnectError::Kubeconfig(format!("{shown}: {}", crate::model::text::inert(&why)))
         })?;
         merged = Some(match merged {
             None => config,

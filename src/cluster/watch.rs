@@ -167,10 +167,9 @@ pub fn classify(context: &str, doing: &str, e: &kube::Error) -> ScopeError {
             inert(&s.message),
             s.code
         )),
-        kube::Error::Auth(_) => ScopeError::Kubeconfig(format!(
-            "{context}: no credentials: {}",
-            error_chain(e)
-        )),
+        kube::Error::Auth(_) => {
+            ScopeError::Kubeconfig(format!("{context}: no credentials: {}", error_chain(e)))
+        }
         _ => ScopeError::Unreachable(format!(
             "{context} is unreachable: {doing}: {}",
             error_chain(e)
@@ -445,10 +444,7 @@ async fn run_watch<K: Watchable>(
                     // read them still gets everything else.
                     if let (WatchState::Denied(why), true) = (&state, kind.kind.is_custom()) {
                         let _ = status.send((id, WatchState::Skipped));
-                        let text = format!(
-                            "{context}: {} left out: {why}",
-                            kind.resource.plural
-                        );
+                        let text = format!("{context}: {} left out: {why}", kind.resource.plural);
                         let _ = msgs.send(Msg::Problem(text)).await;
                         return;
                     }

@@ -274,7 +274,11 @@ fn images_of(spec: Option<&WireSpec>) -> Vec<String> {
     spec.and_then(|s| s.template.as_ref())
         .and_then(|t| t.spec.as_ref())
         .and_then(|s| s.containers.as_ref())
-        .map(|cs| cs.iter().filter_map(|c| c.image.clone().map(clean)).collect())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.image.clone().map(clean))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -477,11 +481,7 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
     let pause_reasons = status
         .get("pauseConditions")
         .and_then(Value::as_array)
-        .map(|ps| {
-            ps.iter()
-                .filter_map(|p| text_at(p, &["reason"]))
-                .collect()
-        })
+        .map(|ps| ps.iter().filter_map(|p| text_at(p, &["reason"])).collect())
         .unwrap_or_default();
     let stable_hash = text_at(&status, &["stableRS"])
         .or_else(|| text_at(&status, &["blueGreen", "activeSelector"]))
@@ -670,7 +670,13 @@ mod tests {
             panic!("a rollout row")
         };
         texts.extend(r.steps.iter().map(ToString::to_string));
-        texts.extend([r.phase, r.message, r.stable_hash, r.current_hash, r.analysis_message]);
+        texts.extend([
+            r.phase,
+            r.message,
+            r.stable_hash,
+            r.current_hash,
+            r.analysis_message,
+        ]);
         texts.extend(r.analysis_status);
         texts.extend(r.pause_reasons);
         texts.extend(r.conditions.iter().map(|c| c.message.clone()));

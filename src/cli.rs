@@ -19,7 +19,7 @@ pub struct Cli {
 }
 
 /// Options of the console and the demo; the headless commands draw nothing and take none.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct UiArgs {
     /// Theme: default, light, high-contrast, mono, or a TOML file.
     #[arg(long, value_name = "NAME|FILE")]
@@ -36,6 +36,18 @@ pub struct UiArgs {
 }
 
 impl UiArgs {
+    /// The first option given, as typed, for a command that takes none.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.theme.is_some(), "--theme"),
+            (self.keymap.is_some(), "--keymap"),
+            (self.read_only, "--read-only"),
+            (self.fps.is_some(), "--fps"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+
     /// These options, with those given after a subcommand winning over those before it.
     pub fn or(&self, before: &UiArgs) -> UiArgs {
         UiArgs {

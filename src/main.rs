@@ -17,6 +17,14 @@ use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let headless = !matches!(cli.command, None | Some(Command::Demo { .. }));
+    if let (true, Some(option)) = (headless, cli.ui.first_given()) {
+        // Silently ignoring --read-only before an action would be the worst kind of surprise.
+        eprintln!(
+            "ripcord: {option} applies to the console and the demo only, not to this command"
+        );
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let result = match cli.command {
         Some(Command::Config {
             command: ConfigCommand::Check { files },

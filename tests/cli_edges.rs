@@ -50,6 +50,14 @@ fn console_options_are_not_offered_or_taken_by_headless_commands() {
     }
     let out = run(dir.path(), &["status", "--theme", "mono"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Given before the command, they are refused too, with the reason.
+    let out = run(dir.path(), &["--read-only", "pause", "deployment/web"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--read-only applies to the console"),
+        "{}",
+        text(&out)
+    );
     // The console and the demo still take them, before or after `demo`.
     let help = run(dir.path(), &["demo", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout).into_owned();

@@ -150,6 +150,11 @@ async fn with_a_namespace_the_header_names_it_and_a_missing_one_is_said() {
     wait_screen(&session.0, "the namespace in the header", |s| {
         s.contains(&format!("ns:{}", ns.name)) && s.contains("shop")
     });
+    // Deleted while watched: said, instead of an empty list that looks like a slow sync.
+    tb.kubectl(&ns.name, &["delete", "namespace", &ns.name, "--wait=false"]);
+    wait_screen(&session.0, "the deletion said", |s| {
+        s.contains("being deleted") || s.contains("was deleted")
+    });
     let missing = format!("{}-gone", ns.name);
     let session = Kill(start("nsgone", &missing));
     wait_screen(&session.0, "the missing namespace said", |s| {

@@ -387,6 +387,8 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
                 .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
             print_out(&format!("{text}\n"))?;
         }
+        // Nothing read and a failure to say: a header alone would only look like "no releases".
+        Output::Table if releases.is_empty() && first_error.is_some() => {}
         Output::Table => print_out(&headless::status_table(&releases, chrono::Utc::now()))?,
     }
     match (first_error, &target) {

@@ -155,8 +155,7 @@ pub fn classify(context: &str, doing: &str, e: &kube::Error) -> ScopeError {
     let inert = crate::model::text::inert_owned;
     match e {
         kube::Error::Api(s) if s.code == 401 => ScopeError::CredentialsRejected(format!(
-            "credentials rejected by {context}: {} (the kubeconfig's token or certificate is \
-             not accepted; log in again or fix the kubeconfig)",
+            "credentials rejected by {context}: {} ({REJECTED_HINT})",
             inert(&s.message)
         )),
         kube::Error::Api(s) if s.is_forbidden() => {
@@ -177,12 +176,20 @@ pub fn classify(context: &str, doing: &str, e: &kube::Error) -> ScopeError {
     }
 }
 
+/// What rejected credentials mean for the user.
+const REJECTED_HINT: &str =
+    "the kubeconfig's token or certificate is not accepted; log in again or fix the kubeconfig";
+
 fn access_error(e: AccessError) -> ScopeError {
     match e {
-        AccessError::Unreachable { .. } => ScopeError::Unreachable(e.to_string()),
-        AccessError::CredentialsRejected { .. } => ScopeError::CredentialsRejected(e.to_string()),
-        AccessError::Credentials { .. } => ScopeError::Kubeconfig(e.to_string()),
-        AccessError::Failed { .. } => ScopeError::Unreachable(e.to_string()),
+        AccessError::Unreachable { context, message } => {
+            ScopeError::Unreachable(format!("{context} is unreachable: {message}"))
+        }
+        AccessError::CredentialsRejected { context, message } => ScopeError::CredentialsRejected(
+            format!("credentials rejected by {context}: {message} ({REJECTED_HINT})"),
+        ),
+        e @ AccessError::Credentials { .. } => ScopeError::Kubeconfig(e.to_string()),
+        e @ AccessError::Failed { .. } => ScopeError::Unreachable(e.to_string()),
     }
 }
 

@@ -434,3 +434,22 @@ pub fn resolve_release(
         )),
     }
 }
+
+#[cfg(test)]
+mod cell_tests {
+    use super::{cell, table_row};
+
+    #[test]
+    fn a_cell_is_cut_with_an_ellipsis_padded_and_inert() {
+        assert_eq!(cell("web", 6), "web   ");
+        assert_eq!(cell("payments-api", 8), "payment…");
+        // Wide characters count by the columns they take.
+        assert_eq!(cell("漢字漢字", 5), "漢字…");
+        assert_eq!(cell("漢字漢字", 6), "漢字… ");
+        assert_eq!(cell("a\u{1b}]0;x\u{7}", 12), "a^[]0;x^G   ");
+        assert_eq!(
+            table_row(&["a-very-long-name", "x", "rest\r"], &[6, 3]),
+            "a-ver… x   rest^M\n"
+        );
+    }
+}

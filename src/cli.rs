@@ -18,20 +18,45 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Args)]
+/// Options of the console and the demo; the headless commands draw nothing and take none.
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct UiArgs {
     /// Theme: default, light, high-contrast, mono, or a TOML file.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,
     /// Keymap: default, k9s, or a TOML file laid over the default.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE")]
     pub keymap: Option<String>,
     /// Offer no action that changes a cluster.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub read_only: bool,
     /// Most frames drawn per second.
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, value_name = "N")]
     pub fps: Option<u32>,
+}
+
+impl UiArgs {
+    /// The first option given, as typed, for a command that takes none.
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.theme.is_some(), "--theme"),
+            (self.keymap.is_some(), "--keymap"),
+            (self.read_only, "--read-only"),
+            (self.fps.is_some(), "--fps"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+
+    /// These options, with those given after a subcommand winning over those before it.
+    pub fn or(&self, before: &UiArgs) -> UiArgs {
+        UiArgs {
+            theme: self.theme.clone().or_else(|| before.theme.clone()),
+            keymap: self.keymap.clone().or_else(|| before.keymap.clone()),
+            read_only: self.read_only || before.read_only,
+            fps: self.fps.or(before.fps),
+        }
+    }
 }
 
 /// Which clusters and namespaces to look at, as kubectl takes them.
@@ -145,7 +170,9 @@ pub enum Command {
     },
     /// Run the console on an embedded, simulated cluster.
     Demo {
-        /// Virtual seconds per real second.
+        #[command(flatten)]
+        ui: UiArgs,
+        /// Virtual seconds per real second, from 0.25 to 64.
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
         /// Seed of the simulated world.

@@ -61,7 +61,8 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
 }
 
 /// Connects one context: finds what the user may read, then starts the watches. A cluster
-/// that is down is retried with backoff; one that denies everything says so and stops.
+/// that is down is retried with backoff; one that denies everything or rejects the
+/// credentials says so and stops.
 async fn watch_context(
     cluster: Cluster,
     requested: Requested,
@@ -76,17 +77,27 @@ async fn watch_context(
         if msgs.send(Msg::Connection { context, state }).await.is_err() {
             return;
         }
-        match watch::resolve_scope(&cluster, &requested, &configured, &access).await {
+        match watch::resolve_scope_detailed(&cluster, &requested, &configured, &access).await {
             Ok(scope) => {
+                if let Requested::Namespace(ns) = &requested {
+                    tokio::spawn(watch::watch_namespace(
+                        cluster.clone(),
+                        ns.clone(),
+                        msgs.clone(),
+                    ));
+                }
                 let mut kinds = watch::core_kinds();
                 kinds.extend(watch::discovered_kinds(&cluster.client).await);
                 watch::spawn(cluster, scope, kinds, msgs);
                 return;
             }
-            Err(state) => {
-                let denied = matches!(state, crate::app::ConnState::Denied(_));
+            Err(e) => {
                 let context = cluster.context.clone();
-                if msgs.send(Msg::Connection { context, state }).await.is_err() || denied {
+                let msg = Msg::Connection {
+                    context,
+                    state: e.conn_state(),
+                };
+                if msgs.send(msg).await.is_err() || !e.is_retryable() {
                     return;
                 }
                 tokio::time::sleep(delay).await;

@@ -1,11 +1,13 @@
 //! The headless commands: the same model, actions and journal as the console, for scripts
 //! and pipelines.
 
-use crate::app::{ConnState, Permission};
-use crate::cluster::access::AccessCache;
+use crate::app::Permission;
+use crate::cluster::access::{AccessCache, AccessError};
 use crate::cluster::actions;
 use crate::cluster::connect::Cluster;
-use crate::cluster::watch::{core_kinds, discovered_kinds, resolve_scope, Requested, Scope};
+use crate::cluster::watch::{
+    classify, core_kinds, discovered_kinds, resolve_scope_detailed, Requested, Scope, ScopeError,
+};
 use crate::cluster::watched::list_rows;
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
@@ -76,23 +78,33 @@ pub fn parse_target(text: &str) -> Result<(Option<Kind>, String), Failure> {
     }
 }
 
-fn conn_failure(context: &str, state: ConnState) -> Failure {
-    match state {
-        ConnState::Denied(why) => Failure::new(exit::DENIED, format!("{context}: {why}")),
-        other => Failure::new(exit::UNREACHABLE, format!("{context}: {}", other.label())),
-    }
+/// The exit code and message of a context that could not be read.
+pub fn scope_failure(e: ScopeError) -> Failure {
+    let code = match &e {
+        ScopeError::Unreachable(_) => exit::UNREACHABLE,
+        ScopeError::Denied(_) | ScopeError::CredentialsRejected(_) => exit::DENIED,
+        ScopeError::Kubeconfig(_) => exit::BAD_INPUT,
+    };
+    Failure::new(code, e.to_string())
 }
 
-/// Every release in one context, from one LIST per kind and namespace.
+/// Every release in one context, from one LIST per kind and namespace. A custom kind
+/// (Argo Rollouts, Flagger Canaries) the user may not list is reported once and skipped:
+/// the Deployments still show.
 pub async fn snapshot(
     cluster: &Cluster,
     requested: &Requested,
     configured: &[String],
     access: &AccessCache,
 ) -> Result<Vec<Rollout>, Failure> {
-    let scope = resolve_scope(cluster, requested, configured, access)
+    let scope = resolve_scope_detailed(cluster, requested, configured, access)
         .await
-        .map_err(|state| conn_failure(&cluster.context, state))?;
+        .map_err(|e| match e {
+            ScopeError::Denied(why) => {
+                scope_failure(ScopeError::Denied(format!("{}: {why}", cluster.context)))
+            }
+            other => scope_failure(other),
+        })?;
     let namespaces: Vec<Option<String>> = match scope {
         Scope::AllNamespaces => vec![None],
         Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
@@ -100,24 +112,41 @@ pub async fn snapshot(
     let mut kinds = core_kinds();
     kinds.extend(discovered_kinds(&cluster.client).await);
     let mut cache = ClusterCache::default();
+    let mut skipped = std::collections::BTreeSet::new();
     for ns in &namespaces {
         for kind in &kinds {
-            let (objects, malformed) =
-                list_rows(&cluster.client, kind.kind, &kind.resource, ns.as_deref())
-                    .await
-                    .map_err(|e| match &e {
-                        kube::Error::Api(s) if s.is_forbidden() => Failure::new(
-                            exit::DENIED,
-                            format!(
-                                "{}: cannot list {}: {}",
-                                cluster.context, kind.resource.plural, s.message
-                            ),
+            if skipped.contains(&kind.kind) {
+                continue;
+            }
+            let plural = &kind.resource.plural;
+            let listed = list_rows(&cluster.client, kind.kind, &kind.resource, ns.as_deref()).await;
+            let (objects, malformed) = match listed {
+                Ok(found) => found,
+                Err(kube::Error::Api(s)) if s.is_forbidden() && kind.kind.is_custom() => {
+                    eprintln!(
+                        "ripcord: warning: {}: may not list {plural}.{}{}: skipped",
+                        cluster.context,
+                        kind.resource.group,
+                        ns.as_deref()
+                            .map(|n| format!(" in {n}"))
+                            .unwrap_or_default()
+                    );
+                    skipped.insert(kind.kind);
+                    continue;
+                }
+                Err(e) => {
+                    return Err(scope_failure(classify(
+                        &cluster.context,
+                        &format!(
+                            "cannot list {plural}{}",
+                            ns.as_deref()
+                                .map(|n| format!(" in {n}"))
+                                .unwrap_or_default()
                         ),
-                        _ => Failure::new(
-                            exit::UNREACHABLE,
-                            format!("{}: listing {}: {e}", cluster.context, kind.resource.plural),
-                        ),
-                    })?;
+                        &e,
+                    )))
+                }
+            };
             // A malformed object is reported and skipped; the rest still show.
             for e in malformed {
                 eprintln!("ripcord: warning: {}: {e}", cluster.context);
@@ -182,41 +211,101 @@ impl<'a> From<&'a Rollout> for ReleaseJson<'a> {
     }
 }
 
+/// How wide `text` is on a terminal, in columns.
+fn columns(text: &str) -> usize {
+    ratatui::text::Span::raw(text).width()
+}
+
+/// `text` made inert and fitted to `width` columns: cut with `…` when longer, padded when
+/// shorter, so one long value never shifts the rest of its row.
+pub fn cell(text: &str, width: usize) -> String {
+    let text = crate::model::text::inert(text);
+    let used = columns(&text);
+    if used <= width {
+        return format!("{text}{}", " ".repeat(width - used));
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = columns(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    used += 1;
+    out.push_str(&" ".repeat(width.saturating_sub(used)));
+    out
+}
+
+/// One table row: each value fitted to its column, the last one left as it is (made inert).
+pub fn table_row(values: &[&str], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (i, value) in values.iter().enumerate() {
+        match widths.get(i) {
+            Some(&w) if i + 1 < values.len() => {
+                line.push_str(&cell(value, w));
+                line.push(' ');
+            }
+            _ => line.push_str(&crate::model::text::inert(value)),
+        }
+    }
+    line.truncate(line.trim_end().len());
+    line.push('\n');
+    line
+}
+
+/// Column widths of `ripcord status -o table`.
+const STATUS_WIDTHS: [usize; 11] = [14, 14, 24, 15, 12, 5, 4, 7, 7, 8, 4];
+
 /// `ripcord status` as a table, in the console's order.
 pub fn status_table(releases: &[Rollout], now: DateTime<Utc>) -> String {
     use crate::ui::format::{age_opt, kind_label, replicas};
-    let mut out = format!(
-        "{:<14} {:<14} {:<24} {:<15} {:<12} {:<5} {:<4} {:<7} {:<7} {:<8} {:<4}\n",
-        "CONTEXT",
-        "NAMESPACE",
-        "NAME",
-        "KIND",
-        "PHASE",
-        "STEP",
-        "WT",
-        "STABLE",
-        "CANARY",
-        "VERDICT",
-        "AGE"
+    let mut out = table_row(
+        &[
+            "CONTEXT",
+            "NAMESPACE",
+            "NAME",
+            "KIND",
+            "PHASE",
+            "STEP",
+            "WT",
+            "STABLE",
+            "CANARY",
+            "VERDICT",
+            "AGE",
+        ],
+        &STATUS_WIDTHS,
     );
     for r in releases {
-        out.push_str(&format!(
-            "{:<14} {:<14} {:<24} {:<15} {:<12} {:<5} {:<4} {:<7} {:<7} {:<8} {:<4}\n",
-            r.key.context,
-            r.key.namespace,
-            r.key.name,
-            kind_label(r, false),
-            r.phase.label(),
-            r.step
-                .map(|(n, m)| format!("{n}/{m}"))
-                .unwrap_or_else(|| "-".into()),
-            r.weight
-                .map(|w| format!("{w}%"))
-                .unwrap_or_else(|| "-".into()),
-            replicas(r.stable),
-            replicas(r.canary),
-            r.verdict.map(|v| v.label()).unwrap_or("-"),
-            age_opt(r.created, now),
+        let kind: &str = kind_label(r, false);
+        let step = r
+            .step
+            .map(|(n, m)| format!("{n}/{m}"))
+            .unwrap_or_else(|| "-".into());
+        let weight = r
+            .weight
+            .map(|w| format!("{w}%"))
+            .unwrap_or_else(|| "-".into());
+        let (stable, canary) = (replicas(r.stable), replicas(r.canary));
+        let age = age_opt(r.created, now);
+        out.push_str(&table_row(
+            &[
+                &r.key.context,
+                &r.key.namespace,
+                &r.key.name,
+                kind,
+                r.phase.label(),
+                &step,
+                &weight,
+                &stable,
+                &canary,
+                r.verdict.map(|v| v.label()).unwrap_or("-"),
+                &age,
+            ],
+            &STATUS_WIDTHS,
         ));
     }
     out
@@ -282,6 +371,12 @@ pub async fn preflight(
             exit::DENIED,
             format!("cannot {} {}: {why}", req.op.verb(), req.key),
         )),
+        Err(e @ AccessError::CredentialsRejected { .. }) => {
+            Err(Failure::new(exit::DENIED, e.to_string()))
+        }
+        Err(e @ AccessError::Credentials { .. }) => {
+            Err(Failure::new(exit::BAD_INPUT, e.to_string()))
+        }
         Err(e) => Err(Failure::new(exit::UNREACHABLE, e.to_string())),
     }
 }
@@ -337,5 +432,24 @@ pub fn resolve_release(
                     .join(", ")
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod cell_tests {
+    use super::{cell, table_row};
+
+    #[test]
+    fn a_cell_is_cut_with_an_ellipsis_padded_and_inert() {
+        assert_eq!(cell("web", 6), "web   ");
+        assert_eq!(cell("payments-api", 8), "payment…");
+        // Wide characters count by the columns they take.
+        assert_eq!(cell("漢字漢字", 5), "漢字…");
+        assert_eq!(cell("漢字漢字", 6), "漢字… ");
+        assert_eq!(cell("a\u{1b}]0;x\u{7}", 12), "a^[]0;x^G   ");
+        assert_eq!(
+            table_row(&["a-very-long-name", "x", "rest\r"], &[6, 3]),
+            "a-ver… x   rest^M\n"
+        );
     }
 }

@@ -60,7 +60,10 @@ impl JournalEntry {
             kind,
             name: key.name.clone(),
             action: request.op.verb().to_string(),
-            reason: request.reason.clone(),
+            reason: request
+                .reason
+                .as_deref()
+                .map(crate::model::text::inert_owned),
             revision_before: outcome.revision_before,
             revision_after: outcome.revision_after,
             result,

@@ -1,7 +1,7 @@
 use clap::Parser;
 use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
-use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
+use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectError, ConnectOptions};
 use ripcord::cluster::watch::Requested;
 use ripcord::config::theme::Theme;
 use ripcord::config::{self, LoadedConfig};
@@ -17,15 +17,24 @@ use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let headless = !matches!(cli.command, None | Some(Command::Demo { .. }));
+    if let (true, Some(option)) = (headless, cli.ui.first_given()) {
+        // Silently ignoring --read-only before an action would be the worst kind of surprise.
+        eprintln!(
+            "ripcord: {option} applies to the console and the demo only, not to this command"
+        );
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let result = match cli.command {
         Some(Command::Config {
             command: ConfigCommand::Check { files },
         }) => return config_check(&files),
         Some(Command::Demo {
+            ui,
             speed,
             seed,
             paused,
-        }) => run_demo(&cli.ui, speed, seed, paused),
+        }) => run_demo(&ui.or(&cli.ui), &cli.cluster, speed, seed, paused),
         None => run_console(&cli.ui, &cli.cluster),
         Some(Command::Status { target, output }) => {
             block_on(status(&cli.cluster, target.as_deref(), output))
@@ -63,9 +72,23 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("ripcord: {}", f.message);
+            eprintln!("ripcord: {}", ripcord::model::text::inert(&f.message));
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// Writes to stdout. A reader that has gone away (`| head`) ends the command quietly: what it
+/// wanted, it has.
+fn print_out(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::new(
+            exit::FAILED,
+            format!("writing to stdout: {e}"),
+        )),
     }
 }
 
@@ -80,16 +103,64 @@ fn block_on<T>(
 }
 
 fn config_check(files: &[std::path::PathBuf]) -> ExitCode {
-    let issues = if files.is_empty() {
-        config::check_user_config()
+    use ripcord::config::paths;
+    let report = if files.is_empty() {
+        match paths::config_dir() {
+            // The platform's directory may simply not exist yet: defaults apply, all is well.
+            Some(dir) if !dir.exists() && std::env::var_os(paths::CONFIG_DIR_ENV).is_none() => {
+                let _ = print_out(&format!(
+                    "ok: nothing to check: {} does not exist, so the built-in defaults apply\n",
+                    dir.display()
+                ));
+                return ExitCode::SUCCESS;
+            }
+            Some(dir) => config::check_dir(&dir),
+            None => {
+                let _ = print_out(
+                    "ok: nothing to check: no home directory and no RIPCORD_CONFIG_DIR, so the \
+                     built-in defaults apply\n",
+                );
+                return ExitCode::SUCCESS;
+            }
+        }
     } else {
-        config::check_files(files)
+        config::check_paths(files)
     };
-    for issue in &issues {
-        println!("{issue}");
+    let mut text = String::new();
+    for issue in &report.issues {
+        text.push_str(&format!(
+            "{}\n",
+            ripcord::model::text::inert(&issue.to_string())
+        ));
     }
-    if issues.is_empty() {
-        println!("ok: no problems found");
+    let checked: Vec<String> = report
+        .checked
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let ok = report.issues.is_empty();
+    if ok && checked.is_empty() {
+        text.push_str(&format!(
+            "ok: no problems found: no config file to check in {}\n",
+            files
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain(
+                    paths::config_dir()
+                        .filter(|_| files.is_empty())
+                        .map(|d| d.display().to_string())
+                )
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    } else if ok {
+        text.push_str(&format!(
+            "ok: no problems found in {}\n",
+            checked.join(", ")
+        ));
+    }
+    let _ = print_out(&text);
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(exit::BAD_INPUT)
@@ -108,7 +179,10 @@ fn load_config(ui: &UiArgs) -> LoadedConfig {
 fn load_settings() -> ripcord::config::Settings {
     let loaded = config::load_all(None, None, true);
     for issue in &loaded.issues {
-        eprintln!("ripcord: warning: {issue}");
+        eprintln!(
+            "ripcord: warning: {}",
+            ripcord::model::text::inert(&issue.to_string())
+        );
     }
     loaded.settings
 }
@@ -135,20 +209,98 @@ fn console_state(
     (state, theme, fps)
 }
 
-fn run_demo(ui: &UiArgs, speed: f64, seed: u64, paused: bool) -> Result<(), Failure> {
-    if !(speed.is_finite() && speed >= 0.0) {
+/// The demo clock's speeds, as `+` and `-` keep them.
+const DEMO_SPEEDS: std::ops::RangeInclusive<f64> = 0.25..=64.0;
+
+fn run_demo(
+    ui: &UiArgs,
+    cluster: &ClusterArgs,
+    speed: f64,
+    seed: u64,
+    paused: bool,
+) -> Result<(), Failure> {
+    if !DEMO_SPEEDS.contains(&speed) {
         return Err(Failure::new(
             exit::BAD_INPUT,
-            format!("--speed must be a number ≥ 0, got {speed}"),
+            format!(
+                "--speed must be between {} and {} (virtual seconds per second), got {speed}; \
+                 --paused starts the clock stopped",
+                DEMO_SPEEDS.start(),
+                DEMO_SPEEDS.end()
+            ),
+        ));
+    }
+    if let Some(path) = &cluster.kubeconfig {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "the demo runs on a simulated cluster: --kubeconfig {} does not apply",
+                path.display()
+            ),
         ));
     }
     let world = World::demo(seed);
-    let mode = Mode::Demo {
-        paused: paused || speed == 0.0,
-        speed: if speed == 0.0 { 1.0 } else { speed },
-    };
-    let (state, theme, fps) = console_state(ui, mode, world.now);
+    let (context_filter, namespace_filter) = demo_filters(&world, cluster)?;
+    let mode = Mode::Demo { paused, speed };
+    let (mut state, theme, fps) = console_state(ui, mode, world.now);
+    state.context_filter = context_filter;
+    state.namespace_filter = namespace_filter;
     ripcord::console::run_demo(state, &theme, fps, world).map_err(failed)
+}
+
+/// `--context` and `-n` on the demo pick one of its simulated contexts and namespaces.
+fn demo_filters(
+    world: &World,
+    args: &ClusterArgs,
+) -> Result<(Option<String>, Option<String>), Failure> {
+    let context = match args.context.as_slice() {
+        [] => None,
+        [one] if world.contexts().contains(one) => Some(one.clone()),
+        [one] => {
+            return Err(Failure::new(
+                exit::BAD_INPUT,
+                format!(
+                    "the demo has no context {:?}: it simulates {}",
+                    ripcord::model::text::inert(one),
+                    world.contexts().join(", ")
+                ),
+            ))
+        }
+        _ => {
+            return Err(Failure::new(
+                exit::BAD_INPUT,
+                "the demo shows one context or all of them: pass --context once",
+            ))
+        }
+    };
+    let Some(namespace) = &args.namespace else {
+        return Ok((context, None));
+    };
+    let mut known: Vec<String> = world
+        .clone()
+        .take_extras()
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| context.as_ref().is_none_or(|c| &key.context == c))
+        .map(|key| key.namespace)
+        .collect();
+    known.sort();
+    known.dedup();
+    if !known.contains(namespace) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "the demo has no namespace {:?}{}: it simulates {}",
+                ripcord::model::text::inert(namespace),
+                context
+                    .as_ref()
+                    .map(|c| format!(" in {c}"))
+                    .unwrap_or_default(),
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok((context, Some(namespace.clone())))
 }
 
 fn connect_options(args: &ClusterArgs) -> ConnectOptions {
@@ -178,7 +330,12 @@ fn open_journal() -> Result<Journal, Failure> {
 
 fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
     let journal = open_journal()?;
-    let (state, theme, fps) = console_state(ui, Mode::Live, chrono::Utc::now());
+    let (mut state, theme, fps) = console_state(ui, Mode::Live, chrono::Utc::now());
+    // The header tells the truth about what is shown: `-n NS` and a single `--context`.
+    state.namespace_filter = args.namespace.clone();
+    if let [one] = args.context.as_slice() {
+        state.context_filter = Some(one.clone());
+    }
     ripcord::console::run_live(
         state,
         &theme,
@@ -187,7 +344,11 @@ fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
         requested(args),
         journal,
     )
-    .map_err(failed)
+    .map_err(|e| match e.downcast_ref::<ConnectError>() {
+        // A kubeconfig that cannot be used is bad input, as for the headless commands.
+        Some(connect) => Failure::new(exit::BAD_INPUT, connect.to_string()),
+        None => failed(e),
+    })
 }
 
 async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Result<(), Failure> {
@@ -207,10 +368,11 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
         .await
         {
             Ok(found) => releases.extend(found),
-            Err(f) => {
-                eprintln!("ripcord: {}", f.message);
-                first_error.get_or_insert(f);
+            // The first failure is printed once, by main, with its exit code; later ones here.
+            Err(f) if first_error.is_some() => {
+                eprintln!("ripcord: {}", ripcord::model::text::inert(&f.message))
             }
+            Err(f) => first_error = Some(f),
         }
     }
     // One unreachable cluster does not hide the others; it still sets the exit code.
@@ -223,9 +385,11 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
             let json: Vec<headless::ReleaseJson> = releases.iter().map(Into::into).collect();
             let text = serde_json::to_string_pretty(&serde_json::json!({ "releases": json }))
                 .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
-            println!("{text}");
+            print_out(&format!("{text}\n"))?;
         }
-        Output::Table => print!("{}", headless::status_table(&releases, chrono::Utc::now())),
+        // Nothing read and a failure to say: a header alone would only look like "no releases".
+        Output::Table if releases.is_empty() && first_error.is_some() => {}
+        Output::Table => print_out(&headless::status_table(&releases, chrono::Utc::now()))?,
     }
     match (first_error, &target) {
         (Some(f), _) => Err(f),
@@ -340,7 +504,7 @@ fn output_outcome(
         Output::Json => {
             let text = serde_json::to_string_pretty(outcome)
                 .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
-            println!("{text}");
+            print_out(&format!("{text}\n"))?;
         }
         Output::Table => {
             let req = &outcome.request;
@@ -349,7 +513,12 @@ fn output_outcome(
                     (Some(b), Some(a)) if a != b => format!(" (revision {b} → {a})"),
                     _ => String::new(),
                 };
-                println!("{} {}: {text}{revisions}", req.op.verb(), req.key);
+                print_out(&format!(
+                    "{} {}: {}{revisions}\n",
+                    req.op.verb(),
+                    req.key,
+                    ripcord::model::text::inert(text)
+                ))?;
             }
         }
     }
@@ -369,30 +538,38 @@ fn journal(output: Output) -> Result<(), Failure> {
             for entry in &entries {
                 let line = serde_json::to_string(entry)
                     .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
-                println!("{line}");
+                print_out(&format!("{line}\n"))?;
             }
         }
         Output::Table => {
-            println!(
-                "{:<20} {:<10} {:<14} {:<32} {:<12} {:<8} RESULT",
-                "TIME", "USER", "CONTEXT", "TARGET", "ACTION", "REV"
+            const WIDTHS: [usize; 9] = [19, 10, 14, 32, 12, 8, 3, 24, 0];
+            let mut text = headless::table_row(
+                &[
+                    "TIME", "USER", "CONTEXT", "TARGET", "ACTION", "REV", "DRY", "REASON", "RESULT",
+                ],
+                &WIDTHS,
             );
             for e in &entries {
                 let rev = match (e.revision_before, e.revision_after) {
                     (Some(b), Some(a)) => format!("{b}→{a}"),
                     _ => "-".into(),
                 };
-                println!(
-                    "{:<20} {:<10} {:<14} {:<32} {:<12} {:<8} {}",
-                    e.time.format("%Y-%m-%d %H:%M:%S"),
-                    e.user,
-                    e.context,
-                    format!("{}/{}/{}", e.namespace, e.kind, e.name),
-                    e.action,
-                    rev,
-                    e.result
-                );
+                text.push_str(&headless::table_row(
+                    &[
+                        &e.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        &e.user,
+                        &e.context,
+                        &format!("{}/{}/{}", e.namespace, e.kind, e.name),
+                        &e.action,
+                        &rev,
+                        if e.dry_run { "yes" } else { "-" },
+                        e.reason.as_deref().unwrap_or("-"),
+                        &e.result,
+                    ],
+                    &WIDTHS,
+                ));
             }
+            print_out(&text)?;
         }
     }
     Ok(())

@@ -19,6 +19,9 @@ pub const MSG_QUEUE: usize = 1024;
 
 pub type Term = Terminal<QuietBackend<CrosstermBackend<BufWriter<Stdout>>>>;
 
+/// What a cell holding a control character is drawn as.
+const CONTROL_SHOWN_AS: &str = "\u{fffd}";
+
 /// A backend that writes nothing when nothing changed. ratatui ends every draw with a style
 /// reset and hides the cursor again; on a frame whose diff is empty those ~25 bytes are all
 /// that would go out, which over a slow SSH link is pure waste.
@@ -41,11 +44,29 @@ impl<B: Backend> Backend for QuietBackend<B> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
-        let mut content = content.peekable();
-        if content.peek().is_none() {
+        let content: Vec<(u16, u16, &Cell)> = content.collect();
+        if content.is_empty() {
             return Ok(());
         }
-        self.inner.draw(content)
+        // Text is made inert before it is drawn; this is the last line of defence, so that
+        // no cell can ever carry a control sequence to the terminal. One visible character
+        // keeps the row's columns where they were.
+        let replaced: Vec<Option<Cell>> = content
+            .iter()
+            .map(|(_, _, cell)| {
+                cell.symbol().chars().any(char::is_control).then(|| {
+                    let mut cell = (*cell).clone();
+                    cell.set_symbol(CONTROL_SHOWN_AS);
+                    cell
+                })
+            })
+            .collect();
+        self.inner.draw(
+            content
+                .iter()
+                .zip(&replaced)
+                .map(|(&(x, y, cell), fixed)| (x, y, fixed.as_ref().unwrap_or(cell))),
+        )
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
@@ -325,6 +346,44 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// Keeps the bytes written to the terminal.
+    #[derive(Clone, Default)]
+    struct Bytes(Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Bytes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_control_character_in_a_cell_never_reaches_the_terminal() {
+        let bytes = Bytes::default();
+        let backend = QuietBackend::new(CrosstermBackend::new(bytes.clone()));
+        let viewport = Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2));
+        let mut t =
+            Terminal::with_options(backend, TerminalOptions { viewport }).expect("terminal");
+        t.draw(|f| {
+            // Straight into the buffer, as a widget that forgot to clean its text might.
+            let buf = f.buffer_mut();
+            buf[(0, 0)].set_symbol("\u{1b}]0;PWN\u{7}");
+            buf[(0, 1)].set_symbol("\u{9b}");
+            buf[(10, 0)].set_symbol("\r");
+            buf[(12, 0)].set_symbol("ok");
+        })
+        .expect("draw");
+        let out = bytes.0.borrow();
+        let text = String::from_utf8_lossy(&out);
+        assert!(!text.contains("\u{1b}]0;"), "{text:?}");
+        assert!(!text.contains('\u{9b}') && !text.contains('\u{7}') && !out.contains(&b'\r'));
+        assert_eq!(text.matches('\u{fffd}').count(), 3, "{text:?}");
+        assert!(text.contains("ok"), "{text:?}");
     }
 
     #[test]

@@ -113,3 +113,51 @@ async fn the_live_console_follows_the_cluster_and_acts_on_it() {
         .collect();
     assert_eq!(actions, vec!["\"resume\"", "\"restart\""], "{journal}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_namespace_the_header_names_it_and_a_missing_one_is_said() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("nshead").await;
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("shop", "nginx:1.25", 1, &[("app", "shop")]),
+    )
+    .await;
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let start = |name: &str, namespace: &str| {
+        let session = format!("ripcord-{name}-{}", std::process::id());
+        let command = format!(
+            "KUBECONFIG={} RIPCORD_CONFIG_DIR={dir} RIPCORD_DATA_DIR={dir} {bin} -n {namespace}; sleep 60",
+            tb.kubeconfig.display(),
+            dir = dirs.path().display(),
+            bin = env!("CARGO_BIN_EXE_ripcord"),
+        );
+        let started = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "30"])
+            .arg(command)
+            .status()
+            .expect("tmux must be installed");
+        assert!(started.success());
+        session
+    };
+    struct Kill(String);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            tmux(&["kill-session", "-t", &self.0]);
+        }
+    }
+    let session = Kill(start("nshead", &ns.name));
+    wait_screen(&session.0, "the namespace in the header", |s| {
+        s.contains(&format!("ns:{}", ns.name)) && s.contains("shop")
+    });
+    // Deleted while watched: said, instead of an empty list that looks like a slow sync.
+    tb.kubectl(&ns.name, &["delete", "namespace", &ns.name, "--wait=false"]);
+    wait_screen(&session.0, "the deletion said", |s| {
+        s.contains("being deleted") || s.contains("was deleted")
+    });
+    let missing = format!("{}-gone", ns.name);
+    let session = Kill(start("nsgone", &missing));
+    wait_screen(&session.0, "the missing namespace said", |s| {
+        s.contains("does not exist")
+    });
+}

@@ -113,6 +113,12 @@ pub enum AccessError {
     Unreachable { context: String, message: String },
     #[error("could not check permissions in {context}: {message}")]
     Failed { context: String, message: String },
+    /// The API server answered 401: the kubeconfig's credentials are not accepted.
+    #[error("credentials rejected by {context}: {message}")]
+    CredentialsRejected { context: String, message: String },
+    /// The kubeconfig gave no credentials (an exec plugin that failed, say).
+    #[error("no credentials for {context}: {message}")]
+    Credentials { context: String, message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -285,9 +291,32 @@ async fn review(
     .await;
     let created = match reply {
         Ok(Ok(created)) => created,
+        Ok(Err(kube::Error::Api(status))) if status.code == 401 => {
+            return Err(AccessError::CredentialsRejected {
+                context: context.to_string(),
+                message: crate::model::text::inert_owned(&status.message),
+            })
+        }
+        Ok(Err(err @ kube::Error::Auth(_))) => {
+            let mut message = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            return Err(AccessError::Credentials {
+                context: context.to_string(),
+                message: crate::model::text::inert_owned(&message),
+            });
+        }
         Ok(Err(err)) => {
-            let failure =
-                super::actions::failure(err, "create", "selfsubjectaccessreviews", namespace, None);
+            let failure = super::actions::failure(
+                err,
+                "create",
+                "selfsubjectaccessreviews",
+                where_(namespace),
+                None,
+            );
             return Err(match failure {
                 crate::model::ops::ActionFailure::Unreachable(message) => {
                     AccessError::Unreachable {

@@ -136,7 +136,8 @@ pub async fn post_event(
         if request.dry_run { " (dry run)" } else { "" }
     );
     if let Some(reason) = request.reason.as_deref().filter(|r| !r.trim().is_empty()) {
-        message.push_str(&format!(" because: {reason}"));
+        // Whoever reads the Event (kubectl, other consoles) gets no control sequence from us.
+        message.push_str(&format!(" because: {}", crate::model::text::inert(reason)));
     }
     message.push_str(&format!("; {result}"));
     let event = Event {
@@ -160,7 +161,10 @@ pub async fn post_event(
             ..Default::default()
         },
         reason: Some(event_reason(request.op)),
-        message: Some(truncate(&message, EVENT_MESSAGE_LIMIT)),
+        message: Some(truncate(
+            &crate::model::text::inert(&message),
+            EVENT_MESSAGE_LIMIT,
+        )),
         type_: Some(event_type.into()),
         source: Some(EventSource {
             component: Some("ripcord".into()),

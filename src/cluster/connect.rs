@@ -37,12 +37,68 @@ pub enum ConnectError {
     Client { context: String, problem: String },
 }
 
-fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
-    match &opts.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path)
-            .map_err(|e| ConnectError::Kubeconfig(format!("{}: {e}", path.display()))),
-        None => Kubeconfig::read().map_err(|e| ConnectError::Kubeconfig(e.to_string())),
+/// The kubeconfig files to read, as kubectl picks them: `--kubeconfig`, else every file in
+/// `KUBECONFIG`, else `~/.kube/config`.
+fn kubeconfig_paths(opts: &ConnectOptions) -> Result<Vec<PathBuf>, ConnectError> {
+    if let Some(path) = &opts.kubeconfig {
+        return Ok(vec![path.clone()]);
     }
+    if let Some(value) = std::env::var_os("KUBECONFIG") {
+        let paths: Vec<PathBuf> = std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !paths.is_empty() {
+            return Ok(paths);
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Ok(vec![PathBuf::from(home).join(".kube/config")]),
+        _ => Err(ConnectError::Kubeconfig(
+            "no kubeconfig: set KUBECONFIG or pass --kubeconfig".into(),
+        )),
+    }
+}
+
+fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
+    let mut merged: Option<Kubeconfig> = None;
+    for path in kubeconfig_paths(opts)? {
+        let shown = crate::model::text::inert_owned(&path.display().to_string());
+        if !path.exists() {
+            return Err(ConnectError::Kubeconfig(format!(
+                "{shown}: no such file (set KUBECONFIG or pass --kubeconfig)"
+            )));
+        }
+        // kube's own reader resolves relative certificate and token paths.
+        let config = Kubeconfig::read_from(&path).map_err(|e| {
+            let why = match &e {
+                kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
+                other => other.to_string(),
+            };
+            ConnectError::Kubeconfig(format!("{shown}: {}", crate::model::text::inert(&why)))
+        })?;
+        merged = Some(match merged {
+            None => config,
+            Some(m) => m
+                .merge(config)
+                .map_err(|e| ConnectError::Kubeconfig(format!("{shown}: {e}")))?,
+        });
+    }
+    Ok(merged.unwrap_or_default())
+}
+
+/// An error and its causes on one line, made inert.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    crate::model::text::inert_owned(&text)
 }
 
 /// Picks the TLS crypto provider once per process. Two are linked in (kube uses ring, the
@@ -89,10 +145,10 @@ pub async fn connect_clusters(opts: &ConnectOptions) -> Result<Vec<Cluster>, Con
         };
         let mut config = Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
             .await
-            .map_err(|e| client_error(e.to_string()))?;
+            .map_err(|e| client_error(error_chain(&e)))?;
         config.connect_timeout = Some(CONNECT_TIMEOUT);
         let namespace = config.default_namespace.clone();
-        let client = Client::try_from(config).map_err(|e| client_error(e.to_string()))?;
+        let client = Client::try_from(config).map_err(|e| client_error(error_chain(&e)))?;
         clusters.push(Cluster {
             user: details.user.unwrap_or_else(|| "unknown".into()),
             context,

@@ -102,19 +102,120 @@ const WATCH_DEPLOYMENTS: AccessCheck = AccessCheck {
     subresource: None,
 };
 
-/// Picks the widest scope the user can actually read. A user who may not list
-/// Deployments cluster-wide still sees the namespaces they can read: those they may list,
-/// the kubeconfig context's, and `configured` ones (for users who may not list namespaces).
+/// Why a context cannot be read, by what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// The cluster did not answer; trying again later may work.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The user may not read what the console needs.
+    #[error("{0}")]
+    Denied(String),
+    /// The API server rejected the credentials (HTTP 401).
+    #[error("{0}")]
+    CredentialsRejected(String),
+    /// No credentials could be obtained from the kubeconfig (a failing exec plugin, say).
+    #[error("{0}")]
+    Kubeconfig(String),
+}
+
+impl ScopeError {
+    /// As the console's header shows it. Only an unreachable cluster is worth retrying.
+    pub fn conn_state(&self) -> ConnState {
+        match self {
+            ScopeError::Unreachable(why) => ConnState::Reconnecting(why.clone()),
+            ScopeError::Denied(why)
+            | ScopeError::CredentialsRejected(why)
+            | ScopeError::Kubeconfig(why) => ConnState::Denied(why.clone()),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ScopeError::Unreachable(_))
+    }
+}
+
+/// An error and its causes on one line, without kube's debug dump of the Status.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    crate::model::text::inert_owned(&text)
+}
+
+/// What a failed request to `context` means for the user, in a sentence.
+pub fn classify(context: &str, doing: &str, e: &kube::Error) -> ScopeError {
+    let inert = crate::model::text::inert_owned;
+    match e {
+        kube::Error::Api(s) if s.code == 401 => ScopeError::CredentialsRejected(format!(
+            "credentials rejected by {context}: {} ({REJECTED_HINT})",
+            inert(&s.message)
+        )),
+        kube::Error::Api(s) if s.is_forbidden() => {
+            ScopeError::Denied(format!("{context}: {doing}: {}", inert(&s.message)))
+        }
+        kube::Error::Api(s) => ScopeError::Unreachable(format!(
+            "{context}: {doing}: {} ({})",
+            inert(&s.message),
+            s.code
+        )),
+        kube::Error::Auth(_) => {
+            ScopeError::Kubeconfig(format!("{context}: no credentials: {}", error_chain(e)))
+        }
+        _ => ScopeError::Unreachable(format!(
+            "{context} is unreachable: {doing}: {}",
+            error_chain(e)
+        )),
+    }
+}
+
+/// What rejected credentials mean for the user.
+const REJECTED_HINT: &str =
+    "the kubeconfig's token or certificate is not accepted; log in again or fix the kubeconfig";
+
+fn access_error(e: AccessError) -> ScopeError {
+    match e {
+        AccessError::Unreachable { context, message } => {
+            ScopeError::Unreachable(format!("{context} is unreachable: {message}"))
+        }
+        AccessError::CredentialsRejected { context, message } => ScopeError::CredentialsRejected(
+            format!("credentials rejected by {context}: {message} ({REJECTED_HINT})"),
+        ),
+        e @ AccessError::Credentials { .. } => ScopeError::Kubeconfig(e.to_string()),
+        e @ AccessError::Failed { .. } => ScopeError::Unreachable(e.to_string()),
+    }
+}
+
+/// [`resolve_scope_detailed`], as the console's connection state.
 pub async fn resolve_scope(
     cluster: &Cluster,
     requested: &Requested,
     configured: &[String],
     access: &AccessCache,
 ) -> Result<Scope, ConnState> {
+    resolve_scope_detailed(cluster, requested, configured, access)
+        .await
+        .map_err(|e| e.conn_state())
+}
+
+/// Picks the widest scope the user can actually read. A user who may not list
+/// Deployments cluster-wide still sees the namespaces they can read: those they may list,
+/// the kubeconfig context's, and `configured` ones (for users who may not list namespaces).
+pub async fn resolve_scope_detailed(
+    cluster: &Cluster,
+    requested: &Requested,
+    configured: &[String],
+    access: &AccessCache,
+) -> Result<Scope, ScopeError> {
     let client = &cluster.client;
     let context = cluster.context.as_str();
-    let unreachable = |e: kube::Error| ConnState::Reconnecting(e.to_string());
-    let review_failed = |e: AccessError| ConnState::Reconnecting(e.to_string());
     if let Requested::Namespace(ns) = requested {
         return Ok(Scope::Namespaces(vec![ns.clone()]));
     }
@@ -122,7 +223,7 @@ pub async fn resolve_scope(
     if access
         .allowed(client, context, "", WATCH_DEPLOYMENTS)
         .await
-        .map_err(review_failed)?
+        .map_err(access_error)?
     {
         return Ok(Scope::AllNamespaces);
     }
@@ -136,7 +237,7 @@ pub async fn resolve_scope(
             .filter_map(|n| n.metadata.name)
             .collect(),
         Err(kube::Error::Api(status)) if status.is_forbidden() => Vec::new(),
-        Err(e) => return Err(unreachable(e)),
+        Err(e) => return Err(classify(context, "listing namespaces", &e)),
     };
     for ns in configured.iter().chain([&cluster.namespace]) {
         if !candidates.contains(ns) {
@@ -148,13 +249,13 @@ pub async fn resolve_scope(
         if access
             .allowed(client, context, &ns, WATCH_DEPLOYMENTS)
             .await
-            .map_err(review_failed)?
+            .map_err(access_error)?
         {
             readable.push(ns);
         }
     }
     if readable.is_empty() {
-        return Err(ConnState::Denied(format!(
+        return Err(ScopeError::Denied(format!(
             "user {} may not watch deployments cluster-wide or in any namespace it can see \
              (tried {}; list more under [contexts.\"{}\"] namespaces in config.toml)",
             cluster.user, cluster.namespace, cluster.context
@@ -168,21 +269,29 @@ pub async fn resolve_scope(
 enum WatchState {
     Listing,
     Synced,
+    /// An optional kind the user may not read: reported once, then left out.
+    Skipped,
     Failed(String),
     Denied(String),
 }
 
-fn describe(e: &watcher::Error) -> WatchState {
-    let status = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
-        watcher::Error::WatchError(s) => Some(s.as_ref()),
-        _ => None,
+fn describe(context: &str, plural: &str, e: &watcher::Error) -> WatchState {
+    let doing = format!("watching {plural}");
+    let classified = match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => classify(context, &doing, k),
+        watcher::Error::WatchError(s) => classify(context, &doing, &kube::Error::Api(s.clone())),
+        other => ScopeError::Unreachable(format!(
+            "{context}: {doing}: {}",
+            crate::model::text::inert(&other.to_string())
+        )),
     };
-    match status {
-        Some(s) if s.is_forbidden() => WatchState::Denied(s.message.clone()),
-        _ => WatchState::Failed(e.to_string()),
+    match classified {
+        ScopeError::Unreachable(why) => WatchState::Failed(why),
+        ScopeError::Denied(why)
+        | ScopeError::CredentialsRejected(why)
+        | ScopeError::Kubeconfig(why) => WatchState::Denied(why),
     }
 }
 
@@ -232,8 +341,10 @@ async fn supervise(
             WatchState::Denied(e) => Some(ConnState::Denied(e.clone())),
             _ => None,
         });
-        let synced =
-            states.len() == watches && states.values().all(|s| matches!(s, WatchState::Synced));
+        let synced = states.len() == watches
+            && states
+                .values()
+                .all(|s| matches!(s, WatchState::Synced | WatchState::Skipped));
         let conn = failed.or(denied).unwrap_or(if synced {
             ConnState::Synced
         } else {
@@ -335,7 +446,16 @@ async fn run_watch<K: Watchable>(
                     Ok(())
                 }
                 Err(e) => {
-                    let _ = status.send((id, describe(&e)));
+                    let state = describe(context, &kind.resource.plural, &e);
+                    // Argo Rollouts and Flagger Canaries are optional: a user who may not
+                    // read them still gets everything else.
+                    if let (WatchState::Denied(why), true) = (&state, kind.kind.is_custom()) {
+                        let _ = status.send((id, WatchState::Skipped));
+                        let text = format!("{context}: {} left out: {why}", kind.resource.plural);
+                        let _ = msgs.send(Msg::Problem(text)).await;
+                        return;
+                    }
+                    let _ = status.send((id, state));
                     break;
                 }
             };
@@ -357,5 +477,57 @@ async fn run_watch<K: Watchable>(
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_RETRY);
+    }
+}
+
+/// Watches the one namespace a console was started on (`-n NS`), so that a namespace that
+/// does not exist, or is deleted, is said instead of an empty screen that looks like a
+/// slow sync. A user who may not read namespaces is simply not told.
+pub async fn watch_namespace(cluster: Cluster, namespace: String, msgs: mpsc::Sender<Msg>) {
+    let api: Api<Namespace> = Api::all(cluster.client.clone());
+    let config = watcher::Config::default().fields(&format!("metadata.name={namespace}"));
+    let mut stream = std::pin::pin!(watcher::watcher(api, config));
+    let context = cluster.context.as_str();
+    let mut seen = false;
+    let mut said: Option<String> = None;
+    while let Some(item) = stream.next().await {
+        let problem = match item {
+            Ok(Event::Init) => {
+                seen = false;
+                None
+            }
+            Ok(Event::InitApply(ns) | Event::Apply(ns)) => {
+                seen = true;
+                let terminating = ns.metadata.deletion_timestamp.is_some();
+                terminating.then(|| format!("{context}: namespace {namespace} is being deleted"))
+            }
+            Ok(Event::InitDone) => (!seen).then(|| {
+                format!("{context}: namespace {namespace} does not exist: nothing to show")
+            }),
+            Ok(Event::Delete(_)) => {
+                seen = false;
+                Some(format!(
+                    "{context}: namespace {namespace} was deleted: nothing to show"
+                ))
+            }
+            Err(e) => {
+                if matches!(describe(context, "namespaces", &e), WatchState::Denied(_)) {
+                    return;
+                }
+                tokio::time::sleep(MAX_RETRY / 6).await;
+                None
+            }
+        };
+        if let Some(text) = problem {
+            if said.as_ref() != Some(&text) {
+                let text = crate::model::text::inert_owned(&text);
+                if msgs.send(Msg::Problem(text.clone())).await.is_err() {
+                    return;
+                }
+                said = Some(text);
+            }
+        } else if seen {
+            said = None;
+        }
     }
 }

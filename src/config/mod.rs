@@ -98,6 +98,72 @@ pub fn check_files(paths: &[PathBuf]) -> Vec<ConfigIssue> {
     issues
 }
 
+/// What `ripcord config check` looked at, and the problems it found there.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub checked: Vec<PathBuf>,
+    pub issues: Vec<ConfigIssue>,
+}
+
+impl CheckReport {
+    fn add(&mut self, other: CheckReport) {
+        self.checked.extend(other.checked);
+        self.issues.extend(other.issues);
+    }
+}
+
+/// Checks a config directory the way loading reads it: whichever of config.toml,
+/// keymap.toml and theme.toml it holds. A directory that does not exist is a problem.
+pub fn check_dir(dir: &Path) -> CheckReport {
+    if !dir.is_dir() {
+        return CheckReport {
+            checked: Vec::new(),
+            issues: vec![ConfigIssue::new(
+                dir.display().to_string(),
+                if dir.exists() {
+                    "not a directory"
+                } else {
+                    "no such directory"
+                },
+                "a config directory holding config.toml, keymap.toml or theme.toml",
+            )],
+        };
+    }
+    let checked = [paths::CONFIG_FILE, paths::KEYMAP_FILE, paths::THEME_FILE]
+        .into_iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    CheckReport {
+        checked,
+        issues: load_from_dir(Some(dir), None, None, false).issues,
+    }
+}
+
+/// `ripcord config check PATH...`: files are checked one by one, directories as a config
+/// directory.
+pub fn check_paths(paths: &[PathBuf]) -> CheckReport {
+    let mut report = CheckReport::default();
+    for path in paths {
+        if path.is_dir() {
+            report.add(check_dir(path));
+        } else if !path.exists() {
+            report.issues.push(ConfigIssue::new(
+                path.display().to_string(),
+                "no such file or directory",
+                "a config file, or a config directory holding config.toml, keymap.toml or \
+                 theme.toml",
+            ));
+        } else {
+            report.add(CheckReport {
+                checked: vec![path.clone()],
+                issues: check_files(std::slice::from_ref(path)),
+            });
+        }
+    }
+    report
+}
+
 /// `ripcord config check` with no files: whichever of config.toml,
 /// keymap.toml and theme.toml exist in the config directory, checked the
 /// way loading combines them (keymap.toml over the configured keymap...).

@@ -7,11 +7,33 @@
 //! names it.
 
 use super::release::{Condition, StepKind, Strategy};
+use super::text::{inert_owned, is_inert};
 use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};
 use chrono::{DateTime, Timelike, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
+
+use super::text::inert;
+
+/// A string from a cluster, made inert where it enters a row: every view, table and JSON
+/// output reads rows, so none of them can be handed a control sequence.
+fn clean(text: String) -> String {
+    if is_inert(&text) {
+        text
+    } else {
+        inert_owned(&text)
+    }
+}
+
+fn clean_opt(text: Option<String>) -> Option<String> {
+    text.map(clean)
+}
+
+/// A string field of a custom resource, made inert.
+fn text_at(v: &Value, path: &[&str]) -> Option<String> {
+    str_at(v, path).map(|s| clean(s.to_owned()))
+}
 
 /// Label that ties a canary Deployment to its stable Deployment.
 pub const CANARY_OF_LABEL: &str = "ripcord.dev/canary-of";
@@ -65,7 +87,7 @@ impl fmt::Display for ObjectRef {
 
 /// An object that could not be read; the console shows it and carries on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{object}: {problem}")]
+#[error("{}: {}", inert(.object), inert(.problem))]
 pub struct ObjectError {
     pub object: String,
     pub problem: String,
@@ -216,11 +238,11 @@ fn meta_of(kind: ObjectKind, m: Option<&WireMeta>) -> Result<Meta, ObjectError> 
         refs.iter()
             .find(|r| r.controller == Some(true))
             .or(refs.first())
-            .map(|r| (r.kind.clone(), r.name.clone()))
+            .map(|r| (clean(r.kind.clone()), clean(r.name.clone())))
     });
     Ok(Meta {
-        namespace: m.namespace.clone().unwrap_or_default(),
-        name,
+        namespace: clean(m.namespace.clone().unwrap_or_default()),
+        name: clean(name),
         created: m.creation_timestamp,
         owner,
     })
@@ -237,6 +259,7 @@ fn template_hash(m: Option<&WireMeta>) -> String {
                 .clone()
                 .or_else(|| l.rollouts_pod_template_hash.clone())
         })
+        .map(clean)
         .unwrap_or_default()
 }
 
@@ -251,7 +274,11 @@ fn images_of(spec: Option<&WireSpec>) -> Vec<String> {
     spec.and_then(|s| s.template.as_ref())
         .and_then(|t| t.spec.as_ref())
         .and_then(|s| s.containers.as_ref())
-        .map(|cs| cs.iter().filter_map(|c| c.image.clone()).collect())
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.image.clone().map(clean))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -270,7 +297,7 @@ fn deployment_row(o: WireObject) -> Result<DeploymentRow, ObjectError> {
     Ok(DeploymentRow {
         generation: m.and_then(|m| m.generation).unwrap_or(0),
         revision: revision_of(m),
-        canary_of: labels(m).and_then(|l| l.canary_of.clone()),
+        canary_of: clean_opt(labels(m).and_then(|l| l.canary_of.clone())),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
         paused: spec.and_then(|s| s.paused).unwrap_or(false),
         strategy,
@@ -285,10 +312,10 @@ fn deployment_row(o: WireObject) -> Result<DeploymentRow, ObjectError> {
             .unwrap_or_default()
             .into_iter()
             .map(|c| Condition {
-                type_: c.type_,
-                status: c.status,
-                reason: c.reason.unwrap_or_default(),
-                message: c.message.unwrap_or_default(),
+                type_: clean(c.type_),
+                status: clean(c.status),
+                reason: clean(c.reason.unwrap_or_default()),
+                message: clean(c.message.unwrap_or_default()),
             })
             .collect(),
         meta,
@@ -330,7 +357,7 @@ fn pod_row(o: WireObject) -> Result<PodRow, ObjectError> {
         status: if terminating {
             "Terminating".into()
         } else {
-            waiting.unwrap_or_else(|| status.phase.unwrap_or_else(|| "Pending".into()))
+            clean(waiting.unwrap_or_else(|| status.phase.unwrap_or_else(|| "Pending".into())))
         },
         ready,
         restarts: containers.iter().map(|c| c.restart_count).sum(),
@@ -342,11 +369,11 @@ fn event_row(o: WireObject) -> Result<EventRow, ObjectError> {
     let meta = meta_of(ObjectKind::Event, o.metadata.as_ref())?;
     let involved = o.involved_object.unwrap_or_default();
     Ok(EventRow {
-        involved_kind: involved.kind.unwrap_or_default(),
-        involved_name: involved.name.unwrap_or_default(),
+        involved_kind: clean(involved.kind.unwrap_or_default()),
+        involved_name: clean(involved.name.unwrap_or_default()),
         warning: o.type_.as_deref() == Some("Warning"),
-        reason: o.reason.unwrap_or_default(),
-        message: o.message.unwrap_or_default(),
+        reason: clean(o.reason.unwrap_or_default()),
+        message: clean(o.message.unwrap_or_default()),
         count: o.count.unwrap_or(1),
         last_seen: o
             .last_timestamp
@@ -382,10 +409,10 @@ fn conditions_at(v: &Value) -> Vec<Condition> {
         .map(|cs| {
             cs.iter()
                 .map(|c| Condition {
-                    type_: str_at(c, &["type"]).unwrap_or_default().into(),
-                    status: str_at(c, &["status"]).unwrap_or_default().into(),
-                    reason: str_at(c, &["reason"]).unwrap_or_default().into(),
-                    message: str_at(c, &["message"]).unwrap_or_default().into(),
+                    type_: text_at(c, &["type"]).unwrap_or_default(),
+                    status: text_at(c, &["status"]).unwrap_or_default(),
+                    reason: text_at(c, &["reason"]).unwrap_or_default(),
+                    message: text_at(c, &["message"]).unwrap_or_default(),
                 })
                 .collect()
         })
@@ -402,8 +429,8 @@ fn argo_step(step: &Value) -> StepKind {
     }
     if let Some(p) = step.get("pause") {
         let duration = p.get("duration").map(|d| match d {
-            Value::String(s) => s.clone(),
-            other => format!("{other}s"),
+            Value::String(s) => clean(s.clone()),
+            other => clean(format!("{other}s")),
         });
         return StepKind::Pause { duration };
     }
@@ -413,7 +440,7 @@ fn argo_step(step: &Value) -> StepKind {
             .and_then(Value::as_array)
             .map(|ts| {
                 ts.iter()
-                    .filter_map(|t| str_at(t, &["templateName"]).map(str::to_owned))
+                    .filter_map(|t| text_at(t, &["templateName"]))
                     .collect()
             })
             .unwrap_or_default();
@@ -422,6 +449,7 @@ fn argo_step(step: &Value) -> StepKind {
     let text = step
         .as_object()
         .and_then(|o| o.keys().next().cloned())
+        .map(clean)
         .unwrap_or_else(|| "step".into());
     StepKind::Other { text }
 }
@@ -453,16 +481,11 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
     let pause_reasons = status
         .get("pauseConditions")
         .and_then(Value::as_array)
-        .map(|ps| {
-            ps.iter()
-                .filter_map(|p| str_at(p, &["reason"]).map(str::to_owned))
-                .collect()
-        })
+        .map(|ps| ps.iter().filter_map(|p| text_at(p, &["reason"])).collect())
         .unwrap_or_default();
-    let stable_hash = str_at(&status, &["stableRS"])
-        .or_else(|| str_at(&status, &["blueGreen", "activeSelector"]))
-        .unwrap_or_default()
-        .to_owned();
+    let stable_hash = text_at(&status, &["stableRS"])
+        .or_else(|| text_at(&status, &["blueGreen", "activeSelector"]))
+        .unwrap_or_default();
     Ok(ArgoRolloutRow {
         replicas: int_at(v, &["spec", "replicas"]).unwrap_or(1) as i32,
         paused: v
@@ -471,30 +494,26 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
             .unwrap_or(false),
         strategy,
         steps,
-        phase: str_at(&status, &["phase"]).unwrap_or_default().into(),
-        message: str_at(&status, &["message"]).unwrap_or_default().into(),
+        phase: text_at(&status, &["phase"]).unwrap_or_default(),
+        message: text_at(&status, &["message"]).unwrap_or_default(),
         current_step: int_at(&status, &["currentStepIndex"]).map(|i| i.max(0) as usize),
         stable_hash,
-        current_hash: str_at(&status, &["currentPodHash"])
-            .unwrap_or_default()
-            .into(),
+        current_hash: text_at(&status, &["currentPodHash"]).unwrap_or_default(),
         aborted: status
             .get("abort")
             .and_then(Value::as_bool)
             .unwrap_or(false),
         pause_reasons,
         weight: int_at(&status, &["canary", "weights", "canary", "weight"]).map(weight),
-        analysis_status: str_at(
+        analysis_status: text_at(
             &status,
             &["canary", "currentStepAnalysisRunStatus", "status"],
-        )
-        .map(str::to_owned),
-        analysis_message: str_at(
+        ),
+        analysis_message: text_at(
             &status,
             &["canary", "currentStepAnalysisRunStatus", "message"],
         )
-        .unwrap_or_default()
-        .into(),
+        .unwrap_or_default(),
         conditions: conditions_at(v),
         meta,
     })
@@ -509,10 +528,8 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
     })?;
     let analysis = v.pointer("/spec/analysis").cloned().unwrap_or_default();
     Ok(FlaggerCanaryRow {
-        target: target.to_owned(),
-        phase: str_at(v, &["status", "phase"])
-            .unwrap_or("Initializing")
-            .into(),
+        target: clean(target.to_owned()),
+        phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Initializing".into()),
         weight: weight(int_at(v, &["status", "canaryWeight"]).unwrap_or(0)),
         max_weight: weight(int_at(&analysis, &["maxWeight"]).unwrap_or(50)),
         step_weight: weight(int_at(&analysis, &["stepWeight"]).unwrap_or(10)).max(1),
@@ -599,4 +616,97 @@ pub enum Change {
         namespace: Option<String>,
         objects: Vec<Object>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::text::is_inert;
+    use serde_json::json;
+
+    const EVIL: &str = "x\u{1b}]0;PWN\u{7}\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\r\u{9b}2J";
+
+    #[test]
+    fn every_string_from_a_cluster_is_inert_in_its_row() {
+        let deployment = json!({
+            "kind": "Deployment",
+            "metadata": { "name": "web", "namespace": "shop" },
+            "spec": { "template": { "spec": { "containers": [{ "image": EVIL }] } } },
+            "status": { "conditions": [{ "type": EVIL, "status": EVIL, "reason": EVIL, "message": EVIL }] }
+        });
+        let Ok(Object::Deployment(d)) = object_from_json(&deployment) else {
+            panic!("a deployment row")
+        };
+        let mut texts = d.images.clone();
+        for c in &d.conditions {
+            texts.extend([&c.type_, &c.status, &c.reason, &c.message].map(|s| s.to_string()));
+        }
+        let event = json!({
+            "kind": "Event",
+            "metadata": { "name": "e", "namespace": "shop" },
+            "involvedObject": { "kind": EVIL, "name": EVIL },
+            "reason": EVIL, "message": EVIL
+        });
+        let Ok(Object::Event(e)) = object_from_json(&event) else {
+            panic!("an event row")
+        };
+        texts.extend([e.involved_kind, e.involved_name, e.reason, e.message]);
+        let rollout = json!({
+            "kind": "Rollout",
+            "metadata": { "name": "r", "namespace": "shop" },
+            "spec": { "strategy": { "canary": { "steps": [
+                { "pause": { "duration": EVIL } },
+                { "analysis": { "templates": [{ "templateName": EVIL }] } },
+                { EVIL: {} }
+            ] } } },
+            "status": {
+                "phase": EVIL, "message": EVIL, "stableRS": EVIL, "currentPodHash": EVIL,
+                "pauseConditions": [{ "reason": EVIL }],
+                "canary": { "currentStepAnalysisRunStatus": { "status": EVIL, "message": EVIL } },
+                "conditions": [{ "type": "Progressing", "status": "False", "reason": EVIL, "message": EVIL }]
+            }
+        });
+        let Ok(Object::ArgoRollout(r)) = object_from_json(&rollout) else {
+            panic!("a rollout row")
+        };
+        texts.extend(r.steps.iter().map(ToString::to_string));
+        texts.extend([
+            r.phase,
+            r.message,
+            r.stable_hash,
+            r.current_hash,
+            r.analysis_message,
+        ]);
+        texts.extend(r.analysis_status);
+        texts.extend(r.pause_reasons);
+        texts.extend(r.conditions.iter().map(|c| c.message.clone()));
+        let canary = json!({
+            "kind": "Canary",
+            "metadata": { "name": "c", "namespace": "shop" },
+            "spec": { "targetRef": { "name": EVIL } },
+            "status": { "phase": EVIL, "conditions": [{ "type": "Promoted", "status": "False", "message": EVIL }] }
+        });
+        let Ok(Object::FlaggerCanary(c)) = object_from_json(&canary) else {
+            panic!("a canary row")
+        };
+        texts.extend([c.target, c.phase, c.conditions[0].message.clone()]);
+        assert!(texts.len() > 20);
+        for text in &texts {
+            assert!(is_inert(text), "{text:?}");
+            assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        }
+        assert!(d.images[0].contains("^[]0;PWN^G"), "{}", d.images[0]);
+        let steps: Vec<String> = r.steps.iter().map(ToString::to_string).collect();
+        assert!(steps.iter().all(|s| is_inert(s)), "{steps:?}");
+        assert!(steps[0].contains("^[]52;"), "{steps:?}");
+    }
+
+    #[test]
+    fn an_error_naming_a_bad_object_is_inert() {
+        let e = ObjectError {
+            object: format!("Pod shop/{EVIL}"),
+            problem: EVIL.into(),
+        };
+        assert!(is_inert(&e.to_string()), "{e}");
+    }
 }

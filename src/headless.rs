@@ -12,7 +12,7 @@ use crate::cluster::watched::list_rows;
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
-use crate::model::{ClusterCache, Kind, ReleaseKey, Rollout};
+use crate::model::{ClusterCache, Kind, Release, ReleaseKey};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ pub async fn snapshot(
     requested: &Requested,
     configured: &[String],
     access: &AccessCache,
-) -> Result<Vec<Rollout>, Failure> {
+) -> Result<Vec<Release>, Failure> {
     let scope = resolve_scope_detailed(cluster, requested, configured, access)
         .await
         .map_err(|e| match e {
@@ -188,8 +188,8 @@ pub struct StepJson {
     pub total: usize,
 }
 
-impl<'a> From<&'a Rollout> for ReleaseJson<'a> {
-    fn from(r: &'a Rollout) -> Self {
+impl<'a> From<&'a Release> for ReleaseJson<'a> {
+    fn from(r: &'a Release) -> Self {
         ReleaseJson {
             context: &r.key.context,
             namespace: &r.key.namespace,
@@ -261,7 +261,7 @@ pub fn table_row(values: &[&str], widths: &[usize]) -> String {
 const STATUS_WIDTHS: [usize; 11] = [14, 14, 24, 15, 12, 5, 4, 7, 7, 8, 4];
 
 /// `ripcord status` as a table, in the console's order.
-pub fn status_table(releases: &[Rollout], now: DateTime<Utc>) -> String {
+pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
     use crate::ui::format::{age_opt, kind_label, replicas};
     let mut out = table_row(
         &[
@@ -312,7 +312,7 @@ pub fn status_table(releases: &[Rollout], now: DateTime<Utc>) -> String {
 }
 
 /// Sorts what needs a human first, as the console does.
-pub fn sort_releases(releases: &mut [Rollout]) {
+pub fn sort_releases(releases: &mut [Release]) {
     releases.sort_by(|a, b| {
         a.attention_rank()
             .cmp(&b.attention_rank())
@@ -321,7 +321,7 @@ pub fn sort_releases(releases: &mut [Rollout]) {
 }
 
 /// Keeps the releases a `status TARGET` asks for.
-pub fn filter_target(releases: Vec<Rollout>, kind: Option<Kind>, name: &str) -> Vec<Rollout> {
+pub fn filter_target(releases: Vec<Release>, kind: Option<Kind>, name: &str) -> Vec<Release> {
     releases
         .into_iter()
         .filter(|r| r.key.name == name && kind.is_none_or(|k| k == r.key.kind))
@@ -408,11 +408,11 @@ pub async fn execute_and_record(
 
 /// Finds the release a target names in a snapshot, for its kind when the target gave none.
 pub fn resolve_release(
-    releases: &[Rollout],
+    releases: &[Release],
     kind: Option<Kind>,
     name: &str,
 ) -> Result<ReleaseKey, Failure> {
-    let found: Vec<&Rollout> = releases
+    let found: Vec<&Release> = releases
         .iter()
         .filter(|r| r.key.name == name && kind.is_none_or(|k| k == r.key.kind))
         .collect();

@@ -187,7 +187,7 @@ async fn after_kubectl_rollout_undo_the_good_template_is_new_and_the_crashing_on
     let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
     let mut state = live_state();
     let key = deployment_key(ns, "web");
-    let role_of = |r: &ripcord::model::Rollout, image: &str| {
+    let role_of = |r: &ripcord::model::Release, image: &str| {
         r.revisions
             .iter()
             .find(|v| v.images.iter().any(|i| i == image))

@@ -16,7 +16,7 @@ use testbed::*;
 use tokio::sync::mpsc;
 use watching::*;
 
-fn stable_image(r: &ripcord::model::Rollout) -> Option<String> {
+fn stable_image(r: &ripcord::model::Release) -> Option<String> {
     r.revisions
         .iter()
         .find(|v| v.role == ripcord::model::RevisionRole::New)

@@ -2,7 +2,7 @@
 
 use ripcord::model::derive::derive_namespace;
 use ripcord::model::objects::object_from_json;
-use ripcord::model::{ClusterCache, Phase, RevisionRole, Rollout, StepState};
+use ripcord::model::{ClusterCache, Phase, Release, RevisionRole, StepState};
 use serde_json::json;
 
 fn deployment(revision: i64, image: &str) -> serde_json::Value {
@@ -48,11 +48,11 @@ fn a_new_replicaset_seen_before_its_deployment_update_means_progressing() {
 #[test]
 fn malformed_and_partial_objects_name_themselves_and_do_not_panic() {
     let err = object_from_json(
-        &json!({ "kind": "Rollout", "metadata": { "name": "r", "namespace": "ns" }, "spec": {} }),
+        &json!({ "kind": "Release", "metadata": { "name": "r", "namespace": "ns" }, "spec": {} }),
     )
-    .expect_err("a Rollout without a strategy");
+    .expect_err("a Release without a strategy");
     assert!(
-        err.to_string().contains("Rollout ns/r") && err.to_string().contains("spec.strategy"),
+        err.to_string().contains("Release ns/r") && err.to_string().contains("spec.strategy"),
         "{err}"
     );
     let err = object_from_json(&json!({ "kind": "Deployment", "metadata": { "name": "d" }, "spec": { "replicas": "three" } }))
@@ -67,7 +67,7 @@ fn malformed_and_partial_objects_name_themselves_and_do_not_panic() {
     assert_eq!(releases[0].phase, Phase::Progressing);
 }
 
-fn derive(objects: &[serde_json::Value]) -> Vec<Rollout> {
+fn derive(objects: &[serde_json::Value]) -> Vec<Release> {
     let mut cache = ClusterCache::default();
     for v in objects {
         cache.apply(object_from_json(v).expect("valid object"));
@@ -258,7 +258,7 @@ fn argo(status: serde_json::Value, blue_green: bool) -> serde_json::Value {
     } else {
         json!({ "canary": { "steps": [{ "setWeight": 20 }, { "analysis": { "templates": [{ "templateName": "err" }] } }, { "setWeight": 60 }] } })
     };
-    json!({ "kind": "Rollout", "metadata": { "name": "ro", "namespace": "ns" },
+    json!({ "kind": "Release", "metadata": { "name": "ro", "namespace": "ns" },
             "spec": { "replicas": 2, "strategy": strategy }, "status": status })
 }
 

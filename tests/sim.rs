@@ -5,7 +5,7 @@ mod support;
 
 use ripcord::app::{update, Effect, Msg, State};
 use ripcord::model::ops::{ActionRequest, Operation};
-use ripcord::model::{Phase, ReleaseKey, RevisionRole, Rollout, StepState, Verdict};
+use ripcord::model::{Phase, Release, ReleaseKey, RevisionRole, StepState, Verdict};
 use ripcord::sim::{feed, World};
 use support::*;
 
@@ -45,7 +45,7 @@ fn run(world: &mut World, state: &mut State, secs: f64) {
     feed(world, state);
 }
 
-fn release<'a>(state: &'a State, name: &str) -> &'a Rollout {
+fn release<'a>(state: &'a State, name: &str) -> &'a Release {
     &state.releases[&key(state, name)]
 }
 
@@ -270,7 +270,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
-    let stable_images = |r: &Rollout| {
+    let stable_images = |r: &Release| {
         r.revisions
             .iter()
             .find(|v| v.role == RevisionRole::Stable)

@@ -737,7 +737,7 @@ fn the_attention_order_by_phase_verdict_and_production() {
         r.verdict = verdict;
         r
     };
-    let rank = |r: &ripcord::model::Rollout| attention_of(r, None, false).rank;
+    let rank = |r: &ripcord::model::Release| attention_of(r, None, false).rank;
     assert_eq!(
         rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))),
         Rank::Failing
@@ -817,8 +817,8 @@ fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
 fn the_filter_matches_the_kind_and_phase_words_on_screen() {
     use ripcord::model::Strategy;
     let (_, mut state) = demo_state();
-    let all: Vec<ripcord::model::Rollout> = state.releases.values().cloned().collect();
-    let expect = |f: &dyn Fn(&ripcord::model::Rollout) -> bool| {
+    let all: Vec<ripcord::model::Release> = state.releases.values().cloned().collect();
+    let expect = |f: &dyn Fn(&ripcord::model::Release) -> bool| {
         let mut v: Vec<String> = all
             .iter()
             .filter(|r| f(r))

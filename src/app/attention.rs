@@ -1,7 +1,7 @@
 //! What needs a human first, and why: the order of the queue.
 
 use super::State;
-use crate::model::{Extras, MetricSeries, Phase, Rollout, Verdict};
+use crate::model::{Extras, MetricSeries, Phase, Release, Verdict};
 
 /// How urgently a release needs a human, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,7 +32,7 @@ impl Attention {
 }
 
 /// The attention of one release, from what the cluster says and what its metrics show.
-pub fn attention_of(r: &Rollout, extras: Option<&Extras>, production: bool) -> Attention {
+pub fn attention_of(r: &Release, extras: Option<&Extras>, production: bool) -> Attention {
     let (rank, reason) = if r.verdict == Some(Verdict::Fail) {
         (Rank::Failing, "analysis failing".to_owned())
     } else if r.phase == Phase::Degraded {
@@ -58,7 +58,7 @@ pub fn attention_of(r: &Rollout, extras: Option<&Extras>, production: bool) -> A
 }
 
 /// [`attention_of`] with the metrics and production settings the console holds.
-pub fn attention(state: &State, r: &Rollout) -> Attention {
+pub fn attention(state: &State, r: &Release) -> Attention {
     attention_of(
         r,
         state.extras.get(&r.key),
@@ -67,7 +67,7 @@ pub fn attention(state: &State, r: &Rollout) -> Attention {
 }
 
 /// The queue's message for a release: why it ranks high, then what its controller says.
-pub fn queue_message(state: &State, r: &Rollout) -> String {
+pub fn queue_message(state: &State, r: &Release) -> String {
     let a = attention(state, r);
     let message = crate::model::text::inert(&r.message);
     match a.rank {
@@ -87,7 +87,7 @@ fn recent_mean(samples: &[f64]) -> Option<f64> {
 
 /// A running canary whose recent metric is at least twice its baseline's, and more than one
 /// unit above it, is failing whatever its controller has decided so far.
-fn bad_canary_metrics(r: &Rollout, extras: Option<&Extras>) -> Option<String> {
+fn bad_canary_metrics(r: &Release, extras: Option<&Extras>) -> Option<String> {
     let running = r.canary.desired > 0 || r.canary.ready > 0;
     if !running {
         return None;

@@ -5,7 +5,7 @@ use super::{ConnState, Permission};
 use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
-use crate::model::{ClusterCache, Extras, ReleaseKey, Revision, Rollout};
+use crate::model::{ClusterCache, Extras, Release, ReleaseKey, Revision};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tui_textarea::TextArea;
@@ -126,7 +126,7 @@ pub struct State {
     pub keymap: Keymap,
     pub pending_keys: Vec<KeyChord>,
     pub clusters: BTreeMap<String, ClusterState>,
-    pub releases: BTreeMap<ReleaseKey, Rollout>,
+    pub releases: BTreeMap<ReleaseKey, Release>,
     pub extras: HashMap<ReleaseKey, Extras>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
     /// Releases whose permissions were asked for (answers arrive as messages).
@@ -227,7 +227,7 @@ impl State {
     }
 
     /// The release the user is looking at: the detail view's, or the selected row's.
-    pub fn focused(&self) -> Option<&Rollout> {
+    pub fn focused(&self) -> Option<&Release> {
         match &self.view {
             View::Detail(key) => self.releases.get(key),
             View::Home => self.selected_key().and_then(|k| self.releases.get(k)),

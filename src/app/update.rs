@@ -10,7 +10,7 @@ use crate::config::keymap::{KeyChord, Lookup, Section};
 use crate::model::derive::derive_namespace;
 use crate::model::objects::Change;
 use crate::model::ops::{supports, ActionRequest};
-use crate::model::{Kind, Phase, ReleaseKey, Revision, RevisionRole, Rollout};
+use crate::model::{Kind, Phase, Release, ReleaseKey, Revision, RevisionRole};
 use crate::ui::format::{age, kind_label};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_textarea::TextArea;
@@ -224,7 +224,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
         }
         changed = true;
         // The queue only needs rebuilding when a release comes, goes, or moves in the order.
-        let order = |r: &Rollout| {
+        let order = |r: &Release| {
             attention_of(
                 r,
                 state.extras.get(&r.key),
@@ -283,7 +283,7 @@ fn revision_failing(v: &Revision) -> bool {
 /// still never become a default rollback target.
 fn note_bad_revisions(
     bad: &mut std::collections::HashMap<ReleaseKey, std::collections::HashSet<Vec<String>>>,
-    r: &Rollout,
+    r: &Release,
 ) {
     let current = r.current_revision();
     for v in &r.revisions {
@@ -333,7 +333,7 @@ fn pin_revision(state: &mut State) {
 
 /// The keys of one namespace's releases, found by range rather than a scan of them all.
 fn releases_in(
-    releases: &std::collections::BTreeMap<ReleaseKey, crate::model::Rollout>,
+    releases: &std::collections::BTreeMap<ReleaseKey, crate::model::Release>,
     context: &str,
     namespace: &str,
 ) -> Vec<ReleaseKey> {
@@ -354,7 +354,7 @@ fn releases_in(
 /// Whether every word of the filter is found in the words the queue shows for `r`: name,
 /// namespace, context, kind (`argo/canary`, `pair`), strategy, phase, verdict and the
 /// attention reason.
-fn matches_filter(state: &State, r: &Rollout, filter: &str) -> bool {
+fn matches_filter(state: &State, r: &Release, filter: &str) -> bool {
     if filter.trim().is_empty() {
         return true;
     }
@@ -387,7 +387,7 @@ pub fn rebuild_rows(state: &mut State) {
         .as_ref()
         .map(|t| t.lines().join(""))
         .unwrap_or_else(|| state.filter.clone());
-    let mut rows: Vec<&crate::model::Rollout> = state
+    let mut rows: Vec<&crate::model::Release> = state
         .releases
         .values()
         .filter(|r| {
@@ -732,7 +732,7 @@ pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<
 
 /// Whether `v` may be rolled back to: not the current revision, not a canary or preview,
 /// not the current images again, and never seen failing.
-fn rollback_candidate(state: &State, r: &Rollout, v: &Revision) -> bool {
+fn rollback_candidate(state: &State, r: &Release, v: &Revision) -> bool {
     let current = r.current_revision();
     let current_images = r
         .revisions
@@ -753,7 +753,7 @@ fn rollback_candidate(state: &State, r: &Rollout, v: &Revision) -> bool {
 }
 
 /// The revision a rollback aims at when none is chosen: the newest one that was healthy.
-pub fn default_rollback_target<'a>(state: &State, r: &'a Rollout) -> Option<&'a Revision> {
+pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a Revision> {
     r.revisions
         .iter()
         .filter(|v| rollback_candidate(state, r, v))
@@ -761,17 +761,17 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Rollout) -> Option<&'a 
 }
 
 fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
-    let Some(rollout) = state.focused() else {
+    let Some(release) = state.focused() else {
         return refuse(state, "no release selected".into());
     };
-    let key = rollout.key.clone();
+    let key = release.key.clone();
     // `promote` moves a canary pair one configured step, never all the way.
     let step = crate::model::ops::promote_weight(
         key.kind,
         op,
         &state.settings.pair_steps,
-        rollout.stable.desired,
-        rollout.canary.desired,
+        release.stable.desired,
+        release.canary.desired,
     );
     if let Some(why) = blocked_reason(state, &key, op).or_else(|| step.clone().err()) {
         return refuse(
@@ -788,13 +788,13 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
     // A pair rolls back its stable Deployment's own history, which the list does not show.
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
         let under_cursor = match &state.view {
-            View::Detail(_) => rollout
+            View::Detail(_) => release
                 .revisions
                 .get(state.revision_cursor)
-                .filter(|v| rollback_candidate(state, rollout, v)),
+                .filter(|v| rollback_candidate(state, release, v)),
             View::Home => None,
         };
-        let Some(to) = under_cursor.or_else(|| default_rollback_target(state, rollout)) else {
+        let Some(to) = under_cursor.or_else(|| default_rollback_target(state, release)) else {
             return refuse(
                 state,
                 format!(
@@ -805,8 +805,8 @@ fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
             );
         };
         target = Some(RevisionBrief::of(to));
-        let current = rollout.current_revision();
-        replaces = rollout
+        let current = release.current_revision();
+        replaces = release
             .revisions
             .iter()
             .find(|v| Some(v.number) == current)

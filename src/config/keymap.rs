@@ -18,7 +18,7 @@ use std::str::FromStr;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::issues::{unknown, ConfigIssue};
-use super::node::{Entry, Node, Source};
+use super::toml_tree::{Entry, Source, TomlNode};
 use crate::app::action::Action;
 
 const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
@@ -672,7 +672,7 @@ fn parse_entries(
             ));
             continue;
         };
-        let Node::Table(fields) = &entry.value else {
+        let TomlNode::Table(fields) = &entry.value else {
             issues.push(source.wrong_type(entry, "a table", "[section] with keymap = [...]"));
             continue;
         };
@@ -685,7 +685,7 @@ fn parse_entries(
                 ));
                 continue;
             }
-            let Node::Array(items) = &field.value else {
+            let TomlNode::Array(items) = &field.value else {
                 issues.push(source.wrong_type(field, "an array", "keymap = [ { on, run, desc } ]"));
                 continue;
             };
@@ -724,12 +724,12 @@ fn parse_entries(
 fn parse_binding(
     source: Source<'_>,
     section: Section,
-    node: &Node,
+    node: &TomlNode,
     span: Range<usize>,
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Binding> {
     const SHAPE: &str = "{ on = \"j\", run = \"down\", desc = \"Move down\" }";
-    let Node::Table(fields) = node else {
+    let TomlNode::Table(fields) = node else {
         issues.push(source.issue(
             span,
             format!("a keymap entry must be a table, found {}", node.kind()),
@@ -751,7 +751,7 @@ fn parse_binding(
                 }
             },
             "run" => match &field.value {
-                Node::Str(name) => match action_by_name(name) {
+                TomlNode::Str(name) => match action_by_name(name) {
                     Some(a) => action = Some(a),
                     None => {
                         let names: Vec<&str> = ACTIONS.iter().map(|&a| action_name(a)).collect();
@@ -769,7 +769,7 @@ fn parse_binding(
                 }
             },
             "desc" => match &field.value {
-                Node::Str(text) => desc = Some(text.clone()),
+                TomlNode::Str(text) => desc = Some(text.clone()),
                 _ => {
                     issues.push(source.wrong_type(field, "a string", "desc = \"Move down\""));
                     ok = false;
@@ -810,16 +810,16 @@ fn parse_on(source: Source<'_>, field: &Entry) -> Result<Vec<KeyChord>, ConfigIs
         source.issue(span, format!("bad key `{text}`: {why}"), EXPECTED)
     };
     match &field.value {
-        Node::Str(text) => KeyChord::parse(text)
+        TomlNode::Str(text) => KeyChord::parse(text)
             .map(|k| vec![k])
             .map_err(|why| bad_key(field.span.clone(), text, why)),
-        Node::Array(items) if items.is_empty() => {
+        TomlNode::Array(items) if items.is_empty() => {
             Err(source.issue(field.span.clone(), "`on` is an empty array", EXPECTED))
         }
-        Node::Array(items) => items
+        TomlNode::Array(items) => items
             .iter()
             .map(|item| match item.get_ref() {
-                Node::Str(text) => {
+                TomlNode::Str(text) => {
                     KeyChord::parse(text).map_err(|why| bad_key(item.span(), text, why))
                 }
                 other => Err(source.issue(

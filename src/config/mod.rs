@@ -7,10 +7,10 @@
 
 pub mod issues;
 pub mod keymap;
-mod node;
 pub mod paths;
 pub mod settings;
 pub mod theme;
+mod toml_tree;
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ pub use theme::{
     THEME_NAMES,
 };
 
-use node::{Node, Source};
+use toml_tree::{Source, TomlNode};
 
 /// What a config file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
     };
     let is_keymap = entries.iter().any(|e| {
         Section::from_name(&e.key).is_some()
-            && matches!(&e.value, Node::Table(fields) if fields.iter().any(|f| f.key == "keymap"))
+            && matches!(&e.value, TomlNode::Table(fields) if fields.iter().any(|f| f.key == "keymap"))
     });
     if is_keymap {
         FileKind::Keymap

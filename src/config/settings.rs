@@ -16,8 +16,8 @@ use std::path::Path;
 
 use super::issues::{unknown, ConfigIssue};
 use super::keymap::{looks_like_path, KEYMAP_NAMES};
-use super::node::{Entry, Node, Source};
 use super::theme::THEME_NAMES;
+use super::toml_tree::{Entry, Source, TomlNode};
 
 /// Frames per second are clamped to this range; more only burns CPU.
 pub const FPS_RANGE: std::ops::RangeInclusive<u32> = 1..=120;
@@ -95,19 +95,23 @@ impl Settings {
                         name_or_path(source, entry, "keymap", &KEYMAP_NAMES, &mut issues)
                 }
                 "fps" => match entry.value {
-                    Node::Int(n) => match u32::try_from(n).ok().filter(|n| FPS_RANGE.contains(n)) {
-                        Some(n) => settings.fps = n,
-                        None => issues.push(source.issue(
-                            entry.span.clone(),
-                            format!("fps {n} is out of range"),
-                            fps_expected(),
-                        )),
-                    },
+                    TomlNode::Int(n) => {
+                        match u32::try_from(n).ok().filter(|n| FPS_RANGE.contains(n)) {
+                            Some(n) => settings.fps = n,
+                            None => issues.push(source.issue(
+                                entry.span.clone(),
+                                format!("fps {n} is out of range"),
+                                fps_expected(),
+                            )),
+                        }
+                    }
                     _ => issues.push(source.wrong_type(entry, "an integer", &fps_expected())),
                 },
                 "production_pattern" => match &entry.value {
-                    Node::Str(p) if !p.trim().is_empty() => settings.production_pattern = p.clone(),
-                    Node::Str(_) => issues.push(source.issue(
+                    TomlNode::Str(p) if !p.trim().is_empty() => {
+                        settings.production_pattern = p.clone()
+                    }
+                    TomlNode::Str(_) => issues.push(source.issue(
                         entry.span.clone(),
                         "production_pattern is empty",
                         "a context name fragment like \"prod\", `*` allowed",
@@ -176,8 +180,8 @@ fn name_or_path(
 ) -> Option<String> {
     let expected = format!("one of {}, or a path to a .toml file", names.join(", "));
     match &entry.value {
-        Node::Str(v) if names.contains(&v.as_str()) || looks_like_path(v) => Some(v.clone()),
-        Node::Str(v) => {
+        TomlNode::Str(v) if names.contains(&v.as_str()) || looks_like_path(v) => Some(v.clone()),
+        TomlNode::Str(v) => {
             issues.push(source.issue(entry.span.clone(), unknown(what, v, names), expected));
             None
         }
@@ -195,7 +199,7 @@ fn parse_pair_steps(
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Vec<u8>> {
     const EXPECTED: &str = "rising canary weights from 1 to 99, like pair_steps = [10, 25, 50, 75]";
-    let Node::Array(items) = &entry.value else {
+    let TomlNode::Array(items) = &entry.value else {
         issues.push(source.wrong_type(entry, "an array of integers", EXPECTED));
         return None;
     };
@@ -206,7 +210,7 @@ fn parse_pair_steps(
     let mut steps: Vec<u8> = Vec::new();
     for item in items {
         let problem = match item.get_ref() {
-            Node::Int(n) => match u8::try_from(*n).ok().filter(|w| (1..=99).contains(w)) {
+            TomlNode::Int(n) => match u8::try_from(*n).ok().filter(|w| (1..=99).contains(w)) {
                 None => Some(format!("pair step {n} is out of range")),
                 Some(w) if steps.last().is_some_and(|&prev| w <= prev) => Some(format!(
                     "pair step {w} does not rise above the one before it"
@@ -236,27 +240,29 @@ fn parse_contexts(
     issues: &mut Vec<ConfigIssue>,
 ) {
     const EXPECTED: &str = "[contexts.\"NAME\"] with read_only = true";
-    let Node::Table(tables) = &entry.value else {
+    let TomlNode::Table(tables) = &entry.value else {
         issues.push(source.wrong_type(entry, "a table", EXPECTED));
         return;
     };
     for context in tables {
-        let Node::Table(fields) = &context.value else {
+        let TomlNode::Table(fields) = &context.value else {
             issues.push(source.wrong_type(context, "a table", EXPECTED));
             continue;
         };
         let mut settings = ContextSettings::default();
         for field in fields {
             match (field.key.as_str(), &field.value) {
-                ("read_only", Node::Bool(b)) => settings.read_only = *b,
-                ("production", Node::Bool(b)) => settings.production = Some(*b),
+                ("read_only", TomlNode::Bool(b)) => settings.read_only = *b,
+                ("production", TomlNode::Bool(b)) => settings.production = Some(*b),
                 ("read_only" | "production", _) => {
                     issues.push(source.wrong_type(field, "true or false", "read_only = true"))
                 }
-                ("namespaces", Node::Array(items)) => {
+                ("namespaces", TomlNode::Array(items)) => {
                     for item in items {
                         match item.get_ref() {
-                            Node::Str(ns) if !ns.is_empty() => settings.namespaces.push(ns.clone()),
+                            TomlNode::Str(ns) if !ns.is_empty() => {
+                                settings.namespaces.push(ns.clone())
+                            }
                             _ => issues.push(source.issue(
                                 item.span(),
                                 "a namespace must be a non-empty string",

@@ -14,7 +14,7 @@ use ratatui::style::{Color, Modifier, Style};
 
 use super::issues::{unknown, ConfigIssue};
 use super::keymap::looks_like_path;
-use super::node::{Entry, Node, Source};
+use super::toml_tree::{Entry, Source, TomlNode};
 
 /// Themes that ship inside the binary, by the name `--theme` accepts.
 pub const THEME_NAMES: [&str; 4] = ["default", "light", "high-contrast", "mono"];
@@ -271,7 +271,7 @@ impl Theme {
         // `base` first, wherever it is written, so slots land on top of it.
         for entry in entries.iter().filter(|e| e.key == "base") {
             match &entry.value {
-                Node::Str(base) => match Theme::by_name(base) {
+                TomlNode::Str(base) => match Theme::by_name(base) {
                     Some(theme) => self.styles = theme.styles,
                     None => issues.push(source.issue(
                         entry.span.clone(),
@@ -286,12 +286,12 @@ impl Theme {
             match entry.key.as_str() {
                 "base" => {}
                 "name" => {
-                    if !matches!(entry.value, Node::Str(_)) {
+                    if !matches!(entry.value, TomlNode::Str(_)) {
                         issues.push(source.wrong_type(entry, "a string", "name = \"my theme\""));
                     }
                 }
                 "slots" => {
-                    let Node::Table(slots) = &entry.value else {
+                    let TomlNode::Table(slots) = &entry.value else {
                         issues.push(source.wrong_type(entry, "a table", "[slots]"));
                         continue;
                     };
@@ -333,11 +333,11 @@ const STYLE_EXPECTED: &str = "a colour, or { fg, bg, bold, reverse, underline, i
 /// slot's style entirely.
 fn parse_style(source: Source<'_>, entry: &Entry, issues: &mut Vec<ConfigIssue>) -> Option<Style> {
     match &entry.value {
-        Node::Str(_) | Node::Int(_) => {
+        TomlNode::Str(_) | TomlNode::Int(_) => {
             let color = parse_color_node(source, entry, issues)?;
             Some(Style::new().fg(color))
         }
-        Node::Table(fields) => {
+        TomlNode::Table(fields) => {
             let mut style = Style::new();
             let mut ok = true;
             for field in fields {
@@ -370,8 +370,8 @@ fn parse_style(source: Source<'_>, entry: &Entry, issues: &mut Vec<ConfigIssue>)
                     }
                 };
                 match field.value {
-                    Node::Bool(true) => style = style.add_modifier(flag),
-                    Node::Bool(false) => {}
+                    TomlNode::Bool(true) => style = style.add_modifier(flag),
+                    TomlNode::Bool(false) => {}
                     _ => {
                         issues.push(source.wrong_type(field, "true or false", "bold = true"));
                         ok = false;
@@ -393,8 +393,8 @@ fn parse_color_node(
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Color> {
     let color = match &entry.value {
-        Node::Str(text) => parse_color(text).ok_or_else(|| format!("bad colour `{text}`")),
-        Node::Int(n) => u8::try_from(*n)
+        TomlNode::Str(text) => parse_color(text).ok_or_else(|| format!("bad colour `{text}`")),
+        TomlNode::Int(n) => u8::try_from(*n)
             .map(Color::Indexed)
             .map_err(|_| format!("colour index {n} is out of range")),
         other => Err(format!("a colour must be a string, found {}", other.kind())),

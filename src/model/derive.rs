@@ -124,8 +124,8 @@ fn pod_summary(p: &PodRow) -> PodSummary {
     }
 }
 
-fn new_rollout(key: ReleaseKey, strategy: Strategy) -> Rollout {
-    Rollout {
+fn new_release(key: ReleaseKey, strategy: Strategy) -> Release {
+    Release {
         key,
         strategy,
         phase: Phase::Unknown,
@@ -233,14 +233,14 @@ fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
     }
 }
 
-fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Rollout {
+fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
         namespace: ns.into(),
         kind: Kind::Deployment,
         name: d.meta.name.clone(),
     };
-    let mut r = new_rollout(key, d.strategy);
+    let mut r = new_release(key, d.strategy);
     let (mut phase, mut message) = deployment_phase(d);
     let sets = idx.replicasets("Deployment", &d.meta.name);
     // The ReplicaSet watch can deliver a new revision before the Deployment's own update.
@@ -317,14 +317,14 @@ fn canary_pair_release(
     idx: &Index,
     stable: &DeploymentRow,
     canary: &DeploymentRow,
-) -> Rollout {
+) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
         namespace: ns.into(),
         kind: Kind::CanaryPair,
         name: stable.meta.name.clone(),
     };
-    let mut r = new_rollout(key, Strategy::Canary);
+    let mut r = new_release(key, Strategy::Canary);
     r.created = stable.meta.created;
     let stable_sets = idx.replicasets("Deployment", &stable.meta.name);
     let newest_stable = stable_sets
@@ -407,14 +407,14 @@ fn analysis_verdict(status: &str) -> Option<Verdict> {
     }
 }
 
-fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout {
+fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
         namespace: ns.into(),
         kind: Kind::ArgoRollout,
         name: a.meta.name.clone(),
     };
-    let mut r = new_rollout(key, a.strategy);
+    let mut r = new_release(key, a.strategy);
     r.created = a.meta.created;
     r.phase = argo_phase(a);
     r.message = if a.message.is_empty() {
@@ -428,7 +428,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Rollout
         _ => (RevisionRole::Stable, RevisionRole::Canary),
     };
     r.revisions = idx
-        .replicasets("Rollout", &a.meta.name)
+        .replicasets("Release", &a.meta.name)
         .iter()
         .map(|rs| {
             let role = if rs.template_hash == a.stable_hash {
@@ -516,14 +516,14 @@ fn flagger_release(
     c: &FlaggerCanaryRow,
     primary: Option<&DeploymentRow>,
     target: Option<&DeploymentRow>,
-) -> Rollout {
+) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
         namespace: ns.into(),
         kind: Kind::FlaggerCanary,
         name: c.meta.name.clone(),
     };
-    let mut r = new_rollout(key, Strategy::Canary);
+    let mut r = new_release(key, Strategy::Canary);
     r.created = c.meta.created;
     r.conditions = c.conditions.clone();
     r.message = c
@@ -596,14 +596,14 @@ fn flagger_release(
 }
 
 /// When the newest revision appeared: the age that matters for a release in flight.
-fn newest_revision(r: &mut Rollout) {
+fn newest_revision(r: &mut Release) {
     if let Some(newest) = r.revisions.iter().filter_map(|rev| rev.created).max() {
         r.created = Some(newest);
     }
 }
 
 /// Every release in one namespace, in name order within each kind.
-pub fn derive_namespace(context: &str, namespace: &str, ns: &NamespaceCache) -> Vec<Rollout> {
+pub fn derive_namespace(context: &str, namespace: &str, ns: &NamespaceCache) -> Vec<Release> {
     let idx = Index::new(ns);
     let mut claimed: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();

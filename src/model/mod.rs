@@ -2,7 +2,7 @@
 //!
 //! Watchers and the simulator both produce Kubernetes objects; `objects` turns them into
 //! compact rows, `cache` keeps those rows per cluster, and `derive` folds them into the one
-//! [`Rollout`] view that every screen and command reads.
+//! [`Release`] view that every screen and command reads.
 
 pub mod cache;
 pub mod derive;

@@ -272,7 +272,7 @@ pub struct Finding {
 
 /// Everything the console knows about one release.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rollout {
+pub struct Release {
     pub key: ReleaseKey,
     pub strategy: Strategy,
     pub phase: Phase,
@@ -300,7 +300,7 @@ pub struct Extras {
     pub findings: Vec<Finding>,
 }
 
-impl Rollout {
+impl Release {
     /// Lower ranks need a human sooner.
     pub fn attention_rank(&self) -> u8 {
         let failing = self.verdict == Some(Verdict::Fail);

@@ -11,7 +11,7 @@ use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
-use crate::model::{RevisionRole, Rollout, Severity, StepState};
+use crate::model::{Release, RevisionRole, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -44,7 +44,7 @@ fn role_slot(role: RevisionRole) -> Slot {
 }
 
 /// Operations the API server said the user may not run here, and why.
-fn denied(state: &State, r: &Rollout) -> Option<String> {
+fn denied(state: &State, r: &Release) -> Option<String> {
     let mut ops: Vec<(&str, &str)> = state
         .permissions
         .iter()
@@ -154,14 +154,14 @@ fn inner(rect: Rect, panel: Panel) -> Rect {
 }
 
 /// The summary's lines, wrapped to the width, at most a third of the view.
-fn summary_lines(state: &State, r: &Rollout, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
+fn summary_lines(state: &State, r: &Release, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
     let lines = wrap(summary(state, r, theme), area.width);
     let cap = (area.height / 3).max(3) as usize;
     lines.into_iter().take(cap).collect()
 }
 
 /// How far `panel` can scroll in the detail view drawn in `body`.
-pub fn max_scroll(state: &State, r: &Rollout, body: Rect, panel: Panel) -> usize {
+pub fn max_scroll(state: &State, r: &Release, body: Rect, panel: Panel) -> usize {
     let theme = Theme::mono();
     let summary = summary_lines(state, r, &theme, body).len() as u16;
     let rect = inner(areas(body, summary).panels[panel.index()], panel);
@@ -169,7 +169,7 @@ pub fn max_scroll(state: &State, r: &Rollout, body: Rect, panel: Panel) -> usize
     lines.len().saturating_sub(rect.height as usize)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Release, theme: &Theme) {
     let summary = summary_lines(state, r, theme, area);
     let areas = areas(area, summary.len() as u16);
     frame.render_widget(Paragraph::new(summary), areas.summary);
@@ -178,7 +178,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Rollout, theme: 
     }
 }
 
-fn panel_title(state: &State, r: &Rollout, panel: Panel) -> String {
+fn panel_title(state: &State, r: &Release, panel: Panel) -> String {
     match panel {
         Panel::Revisions => {
             // Only offer a rollback the user can take here.
@@ -203,7 +203,7 @@ fn render_panel(
     frame: &mut Frame,
     area: Rect,
     state: &State,
-    r: &Rollout,
+    r: &Release,
     theme: &Theme,
     panel: Panel,
 ) {
@@ -260,7 +260,7 @@ fn render_panel(
     );
 }
 
-fn panel_lines(state: &State, r: &Rollout, theme: &Theme, panel: Panel) -> Vec<Line<'static>> {
+fn panel_lines(state: &State, r: &Release, theme: &Theme, panel: Panel) -> Vec<Line<'static>> {
     match panel {
         Panel::Revisions => revision_lines(state, r, theme).0,
         Panel::Steps => step_lines(state, r, theme),
@@ -269,7 +269,7 @@ fn panel_lines(state: &State, r: &Rollout, theme: &Theme, panel: Panel) -> Vec<L
     }
 }
 
-fn summary(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let (base, new) = r.side_labels();
     let mut title = vec![
         Span::styled(
@@ -349,7 +349,7 @@ fn summary(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The revision lines, and the line the cursor is on.
-fn revision_lines(state: &State, r: &Rollout, theme: &Theme) -> (Vec<Line<'static>>, usize) {
+fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'static>>, usize) {
     let mut lines = Vec::new();
     let mut cursor_line = 0;
     for (i, rev) in r.revisions.iter().enumerate() {
@@ -419,7 +419,7 @@ fn revision_lines(state: &State, r: &Rollout, theme: &Theme) -> (Vec<Line<'stati
     (lines, cursor_line)
 }
 
-fn step_lines(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let extras = state.extras.get(&r.key);
     // Findings first: a critical one must be seen without scrolling.
@@ -520,7 +520,7 @@ fn step_lines(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn condition_lines(r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+fn condition_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     r.conditions
         .iter()
         .map(|c| {
@@ -540,7 +540,7 @@ fn condition_lines(r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn event_lines(state: &State, r: &Rollout, theme: &Theme) -> Vec<Line<'static>> {
+fn event_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     r.events
         .iter()
         .map(|e| {

@@ -1,7 +1,7 @@
 //! Short, stable text for times, counts and kinds.
 
 use crate::config::theme::Slot;
-use crate::model::{Kind, Phase, Replicas, Rollout, Strategy, Verdict};
+use crate::model::{Kind, Phase, Release, Replicas, Strategy, Verdict};
 use chrono::{DateTime, Utc};
 
 /// kubectl-style age: `45s`, `12m`, `3h`, `9d`.
@@ -20,7 +20,7 @@ pub fn age_opt(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 }
 
 /// Kind and strategy; `narrow` gives the 8-column form.
-pub fn kind_label(r: &Rollout, narrow: bool) -> &'static str {
+pub fn kind_label(r: &Release, narrow: bool) -> &'static str {
     if narrow {
         return match (r.key.kind, r.strategy) {
             (Kind::Deployment, _) => "deploy",
@@ -204,7 +204,7 @@ pub fn fit_keeping(text: &str, suffix: &str, width: u16) -> String {
 }
 
 /// The canary (or new, or preview) share, only while a rollout is in flight.
-pub fn weight_text(r: &Rollout) -> String {
+pub fn weight_text(r: &Release) -> String {
     let in_flight = matches!(
         r.phase,
         Phase::WaitingForPromotion | Phase::Progressing | Phase::Paused | Phase::Degraded

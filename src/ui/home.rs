@@ -6,7 +6,7 @@ use super::format::{
 };
 use crate::app::{ConnState, State};
 use crate::config::theme::{Slot, Theme};
-use crate::model::Rollout;
+use crate::model::Release;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
@@ -83,7 +83,7 @@ impl Col {
 }
 
 /// Replica counts, base side first: `3/3 2/2` when there is room, else ready pods `3·2`.
-fn ready_text(r: &Rollout, wide: bool) -> String {
+fn ready_text(r: &Release, wide: bool) -> String {
     if wide {
         format!("{} {}", replicas(r.stable), replicas(r.canary))
     } else {
@@ -91,7 +91,7 @@ fn ready_text(r: &Rollout, wide: bool) -> String {
     }
 }
 
-fn has_warning(state: &State, r: &Rollout) -> bool {
+fn has_warning(state: &State, r: &Release) -> bool {
     state
         .extras
         .get(&r.key)
@@ -100,7 +100,7 @@ fn has_warning(state: &State, r: &Rollout) -> bool {
 
 /// What the row's message cell says.
 /// The value every queued release shares in one field, if they all do.
-fn shared<'a>(state: &'a State, field: impl Fn(&'a Rollout) -> &'a str) -> Option<&'a str> {
+fn shared<'a>(state: &'a State, field: impl Fn(&'a Release) -> &'a str) -> Option<&'a str> {
     let mut values = state
         .rows
         .iter()
@@ -139,12 +139,12 @@ fn specs(
     hide_namespace: bool,
     full_titles: bool,
 ) -> Vec<ColumnSpec> {
-    let queued: Vec<&Rollout> = state
+    let queued: Vec<&Release> = state
         .rows
         .iter()
         .filter_map(|k| state.releases.get(k))
         .collect();
-    let widest = |f: &dyn Fn(&Rollout) -> usize| queued.iter().map(|r| f(r)).max().unwrap_or(0);
+    let widest = |f: &dyn Fn(&Release) -> usize| queued.iter().map(|r| f(r)).max().unwrap_or(0);
     let len = |s: &str| s.chars().count();
     COLS.iter()
         .map(|&col| {
@@ -200,7 +200,7 @@ fn specs(
         .collect()
 }
 
-fn cell_text(col: Col, r: &Rollout, state: &State, width: u16) -> String {
+fn cell_text(col: Col, r: &Release, state: &State, width: u16) -> String {
     let text = match col {
         Col::Context => r.key.context.clone(),
         Col::Namespace => r.key.namespace.clone(),
@@ -235,7 +235,7 @@ fn cell_text(col: Col, r: &Rollout, state: &State, width: u16) -> String {
     fit(&crate::model::text::inert(&text), width)
 }
 
-fn cell_slot(col: Col, r: &Rollout, state: &State) -> Slot {
+fn cell_slot(col: Col, r: &Release, state: &State) -> Slot {
     match col {
         Col::Context if state.settings.is_production(&r.key.context) => Slot::Production,
         Col::Kind | Col::Age | Col::Message => Slot::Muted,
@@ -247,7 +247,7 @@ fn cell_slot(col: Col, r: &Rollout, state: &State) -> Slot {
 }
 
 fn row<'a>(
-    r: &'a Rollout,
+    r: &'a Release,
     state: &State,
     theme: &Theme,
     cols: &[(Col, u16)],

@@ -8,7 +8,7 @@ use ripcord::app::{update, Mode, Msg, State};
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use ripcord::config::keymap::Keymap;
 use ripcord::config::Settings;
-use ripcord::model::{Kind, ReleaseKey, Rollout};
+use ripcord::model::{Kind, Release, ReleaseKey};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -70,10 +70,10 @@ pub fn deployment_key(ns: &str, name: &str) -> ReleaseKey {
     }
 }
 
-pub fn release<'a>(state: &'a State, key: &ReleaseKey) -> Option<&'a Rollout> {
+pub fn release<'a>(state: &'a State, key: &ReleaseKey) -> Option<&'a Release> {
     state.releases.get(key)
 }
 
-pub fn image_of(r: &Rollout) -> Option<String> {
+pub fn image_of(r: &Release) -> Option<String> {
     r.revisions.first().and_then(|v| v.images.first().cloned())
 }

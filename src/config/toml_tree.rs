@@ -16,12 +16,12 @@ use toml::Spanned;
 use super::issues::ConfigIssue;
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Node {
+pub(crate) enum TomlNode {
     Str(String),
     Int(i64),
     Float(f64),
     Bool(bool),
-    Array(Vec<Spanned<Node>>),
+    Array(Vec<Spanned<TomlNode>>),
     Table(Vec<Entry>),
 }
 
@@ -30,19 +30,19 @@ pub(crate) enum Node {
 pub(crate) struct Entry {
     pub key: String,
     pub span: Range<usize>,
-    pub value: Node,
+    pub value: TomlNode,
 }
 
-impl Node {
+impl TomlNode {
     /// "a string", "an integer"... for "found ..." messages.
     pub fn kind(&self) -> &'static str {
         match self {
-            Node::Str(_) => "a string",
-            Node::Int(_) => "an integer",
-            Node::Float(_) => "a float",
-            Node::Bool(_) => "a boolean",
-            Node::Array(_) => "an array",
-            Node::Table(_) => "a table",
+            TomlNode::Str(_) => "a string",
+            TomlNode::Int(_) => "an integer",
+            TomlNode::Float(_) => "a float",
+            TomlNode::Bool(_) => "a boolean",
+            TomlNode::Array(_) => "an array",
+            TomlNode::Table(_) => "a table",
         }
     }
 }
@@ -66,8 +66,8 @@ impl Source<'_> {
 
     /// Parses the whole file; a syntax error is the only way this fails.
     pub fn parse(&self) -> Result<Vec<Entry>, ConfigIssue> {
-        match toml::from_str::<Node>(self.text) {
-            Ok(Node::Table(entries)) => Ok(entries),
+        match toml::from_str::<TomlNode>(self.text) {
+            Ok(TomlNode::Table(entries)) => Ok(entries),
             // A TOML document is always a table; keep the type honest anyway.
             Ok(other) => Err(ConfigIssue::new(
                 self.file,
@@ -92,7 +92,7 @@ impl Source<'_> {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
+impl<'de> Deserialize<'de> for TomlNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(NodeVisitor)
     }
@@ -101,58 +101,58 @@ impl<'de> Deserialize<'de> for Node {
 struct NodeVisitor;
 
 impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+    type Value = TomlNode;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a TOML value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<TomlNode, E> {
+        Ok(TomlNode::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Int(v))
+    fn visit_i64<E>(self, v: i64) -> Result<TomlNode, E> {
+        Ok(TomlNode::Int(v))
     }
 
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TomlNode, E> {
         i64::try_from(v)
-            .map(Node::Int)
+            .map(TomlNode::Int)
             .map_err(|_| E::custom("integer out of range"))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Float(v))
+    fn visit_f64<E>(self, v: f64) -> Result<TomlNode, E> {
+        Ok(TomlNode::Float(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.to_string()))
+    fn visit_str<E>(self, v: &str) -> Result<TomlNode, E> {
+        Ok(TomlNode::Str(v.to_string()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v))
+    fn visit_string<E>(self, v: String) -> Result<TomlNode, E> {
+        Ok(TomlNode::Str(v))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TomlNode, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+        while let Some(item) = seq.next_element::<Spanned<TomlNode>>()? {
             items.push(item);
         }
-        Ok(Node::Array(items))
+        Ok(TomlNode::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TomlNode, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             let span = key.span();
-            let value = map.next_value::<Node>()?;
+            let value = map.next_value::<TomlNode>()?;
             entries.push(Entry {
                 key: key.into_inner(),
                 span,
                 value,
             });
         }
-        Ok(Node::Table(entries))
+        Ok(TomlNode::Table(entries))
     }
 }
 
@@ -172,10 +172,10 @@ mod tests {
     fn keeps_key_spans_in_implicit_tables() {
         let text = "fps = 3\n[contexts.\"prod\"]\nread_only = true\n";
         let entries = parse(text).expect("parses");
-        let Node::Table(contexts) = &entries[1].value else {
+        let TomlNode::Table(contexts) = &entries[1].value else {
             panic!("contexts is a table");
         };
-        let Node::Table(prod) = &contexts[0].value else {
+        let TomlNode::Table(prod) = &contexts[0].value else {
             panic!("prod is a table");
         };
         let line = |span: &Range<usize>| super::super::issues::line_col(text, span.start).0;

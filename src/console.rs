@@ -73,7 +73,7 @@ async fn watch_context(
     let mut delay = Duration::from_secs(1);
     loop {
         let context = cluster.context.clone();
-        let state = crate::app::ConnState::Connecting;
+        let state = crate::model::ConnState::Connecting;
         if msgs.send(Msg::Connection { context, state }).await.is_err() {
             return;
         }

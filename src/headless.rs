@@ -1,7 +1,7 @@
 //! The headless commands: the same model, actions and journal as the console, for scripts
 //! and pipelines.
 
-use crate::app::Permission;
+use crate::model::Permission;
 use crate::cluster::access::{AccessCache, AccessError};
 use crate::cluster::actions;
 use crate::cluster::connect::Cluster;
@@ -11,6 +11,7 @@ use crate::cluster::watch::{
 use crate::cluster::watched::list_rows;
 use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
+use crate::model::display::{columns, fit};
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
 use crate::model::{ClusterCache, Kind, Release, ReleaseKey};
 use chrono::{DateTime, Utc};
@@ -212,32 +213,13 @@ impl<'a> From<&'a Release> for ReleaseJson<'a> {
 }
 
 /// How wide `text` is on a terminal, in columns.
-fn columns(text: &str) -> usize {
-    ratatui::text::Span::raw(text).width()
-}
-
 /// `text` made inert and fitted to `width` columns: cut with `…` when longer, padded when
 /// shorter, so one long value never shifts the rest of its row.
 pub fn cell(text: &str, width: usize) -> String {
-    let text = crate::model::text::inert(text);
-    let used = columns(&text);
-    if used <= width {
-        return format!("{text}{}", " ".repeat(width - used));
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = columns(c.encode_utf8(&mut [0; 4]));
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    used += 1;
-    out.push_str(&" ".repeat(width.saturating_sub(used)));
-    out
+    let width = u16::try_from(width).unwrap_or(u16::MAX);
+    let text = fit(&crate::model::text::inert(text), width);
+    let pad = usize::from(width).saturating_sub(columns(&text));
+    format!("{text}{}", " ".repeat(pad))
 }
 
 /// One table row: each value fitted to its column, the last one left as it is (made inert).
@@ -262,7 +244,7 @@ const STATUS_WIDTHS: [usize; 11] = [14, 14, 24, 15, 12, 5, 4, 7, 7, 8, 4];
 
 /// `ripcord status` as a table, in the console's order.
 pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
-    use crate::ui::format::{age_opt, kind_label, replicas};
+    use crate::model::display::{age_opt, kind_label, replicas};
     let mut out = table_row(
         &[
             "CONTEXT",

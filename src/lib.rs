@@ -1,5 +1,6 @@
 //! ripcord: a terminal release console for Kubernetes.
 
+pub mod action;
 pub mod analysis;
 pub mod app;
 pub mod cluster;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
-use ripcord::app::action::Action;
+use ripcord::action::Action;
 use ripcord::config::paths::dir_from_env;
 use ripcord::config::{
     builtin_keymap_source, builtin_theme_source, check_files, color_disabled, detect_kind,

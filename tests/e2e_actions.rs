@@ -11,7 +11,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
-use ripcord::app::Permission;
+use ripcord::model::Permission;
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::actions::{self, event_reason, RESTARTED_AT_ANNOTATION};
 use ripcord::journal::{Journal, JournalEntry};

@@ -6,7 +6,7 @@ mod testbed;
 #[path = "common/watching.rs"]
 mod watching;
 
-use ripcord::app::ConnState;
+use ripcord::model::ConnState;
 use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::Phase;
 use std::process::Command;

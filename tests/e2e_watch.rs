@@ -6,7 +6,8 @@ mod testbed;
 #[path = "common/watching.rs"]
 mod watching;
 
-use ripcord::app::{update, ConnState, Msg, Permission};
+use ripcord::app::{update, Msg};
+use ripcord::model::{ConnState, Permission};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::watch::{self, resolve_scope, Requested, Scope};
 use ripcord::model::ops::Operation;

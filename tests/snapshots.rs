@@ -382,7 +382,7 @@ fn empty_state() -> State {
     )
 }
 
-fn connect(state: &mut State, name: &str, conn: ripcord::app::ConnState) {
+fn connect(state: &mut State, name: &str, conn: ripcord::model::ConnState) {
     state.clusters.insert(
         name.into(),
         ripcord::app::ClusterState {
@@ -394,7 +394,7 @@ fn connect(state: &mut State, name: &str, conn: ripcord::app::ConnState) {
 
 #[test]
 fn an_empty_queue_says_why() {
-    use ripcord::app::ConnState;
+    use ripcord::model::ConnState;
     let mut state = empty_state();
     connect(&mut state, "kind-a", ConnState::Connecting);
     let t = draw(&mut state, 80, 24, &Theme::default());

@@ -3,13 +3,11 @@
 //! IO never touches `State`. Watchers, the simulator, timers and the terminal send `Msg`s;
 //! `update` folds them in and returns `Effect`s for the executor to carry out.
 
-pub mod action;
 mod attention;
 pub mod panels;
 mod state;
 mod update;
 
-pub use action::Action;
 pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
 pub use update::{blocked_reason, default_rollback_target, update, visible_rows};
@@ -22,37 +20,9 @@ pub const STATUS_TTL_SECS: i64 = 10;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
-use crate::model::{Extras, ReleaseKey};
+use crate::model::{ConnState, Extras, Permission, ReleaseKey};
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-
-/// How far a cluster connection has got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnState {
-    Connecting,
-    Synced,
-    Reconnecting(String),
-    /// The user may not read what the console needs; the text says what.
-    Denied(String),
-}
-
-impl ConnState {
-    pub fn label(&self) -> String {
-        match self {
-            ConnState::Connecting => "connecting".into(),
-            ConnState::Synced => "synced".into(),
-            ConnState::Reconnecting(why) => format!("reconnecting: {why}"),
-            ConnState::Denied(why) => format!("denied: {why}"),
-        }
-    }
-}
-
-/// Whether the current user may run an operation on a release, as the API server said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Permission {
-    Allowed,
-    Denied(String),
-}
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -77,7 +47,7 @@ pub enum Msg {
     },
     Permission {
         key: ReleaseKey,
-        op: action::Operation,
+        op: crate::model::ops::Operation,
         permission: Permission,
     },
     ActionDone(ActionOutcome),

@@ -1,6 +1,7 @@
 //! Detail view panels: which one takes j/k, and how far each is scrolled.
 
-use super::{visible_rows, Action, State, View};
+use super::{visible_rows, State, View};
+use crate::action::Action;
 
 /// The detail view's panels, in the order the focus key visits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

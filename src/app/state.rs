@@ -1,7 +1,7 @@
 //! Everything the console shows, and nothing it does not need.
 
-use super::action::Operation;
-use super::{ConnState, Permission};
+use crate::model::ops::Operation;
+use crate::model::{ConnState, Permission};
 use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;

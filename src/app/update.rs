@@ -1,6 +1,7 @@
 //! `update`: the only place `State` changes. Pure: no IO, no clock reads.
 
-use super::action::{Action, Operation};
+use crate::action::Action;
+use crate::model::ops::Operation;
 use super::attention::{attention, attention_of};
 use super::state::*;
 use super::{
@@ -11,7 +12,7 @@ use crate::model::derive::derive_namespace;
 use crate::model::objects::Change;
 use crate::model::ops::{supports, ActionRequest};
 use crate::model::{Kind, Phase, Release, ReleaseKey, Revision, RevisionRole};
-use crate::ui::format::{age, kind_label};
+use crate::model::display::{age, kind_label};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_textarea::TextArea;
 

@@ -7,7 +7,8 @@
 use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
 use super::watched::{api_in, Watchable, WatchedObject};
-use crate::app::{ConnState, Msg};
+use crate::app::Msg;
+use crate::model::ConnState;
 use crate::model::objects::{Change, ObjectKind, ObjectRef};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;

@@ -19,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::issues::{unknown, ConfigIssue};
 use super::toml_tree::{Entry, Source, TomlNode};
-use crate::app::action::Action;
+use crate::action::Action;
 
 const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
 const K9S_KEYMAP: &str = include_str!("../../keymaps/k9s.toml");

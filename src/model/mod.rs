@@ -5,7 +5,9 @@
 //! [`Release`] view that every screen and command reads.
 
 pub mod cache;
+pub mod connection;
 pub mod derive;
+pub mod display;
 pub mod objects;
 pub mod ops;
 pub mod release;
@@ -13,4 +15,5 @@ pub mod text;
 pub mod wire;
 
 pub use cache::ClusterCache;
+pub use connection::{ConnState, Permission};
 pub use release::*;

@@ -1,7 +1,8 @@
 //! Runs the demo world on a tokio task: the virtual clock, and actions on the world.
 
 use super::World;
-use crate::app::{ClockControl, ConnState, Msg};
+use crate::app::{ClockControl, Msg};
+use crate::model::ConnState;
 use crate::model::ops::ActionRequest;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -555,7 +555,8 @@ impl World {
 
 /// Hands everything the world holds to `state`, as the driver would: for tests and benches.
 pub fn feed(world: &mut World, state: &mut crate::app::State) {
-    use crate::app::{update, ConnState, Msg};
+    use crate::app::{update, Msg};
+    use crate::model::ConnState;
     for context in world.contexts().to_vec() {
         update(
             state,

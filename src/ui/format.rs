@@ -1,48 +1,9 @@
-//! Short, stable text for times, counts and kinds.
+//! Colours for states, sparklines and the queue's column allocator; the words themselves
+//! come from `model::display`.
 
 use crate::config::theme::Slot;
-use crate::model::{Kind, Phase, Release, Replicas, Strategy, Verdict};
-use chrono::{DateTime, Utc};
-
-/// kubectl-style age: `45s`, `12m`, `3h`, `9d`.
-pub fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (now - since).num_seconds().max(0);
-    match secs {
-        0..=119 => format!("{secs}s"),
-        120..=7199 => format!("{}m", secs / 60),
-        7200..=172_799 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86_400),
-    }
-}
-
-pub fn age_opt(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    since.map(|s| age(s, now)).unwrap_or_else(|| "-".into())
-}
-
-/// Kind and strategy; `narrow` gives the 8-column form.
-pub fn kind_label(r: &Release, narrow: bool) -> &'static str {
-    if narrow {
-        return match (r.key.kind, r.strategy) {
-            (Kind::Deployment, _) => "deploy",
-            (Kind::CanaryPair, _) => "pair",
-            (Kind::ArgoRollout, Strategy::BlueGreen) => "argo-bg",
-            (Kind::ArgoRollout, _) => "argo-can",
-            (Kind::FlaggerCanary, _) => "flagger",
-        };
-    }
-    match (r.key.kind, r.strategy) {
-        (Kind::Deployment, Strategy::Recreate) => "deploy/recreate",
-        (Kind::Deployment, _) => "deploy/rolling",
-        (Kind::CanaryPair, _) => "pair/canary",
-        (Kind::ArgoRollout, Strategy::BlueGreen) => "argo/bluegreen",
-        (Kind::ArgoRollout, _) => "argo/canary",
-        (Kind::FlaggerCanary, _) => "flagger/canary",
-    }
-}
-
-pub fn replicas(r: Replicas) -> String {
-    format!("{}/{}", r.ready, r.desired)
-}
+use crate::model::{Phase, Verdict};
+pub use crate::model::display::*;
 
 pub fn phase_slot(phase: Phase) -> Slot {
     match phase {
@@ -53,21 +14,6 @@ pub fn phase_slot(phase: Phase) -> Slot {
         Phase::Progressing => Slot::Progressing,
         Phase::Unknown => Slot::Muted,
         Phase::Healthy => Slot::Healthy,
-    }
-}
-
-pub fn verdict_text(v: Option<Verdict>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) => {
-            let icon = match v {
-                Verdict::Pass => "✔",
-                Verdict::Running => "…",
-                Verdict::Inconclusive => "?",
-                Verdict::Fail => "✖",
-            };
-            format!("{icon} {}", v.label())
-        }
     }
 }
 
@@ -177,41 +123,6 @@ pub fn allocate(width: u16, spacing: u16, specs: &[ColumnSpec]) -> Vec<u16> {
             }
         }
         return widths;
-    }
-}
-
-/// `text` in at most `width` columns, with `…` where it was cut.
-pub fn fit(text: &str, width: u16) -> String {
-    let width = usize::from(width);
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = text.chars().take(width - 1).collect();
-    out.push('…');
-    out
-}
-
-/// Like [`fit`], but `suffix` (a warning marker) survives the cut.
-pub fn fit_keeping(text: &str, suffix: &str, width: u16) -> String {
-    let suffix_len = suffix.chars().count() as u16;
-    if text.chars().count() as u16 + suffix_len <= width || width <= suffix_len {
-        return fit(&format!("{text}{suffix}"), width);
-    }
-    format!("{}{suffix}", fit(text, width - suffix_len))
-}
-
-/// The canary (or new, or preview) share, only while a rollout is in flight.
-pub fn weight_text(r: &Release) -> String {
-    let in_flight = matches!(
-        r.phase,
-        Phase::WaitingForPromotion | Phase::Progressing | Phase::Paused | Phase::Degraded
-    );
-    match r.weight {
-        Some(w) if in_flight => format!("{w}%"),
-        _ => "-".into(),
     }
 }
 

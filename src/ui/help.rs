@@ -1,6 +1,6 @@
 //! The help overlay and the hint line, both generated from the active keymap.
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::app::{Mode, Overlay, State, View};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};

@@ -4,7 +4,8 @@ use super::format::{
     age_opt, allocate, fit, fit_keeping, kind_label, phase_slot, replicas, verdict_slot,
     verdict_text, weight_text, ColumnSpec,
 };
-use crate::app::{ConnState, State};
+use crate::app::State;
+use crate::model::ConnState;
 use crate::config::theme::{Slot, Theme};
 use crate::model::Release;
 use ratatui::layout::{Constraint, Layout, Rect};

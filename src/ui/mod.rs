@@ -118,10 +118,10 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = Vec::new();
     for (name, cluster) in &state.clusters {
         let (icon, slot) = match cluster.conn {
-            crate::app::ConnState::Synced => ("●", Slot::Healthy),
-            crate::app::ConnState::Connecting => ("○", Slot::Progressing),
-            crate::app::ConnState::Reconnecting(_) => ("◌", Slot::Warning),
-            crate::app::ConnState::Denied(_) => ("✖", Slot::Danger),
+            crate::model::ConnState::Synced => ("●", Slot::Healthy),
+            crate::model::ConnState::Connecting => ("○", Slot::Progressing),
+            crate::model::ConnState::Reconnecting(_) => ("◌", Slot::Warning),
+            crate::model::ConnState::Denied(_) => ("✖", Slot::Danger),
         };
         let prod = state.settings.is_production(name);
         spans.push(Span::styled(
@@ -157,7 +157,7 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (None, Some(w)) => {
             let key = state.keymap.keys_for(
                 crate::config::keymap::Section::Global,
-                crate::app::Action::Problems,
+                crate::action::Action::Problems,
             );
             let count = state.warnings.len();
             let lead = match (key, count) {

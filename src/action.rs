@@ -1,6 +1,6 @@
 //! What a key can ask for. Keymaps name these in `run = "..."` (snake_case).
 
-pub use crate::model::ops::Operation;
+use crate::model::ops::Operation;
 use serde::{Deserialize, Serialize};
 
 /// A user intent, produced by the keymap and consumed by `update`.

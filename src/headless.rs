@@ -1,7 +1,6 @@
 //! The headless commands: the same model, actions and journal as the console, for scripts
 //! and pipelines.
 
-use crate::model::Permission;
 use crate::cluster::access::{AccessCache, AccessError};
 use crate::cluster::actions;
 use crate::cluster::connect::Cluster;
@@ -13,6 +12,7 @@ use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
 use crate::model::display::{columns, fit};
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
+use crate::model::Permission;
 use crate::model::{ClusterCache, Kind, Release, ReleaseKey};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -6,8 +6,8 @@ mod testbed;
 #[path = "common/watching.rs"]
 mod watching;
 
-use ripcord::model::ConnState;
 use ripcord::cluster::watch::{self, Scope};
+use ripcord::model::ConnState;
 use ripcord::model::Phase;
 use std::process::Command;
 use std::time::Duration;

@@ -7,10 +7,10 @@ mod testbed;
 mod watching;
 
 use ripcord::app::{update, Msg};
-use ripcord::model::{ConnState, Permission};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::watch::{self, resolve_scope, Requested, Scope};
 use ripcord::model::ops::Operation;
+use ripcord::model::{ConnState, Permission};
 use ripcord::model::{Kind, Phase, ReleaseKey};
 use std::time::Duration;
 use testbed::*;

@@ -48,11 +48,11 @@ fn a_new_replicaset_seen_before_its_deployment_update_means_progressing() {
 #[test]
 fn malformed_and_partial_objects_name_themselves_and_do_not_panic() {
     let err = object_from_json(
-        &json!({ "kind": "Release", "metadata": { "name": "r", "namespace": "ns" }, "spec": {} }),
+        &json!({ "kind": "Rollout", "metadata": { "name": "r", "namespace": "ns" }, "spec": {} }),
     )
-    .expect_err("a Release without a strategy");
+    .expect_err("a Rollout without a strategy");
     assert!(
-        err.to_string().contains("Release ns/r") && err.to_string().contains("spec.strategy"),
+        err.to_string().contains("Rollout ns/r") && err.to_string().contains("spec.strategy"),
         "{err}"
     );
     let err = object_from_json(&json!({ "kind": "Deployment", "metadata": { "name": "d" }, "spec": { "replicas": "three" } }))
@@ -258,7 +258,7 @@ fn argo(status: serde_json::Value, blue_green: bool) -> serde_json::Value {
     } else {
         json!({ "canary": { "steps": [{ "setWeight": 20 }, { "analysis": { "templates": [{ "templateName": "err" }] } }, { "setWeight": 60 }] } })
     };
-    json!({ "kind": "Release", "metadata": { "name": "ro", "namespace": "ns" },
+    json!({ "kind": "Rollout", "metadata": { "name": "ro", "namespace": "ns" },
             "spec": { "replicas": 2, "strategy": strategy }, "status": status })
 }
 

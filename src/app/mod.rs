@@ -6,7 +6,7 @@
 mod attention;
 pub mod panels;
 mod state;
-mod update;
+pub mod update;
 
 pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
@@ -64,6 +64,17 @@ pub enum Msg {
         speed: f64,
     },
     Quit,
+}
+
+impl From<crate::model::ClusterReport> for Msg {
+    fn from(report: crate::model::ClusterReport) -> Self {
+        use crate::model::ClusterReport;
+        match report {
+            ClusterReport::Changes { context, changes } => Msg::Cluster { context, changes },
+            ClusterReport::Connection { context, state } => Msg::Connection { context, state },
+            ClusterReport::Problem(text) => Msg::Problem(text),
+        }
+    }
 }
 
 /// What the demo clock should do.

@@ -1,11 +1,11 @@
 //! Everything the console shows, and nothing it does not need.
 
-use crate::model::ops::Operation;
-use crate::model::{ConnState, Permission};
 use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
+use crate::model::ops::Operation;
 use crate::model::{ClusterCache, Extras, Release, ReleaseKey, Revision};
+use crate::model::{ConnState, Permission};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tui_textarea::TextArea;

@@ -5,9 +5,9 @@
 //! grey out a key and say what is missing instead of failing halfway through a promotion.
 //! Answers are cached per context and namespace for a few minutes.
 
-use crate::model::Permission;
 use crate::model::ops::{supports, Operation};
 use crate::model::Kind;
+use crate::model::Permission;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };

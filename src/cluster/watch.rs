@@ -7,9 +7,9 @@
 use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
 use super::watched::{api_in, Watchable, WatchedObject};
-use crate::app::Msg;
-use crate::model::ConnState;
 use crate::model::objects::{Change, ObjectKind, ObjectRef};
+use crate::model::ClusterReport;
+use crate::model::ConnState;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -296,8 +296,17 @@ fn describe(context: &str, plural: &str, e: &watcher::Error) -> WatchState {
     }
 }
 
+/// Where watches send what they see: any message type a `ClusterReport` converts into.
+pub trait Report: From<ClusterReport> + Send + 'static {}
+impl<M: From<ClusterReport> + Send + 'static> Report for M {}
+
 /// Starts every watch for one context; the tasks end when the console does.
-pub fn spawn(cluster: Cluster, scope: Scope, kinds: Vec<WatchedKind>, msgs: mpsc::Sender<Msg>) {
+pub fn spawn<M: Report>(
+    cluster: Cluster,
+    scope: Scope,
+    kinds: Vec<WatchedKind>,
+    msgs: mpsc::Sender<M>,
+) {
     let namespaces: Vec<Option<String>> = match scope {
         Scope::AllNamespaces => vec![None],
         Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
@@ -310,11 +319,11 @@ pub fn spawn(cluster: Cluster, scope: Scope, kinds: Vec<WatchedKind>, msgs: mpsc
             let (cluster, kind, ns) = (cluster.clone(), kind.clone(), ns.clone());
             let (status, msgs) = (status_tx.clone(), msgs.clone());
             if kind.kind.is_custom() {
-                tokio::spawn(run_watch::<DynamicObject>(
+                tokio::spawn(run_watch::<DynamicObject, M>(
                     cluster, kind, ns, watches, status, msgs,
                 ));
             } else {
-                tokio::spawn(run_watch::<WatchedObject>(
+                tokio::spawn(run_watch::<WatchedObject, M>(
                     cluster, kind, ns, watches, status, msgs,
                 ));
             }
@@ -324,11 +333,11 @@ pub fn spawn(cluster: Cluster, scope: Scope, kinds: Vec<WatchedKind>, msgs: mpsc
 }
 
 /// Folds the state of each watch into the context's connection state.
-async fn supervise(
+async fn supervise<M: Report>(
     context: String,
     watches: usize,
     mut status: mpsc::UnboundedReceiver<(usize, WatchState)>,
-    msgs: mpsc::Sender<Msg>,
+    msgs: mpsc::Sender<M>,
 ) {
     let mut states: BTreeMap<usize, WatchState> = BTreeMap::new();
     let mut shown = None;
@@ -353,11 +362,11 @@ async fn supervise(
         });
         if shown.as_ref() != Some(&conn) {
             shown = Some(conn.clone());
-            let msg = Msg::Connection {
+            let report = ClusterReport::Connection {
                 context: context.clone(),
                 state: conn,
             };
-            if msgs.send(msg).await.is_err() {
+            if msgs.send(report.into()).await.is_err() {
                 return;
             }
         }
@@ -373,25 +382,31 @@ fn object_ref(kind: ObjectKind, obj: &impl Watchable) -> ObjectRef {
 }
 
 /// Sends pending changes as one message; false when the console has gone.
-async fn flush(msgs: &mpsc::Sender<Msg>, context: &str, pending: &mut Vec<Change>) -> bool {
+async fn flush<M: Report>(
+    msgs: &mpsc::Sender<M>,
+    context: &str,
+    pending: &mut Vec<Change>,
+) -> bool {
     if pending.is_empty() {
         return true;
     }
     let changes = std::mem::take(pending);
     let context = context.to_owned();
-    msgs.send(Msg::Cluster { context, changes }).await.is_ok()
+    msgs.send(ClusterReport::Changes { context, changes }.into())
+        .await
+        .is_ok()
 }
 
 /// Runs one watch forever. After any error the watch is started again from a fresh list
 /// (with backoff), so the cache is rebuilt from what the server has now and the context
 /// shows synced again only once that list is in.
-async fn run_watch<K: Watchable>(
+async fn run_watch<K: Watchable, M: Report>(
     cluster: Cluster,
     kind: WatchedKind,
     namespace: Option<String>,
     id: usize,
     status: mpsc::UnboundedSender<(usize, WatchState)>,
-    msgs: mpsc::Sender<Msg>,
+    msgs: mpsc::Sender<M>,
 ) {
     let api: Api<K> = api_in(&cluster.client, &kind.resource, namespace.as_deref());
     let context = cluster.context.as_str();
@@ -453,7 +468,7 @@ async fn run_watch<K: Watchable>(
                     if let (WatchState::Denied(why), true) = (&state, kind.kind.is_custom()) {
                         let _ = status.send((id, WatchState::Skipped));
                         let text = format!("{context}: {} left out: {why}", kind.resource.plural);
-                        let _ = msgs.send(Msg::Problem(text)).await;
+                        let _ = msgs.send(ClusterReport::Problem(text).into()).await;
                         return;
                     }
                     let _ = status.send((id, state));
@@ -462,7 +477,7 @@ async fn run_watch<K: Watchable>(
             };
             if let Err(problem) = row {
                 if msgs
-                    .send(Msg::Problem(format!("{context}: {problem}")))
+                    .send(ClusterReport::Problem(format!("{context}: {problem}")).into())
                     .await
                     .is_err()
                 {
@@ -484,7 +499,11 @@ async fn run_watch<K: Watchable>(
 /// Watches the one namespace a console was started on (`-n NS`), so that a namespace that
 /// does not exist, or is deleted, is said instead of an empty screen that looks like a
 /// slow sync. A user who may not read namespaces is simply not told.
-pub async fn watch_namespace(cluster: Cluster, namespace: String, msgs: mpsc::Sender<Msg>) {
+pub async fn watch_namespace<M: Report>(
+    cluster: Cluster,
+    namespace: String,
+    msgs: mpsc::Sender<M>,
+) {
     let api: Api<Namespace> = Api::all(cluster.client.clone());
     let config = watcher::Config::default().fields(&format!("metadata.name={namespace}"));
     let mut stream = std::pin::pin!(watcher::watcher(api, config));
@@ -522,7 +541,11 @@ pub async fn watch_namespace(cluster: Cluster, namespace: String, msgs: mpsc::Se
         if let Some(text) = problem {
             if said.as_ref() != Some(&text) {
                 let text = crate::model::text::inert_owned(&text);
-                if msgs.send(Msg::Problem(text.clone())).await.is_err() {
+                if msgs
+                    .send(ClusterReport::Problem(text.clone()).into())
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 said = Some(text);

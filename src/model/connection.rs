@@ -28,3 +28,18 @@ pub enum Permission {
     Allowed,
     Denied(String),
 }
+
+/// What a cluster's watches report, before the console turns it into its own message.
+#[derive(Debug, Clone)]
+pub enum ClusterReport {
+    Changes {
+        context: String,
+        changes: Vec<super::objects::Change>,
+    },
+    Connection {
+        context: String,
+        state: ConnState,
+    },
+    /// A problem the user should see without stopping anything (bad object, lost watch).
+    Problem(String),
+}

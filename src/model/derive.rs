@@ -428,7 +428,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         _ => (RevisionRole::Stable, RevisionRole::Canary),
     };
     r.revisions = idx
-        .replicasets("Release", &a.meta.name)
+        .replicasets("Rollout", &a.meta.name)
         .iter()
         .map(|rs| {
             let role = if rs.template_hash == a.stable_hash {

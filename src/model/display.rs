@@ -119,6 +119,6 @@ mod tests {
         assert_eq!(fit("payments", 8), "payments");
         assert_eq!(fit("漢字漢字", 5), "漢字…");
         assert_eq!(fit("abc", 0), "");
-        assert_eq!(fit_keeping("payments-api", " ⚠", 8), "paymen… ⚠");
+        assert_eq!(fit_keeping("payments-api", " ⚠", 8), "payme… ⚠");
     }
 }

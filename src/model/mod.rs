@@ -15,5 +15,5 @@ pub mod text;
 pub mod wire;
 
 pub use cache::ClusterCache;
-pub use connection::{ConnState, Permission};
+pub use connection::{ClusterReport, ConnState, Permission};
 pub use release::*;

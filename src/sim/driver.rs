@@ -2,8 +2,8 @@
 
 use super::World;
 use crate::app::{ClockControl, Msg};
-use crate::model::ConnState;
 use crate::model::ops::ActionRequest;
+use crate::model::ConnState;
 use std::time::Duration;
 use tokio::sync::mpsc;
 

@@ -5,14 +5,14 @@
 use super::format::{
     age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text, weight_text,
 };
-use crate::app::panels::Panel;
 use crate::action::Action;
+use crate::app::panels::Panel;
 use crate::app::State;
-use crate::model::Permission;
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
+use crate::model::Permission;
 use crate::model::{Release, RevisionRole, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

@@ -2,8 +2,8 @@
 //! come from `model::display`.
 
 use crate::config::theme::Slot;
-use crate::model::{Phase, Verdict};
 pub use crate::model::display::*;
+use crate::model::{Phase, Verdict};
 
 pub fn phase_slot(phase: Phase) -> Slot {
     match phase {

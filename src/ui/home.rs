@@ -5,8 +5,8 @@ use super::format::{
     verdict_text, weight_text, ColumnSpec,
 };
 use crate::app::State;
-use crate::model::ConnState;
 use crate::config::theme::{Slot, Theme};
+use crate::model::ConnState;
 use crate::model::Release;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -1,0 +1,272 @@
+//! Keys to actions: overlays first, then the keymap's sections for the view.
+
+use super::*;
+
+pub(super) fn sections(state: &State) -> Vec<Section> {
+    let mut out = vec![match state.view {
+        View::Home => Section::Home,
+        View::Detail(_) => Section::Detail,
+    }];
+    if matches!(state.mode, Mode::Demo { .. }) {
+        out.push(Section::Demo);
+    }
+    out.push(Section::Global);
+    out
+}
+
+pub(super) fn is_ctrl_c(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+pub(super) fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
+pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    // Ctrl-C quits from every view, overlay and text field.
+    if is_ctrl_c(&key) {
+        state.pending_keys.clear();
+        return quit(state);
+    }
+    let typing = state.filter_input.is_some() || matches!(state.overlay, Some(Overlay::Confirm(_)));
+    if !state.fits() {
+        // Nothing can be seen: no key but quit may act, and no half-typed chord survives.
+        state.pending_keys.clear();
+        let chord = KeyChord::from_event(&key);
+        if !typing
+            && state.keymap.lookup(&sections(state), &[chord]) == Lookup::Action(Action::Quit)
+        {
+            return quit(state);
+        }
+        return vec![];
+    }
+    if let Some(Overlay::Confirm(_)) = &state.overlay {
+        return on_confirm_key(state, key);
+    }
+    if state.filter_input.is_some() {
+        on_filter_key(state, key);
+        return vec![];
+    }
+    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
+            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+            _ => state.overlay = None,
+        }
+        return vec![];
+    }
+    if let Some(Overlay::Problems { scroll }) = &mut state.overlay {
+        let page = state.height.saturating_sub(6).max(1) as usize;
+        let last = state.warnings.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => *scroll = (*scroll + 1).min(last),
+            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+            KeyCode::PageDown => *scroll = (*scroll + page).min(last),
+            KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
+            KeyCode::Home | KeyCode::Char('g') => *scroll = 0,
+            KeyCode::End | KeyCode::Char('G') => *scroll = last,
+            _ => state.overlay = None,
+        }
+        return vec![];
+    }
+    state.pending_keys.push(KeyChord::from_event(&key));
+    match state.keymap.lookup(&sections(state), &state.pending_keys) {
+        Lookup::Prefix => vec![],
+        Lookup::Action(action) => {
+            state.pending_keys.clear();
+            on_action(state, action)
+        }
+        Lookup::None => {
+            state.pending_keys.clear();
+            vec![]
+        }
+    }
+}
+
+pub(super) fn on_filter_key(state: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Enter => {
+            if let Some(input) = state.filter_input.take() {
+                state.filter = input.lines().join("");
+            }
+        }
+        KeyCode::Esc => {
+            state.filter_input = None;
+            state.filter.clear();
+        }
+        _ => {
+            if let Some(input) = &mut state.filter_input {
+                input.input(key);
+            }
+        }
+    }
+    state.selected = 0;
+    rebuild_rows(state);
+}
+
+pub(super) fn move_cursor(state: &mut State, action: Action) {
+    let page = visible_rows(state);
+    let (cursor, len) = match state.view {
+        View::Home => (&mut state.selected, state.rows.len()),
+        View::Detail(ref key) => {
+            let len = state.releases.get(key).map_or(0, |r| r.revisions.len());
+            (&mut state.revision_cursor, len)
+        }
+    };
+    let last = len.saturating_sub(1);
+    *cursor = match action {
+        Action::Up => cursor.saturating_sub(1),
+        Action::Down => (*cursor + 1).min(last),
+        Action::PageUp => cursor.saturating_sub(page),
+        Action::PageDown => (*cursor + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => *cursor,
+    };
+    pin_revision(state);
+    clamp_scroll(state);
+}
+
+pub(super) fn cycle(current: &Option<String>, options: &[String], forward: bool) -> Option<String> {
+    let pos = current
+        .as_ref()
+        .and_then(|c| options.iter().position(|o| o == c));
+    let n = options.len();
+    if n == 0 {
+        return None;
+    }
+    // Positions 0..n are the options; n stands for "all".
+    let here = pos.unwrap_or(n);
+    let next = if forward {
+        (here + 1) % (n + 1)
+    } else {
+        (here + n) % (n + 1)
+    };
+    options.get(next).cloned()
+}
+
+pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        a @ (Action::NextPanel | Action::PrevPanel) => {
+            return crate::app::panels::on_action(state, a)
+        }
+        a if crate::app::panels::handles(state, a) => {
+            return crate::app::panels::on_action(state, a)
+        }
+        Action::Quit => return quit(state),
+        Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Problems => {
+            if state.warnings.is_empty() {
+                state.set_status(Level::Info, "no configuration problems");
+            } else {
+                state.overlay = Some(Overlay::Problems { scroll: 0 });
+            }
+        }
+        Action::Back => {
+            // Esc also dismisses the status message, wherever it is pressed.
+            state.status = None;
+            match state.view {
+                View::Detail(_) => state.view = View::Home,
+                View::Home if !state.filter.is_empty() => {
+                    state.filter.clear();
+                    rebuild_rows(state);
+                }
+                View::Home => {}
+            }
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => move_cursor(state, action),
+        Action::Open => {
+            if let Some(key) = state.selected_key().cloned() {
+                state.revision_cursor = 0;
+                crate::app::panels::reset(state);
+                state.view = View::Detail(key);
+                pin_revision(state);
+            }
+        }
+        Action::Filter => {
+            let mut input = TextArea::new(vec![state.filter.clone()]);
+            input.move_cursor(tui_textarea::CursorMove::End);
+            state.filter_input = Some(input);
+        }
+        Action::NextContext | Action::PrevContext => {
+            let contexts = state.contexts();
+            state.context_filter = cycle(
+                &state.context_filter,
+                &contexts,
+                action == Action::NextContext,
+            );
+            state.namespace_filter = None;
+            state.selected = 0;
+            rebuild_rows(state);
+        }
+        Action::NextNamespace | Action::PrevNamespace => {
+            let namespaces = state.namespaces();
+            state.namespace_filter = cycle(
+                &state.namespace_filter,
+                &namespaces,
+                action == Action::NextNamespace,
+            );
+            state.selected = 0;
+            rebuild_rows(state);
+        }
+        Action::AllNamespaces => {
+            state.namespace_filter = None;
+            rebuild_rows(state);
+        }
+        Action::NextSort => {
+            state.sort = state.sort.next();
+            rebuild_rows(state);
+        }
+        Action::ToggleClock => return demo_clock(state, ClockControl::Toggle),
+        Action::SpeedUp | Action::SlowDown => {
+            if let Mode::Demo { speed, .. } = state.mode {
+                let faster = action == Action::SpeedUp;
+                let next = next_speed(speed, faster);
+                if next == speed {
+                    let end = if faster { "fastest" } else { "slowest" };
+                    state.set_status(Level::Info, format!("the clock is at its {end} ({speed}x)"));
+                    return vec![];
+                }
+                return demo_clock(state, ClockControl::Speed(next));
+            }
+        }
+        Action::Noop => {}
+        Action::Promote
+        | Action::PromoteFull
+        | Action::Pause
+        | Action::Resume
+        | Action::Abort
+        | Action::Retry
+        | Action::Rollback
+        | Action::Restart => {
+            if let Some(op) = action.operation() {
+                return request_operation(state, op);
+            }
+        }
+    }
+    vec![]
+}
+
+/// The demo speed one step faster or slower: doubled or halved within the bounds, and never
+/// a step the wrong way (a speed set above the bound stays where it is).
+pub(super) fn next_speed(speed: f64, faster: bool) -> f64 {
+    if faster {
+        (speed * 2.0).min(MAX_SPEED).max(speed)
+    } else {
+        (speed / 2.0).max(MIN_SPEED).min(speed)
+    }
+}
+
+pub(super) fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
+    match state.mode {
+        Mode::Demo { .. } => vec![Effect::Clock(control)],
+        Mode::Live => vec![],
+    }
+}

@@ -1,0 +1,189 @@
+//! `update`: the only place `State` changes. Pure: no IO, no clock reads.
+//!
+//! `keys` turns key presses into actions, `queue` folds cluster changes into the release
+//! queue and keeps it filtered and sorted, `operate` checks, confirms and requests
+//! operations.
+
+mod keys;
+mod operate;
+mod queue;
+
+use keys::*;
+use operate::*;
+pub use operate::{blocked_reason, default_rollback_target};
+use queue::*;
+pub use queue::{apply_changes, rebuild_rows, visible_rows};
+
+use super::attention::{attention, attention_of};
+use super::state::*;
+use super::{
+    ClockControl, ConnState, Effect, Msg, Permission, MIN_HEIGHT, MIN_WIDTH, STATUS_TTL_SECS,
+};
+use crate::action::Action;
+use crate::config::keymap::{KeyChord, Lookup, Section};
+use crate::model::derive::derive_namespace;
+use crate::model::display::{age, kind_label};
+use crate::model::objects::Change;
+use crate::model::ops::Operation;
+use crate::model::ops::{supports, ActionRequest};
+use crate::model::{Kind, Phase, Release, ReleaseKey, Revision, RevisionRole};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_textarea::TextArea;
+
+/// Rows taken by chrome around the home table (header, table header, footer).
+pub const HOME_CHROME_ROWS: u16 = 5;
+/// Demo speed bounds.
+const MAX_SPEED: f64 = 64.0;
+const MIN_SPEED: f64 = 0.25;
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => {
+            if key.kind == KeyEventKind::Release {
+                return vec![];
+            }
+            state.dirty = true;
+            state.navigated = true;
+            let mut effects = on_key(state, key);
+            effects.extend(access_check(state));
+            effects
+        }
+        Msg::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+            clamp_scroll(state);
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Tick(now) => {
+            let before = state.now;
+            state.now = now;
+            // On the queue, redraw only when an age on screen changes; the detail view
+            // shows pod and event ages too, so it follows the clock.
+            let aged = match &state.view {
+                View::Home => state
+                    .rows
+                    .iter()
+                    .skip(state.offset)
+                    .take(visible_rows(state))
+                    .filter_map(|k| state.releases.get(k)?.created)
+                    .any(|c| age(c, before) != age(c, now)),
+                View::Detail(_) => true,
+            };
+            if aged || matches!(state.mode, Mode::Demo { .. }) {
+                state.dirty = true;
+            }
+            // The demo's clock runs at `speed`: a message stays about as long for the reader.
+            let rate = match state.mode {
+                Mode::Demo { speed, .. } if speed > 0.0 => speed,
+                _ => 1.0,
+            };
+            let shown = (now - state.status_since).num_milliseconds() as f64 / 1000.0 / rate;
+            if state.status.is_some() && shown >= STATUS_TTL_SECS as f64 {
+                state.status = None;
+                state.dirty = true;
+            }
+            vec![]
+        }
+        Msg::Drawn { width, height } => {
+            // A confirmation counts only once its dialog has been on screen.
+            if width >= MIN_WIDTH && height >= MIN_HEIGHT {
+                if let Some(Overlay::Confirm(c)) = &mut state.overlay {
+                    c.shown = true;
+                }
+            }
+            vec![]
+        }
+        Msg::Cluster { context, changes } => {
+            apply_changes(state, &context, changes);
+            access_check(state)
+        }
+        Msg::Connection {
+            context,
+            state: conn,
+        } => {
+            state
+                .clusters
+                .entry(context)
+                .or_insert_with(|| ClusterState {
+                    cache: Default::default(),
+                    conn: ConnState::Connecting,
+                })
+                .conn = conn;
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Extras { key, extras } => {
+            let order = |state: &State| {
+                state
+                    .releases
+                    .get(&key)
+                    .map(|r| attention(state, r).order())
+            };
+            let before = order(state);
+            state.extras.insert(key.clone(), extras);
+            // Bad canary metrics move a release up the queue.
+            if order(state) != before {
+                rebuild_rows(state);
+            }
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Permission {
+            key,
+            op,
+            permission,
+        } => {
+            state.permissions.insert((key, op), permission);
+            state.dirty = true;
+            vec![]
+        }
+        Msg::ActionDone(outcome) => {
+            let req = &outcome.request;
+            let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
+            match &outcome.result {
+                Ok(text) => state.set_status(
+                    Level::Success,
+                    format!("✔ {} {target}: {text}", req.op.verb()),
+                ),
+                Err(e) => state.set_status(
+                    Level::Error,
+                    format!("✖ {} {target} failed: {e}", req.op.verb()),
+                ),
+            }
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Problem(text) => {
+            state.set_status(Level::Warning, format!("⚠ {text}"));
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Clock { paused, speed } => {
+            if let Mode::Demo { .. } = state.mode {
+                state.mode = Mode::Demo { paused, speed };
+                state.dirty = true;
+            }
+            vec![]
+        }
+        Msg::Quit => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+    }
+}
+
+/// Asks once per release which actions the user may run, when it first gets the focus.
+/// The demo has no permissions to check.
+fn access_check(state: &mut State) -> Vec<Effect> {
+    if state.mode != Mode::Live {
+        return vec![];
+    }
+    let Some(key) = state.focused().map(|r| r.key.clone()) else {
+        return vec![];
+    };
+    if state.is_read_only(&key.context) || !state.access_requested.insert(key.clone()) {
+        return vec![];
+    }
+    vec![Effect::CheckAccess(key)]
+}

@@ -1,0 +1,199 @@
+//! Operations: what blocks them, which revision a rollback aims at, and the confirmation.
+
+use super::*;
+
+pub(super) fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+    state.set_status(Level::Error, text);
+    vec![]
+}
+
+/// Why `op` cannot run on `key` right now, if it cannot.
+pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<String> {
+    if state.is_read_only(&key.context) {
+        return Some(format!("{} is read-only", key.context));
+    }
+    if let Err(why) = supports(key.kind, op) {
+        return Some(why.into());
+    }
+    match state.permissions.get(&(key.clone(), op)) {
+        Some(Permission::Denied(why)) => Some(why.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `v` may be rolled back to: not the current revision, not a canary or preview,
+/// not the current images again, and never seen failing.
+pub(super) fn rollback_candidate(state: &State, r: &Release, v: &Revision) -> bool {
+    let current = r.current_revision();
+    let current_images = r
+        .revisions
+        .iter()
+        .find(|c| Some(c.number) == current)
+        .map(|c| &c.images);
+    Some(v.number) != current
+        && !matches!(
+            v.role,
+            RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
+        )
+        && current_images != Some(&v.images)
+        && !revision_failing(v)
+        && state
+            .bad_images
+            .get(&r.key)
+            .is_none_or(|bad| !bad.contains(&v.images))
+}
+
+/// The revision a rollback aims at when none is chosen: the newest one that was healthy.
+pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a Revision> {
+    r.revisions
+        .iter()
+        .filter(|v| rollback_candidate(state, r, v))
+        .max_by_key(|v| v.number)
+}
+
+pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
+    let Some(release) = state.focused() else {
+        return refuse(state, "no release selected".into());
+    };
+    let key = release.key.clone();
+    // `promote` moves a canary pair one configured step, never all the way.
+    let step = crate::model::ops::promote_weight(
+        key.kind,
+        op,
+        &state.settings.pair_steps,
+        release.stable.desired,
+        release.canary.desired,
+    );
+    if let Some(why) = blocked_reason(state, &key, op).or_else(|| step.clone().err()) {
+        return refuse(
+            state,
+            format!(
+                "✖ cannot {} {}/{}: {why}",
+                op.verb(),
+                key.kind.target_prefix(),
+                key.name
+            ),
+        );
+    }
+    let (mut target, mut replaces) = (None, None);
+    // A pair rolls back its stable Deployment's own history, which the list does not show.
+    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
+        let under_cursor = match &state.view {
+            View::Detail(_) => release
+                .revisions
+                .get(state.revision_cursor)
+                .filter(|v| rollback_candidate(state, release, v)),
+            View::Home => None,
+        };
+        let Some(to) = under_cursor.or_else(|| default_rollback_target(state, release)) else {
+            return refuse(
+                state,
+                format!(
+                    "✖ cannot roll back {}/{}: no earlier revision that was healthy",
+                    key.kind.target_prefix(),
+                    key.name
+                ),
+            );
+        };
+        target = Some(RevisionBrief::of(to));
+        let current = release.current_revision();
+        replaces = release
+            .revisions
+            .iter()
+            .find(|v| Some(v.number) == current)
+            .map(RevisionBrief::of);
+    }
+    let request = ActionRequest {
+        key,
+        op,
+        to_revision: target.as_ref().map(|t| t.number),
+        weight: step.ok().flatten(),
+        reason: None,
+        dry_run: false,
+    };
+    let guarded = state.settings.is_production(&request.key.context);
+    if guarded || op.is_dangerous() {
+        state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+            request,
+            target,
+            replaces,
+            shown: false,
+            guarded,
+            name_input: TextArea::default(),
+            reason_input: TextArea::default(),
+            field: 0,
+            error: None,
+        })));
+        return vec![];
+    }
+    vec![Effect::Execute(request)]
+}
+
+pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
+    state.overlay = None;
+    state.set_status(Level::Info, "cancelled");
+    vec![]
+}
+
+pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(Overlay::Confirm(confirm)) = &mut state.overlay else {
+        return vec![];
+    };
+    if key.code == KeyCode::Esc {
+        return cancel(state);
+    }
+    if !confirm.guarded {
+        return match key.code {
+            // Only a key pressed with the dialog on screen answers it.
+            KeyCode::Char('y') | KeyCode::Char('Y') if confirm.shown => {
+                let request = confirm.request.clone();
+                state.overlay = None;
+                vec![Effect::Execute(request)]
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') => cancel(state),
+            // Enter is what people press without reading: it never confirms.
+            KeyCode::Enter => {
+                confirm.error = Some("press y to confirm, n or Esc to cancel".into());
+                vec![]
+            }
+            _ => vec![],
+        };
+    }
+    match key.code {
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+            confirm.field = 1 - confirm.field;
+            vec![]
+        }
+        KeyCode::Enter => {
+            let typed = confirm.name_input.lines().join("");
+            let reason = confirm.reason_input.lines().join(" ").trim().to_owned();
+            if typed != confirm.request.key.name {
+                confirm.field = 0;
+                confirm.error = Some(format!("type {} to confirm", confirm.request.key.name));
+                return vec![];
+            }
+            if reason.is_empty() {
+                confirm.field = 1;
+                confirm.error = Some("a reason is required in production".into());
+                return vec![];
+            }
+            if !confirm.shown {
+                return vec![];
+            }
+            let mut request = confirm.request.clone();
+            request.reason = Some(reason);
+            state.overlay = None;
+            vec![Effect::Execute(request)]
+        }
+        _ => {
+            let input = if confirm.field == 0 {
+                &mut confirm.name_input
+            } else {
+                &mut confirm.reason_input
+            };
+            input.input(key);
+            confirm.error = None;
+            vec![]
+        }
+    }
+}

@@ -1,10 +1,12 @@
 //! User configuration: settings, keymaps and themes, each a TOML file in the
-//! config directory, with built-in defaults that a user file is laid over.
+//! config directory, with built-in defaults that a user file is laid over; and the
+//! analysis configs that say how a canary is judged.
 //!
 //! Loading never fails and never panics: every problem becomes a
 //! [`ConfigIssue`] with a `file:line:col`, and the part it concerns falls
 //! back to the default.
 
+pub mod analysis;
 pub mod issues;
 pub mod keymap;
 pub mod paths;
@@ -33,6 +35,7 @@ pub enum FileKind {
     Settings,
     Keymap,
     Theme,
+    Analysis,
 }
 
 /// Guesses a file's kind: by name first ("keymap", "theme"), then by content
@@ -47,6 +50,9 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
     }
     if name.contains("theme") {
         return FileKind::Theme;
+    }
+    if name.contains("analysis") {
+        return FileKind::Analysis;
     }
     let file = path.display().to_string();
     let Ok(entries) = (Source {
@@ -64,6 +70,8 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
         FileKind::Keymap
     } else if entries.iter().any(|e| e.key == "slots") {
         FileKind::Theme
+    } else if entries.iter().any(|e| e.key == "metrics") {
+        FileKind::Analysis
     } else {
         FileKind::Settings
     }
@@ -78,7 +86,19 @@ pub fn check_text(kind: FileKind, path: &Path, contents: &str) -> Vec<ConfigIssu
         FileKind::Settings => Settings::load(path, contents).1,
         FileKind::Keymap => Keymap::parse(&name, contents).1,
         FileKind::Theme => Theme::default().overlay(&name, contents),
+        FileKind::Analysis => analysis::load(path, contents).1,
     }
+}
+
+/// The shipped example analysis configs, by file name.
+pub fn analysis_examples() -> [(&'static str, &'static str); 2] {
+    [
+        ("http.toml", include_str!("../../analysis/http.toml")),
+        (
+            "saturation.toml",
+            include_str!("../../analysis/saturation.toml"),
+        ),
+    ]
 }
 
 /// `ripcord config check FILE...`: every problem in the given files; a file

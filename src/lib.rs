@@ -9,6 +9,7 @@ pub mod console;
 pub mod headless;
 pub mod journal;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod sim;
 pub mod tui;

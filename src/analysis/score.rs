@@ -63,6 +63,8 @@ pub struct Summary {
     pub score: f64,
     pub verdict: Verdict,
     pub groups: Vec<GroupScore>,
+    /// Each metric's judgement, in config order.
+    pub metrics: Vec<Judged>,
     /// Why, worst first: failed metrics' reasons, then the rule that decided.
     pub reasons: Vec<String>,
     pub warnings: Vec<String>,
@@ -154,6 +156,7 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
         score,
         verdict,
         groups,
+        metrics: judged.to_vec(),
         reasons,
         warnings,
     }

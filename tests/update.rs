@@ -978,6 +978,26 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
     assert_eq!(state.flags_of(&checkout).states.len(), 2, "flags");
     assert_eq!(state.findings_of(&checkout).items.len(), 1, "findings");
+    let named = |keys: Vec<&ripcord::model::ReleaseKey>| {
+        let mut names: Vec<String> = keys.into_iter().map(|k| k.name.clone()).collect();
+        names.sort();
+        names
+    };
+    let flagged = state.flags.iter().filter(|(_, f)| !f.states.is_empty());
+    assert_eq!(
+        named(flagged.map(|(k, _)| k).collect()),
+        ["cart", "checkout", "payments-api"]
+    );
+    let found = state.findings.iter().filter(|(_, f)| !f.items.is_empty());
+    assert_eq!(
+        named(found.map(|(k, _)| k).collect()),
+        ["checkout", "frontend", "gateway", "payments-api"]
+    );
+    assert_eq!(
+        state.metrics.len(),
+        state.releases.len(),
+        "every release is measured"
+    );
     // A release no source spoke of reads as empty, not as missing.
     let search = key_of(&state, "search-api");
     assert!(state.flags_of(&search).states.is_empty());
@@ -1155,4 +1175,47 @@ fn a_permission_older_than_its_ttl_is_asked_again_on_focus_and_not_before() {
         Some(Permission::Denied(_))
     ));
     assert!(!asked(&away_and_back(&mut state)), "asked twice in a row");
+}
+
+#[test]
+fn a_release_remembers_its_failed_images_when_a_neighbour_comes() {
+    use ripcord::model::objects::{object_from_json, Change};
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "recommender");
+    let key = state.selected_key().cloned().expect("recommender");
+    // Roll back off the crash-looping image: its pods go, so only memory marks it bad.
+    press(&mut state, 'u');
+    drawn(&mut state);
+    let request = match press(&mut state, 'y').as_slice() {
+        [Effect::Execute(r)] => r.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert!(world.execute(&request).result.is_ok());
+    world.advance(30.0);
+    feed(&mut world, &mut state);
+    let crash = |state: &State| {
+        state
+            .bad_images
+            .get(&key)
+            .is_some_and(|bad| bad.iter().flatten().any(|i| i.ends_with("-crash")))
+    };
+    assert!(crash(&state), "the crash image is remembered");
+    // Another Deployment appears beside it.
+    let neighbour = object_from_json(&serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": "neighbour", "namespace": key.namespace, "uid": "n-1" },
+        "spec": { "replicas": 1, "selector": { "matchLabels": { "app": "neighbour" } },
+                  "template": { "metadata": { "labels": { "app": "neighbour" } },
+                                "spec": { "containers": [{ "name": "c", "image": "n:1" }] } } }
+    }))
+    .expect("a deployment");
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: key.context.clone(),
+            changes: vec![Change::Applied(neighbour)],
+        },
+    );
+    assert!(state.releases.keys().any(|k| k.name == "neighbour"));
+    assert!(crash(&state), "a neighbour made it forget the crash image");
 }

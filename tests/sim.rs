@@ -611,3 +611,18 @@ fn demo_actions_post_a_ripcord_event_on_their_target() {
         .iter()
         .any(|e| e.reason == "RipcordPause" && e.warning && e.message.contains("error")));
 }
+
+#[test]
+fn each_side_source_sends_only_what_changed() {
+    let mut world = World::demo(SEED);
+    let releases = world.release_keys().len();
+    assert_eq!(world.take_flags().len(), releases, "every release, once");
+    assert_eq!(world.take_findings().len(), releases);
+    assert_eq!(world.take_metrics().len(), releases);
+    assert!(world.take_flags().is_empty() && world.take_findings().is_empty());
+    // A new sample changes the metrics only.
+    world.advance(10.0);
+    assert!(!world.take_metrics().is_empty(), "no new samples");
+    assert!(world.take_flags().is_empty(), "flags sent again unchanged");
+    assert!(world.take_findings().is_empty(), "findings sent again unchanged");
+}

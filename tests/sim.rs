@@ -624,5 +624,8 @@ fn each_side_source_sends_only_what_changed() {
     world.advance(10.0);
     assert!(!world.take_metrics().is_empty(), "no new samples");
     assert!(world.take_flags().is_empty(), "flags sent again unchanged");
-    assert!(world.take_findings().is_empty(), "findings sent again unchanged");
+    assert!(
+        world.take_findings().is_empty(),
+        "findings sent again unchanged"
+    );
 }

@@ -277,10 +277,8 @@ fn demo_filters(
         return Ok((context, None));
     };
     let mut known: Vec<String> = world
-        .clone()
-        .take_extras()
+        .release_keys()
         .into_iter()
-        .map(|(key, _)| key)
         .filter(|key| context.as_ref().is_none_or(|c| &key.context == c))
         .map(|key| key.namespace)
         .collect();

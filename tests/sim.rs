@@ -133,7 +133,7 @@ fn a_climbing_error_rate_fails_analysis_and_aborts_the_canary() {
     let (mut world, mut state) = demo_state();
     let checkout = release(&state, "checkout");
     assert_eq!(checkout.verdict, Some(Verdict::Running));
-    let errors = &state.extras[&checkout.key].metrics[0];
+    let errors = &state.metrics_of(&checkout.key).series[0];
     assert!(
         errors.canary.last() > errors.baseline.last(),
         "the canary's error rate is above baseline"
@@ -547,7 +547,7 @@ fn a_failed_analysis_step_shows_failed_and_not_done_after_a_rollback() {
 fn canary_series_exist_only_while_canary_pods_do() {
     let (mut world, mut state) = demo_state();
     let canary_samples =
-        |state: &State, name: &str| state.extras[&key(state, name)].metrics[0].canary.len();
+        |state: &State, name: &str| state.metrics_of(&key(state, name)).series[0].canary.len();
     // A plain Deployment has no canary; a pair with its canary at 0 has none either.
     assert_eq!(canary_samples(&state, "frontend"), 0);
     assert_eq!(canary_samples(&state, "ledger"), 0);
@@ -571,7 +571,12 @@ fn canary_series_exist_only_while_canary_pods_do() {
     assert_eq!(release(&state, "checkout").phase, Phase::Aborted);
     assert_eq!(canary_samples(&state, "checkout"), 0);
     // Baselines keep coming.
-    assert!(state.extras[&key(&state, "cart")].metrics[0].baseline.len() > 10);
+    assert!(
+        state.metrics_of(&key(&state, "cart")).series[0]
+            .baseline
+            .len()
+            > 10
+    );
 }
 
 #[test]
@@ -605,4 +610,22 @@ fn demo_actions_post_a_ripcord_event_on_their_target() {
         .events
         .iter()
         .any(|e| e.reason == "RipcordPause" && e.warning && e.message.contains("error")));
+}
+
+#[test]
+fn each_side_source_sends_only_what_changed() {
+    let mut world = World::demo(SEED);
+    let releases = world.release_keys().len();
+    assert_eq!(world.take_flags().len(), releases, "every release, once");
+    assert_eq!(world.take_findings().len(), releases);
+    assert_eq!(world.take_metrics().len(), releases);
+    assert!(world.take_flags().is_empty() && world.take_findings().is_empty());
+    // A new sample changes the metrics only.
+    world.advance(10.0);
+    assert!(!world.take_metrics().is_empty(), "no new samples");
+    assert!(world.take_flags().is_empty(), "flags sent again unchanged");
+    assert!(
+        world.take_findings().is_empty(),
+        "findings sent again unchanged"
+    );
 }

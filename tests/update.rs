@@ -6,7 +6,7 @@ mod support;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
 use ripcord::model::ops::Operation;
-use ripcord::model::{Kind, Phase};
+use ripcord::model::{Kind, Metrics, Phase};
 use ripcord::sim::feed;
 use support::*;
 
@@ -737,7 +737,7 @@ fn the_attention_order_by_phase_verdict_and_production() {
         r.verdict = verdict;
         r
     };
-    let rank = |r: &ripcord::model::Release| attention_of(r, None, false).rank;
+    let rank = |r: &ripcord::model::Release| attention_of(r, Metrics::NONE, false).rank;
     assert_eq!(
         rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))),
         Rank::Failing
@@ -757,18 +757,19 @@ fn the_attention_order_by_phase_verdict_and_production() {
     assert!(Rank::Paused < Rank::Progressing && Rank::Unknown < Rank::Healthy);
     let waiting = with(Phase::WaitingForPromotion, None);
     assert!(
-        attention_of(&waiting, None, true).order() < attention_of(&waiting, None, false).order()
+        attention_of(&waiting, Metrics::NONE, true).order()
+            < attention_of(&waiting, Metrics::NONE, false).order()
     );
     assert!(
-        attention_of(&with(Phase::Degraded, None), None, false).order()
-            < attention_of(&waiting, None, true).order(),
+        attention_of(&with(Phase::Degraded, None), Metrics::NONE, false).order()
+            < attention_of(&waiting, Metrics::NONE, true).order(),
         "a failing staging release outranks a waiting production one"
     );
 }
 
 #[test]
 fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
-    use ripcord::model::{Extras, MetricSeries};
+    use ripcord::model::MetricSeries;
     let (_, mut state) = demo_state();
     let key = state
         .rows
@@ -777,19 +778,18 @@ fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
         .cloned()
         .expect("cart");
     assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Waiting);
-    let series = |canary: f64, baseline: f64| Extras {
-        metrics: vec![MetricSeries {
+    let series = |canary: f64, baseline: f64| Metrics {
+        series: vec![MetricSeries {
             name: "error rate %".into(),
             canary: vec![canary; 4],
             baseline: vec![baseline; 4],
         }],
-        ..Default::default()
     };
     update(
         &mut state,
-        Msg::Extras {
+        Msg::Metrics {
             key: key.clone(),
-            extras: series(0.5, 0.4),
+            metrics: series(0.5, 0.4),
         },
     );
     assert_eq!(
@@ -799,9 +799,9 @@ fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
     );
     update(
         &mut state,
-        Msg::Extras {
+        Msg::Metrics {
             key: key.clone(),
-            extras: series(7.5, 0.4),
+            metrics: series(7.5, 0.4),
         },
     );
     assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Failing);
@@ -960,4 +960,262 @@ fn speed_keys_never_move_the_clock_the_wrong_way() {
     assert_eq!(speed_after(64.0, '+'), 64.0);
     assert_eq!(speed_after(0.1, '-'), 0.1, "- at 0.1x sped the clock up");
     assert_eq!(speed_after(1.0, '-'), 0.5);
+}
+
+fn key_of(state: &State, name: &str) -> ripcord::model::ReleaseKey {
+    state
+        .releases
+        .keys()
+        .find(|k| k.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is not in the demo"))
+}
+
+#[test]
+fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
+    let (_, state) = demo_state();
+    let checkout = key_of(&state, "checkout");
+    assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
+    assert_eq!(state.flags_of(&checkout).states.len(), 2, "flags");
+    assert_eq!(state.findings_of(&checkout).items.len(), 1, "findings");
+    let named = |keys: Vec<&ripcord::model::ReleaseKey>| {
+        let mut names: Vec<String> = keys.into_iter().map(|k| k.name.clone()).collect();
+        names.sort();
+        names
+    };
+    let flagged = state.flags.iter().filter(|(_, f)| !f.states.is_empty());
+    assert_eq!(
+        named(flagged.map(|(k, _)| k).collect()),
+        ["cart", "checkout", "payments-api"]
+    );
+    let found = state.findings.iter().filter(|(_, f)| !f.items.is_empty());
+    assert_eq!(
+        named(found.map(|(k, _)| k).collect()),
+        ["checkout", "frontend", "gateway", "payments-api"]
+    );
+    assert_eq!(
+        state.metrics.len(),
+        state.releases.len(),
+        "every release is measured"
+    );
+    // A release no source spoke of reads as empty, not as missing.
+    let search = key_of(&state, "search-api");
+    assert!(state.flags_of(&search).states.is_empty());
+    assert!(state.findings_of(&search).items.is_empty());
+}
+
+#[test]
+fn one_sources_message_never_erases_anothers_data() {
+    use ripcord::model::{Findings, Flags, MetricSeries};
+    let (_, mut state) = demo_state();
+    let key = key_of(&state, "checkout");
+    let flags = state.flags_of(&key).clone();
+    let findings = state.findings_of(&key).clone();
+    assert!(!flags.states.is_empty() && !findings.items.is_empty());
+    let metrics = Metrics {
+        series: vec![MetricSeries {
+            name: "saturation".into(),
+            canary: vec![0.5],
+            baseline: vec![0.5],
+        }],
+    };
+    update(
+        &mut state,
+        Msg::Metrics {
+            key: key.clone(),
+            metrics: metrics.clone(),
+        },
+    );
+    assert_eq!(state.metrics_of(&key), &metrics, "the metrics are replaced");
+    assert_eq!(state.flags_of(&key), &flags, "the flags stay");
+    assert_eq!(state.findings_of(&key), &findings, "the findings stay");
+    update(
+        &mut state,
+        Msg::Flags {
+            key: key.clone(),
+            flags: Flags::default(),
+        },
+    );
+    assert!(state.flags_of(&key).states.is_empty(), "no flags now");
+    assert_eq!(state.metrics_of(&key), &metrics);
+    assert_eq!(state.findings_of(&key), &findings);
+    update(
+        &mut state,
+        Msg::Findings {
+            key: key.clone(),
+            findings: Findings::default(),
+        },
+    );
+    assert!(state.findings_of(&key).items.is_empty());
+    assert_eq!(state.metrics_of(&key), &metrics);
+}
+
+#[test]
+fn what_sources_said_about_a_release_goes_with_it() {
+    use ripcord::model::objects::{Change, ObjectKind, ObjectRef};
+    use ripcord::model::ops::Operation;
+    use ripcord::model::Permission;
+    let (_, mut state) = demo_state();
+    let checkout = key_of(&state, "checkout");
+    let frontend = key_of(&state, "frontend");
+    update(
+        &mut state,
+        Msg::Permission {
+            key: checkout.clone(),
+            op: Operation::Abort,
+            permission: Permission::Allowed,
+        },
+    );
+    assert!(!state.metrics_of(&checkout).series.is_empty());
+    assert!(state.permission_of(&checkout, Operation::Abort).is_some());
+    assert!(!state.findings_of(&frontend).items.is_empty());
+    // The Rollout is deleted: its namespace is derived again without it.
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: checkout.context.clone(),
+            changes: vec![Change::Deleted(ObjectRef {
+                kind: ObjectKind::ArgoRollout,
+                namespace: checkout.namespace.clone(),
+                name: checkout.name.clone(),
+            })],
+        },
+    );
+    assert!(!state.releases.contains_key(&checkout));
+    assert!(!state.metrics.contains_key(&checkout), "metrics dropped");
+    assert!(!state.flags.contains_key(&checkout), "flags dropped");
+    assert!(!state.findings.contains_key(&checkout), "findings dropped");
+    assert!(state.permission_of(&checkout, Operation::Abort).is_none());
+    assert!(!state.access_checked.contains_key(&checkout));
+    // Its neighbour in the namespace keeps what it had.
+    assert!(!state.findings_of(&frontend).items.is_empty());
+    // Every map holds only releases the console shows; late news of a gone one is ignored.
+    update(
+        &mut state,
+        Msg::Flags {
+            key: checkout.clone(),
+            flags: Default::default(),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Permission {
+            key: checkout.clone(),
+            op: Operation::Abort,
+            permission: Permission::Allowed,
+        },
+    );
+    for key in state
+        .metrics
+        .keys()
+        .chain(state.flags.keys())
+        .chain(state.findings.keys())
+        .chain(state.access_checked.keys())
+        .chain(state.permissions.keys().map(|(k, _)| k))
+    {
+        assert!(state.releases.contains_key(key), "{key} is gone");
+    }
+}
+
+#[test]
+fn a_permission_older_than_its_ttl_is_asked_again_on_focus_and_not_before() {
+    use ripcord::app::{Mode, PERMISSION_TTL_SECS};
+    use ripcord::model::ops::Operation;
+    use ripcord::model::Permission;
+    let mut world = ripcord::sim::World::demo(SEED);
+    let mut state = State::new(
+        Mode::Live,
+        ripcord::config::keymap::Keymap::default_keymap(),
+        ripcord::config::Settings::default(),
+        false,
+        world.now,
+    );
+    feed(&mut world, &mut state);
+    let t0 = state.now;
+    let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+    let first = state.selected_key().cloned().expect("a release");
+    let asked = |effects: &[Effect]| effects.contains(&Effect::CheckAccess(first.clone()));
+    // Focusing away and back: asked once, when first seen.
+    let away_and_back = |state: &mut State| {
+        let mut effects = press(state, 'j');
+        effects.extend(press(state, 'k'));
+        assert_eq!(state.selected_key(), Some(&first));
+        effects
+    };
+    // The first focus asks (feeding may have focused another row); the next does not.
+    let first_focus = press(&mut state, 'k');
+    assert!(
+        asked(&first_focus) || state.access_checked.contains_key(&first),
+        "never asked"
+    );
+    assert!(!asked(&away_and_back(&mut state)), "asked twice");
+    // The answer arrives 30 s later: the TTL runs from then.
+    update(&mut state, Msg::Tick(at(30)));
+    update(
+        &mut state,
+        Msg::Permission {
+            key: first.clone(),
+            op: Operation::Restart,
+            permission: Permission::Denied("not allowed to patch deployments".into()),
+        },
+    );
+    update(&mut state, Msg::Tick(at(30 + PERMISSION_TTL_SECS - 1)));
+    assert!(
+        !asked(&away_and_back(&mut state)),
+        "an answer younger than the TTL holds"
+    );
+    update(&mut state, Msg::Tick(at(30 + PERMISSION_TTL_SECS)));
+    assert!(
+        asked(&away_and_back(&mut state)),
+        "an answer as old as the TTL is asked again"
+    );
+    // Until it comes back, the old answer stands, and the question is not repeated.
+    assert!(matches!(
+        state.permission_of(&first, Operation::Restart),
+        Some(Permission::Denied(_))
+    ));
+    assert!(!asked(&away_and_back(&mut state)), "asked twice in a row");
+}
+
+#[test]
+fn a_release_remembers_its_failed_images_when_a_neighbour_comes() {
+    use ripcord::model::objects::{object_from_json, Change};
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "recommender");
+    let key = state.selected_key().cloned().expect("recommender");
+    // Roll back off the crash-looping image: its pods go, so only memory marks it bad.
+    press(&mut state, 'u');
+    drawn(&mut state);
+    let request = match press(&mut state, 'y').as_slice() {
+        [Effect::Execute(r)] => r.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert!(world.execute(&request).result.is_ok());
+    world.advance(30.0);
+    feed(&mut world, &mut state);
+    let crash = |state: &State| {
+        state
+            .bad_images
+            .get(&key)
+            .is_some_and(|bad| bad.iter().flatten().any(|i| i.ends_with("-crash")))
+    };
+    assert!(crash(&state), "the crash image is remembered");
+    // Another Deployment appears beside it.
+    let neighbour = object_from_json(&serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": "neighbour", "namespace": key.namespace, "uid": "n-1" },
+        "spec": { "replicas": 1, "selector": { "matchLabels": { "app": "neighbour" } },
+                  "template": { "metadata": { "labels": { "app": "neighbour" } },
+                                "spec": { "containers": [{ "name": "c", "image": "n:1" }] } } }
+    }))
+    .expect("a deployment");
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: key.context.clone(),
+            changes: vec![Change::Applied(neighbour)],
+        },
+    );
+    assert!(state.releases.keys().any(|k| k.name == "neighbour"));
+    assert!(crash(&state), "a neighbour made it forget the crash image");
 }

@@ -1,7 +1,7 @@
 //! What needs a human first, and why: the order of the queue.
 
 use super::State;
-use crate::model::{Extras, MetricSeries, Phase, Release, Verdict};
+use crate::model::{MetricSeries, Metrics, Phase, Release, Verdict};
 
 /// How urgently a release needs a human, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,14 +32,14 @@ impl Attention {
 }
 
 /// The attention of one release, from what the cluster says and what its metrics show.
-pub fn attention_of(r: &Release, extras: Option<&Extras>, production: bool) -> Attention {
+pub fn attention_of(r: &Release, metrics: &Metrics, production: bool) -> Attention {
     let (rank, reason) = if r.verdict == Some(Verdict::Fail) {
         (Rank::Failing, "analysis failing".to_owned())
     } else if r.phase == Phase::Degraded {
         (Rank::Failing, "degraded".to_owned())
     } else if r.phase == Phase::Aborted {
         (Rank::Failing, "aborted".to_owned())
-    } else if let Some(why) = bad_canary_metrics(r, extras) {
+    } else if let Some(why) = bad_canary_metrics(r, metrics) {
         (Rank::Failing, why)
     } else {
         match r.phase {
@@ -61,7 +61,7 @@ pub fn attention_of(r: &Release, extras: Option<&Extras>, production: bool) -> A
 pub fn attention(state: &State, r: &Release) -> Attention {
     attention_of(
         r,
-        state.extras.get(&r.key),
+        state.metrics_of(&r.key),
         state.settings.is_production(&r.key.context),
     )
 }
@@ -87,12 +87,12 @@ fn recent_mean(samples: &[f64]) -> Option<f64> {
 
 /// A running canary whose recent metric is at least twice its baseline's, and more than one
 /// unit above it, is failing whatever its controller has decided so far.
-fn bad_canary_metrics(r: &Release, extras: Option<&Extras>) -> Option<String> {
+fn bad_canary_metrics(r: &Release, metrics: &Metrics) -> Option<String> {
     let running = r.canary.desired > 0 || r.canary.ready > 0;
     if !running {
         return None;
     }
-    extras?.metrics.iter().find_map(|m: &MetricSeries| {
+    metrics.series.iter().find_map(|m: &MetricSeries| {
         let canary = recent_mean(&m.canary)?;
         let baseline = recent_mean(&m.baseline)?;
         (canary > 2.0 * baseline && canary - baseline > 1.0).then(|| {

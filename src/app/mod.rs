@@ -17,10 +17,13 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 /// Seconds of state time a status message stays on screen.
 pub const STATUS_TTL_SECS: i64 = 10;
+/// Seconds of state time a permission answer holds: a focused release older than this is
+/// asked again.
+pub const PERMISSION_TTL_SECS: i64 = 60;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
-use crate::model::{ConnState, Extras, Permission, ReleaseKey};
+use crate::model::{ConnState, Findings, Flags, Metrics, Permission, ReleaseKey};
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
@@ -41,9 +44,20 @@ pub enum Msg {
         context: String,
         state: ConnState,
     },
-    Extras {
+    /// A metrics source's latest series for a release (replaces what it sent before).
+    Metrics {
         key: ReleaseKey,
-        extras: Extras,
+        metrics: Metrics,
+    },
+    /// A flag source's flags for a release.
+    Flags {
+        key: ReleaseKey,
+        flags: Flags,
+    },
+    /// The checks' findings for a release.
+    Findings {
+        key: ReleaseKey,
+        findings: Findings,
     },
     Permission {
         key: ReleaseKey,

@@ -4,7 +4,7 @@ use crate::config::keymap::{KeyChord, Keymap};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
 use crate::model::ops::Operation;
-use crate::model::{ClusterCache, Extras, Release, ReleaseKey, Revision};
+use crate::model::{ClusterCache, Findings, Flags, Metrics, Release, ReleaseKey, Revision};
 use crate::model::{ConnState, Permission};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -127,10 +127,15 @@ pub struct State {
     pub pending_keys: Vec<KeyChord>,
     pub clusters: BTreeMap<String, ClusterState>,
     pub releases: BTreeMap<ReleaseKey, Release>,
-    pub extras: HashMap<ReleaseKey, Extras>,
+    /// What each side source last said about a release, one map per source so that none
+    /// overwrites another's; read through `metrics_of`, `flags_of` and `findings_of`.
+    pub metrics: HashMap<ReleaseKey, Metrics>,
+    pub flags: HashMap<ReleaseKey, Flags>,
+    pub findings: HashMap<ReleaseKey, Findings>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
-    /// Releases whose permissions were asked for (answers arrive as messages).
-    pub access_requested: HashSet<ReleaseKey>,
+    /// When each release's permissions were last asked for or answered (state time): after
+    /// `PERMISSION_TTL_SECS` they are asked again, so a changed RoleBinding shows.
+    pub access_checked: HashMap<ReleaseKey, DateTime<Utc>>,
     pub view: View,
     pub overlay: Option<Overlay>,
     /// The filter being typed, while `/` is open.
@@ -193,9 +198,11 @@ impl State {
             pending_keys: Vec::new(),
             clusters: BTreeMap::new(),
             releases: BTreeMap::new(),
-            extras: HashMap::new(),
+            metrics: HashMap::new(),
+            flags: HashMap::new(),
+            findings: HashMap::new(),
             permissions: HashMap::new(),
-            access_requested: HashSet::new(),
+            access_checked: HashMap::new(),
             view: View::Home,
             overlay: None,
             filter_input: None,
@@ -263,6 +270,44 @@ impl State {
             text: text.into(),
         });
         self.status_since = self.now;
+    }
+
+    /// What the metrics source measures for `key`; nothing when it has not said.
+    pub fn metrics_of(&self, key: &ReleaseKey) -> &Metrics {
+        self.metrics.get(key).unwrap_or(Metrics::NONE)
+    }
+
+    /// The feature flags a flag source ties to `key`.
+    pub fn flags_of(&self, key: &ReleaseKey) -> &Flags {
+        self.flags.get(key).unwrap_or(Flags::NONE)
+    }
+
+    /// What the checks found wrong with `key`.
+    pub fn findings_of(&self, key: &ReleaseKey) -> &Findings {
+        self.findings.get(key).unwrap_or(Findings::NONE)
+    }
+
+    /// Whether the user may run `op` on `key`, as last answered.
+    pub fn permission_of(&self, key: &ReleaseKey, op: Operation) -> Option<&Permission> {
+        self.permissions.get(&(key.clone(), op))
+    }
+
+    /// Whether `key`'s permissions are unknown or older than `PERMISSION_TTL_SECS`.
+    pub fn access_stale(&self, key: &ReleaseKey) -> bool {
+        self.access_checked
+            .get(key)
+            .is_none_or(|at| (self.now - *at).num_seconds() >= super::PERMISSION_TTL_SECS)
+    }
+
+    /// Drops everything held about a release that is gone, so that per-release maps only
+    /// ever hold releases the console shows.
+    pub fn forget_release(&mut self, key: &ReleaseKey) {
+        self.metrics.remove(key);
+        self.flags.remove(key);
+        self.findings.remove(key);
+        self.bad_images.remove(key);
+        self.access_checked.remove(key);
+        self.permissions.retain(|(k, _), _| k != key);
     }
 
     pub fn is_read_only(&self, context: &str) -> bool {

@@ -11,9 +11,11 @@ pub mod display;
 pub mod objects;
 pub mod ops;
 pub mod release;
+pub mod sources;
 pub mod text;
 pub mod wire;
 
 pub use cache::ClusterCache;
 pub use connection::{ClusterReport, ConnState, Permission};
 pub use release::*;
+pub use sources::{Finding, Findings, FlagState, Flags, MetricSeries, Metrics, Severity};

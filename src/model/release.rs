@@ -240,36 +240,6 @@ pub struct EventSummary {
     pub last_seen: Option<DateTime<Utc>>,
 }
 
-/// Canary and baseline samples of one metric, newest last.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricSeries {
-    pub name: String,
-    pub canary: Vec<f64>,
-    pub baseline: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlagState {
-    pub key: String,
-    pub enabled: bool,
-    pub default_variant: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    pub category: String,
-    pub message: String,
-}
-
 /// Everything the console knows about one release.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Release {
@@ -290,14 +260,6 @@ pub struct Release {
     pub steps: Vec<Step>,
     pub conditions: Vec<Condition>,
     pub events: Vec<EventSummary>,
-}
-
-/// What other sources (metrics, flags, checks) know about a release.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Extras {
-    pub metrics: Vec<MetricSeries>,
-    pub flags: Vec<FlagState>,
-    pub findings: Vec<Finding>,
 }
 
 impl Release {

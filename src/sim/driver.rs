@@ -16,14 +16,40 @@ pub enum SimCommand {
     Clock(ClockControl),
 }
 
+/// Everything that changed in the world since the last call, as the messages the console
+/// takes: cluster changes first, so that the side sources' data finds its release.
+pub fn pending(world: &mut World) -> Vec<Msg> {
+    let mut out: Vec<Msg> = world
+        .take_changes()
+        .into_iter()
+        .map(|(context, changes)| Msg::Cluster { context, changes })
+        .collect();
+    out.extend(
+        world
+            .take_metrics()
+            .into_iter()
+            .map(|(key, metrics)| Msg::Metrics { key, metrics }),
+    );
+    out.extend(
+        world
+            .take_flags()
+            .into_iter()
+            .map(|(key, flags)| Msg::Flags { key, flags }),
+    );
+    out.extend(
+        world
+            .take_findings()
+            .into_iter()
+            .map(|(key, findings)| Msg::Findings { key, findings }),
+    );
+    out
+}
+
 /// Sends everything that changed in the world since the last call.
 pub async fn publish(world: &mut World, msgs: &mpsc::Sender<Msg>) -> bool {
     let mut alive = true;
-    for (context, changes) in world.take_changes() {
-        alive &= msgs.send(Msg::Cluster { context, changes }).await.is_ok();
-    }
-    for (key, extras) in world.take_extras() {
-        alive &= msgs.send(Msg::Extras { key, extras }).await.is_ok();
+    for msg in pending(world) {
+        alive &= msgs.send(msg).await.is_ok();
     }
     alive
 }

@@ -11,7 +11,7 @@ mod scenario;
 
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
 use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest, Operation};
-use crate::model::{Extras, Kind, MetricSeries, ReleaseKey};
+use crate::model::{Findings, Flags, Kind, MetricSeries, Metrics, ReleaseKey};
 use argo::SimArgoRollout;
 use chrono::{DateTime, SecondsFormat, Utc};
 use deployment::SimDeployment;
@@ -152,7 +152,10 @@ pub struct SimEntry {
     pub context: String,
     pub release: SimRelease,
     pub errors: ErrorProfile,
-    pub extras: Extras,
+    /// What the demo's metrics, flag and findings sources say about this release.
+    pub metrics: Metrics,
+    pub flags: Flags,
+    pub findings: Findings,
 }
 
 impl SimEntry {
@@ -243,8 +246,8 @@ impl SimEntry {
             120.0 + canary_error * 40.0 + noise(rng, 30.0),
             120.0 + baseline_error * 40.0 + noise(rng, 30.0),
         ];
-        if self.extras.metrics.is_empty() {
-            self.extras.metrics = vec![
+        if self.metrics.series.is_empty() {
+            self.metrics.series = vec![
                 MetricSeries {
                     name: "error rate %".into(),
                     canary: vec![],
@@ -257,7 +260,7 @@ impl SimEntry {
                 },
             ];
         }
-        for (i, series) in self.extras.metrics.iter_mut().enumerate() {
+        for (i, series) in self.metrics.series.iter_mut().enumerate() {
             // No pods, no canary series: an old one would look like a live measurement.
             if has_canary {
                 series.canary.push((samples[i * 2] * 100.0).round() / 100.0);
@@ -383,7 +386,9 @@ pub struct World {
     events: BTreeMap<String, SimEvents>,
     /// What was last handed out, to emit only changes.
     emitted: BTreeMap<(String, ObjectRef), Object>,
-    emitted_extras: BTreeMap<ReleaseKey, Extras>,
+    emitted_metrics: BTreeMap<ReleaseKey, Metrics>,
+    emitted_flags: BTreeMap<ReleaseKey, Flags>,
+    emitted_findings: BTreeMap<ReleaseKey, Findings>,
     since_sample: i64,
     /// Fractional virtual seconds not yet simulated.
     carry: f64,
@@ -398,7 +403,9 @@ impl World {
             entries: Vec::new(),
             events: BTreeMap::new(),
             emitted: BTreeMap::new(),
-            emitted_extras: BTreeMap::new(),
+            emitted_metrics: BTreeMap::new(),
+            emitted_flags: BTreeMap::new(),
+            emitted_findings: BTreeMap::new(),
             since_sample: 0,
             carry: 0.0,
         }
@@ -478,18 +485,24 @@ impl World {
         changes
     }
 
-    /// Extras (metrics, flags, findings) that changed since the last call.
-    pub fn take_extras(&mut self) -> Vec<(ReleaseKey, Extras)> {
-        let mut out = Vec::new();
-        for entry in &self.entries {
-            let key = entry.key();
-            if self.emitted_extras.get(&key) != Some(&entry.extras) {
-                self.emitted_extras
-                    .insert(key.clone(), entry.extras.clone());
-                out.push((key, entry.extras.clone()));
-            }
-        }
-        out
+    /// Every release the world simulates.
+    pub fn release_keys(&self) -> Vec<ReleaseKey> {
+        self.entries.iter().map(SimEntry::key).collect()
+    }
+
+    /// Metric series that changed since the last call.
+    pub fn take_metrics(&mut self) -> Vec<(ReleaseKey, Metrics)> {
+        changed(&self.entries, &mut self.emitted_metrics, |e| &e.metrics)
+    }
+
+    /// Feature flags that changed since the last call.
+    pub fn take_flags(&mut self) -> Vec<(ReleaseKey, Flags)> {
+        changed(&self.entries, &mut self.emitted_flags, |e| &e.flags)
+    }
+
+    /// Findings that changed since the last call.
+    pub fn take_findings(&mut self) -> Vec<(ReleaseKey, Findings)> {
+        changed(&self.entries, &mut self.emitted_findings, |e| &e.findings)
     }
 
     /// Carries out an action the way the real controller and tooling would.
@@ -553,6 +566,24 @@ impl World {
     }
 }
 
+/// One source's data per release that differs from what was last emitted.
+fn changed<T: Clone + PartialEq>(
+    entries: &[SimEntry],
+    emitted: &mut BTreeMap<ReleaseKey, T>,
+    of: impl Fn(&SimEntry) -> &T,
+) -> Vec<(ReleaseKey, T)> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let data = of(entry);
+        let key = entry.key();
+        if emitted.get(&key) != Some(data) {
+            emitted.insert(key.clone(), data.clone());
+            out.push((key, data.clone()));
+        }
+    }
+    out
+}
+
 /// Hands everything the world holds to `state`, as the driver would: for tests and benches.
 pub fn feed(world: &mut World, state: &mut crate::app::State) {
     use crate::app::{update, Msg};
@@ -566,11 +597,8 @@ pub fn feed(world: &mut World, state: &mut crate::app::State) {
             },
         );
     }
-    for (context, changes) in world.take_changes() {
-        update(state, Msg::Cluster { context, changes });
-    }
-    for (key, extras) in world.take_extras() {
-        update(state, Msg::Extras { key, extras });
+    for msg in driver::pending(world) {
+        update(state, msg);
     }
     update(state, Msg::Tick(world.now));
 }

@@ -4,7 +4,7 @@ use super::argo::{ArgoStep, ArgoStrategy, SimArgoRollout};
 use super::deployment::SimDeployment;
 use super::flagger::SimFlaggerCanary;
 use super::{ErrorProfile, SimEntry, SimRelease, Time, World};
-use crate::model::{Extras, Finding, FlagState, Severity};
+use crate::model::{Finding, Findings, FlagState, Flags, Severity};
 use chrono::{Duration, TimeZone, Utc};
 
 pub const PROD: &str = "prod-eu";
@@ -46,12 +46,18 @@ impl World {
         let mut w = World::empty(seed, start, &[PROD, STAGING]);
         let rng = &mut w.rng;
         let steady = ErrorProfile::Steady(0.4);
-        let mut add = |context: &str, release: SimRelease, errors: ErrorProfile, extras: Extras| {
+        let mut add = |context: &str,
+                       release: SimRelease,
+                       errors: ErrorProfile,
+                       flags: Vec<FlagState>,
+                       findings: Vec<Finding>| {
             w.entries.push(SimEntry {
                 context: context.into(),
                 release,
                 errors,
-                extras,
+                metrics: Default::default(),
+                flags: Flags { states: flags },
+                findings: Findings { items: findings },
             });
         };
 
@@ -67,14 +73,12 @@ impl World {
                 rng,
             )),
             steady,
-            Extras {
-                findings: vec![finding(
-                    Severity::Warning,
-                    "image",
-                    "nginx:1.26.0 is a mutable tag; pin a digest",
-                )],
-                ..Default::default()
-            },
+            vec![],
+            vec![finding(
+                Severity::Warning,
+                "image",
+                "nginx:1.26.0 is a mutable tag; pin a digest",
+            )],
         );
         // 1: a canary pair, canary up and waiting for a human.
         let stable = SimDeployment::new(
@@ -98,15 +102,12 @@ impl World {
             PROD,
             SimRelease::Pair { stable, canary },
             ErrorProfile::Steady(0.5),
-            Extras {
-                flags: vec![flag("payments.3ds-v2", true, "on")],
-                findings: vec![finding(
-                    Severity::Critical,
-                    "secret",
-                    "env STRIPE_KEY is a literal in the pod spec, not a Secret reference",
-                )],
-                ..Default::default()
-            },
+            vec![flag("payments.3ds-v2", true, "on")],
+            vec![finding(
+                Severity::Critical,
+                "secret",
+                "env STRIPE_KEY is a literal in the pod spec, not a Secret reference",
+            )],
         );
         // 2: an Argo canary whose error rate climbs until analysis fails.
         let steps = vec![
@@ -133,18 +134,15 @@ impl World {
                 per_sec: 0.1,
                 since: epoch - Duration::seconds(60),
             },
-            Extras {
-                flags: vec![
-                    flag("checkout.one-click", true, "on"),
-                    flag("checkout.new-tax-engine", false, "off"),
-                ],
-                findings: vec![finding(
-                    Severity::Warning,
-                    "image",
-                    "shop/checkout:1.9.0 runs as root",
-                )],
-                ..Default::default()
-            },
+            vec![
+                flag("checkout.one-click", true, "on"),
+                flag("checkout.new-tax-engine", false, "off"),
+            ],
+            vec![finding(
+                Severity::Warning,
+                "image",
+                "shop/checkout:1.9.0 runs as root",
+            )],
         );
         // 3: a Flagger canary progressing.
         add(
@@ -159,7 +157,8 @@ impl World {
                 rng,
             )),
             ErrorProfile::Steady(0.3),
-            Extras::default(),
+            vec![],
+            vec![],
         );
         // 4: a rolling update paused half way.
         add(
@@ -173,7 +172,8 @@ impl World {
                 rng,
             )),
             steady,
-            Extras::default(),
+            vec![],
+            vec![],
         );
         // 5: a rollout stuck on a crash-looping image.
         let mut recommender = SimDeployment::new(
@@ -189,7 +189,8 @@ impl World {
             STAGING,
             SimRelease::Deployment(recommender),
             steady,
-            Extras::default(),
+            vec![],
+            vec![],
         );
         // 6: an Argo canary paused until promoted.
         let steps = vec![
@@ -212,10 +213,8 @@ impl World {
                 rng,
             )),
             ErrorProfile::Steady(0.35),
-            Extras {
-                flags: vec![flag("cart.saved-for-later", true, "on")],
-                ..Default::default()
-            },
+            vec![flag("cart.saved-for-later", true, "on")],
+            vec![],
         );
         // 7: an Argo blue-green waiting for promotion.
         add(
@@ -230,7 +229,8 @@ impl World {
                 rng,
             )),
             steady,
-            Extras::default(),
+            vec![],
+            vec![],
         );
         // 8: a healthy Deployment.
         add(
@@ -244,7 +244,8 @@ impl World {
                 rng,
             )),
             steady,
-            Extras::default(),
+            vec![],
+            vec![],
         );
         // 9: a canary pair with no canary running.
         let stable = SimDeployment::new(
@@ -268,14 +269,12 @@ impl World {
             STAGING,
             SimRelease::Pair { stable, canary },
             steady,
-            Extras {
-                findings: vec![finding(
-                    Severity::Warning,
-                    "rbac",
-                    "ServiceAccount gateway is bound to cluster-admin",
-                )],
-                ..Default::default()
-            },
+            vec![],
+            vec![finding(
+                Severity::Warning,
+                "rbac",
+                "ServiceAccount gateway is bound to cluster-admin",
+            )],
         );
 
         let script: [Script; 7] = [

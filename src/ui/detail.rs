@@ -423,9 +423,8 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
 
 fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let extras = state.extras.get(&r.key);
     // Findings first: a critical one must be seen without scrolling.
-    for finding in extras.map(|e| e.findings.as_slice()).unwrap_or_default() {
+    for finding in &state.findings_of(&r.key).items {
         let slot = match finding.severity {
             Severity::Critical => Slot::Danger,
             Severity::Warning => Slot::Warning,
@@ -465,10 +464,7 @@ fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
             theme.style(Slot::Muted),
         ));
     }
-    let Some(extras) = extras else {
-        return lines;
-    };
-    for m in &extras.metrics {
+    for m in &state.metrics_of(&r.key).series {
         let max = m
             .canary
             .iter()
@@ -501,7 +497,7 @@ fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
             Span::raw(format!(" {}", last(&m.baseline))),
         ]));
     }
-    for f in &extras.flags {
+    for f in &state.flags_of(&r.key).states {
         lines.push(Line::from(vec![
             Span::styled("⚑ ", theme.style(Slot::Accent)),
             Span::raw(format!("{} ", inert(&f.key))),

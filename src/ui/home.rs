@@ -93,10 +93,7 @@ fn ready_text(r: &Release, wide: bool) -> String {
 }
 
 fn has_warning(state: &State, r: &Release) -> bool {
-    state
-        .extras
-        .get(&r.key)
-        .is_some_and(|e| !e.findings.is_empty())
+    !state.findings_of(&r.key).items.is_empty()
 }
 
 /// What the row's message cell says.

@@ -113,20 +113,31 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             vec![]
         }
-        Msg::Extras { key, extras } => {
-            let order = |state: &State| {
-                state
-                    .releases
-                    .get(&key)
-                    .map(|r| attention(state, r).order())
-            };
-            let before = order(state);
-            state.extras.insert(key.clone(), extras);
+        Msg::Metrics { key, metrics } => {
+            if !state.releases.contains_key(&key) {
+                return vec![];
+            }
+            let before = order_of(state, &key);
+            state.metrics.insert(key.clone(), metrics);
             // Bad canary metrics move a release up the queue.
-            if order(state) != before {
+            if order_of(state, &key) != before {
                 rebuild_rows(state);
             }
             state.dirty = true;
+            vec![]
+        }
+        Msg::Flags { key, flags } => {
+            if state.releases.contains_key(&key) {
+                state.flags.insert(key, flags);
+                state.dirty = true;
+            }
+            vec![]
+        }
+        Msg::Findings { key, findings } => {
+            if state.releases.contains_key(&key) {
+                state.findings.insert(key, findings);
+                state.dirty = true;
+            }
             vec![]
         }
         Msg::Permission {
@@ -134,8 +145,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             op,
             permission,
         } => {
-            state.permissions.insert((key, op), permission);
-            state.dirty = true;
+            // An answer for a release that has gone would never be dropped.
+            if state.releases.contains_key(&key) {
+                state.permissions.insert((key.clone(), op), permission);
+                state.access_checked.insert(key, state.now);
+                state.dirty = true;
+            }
             vec![]
         }
         Msg::ActionDone(outcome) => {
@@ -173,8 +188,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// Asks once per release which actions the user may run, when it first gets the focus.
-/// The demo has no permissions to check.
+/// Where a release stands in the attention order, if the console holds it.
+fn order_of(state: &State, key: &ReleaseKey) -> Option<(super::Rank, bool)> {
+    state.releases.get(key).map(|r| attention(state, r).order())
+}
+
+/// Asks which actions the user may run on the focused release, when its answers are
+/// missing or older than `PERMISSION_TTL_SECS`. The demo has no permissions to check.
 fn access_check(state: &mut State) -> Vec<Effect> {
     if state.mode != Mode::Live {
         return vec![];
@@ -182,8 +202,9 @@ fn access_check(state: &mut State) -> Vec<Effect> {
     let Some(key) = state.focused().map(|r| r.key.clone()) else {
         return vec![];
     };
-    if state.is_read_only(&key.context) || !state.access_requested.insert(key.clone()) {
+    if state.is_read_only(&key.context) || !state.access_stale(&key) {
         return vec![];
     }
+    state.access_checked.insert(key.clone(), state.now);
     vec![Effect::CheckAccess(key)]
 }

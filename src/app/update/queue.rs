@@ -35,6 +35,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     touched.sort();
     touched.dedup();
     let mut reorder = false;
+    let mut gone: Vec<ReleaseKey> = Vec::new();
     for ns in touched {
         let derived = cluster
             .cache
@@ -56,7 +57,10 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
         let order = |r: &Release| {
             attention_of(
                 r,
-                state.extras.get(&r.key),
+                state
+                    .metrics
+                    .get(&r.key)
+                    .unwrap_or(crate::model::Metrics::NONE),
                 state.settings.is_production(&r.key.context),
             )
             .order()
@@ -68,18 +72,18 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
                     .get(&r.key)
                     .is_none_or(|o| order(o) != order(r) || o.created != r.created)
             });
-        if old.len() != derived.len() {
-            for key in &old {
-                state.bad_images.remove(key);
-            }
-        }
-        for key in old {
-            state.releases.remove(&key);
+        for key in &old {
+            state.releases.remove(key);
         }
         for r in derived {
             note_bad_revisions(&mut state.bad_images, &r);
             state.releases.insert(r.key.clone(), r);
         }
+        gone.extend(old.into_iter().filter(|k| !state.releases.contains_key(k)));
+    }
+    // What every source said about a release that is gone goes with it.
+    for key in &gone {
+        state.forget_release(key);
     }
     if reorder {
         rebuild_rows(state);

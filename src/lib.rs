@@ -10,6 +10,7 @@ pub mod headless;
 pub mod journal;
 pub mod memory;
 pub mod model;
+pub mod service;
 pub mod sim;
 pub mod tui;
 pub mod ui;

@@ -129,6 +129,8 @@ pub struct State {
     pub releases: BTreeMap<ReleaseKey, Release>,
     pub extras: HashMap<ReleaseKey, Extras>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
+    /// What the actuator in use can do; the console sets it at start.
+    pub support: crate::model::ops::SupportTable,
     /// Releases whose permissions were asked for (answers arrive as messages).
     pub access_requested: HashSet<ReleaseKey>,
     pub view: View,
@@ -195,6 +197,7 @@ impl State {
             releases: BTreeMap::new(),
             extras: HashMap::new(),
             permissions: HashMap::new(),
+            support: crate::model::ops::SupportTable::unchecked(),
             access_requested: HashSet::new(),
             view: View::Home,
             overlay: None,

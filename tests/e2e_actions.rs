@@ -14,7 +14,7 @@ use kube::{Api, Client};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::actions::{self, event_reason, RESTARTED_AT_ANNOTATION};
 use ripcord::journal::{Journal, JournalEntry};
-use ripcord::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Operation};
+use ripcord::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op, Operation};
 use ripcord::model::Permission;
 use ripcord::model::{Kind, ReleaseKey};
 use serde_json::{json, Value};
@@ -24,7 +24,18 @@ use testbed::{revision, rolled_out, testbed, wait_until, web_deployment, Testbed
 const USER: &str = "e2e-oncall";
 const CANARY_OF: &str = "ripcord.dev/canary-of";
 
+/// A request for `op` with no parameters (rollback to the previous revision, promote by
+/// the default step); `with_op` sets them.
 fn request(ns: &str, kind: Kind, name: &str, op: Operation) -> ActionRequest {
+    with_op(
+        ns,
+        kind,
+        name,
+        Op::plain(op).expect("an operation that needs no parameter"),
+    )
+}
+
+fn with_op(ns: &str, kind: Kind, name: &str, op: Op) -> ActionRequest {
     ActionRequest {
         key: ReleaseKey {
             context: testbed::ADMIN.into(),
@@ -33,8 +44,6 @@ fn request(ns: &str, kind: Kind, name: &str, op: Operation) -> ActionRequest {
             name: name.into(),
         },
         op,
-        to_revision: None,
-        weight: None,
         reason: Some("e2e: checking ripcord against kubectl".into()),
         dry_run: false,
     }
@@ -117,7 +126,7 @@ impl Actor {
         let event = found.unwrap_or_else(|| panic!("event {name} not found in {ns}"));
         assert_eq!(
             event.reason.as_deref(),
-            Some(event_reason(request.op).as_str())
+            Some(event_reason(request.op.kind()).as_str())
         );
         let expected_type = if outcome.result.is_ok() {
             "Normal"
@@ -364,7 +373,7 @@ async fn rollback_of_a_stalled_rollout_matches_kubectl_undo() {
 
     // The errors kubectl gives, in its words.
     let mut missing = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
-    missing.to_revision = Some(99);
+    missing.op = Op::Rollback { to: Some(99) };
     let outcome = actor.act(missing).await;
     assert_eq!(
         rejected(&outcome),
@@ -380,7 +389,7 @@ async fn rollback_of_a_stalled_rollout_matches_kubectl_undo() {
     );
 
     let mut same = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
-    same.to_revision = Some(3);
+    same.op = Op::Rollback { to: Some(3) };
     let outcome = actor.act(same).await;
     assert_eq!(
         rejected(&outcome),
@@ -611,7 +620,7 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
 
     // A step the caller resolved from configured steps.
     let mut configured = promote();
-    configured.weight = Some(60);
+    configured.op = Op::Promote { step: Some(60) };
     ok(&actor.act(configured).await);
     assert_eq!(
         replicas().await,
@@ -634,7 +643,7 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
         (3, 7, "registry.example/tea:1.0".to_owned())
     );
     let mut behind = promote();
-    behind.weight = Some(50);
+    behind.op = Op::Promote { step: Some(50) };
     assert!(rejected(&actor.act(behind).await).contains("at or above the 50% step"));
 
     // The full promotion stays one key away.
@@ -710,8 +719,7 @@ async fn canary_pair_set_weight_then_abort() {
     let actor = Actor::new(tb.admin.clone());
     let pair_req = |op| request(ns, Kind::CanaryPair, "cart", op);
 
-    let mut weight = pair_req(Operation::SetWeight);
-    weight.weight = Some(40);
+    let weight = with_op(ns, Kind::CanaryPair, "cart", Op::SetWeight { weight: 40 });
     let outcome = actor.act(weight).await;
     assert_eq!(
         ok(&outcome),
@@ -724,8 +732,10 @@ async fn canary_pair_set_weight_then_abort() {
     assert_eq!(outcome.revision_before, Some(1));
     assert_after(&outcome, 1);
 
-    let outcome = actor.act(pair_req(Operation::SetWeight)).await;
-    assert!(rejected(&outcome).contains("needs a weight"));
+    let outcome = actor
+        .act(with_op(ns, Kind::CanaryPair, "cart", Op::SetWeight { weight: 101 }))
+        .await;
+    assert!(rejected(&outcome).contains("out of range"));
 
     let stable_before = tb.get_deployment(ns, "cart").await;
     let outcome = actor.act(pair_req(Operation::Abort)).await;
@@ -949,15 +959,17 @@ async fn dry_runs_change_nothing() {
         assert_eq!(outcome.revision_after, Some(2));
     }
     let mut missing = dry(Kind::Deployment, "dry", Operation::Rollback);
-    missing.to_revision = Some(7);
+    missing.op = Op::Rollback { to: Some(7) };
     let outcome = actor.act(missing).await;
     assert_eq!(
         rejected(&outcome),
         "unable to find specified revision 7 in history"
     );
 
-    let mut weight = dry(Kind::CanaryPair, "dp", Operation::SetWeight);
-    weight.weight = Some(50);
+    let weight = ActionRequest {
+        dry_run: true,
+        ..with_op(ns, Kind::CanaryPair, "dp", Op::SetWeight { weight: 50 })
+    };
     for request in [
         dry(Kind::CanaryPair, "dp", Operation::Promote),
         dry(Kind::CanaryPair, "dp", Operation::Abort),
@@ -993,7 +1005,7 @@ async fn dry_runs_change_nothing() {
 
     // Argo and Flagger actions are not wired yet; they say so without touching anything.
     let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry", Operation::Abort)).await;
-    assert!(rejected(&argo).contains("arrive with Argo Rollouts support"));
+    assert!(rejected(&argo).contains("cannot act on Argo Rollouts in a cluster yet"));
 }
 
 /// Needs no testbed: nothing listens on port 1.

@@ -4,7 +4,7 @@
 mod support;
 
 use ripcord::app::{update, Effect, Msg, State};
-use ripcord::model::ops::{ActionRequest, Operation};
+use ripcord::model::ops::{ActionRequest, Op, Operation};
 use ripcord::model::{Phase, Release, ReleaseKey, RevisionRole, StepState, Verdict};
 use ripcord::sim::{feed, World};
 use support::*;
@@ -25,11 +25,13 @@ fn act(
     op: Operation,
     to_revision: Option<i64>,
 ) -> Result<String, String> {
+    let op = match op {
+        Operation::Rollback => Op::Rollback { to: to_revision },
+        other => Op::plain(other).expect("an operation without parameters"),
+    };
     let request = ActionRequest {
         key: key(state, name),
         op,
-        to_revision,
-        weight: None,
         reason: None,
         dry_run: false,
     };
@@ -314,9 +316,8 @@ fn p_on_a_pair_asks_for_the_next_configured_step_and_explains_the_last() {
         [Effect::Execute(request)] => request.clone(),
         other => panic!("p should act at once on a pair outside production: {other:?}"),
     };
-    assert_eq!(request.op, Operation::Promote);
     // 30% of 5 pods is still 1 canary pod, so the step that moves a pod is 60%.
-    assert_eq!(request.weight, Some(60));
+    assert_eq!(request.op, Op::Promote { step: Some(60) });
     let outcome = world.execute(&request);
     outcome.result.clone().expect("step");
     feed(&mut world, &mut state);
@@ -358,9 +359,7 @@ fn canary_pair_abort_and_set_weight() {
     let (mut world, mut state) = demo_state();
     let request = ActionRequest {
         key: key(&state, "payments-api"),
-        op: Operation::SetWeight,
-        to_revision: None,
-        weight: Some(40),
+        op: Op::SetWeight { weight: 40 },
         reason: None,
         dry_run: false,
     };

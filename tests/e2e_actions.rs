@@ -5,6 +5,8 @@
 
 #[path = "common/testbed.rs"]
 mod testbed;
+#[path = "common/watching.rs"]
+mod watching;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -1054,3 +1056,135 @@ async fn an_unreachable_cluster_is_unreachable_not_rejected() {
         "{checked:?}"
     );
 }
+
+/// An Argo Rollout in `ns`, paused at its first step; no Argo controller runs on the
+/// testbed, so the status is written as the controller would.
+fn argo_rollout(tb: &Testbed, ns: &str, name: &str) {
+    let rollout = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": { "name": name },
+        "spec": {
+            "replicas": 1,
+            "selector": { "matchLabels": { "app": name } },
+            "template": {
+                "metadata": { "labels": { "app": name } },
+                "spec": { "containers": [{ "name": "app", "image": "registry.example/ro:2" }] }
+            },
+            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
+        }
+    });
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), rollout.to_string()).expect("write");
+    tb.kubectl(ns, &["apply", "-f", &file.path().display().to_string()]);
+    let status = json!({ "status": {
+        "phase": "Paused", "message": "CanaryPauseStep", "currentStepIndex": 1,
+        "stableRS": "abc", "currentPodHash": "def",
+        "pauseConditions": [{ "reason": "CanaryPauseStep" }]
+    }});
+    tb.kubectl(
+        ns,
+        &[
+            "patch",
+            "rollout",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ],
+    );
+}
+
+/// The console on a real cluster: the Kubernetes actuator does not act on Argo Rollouts
+/// yet, so promote is not hinted and its key is refused at once, with no confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ripcord::app::{update, Effect, Msg};
+    use ripcord::cluster::actions::KubeActuator;
+    use ripcord::cluster::watch::{self, Scope};
+    use ripcord::service::Service;
+    use std::sync::Arc;
+
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-keys").await;
+    let ns = ns.name.as_str();
+    argo_rollout(&tb, ns, "ro");
+    let admin = watching::cluster(&tb, testbed::ADMIN).await;
+    let mut kinds = watch::core_kinds();
+    kinds.extend(watch::discovered_kinds(&admin.client).await);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    watch::spawn(
+        admin.clone(),
+        Scope::Namespaces(vec![ns.to_owned()]),
+        kinds,
+        tx,
+    );
+    let mut state = watching::live_state();
+    let actuator = KubeActuator::new([admin], Arc::new(AccessCache::default()));
+    let service = Service::new(Arc::new(actuator), None, state.settings.clone(), false);
+    state.support = service.support();
+    let key = ReleaseKey {
+        context: testbed::ADMIN.into(),
+        namespace: ns.into(),
+        kind: Kind::ArgoRollout,
+        name: "ro".into(),
+    };
+    watching::pump(
+        &mut state,
+        &mut rx,
+        "the rollout to show",
+        Duration::from_secs(60),
+        |_| {},
+        |s| s.rows.first() == Some(&key),
+    )
+    .await;
+
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 200,
+            height: 40,
+        },
+    );
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 40)).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, &state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let hints: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, buffer.area.height - 1)].symbol().to_owned())
+        .collect();
+    let words: Vec<&str> = hints.split_whitespace().collect();
+    assert!(words.contains(&"help"), "the hint line: {hints}");
+    for op in ["promote", "abort", "pause", "rollback"] {
+        assert!(!words.contains(&op), "{op} is hinted: {hints}");
+    }
+
+    for key in ['p', 'P', 'a'] {
+        let effects = update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
+        );
+        assert!(
+            effects.iter().all(|e| !matches!(e, Effect::Execute(_))),
+            "{key}: {effects:?}"
+        );
+        assert!(state.overlay.is_none(), "{key} asked for a confirmation");
+        let status = state.status.as_ref().map(|s| s.text.clone());
+        assert!(
+            status
+                .as_deref()
+                .is_some_and(|s| s.contains("cannot act on Argo Rollouts")),
+            "{key}: {status:?}"
+        );
+    }
+    // Had a request got through anyway, the service refuses it without touching the cluster.
+    let request = request(ns, Kind::ArgoRollout, "ro", Operation::Promote);
+    let (outcome, problems) = service.act(&request).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(rejected(&outcome).contains("cannot act on Argo Rollouts"));
+}
+

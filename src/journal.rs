@@ -254,7 +254,10 @@ mod tests {
     #[test]
     fn from_outcome_copies_the_request_and_spells_the_result() {
         let ok = JournalEntry::from_outcome(
-            &outcome(Op::SetWeight { weight: 40 }, Ok("stable 3, canary 2".into())),
+            &outcome(
+                Op::SetWeight { weight: 40 },
+                Ok("stable 3, canary 2".into()),
+            ),
             "alice",
             time(),
         );

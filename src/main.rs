@@ -1,20 +1,20 @@
 use clap::Parser;
 use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::KubeActuator;
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectError, ConnectOptions};
 use ripcord::cluster::watch::Requested;
 use ripcord::config::theme::Theme;
 use ripcord::config::{self, LoadedConfig};
-use ripcord::cluster::actions::KubeActuator;
 use ripcord::headless::{self, exit, Failure};
 use ripcord::journal::Journal;
 use ripcord::model::ops::{next_pair_step, ActionRequest, Op};
 use ripcord::model::Kind;
 use ripcord::service::Service;
-use std::sync::Arc;
 use ripcord::sim::World;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod cli;
 use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
@@ -453,7 +453,9 @@ async fn act(args: &ClusterArgs, action: &ActionArgs, op: Op) -> Result<(), Fail
     if let (Op::Promote { step: None }, Kind::CanaryPair) = (op, key.kind) {
         if let Some(r) = releases.iter().find(|r| r.key == key) {
             let step = next_pair_step(&settings.pair_steps, r.stable.desired, r.canary.desired)
-                .map_err(|why| Failure::new(exit::FAILED, format!("cannot promote {key}: {why}")))?;
+                .map_err(|why| {
+                    Failure::new(exit::FAILED, format!("cannot promote {key}: {why}"))
+                })?;
             request.op = Op::Promote { step: Some(step) };
         }
     }

@@ -112,7 +112,10 @@ impl Service {
             )));
         }
         if self.is_production(&key.context)
-            && request.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+            && request
+                .reason
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty())
         {
             return Err(Refusal::NeedsReason(format!(
                 "{} is a production context: --reason is required",

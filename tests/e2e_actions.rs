@@ -735,7 +735,12 @@ async fn canary_pair_set_weight_then_abort() {
     assert_after(&outcome, 1);
 
     let outcome = actor
-        .act(with_op(ns, Kind::CanaryPair, "cart", Op::SetWeight { weight: 101 }))
+        .act(with_op(
+            ns,
+            Kind::CanaryPair,
+            "cart",
+            Op::SetWeight { weight: 101 },
+        ))
         .await;
     assert!(rejected(&outcome).contains("out of range"));
 
@@ -1187,4 +1192,3 @@ async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster()
     assert!(problems.is_empty(), "{problems:?}");
     assert!(rejected(&outcome).contains("cannot act on Argo Rollouts"));
 }
-

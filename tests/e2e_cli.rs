@@ -267,7 +267,10 @@ async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
     });
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), rollout.to_string()).expect("write");
-    tb.kubectl(&ns.name, &["apply", "-f", &file.path().display().to_string()]);
+    tb.kubectl(
+        &ns.name,
+        &["apply", "-f", &file.path().display().to_string()],
+    );
     for args in [
         vec!["promote", "rollout/ro"],
         vec!["abort", "rollout/ro"],
@@ -279,9 +282,11 @@ async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         let said = text(&out);
         assert!(said.contains("cannot act on Argo Rollouts"), "{said}");
-        assert!(!said.contains("--yes"), "asked for a confirmation first: {said}");
+        assert!(
+            !said.contains("--yes"),
+            "asked for a confirmation first: {said}"
+        );
     }
     let out = cli.run(&["journal", "-o", "json"]);
     assert!(out.stdout.is_empty(), "nothing was tried: {}", text(&out));
 }
-

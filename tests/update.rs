@@ -239,7 +239,9 @@ fn a_safe_action_outside_production_runs_at_once() {
     let (_, mut state) = demo_state();
     select(&mut state, "cart");
     let effects = press(&mut state, 'p');
-    assert!(matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote)
+    );
     assert!(state.overlay.is_none());
 }
 
@@ -999,11 +1001,7 @@ fn operation_keys(state: &State) -> Vec<(KeyEvent, ripcord::action::Action, Oper
             let [chord] = b.keys.as_slice() else {
                 return None;
             };
-            Some((
-                KeyEvent::new(chord.code(), chord.modifiers()),
-                b.action,
-                op,
-            ))
+            Some((KeyEvent::new(chord.code(), chord.modifiers()), b.action, op))
         })
         .collect()
 }
@@ -1096,7 +1094,8 @@ fn the_demo_offers_what_its_simulator_performs() {
     );
     let effects = press(&mut state, 'p');
     let asked = matches!(state.overlay, Some(Overlay::Confirm(_)));
-    let ran = matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote);
+    let ran =
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote);
     let status = state.status.as_ref().map(|s| s.text.clone());
     assert!(ran || asked, "promote neither ran nor asked: {status:?}");
     select_kind(&mut state, Kind::FlaggerCanary);

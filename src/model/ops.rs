@@ -86,7 +86,9 @@ pub enum Op {
     },
     Restart,
     /// The canary's share of replicas, in percent.
-    SetWeight { weight: u8 },
+    SetWeight {
+        weight: u8,
+    },
 }
 
 impl Op {
@@ -317,8 +319,9 @@ pub fn resolve_op(
     canary: i32,
 ) -> Result<Option<Op>, String> {
     match (kind, op) {
-        (Kind::CanaryPair, Operation::Promote) => next_pair_step(steps, stable, canary)
-            .map(|w| Some(Op::Promote { step: Some(w) })),
+        (Kind::CanaryPair, Operation::Promote) => {
+            next_pair_step(steps, stable, canary).map(|w| Some(Op::Promote { step: Some(w) }))
+        }
         _ => Ok(Op::plain(op)),
     }
 }

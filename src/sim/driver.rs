@@ -48,14 +48,14 @@ impl Actuator for SimActuator {
     fn execute<'a>(&'a self, request: &'a ActionRequest) -> BoxFuture<'a, ActionOutcome> {
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
-            let sent = self
-                .commands
-                .send(SimCommand::Execute(request.clone(), tx));
+            let sent = self.commands.send(SimCommand::Execute(request.clone(), tx));
             match (sent, rx.await) {
                 (Ok(()), Ok(outcome)) => outcome,
                 _ => ActionOutcome {
                     request: request.clone(),
-                    result: Err(ActionFailure::Unreachable("the demo world has stopped".into())),
+                    result: Err(ActionFailure::Unreachable(
+                        "the demo world has stopped".into(),
+                    )),
                     revision_before: None,
                     revision_after: None,
                 },

@@ -299,9 +299,9 @@ impl SimEntry {
                 d.last_progress = now;
                 Ok("resumed".into())
             }
-            (SimRelease::Deployment(d), Rollback { to }) => d
-                .rollback(to, now)
-                .map(|()| "rolled back".into()),
+            (SimRelease::Deployment(d), Rollback { to }) => {
+                d.rollback(to, now).map(|()| "rolled back".into())
+            }
             (SimRelease::Deployment(d), Restart) => {
                 d.restart(now);
                 Ok("restarted".into())
@@ -312,11 +312,8 @@ impl SimEntry {
                 Err("the canary is scaled to 0: nothing to act on".into())
             }
             (SimRelease::Pair { stable, canary }, Promote { step }) => {
-                let (weight, s, c) = crate::model::ops::pair_promote_target(
-                    step,
-                    stable.replicas,
-                    canary.replicas,
-                )?;
+                let (weight, s, c) =
+                    crate::model::ops::pair_promote_target(step, stable.replicas, canary.replicas)?;
                 // Grow the canary before shrinking stable, as the real actuator does.
                 canary.scale(c, now);
                 stable.scale(s, now);

@@ -36,7 +36,10 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
                 continue;
             }
             // An operation the actuator in use performs on no kind is no key at all.
-            if b.action.operation().is_some_and(|op| !state.support.any(op)) {
+            if b.action
+                .operation()
+                .is_some_and(|op| !state.support.any(op))
+            {
                 continue;
             }
             let danger = b.action.is_dangerous();

@@ -102,7 +102,9 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
                 ),
             );
         };
-        op_data = Op::Rollback { to: Some(to.number) };
+        op_data = Op::Rollback {
+            to: Some(to.number),
+        };
         target = Some(RevisionBrief::of(to));
         let current = release.current_revision();
         replaces = release

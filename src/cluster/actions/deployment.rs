@@ -18,7 +18,6 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
     "deprecated.deployment.rollback.to",
 ];
 
-
 pub(super) async fn run(
     kube: &Kube<'_>,
     request: &ActionRequest,

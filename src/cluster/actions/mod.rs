@@ -64,9 +64,9 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
             Pause | Resume => Err("a canary pair has no controller to pause"),
             Retry => Err("a canary pair has no analysis to retry"),
         },
-        Kind::ArgoRollout => Err(
-            "ripcord cannot act on Argo Rollouts in a cluster yet: use kubectl argo rollouts",
-        ),
+        Kind::ArgoRollout => {
+            Err("ripcord cannot act on Argo Rollouts in a cluster yet: use kubectl argo rollouts")
+        }
         Kind::FlaggerCanary => Err("Flagger drives this canary; act on it through Flagger"),
     }
 }
@@ -147,13 +147,7 @@ impl Actuator for KubeActuator {
                 return Err(CheckError::Unreachable(Self::not_connected(&key.context)));
             };
             self.access
-                .check(
-                    &cluster.client,
-                    &key.context,
-                    &key.namespace,
-                    key.kind,
-                    op,
-                )
+                .check(&cluster.client, &key.context, &key.namespace, key.kind, op)
                 .await
                 .map_err(|e| match e {
                     AccessError::CredentialsRejected { .. } => {

@@ -17,9 +17,7 @@ pub(super) async fn run(
     *revision_before = revision_of(&stable.metadata);
     // Rollback touches only the stable side; everything else needs the canary.
     if let Op::Rollback { to } = request.op {
-        return undo(kube, &stable, to)
-            .await
-            .map(|t| kube.say(t));
+        return undo(kube, &stable, to).await.map(|t| kube.say(t));
     }
     let canary = kube.canary_of(stable_name).await?;
     let text = match request.op {

@@ -605,3 +605,55 @@ fn demo_actions_post_a_ripcord_event_on_their_target() {
         .iter()
         .any(|e| e.reason == "RipcordPause" && e.warning && e.message.contains("error")));
 }
+
+/// The demo acts through the same service as a real cluster: the simulator's actuator hands
+/// the request to the task driving the world, and refuses what the world cannot do.
+#[tokio::test]
+async fn the_simulators_actuator_acts_through_the_driver() {
+    use ripcord::model::ops::{ActionFailure, Actuator};
+    use ripcord::model::Kind;
+    use ripcord::service::Service;
+    use ripcord::sim::driver::{self, SimActuator};
+    use std::sync::Arc;
+
+    let (world, state) = demo_state();
+    let cart = key(&state, "cart");
+    let pair = key(&state, "payments-api");
+    let (msg_tx, mut msg_rx) = tokio::sync::mpsc::channel(4096);
+    let (sim_tx, sim_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(driver::run(world, 1.0, true, msg_tx, sim_rx));
+    let actuator = SimActuator::new(sim_tx);
+    assert!(actuator
+        .supports(Kind::ArgoRollout, Operation::Promote)
+        .is_ok());
+    assert!(actuator
+        .supports(Kind::ArgoRollout, Operation::SetWeight)
+        .is_err());
+    let mut settings = state.settings.clone();
+    settings.production_pattern = "no-context-is-production".into();
+    let service = Service::new(Arc::new(actuator), None, settings, false);
+
+    let request = |key: &ReleaseKey, op| ActionRequest {
+        key: key.clone(),
+        op,
+        reason: None,
+        dry_run: false,
+    };
+    let (outcome, problems) = service.act(&request(&cart, Op::Abort)).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    outcome.result.expect("abort runs in the world");
+    // The world's changes went out before the outcome came back.
+    let mut changed = false;
+    while let Ok(msg) = msg_rx.try_recv() {
+        changed |= matches!(msg, Msg::Cluster { .. });
+    }
+    assert!(changed, "the abort changed nothing in the world");
+
+    let (outcome, _) = service.act(&request(&pair, Op::Pause)).await;
+    match outcome.result {
+        Err(ActionFailure::Rejected(why)) => {
+            assert!(why.contains("no controller to pause"), "{why}")
+        }
+        other => panic!("a pair cannot pause: {other:?}"),
+    }
+}

@@ -363,7 +363,63 @@ pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_pair_step, split_replicas, DEFAULT_PAIR_STEPS};
+    use super::{next_pair_step, split_replicas, Kind, Op, Operation, SupportTable};
+    use super::{ActionRequest, DEFAULT_PAIR_STEPS};
+
+    #[test]
+    fn a_request_carries_only_the_parameters_its_operation_has() {
+        let request = |op| ActionRequest {
+            key: crate::model::ReleaseKey {
+                context: "c".into(),
+                namespace: "n".into(),
+                kind: Kind::CanaryPair,
+                name: "web".into(),
+            },
+            op,
+            reason: None,
+            dry_run: false,
+        };
+        let json = |op| serde_json::to_value(request(op)).expect("serializes");
+        let rollback = json(Op::Rollback { to: Some(3) });
+        assert_eq!(rollback["op"], "rollback");
+        assert_eq!(rollback["to"], 3);
+        assert!(rollback.get("weight").is_none() && rollback.get("step").is_none());
+        assert!(json(Op::Rollback { to: None }).get("to").is_none());
+        let weight = json(Op::SetWeight { weight: 40 });
+        assert_eq!(
+            (&weight["op"], &weight["weight"]),
+            (&"set_weight".into(), &40.into())
+        );
+        assert_eq!(json(Op::Promote { step: Some(25) })["step"], 25);
+        assert_eq!(json(Op::PromoteFull)["op"], "promote_full");
+    }
+
+    #[test]
+    fn every_operation_has_a_plain_form_but_set_weight() {
+        for op in Operation::ALL {
+            match Op::plain(op) {
+                Some(plain) => assert_eq!(plain.kind(), op),
+                None => assert_eq!(op, Operation::SetWeight),
+            }
+        }
+    }
+
+    #[test]
+    fn a_support_table_answers_as_its_actuator_does() {
+        let table = SupportTable::from_fn(|kind, op| match (kind, op) {
+            (Kind::ArgoRollout, _) => Err("not here"),
+            (_, Operation::Retry) => Err("never"),
+            _ => Ok(()),
+        });
+        assert_eq!(
+            table.supports(Kind::ArgoRollout, Operation::Promote),
+            Err("not here")
+        );
+        assert_eq!(table.supports(Kind::Deployment, Operation::Pause), Ok(()));
+        assert!(table.any(Operation::Promote));
+        assert!(!table.any(Operation::Retry));
+        assert!(SupportTable::unchecked().any(Operation::Retry));
+    }
 
     #[test]
     fn split_rounds_to_the_nearest_pod_and_keeps_the_total() {

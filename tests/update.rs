@@ -1080,6 +1080,16 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
     }
     // Every Argo Rollout and Flagger Canary key, and the canary keys on a Deployment.
     assert!(refused >= 2 * 8 + 4, "only {refused} refusals");
+    // Help leaves out what no kind supports there (retry is an Argo Rollout's).
+    let theme = ripcord::config::theme::Theme::default();
+    let retry = |state: &State| {
+        ripcord::ui::help_text(state, &theme)
+            .iter()
+            .any(|l| l.contains("Retry rollout"))
+    };
+    assert!(!retry(&state), "help offers retry on a cluster");
+    state.support = SupportTable::from_fn(ripcord::sim::supports);
+    assert!(retry(&state), "the simulator retries Argo Rollouts");
 }
 
 #[test]

@@ -2,17 +2,17 @@
 
 use crate::app::{Effect, Mode, Msg, State};
 use crate::cluster::access::AccessCache;
+use crate::cluster::actions::KubeActuator;
 use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
-use crate::headless::execute_and_record;
 use crate::journal::Journal;
-use crate::model::ops::{supports, Operation};
-use crate::sim::driver::{self, SimCommand};
+use crate::model::ops::Operation;
+use crate::service::Service;
+use crate::sim::driver::{self, SimActuator, SimCommand};
 use crate::sim::World;
 use crate::tui;
 use anyhow::Context;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -42,15 +42,19 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
         let (sim_tx, sim_rx) = mpsc::unbounded_channel();
         tui::spawn_input(msg_tx.clone());
-        tokio::spawn(driver::run(world, speed, paused, msg_tx, sim_rx));
+        let actuator = Arc::new(SimActuator::new(sim_tx.clone()));
+        let service = Service::new(actuator, None, state.settings.clone(), state.read_only);
+        state.support = service.support();
+        tokio::spawn(driver::run(world, speed, paused, msg_tx.clone(), sim_rx));
+        let mut effects = effect_handler(service, msg_tx);
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
-            let command = match effect {
-                Effect::Execute(request) => SimCommand::Execute(request),
-                Effect::Clock(control) => SimCommand::Clock(control),
-                Effect::CheckAccess(_) | Effect::Quit => return,
-            };
-            // The simulator only stops when the console does.
-            let _ = sim_tx.send(command);
+            match effect {
+                // The simulator only stops when the console does.
+                Effect::Clock(control) => {
+                    let _ = sim_tx.send(SimCommand::Clock(control));
+                }
+                other => effects(other),
+            }
         })
         .await
         .context("drawing the console")
@@ -145,68 +149,65 @@ pub fn run_live(
                 }
             }
         });
-        let by_context: Arc<HashMap<String, Cluster>> = Arc::new(
-            clusters
-                .into_iter()
-                .map(|c| (c.context.clone(), c))
-                .collect(),
+        let actuator = Arc::new(KubeActuator::new(clusters, access));
+        let service = Service::new(
+            actuator,
+            Some(journal),
+            state.settings.clone(),
+            state.read_only,
         );
-        let journal = Arc::new(journal);
+        state.support = service.support();
+        let mut effects = effect_handler(service, msg_tx);
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
-            let msgs = msg_tx.clone();
-            let clusters = by_context.clone();
-            match effect {
-                Effect::Execute(request) => {
-                    let journal = journal.clone();
-                    tokio::spawn(async move {
-                        let Some(cluster) = clusters.get(&request.key.context) else {
-                            return;
-                        };
-                        let (outcome, problems) =
-                            execute_and_record(cluster, &journal, &request).await;
-                        let _ = msgs.send(Msg::ActionDone(outcome)).await;
-                        for problem in problems {
-                            let _ = msgs.send(Msg::Problem(problem)).await;
-                        }
-                    });
-                }
-                Effect::CheckAccess(key) => {
-                    let access = access.clone();
-                    tokio::spawn(async move {
-                        let Some(cluster) = clusters.get(&key.context) else {
-                            return;
-                        };
-                        for op in Operation::ALL
-                            .into_iter()
-                            .filter(|op| supports(key.kind, *op).is_ok())
-                        {
-                            let permission = match access
-                                .check(&cluster.client, &key.context, &key.namespace, key.kind, op)
-                                .await
-                            {
-                                Ok(p) => p,
-                                Err(e) => {
-                                    let _ = msgs.send(Msg::Problem(e.to_string())).await;
-                                    return;
-                                }
-                            };
-                            let msg = Msg::Permission {
-                                key: key.clone(),
-                                op,
-                                permission,
-                            };
-                            if msgs.send(msg).await.is_err() {
-                                return;
-                            }
-                        }
-                    });
-                }
-                Effect::Clock(_) | Effect::Quit => {}
-            }
+            effects(effect)
         })
         .await
         .context("drawing the console")
     })?;
     runtime.shutdown_background();
     Ok(())
+}
+
+/// Carries out the console's effects through `service`, whatever world it acts on; the
+/// clock is the demo's own.
+fn effect_handler(service: Service, msgs: mpsc::Sender<Msg>) -> impl FnMut(Effect) {
+    move |effect| match effect {
+        Effect::Execute(request) => {
+            let (service, msgs) = (service.clone(), msgs.clone());
+            tokio::spawn(async move {
+                let (outcome, problems) = service.act(&request).await;
+                let _ = msgs.send(Msg::ActionDone(outcome)).await;
+                for problem in problems {
+                    let _ = msgs.send(Msg::Problem(problem)).await;
+                }
+            });
+        }
+        Effect::CheckAccess(key) => {
+            let (service, msgs) = (service.clone(), msgs.clone());
+            let support = service.support();
+            tokio::spawn(async move {
+                for op in Operation::ALL
+                    .into_iter()
+                    .filter(|op| support.supports(key.kind, *op).is_ok())
+                {
+                    let permission = match service.permission(&key, op).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let _ = msgs.send(Msg::Problem(e.to_string())).await;
+                            return;
+                        }
+                    };
+                    let msg = Msg::Permission {
+                        key: key.clone(),
+                        op,
+                        permission,
+                    };
+                    if msgs.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Effect::Clock(_) | Effect::Quit => {}
+    }
 }

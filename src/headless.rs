@@ -1,19 +1,17 @@
-//! The headless commands: the same model, actions and journal as the console, for scripts
-//! and pipelines.
+//! The headless commands' parsing and output: the same model as the console, for scripts
+//! and pipelines. Actions run through `service`, as the console's do.
 
-use crate::cluster::access::{AccessCache, AccessError};
-use crate::cluster::actions;
+use crate::cluster::access::AccessCache;
 use crate::cluster::connect::Cluster;
 use crate::cluster::watch::{
     classify, core_kinds, discovered_kinds, resolve_scope_detailed, Requested, Scope, ScopeError,
 };
 use crate::cluster::watched::list_rows;
-use crate::journal::{Journal, JournalEntry};
 use crate::model::derive::derive_namespace;
 use crate::model::display::{columns, fit};
-use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest};
-use crate::model::Permission;
+use crate::model::ops::ActionFailure;
 use crate::model::{ClusterCache, Kind, Release, ReleaseKey};
+use crate::service::Refusal;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -51,6 +49,19 @@ impl From<&ActionFailure> for Failure {
             ActionFailure::Rejected(_) => exit::FAILED,
         };
         Failure::new(code, f.to_string())
+    }
+}
+
+impl From<&Refusal> for Failure {
+    fn from(r: &Refusal) -> Self {
+        let code = match r {
+            Refusal::Unsupported(_) | Refusal::NeedsReason(_) | Refusal::NoCredentials(_) => {
+                exit::BAD_INPUT
+            }
+            Refusal::ReadOnly(_) | Refusal::Denied(_) => exit::DENIED,
+            Refusal::Unreachable(_) => exit::UNREACHABLE,
+        };
+        Failure::new(code, r.to_string())
     }
 }
 
@@ -308,84 +319,6 @@ pub fn filter_target(releases: Vec<Release>, kind: Option<Kind>, name: &str) -> 
         .into_iter()
         .filter(|r| r.key.name == name && kind.is_none_or(|k| k == r.key.kind))
         .collect()
-}
-
-/// Everything an action command needs to decide and to record.
-pub struct ActionPlan {
-    pub request: ActionRequest,
-    pub production: bool,
-}
-
-/// Checks an action before it runs: kind support, production reason, permissions.
-pub async fn preflight(
-    cluster: &Cluster,
-    access: &AccessCache,
-    plan: &ActionPlan,
-) -> Result<(), Failure> {
-    let req = &plan.request;
-    if let Err(why) = supports(req.key.kind, req.op) {
-        return Err(Failure::new(
-            exit::BAD_INPUT,
-            format!("cannot {} {}: {why}", req.op.verb(), req.key),
-        ));
-    }
-    if plan.production && req.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(Failure::new(
-            exit::BAD_INPUT,
-            format!(
-                "{} is a production context: --reason is required",
-                req.key.context
-            ),
-        ));
-    }
-    match access
-        .check(
-            &cluster.client,
-            &cluster.context,
-            &req.key.namespace,
-            req.key.kind,
-            req.op,
-        )
-        .await
-    {
-        Ok(Permission::Allowed) => Ok(()),
-        Ok(Permission::Denied(why)) => Err(Failure::new(
-            exit::DENIED,
-            format!("cannot {} {}: {why}", req.op.verb(), req.key),
-        )),
-        Err(e @ AccessError::CredentialsRejected { .. }) => {
-            Err(Failure::new(exit::DENIED, e.to_string()))
-        }
-        Err(e @ AccessError::Credentials { .. }) => {
-            Err(Failure::new(exit::BAD_INPUT, e.to_string()))
-        }
-        Err(e) => Err(Failure::new(exit::UNREACHABLE, e.to_string())),
-    }
-}
-
-/// Runs an action, then records it: journal line (fsynced) and a Kubernetes Event on the
-/// target. A journal that cannot be written is an error; the action already happened.
-pub async fn execute_and_record(
-    cluster: &Cluster,
-    journal: &Journal,
-    request: &ActionRequest,
-) -> (ActionOutcome, Vec<String>) {
-    let outcome = actions::execute(&cluster.client, request).await;
-    let mut problems = Vec::new();
-    let entry = JournalEntry::from_outcome(&outcome, &cluster.user, Utc::now());
-    if let Err(e) = journal.append(&entry) {
-        problems.push(format!(
-            "could not write the journal {}: {e}",
-            journal.path().display()
-        ));
-    }
-    if !request.dry_run {
-        if let Err(e) = actions::post_event(&cluster.client, request, &outcome, &cluster.user).await
-        {
-            problems.push(format!("could not post the Kubernetes Event: {e}"));
-        }
-    }
-    (outcome, problems)
 }
 
 /// Finds the release a target names in a snapshot, for its kind when the target gave none.

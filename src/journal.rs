@@ -26,6 +26,12 @@ pub struct JournalEntry {
     pub name: String,
     /// The operation's verb, as the CLI spells it.
     pub action: String,
+    /// The revision a rollback aimed at, when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_revision: Option<i64>,
+    /// The canary weight a promote step or set-weight aimed at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u8>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
@@ -60,6 +66,8 @@ impl JournalEntry {
             kind,
             name: key.name.clone(),
             action: request.op.verb().to_string(),
+            to_revision: request.op.to_revision(),
+            weight: request.op.weight(),
             reason: request
                 .reason
                 .as_deref()
@@ -214,11 +222,11 @@ fn ends_with_newline(file: &mut File) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Operation};
+    use crate::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op};
     use crate::model::{Kind, ReleaseKey};
     use chrono::TimeZone;
 
-    fn outcome(op: Operation, result: Result<String, ActionFailure>) -> ActionOutcome {
+    fn outcome(op: Op, result: Result<String, ActionFailure>) -> ActionOutcome {
         ActionOutcome {
             request: ActionRequest {
                 key: ReleaseKey {
@@ -228,8 +236,6 @@ mod tests {
                     name: "checkout".into(),
                 },
                 op,
-                to_revision: None,
-                weight: Some(40),
                 reason: Some("INC-42 error rate".into()),
                 dry_run: false,
             },
@@ -248,12 +254,16 @@ mod tests {
     #[test]
     fn from_outcome_copies_the_request_and_spells_the_result() {
         let ok = JournalEntry::from_outcome(
-            &outcome(Operation::SetWeight, Ok("stable 3, canary 2".into())),
+            &outcome(
+                Op::SetWeight { weight: 40 },
+                Ok("stable 3, canary 2".into()),
+            ),
             "alice",
             time(),
         );
         assert_eq!(ok.kind, "canary-pair");
         assert_eq!(ok.action, "set-weight");
+        assert_eq!((ok.weight, ok.to_revision), (Some(40), None));
         assert_eq!(ok.name, "checkout");
         assert_eq!(ok.context, "prod");
         assert_eq!(ok.namespace, "shop");
@@ -264,7 +274,7 @@ mod tests {
 
         let denied = JournalEntry::from_outcome(
             &outcome(
-                Operation::Abort,
+                Op::Abort,
                 Err(ActionFailure::Forbidden("patch deployments in shop".into())),
             ),
             "bob",
@@ -284,13 +294,13 @@ mod tests {
         assert_eq!(journal.read().expect("absent is empty"), vec![]);
 
         let a = JournalEntry::from_outcome(
-            &outcome(Operation::Promote, Ok("promoted".into())),
+            &outcome(Op::Promote { step: Some(25) }, Ok("promoted".into())),
             "alice",
             time(),
         );
         let b = JournalEntry::from_outcome(
             &outcome(
-                Operation::Rollback,
+                Op::Rollback { to: Some(2) },
                 Err(ActionFailure::Rejected("no".into())),
             ),
             "bob",
@@ -311,7 +321,7 @@ mod tests {
         let path = dir.path().join("journal.jsonl");
         let journal = Journal::at(&path);
         let a = JournalEntry::from_outcome(
-            &outcome(Operation::Promote, Ok("promoted".into())),
+            &outcome(Op::Promote { step: Some(25) }, Ok("promoted".into())),
             "alice",
             time(),
         );

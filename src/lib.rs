@@ -11,6 +11,7 @@ pub mod journal;
 pub mod memory;
 pub mod metrics;
 pub mod model;
+pub mod service;
 pub mod sim;
 pub mod tui;
 pub mod ui;

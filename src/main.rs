@@ -1,16 +1,20 @@
 use clap::Parser;
 use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::KubeActuator;
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectError, ConnectOptions};
 use ripcord::cluster::watch::Requested;
 use ripcord::config::theme::Theme;
 use ripcord::config::{self, LoadedConfig};
-use ripcord::headless::{self, exit, ActionPlan, Failure};
+use ripcord::headless::{self, exit, Failure};
 use ripcord::journal::Journal;
-use ripcord::model::ops::{ActionRequest, Operation};
+use ripcord::model::ops::{next_pair_step, ActionRequest, Op};
+use ripcord::model::Kind;
+use ripcord::service::Service;
 use ripcord::sim::World;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod cli;
 use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
@@ -41,32 +45,28 @@ fn main() -> ExitCode {
         }
         Some(Command::Journal { output }) => journal(output),
         Some(command) => {
-            let (args, op, to_revision, weight) = match command {
+            let (args, op) = match command {
                 Command::Promote { action, full } => (
                     action,
                     if full {
-                        Operation::PromoteFull
+                        Op::PromoteFull
                     } else {
-                        Operation::Promote
+                        Op::Promote { step: None }
                     },
-                    None,
-                    None,
                 ),
-                Command::Pause { action } => (action, Operation::Pause, None, None),
-                Command::Resume { action } => (action, Operation::Resume, None, None),
-                Command::Abort { action } => (action, Operation::Abort, None, None),
-                Command::Retry { action } => (action, Operation::Retry, None, None),
+                Command::Pause { action } => (action, Op::Pause),
+                Command::Resume { action } => (action, Op::Resume),
+                Command::Abort { action } => (action, Op::Abort),
+                Command::Retry { action } => (action, Op::Retry),
                 Command::Rollback {
                     action,
                     to_revision,
-                } => (action, Operation::Rollback, to_revision, None),
-                Command::Restart { action } => (action, Operation::Restart, None, None),
-                Command::SetWeight { action, weight } => {
-                    (action, Operation::SetWeight, None, Some(weight))
-                }
+                } => (action, Op::Rollback { to: to_revision }),
+                Command::Restart { action } => (action, Op::Restart),
+                Command::SetWeight { action, weight } => (action, Op::SetWeight { weight }),
                 _ => unreachable!("handled above"),
             };
-            block_on(act(&cli.cluster, &args, op, to_revision, weight))
+            block_on(act(&cli.cluster, &args, op))
         }
     };
     match result {
@@ -410,13 +410,7 @@ fn confirm(prompt: &str, expected: &str) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && line.trim() == expected
 }
 
-async fn act(
-    args: &ClusterArgs,
-    action: &ActionArgs,
-    op: Operation,
-    to_revision: Option<i64>,
-    weight: Option<u8>,
-) -> Result<(), Failure> {
+async fn act(args: &ClusterArgs, action: &ActionArgs, op: Op) -> Result<(), Failure> {
     if args.context.len() > 1 {
         return Err(Failure::new(
             exit::BAD_INPUT,
@@ -432,45 +426,39 @@ async fn act(
         .namespace
         .clone()
         .unwrap_or_else(|| cluster.namespace.clone());
-    let access = AccessCache::default();
+    let access = Arc::new(AccessCache::default());
     let releases =
         headless::snapshot(cluster, &Requested::Namespace(namespace), &[], &access).await?;
     let key = headless::resolve_release(&releases, kind, &name)?;
     let settings = load_settings();
-    if settings.is_read_only(&key.context) {
-        return Err(Failure::new(
-            exit::DENIED,
-            format!("{} is read-only in config.toml", key.context),
-        ));
-    }
-    // `promote` moves a canary pair one configured step, never all the way.
-    let step = releases
-        .iter()
-        .find(|r| r.key == key)
-        .map(|r| {
-            ripcord::model::ops::promote_weight(
-                key.kind,
-                op,
-                &settings.pair_steps,
-                r.stable.desired,
-                r.canary.desired,
-            )
-        })
-        .unwrap_or(Ok(None))
-        .map_err(|why| Failure::new(exit::FAILED, format!("cannot promote {key}: {why}")))?;
-    let plan = ActionPlan {
-        request: ActionRequest {
-            key: key.clone(),
-            op,
-            to_revision,
-            weight: step.or(weight),
-            reason: action.reason.clone(),
-            dry_run: action.dry_run,
-        },
-        production: settings.is_production(&key.context),
+    let service = Service::new(
+        Arc::new(KubeActuator::new([cluster.clone()], access)),
+        None,
+        settings.clone(),
+        false,
+    );
+    let mut request = ActionRequest {
+        key: key.clone(),
+        op,
+        reason: action.reason.clone(),
+        dry_run: action.dry_run,
     };
-    headless::preflight(cluster, &access, &plan).await?;
-    let needs_confirmation = (op.is_dangerous() || plan.production) && !action.dry_run;
+    service
+        .preflight(&request)
+        .await
+        .map_err(|r| Failure::from(&r))?;
+    // `promote` moves a canary pair one configured step, never all the way.
+    if let (Op::Promote { step: None }, Kind::CanaryPair) = (op, key.kind) {
+        if let Some(r) = releases.iter().find(|r| r.key == key) {
+            let step = next_pair_step(&settings.pair_steps, r.stable.desired, r.canary.desired)
+                .map_err(|why| {
+                    Failure::new(exit::FAILED, format!("cannot promote {key}: {why}"))
+                })?;
+            request.op = Op::Promote { step: Some(step) };
+        }
+    }
+    let production = service.is_production(&key.context);
+    let needs_confirmation = (op.is_dangerous() || production) && !action.dry_run;
     if needs_confirmation && !action.yes {
         let prompt = format!("{} {key}: type {} to confirm:", op.verb(), key.name);
         if !confirm(&prompt, &key.name) {
@@ -480,8 +468,8 @@ async fn act(
             ));
         }
     }
-    let journal = open_journal()?;
-    let (outcome, problems) = headless::execute_and_record(cluster, &journal, &plan.request).await;
+    let service = service.with_journal(open_journal()?);
+    let (outcome, problems) = service.execute(&request).await;
     for problem in &problems {
         eprintln!("ripcord: warning: {problem}");
     }

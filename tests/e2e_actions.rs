@@ -5,6 +5,8 @@
 
 #[path = "common/testbed.rs"]
 mod testbed;
+#[path = "common/watching.rs"]
+mod watching;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -14,7 +16,7 @@ use kube::{Api, Client};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::actions::{self, event_reason, RESTARTED_AT_ANNOTATION};
 use ripcord::journal::{Journal, JournalEntry};
-use ripcord::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Operation};
+use ripcord::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op, Operation};
 use ripcord::model::Permission;
 use ripcord::model::{Kind, ReleaseKey};
 use serde_json::{json, Value};
@@ -24,7 +26,18 @@ use testbed::{revision, rolled_out, testbed, wait_until, web_deployment, Testbed
 const USER: &str = "e2e-oncall";
 const CANARY_OF: &str = "ripcord.dev/canary-of";
 
+/// A request for `op` with no parameters (rollback to the previous revision, promote by
+/// the default step); `with_op` sets them.
 fn request(ns: &str, kind: Kind, name: &str, op: Operation) -> ActionRequest {
+    with_op(
+        ns,
+        kind,
+        name,
+        Op::plain(op).expect("an operation that needs no parameter"),
+    )
+}
+
+fn with_op(ns: &str, kind: Kind, name: &str, op: Op) -> ActionRequest {
     ActionRequest {
         key: ReleaseKey {
             context: testbed::ADMIN.into(),
@@ -33,8 +46,6 @@ fn request(ns: &str, kind: Kind, name: &str, op: Operation) -> ActionRequest {
             name: name.into(),
         },
         op,
-        to_revision: None,
-        weight: None,
         reason: Some("e2e: checking ripcord against kubectl".into()),
         dry_run: false,
     }
@@ -117,7 +128,7 @@ impl Actor {
         let event = found.unwrap_or_else(|| panic!("event {name} not found in {ns}"));
         assert_eq!(
             event.reason.as_deref(),
-            Some(event_reason(request.op).as_str())
+            Some(event_reason(request.op.kind()).as_str())
         );
         let expected_type = if outcome.result.is_ok() {
             "Normal"
@@ -364,7 +375,7 @@ async fn rollback_of_a_stalled_rollout_matches_kubectl_undo() {
 
     // The errors kubectl gives, in its words.
     let mut missing = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
-    missing.to_revision = Some(99);
+    missing.op = Op::Rollback { to: Some(99) };
     let outcome = actor.act(missing).await;
     assert_eq!(
         rejected(&outcome),
@@ -380,7 +391,7 @@ async fn rollback_of_a_stalled_rollout_matches_kubectl_undo() {
     );
 
     let mut same = request(ns, Kind::Deployment, "web-a", Operation::Rollback);
-    same.to_revision = Some(3);
+    same.op = Op::Rollback { to: Some(3) };
     let outcome = actor.act(same).await;
     assert_eq!(
         rejected(&outcome),
@@ -611,7 +622,7 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
 
     // A step the caller resolved from configured steps.
     let mut configured = promote();
-    configured.weight = Some(60);
+    configured.op = Op::Promote { step: Some(60) };
     ok(&actor.act(configured).await);
     assert_eq!(
         replicas().await,
@@ -634,7 +645,7 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
         (3, 7, "registry.example/tea:1.0".to_owned())
     );
     let mut behind = promote();
-    behind.weight = Some(50);
+    behind.op = Op::Promote { step: Some(50) };
     assert!(rejected(&actor.act(behind).await).contains("at or above the 50% step"));
 
     // The full promotion stays one key away.
@@ -710,8 +721,7 @@ async fn canary_pair_set_weight_then_abort() {
     let actor = Actor::new(tb.admin.clone());
     let pair_req = |op| request(ns, Kind::CanaryPair, "cart", op);
 
-    let mut weight = pair_req(Operation::SetWeight);
-    weight.weight = Some(40);
+    let weight = with_op(ns, Kind::CanaryPair, "cart", Op::SetWeight { weight: 40 });
     let outcome = actor.act(weight).await;
     assert_eq!(
         ok(&outcome),
@@ -724,8 +734,15 @@ async fn canary_pair_set_weight_then_abort() {
     assert_eq!(outcome.revision_before, Some(1));
     assert_after(&outcome, 1);
 
-    let outcome = actor.act(pair_req(Operation::SetWeight)).await;
-    assert!(rejected(&outcome).contains("needs a weight"));
+    let outcome = actor
+        .act(with_op(
+            ns,
+            Kind::CanaryPair,
+            "cart",
+            Op::SetWeight { weight: 101 },
+        ))
+        .await;
+    assert!(rejected(&outcome).contains("out of range"));
 
     let stable_before = tb.get_deployment(ns, "cart").await;
     let outcome = actor.act(pair_req(Operation::Abort)).await;
@@ -949,15 +966,17 @@ async fn dry_runs_change_nothing() {
         assert_eq!(outcome.revision_after, Some(2));
     }
     let mut missing = dry(Kind::Deployment, "dry", Operation::Rollback);
-    missing.to_revision = Some(7);
+    missing.op = Op::Rollback { to: Some(7) };
     let outcome = actor.act(missing).await;
     assert_eq!(
         rejected(&outcome),
         "unable to find specified revision 7 in history"
     );
 
-    let mut weight = dry(Kind::CanaryPair, "dp", Operation::SetWeight);
-    weight.weight = Some(50);
+    let weight = ActionRequest {
+        dry_run: true,
+        ..with_op(ns, Kind::CanaryPair, "dp", Op::SetWeight { weight: 50 })
+    };
     for request in [
         dry(Kind::CanaryPair, "dp", Operation::Promote),
         dry(Kind::CanaryPair, "dp", Operation::Abort),
@@ -993,7 +1012,7 @@ async fn dry_runs_change_nothing() {
 
     // Argo and Flagger actions are not wired yet; they say so without touching anything.
     let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry", Operation::Abort)).await;
-    assert!(rejected(&argo).contains("arrive with Argo Rollouts support"));
+    assert!(rejected(&argo).contains("cannot act on Argo Rollouts in a cluster yet"));
 }
 
 /// Needs no testbed: nothing listens on port 1.
@@ -1041,4 +1060,135 @@ async fn an_unreachable_cluster_is_unreachable_not_rejected() {
         ),
         "{checked:?}"
     );
+}
+
+/// An Argo Rollout in `ns`, paused at its first step; no Argo controller runs on the
+/// testbed, so the status is written as the controller would.
+fn argo_rollout(tb: &Testbed, ns: &str, name: &str) {
+    let rollout = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": { "name": name },
+        "spec": {
+            "replicas": 1,
+            "selector": { "matchLabels": { "app": name } },
+            "template": {
+                "metadata": { "labels": { "app": name } },
+                "spec": { "containers": [{ "name": "app", "image": "registry.example/ro:2" }] }
+            },
+            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
+        }
+    });
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), rollout.to_string()).expect("write");
+    tb.kubectl(ns, &["apply", "-f", &file.path().display().to_string()]);
+    let status = json!({ "status": {
+        "phase": "Paused", "message": "CanaryPauseStep", "currentStepIndex": 1,
+        "stableRS": "abc", "currentPodHash": "def",
+        "pauseConditions": [{ "reason": "CanaryPauseStep" }]
+    }});
+    tb.kubectl(
+        ns,
+        &[
+            "patch",
+            "rollout",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ],
+    );
+}
+
+/// The console on a real cluster: the Kubernetes actuator does not act on Argo Rollouts
+/// yet, so promote is not hinted and its key is refused at once, with no confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ripcord::app::{update, Effect, Msg};
+    use ripcord::cluster::actions::KubeActuator;
+    use ripcord::cluster::watch::{self, Scope};
+    use ripcord::service::Service;
+    use std::sync::Arc;
+
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-keys").await;
+    let ns = ns.name.as_str();
+    argo_rollout(&tb, ns, "ro");
+    let admin = watching::cluster(&tb, testbed::ADMIN).await;
+    let mut kinds = watch::core_kinds();
+    kinds.extend(watch::discovered_kinds(&admin.client).await);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    watch::spawn(
+        admin.clone(),
+        Scope::Namespaces(vec![ns.to_owned()]),
+        kinds,
+        tx,
+    );
+    let mut state = watching::live_state();
+    let actuator = KubeActuator::new([admin], Arc::new(AccessCache::default()));
+    let service = Service::new(Arc::new(actuator), None, state.settings.clone(), false);
+    state.support = service.support();
+    let key = ReleaseKey {
+        context: testbed::ADMIN.into(),
+        namespace: ns.into(),
+        kind: Kind::ArgoRollout,
+        name: "ro".into(),
+    };
+    watching::pump(
+        &mut state,
+        &mut rx,
+        "the rollout to show",
+        Duration::from_secs(60),
+        |_| {},
+        |s| s.rows.first() == Some(&key),
+    )
+    .await;
+
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 200,
+            height: 40,
+        },
+    );
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 40)).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, &state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let hints: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, buffer.area.height - 1)].symbol().to_owned())
+        .collect();
+    let words: Vec<&str> = hints.split_whitespace().collect();
+    assert!(words.contains(&"help"), "the hint line: {hints}");
+    for op in ["promote", "abort", "pause", "rollback"] {
+        assert!(!words.contains(&op), "{op} is hinted: {hints}");
+    }
+
+    for key in ['p', 'P', 'a'] {
+        let effects = update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
+        );
+        assert!(
+            effects.iter().all(|e| !matches!(e, Effect::Execute(_))),
+            "{key}: {effects:?}"
+        );
+        assert!(state.overlay.is_none(), "{key} asked for a confirmation");
+        let status = state.status.as_ref().map(|s| s.text.clone());
+        assert!(
+            status
+                .as_deref()
+                .is_some_and(|s| s.contains("cannot act on Argo Rollouts")),
+            "{key}: {status:?}"
+        );
+    }
+    // Had a request got through anyway, the service refuses it without touching the cluster.
+    let request = request(ns, Kind::ArgoRollout, "ro", Operation::Promote);
+    let (outcome, problems) = service.act(&request).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(rejected(&outcome).contains("cannot act on Argo Rollouts"));
 }

@@ -98,12 +98,17 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
         "--yes",
         "--reason",
         "crash loop",
+        "--to-revision",
+        "1",
         "-o",
         "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let outcome = json(&out);
     assert_eq!(outcome["request"]["op"], "rollback");
+    // The operation's parameters sit beside its name, and only those it has.
+    assert_eq!(outcome["request"]["to"], 1, "{outcome}");
+    assert!(outcome["request"].get("weight").is_none(), "{outcome}");
     assert!(outcome["result"]["Ok"].is_string(), "{outcome}");
     tb.wait_rolled_out(&ns.name, "api").await;
     let out = cli.run(&["status", "deployment/api", "-n", &ns.name, "-o", "json"]);
@@ -127,6 +132,8 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
     assert_eq!(lines[0]["name"], "api");
     assert_eq!(lines[0]["reason"], "crash loop");
     assert_eq!(lines[0]["revision_before"], 2);
+    assert_eq!(lines[0]["to_revision"], 1);
+    assert!(lines[0].get("weight").is_none(), "{}", lines[0]);
     assert_eq!(lines[0]["user"], "admin");
     let table = cli.run(&["journal"]);
     assert!(
@@ -236,4 +243,50 @@ async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
         Some(true),
         "read-only changed nothing"
     );
+}
+
+/// On a real cluster ripcord does not act on Argo Rollouts yet: the command says so before
+/// it asks for any confirmation, and the rollout is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("cli-argo").await;
+    let cli = Cli::new(&tb);
+    let rollout = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": { "name": "ro" },
+        "spec": {
+            "replicas": 1,
+            "selector": { "matchLabels": { "app": "ro" } },
+            "template": {
+                "metadata": { "labels": { "app": "ro" } },
+                "spec": { "containers": [{ "name": "app", "image": "registry.example/ro:2" }] }
+            },
+            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
+        }
+    });
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), rollout.to_string()).expect("write");
+    tb.kubectl(
+        &ns.name,
+        &["apply", "-f", &file.path().display().to_string()],
+    );
+    for args in [
+        vec!["promote", "rollout/ro"],
+        vec!["abort", "rollout/ro"],
+        vec!["promote", "rollout/ro", "--yes", "--dry-run"],
+    ] {
+        let mut args = args;
+        args.extend(["-n", ns.name.as_str()]);
+        let out = cli.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let said = text(&out);
+        assert!(said.contains("cannot act on Argo Rollouts"), "{said}");
+        assert!(
+            !said.contains("--yes"),
+            "asked for a confirmation first: {said}"
+        );
+    }
+    let out = cli.run(&["journal", "-o", "json"]);
+    assert!(out.stdout.is_empty(), "nothing was tried: {}", text(&out));
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use ripcord::app::{update, Effect, Msg, State};
-use ripcord::model::ops::{ActionRequest, Operation};
+use ripcord::model::ops::{ActionRequest, Op, Operation};
 use ripcord::model::{Phase, Release, ReleaseKey, RevisionRole, StepState, Verdict};
 use ripcord::sim::{feed, World};
 use support::*;
@@ -25,11 +25,13 @@ fn act(
     op: Operation,
     to_revision: Option<i64>,
 ) -> Result<String, String> {
+    let op = match op {
+        Operation::Rollback => Op::Rollback { to: to_revision },
+        other => Op::plain(other).expect("an operation without parameters"),
+    };
     let request = ActionRequest {
         key: key(state, name),
         op,
-        to_revision,
-        weight: None,
         reason: None,
         dry_run: false,
     };
@@ -314,9 +316,8 @@ fn p_on_a_pair_asks_for_the_next_configured_step_and_explains_the_last() {
         [Effect::Execute(request)] => request.clone(),
         other => panic!("p should act at once on a pair outside production: {other:?}"),
     };
-    assert_eq!(request.op, Operation::Promote);
     // 30% of 5 pods is still 1 canary pod, so the step that moves a pod is 60%.
-    assert_eq!(request.weight, Some(60));
+    assert_eq!(request.op, Op::Promote { step: Some(60) });
     let outcome = world.execute(&request);
     outcome.result.clone().expect("step");
     feed(&mut world, &mut state);
@@ -358,9 +359,7 @@ fn canary_pair_abort_and_set_weight() {
     let (mut world, mut state) = demo_state();
     let request = ActionRequest {
         key: key(&state, "payments-api"),
-        op: Operation::SetWeight,
-        to_revision: None,
-        weight: Some(40),
+        op: Op::SetWeight { weight: 40 },
         reason: None,
         dry_run: false,
     };
@@ -628,4 +627,56 @@ fn each_side_source_sends_only_what_changed() {
         world.take_findings().is_empty(),
         "findings sent again unchanged"
     );
+}
+
+/// The demo acts through the same service as a real cluster: the simulator's actuator hands
+/// the request to the task driving the world, and refuses what the world cannot do.
+#[tokio::test]
+async fn the_simulators_actuator_acts_through_the_driver() {
+    use ripcord::model::ops::{ActionFailure, Actuator};
+    use ripcord::model::Kind;
+    use ripcord::service::Service;
+    use ripcord::sim::driver::{self, SimActuator};
+    use std::sync::Arc;
+
+    let (world, state) = demo_state();
+    let cart = key(&state, "cart");
+    let pair = key(&state, "payments-api");
+    let (msg_tx, mut msg_rx) = tokio::sync::mpsc::channel(4096);
+    let (sim_tx, sim_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(driver::run(world, 1.0, true, msg_tx, sim_rx));
+    let actuator = SimActuator::new(sim_tx);
+    assert!(actuator
+        .supports(Kind::ArgoRollout, Operation::Promote)
+        .is_ok());
+    assert!(actuator
+        .supports(Kind::ArgoRollout, Operation::SetWeight)
+        .is_err());
+    let mut settings = state.settings.clone();
+    settings.production_pattern = "no-context-is-production".into();
+    let service = Service::new(Arc::new(actuator), None, settings, false);
+
+    let request = |key: &ReleaseKey, op| ActionRequest {
+        key: key.clone(),
+        op,
+        reason: None,
+        dry_run: false,
+    };
+    let (outcome, problems) = service.act(&request(&cart, Op::Abort)).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    outcome.result.expect("abort runs in the world");
+    // The world's changes went out before the outcome came back.
+    let mut changed = false;
+    while let Ok(msg) = msg_rx.try_recv() {
+        changed |= matches!(msg, Msg::Cluster { .. });
+    }
+    assert!(changed, "the abort changed nothing in the world");
+
+    let (outcome, _) = service.act(&request(&pair, Op::Pause)).await;
+    match outcome.result {
+        Err(ActionFailure::Rejected(why)) => {
+            assert!(why.contains("no controller to pause"), "{why}")
+        }
+        other => panic!("a pair cannot pause: {other:?}"),
+    }
 }

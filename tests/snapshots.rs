@@ -144,16 +144,37 @@ fn a_tiny_terminal_says_so_instead_of_drawing() {
 }
 
 #[test]
-fn keys_the_focused_release_cannot_use_are_struck_out_in_the_hints() {
+fn keys_the_focused_release_cannot_use_are_absent_or_struck_out_in_the_hints() {
     use ratatui::style::Modifier;
+    use ripcord::model::ops::{Operation, SupportTable};
     let (_, mut state) = demo_state();
+    state.support = SupportTable::from_fn(ripcord::sim::supports);
     select(&mut state, "ledger"); // a plain Deployment: no promote, no abort
+    let key = state.selected_key().cloned().expect("selected");
+    ripcord::app::update(
+        &mut state,
+        ripcord::app::Msg::Permission {
+            key,
+            op: Operation::Rollback,
+            permission: ripcord::model::Permission::Denied("not allowed to patch".into()),
+        },
+    );
     let terminal = draw(&mut state, 100, 30, &Theme::default());
-    let (x, y) = find(&terminal, "p promote").expect("the promote hint");
+    // What the actuator cannot do is not offered at all.
+    assert!(
+        find(&terminal, "p promote").is_none(),
+        "promote on a Deployment"
+    );
+    assert!(
+        find(&terminal, "a abort").is_none(),
+        "abort on a Deployment"
+    );
+    // What it can do but the user may not is shown, struck out.
+    let (x, y) = find(&terminal, "u rollback").expect("the rollback hint");
     let cell = &terminal.backend().buffer()[(x, y)];
     assert!(
         cell.modifier.contains(Modifier::CROSSED_OUT),
-        "promote should be struck out for a Deployment"
+        "a denied rollback should be struck out"
     );
     let (x, y) = find(&terminal, "z pause").expect("the pause hint");
     let cell = &terminal.backend().buffer()[(x, y)];

@@ -5,10 +5,22 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
-use ripcord::model::ops::Operation;
+use ripcord::model::ops::{Op, Operation, SupportTable};
 use ripcord::model::{Kind, Metrics, Phase};
-use ripcord::sim::feed;
+use ripcord::sim::{feed, World};
 use support::*;
+
+/// The demo world in a state that knows what the simulator's actuator supports, as the
+/// console is told at start.
+fn demo_state_with(read_only: bool) -> (World, State) {
+    let (world, mut state) = support::demo_state_with(read_only);
+    state.support = SupportTable::from_fn(ripcord::sim::supports);
+    (world, state)
+}
+
+fn demo_state() -> (World, State) {
+    demo_state_with(false)
+}
 
 /// The loop drew a frame of the state's size: whatever overlay is open is on screen.
 fn drawn(state: &mut State) {
@@ -215,7 +227,7 @@ fn a_dangerous_action_waits_for_confirmation_and_can_be_cancelled() {
     let effects = press(&mut state, 'y');
     match effects.as_slice() {
         [Effect::Execute(req)] => {
-            assert_eq!(req.op, Operation::Abort);
+            assert_eq!(req.op, Op::Abort);
             assert_eq!(req.key.name, "cart");
         }
         other => panic!("expected one Execute effect, got {other:?}"),
@@ -227,7 +239,9 @@ fn a_safe_action_outside_production_runs_at_once() {
     let (_, mut state) = demo_state();
     select(&mut state, "cart");
     let effects = press(&mut state, 'p');
-    assert!(matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Operation::Promote));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote)
+    );
     assert!(state.overlay.is_none());
 }
 
@@ -255,7 +269,7 @@ fn production_needs_the_typed_name_and_a_reason() {
     let effects = press_code(&mut state, KeyCode::Enter);
     match effects.as_slice() {
         [Effect::Execute(req)] => {
-            assert_eq!(req.op, Operation::Promote);
+            assert_eq!(req.op.kind(), Operation::Promote);
             assert_eq!(req.reason.as_deref(), Some("canary looks good"));
         }
         other => panic!("expected Execute, got {other:?}"),
@@ -326,8 +340,7 @@ fn rollback_in_the_detail_view_targets_the_revision_under_the_cursor() {
     let effects = press(&mut state, 'y');
     match effects.as_slice() {
         [Effect::Execute(req)] => {
-            assert_eq!(req.op, Operation::Rollback);
-            assert_eq!(req.to_revision, Some(1));
+            assert_eq!(req.op, Op::Rollback { to: Some(1) });
         }
         other => panic!("expected Execute, got {other:?}"),
     }
@@ -525,7 +538,7 @@ fn a_confirmation_counts_only_once_its_dialog_was_on_screen() {
     drawn(&mut state);
     let effects = press(&mut state, 'y');
     assert!(
-        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Operation::Abort),
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Op::Abort),
         "{effects:?}"
     );
 }
@@ -633,7 +646,7 @@ fn rollback_follows_the_revision_and_never_aims_at_the_failing_one() {
     assert_eq!(state.revision_cursor, 0);
     press(&mut state, 'u');
     let c = confirm(&state);
-    assert_eq!(c.request.to_revision, Some(1));
+    assert_eq!(c.request.op, Op::Rollback { to: Some(1) });
     assert!(images(&c.target).ends_with(":3.0.1"), "{:?}", c.target);
     assert!(images(&c.replaces).ends_with("-crash"), "{:?}", c.replaces);
     assert!(
@@ -1218,4 +1231,145 @@ fn a_release_remembers_its_failed_images_when_a_neighbour_comes() {
     );
     assert!(state.releases.keys().any(|k| k.name == "neighbour"));
     assert!(crash(&state), "a neighbour made it forget the crash image");
+}
+
+/// The bottom line of the screen, wide enough for every hint.
+fn footer(state: &mut State) -> String {
+    resize(state, 200, 40);
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 40)).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let y = buffer.area.height - 1;
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol().to_owned())
+        .collect()
+}
+
+/// The operation keys of the home view, as key presses.
+fn operation_keys(state: &State) -> Vec<(KeyEvent, ripcord::action::Action, Operation)> {
+    state
+        .keymap
+        .bindings(ripcord::config::keymap::Section::Home)
+        .filter_map(|b| {
+            let op = b.action.operation()?;
+            let [chord] = b.keys.as_slice() else {
+                return None;
+            };
+            Some((KeyEvent::new(chord.code(), chord.modifiers()), b.action, op))
+        })
+        .collect()
+}
+
+fn select_kind(state: &mut State, kind: Kind) {
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.kind == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("the demo has no {kind:?}"));
+    press(state, 'g');
+    press(state, 'g');
+    while state.selected_key() != Some(&key) {
+        press(state, 'j');
+    }
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::Deployment,
+    Kind::CanaryPair,
+    Kind::ArgoRollout,
+    Kind::FlaggerCanary,
+];
+
+#[test]
+fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
+    use ripcord::cluster::actions::supports;
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    state.support = SupportTable::from_fn(supports);
+    let keys = operation_keys(&state);
+    assert!(keys.len() >= 8, "{keys:?}");
+    let mut refused = 0;
+    for kind in KINDS {
+        select_kind(&mut state, kind);
+        let hints = footer(&mut state);
+        let words: Vec<&str> = hints.split_whitespace().collect();
+        for (event, action, op) in &keys {
+            let name = ripcord::config::keymap::action_name(*action).replace('_', "-");
+            let why = supports(kind, *op).err();
+            if why.is_some() {
+                assert!(
+                    !words.contains(&name.as_str()),
+                    "{kind:?}: {name} is hinted but cannot run: {hints}"
+                );
+            }
+            state.overlay = None;
+            state.status = None;
+            let effects = update(&mut state, Msg::Key(*event));
+            let status = state.status.as_ref().map(|s| s.text.clone());
+            match why {
+                Some(why) => {
+                    refused += 1;
+                    assert!(
+                        effects.iter().all(|e| !matches!(e, Effect::Execute(_))),
+                        "{kind:?} {op:?} ran: {effects:?}"
+                    );
+                    assert!(
+                        state.overlay.is_none(),
+                        "{kind:?} {op:?} asked for a confirmation it cannot honour"
+                    );
+                    let status = status.unwrap_or_default();
+                    assert!(status.contains(why), "{kind:?} {op:?}: {status}");
+                }
+                None => assert!(
+                    status.is_none_or(|s| KINDS.iter().all(|k| Operation::ALL
+                        .iter()
+                        .filter_map(|o| supports(*k, *o).err())
+                        .all(|w| !s.contains(w)))),
+                    "{kind:?} {op:?} is supported but refused as unsupported"
+                ),
+            }
+        }
+        state.overlay = None;
+    }
+    // Every Argo Rollout and Flagger Canary key, and the canary keys on a Deployment.
+    assert!(refused >= 2 * 8 + 4, "only {refused} refusals");
+    // Help leaves out what no kind supports there (retry is an Argo Rollout's).
+    let theme = ripcord::config::theme::Theme::default();
+    let retry = |state: &State| {
+        ripcord::ui::help_text(state, &theme)
+            .iter()
+            .any(|l| l.contains("Retry rollout"))
+    };
+    assert!(!retry(&state), "help offers retry on a cluster");
+    state.support = SupportTable::from_fn(ripcord::sim::supports);
+    assert!(retry(&state), "the simulator retries Argo Rollouts");
+}
+
+#[test]
+fn the_demo_offers_what_its_simulator_performs() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select_kind(&mut state, Kind::ArgoRollout);
+    let hints = footer(&mut state);
+    assert!(
+        hints.split_whitespace().any(|w| w == "promote"),
+        "the simulator promotes Argo Rollouts: {hints}"
+    );
+    let effects = press(&mut state, 'p');
+    let asked = matches!(state.overlay, Some(Overlay::Confirm(_)));
+    let ran =
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote);
+    let status = state.status.as_ref().map(|s| s.text.clone());
+    assert!(ran || asked, "promote neither ran nor asked: {status:?}");
+    select_kind(&mut state, Kind::FlaggerCanary);
+    let hints = footer(&mut state);
+    assert!(
+        !hints.split_whitespace().any(|w| w == "promote"),
+        "Flagger drives its canaries: {hints}"
+    );
 }

@@ -136,6 +136,8 @@ pub struct State {
     /// When each release's permissions were last asked for or answered (state time): after
     /// `PERMISSION_TTL_SECS` they are asked again, so a changed RoleBinding shows.
     pub access_checked: HashMap<ReleaseKey, DateTime<Utc>>,
+    /// What the actuator in use can do; the console sets it at start.
+    pub support: crate::model::ops::SupportTable,
     pub view: View,
     pub overlay: Option<Overlay>,
     /// The filter being typed, while `/` is open.
@@ -203,6 +205,7 @@ impl State {
             findings: HashMap::new(),
             permissions: HashMap::new(),
             access_checked: HashMap::new(),
+            support: crate::model::ops::SupportTable::unchecked(),
             view: View::Home,
             overlay: None,
             filter_input: None,

@@ -1,11 +1,12 @@
 //! Asks the API server, before an action, whether the current user may carry it out.
 //!
 //! Each operation needs a fixed set of (verb, resource) permissions: the ones the calls in
-//! `actions.rs` make. The console checks them with SelfSubjectAccessReviews so that it can
+//! `actions` make. The console checks them with SelfSubjectAccessReviews so that it can
 //! grey out a key and say what is missing instead of failing halfway through a promotion.
 //! Answers are cached per context and namespace for a few minutes.
 
-use crate::model::ops::{supports, Operation};
+use super::actions::supports;
+use crate::model::ops::Operation;
 use crate::model::Kind;
 use crate::model::Permission;
 use k8s_openapi::api::authorization::v1::{
@@ -63,12 +64,6 @@ const GET_DEPLOYMENTS: AccessCheck = AccessCheck::new("get", "apps", "deployment
 const LIST_DEPLOYMENTS: AccessCheck = AccessCheck::new("list", "apps", "deployments");
 const PATCH_DEPLOYMENTS: AccessCheck = AccessCheck::new("patch", "apps", "deployments");
 const LIST_REPLICASETS: AccessCheck = AccessCheck::new("list", "apps", "replicasets");
-const GET_ROLLOUTS: AccessCheck = AccessCheck::new("get", "argoproj.io", "rollouts");
-const PATCH_ROLLOUTS: AccessCheck = AccessCheck::new("patch", "argoproj.io", "rollouts");
-const PATCH_ROLLOUT_STATUS: AccessCheck = AccessCheck {
-    subresource: Some("status"),
-    ..PATCH_ROLLOUTS
-};
 
 /// What `actions::post_event` needs. Not part of `required_access`: the action itself
 /// works without it, and a failed event is reported, not fatal.
@@ -93,15 +88,8 @@ pub fn required_access(kind: Kind, op: Operation) -> Vec<AccessCheck> {
             Rollback => vec![GET_DEPLOYMENTS, LIST_REPLICASETS, PATCH_DEPLOYMENTS],
             _ => vec![GET_DEPLOYMENTS, LIST_DEPLOYMENTS, PATCH_DEPLOYMENTS],
         },
-        // Provisional, for the Argo Rollouts piece: the kubectl plugin patches the Rollout
-        // and, for promote/abort/retry, its status subresource.
-        Kind::ArgoRollout => match op {
-            Promote | PromoteFull | Abort | Retry => {
-                vec![GET_ROLLOUTS, PATCH_ROLLOUTS, PATCH_ROLLOUT_STATUS]
-            }
-            _ => vec![GET_ROLLOUTS, PATCH_ROLLOUTS],
-        },
-        Kind::FlaggerCanary => Vec::new(),
+        // Not acted on in a cluster yet (see `actions::supports`).
+        Kind::ArgoRollout | Kind::FlaggerCanary => Vec::new(),
     }
 }
 
@@ -410,10 +398,7 @@ mod tests {
                 "patch deployments.apps"
             ]
         );
-        assert_eq!(
-            names(Kind::ArgoRollout, Operation::Abort)[2],
-            "patch rollouts.argoproj.io/status"
-        );
+        assert!(names(Kind::ArgoRollout, Operation::Abort).is_empty());
         assert_eq!(CREATE_EVENTS.to_string(), "create events");
     }
 }

@@ -1,9 +1,13 @@
-//! Operations on a release, and which kinds support them.
+//! Operations on a release, what they carry, and the seam every world acts through.
 
 use super::release::Kind;
+use super::{Permission, ReleaseKey};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 
-/// A change to a release, the only kind of action that writes to a cluster.
+/// The name of a change to a release, without its parameters: for the keymap, permissions
+/// and the journal's verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
@@ -53,42 +57,206 @@ impl Operation {
             Operation::SetWeight => "set-weight",
         }
     }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
-/// Whether `kind` supports `op`; the error says why not, for a disabled key or the CLI.
-pub fn supports(kind: Kind, op: Operation) -> Result<(), &'static str> {
-    use Operation::*;
-    let ok = match kind {
-        Kind::Deployment => matches!(op, Pause | Resume | Rollback | Restart),
-        Kind::CanaryPair => matches!(
-            op,
-            Promote | PromoteFull | Abort | Rollback | Restart | SetWeight
-        ),
-        Kind::ArgoRollout => op != SetWeight,
-        Kind::FlaggerCanary => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(match (kind, op) {
-            (Kind::FlaggerCanary, _) => "Flagger drives this canary; act on it through Flagger",
-            (Kind::Deployment, Promote | PromoteFull | Abort | Retry) => {
-                "a plain Deployment has no canary to promote, abort or retry"
-            }
-            (Kind::CanaryPair, Pause | Resume) => "a canary pair has no controller to pause",
-            _ => "not supported for this kind",
+/// A change to a release with what it needs to be carried out: the only kind of action
+/// that writes to a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// One step. For a canary pair, the weight the step moves to when the caller resolved
+    /// the configured steps; the actuator's default steps otherwise.
+    Promote {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<u8>,
+    },
+    PromoteFull,
+    Pause,
+    Resume,
+    Abort,
+    Retry,
+    /// Back to revision `to`, or to the one before the current one.
+    Rollback {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<i64>,
+    },
+    Restart,
+    /// The canary's share of replicas, in percent.
+    SetWeight {
+        weight: u8,
+    },
+}
+
+impl Op {
+    pub fn kind(self) -> Operation {
+        match self {
+            Op::Promote { .. } => Operation::Promote,
+            Op::PromoteFull => Operation::PromoteFull,
+            Op::Pause => Operation::Pause,
+            Op::Resume => Operation::Resume,
+            Op::Abort => Operation::Abort,
+            Op::Retry => Operation::Retry,
+            Op::Rollback { .. } => Operation::Rollback,
+            Op::Restart => Operation::Restart,
+            Op::SetWeight { .. } => Operation::SetWeight,
+        }
+    }
+
+    /// The operation without parameters (`rollback` to the previous revision, `promote`
+    /// by the default step); `None` for `set-weight`, which has no default.
+    pub fn plain(kind: Operation) -> Option<Op> {
+        Some(match kind {
+            Operation::Promote => Op::Promote { step: None },
+            Operation::PromoteFull => Op::PromoteFull,
+            Operation::Pause => Op::Pause,
+            Operation::Resume => Op::Resume,
+            Operation::Abort => Op::Abort,
+            Operation::Retry => Op::Retry,
+            Operation::Rollback => Op::Rollback { to: None },
+            Operation::Restart => Op::Restart,
+            Operation::SetWeight => return None,
         })
     }
+
+    pub fn verb(self) -> &'static str {
+        self.kind().verb()
+    }
+
+    /// The revision a rollback aims at, when named.
+    pub fn to_revision(self) -> Option<i64> {
+        match self {
+            Op::Rollback { to } => to,
+            _ => None,
+        }
+    }
+
+    /// The canary weight a promote step or set-weight moves to, when known.
+    pub fn weight(self) -> Option<u8> {
+        match self {
+            Op::Promote { step } => step,
+            Op::SetWeight { weight } => Some(weight),
+            _ => None,
+        }
+    }
+
+    pub fn is_dangerous(self) -> bool {
+        self.kind().is_dangerous()
+    }
+}
+
+const KINDS: [Kind; 4] = [
+    Kind::Deployment,
+    Kind::CanaryPair,
+    Kind::ArgoRollout,
+    Kind::FlaggerCanary,
+];
+
+fn kind_index(kind: Kind) -> usize {
+    match kind {
+        Kind::Deployment => 0,
+        Kind::CanaryPair => 1,
+        Kind::ArgoRollout => 2,
+        Kind::FlaggerCanary => 3,
+    }
+}
+
+/// Why an actuator cannot carry out an operation on a kind at all.
+pub type Why = &'static str;
+
+/// What an actuator can do, per kind and operation: asked once at start and kept in the
+/// console's state, since `update` cannot hold the actuator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportTable {
+    refusals: [[Option<Why>; Operation::ALL.len()]; KINDS.len()],
+}
+
+impl SupportTable {
+    /// Built by asking `supports` about every kind and operation.
+    pub fn from_fn(supports: impl Fn(Kind, Operation) -> Result<(), Why>) -> Self {
+        let mut refusals = [[None; Operation::ALL.len()]; KINDS.len()];
+        for kind in KINDS {
+            for op in Operation::ALL {
+                refusals[kind_index(kind)][op.index()] = supports(kind, op).err();
+            }
+        }
+        SupportTable { refusals }
+    }
+
+    /// Of the actuator in use.
+    pub fn of(actuator: &dyn Actuator) -> Self {
+        Self::from_fn(|kind, op| actuator.supports(kind, op))
+    }
+
+    /// Refuses nothing: the actuator has the last word when the action runs.
+    pub fn unchecked() -> Self {
+        Self::from_fn(|_, _| Ok(()))
+    }
+
+    pub fn supports(&self, kind: Kind, op: Operation) -> Result<(), Why> {
+        match self.refusals[kind_index(kind)][op.index()] {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether any kind supports `op`.
+    pub fn any(&self, op: Operation) -> bool {
+        KINDS.iter().any(|k| self.supports(*k, op).is_ok())
+    }
+}
+
+/// A future an actuator hands back; boxed so the trait stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why the permissions behind an operation could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0}")]
+    Unreachable(String),
+    /// The cluster did not accept the credentials.
+    #[error("{0}")]
+    CredentialsRejected(String),
+    /// There were no credentials to offer.
+    #[error("{0}")]
+    NoCredentials(String),
+}
+
+/// What carries out operations in one world: the Kubernetes API or the simulator.
+pub trait Actuator: Send + Sync {
+    /// Whether this actuator can carry out `op` on a `kind` release; why not, if not.
+    fn supports(&self, kind: Kind, op: Operation) -> Result<(), Why>;
+
+    /// Whether the user may run `op` on `key`.
+    fn permission<'a>(
+        &'a self,
+        key: &'a ReleaseKey,
+        op: Operation,
+    ) -> BoxFuture<'a, Result<Permission, CheckError>>;
+
+    /// Carries out `request`; every failure is in the outcome.
+    fn execute<'a>(&'a self, request: &'a ActionRequest) -> BoxFuture<'a, ActionOutcome>;
+
+    /// Leaves a trace of the outcome where other tools see it (a Kubernetes Event).
+    fn announce<'a>(
+        &'a self,
+        request: &'a ActionRequest,
+        outcome: &'a ActionOutcome,
+    ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Who actions in `context` are recorded as.
+    fn user(&self, context: &str) -> String;
 }
 
 /// One operation requested on one release, from a key or the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionRequest {
-    pub key: super::ReleaseKey,
-    pub op: Operation,
-    pub to_revision: Option<i64>,
-    /// For `SetWeight`: the canary's share of replicas, in percent.
-    pub weight: Option<u8>,
+    pub key: ReleaseKey,
+    #[serde(flatten)]
+    pub op: Op,
     pub reason: Option<String>,
     /// Check and report, change nothing.
     pub dry_run: bool,
@@ -141,18 +309,20 @@ pub fn next_pair_step(steps: &[u8], stable: i32, canary: i32) -> Result<u8, Stri
         })
 }
 
-/// The weight a request carries: for `promote` on a canary pair, the next of the configured
-/// `steps` from the pair's desired replicas; `None` for everything else.
-pub fn promote_weight(
+/// The `Op` a key or command asks for: for `promote` on a canary pair, the next of the
+/// configured `steps` from the pair's desired replicas.
+pub fn resolve_op(
     kind: Kind,
     op: Operation,
     steps: &[u8],
     stable: i32,
     canary: i32,
-) -> Result<Option<u8>, String> {
+) -> Result<Option<Op>, String> {
     match (kind, op) {
-        (Kind::CanaryPair, Operation::Promote) => next_pair_step(steps, stable, canary).map(Some),
-        _ => Ok(None),
+        (Kind::CanaryPair, Operation::Promote) => {
+            next_pair_step(steps, stable, canary).map(|w| Some(Op::Promote { step: Some(w) }))
+        }
+        _ => Ok(Op::plain(op)),
     }
 }
 
@@ -193,7 +363,63 @@ pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_pair_step, split_replicas, DEFAULT_PAIR_STEPS};
+    use super::{next_pair_step, split_replicas, Kind, Op, Operation, SupportTable};
+    use super::{ActionRequest, DEFAULT_PAIR_STEPS};
+
+    #[test]
+    fn a_request_carries_only_the_parameters_its_operation_has() {
+        let request = |op| ActionRequest {
+            key: crate::model::ReleaseKey {
+                context: "c".into(),
+                namespace: "n".into(),
+                kind: Kind::CanaryPair,
+                name: "web".into(),
+            },
+            op,
+            reason: None,
+            dry_run: false,
+        };
+        let json = |op| serde_json::to_value(request(op)).expect("serializes");
+        let rollback = json(Op::Rollback { to: Some(3) });
+        assert_eq!(rollback["op"], "rollback");
+        assert_eq!(rollback["to"], 3);
+        assert!(rollback.get("weight").is_none() && rollback.get("step").is_none());
+        assert!(json(Op::Rollback { to: None }).get("to").is_none());
+        let weight = json(Op::SetWeight { weight: 40 });
+        assert_eq!(
+            (&weight["op"], &weight["weight"]),
+            (&"set_weight".into(), &40.into())
+        );
+        assert_eq!(json(Op::Promote { step: Some(25) })["step"], 25);
+        assert_eq!(json(Op::PromoteFull)["op"], "promote_full");
+    }
+
+    #[test]
+    fn every_operation_has_a_plain_form_but_set_weight() {
+        for op in Operation::ALL {
+            match Op::plain(op) {
+                Some(plain) => assert_eq!(plain.kind(), op),
+                None => assert_eq!(op, Operation::SetWeight),
+            }
+        }
+    }
+
+    #[test]
+    fn a_support_table_answers_as_its_actuator_does() {
+        let table = SupportTable::from_fn(|kind, op| match (kind, op) {
+            (Kind::ArgoRollout, _) => Err("not here"),
+            (_, Operation::Retry) => Err("never"),
+            _ => Ok(()),
+        });
+        assert_eq!(
+            table.supports(Kind::ArgoRollout, Operation::Promote),
+            Err("not here")
+        );
+        assert_eq!(table.supports(Kind::Deployment, Operation::Pause), Ok(()));
+        assert!(table.any(Operation::Promote));
+        assert!(!table.any(Operation::Retry));
+        assert!(SupportTable::unchecked().any(Operation::Retry));
+    }
 
     #[test]
     fn split_rounds_to_the_nearest_pod_and_keeps_the_total() {

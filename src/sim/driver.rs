@@ -2,17 +2,20 @@
 
 use super::World;
 use crate::app::{ClockControl, Msg};
-use crate::model::ops::ActionRequest;
-use crate::model::ConnState;
+use crate::model::ops::{
+    ActionFailure, ActionOutcome, ActionRequest, Actuator, BoxFuture, CheckError, Operation, Why,
+};
+use crate::model::{ConnState, Kind, Permission, ReleaseKey};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Real time between simulation steps.
 const FRAME: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 pub enum SimCommand {
-    Execute(ActionRequest),
+    /// Carry out the request; the outcome goes back once the world's changes are out.
+    Execute(ActionRequest, oneshot::Sender<ActionOutcome>),
     Clock(ClockControl),
 }
 
@@ -43,6 +46,64 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
             .map(|(key, findings)| Msg::Findings { key, findings }),
     );
     out
+}
+
+/// The demo's actuator: hands requests to the task that drives the world.
+#[derive(Debug, Clone)]
+pub struct SimActuator {
+    commands: mpsc::UnboundedSender<SimCommand>,
+}
+
+impl SimActuator {
+    pub fn new(commands: mpsc::UnboundedSender<SimCommand>) -> Self {
+        SimActuator { commands }
+    }
+}
+
+impl Actuator for SimActuator {
+    fn supports(&self, kind: Kind, op: Operation) -> Result<(), Why> {
+        super::supports(kind, op)
+    }
+
+    fn permission<'a>(
+        &'a self,
+        _key: &'a ReleaseKey,
+        _op: Operation,
+    ) -> BoxFuture<'a, Result<Permission, CheckError>> {
+        // The demo user may do anything the world can.
+        Box::pin(async { Ok(Permission::Allowed) })
+    }
+
+    fn execute<'a>(&'a self, request: &'a ActionRequest) -> BoxFuture<'a, ActionOutcome> {
+        Box::pin(async move {
+            let (tx, rx) = oneshot::channel();
+            let sent = self.commands.send(SimCommand::Execute(request.clone(), tx));
+            match (sent, rx.await) {
+                (Ok(()), Ok(outcome)) => outcome,
+                _ => ActionOutcome {
+                    request: request.clone(),
+                    result: Err(ActionFailure::Unreachable(
+                        "the demo world has stopped".into(),
+                    )),
+                    revision_before: None,
+                    revision_after: None,
+                },
+            }
+        })
+    }
+
+    fn announce<'a>(
+        &'a self,
+        _request: &'a ActionRequest,
+        _outcome: &'a ActionOutcome,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        // The world posts its own Event with the action.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn user(&self, _context: &str) -> String {
+        super::DEMO_USER.to_string()
+    }
 }
 
 /// Sends everything that changed in the world since the last call.
@@ -90,11 +151,13 @@ pub async fn run(
             command = commands.recv() => {
                 let Some(command) = command else { return };
                 match command {
-                    SimCommand::Execute(request) => {
+                    SimCommand::Execute(request, reply) => {
                         let outcome = world.execute(&request);
-                        if !publish(&mut world, &msgs).await || msgs.send(Msg::ActionDone(outcome)).await.is_err() {
+                        if !publish(&mut world, &msgs).await {
                             return;
                         }
+                        // The caller reports the outcome; one that has gone away wants none.
+                        let _ = reply.send(outcome);
                     }
                     SimCommand::Clock(control) => {
                         match control {

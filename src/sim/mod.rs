@@ -10,7 +10,7 @@ pub mod scale;
 mod scenario;
 
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
-use crate::model::ops::{supports, ActionFailure, ActionOutcome, ActionRequest, Operation};
+use crate::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op, Operation, Why};
 use crate::model::{Findings, Flags, Kind, MetricSeries, Metrics, ReleaseKey};
 use argo::SimArgoRollout;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -285,7 +285,7 @@ impl SimEntry {
         rng: &mut Rng,
         events: &mut SimEvents,
     ) -> Result<String, String> {
-        use Operation::*;
+        use Op::*;
         match (&mut self.release, req.op) {
             (SimRelease::Deployment(d), Pause) if d.paused => {
                 Err("deployment is already paused".into())
@@ -302,24 +302,21 @@ impl SimEntry {
                 d.last_progress = now;
                 Ok("resumed".into())
             }
-            (SimRelease::Deployment(d), Rollback) => d
-                .rollback(req.to_revision, now)
-                .map(|()| "rolled back".into()),
+            (SimRelease::Deployment(d), Rollback { to }) => {
+                d.rollback(to, now).map(|()| "rolled back".into())
+            }
             (SimRelease::Deployment(d), Restart) => {
                 d.restart(now);
                 Ok("restarted".into())
             }
-            (SimRelease::Pair { canary, .. }, Promote | PromoteFull | Abort)
+            (SimRelease::Pair { canary, .. }, Promote { .. } | PromoteFull | Abort)
                 if canary.replicas == 0 =>
             {
                 Err("the canary is scaled to 0: nothing to act on".into())
             }
-            (SimRelease::Pair { stable, canary }, Promote) => {
-                let (weight, s, c) = crate::model::ops::pair_promote_target(
-                    req.weight,
-                    stable.replicas,
-                    canary.replicas,
-                )?;
+            (SimRelease::Pair { stable, canary }, Promote { step }) => {
+                let (weight, s, c) =
+                    crate::model::ops::pair_promote_target(step, stable.replicas, canary.replicas)?;
                 // Grow the canary before shrinking stable, as the real actuator does.
                 canary.scale(c, now);
                 stable.scale(s, now);
@@ -337,16 +334,15 @@ impl SimEntry {
                 canary.scale(0, now);
                 Ok("canary scaled to 0".into())
             }
-            (SimRelease::Pair { stable, canary }, SetWeight) => {
-                let weight = req.weight.ok_or("set-weight needs a weight")?;
+            (SimRelease::Pair { stable, canary }, SetWeight { weight }) => {
                 let (s, c) =
                     crate::model::ops::split_replicas(stable.replicas + canary.replicas, weight);
                 stable.scale(s, now);
                 canary.scale(c, now);
                 Ok(format!("stable {s} / canary {c} replicas"))
             }
-            (SimRelease::Pair { stable, .. }, Rollback) => stable
-                .rollback(req.to_revision, now)
+            (SimRelease::Pair { stable, .. }, Rollback { to }) => stable
+                .rollback(to, now)
                 .map(|()| "stable rolled back".into()),
             (SimRelease::Pair { stable, canary }, Restart) => {
                 stable.restart(now);
@@ -355,11 +351,11 @@ impl SimEntry {
                 }
                 Ok("restarted".into())
             }
-            (SimRelease::Argo(a), Promote) => a.promote(false, now, events),
+            (SimRelease::Argo(a), Promote { .. }) => a.promote(false, now, events),
             (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
             (SimRelease::Argo(a), Abort) => a.abort(now, events),
             (SimRelease::Argo(a), Retry) => a.retry(now),
-            (SimRelease::Argo(a), Rollback) => a.undo(req.to_revision, now),
+            (SimRelease::Argo(a), Rollback { to }) => a.undo(to, now),
             (SimRelease::Argo(a), Restart) => a.restart(now, rng),
             (SimRelease::Argo(a), Pause) if a.paused => Err("rollout is already paused".into()),
             (SimRelease::Argo(a), Pause) => {
@@ -374,6 +370,33 @@ impl SimEntry {
             (_, op) => Err(format!("{} is not supported here", op.verb())),
         }
     }
+}
+
+/// What the simulator carries out: every operation its controllers play, which is more
+/// than ripcord does on a real cluster (see `cluster::actions::supports`).
+pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
+    use Operation::*;
+    let ok = match kind {
+        Kind::Deployment => matches!(op, Pause | Resume | Rollback | Restart),
+        Kind::CanaryPair => matches!(
+            op,
+            Promote | PromoteFull | Abort | Rollback | Restart | SetWeight
+        ),
+        Kind::ArgoRollout => op != SetWeight,
+        Kind::FlaggerCanary => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match (kind, op) {
+        (Kind::FlaggerCanary, _) => "Flagger drives this canary; act on it through Flagger",
+        (Kind::Deployment, Promote | PromoteFull | Abort | Retry) => {
+            "a plain Deployment has no canary to promote, abort or retry"
+        }
+        (Kind::CanaryPair, Pause | Resume) => "a canary pair has no controller to pause",
+        (Kind::ArgoRollout, SetWeight) => "an Argo Rollout's weight follows its steps",
+        _ => "not supported for this kind",
+    })
 }
 
 /// The whole simulated world: two clusters and their releases.
@@ -514,7 +537,7 @@ impl World {
             revision_before: before,
             revision_after: after,
         };
-        if let Err(why) = supports(req.key.kind, req.op) {
+        if let Err(why) = supports(req.key.kind, req.op.kind()) {
             return outcome(Err(ActionFailure::Rejected(why.into())), None, None);
         }
         let Some(entry) = self.entries.iter_mut().find(|e| e.key() == req.key) else {
@@ -539,7 +562,7 @@ impl World {
             if let Some(reason) = req.reason.as_deref().filter(|r| !r.trim().is_empty()) {
                 message.push_str(&format!(" because: {reason}"));
             }
-            let reason = crate::cluster::actions::event_reason(req.op);
+            let reason = crate::cluster::actions::event_reason(req.op.kind());
             let target = (req.key.namespace.as_str(), kind, req.key.name.as_str());
             match &result {
                 Ok(text) => events.post(

@@ -53,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             Span::styled(target.clone(), theme.style(Slot::Title)),
             Span::raw(format!(" in {}/{}", req.key.context, req.key.namespace)),
         ]),
-        Line::raw(format!("This will {}.", consequence(req.op))),
+        Line::raw(format!("This will {}.", consequence(req.op.kind()))),
     ];
     match &c.target {
         Some(t) => lines.push(Line::from(vec![
@@ -61,7 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             Span::styled(revision_words(t, state), theme.style(Slot::Healthy)),
         ])),
         None => {
-            if let Some(n) = req.to_revision {
+            if let crate::model::ops::Op::Rollback { to: Some(n) } = req.op {
                 lines.push(Line::raw(format!("Target revision: {n}")));
             }
         }

@@ -35,6 +35,13 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             if b.action.is_mutating() && focused_read_only(state).is_some() {
                 continue;
             }
+            // An operation the actuator in use performs on no kind is no key at all.
+            if b.action
+                .operation()
+                .is_some_and(|op| !state.support.any(op))
+            {
+                continue;
+            }
             let danger = b.action.is_dangerous();
             lines.push(Line::from(vec![
                 Span::styled(
@@ -178,8 +185,19 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
         if action.is_mutating() && focused_read_only(state).is_some() {
             continue;
         }
+        // Nor an operation the actuator in use cannot perform on the focused kind.
+        if let Some(op) = action.operation() {
+            let offered = match state.focused() {
+                Some(r) => state.support.supports(r.key.kind, op).is_ok(),
+                None => state.support.any(op),
+            };
+            if !offered {
+                continue;
+            }
+        }
         let name = crate::config::keymap::action_name(action).replace('_', "-");
-        // An action the focused release cannot take is shown, but greyed and struck out.
+        // An action the focused release cannot take right now (a permission, say) is
+        // shown, but greyed and struck out.
         let blocked = action
             .operation()
             .zip(state.focused())

@@ -25,7 +25,7 @@ use crate::model::derive::derive_namespace;
 use crate::model::display::{age, kind_label};
 use crate::model::objects::Change;
 use crate::model::ops::Operation;
-use crate::model::ops::{supports, ActionRequest};
+use crate::model::ops::{ActionRequest, Op};
 use crate::model::{Kind, Phase, Release, ReleaseKey, Revision, RevisionRole};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_textarea::TextArea;

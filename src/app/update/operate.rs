@@ -12,7 +12,7 @@ pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<
     if state.is_read_only(&key.context) {
         return Some(format!("{} is read-only", key.context));
     }
-    if let Err(why) = supports(key.kind, op) {
+    if let Err(why) = state.support.supports(key.kind, op) {
         return Some(why.into());
     }
     match state.permissions.get(&(key.clone(), op)) {
@@ -57,24 +57,31 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
     };
     let key = release.key.clone();
     // `promote` moves a canary pair one configured step, never all the way.
-    let step = crate::model::ops::promote_weight(
+    let resolved = crate::model::ops::resolve_op(
         key.kind,
         op,
         &state.settings.pair_steps,
         release.stable.desired,
         release.canary.desired,
     );
-    if let Some(why) = blocked_reason(state, &key, op).or_else(|| step.clone().err()) {
-        return refuse(
-            state,
-            format!(
-                "✖ cannot {} {}/{}: {why}",
-                op.verb(),
-                key.kind.target_prefix(),
-                key.name
-            ),
-        );
-    }
+    let resolved = match blocked_reason(state, &key, op) {
+        Some(why) => Err(why),
+        None => resolved.and_then(|o| o.ok_or_else(|| format!("{} needs a value", op.verb()))),
+    };
+    let mut op_data = match resolved {
+        Ok(op_data) => op_data,
+        Err(why) => {
+            return refuse(
+                state,
+                format!(
+                    "✖ cannot {} {}/{}: {why}",
+                    op.verb(),
+                    key.kind.target_prefix(),
+                    key.name
+                ),
+            );
+        }
+    };
     let (mut target, mut replaces) = (None, None);
     // A pair rolls back its stable Deployment's own history, which the list does not show.
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
@@ -95,6 +102,9 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
                 ),
             );
         };
+        op_data = Op::Rollback {
+            to: Some(to.number),
+        };
         target = Some(RevisionBrief::of(to));
         let current = release.current_revision();
         replaces = release
@@ -105,9 +115,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
     }
     let request = ActionRequest {
         key,
-        op,
-        to_revision: target.as_ref().map(|t| t.number),
-        weight: step.ok().flatten(),
+        op: op_data,
         reason: None,
         dry_run: false,
     };

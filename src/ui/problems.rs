@@ -1,6 +1,6 @@
 //! The full, scrollable list of configuration problems.
 
-use crate::app::State;
+use crate::app::{Extent, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::text::inert;
 use ratatui::layout::Rect;
@@ -8,7 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
+/// Draws the list from the `scroll`th problem on. It scrolls a problem at a time, so its
+/// extent counts problems, with one always in view.
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    scroll: usize,
+    theme: &Theme,
+) -> Extent {
     let rect = super::centered(
         frame,
         area,
@@ -41,4 +49,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
             .wrap(Wrap { trim: false }),
         rect,
     );
+    Extent {
+        lines: total,
+        view: 1,
+    }
 }

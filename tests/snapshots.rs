@@ -14,7 +14,9 @@ fn draw(state: &mut State, width: u16, height: u16, theme: &Theme) -> Terminal<T
     ripcord::app::update(state, ripcord::app::Msg::Resize { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal
-        .draw(|f| ripcord::ui::render(f, state, theme))
+        .draw(|f| {
+            ripcord::ui::render(f, state, theme);
+        })
         .expect("draw");
     terminal
 }

@@ -10,10 +10,25 @@ use ripcord::model::{Kind, Phase};
 use ripcord::sim::feed;
 use support::*;
 
-/// The loop drew a frame of the state's size: whatever overlay is open is on screen.
+/// The loop drew a frame of the state's size: whatever overlay is open is on screen, and
+/// `update` learns how much each view showed.
 fn drawn(state: &mut State) {
     let (width, height) = (state.width, state.height);
-    update(state, Msg::Drawn { width, height });
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    let mut extents = ripcord::app::Extents::default();
+    terminal
+        .draw(|f| extents = ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    update(
+        state,
+        Msg::Drawn {
+            width,
+            height,
+            extents,
+        },
+    );
 }
 
 fn resize(state: &mut State, width: u16, height: u16) {
@@ -104,8 +119,9 @@ fn scrolling_keeps_the_selection_visible_in_a_short_terminal() {
     }
     assert_eq!(state.rows.len(), 20);
     resize(&mut state, 80, 16);
+    drawn(&mut state);
     let visible = ripcord::app::visible_rows(&state);
-    assert_eq!(visible, 11);
+    assert_eq!(visible, 11, "the rows the table drew");
     press(&mut state, 'G');
     assert_eq!(state.offset, state.rows.len() - visible);
     press(&mut state, 'g');
@@ -378,28 +394,34 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
         world.now,
     );
     feed(&mut world, &mut state);
-    // Only the four oldest releases (9 days old) are on screen after sorting by age. Keys
-    // act only at a usable size: move first, then shrink to four rows.
+    // Only the four oldest releases (9 days old) are on screen after sorting by age, on a
+    // frame whose table had room for four rows.
     press(&mut state, 'o');
     press(&mut state, 'o');
     press(&mut state, 'G');
-    update(
-        &mut state,
-        Msg::Resize {
-            width: 80,
-            height: 9,
-        },
-    );
+    let four_rows = |state: &mut State| {
+        update(
+            state,
+            Msg::Drawn {
+                width: 80,
+                height: 24,
+                extents: ripcord::app::Extents {
+                    home_rows: Some(4),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    four_rows(&mut state);
     state.dirty = false;
     update(
         &mut state,
         Msg::Tick(world.now + chrono::Duration::seconds(1)),
     );
     assert!(!state.dirty, "ages in days did not change: nothing to draw");
-    resize(&mut state, 80, 24);
     press(&mut state, 'g');
     press(&mut state, 'g');
-    resize(&mut state, 80, 9);
+    four_rows(&mut state);
     state.dirty = false;
     update(
         &mut state,
@@ -513,6 +535,7 @@ fn a_confirmation_counts_only_once_its_dialog_was_on_screen() {
         Msg::Drawn {
             width: 40,
             height: 10,
+            extents: Default::default(),
         },
     );
     assert!(press(&mut state, 'y').is_empty());
@@ -904,7 +927,9 @@ fn screen(state: &mut State) -> String {
     }
     let theme = ripcord::config::theme::Theme::default();
     terminal
-        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .draw(|f| {
+            ripcord::ui::render(f, state, &theme);
+        })
         .expect("draw");
     let buffer = terminal.backend().buffer().clone();
     (0..buffer.area.height)

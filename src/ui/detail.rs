@@ -224,15 +224,21 @@ fn tab_label(state: &State, r: &Release, tab: Tab, numbered: bool) -> (String, O
         Some(k) => format!("{k} {}", tab.label()),
         None => tab.label().to_owned(),
     };
-    let count = |n: usize| if n > 0 { format!(" {n}") } else { String::new() };
     let mut slot = None;
     match tab {
         Tab::Security => {
             let found = findings(state, r);
-            label.push_str(&count(found.len()));
+            if !found.is_empty() {
+                label.push_str(&format!(" ⚠{}", found.len()));
+            }
             slot = found.iter().map(|f| f.severity).max().map(severity_slot);
         }
-        Tab::Flags => label.push_str(&count(flags(state, r).len())),
+        Tab::Flags => {
+            let n = flags(state, r).len();
+            if n > 0 {
+                label.push_str(&format!(" ⚑{n}"));
+            }
+        }
         Tab::Events => {
             let warnings = r.events.iter().filter(|e| e.warning).count();
             if warnings > 0 {
@@ -274,11 +280,11 @@ fn render_bar(
     let width = usize::from(area.width);
     let room = width.saturating_sub(position.chars().count());
     // Keys and dividers when they fit; plain names when the screen is narrow.
-    let spans = [(true, " │ "), (true, " "), (false, " ")]
+    let spans = [(true, " │"), (true, ""), (false, "")]
         .into_iter()
         .map(|(numbered, sep)| bar_spans(state, r, theme, numbered, sep))
         .find(|spans| spans.iter().map(|s| s.width()).sum::<usize>() <= room)
-        .unwrap_or_else(|| bar_spans(state, r, theme, false, " "));
+        .unwrap_or_else(|| bar_spans(state, r, theme, false, ""));
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let mut spans = spans;
     if !position.is_empty() {

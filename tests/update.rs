@@ -986,3 +986,71 @@ fn speed_keys_never_move_the_clock_the_wrong_way() {
     assert_eq!(speed_after(0.1, '-'), 0.1, "- at 0.1x sped the clock up");
     assert_eq!(speed_after(1.0, '-'), 0.5);
 }
+
+#[test]
+fn a_user_keymap_rebinds_the_confirmation_and_y_then_does_nothing() {
+    let (_, mut state) = demo_state();
+    let text = "[confirm]\nkeymap = [\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n  { on = \"o\", run = \"confirm\" },\n]\n";
+    let (keymap, issues) = ripcord::config::keymap::Keymap::load(Some(("keymap.toml", text)));
+    assert!(issues.is_empty(), "{issues:#?}");
+    state.keymap = keymap;
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    assert!(press(&mut state, 'y').is_empty(), "y is unbound here now");
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    press_code(&mut state, KeyCode::Enter);
+    match &state.overlay {
+        Some(Overlay::Confirm(c)) => assert_eq!(
+            c.error.as_deref(),
+            Some("press o to confirm, n or <Esc> to cancel"),
+            "the hint names the keys that answer"
+        ),
+        other => panic!("the dialog stays open: {other:?}"),
+    }
+    let effects = press(&mut state, 'o');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Operation::Abort),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn help_scrolls_within_what_was_drawn_and_its_keys_come_from_the_keymap() {
+    let (_, mut state) = demo_state();
+    resize(&mut state, 80, 16);
+    press(&mut state, '?');
+    drawn(&mut state);
+    let extent = state.drawn.overlay.expect("help reported its extent");
+    let last = extent.max_scroll();
+    assert!(last > 0, "help is longer than 16 rows");
+    for _ in 0..last + 10 {
+        press(&mut state, 'j');
+    }
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll }) if scroll == last));
+    press(&mut state, 'g');
+    press(&mut state, 'g');
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 0 })));
+    press_code(&mut state, KeyCode::End);
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll }) if scroll == last));
+    press(&mut state, 'q');
+    assert!(state.overlay.is_none(), "q closes help, as [help] says");
+    assert!(!state.quit, "and does not quit");
+}
+
+#[test]
+fn the_home_page_size_is_the_rows_the_table_drew() {
+    let (_, mut state) = demo_state();
+    resize(&mut state, 80, 16);
+    drawn(&mut state);
+    let rows = state.drawn.home_rows.expect("the home view reported its rows");
+    assert_eq!(ripcord::app::visible_rows(&state), rows);
+    press_code(&mut state, KeyCode::PageDown);
+    assert_eq!(state.selected, rows.min(state.rows.len() - 1));
+    // The detail view's pages are the tab's view, as drawn.
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+    let (tab, extent) = state.drawn.tab.expect("the detail view reported its tab");
+    assert_eq!(tab, ripcord::app::Tab::Overview);
+    assert!(extent.view > 0 && extent.view < 16);
+}

@@ -789,13 +789,25 @@ keymap = [{ on = \"<C-j>\", run = \"submit\" }]
     let (keymap, issues) = Keymap::load(Some(("keymap.toml", text)));
     assert!(issues.is_empty(), "{issues:#?}");
     let lookup = |section, key: &str| keymap.lookup(&[section], &keys(&[key]));
-    assert_eq!(lookup(Section::Confirm, "o"), Lookup::Action(Action::Confirm));
+    assert_eq!(
+        lookup(Section::Confirm, "o"),
+        Lookup::Action(Action::Confirm)
+    );
     assert_eq!(lookup(Section::Confirm, "y"), Lookup::None, "unbound");
-    assert_eq!(lookup(Section::Confirm, "<Esc>"), Lookup::Action(Action::Cancel));
+    assert_eq!(
+        lookup(Section::Confirm, "<Esc>"),
+        Lookup::Action(Action::Cancel)
+    );
     assert_eq!(lookup(Section::Help, "x"), Lookup::Action(Action::Down));
     assert_eq!(lookup(Section::Help, "j"), Lookup::Action(Action::Down));
-    assert_eq!(lookup(Section::Input, "<C-j>"), Lookup::Action(Action::Submit));
-    assert_eq!(lookup(Section::Input, "<Enter>"), Lookup::Action(Action::Submit));
+    assert_eq!(
+        lookup(Section::Input, "<C-j>"),
+        Lookup::Action(Action::Submit)
+    );
+    assert_eq!(
+        lookup(Section::Input, "<Enter>"),
+        Lookup::Action(Action::Submit)
+    );
     // The dialogs' sections stand alone: a global key does not reach into them.
     assert_eq!(lookup(Section::Confirm, "q"), Lookup::None);
 }

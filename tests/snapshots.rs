@@ -14,9 +14,7 @@ fn draw(state: &mut State, width: u16, height: u16, theme: &Theme) -> Terminal<T
     ripcord::app::update(state, ripcord::app::Msg::Resize { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal
-        .draw(|f| {
-            ripcord::ui::render(f, state, theme);
-        })
+        .draw(|f| ripcord::ui::render(f, state, theme))
         .expect("draw");
     terminal
 }
@@ -276,7 +274,7 @@ fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     let mut extents = ripcord::app::Extents::default();
     terminal
-        .draw(|f| extents = ripcord::ui::render(f, state, &Theme::default()))
+        .draw(|f| extents = ripcord::ui::render_measured(f, state, &Theme::default()))
         .expect("draw");
     ripcord::app::update(
         state,
@@ -371,7 +369,11 @@ fn tab_and_number_keys_switch_tabs_and_the_bar_marks_the_shown_one() {
     assert!(find(&t, "▸2 steps").is_some(), "{}", lines(&t).join("\n"));
     press_code(&mut state, KeyCode::BackTab);
     press_code(&mut state, KeyCode::BackTab);
-    assert_eq!(state.tab, ripcord::app::Tab::Events, "Shift-Tab wraps around");
+    assert_eq!(
+        state.tab,
+        ripcord::app::Tab::Events,
+        "Shift-Tab wraps around"
+    );
     press(&mut state, '3');
     assert_eq!(state.tab, ripcord::app::Tab::Analysis);
     let t = frame(&mut state, 80, 24);
@@ -404,11 +406,18 @@ fn every_tab_scrolls_within_what_was_drawn_and_says_where_it_is() {
     press(&mut state, 'G');
     assert_eq!(state.tab_scroll[tab.index()], last);
     let t = frame(&mut state, 60, 16);
-    assert!(find(&t, "↑").is_some(), "more is above: {}", lines(&t).join("\n"));
+    assert!(
+        find(&t, "↑").is_some(),
+        "more is above: {}",
+        lines(&t).join("\n")
+    );
     press(&mut state, 'g');
     press(&mut state, 'g');
     assert_eq!(state.tab_scroll[tab.index()], 0);
-    assert_eq!(state.revision_cursor, cursor, "the revision cursor did not move");
+    assert_eq!(
+        state.revision_cursor, cursor,
+        "the revision cursor did not move"
+    );
     // A scroll left past the end by a larger screen is brought back by the next frame.
     state.tab_scroll[tab.index()] = 99;
     frame(&mut state, 160, 48);

@@ -14,12 +14,12 @@ use support::*;
 /// `update` learns how much each view showed.
 fn drawn(state: &mut State) {
     let (width, height) = (state.width, state.height);
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("terminal");
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .expect("terminal");
     let theme = ripcord::config::theme::Theme::default();
     let mut extents = ripcord::app::Extents::default();
     terminal
-        .draw(|f| extents = ripcord::ui::render(f, state, &theme))
+        .draw(|f| extents = ripcord::ui::render_measured(f, state, &theme))
         .expect("draw");
     update(
         state,
@@ -927,9 +927,7 @@ fn screen(state: &mut State) -> String {
     }
     let theme = ripcord::config::theme::Theme::default();
     terminal
-        .draw(|f| {
-            ripcord::ui::render(f, state, &theme);
-        })
+        .draw(|f| ripcord::ui::render(f, state, &theme))
         .expect("draw");
     let buffer = terminal.backend().buffer().clone();
     (0..buffer.area.height)
@@ -1043,7 +1041,10 @@ fn the_home_page_size_is_the_rows_the_table_drew() {
     let (_, mut state) = demo_state();
     resize(&mut state, 80, 16);
     drawn(&mut state);
-    let rows = state.drawn.home_rows.expect("the home view reported its rows");
+    let rows = state
+        .drawn
+        .home_rows
+        .expect("the home view reported its rows");
     assert_eq!(ripcord::app::visible_rows(&state), rows);
     press_code(&mut state, KeyCode::PageDown);
     assert_eq!(state.selected, rows.min(state.rows.len() - 1));

@@ -13,7 +13,7 @@ use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
 use crate::model::Permission;
-use crate::model::{FlagState, Finding, MetricSeries, Release, RevisionRole, Severity, StepState};
+use crate::model::{Finding, FlagState, MetricSeries, Release, RevisionRole, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -288,7 +288,9 @@ fn render_bar(
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let mut spans = spans;
     if !position.is_empty() {
-        spans.push(Span::raw(" ".repeat(width.saturating_sub(used + position.chars().count()))));
+        spans.push(Span::raw(
+            " ".repeat(width.saturating_sub(used + position.chars().count())),
+        ));
         spans.push(Span::styled(position, theme.style(Slot::Accent)));
     }
     frame.render_widget(
@@ -595,7 +597,10 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
         ]));
     }
     if lines.is_empty() {
-        return nothing("no analysis for this release: no verdict and no metrics yet", theme);
+        return nothing(
+            "no analysis for this release: no verdict and no metrics yet",
+            theme,
+        );
     }
     lines
 }
@@ -634,11 +639,8 @@ fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>
     if found.is_empty() {
         return nothing("no security findings for this release", theme);
     }
-    found.sort_by(|a, b| b.severity.cmp(&a.severity));
-    found
-        .into_iter()
-        .map(|f| finding_line(f, theme))
-        .collect()
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    found.into_iter().map(|f| finding_line(f, theme)).collect()
 }
 
 fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {

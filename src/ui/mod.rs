@@ -17,9 +17,14 @@ use ratatui::Frame;
 /// Below this the console cannot lay itself out (`update` ignores keys then).
 pub use crate::app::{MIN_HEIGHT, MIN_WIDTH};
 
+/// Draws the state.
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    render_measured(frame, state, theme);
+}
+
 /// Draws the state and says how much of it each view had room for, so that `update` can
-/// bound scrolling by what was on screen.
-pub fn render(frame: &mut Frame, state: &State, theme: &Theme) -> Extents {
+/// bound scrolling by what was on screen (the loop sends it in `Msg::Drawn`).
+pub fn render_measured(frame: &mut Frame, state: &State, theme: &Theme) -> Extents {
     let mut extents = Extents::default();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {

@@ -8,8 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-/// Draws the list from the `scroll`th problem on. It scrolls a problem at a time, so its
-/// extent counts problems, with one always in view.
+/// Draws the list from the `scroll`th problem on, and returns its extent in problems.
 pub fn render(
     frame: &mut Frame,
     area: Rect,
@@ -49,8 +48,10 @@ pub fn render(
             .wrap(Wrap { trim: false }),
         rect,
     );
+    // Scrolls a problem at a time, until the last one is at the top; a page is the box.
+    let view = usize::from(rect.height.saturating_sub(2)).max(1);
     Extent {
-        lines: total,
-        view: 1,
+        lines: total + view - 1,
+        view,
     }
 }

@@ -343,7 +343,10 @@ pub(super) fn confirm_hint(keymap: &crate::config::keymap::Keymap) -> String {
     let mut no_shown = no.clone();
     no_shown.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     match (yes.first(), no_shown.is_empty()) {
-        (Some(yes), false) => format!("press {yes} to confirm, {} to cancel", no_shown.join(" or ")),
+        (Some(yes), false) => format!(
+            "press {yes} to confirm, {} to cancel",
+            no_shown.join(" or ")
+        ),
         (Some(yes), true) => format!("press {yes} to confirm"),
         (None, _) => "no key confirms here: bind `confirm` in [confirm]".to_owned(),
     }

@@ -20,10 +20,10 @@ use std::ops::Range;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 pub use chords::KeyChord;
+use names::DEFAULT_KEYMAP;
 pub use names::{
     action_by_name, action_name, builtin_keymap_source, Section, ACTIONS, KEYMAP_NAMES,
 };
-use names::DEFAULT_KEYMAP;
 pub(crate) use parse::looks_like_path;
 pub use parse::resolve_keymap;
 use parse::{parse_entries, ParsedBinding};
@@ -381,4 +381,3 @@ mod tests {
         assert_eq!(default_desc(Action::NextContext), "Next context");
     }
 }
-

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use crossterm::event::KeyCode;
 
-use super::names::{action_by_name, action_name, default_desc, KEYMAP_NAMES, ACTIONS};
+use super::names::{action_by_name, action_name, default_desc, ACTIONS, KEYMAP_NAMES};
 use super::{builtin_keymap_source, Binding, KeyChord, Section};
 use crate::action::Action;
 use crate::config::issues::{unknown, ConfigIssue};

@@ -263,9 +263,25 @@ fn open(name: &str, width: u16, height: u16) -> (State, Terminal<TestBackend>) {
 }
 
 #[test]
-fn the_critical_finding_is_visible_in_the_detail_at_80x24() {
-    let (_, t) = open("payments-api", 80, 24);
-    assert!(find(&t, "STRIPE_KEY").is_some(), "{}", lines(&t).join("\n"));
+fn the_critical_finding_is_visible_on_every_tab_at_80x24_and_60x16() {
+    for (width, height) in [(80, 24), (60, 16)] {
+        let (mut state, _) = open("payments-api", width, height);
+        // A full summary (verdict, reason, long message) does not push it off either.
+        for r in state.releases.values_mut() {
+            r.verdict = Some(ripcord::model::Verdict::Fail);
+            r.verdict_reason = "error rate above threshold in 3 of 5 runs".repeat(2);
+            r.message = "canary serving 20% of ready pods: promote or abort".repeat(2);
+        }
+        for key in ['1', '2', '3', '4', '5', '6'] {
+            press(&mut state, key);
+            let t = frame(&mut state, width, height);
+            assert!(
+                find(&t, "STRIPE_KEY").is_some(),
+                "{width}x{height} tab {key}:\n{}",
+                lines(&t).join("\n")
+            );
+        }
+    }
 }
 
 /// Draws as the loop does: the frame, then `Msg::Drawn` with how much each view showed.

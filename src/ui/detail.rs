@@ -125,11 +125,33 @@ fn styled_line(chars: &[(char, Style, usize)], style: Style) -> Line<'static> {
     Line::from(spans).style(style)
 }
 
-/// The summary's lines, wrapped to the width, at most a third of the view.
+/// The summary's lines, wrapped to the width, at most a third of the view; then a critical
+/// security finding on a line of its own, cut to the width, so no tab can hide it.
 fn summary_lines(state: &State, r: &Release, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
     let lines = wrap(summary(state, r, theme), area.width);
     let cap = (area.height / 3).max(3) as usize;
-    lines.into_iter().take(cap).collect()
+    let mut lines: Vec<Line<'static>> = lines.into_iter().take(cap).collect();
+    if let Some(critical) = critical_line(state, r, theme) {
+        lines.extend(clip(vec![critical], area.width));
+    }
+    lines
+}
+
+/// The first critical finding, and how many more there are.
+fn critical_line(state: &State, r: &Release, theme: &Theme) -> Option<Line<'static>> {
+    let mut critical = findings(state, r)
+        .iter()
+        .filter(|f| f.severity == Severity::Critical);
+    let first = critical.next()?;
+    let more = critical.count();
+    let mut line = finding_line(first, theme);
+    if more > 0 {
+        line.spans.insert(
+            0,
+            Span::styled(format!("+{more} "), theme.style(Slot::Danger)),
+        );
+    }
+    Some(line)
 }
 
 /// Draws the view and returns the tab shown with its extent.
@@ -424,18 +446,6 @@ fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         },
         theme.style(phase_slot(r.phase)),
     ));
-    // A critical finding is seen on every tab, not only on the security tab.
-    let mut critical = findings(state, r)
-        .iter()
-        .filter(|f| f.severity == Severity::Critical);
-    if let Some(first) = critical.next() {
-        let more = critical.count();
-        let mut line = finding_line(first, theme);
-        if more > 0 {
-            line.push_span(Span::raw(format!(" (+{more} more)")));
-        }
-        lines.push(line);
-    }
     if let Some(denied) = denied(state, r) {
         lines.push(Line::styled(
             inert(&denied).into_owned(),

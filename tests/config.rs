@@ -856,3 +856,15 @@ fn action_and_slot_names_round_trip_from_their_one_list() {
         assert_eq!(Slot::from_name(slot.name()), Some(slot));
     }
 }
+
+#[test]
+fn a_keymap_that_leaves_nothing_to_confirm_with_gets_y_back_and_says_so() {
+    let text = "[confirm]\nkeymap = [\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n]\n";
+    let (keymap, issues) = Keymap::load(Some(("keymap.toml", text)));
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert!(issues[0].problem.contains("y now confirms"), "{issues:#?}");
+    assert_eq!(
+        keymap.lookup(&[Section::Confirm], &keys(&["y"])),
+        Lookup::Action(Action::Confirm)
+    );
+}

@@ -225,8 +225,35 @@ impl Keymap {
         issues
     }
 
+    /// The keys no keymap may lose: a way out, and a way to confirm.
+    fn ensure_quit(&mut self, name: &str) -> Vec<ConfigIssue> {
+        let mut issues: Vec<ConfigIssue> = self.ensure_quit_only(name).into_iter().collect();
+        issues.extend(self.ensure_confirm(name));
+        issues
+    }
+
+    /// Without a `confirm` key no dangerous action could ever run: bind `y`.
+    fn ensure_confirm(&mut self, name: &str) -> Option<ConfigIssue> {
+        let list = &mut self.sections[Section::Confirm.index()];
+        if list.iter().any(|b| b.action == Action::Confirm) {
+            return None;
+        }
+        let keys = vec![KeyChord::new(KeyCode::Char('y'), KeyModifiers::NONE)];
+        list.retain(|b| b.keys != keys);
+        list.push(Binding {
+            keys,
+            action: Action::Confirm,
+            desc: "Yes, do it".to_string(),
+        });
+        Some(ConfigIssue::new(
+            name,
+            "no key in [confirm] runs `confirm`; y now confirms",
+            "a [confirm] binding with run = \"confirm\"",
+        ))
+    }
+
     /// Without a way out the user would be stuck in raw mode: bind `<C-c>`.
-    fn ensure_quit(&mut self, name: &str) -> Option<ConfigIssue> {
+    fn ensure_quit_only(&mut self, name: &str) -> Option<ConfigIssue> {
         let global = &mut self.sections[Section::Global.index()];
         if global.iter().any(|b| b.action == Action::Quit) {
             return None;

@@ -9,6 +9,11 @@
 //!   { on = ["g", "g"], run = "top", desc = "Go to top" },
 //! ]
 //! ```
+//!
+//! `names` holds the names (built-in keymaps, actions, sections), `chords` the key syntax,
+//! `parse` the reading of files; this module lays files over each other and looks keys up.
+//! Screens fall through to `[global]`; the overlays (`[help]`, `[confirm]`) and text fields
+//! (`[input]`) use their own section alone.
 
 mod chords;
 mod names;

@@ -305,11 +305,25 @@ fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
 
 /// `name`'s detail view at 80x24 on the tab the key `key` shows.
 fn tab(name: &str, key: char) -> Terminal<TestBackend> {
+    tab_at(name, key, 80, 24)
+}
+
+fn tab_at(name: &str, key: char, width: u16, height: u16) -> Terminal<TestBackend> {
     let (_, mut state) = demo_state();
     select(&mut state, name);
     press_code(&mut state, KeyCode::Enter);
     press(&mut state, key);
-    frame(&mut state, 80, 24)
+    frame(&mut state, width, height)
+}
+
+#[test]
+fn detail_tab_analysis_60x16() {
+    insta::assert_snapshot!(tab_at("checkout", '3', 60, 16).backend());
+}
+
+#[test]
+fn detail_tab_security_60x16() {
+    insta::assert_snapshot!(tab_at("payments-api", '5', 60, 16).backend());
 }
 
 #[test]

@@ -1055,3 +1055,58 @@ fn the_home_page_size_is_the_rows_the_table_drew() {
     assert_eq!(tab, ripcord::app::Tab::Overview);
     assert!(extent.view > 0 && extent.view < 16);
 }
+
+#[test]
+fn tab_keys_switch_tabs_and_scrolling_stops_at_the_drawn_extent() {
+    use ripcord::app::{Extent, Extents, Tab};
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, Tab::Overview);
+    press_code(&mut state, KeyCode::Tab);
+    assert_eq!(state.tab, Tab::Steps);
+    press_code(&mut state, KeyCode::BackTab);
+    press_code(&mut state, KeyCode::BackTab);
+    assert_eq!(state.tab, Tab::Events, "Shift-Tab wraps around");
+    press(&mut state, '3');
+    assert_eq!(state.tab, Tab::Analysis);
+    // The ui says the analysis tab drew 7 of its 20 lines: j stops at 13.
+    let told = |state: &mut State, lines: usize| {
+        update(
+            state,
+            Msg::Drawn {
+                width: 80,
+                height: 24,
+                extents: Extents {
+                    tab: Some((Tab::Analysis, Extent { lines, view: 7 })),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    told(&mut state, 20);
+    for _ in 0..30 {
+        press(&mut state, 'j');
+    }
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 13);
+    press_code(&mut state, KeyCode::PageUp);
+    assert_eq!(
+        state.tab_scroll[Tab::Analysis.index()],
+        7,
+        "a page is the view less one"
+    );
+    press(&mut state, 'G');
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 13);
+    // The content shrank: the next frame's extent pulls the scroll back.
+    told(&mut state, 10);
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 3);
+    assert_eq!(
+        state.revision_cursor, 0,
+        "scrolling a tab leaves the rollback cursor"
+    );
+    // Another release opens on its overview, at the top.
+    press_code(&mut state, KeyCode::Esc);
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, Tab::Overview);
+    assert_eq!(state.tab_scroll, [0; Tab::COUNT]);
+}

@@ -3,47 +3,91 @@
 use crate::model::ops::Operation;
 use serde::{Deserialize, Serialize};
 
-/// A user intent, produced by the keymap and consumed by `update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Quit,
-    Help,
+/// Declares `Action` from one list: each variant with the name keymaps use, in the order
+/// help lists them. The enum, `Action::ALL`, `name` and `from_name` all come from it.
+macro_rules! actions {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// A user intent, produced by the keymap and consumed by `update`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Action {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Action {
+            /// Every action, in the order help lists them.
+            pub const ALL: [Action; [$($name),*].len()] = [$(Action::$variant,)*];
+
+            /// The name a keymap's `run` uses.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+
+            /// The action a `run` value names.
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name {
+                    $($name => Some(Action::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit = "quit",
+    Help = "help",
     /// The full list of configuration problems.
-    Problems,
-    Back,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Open,
-    Filter,
-    NextContext,
-    PrevContext,
-    NextNamespace,
-    PrevNamespace,
-    AllNamespaces,
-    NextSort,
-    Promote,
-    PromoteFull,
-    Pause,
-    Resume,
-    Abort,
-    Retry,
-    Rollback,
-    Restart,
+    Problems = "problems",
+    Back = "back",
+    Up = "up",
+    Down = "down",
+    PageUp = "page_up",
+    PageDown = "page_down",
+    Top = "top",
+    Bottom = "bottom",
+    Open = "open",
+    Filter = "filter",
+    NextContext = "next_context",
+    PrevContext = "prev_context",
+    NextNamespace = "next_namespace",
+    PrevNamespace = "prev_namespace",
+    AllNamespaces = "all_namespaces",
+    NextSort = "next_sort",
+    Promote = "promote",
+    PromoteFull = "promote_full",
+    Pause = "pause",
+    Resume = "resume",
+    Abort = "abort",
+    Retry = "retry",
+    Rollback = "rollback",
+    Restart = "restart",
     /// Demo only: stop or start the simulated clock.
-    ToggleClock,
+    ToggleClock = "toggle_clock",
     /// Demo only: run the simulated clock faster or slower.
-    SpeedUp,
-    SlowDown,
-    /// Detail view: the next (or previous) panel takes j/k and the arrows.
-    NextPanel,
-    PrevPanel,
+    SpeedUp = "speed_up",
+    SlowDown = "slow_down",
+    /// Detail view: the next (or previous) tab.
+    NextTab = "next_tab",
+    PrevTab = "prev_tab",
+    /// Detail view: one tab by name.
+    TabOverview = "tab_overview",
+    TabSteps = "tab_steps",
+    TabAnalysis = "tab_analysis",
+    TabFlags = "tab_flags",
+    TabSecurity = "tab_security",
+    TabEvents = "tab_events",
+    /// Confirmation dialog: run the action (never bound to Enter).
+    Confirm = "confirm",
+    /// Dialogs and text input: close without doing anything.
+    Cancel = "cancel",
+    /// Text input: accept what was typed.
+    Submit = "submit",
+    /// Text input with more than one field: move to the other one.
+    NextField = "next_field",
     /// Unbinds a key when a user file lays it over the default.
-    Noop,
+    Noop = "noop",
 }
 
 impl Action {

@@ -254,10 +254,19 @@ pub async fn run_loop(
         let now = Instant::now();
         let next_draw = pacer.next_at(now);
         if state.dirty && next_draw <= now {
-            let frame = terminal.draw(|f| crate::ui::render(f, state, theme))?;
+            let mut extents = crate::app::Extents::default();
+            let frame = terminal.draw(|f| extents = crate::ui::render_measured(f, state, theme))?;
             let (width, height) = (frame.area.width, frame.area.height);
-            // Tells `update` what is now on screen (a confirmation counts only once shown).
-            let _ = update(state, Msg::Drawn { width, height });
+            // Tells `update` what is now on screen (a confirmation counts only once shown)
+            // and how much each view could show (scrolling stops there).
+            let _ = update(
+                state,
+                Msg::Drawn {
+                    width,
+                    height,
+                    extents,
+                },
+            );
             state.dirty = false;
             pacer.drew(now);
         }

@@ -59,7 +59,7 @@ fn shipped_keymaps_bind_every_action_but_noop() {
 
 #[test]
 fn actions_list_is_in_declaration_order() {
-    // With the exhaustive match in action_name, this keeps ACTIONS complete.
+    // Help lists actions in declaration order, and `noop` last.
     for (i, action) in ACTIONS.into_iter().enumerate() {
         assert_eq!(action as usize, i, "{action:?}");
     }
@@ -769,4 +769,102 @@ fn loads_everything_from_a_config_directory() {
     assert!(loaded.issues.is_empty());
     assert_eq!(loaded.keymap, Keymap::default_keymap());
     assert_eq!(loaded.theme, Theme::default());
+}
+
+// ---- dialog and text-field sections ------------------------------------------------
+
+#[test]
+fn help_confirm_and_input_have_sections_a_user_file_can_rebind() {
+    let text = "\
+[confirm]
+keymap = [
+  { on = \"y\", run = \"noop\" },
+  { on = \"o\", run = \"confirm\", desc = \"OK\" },
+]
+[help]
+keymap = [{ on = \"x\", run = \"down\" }]
+[input]
+keymap = [{ on = \"<C-j>\", run = \"submit\" }]
+";
+    let (keymap, issues) = Keymap::load(Some(("keymap.toml", text)));
+    assert!(issues.is_empty(), "{issues:#?}");
+    let lookup = |section, key: &str| keymap.lookup(&[section], &keys(&[key]));
+    assert_eq!(
+        lookup(Section::Confirm, "o"),
+        Lookup::Action(Action::Confirm)
+    );
+    assert_eq!(lookup(Section::Confirm, "y"), Lookup::None, "unbound");
+    assert_eq!(
+        lookup(Section::Confirm, "<Esc>"),
+        Lookup::Action(Action::Cancel)
+    );
+    assert_eq!(lookup(Section::Help, "x"), Lookup::Action(Action::Down));
+    assert_eq!(lookup(Section::Help, "j"), Lookup::Action(Action::Down));
+    assert_eq!(
+        lookup(Section::Input, "<C-j>"),
+        Lookup::Action(Action::Submit)
+    );
+    assert_eq!(
+        lookup(Section::Input, "<Enter>"),
+        Lookup::Action(Action::Submit)
+    );
+    // The dialogs' sections stand alone: a global key does not reach into them.
+    assert_eq!(lookup(Section::Confirm, "q"), Lookup::None);
+}
+
+#[test]
+fn enter_can_never_confirm_and_bad_dialog_entries_are_reported_at_their_line() {
+    let text = "\
+[confirm]
+keymap = [
+  { on = \"<Enter>\", run = \"confirm\" },
+  { on = \"n\", run = \"bogus\" },
+]
+[dialog]
+keymap = []
+";
+    let (keymap, issues) = Keymap::load(Some(("keymap.toml", text)));
+    let found: Vec<(Option<usize>, String)> =
+        issues.iter().map(|i| (i.line, i.problem.clone())).collect();
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert_eq!(found[0].0, Some(3));
+    assert!(found[0].1.contains("Enter never confirms"), "{found:#?}");
+    assert_eq!(found[1].0, Some(4));
+    assert!(found[1].1.contains("bogus"), "{found:#?}");
+    assert_eq!(found[2].0, Some(6));
+    assert!(found[2].1.contains("dialog"), "{found:#?}");
+    assert!(
+        issues[0].to_string().starts_with("keymap.toml:3:"),
+        "{}",
+        issues[0]
+    );
+    // Enter stays what the default says: it does not confirm.
+    assert_eq!(
+        keymap.lookup(&[Section::Confirm], &keys(&["<Enter>"])),
+        Lookup::Action(Action::Submit)
+    );
+}
+
+#[test]
+fn action_and_slot_names_round_trip_from_their_one_list() {
+    for &action in ACTIONS.iter() {
+        assert_eq!(Action::from_name(action.name()), Some(action));
+        let json = serde_json::to_string(&action).expect("serialises");
+        assert_eq!(json, format!("\"{}\"", action.name()), "serde agrees");
+    }
+    for slot in Slot::ALL {
+        assert_eq!(Slot::from_name(slot.name()), Some(slot));
+    }
+}
+
+#[test]
+fn a_keymap_that_leaves_nothing_to_confirm_with_gets_y_back_and_says_so() {
+    let text = "[confirm]\nkeymap = [\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n]\n";
+    let (keymap, issues) = Keymap::load(Some(("keymap.toml", text)));
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert!(issues[0].problem.contains("y now confirms"), "{issues:#?}");
+    assert_eq!(
+        keymap.lookup(&[Section::Confirm], &keys(&["y"])),
+        Lookup::Action(Action::Confirm)
+    );
 }

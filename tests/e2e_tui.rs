@@ -341,3 +341,31 @@ fn rollback_names_its_target_and_never_offers_the_crash_looping_revision() {
         .unwrap_or_default();
     assert!(!offered.contains("crash"), "{screen}");
 }
+
+#[test]
+fn the_detail_view_switches_tabs_by_number_and_tab_and_says_when_one_is_empty() {
+    let t = Tmux::start("tabs", "demo --paused", 80, 24);
+    t.wait_text("checkout");
+    t.keys(&["/"]);
+    t.literal("checkout");
+    t.keys(&["Enter"]);
+    t.wait_for("the filter to apply", |s| !s.contains("payments-api"));
+    t.keys(&["Enter"]);
+    t.wait_text("▸1 overview");
+    t.wait_text("Revisions");
+    t.keys(&["5"]);
+    let screen = t.wait_text("▸5 security");
+    assert!(screen.contains("runs as root"), "{screen}");
+    t.keys(&["Tab"]);
+    t.wait_text("▸6 events");
+    t.keys(&["BTab", "BTab"]);
+    let screen = t.wait_text("▸4 flags");
+    assert!(screen.contains("checkout.one-click"), "{screen}");
+    // j on the overview still moves the revision cursor.
+    t.keys(&["1", "j"]);
+    t.wait_for("the cursor on the second revision", |s| {
+        s.lines().any(|l| l.starts_with("▸#1"))
+    });
+    t.keys(&["q"]);
+    t.wait_text("EXITED 0");
+}

@@ -284,33 +284,197 @@ fn open(name: &str, width: u16, height: u16) -> (State, Terminal<TestBackend>) {
 }
 
 #[test]
-fn the_critical_finding_is_visible_in_the_detail_at_80x24() {
-    let (_, t) = open("payments-api", 80, 24);
-    assert!(find(&t, "STRIPE_KEY").is_some(), "{}", lines(&t).join("\n"));
+fn the_critical_finding_is_visible_on_every_tab_at_80x24_and_60x16() {
+    for (width, height) in [(80, 24), (60, 16)] {
+        let (mut state, _) = open("payments-api", width, height);
+        // A full summary (verdict, reason, long message) does not push it off either.
+        for r in state.releases.values_mut() {
+            r.verdict = Some(ripcord::model::Verdict::Fail);
+            r.verdict_reason = "error rate above threshold in 3 of 5 runs".repeat(2);
+            r.message = "canary serving 20% of ready pods: promote or abort".repeat(2);
+        }
+        for key in ['1', '2', '3', '4', '5', '6'] {
+            press(&mut state, key);
+            let t = frame(&mut state, width, height);
+            assert!(
+                find(&t, "STRIPE_KEY").is_some(),
+                "{width}x{height} tab {key}:\n{}",
+                lines(&t).join("\n")
+            );
+        }
+    }
+}
+
+/// Draws as the loop does: the frame, then `Msg::Drawn` with how much each view showed.
+fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
+    ripcord::app::update(state, ripcord::app::Msg::Resize { width, height });
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    let mut extents = ripcord::app::Extents::default();
+    terminal
+        .draw(|f| extents = ripcord::ui::render_measured(f, state, &Theme::default()))
+        .expect("draw");
+    ripcord::app::update(
+        state,
+        ripcord::app::Msg::Drawn {
+            width,
+            height,
+            extents,
+        },
+    );
+    terminal
+}
+
+/// `name`'s detail view at 80x24 on the tab the key `key` shows.
+fn tab(name: &str, key: char) -> Terminal<TestBackend> {
+    tab_at(name, key, 80, 24)
+}
+
+fn tab_at(name: &str, key: char, width: u16, height: u16) -> Terminal<TestBackend> {
+    let (_, mut state) = demo_state();
+    select(&mut state, name);
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, key);
+    frame(&mut state, width, height)
 }
 
 #[test]
-fn every_detail_panel_scrolls_from_the_keyboard_and_says_where_it_is() {
-    let (mut state, t) = open("checkout", 80, 24);
-    // The steps panel holds more than fits at 80x24: it says so.
-    assert!(find(&t, "1-").is_some(), "{}", lines(&t).join("\n"));
-    let before = lines(&t);
+fn detail_tab_analysis_60x16() {
+    insta::assert_snapshot!(tab_at("checkout", '3', 60, 16).backend());
+}
+
+#[test]
+fn detail_tab_security_60x16() {
+    insta::assert_snapshot!(tab_at("payments-api", '5', 60, 16).backend());
+}
+
+#[test]
+fn detail_tab_steps_80x24() {
+    insta::assert_snapshot!(tab("checkout", '2').backend());
+}
+
+#[test]
+fn detail_tab_analysis_80x24() {
+    insta::assert_snapshot!(tab("checkout", '3').backend());
+}
+
+#[test]
+fn detail_tab_flags_80x24() {
+    insta::assert_snapshot!(tab("checkout", '4').backend());
+}
+
+#[test]
+fn detail_tab_security_80x24() {
+    insta::assert_snapshot!(tab("payments-api", '5').backend());
+}
+
+#[test]
+fn detail_tab_events_80x24() {
+    insta::assert_snapshot!(tab("checkout", '6').backend());
+}
+
+/// A copy of checkout under a new name: no side source has reported on it, no verdict,
+/// and `events` copies of its last event.
+fn copy_of_checkout(state: &mut State, name: &str, events: usize) {
+    let mut r = state
+        .releases
+        .values()
+        .find(|r| r.key.name == "checkout")
+        .cloned()
+        .expect("checkout in the demo");
+    r.key.name = name.to_owned();
+    r.verdict = None;
+    r.verdict_reason.clear();
+    let event = r.events.last().cloned().expect("checkout has an event");
+    r.events = vec![event; events];
+    state.releases.insert(r.key.clone(), r);
+    ripcord::app::update::rebuild_rows(state);
+}
+
+#[test]
+fn tabs_with_nothing_yet_say_so() {
+    for (key, says) in [
+        ('3', "no analysis for this release"),
+        ('4', "no feature flags known for this release"),
+        ('5', "no security findings for this release"),
+        ('6', "no events seen for this release"),
+    ] {
+        let (_, mut state) = demo_state();
+        copy_of_checkout(&mut state, "bare", 0);
+        select(&mut state, "bare");
+        press_code(&mut state, KeyCode::Enter);
+        press(&mut state, key);
+        let t = frame(&mut state, 80, 24);
+        assert!(find(&t, says).is_some(), "{}", lines(&t).join("\n"));
+    }
+}
+
+#[test]
+fn tab_and_number_keys_switch_tabs_and_the_bar_marks_the_shown_one() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, ripcord::app::Tab::Overview);
     press_code(&mut state, KeyCode::Tab);
-    for _ in 0..3 {
+    assert_eq!(state.tab, ripcord::app::Tab::Steps);
+    let t = frame(&mut state, 80, 24);
+    assert!(find(&t, "▸2 steps").is_some(), "{}", lines(&t).join("\n"));
+    press_code(&mut state, KeyCode::BackTab);
+    press_code(&mut state, KeyCode::BackTab);
+    assert_eq!(
+        state.tab,
+        ripcord::app::Tab::Events,
+        "Shift-Tab wraps around"
+    );
+    press(&mut state, '3');
+    assert_eq!(state.tab, ripcord::app::Tab::Analysis);
+    let t = frame(&mut state, 80, 24);
+    assert!(find(&t, "▸3 analysis").is_some());
+    assert!(find(&t, "▸1 overview").is_none());
+}
+
+#[test]
+fn every_tab_scrolls_within_what_was_drawn_and_says_where_it_is() {
+    let (_, mut state) = demo_state();
+    copy_of_checkout(&mut state, "busy", 30);
+    select(&mut state, "busy");
+    press_code(&mut state, KeyCode::Enter);
+    frame(&mut state, 60, 16);
+    // The events tab holds more than fits at 60x16.
+    press(&mut state, '6');
+    let t = frame(&mut state, 60, 16);
+    let (tab, extent) = state.drawn.tab.expect("the detail view reported its tab");
+    assert_eq!(tab, ripcord::app::Tab::Events);
+    let last = extent.max_scroll();
+    assert!(last > 0, "overflows: {}", lines(&t).join("\n"));
+    assert!(find(&t, "↓1-").is_some(), "{}", lines(&t).join("\n"));
+    let cursor = state.revision_cursor;
+    for _ in 0..last + 5 {
         press(&mut state, 'j');
     }
-    let t = draw(&mut state, 80, 24, &Theme::default());
-    let after = lines(&t);
+    assert_eq!(state.tab_scroll[tab.index()], last, "stops at the end");
+    press(&mut state, 'k');
+    assert_eq!(state.tab_scroll[tab.index()], last - 1, "k answers at once");
+    press(&mut state, 'G');
+    assert_eq!(state.tab_scroll[tab.index()], last);
+    let t = frame(&mut state, 60, 16);
     assert!(
-        find(&t, "▸ ↑").is_some(),
-        "focus is shown, and that more is above"
+        find(&t, "↑").is_some(),
+        "more is above: {}",
+        lines(&t).join("\n")
     );
-    assert_ne!(before[8..18], after[8..18], "the steps panel moved");
-    // j and k in the revisions panel still move the revision cursor.
-    for _ in 0..3 {
-        press_code(&mut state, KeyCode::Tab);
-    }
-    let cursor = state.revision_cursor;
+    press(&mut state, 'g');
+    press(&mut state, 'g');
+    assert_eq!(state.tab_scroll[tab.index()], 0);
+    assert_eq!(
+        state.revision_cursor, cursor,
+        "the revision cursor did not move"
+    );
+    // A scroll left past the end by a larger screen is brought back by the next frame.
+    state.tab_scroll[tab.index()] = 99;
+    frame(&mut state, 160, 48);
+    assert!(state.tab_scroll[tab.index()] <= last);
+    // On the overview, j still moves the revision cursor (the rollback target).
+    press(&mut state, '1');
     press(&mut state, 'j');
     assert_eq!(state.revision_cursor, cursor + 1);
 }

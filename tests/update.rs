@@ -22,10 +22,25 @@ fn demo_state() -> (World, State) {
     demo_state_with(false)
 }
 
-/// The loop drew a frame of the state's size: whatever overlay is open is on screen.
+/// The loop drew a frame of the state's size: whatever overlay is open is on screen, and
+/// `update` learns how much each view showed.
 fn drawn(state: &mut State) {
     let (width, height) = (state.width, state.height);
-    update(state, Msg::Drawn { width, height });
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    let mut extents = ripcord::app::Extents::default();
+    terminal
+        .draw(|f| extents = ripcord::ui::render_measured(f, state, &theme))
+        .expect("draw");
+    update(
+        state,
+        Msg::Drawn {
+            width,
+            height,
+            extents,
+        },
+    );
 }
 
 fn resize(state: &mut State, width: u16, height: u16) {
@@ -116,8 +131,9 @@ fn scrolling_keeps_the_selection_visible_in_a_short_terminal() {
     }
     assert_eq!(state.rows.len(), 20);
     resize(&mut state, 80, 16);
+    drawn(&mut state);
     let visible = ripcord::app::visible_rows(&state);
-    assert_eq!(visible, 11);
+    assert_eq!(visible, 11, "the rows the table drew");
     press(&mut state, 'G');
     assert_eq!(state.offset, state.rows.len() - visible);
     press(&mut state, 'g');
@@ -391,28 +407,34 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
         world.now,
     );
     feed(&mut world, &mut state);
-    // Only the four oldest releases (9 days old) are on screen after sorting by age. Keys
-    // act only at a usable size: move first, then shrink to four rows.
+    // Only the four oldest releases (9 days old) are on screen after sorting by age, on a
+    // frame whose table had room for four rows.
     press(&mut state, 'o');
     press(&mut state, 'o');
     press(&mut state, 'G');
-    update(
-        &mut state,
-        Msg::Resize {
-            width: 80,
-            height: 9,
-        },
-    );
+    let four_rows = |state: &mut State| {
+        update(
+            state,
+            Msg::Drawn {
+                width: 80,
+                height: 24,
+                extents: ripcord::app::Extents {
+                    home_rows: Some(4),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    four_rows(&mut state);
     state.dirty = false;
     update(
         &mut state,
         Msg::Tick(world.now + chrono::Duration::seconds(1)),
     );
     assert!(!state.dirty, "ages in days did not change: nothing to draw");
-    resize(&mut state, 80, 24);
     press(&mut state, 'g');
     press(&mut state, 'g');
-    resize(&mut state, 80, 9);
+    four_rows(&mut state);
     state.dirty = false;
     update(
         &mut state,
@@ -526,6 +548,7 @@ fn a_confirmation_counts_only_once_its_dialog_was_on_screen() {
         Msg::Drawn {
             width: 40,
             height: 10,
+            extents: Default::default(),
         },
     );
     assert!(press(&mut state, 'y').is_empty());
@@ -1372,4 +1395,130 @@ fn the_demo_offers_what_its_simulator_performs() {
         !hints.split_whitespace().any(|w| w == "promote"),
         "Flagger drives its canaries: {hints}"
     );
+}
+
+#[test]
+fn a_user_keymap_rebinds_the_confirmation_and_y_then_does_nothing() {
+    let (_, mut state) = demo_state();
+    let text = "[confirm]\nkeymap = [\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n  { on = \"o\", run = \"confirm\" },\n]\n";
+    let (keymap, issues) = ripcord::config::keymap::Keymap::load(Some(("keymap.toml", text)));
+    assert!(issues.is_empty(), "{issues:#?}");
+    state.keymap = keymap;
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    assert!(press(&mut state, 'y').is_empty(), "y is unbound here now");
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    press_code(&mut state, KeyCode::Enter);
+    match &state.overlay {
+        Some(Overlay::Confirm(c)) => assert_eq!(
+            c.error.as_deref(),
+            Some("press o to confirm, n or <Esc> to cancel"),
+            "the hint names the keys that answer"
+        ),
+        other => panic!("the dialog stays open: {other:?}"),
+    }
+    let effects = press(&mut state, 'o');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op == Op::Abort),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn help_scrolls_within_what_was_drawn_and_its_keys_come_from_the_keymap() {
+    let (_, mut state) = demo_state();
+    resize(&mut state, 80, 16);
+    press(&mut state, '?');
+    drawn(&mut state);
+    let extent = state.drawn.overlay.expect("help reported its extent");
+    let last = extent.max_scroll();
+    assert!(last > 0, "help is longer than 16 rows");
+    for _ in 0..last + 10 {
+        press(&mut state, 'j');
+    }
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll }) if scroll == last));
+    press(&mut state, 'g');
+    press(&mut state, 'g');
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 0 })));
+    press_code(&mut state, KeyCode::End);
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll }) if scroll == last));
+    press(&mut state, 'q');
+    assert!(state.overlay.is_none(), "q closes help, as [help] says");
+    assert!(!state.quit, "and does not quit");
+}
+
+#[test]
+fn the_home_page_size_is_the_rows_the_table_drew() {
+    let (_, mut state) = demo_state();
+    resize(&mut state, 80, 16);
+    drawn(&mut state);
+    let rows = state
+        .drawn
+        .home_rows
+        .expect("the home view reported its rows");
+    assert_eq!(ripcord::app::visible_rows(&state), rows);
+    press_code(&mut state, KeyCode::PageDown);
+    assert_eq!(state.selected, rows.min(state.rows.len() - 1));
+    // The detail view's pages are the tab's view, as drawn.
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+    let (tab, extent) = state.drawn.tab.expect("the detail view reported its tab");
+    assert_eq!(tab, ripcord::app::Tab::Overview);
+    assert!(extent.view > 0 && extent.view < 16);
+}
+
+#[test]
+fn tab_keys_switch_tabs_and_scrolling_stops_at_the_drawn_extent() {
+    use ripcord::app::{Extent, Extents, Tab};
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, Tab::Overview);
+    press_code(&mut state, KeyCode::Tab);
+    assert_eq!(state.tab, Tab::Steps);
+    press_code(&mut state, KeyCode::BackTab);
+    press_code(&mut state, KeyCode::BackTab);
+    assert_eq!(state.tab, Tab::Events, "Shift-Tab wraps around");
+    press(&mut state, '3');
+    assert_eq!(state.tab, Tab::Analysis);
+    // The ui says the analysis tab drew 7 of its 20 lines: j stops at 13.
+    let told = |state: &mut State, lines: usize| {
+        update(
+            state,
+            Msg::Drawn {
+                width: 80,
+                height: 24,
+                extents: Extents {
+                    tab: Some((Tab::Analysis, Extent { lines, view: 7 })),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    told(&mut state, 20);
+    for _ in 0..30 {
+        press(&mut state, 'j');
+    }
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 13);
+    press_code(&mut state, KeyCode::PageUp);
+    assert_eq!(
+        state.tab_scroll[Tab::Analysis.index()],
+        7,
+        "a page is the view less one"
+    );
+    press(&mut state, 'G');
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 13);
+    // The content shrank: the next frame's extent pulls the scroll back.
+    told(&mut state, 10);
+    assert_eq!(state.tab_scroll[Tab::Analysis.index()], 3);
+    assert_eq!(
+        state.revision_cursor, 0,
+        "scrolling a tab leaves the rollback cursor"
+    );
+    // Another release opens on its overview, at the top.
+    press_code(&mut state, KeyCode::Esc);
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, Tab::Overview);
+    assert_eq!(state.tab_scroll, [0; Tab::COUNT]);
 }

@@ -4,12 +4,13 @@
 //! `update` folds them in and returns `Effect`s for the executor to carry out.
 
 mod attention;
-pub mod panels;
 mod state;
+pub mod tabs;
 pub mod update;
 
 pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
+pub use tabs::{Extent, Extents, Tab};
 pub use update::{blocked_reason, default_rollback_target, update, visible_rows};
 
 /// Below this the console cannot lay itself out, and so takes no key but quit.
@@ -67,10 +68,12 @@ pub enum Msg {
     ActionDone(ActionOutcome),
     /// A problem the user should see without stopping anything (bad object, lost watch).
     Problem(String),
-    /// A frame of this size went to the terminal: what the state holds is on screen.
+    /// A frame of this size went to the terminal: what the state holds is on screen, and
+    /// `extents` says how much of it the views could show.
     Drawn {
         width: u16,
         height: u16,
+        extents: Extents,
     },
     /// The demo clock's state changed.
     Clock {

@@ -162,10 +162,12 @@ pub struct State {
     /// Images of revisions seen crash-looping or degraded while current, per release: never
     /// a default rollback target.
     pub bad_images: HashMap<ReleaseKey, HashSet<Vec<String>>>,
-    /// Detail view: the panel that takes j/k (see `app::panels::Panel`).
-    pub panel_focus: super::panels::Panel,
-    /// Detail view: first line shown in each panel but the revisions (which follow the cursor).
-    pub panel_scroll: [usize; super::panels::Panel::COUNT],
+    /// Detail view: the tab shown (see `app::tabs::Tab`).
+    pub tab: super::tabs::Tab,
+    /// Detail view: first line shown in each tab but the overview (which follows the cursor).
+    pub tab_scroll: [usize; super::tabs::Tab::COUNT],
+    /// What the last frames drew: the home table's rows, the detail tab's lines.
+    pub drawn: super::tabs::Extents,
     pub width: u16,
     pub height: u16,
     pub status: Option<StatusLine>,
@@ -220,8 +222,9 @@ impl State {
             revision_cursor: 0,
             revision_pin: None,
             bad_images: HashMap::new(),
-            panel_focus: super::panels::Panel::Revisions,
-            panel_scroll: [0; super::panels::Panel::COUNT],
+            tab: super::tabs::Tab::Overview,
+            tab_scroll: [0; super::tabs::Tab::COUNT],
+            drawn: super::tabs::Extents::default(),
             width: 80,
             height: 24,
             status: None,

@@ -30,95 +30,59 @@ pub fn builtin_theme_source(name: &str) -> Option<&'static str> {
     }
 }
 
-/// What a piece of the screen means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Slot {
-    Text,
-    Muted,
-    Border,
-    BorderFocused,
-    Title,
-    Header,
-    Selected,
-    Healthy,
-    Progressing,
-    Paused,
-    Degraded,
-    Aborted,
-    Canary,
-    Stable,
-    Danger,
-    Warning,
-    Accent,
-    VerdictPass,
-    VerdictFail,
-    VerdictInconclusive,
-    StatusBar,
-    Overlay,
+/// Declares `Slot` from one list: each slot with the key a theme file's `[slots]` uses.
+/// The enum, `Slot::ALL` and `name` all come from it.
+macro_rules! slots {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// What a piece of the screen means.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Slot {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Slot {
+            pub const ALL: [Slot; [$($name),*].len()] = [$(Slot::$variant,)*];
+
+            /// The key in a theme file's `[slots]`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Slot::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+slots! {
+    Text = "text",
+    Muted = "muted",
+    Border = "border",
+    BorderFocused = "border_focused",
+    Title = "title",
+    Header = "header",
+    Selected = "selected",
+    Healthy = "healthy",
+    Progressing = "progressing",
+    Paused = "paused",
+    Degraded = "degraded",
+    Aborted = "aborted",
+    Canary = "canary",
+    Stable = "stable",
+    Danger = "danger",
+    Warning = "warning",
+    Accent = "accent",
+    VerdictPass = "verdict_pass",
+    VerdictFail = "verdict_fail",
+    VerdictInconclusive = "verdict_inconclusive",
+    StatusBar = "status_bar",
+    Overlay = "overlay",
     /// Key names in hints and help.
-    Key,
+    Key = "key",
     /// The badge on a context that matches `production_pattern`.
-    Production,
+    Production = "production",
 }
 
 impl Slot {
-    pub const ALL: [Slot; 24] = [
-        Slot::Text,
-        Slot::Muted,
-        Slot::Border,
-        Slot::BorderFocused,
-        Slot::Title,
-        Slot::Header,
-        Slot::Selected,
-        Slot::Healthy,
-        Slot::Progressing,
-        Slot::Paused,
-        Slot::Degraded,
-        Slot::Aborted,
-        Slot::Canary,
-        Slot::Stable,
-        Slot::Danger,
-        Slot::Warning,
-        Slot::Accent,
-        Slot::VerdictPass,
-        Slot::VerdictFail,
-        Slot::VerdictInconclusive,
-        Slot::StatusBar,
-        Slot::Overlay,
-        Slot::Key,
-        Slot::Production,
-    ];
-
-    /// The key in a theme file's `[slots]`. Exhaustive so a new slot must be named.
-    pub fn name(self) -> &'static str {
-        match self {
-            Slot::Text => "text",
-            Slot::Muted => "muted",
-            Slot::Border => "border",
-            Slot::BorderFocused => "border_focused",
-            Slot::Title => "title",
-            Slot::Header => "header",
-            Slot::Selected => "selected",
-            Slot::Healthy => "healthy",
-            Slot::Progressing => "progressing",
-            Slot::Paused => "paused",
-            Slot::Degraded => "degraded",
-            Slot::Aborted => "aborted",
-            Slot::Canary => "canary",
-            Slot::Stable => "stable",
-            Slot::Danger => "danger",
-            Slot::Warning => "warning",
-            Slot::Accent => "accent",
-            Slot::VerdictPass => "verdict_pass",
-            Slot::VerdictFail => "verdict_fail",
-            Slot::VerdictInconclusive => "verdict_inconclusive",
-            Slot::StatusBar => "status_bar",
-            Slot::Overlay => "overlay",
-            Slot::Key => "key",
-            Slot::Production => "production",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<Slot> {
         Slot::ALL.into_iter().find(|s| s.name() == name)
     }

@@ -1,42 +1,26 @@
-//! One release in depth: revisions and their pods, the step timeline, analysis, conditions
-//! and events. Every panel scrolls: the revisions follow their cursor, the others scroll
-//! when focused (Tab), and say where they are when they hold more than fits.
+//! One release in depth: a summary that stays, and tabs below it (overview, steps,
+//! analysis, flags, security, events), one shown at a time. Every tab scrolls: the
+//! overview follows its revision cursor, the others scroll with j/k, and the tab bar says
+//! where the view is when a tab holds more than fits.
 
 use super::format::{
     age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text, weight_text,
 };
 use crate::action::Action;
-use crate::app::panels::Panel;
-use crate::app::State;
+use crate::app::{Extent, State, Tab};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
 use crate::model::Permission;
-use crate::model::{Release, RevisionRole, Severity, StepState};
+use crate::model::{Finding, Release, RevisionRole, Severity, StepState};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-/// A titled section; `left` draws a divider from the section to its left.
-fn block<'a>(title: Line<'a>, theme: &Theme, left: bool, focused: bool) -> Block<'a> {
-    let borders = if left {
-        Borders::TOP | Borders::LEFT
-    } else {
-        Borders::TOP
-    };
-    Block::default()
-        .borders(borders)
-        .border_style(theme.style(if focused {
-            Slot::BorderFocused
-        } else {
-            Slot::Border
-        }))
-        .title(title)
-}
-
+// What side sources reported for a release: the only reads of them in the detail view.
 fn role_slot(role: RevisionRole) -> Slot {
     match role {
         RevisionRole::Stable | RevisionRole::Active => Slot::Stable,
@@ -117,157 +101,256 @@ fn styled_line(chars: &[(char, Style, usize)], style: Style) -> Line<'static> {
     Line::from(spans).style(style)
 }
 
-/// Where each part of the detail view goes.
-struct Areas {
-    summary: Rect,
-    panels: [Rect; Panel::COUNT],
-}
-
-fn areas(area: Rect, summary_height: u16) -> Areas {
-    let [summary, middle, bottom] = Layout::vertical([
-        Constraint::Length(summary_height),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-    ])
-    .areas(area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
-    let [conds, events] =
-        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(bottom);
-    Areas {
-        summary,
-        panels: [left, right, conds, events],
-    }
-}
-
-/// Panels on the right of a divider draw it on their left.
-fn has_left_border(panel: Panel) -> bool {
-    matches!(panel, Panel::Steps | Panel::Events)
-}
-
-fn inner(rect: Rect, panel: Panel) -> Rect {
-    Block::default()
-        .borders(if has_left_border(panel) {
-            Borders::TOP | Borders::LEFT
-        } else {
-            Borders::TOP
-        })
-        .inner(rect)
-}
-
-/// The summary's lines, wrapped to the width, at most a third of the view.
+/// The summary's lines, wrapped to the width, at most a third of the view; then a critical
+/// security finding on a line of its own, cut to the width, so no tab can hide it.
 fn summary_lines(state: &State, r: &Release, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
     let lines = wrap(summary(state, r, theme), area.width);
     let cap = (area.height / 3).max(3) as usize;
-    lines.into_iter().take(cap).collect()
-}
-
-/// How far `panel` can scroll in the detail view drawn in `body`.
-pub fn max_scroll(state: &State, r: &Release, body: Rect, panel: Panel) -> usize {
-    let theme = Theme::mono();
-    let summary = summary_lines(state, r, &theme, body).len() as u16;
-    let rect = inner(areas(body, summary).panels[panel.index()], panel);
-    let lines = wrap(panel_lines(state, r, &theme, panel), rect.width);
-    lines.len().saturating_sub(rect.height as usize)
-}
-
-pub fn render(frame: &mut Frame, area: Rect, state: &State, r: &Release, theme: &Theme) {
-    let summary = summary_lines(state, r, theme, area);
-    let areas = areas(area, summary.len() as u16);
-    frame.render_widget(Paragraph::new(summary), areas.summary);
-    for panel in Panel::ALL {
-        render_panel(frame, areas.panels[panel.index()], state, r, theme, panel);
+    let mut lines: Vec<Line<'static>> = lines.into_iter().take(cap).collect();
+    if let Some(critical) = critical_line(state, r, theme) {
+        lines.extend(clip(vec![critical], area.width));
     }
+    lines
 }
 
-fn panel_title(state: &State, r: &Release, panel: Panel) -> String {
-    match panel {
-        Panel::Revisions => {
-            // Only offer a rollback the user can take here.
-            let key = state
-                .keymap
-                .keys_for_any(&[Section::Detail, Section::Global], Action::Rollback)
-                .filter(|_| {
-                    crate::app::blocked_reason(state, &r.key, Operation::Rollback).is_none()
-                });
-            match key {
-                Some(k) => format!("Revisions ({k}: roll back to ▸)"),
-                None => "Revisions".to_owned(),
-            }
-        }
-        Panel::Steps => "Warnings · steps · analysis · flags".to_owned(),
-        Panel::Conditions => "Conditions".to_owned(),
-        Panel::Events => "Events".to_owned(),
+/// The first critical finding, and how many more there are.
+fn critical_line(state: &State, r: &Release, theme: &Theme) -> Option<Line<'static>> {
+    let mut critical = state
+        .findings_of(&r.key)
+        .items
+        .iter()
+        .filter(|f| f.severity == Severity::Critical);
+    let first = critical.next()?;
+    let more = critical.count();
+    let mut line = finding_line(first, theme);
+    if more > 0 {
+        line.spans.insert(
+            0,
+            Span::styled(format!("+{more} "), theme.style(Slot::Danger)),
+        );
     }
+    Some(line)
 }
 
-fn render_panel(
+/// Draws the view and returns the tab shown with its extent.
+pub fn render(
     frame: &mut Frame,
     area: Rect,
     state: &State,
     r: &Release,
     theme: &Theme,
-    panel: Panel,
-) {
-    let focused = state.panel_focus == panel;
-    let rect = inner(area, panel);
-    let height = rect.height as usize;
-    let (lines, scroll) = if panel == Panel::Revisions {
+) -> (Tab, Extent) {
+    let summary = summary_lines(state, r, theme, area);
+    let [summary_area, bar, content] = Layout::vertical([
+        Constraint::Length(summary.len() as u16),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(summary), summary_area);
+    let tab = state.tab;
+    let view = usize::from(content.height);
+    let (lines, scroll) = if tab == Tab::Overview {
+        // A heading that stays, then the revisions, which keep the cursor's line in view.
+        let [heading, list] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(content);
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                overview_heading(state, r),
+                theme.style(Slot::Title),
+            )),
+            heading,
+        );
         let (lines, cursor_line) = revision_lines(state, r, theme);
-        // Keep the revision under the cursor on screen.
-        let scroll = cursor_line.saturating_sub(height.saturating_sub(2));
+        let lines = clip(lines, list.width);
+        let list_view = usize::from(list.height);
+        let scroll = cursor_line.saturating_sub(list_view.saturating_sub(2));
+        let scroll = scroll.min(lines.len().saturating_sub(list_view));
+        let extent = Extent {
+            lines: lines.len(),
+            view: list_view,
+        };
+        frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list);
+        render_bar(frame, bar, state, r, theme, extent, scroll);
+        return (tab, extent);
+    } else {
+        let lines = wrap(tab_lines(state, r, theme, tab), content.width);
+        let scroll = state.tab_scroll[tab.index()];
         (lines, scroll)
-    } else {
-        let lines = wrap(panel_lines(state, r, theme, panel), rect.width);
-        (lines, state.panel_scroll[panel.index()])
     };
-    let total = lines.len();
-    let scroll = scroll.min(total.saturating_sub(height));
-    let title_slot = if focused {
-        Slot::BorderFocused
-    } else {
-        Slot::Title
+    let extent = Extent {
+        lines: lines.len(),
+        view,
     };
-    let mut title = Vec::new();
-    if focused {
-        title.push(Span::styled("▸ ", theme.style(title_slot)));
+    let scroll = scroll.min(extent.max_scroll());
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), content);
+    render_bar(frame, bar, state, r, theme, extent, scroll);
+    (tab, extent)
+}
+
+/// The overview's heading: offers a rollback only where the user can take one.
+fn overview_heading(state: &State, r: &Release) -> String {
+    let key = state
+        .keymap
+        .keys_for_any(&[Section::Detail, Section::Global], Action::Rollback)
+        .filter(|_| crate::app::blocked_reason(state, &r.key, Operation::Rollback).is_none());
+    match key {
+        Some(k) => format!("Revisions ({k}: roll back to ▸)"),
+        None => "Revisions".to_owned(),
     }
-    // Where the panel is, first so a long title cannot push it off.
-    if total > height {
+}
+
+/// Revision lines are cut at the edge rather than wrapped, so the cursor's line number
+/// stays the line it is drawn on.
+fn clip(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut wrapped = wrap(vec![line], width);
+            wrapped.truncate(1);
+            wrapped.pop().unwrap_or_default()
+        })
+        .collect()
+}
+
+/// How a tab is named on the bar: its key when one shows it, its label, and a count of
+/// what it holds when that is worth a look.
+fn tab_label(state: &State, r: &Release, tab: Tab, numbered: bool) -> (String, Option<Slot>) {
+    let key = state
+        .keymap
+        .keys_for(Section::Detail, tab.action())
+        .filter(|_| numbered);
+    let mut label = match key {
+        Some(k) => format!("{k} {}", tab.label()),
+        None => tab.label().to_owned(),
+    };
+    let mut slot = None;
+    match tab {
+        Tab::Security => {
+            let found = &state.findings_of(&r.key).items;
+            if !found.is_empty() {
+                label.push_str(&format!(" ⚠{}", found.len()));
+            }
+            slot = found.iter().map(|f| f.severity).max().map(severity_slot);
+        }
+        Tab::Flags => {
+            let n = state.flags_of(&r.key).states.len();
+            if n > 0 {
+                label.push_str(&format!(" ⚑{n}"));
+            }
+        }
+        Tab::Events => {
+            let warnings = r.events.iter().filter(|e| e.warning).count();
+            if warnings > 0 {
+                label.push_str(&format!(" ⚠{warnings}"));
+                slot = Some(Slot::Warning);
+            }
+        }
+        _ => {}
+    }
+    (label, slot)
+}
+
+/// The tab bar: every tab, the shown one marked, and where the view is in it.
+fn render_bar(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    r: &Release,
+    theme: &Theme,
+    extent: Extent,
+    scroll: usize,
+) {
+    let position = if extent.lines > extent.view {
         let up = if scroll > 0 { "↑" } else { "" };
-        let down = if scroll + height < total { "↓" } else { "" };
-        title.push(Span::styled(
-            format!(
-                "{up}{down}{}-{}/{total} ",
-                scroll + 1,
-                (scroll + height).min(total)
-            ),
-            theme.style(Slot::Accent),
+        let down = if scroll + extent.view < extent.lines {
+            "↓"
+        } else {
+            ""
+        };
+        format!(
+            " {up}{down}{}-{}/{}",
+            scroll + 1,
+            (scroll + extent.view).min(extent.lines),
+            extent.lines
+        )
+    } else {
+        String::new()
+    };
+    let width = usize::from(area.width);
+    let room = width.saturating_sub(position.chars().count());
+    // Keys and dividers when they fit; plain names when the screen is narrow.
+    let spans = [(true, " │"), (true, ""), (false, "")]
+        .into_iter()
+        .map(|(numbered, sep)| bar_spans(state, r, theme, numbered, sep))
+        .find(|spans| spans.iter().map(|s| s.width()).sum::<usize>() <= room)
+        .unwrap_or_else(|| bar_spans(state, r, theme, false, ""));
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let mut spans = spans;
+    if !position.is_empty() {
+        spans.push(Span::raw(
+            " ".repeat(width.saturating_sub(used + position.chars().count())),
         ));
+        spans.push(Span::styled(position, theme.style(Slot::Accent)));
     }
-    title.push(Span::styled(
-        panel_title(state, r, panel),
-        theme.style(title_slot),
-    ));
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block(
-                Line::from(title),
-                theme,
-                has_left_border(panel),
-                focused,
-            ))
-            .scroll((scroll as u16, 0)),
+        Paragraph::new(Line::from(spans)).style(theme.style(Slot::Border)),
         area,
     );
 }
 
-fn panel_lines(state: &State, r: &Release, theme: &Theme, panel: Panel) -> Vec<Line<'static>> {
-    match panel {
-        Panel::Revisions => revision_lines(state, r, theme).0,
-        Panel::Steps => step_lines(state, r, theme),
-        Panel::Conditions => condition_lines(r, theme),
-        Panel::Events => event_lines(state, r, theme),
+fn bar_spans(
+    state: &State,
+    r: &Release,
+    theme: &Theme,
+    numbered: bool,
+    sep: &'static str,
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(sep, theme.style(Slot::Border)));
+        }
+        let (label, slot) = tab_label(state, r, tab, numbered);
+        if tab == state.tab {
+            // Marked in words as well as colour: ▸ and the title's emphasis.
+            spans.push(Span::styled(
+                format!("▸{label}"),
+                theme
+                    .style(Slot::BorderFocused)
+                    .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            ));
+        } else {
+            spans.push(Span::styled(
+                format!(" {label}"),
+                theme.style(slot.unwrap_or(Slot::Muted)),
+            ));
+        }
+    }
+    spans
+}
+
+fn severity_slot(severity: Severity) -> Slot {
+    match severity {
+        Severity::Critical => Slot::Danger,
+        Severity::Warning => Slot::Warning,
+        Severity::Info => Slot::Muted,
+    }
+}
+
+/// A tab with nothing in it says so, and why.
+fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
+    vec![Line::styled(text.to_owned(), theme.style(Slot::Muted))]
+}
+
+fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'static>> {
+    match tab {
+        Tab::Overview => revision_lines(state, r, theme).0,
+        Tab::Steps => step_lines(r, theme),
+        Tab::Analysis => analysis_lines(state, r, theme),
+        Tab::Flags => flag_lines(state, r, theme),
+        Tab::Security => finding_lines(state, r, theme),
+        Tab::Events => event_lines(state, r, theme),
     }
 }
 
@@ -421,24 +504,8 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
     (lines, cursor_line)
 }
 
-fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    // Findings first: a critical one must be seen without scrolling.
-    for finding in &state.findings_of(&r.key).items {
-        let slot = match finding.severity {
-            Severity::Critical => Slot::Danger,
-            Severity::Warning => Slot::Warning,
-            Severity::Info => Slot::Muted,
-        };
-        lines.push(Line::styled(
-            format!(
-                "⚠ {}: {}",
-                inert(&finding.category),
-                inert(&finding.message)
-            ),
-            theme.style(slot),
-        ));
-    }
     for step in &r.steps {
         let (icon, slot) = match step.state {
             StepState::Done => ("✔", Slot::Healthy),
@@ -459,10 +526,30 @@ fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     if r.steps.is_empty() {
-        lines.push(Line::styled(
-            "no steps: the controller rolls pods over",
-            theme.style(Slot::Muted),
-        ));
+        lines.extend(nothing("no steps: the controller rolls pods over", theme));
+    }
+    if !r.conditions.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("Conditions", theme.style(Slot::Header)));
+        lines.extend(condition_lines(r, theme));
+    }
+    lines
+}
+
+fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if r.verdict.is_some() || !r.verdict_reason.is_empty() {
+        let mut verdict = vec![Span::styled(
+            format!("verdict {}", verdict_text(r.verdict)),
+            theme.style(verdict_slot(r.verdict)),
+        )];
+        if !r.verdict_reason.is_empty() {
+            verdict.push(Span::styled(
+                format!(": {}", inert(&r.verdict_reason)),
+                theme.style(Slot::Text),
+            ));
+        }
+        lines.push(Line::from(verdict));
     }
     for m in &state.metrics_of(&r.key).series {
         let max = m
@@ -497,25 +584,60 @@ fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
             Span::raw(format!(" {}", last(&m.baseline))),
         ]));
     }
-    for f in &state.flags_of(&r.key).states {
-        lines.push(Line::from(vec![
-            Span::styled("⚑ ", theme.style(Slot::Accent)),
-            Span::raw(format!("{} ", inert(&f.key))),
-            Span::styled(
-                format!(
-                    "{} → {}",
-                    if f.enabled { "on" } else { "off" },
-                    inert(&f.default_variant)
-                ),
-                theme.style(if f.enabled {
-                    Slot::Healthy
-                } else {
-                    Slot::Muted
-                }),
-            ),
-        ]));
+    if lines.is_empty() {
+        return nothing(
+            "no analysis for this release: no verdict and no metrics yet",
+            theme,
+        );
     }
     lines
+}
+
+fn flag_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let lines: Vec<Line<'static>> = state
+        .flags_of(&r.key)
+        .states
+        .iter()
+        .map(|f| {
+            Line::from(vec![
+                Span::styled("⚑ ", theme.style(Slot::Accent)),
+                Span::raw(format!("{} ", inert(&f.key))),
+                Span::styled(
+                    format!(
+                        "{} → {}",
+                        if f.enabled { "on" } else { "off" },
+                        inert(&f.default_variant)
+                    ),
+                    theme.style(if f.enabled {
+                        Slot::Healthy
+                    } else {
+                        Slot::Muted
+                    }),
+                ),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        return nothing("no feature flags known for this release", theme);
+    }
+    lines
+}
+
+/// Findings, the most severe first.
+fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let mut found: Vec<&Finding> = state.findings_of(&r.key).items.iter().collect();
+    if found.is_empty() {
+        return nothing("no security findings for this release", theme);
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    found.into_iter().map(|f| finding_line(f, theme)).collect()
+}
+
+fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {
+    Line::styled(
+        format!("⚠ {}: {}", inert(&f.category), inert(&f.message)),
+        theme.style(severity_slot(f.severity)),
+    )
 }
 
 fn condition_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
@@ -539,6 +661,9 @@ fn condition_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 fn event_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    if r.events.is_empty() {
+        return nothing("no events seen for this release", theme);
+    }
     r.events
         .iter()
         .map(|e| {

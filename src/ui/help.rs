@@ -16,6 +16,7 @@ fn sections(state: &State) -> Vec<Section> {
     if matches!(state.mode, Mode::Demo { .. }) {
         out.push(Section::Demo);
     }
+    out.extend([Section::Help, Section::Confirm, Section::Input]);
     out
 }
 

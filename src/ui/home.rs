@@ -319,14 +319,15 @@ fn empty_text(state: &State) -> String {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Draws the queue and returns how many table rows it had room for.
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) -> usize {
     if state.rows.is_empty() {
         frame.render_widget(
             Paragraph::new(crate::model::text::inert(&empty_text(state)).into_owned())
                 .style(theme.style(Slot::Muted)),
             area,
         );
-        return;
+        return usize::from(area.height.saturating_sub(1));
     }
     // When every row shares a context or namespace, one line above says it instead of a column.
     let shared_context = shared(state, |r| r.key.context.as_str());
@@ -434,4 +435,5 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             rect,
         );
     }
+    height
 }

@@ -7,7 +7,7 @@ mod help;
 mod home;
 mod problems;
 
-use crate::app::{Level, Mode, Overlay, State, View};
+use crate::app::{Extent, Extents, Level, Mode, Overlay, State, View};
 use crate::config::theme::{Slot, Theme};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -17,7 +17,15 @@ use ratatui::Frame;
 /// Below this the console cannot lay itself out (`update` ignores keys then).
 pub use crate::app::{MIN_HEIGHT, MIN_WIDTH};
 
+/// Draws the state.
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    render_measured(frame, state, theme);
+}
+
+/// Draws the state and says how much of it each view had room for, so that `update` can
+/// bound scrolling by what was on screen (the loop sends it in `Msg::Drawn`).
+pub fn render_measured(frame: &mut Frame, state: &State, theme: &Theme) -> Extents {
+    let mut extents = Extents::default();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
@@ -25,14 +33,14 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(text).style(theme.style(Slot::Warning)), area);
-        return;
+        return extents;
     }
     let [header, body, footer] = chrome(area);
     render_header(frame, header, state, theme);
     match &state.view {
-        View::Home => home::render(frame, body, state, theme),
+        View::Home => extents.home_rows = Some(home::render(frame, body, state, theme)),
         View::Detail(key) => match state.releases.get(key) {
-            Some(r) => detail::render(frame, body, state, r, theme),
+            Some(r) => extents.tab = Some(detail::render(frame, body, state, r, theme)),
             None => frame.render_widget(
                 Paragraph::new(format!(
                     "{key} is gone (deleted or no longer visible). Esc goes back."
@@ -44,11 +52,21 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     render_footer(frame, footer, state, theme);
     match &state.overlay {
-        Some(Overlay::Help { scroll }) => help::render(frame, area, state, *scroll, theme),
+        Some(Overlay::Help { scroll }) => {
+            help::render(frame, area, state, *scroll, theme);
+            // The help box: the screen less a line above and below, less its border.
+            extents.overlay = Some(Extent {
+                lines: help::help_lines(state, theme).len(),
+                view: usize::from(area.height.saturating_sub(4)),
+            });
+        }
         Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c, theme),
-        Some(Overlay::Problems { scroll }) => problems::render(frame, area, state, *scroll, theme),
+        Some(Overlay::Problems { scroll }) => {
+            extents.overlay = Some(problems::render(frame, area, state, *scroll, theme));
+        }
         None => {}
     }
+    extents
 }
 
 /// Header, body and footer.
@@ -59,18 +77,6 @@ fn chrome(area: Rect) -> [Rect; 3] {
         Constraint::Length(2),
     ])
     .areas(area)
-}
-
-/// How far a detail panel can scroll at the terminal size `state` knows.
-pub fn panel_max_scroll(state: &State, panel: crate::app::panels::Panel) -> usize {
-    let View::Detail(key) = &state.view else {
-        return 0;
-    };
-    let Some(r) = state.releases.get(key) else {
-        return 0;
-    };
-    let [_, body, _] = chrome(Rect::new(0, 0, state.width, state.height));
-    detail::max_scroll(state, r, body, panel)
 }
 
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -1,6 +1,6 @@
 //! The full, scrollable list of configuration problems.
 
-use crate::app::State;
+use crate::app::{Extent, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::text::inert;
 use ratatui::layout::Rect;
@@ -8,7 +8,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme: &Theme) {
+/// Draws the list from the `scroll`th problem on, and returns its extent in problems.
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    scroll: usize,
+    theme: &Theme,
+) -> Extent {
     let rect = super::centered(
         frame,
         area,
@@ -41,4 +48,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
             .wrap(Wrap { trim: false }),
         rect,
     );
+    // Scrolls a problem at a time, until the last one is at the top; a page is the box.
+    let view = usize::from(rect.height.saturating_sub(2)).max(1);
+    Extent {
+        lines: total + view - 1,
+        view,
+    }
 }

@@ -42,32 +42,37 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
-    if let Some(Overlay::Confirm(_)) = &state.overlay {
-        return on_confirm_key(state, key);
+    if let Some(Overlay::Confirm(c)) = &state.overlay {
+        // The production guard is typed into: its keys are the text fields'.
+        let section = if c.guarded {
+            Section::Input
+        } else {
+            Section::Confirm
+        };
+        let answer = single_key(state, section, &key);
+        return on_confirm_key(state, key, answer);
     }
     if state.filter_input.is_some() {
-        on_filter_key(state, key);
+        let answer = single_key(state, Section::Input, &key);
+        on_filter_key(state, key, answer);
         return vec![];
     }
-    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
-        match key.code {
-            KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
-            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-            _ => state.overlay = None,
-        }
-        return vec![];
-    }
-    if let Some(Overlay::Problems { scroll }) = &mut state.overlay {
-        let page = state.height.saturating_sub(6).max(1) as usize;
-        let last = state.warnings.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Down | KeyCode::Char('j') => *scroll = (*scroll + 1).min(last),
-            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-            KeyCode::PageDown => *scroll = (*scroll + page).min(last),
-            KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
-            KeyCode::Home | KeyCode::Char('g') => *scroll = 0,
-            KeyCode::End | KeyCode::Char('G') => *scroll = last,
-            _ => state.overlay = None,
+    if matches!(
+        state.overlay,
+        Some(Overlay::Help { .. } | Overlay::Problems { .. })
+    ) {
+        state.pending_keys.push(KeyChord::from_event(&key));
+        match state.keymap.lookup(&[Section::Help], &state.pending_keys) {
+            Lookup::Prefix => {}
+            Lookup::Action(action) => {
+                state.pending_keys.clear();
+                scroll_overlay(state, action);
+            }
+            // Any other key closes the overlay.
+            Lookup::None => {
+                state.pending_keys.clear();
+                state.overlay = None;
+            }
         }
         return vec![];
     }
@@ -85,17 +90,56 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-pub(super) fn on_filter_key(state: &mut State, key: KeyEvent) {
-    match key.code {
-        KeyCode::Enter => {
+/// What one key means in a section that takes no sequences (dialogs and text fields).
+fn single_key(state: &State, section: Section, key: &KeyEvent) -> Option<Action> {
+    match state
+        .keymap
+        .lookup(&[section], &[KeyChord::from_event(key)])
+    {
+        Lookup::Action(action) => Some(action),
+        Lookup::Prefix | Lookup::None => None,
+    }
+}
+
+/// Scrolls the help or problems overlay, within what it last drew; `back` closes it.
+fn scroll_overlay(state: &mut State, action: Action) {
+    let (page, last) = match state.drawn.overlay {
+        Some(t) => (t.view.saturating_sub(1).max(1), t.max_scroll()),
+        None => (usize::from(state.height / 2).max(1), usize::MAX),
+    };
+    let scroll = match &mut state.overlay {
+        Some(Overlay::Help { scroll } | Overlay::Problems { scroll }) => scroll,
+        _ => return,
+    };
+    *scroll = match action {
+        Action::Down => scroll.saturating_add(1),
+        Action::Up => scroll.saturating_sub(1),
+        Action::PageDown => scroll.saturating_add(page),
+        Action::PageUp => scroll.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::Back | Action::Cancel => {
+            state.overlay = None;
+            return;
+        }
+        _ => *scroll,
+    }
+    .min(last);
+}
+
+pub(super) fn on_filter_key(state: &mut State, key: KeyEvent, answer: Option<Action>) {
+    match answer {
+        Some(Action::Submit) => {
             if let Some(input) = state.filter_input.take() {
                 state.filter = input.lines().join("");
             }
         }
-        KeyCode::Esc => {
+        Some(Action::Cancel) => {
             state.filter_input = None;
             state.filter.clear();
         }
+        // One line: there is no other field to move to.
+        Some(Action::NextField) => {}
         _ => {
             if let Some(input) = &mut state.filter_input {
                 input.input(key);
@@ -107,7 +151,10 @@ pub(super) fn on_filter_key(state: &mut State, key: KeyEvent) {
 }
 
 pub(super) fn move_cursor(state: &mut State, action: Action) {
-    let page = visible_rows(state);
+    let page = match state.view {
+        View::Home => visible_rows(state),
+        View::Detail(_) => crate::app::tabs::page(state),
+    };
     let (cursor, len) = match state.view {
         View::Home => (&mut state.selected, state.rows.len()),
         View::Detail(ref key) => {
@@ -149,12 +196,7 @@ pub(super) fn cycle(current: &Option<String>, options: &[String], forward: bool)
 
 pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        a @ (Action::NextPanel | Action::PrevPanel) => {
-            return crate::app::panels::on_action(state, a)
-        }
-        a if crate::app::panels::handles(state, a) => {
-            return crate::app::panels::on_action(state, a)
-        }
+        a if crate::app::tabs::handles(state, a) => return crate::app::tabs::on_action(state, a),
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Problems => {
@@ -185,7 +227,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Open => {
             if let Some(key) = state.selected_key().cloned() {
                 state.revision_cursor = 0;
-                crate::app::panels::reset(state);
+                crate::app::tabs::reset(state);
                 state.view = View::Detail(key);
                 pin_revision(state);
             }
@@ -237,7 +279,21 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 return demo_clock(state, ClockControl::Speed(next));
             }
         }
-        Action::Noop => {}
+        // Tabs outside the detail view, and the dialogs' and text fields' own actions
+        // where no dialog or field is open, do nothing.
+        Action::NextTab
+        | Action::PrevTab
+        | Action::TabOverview
+        | Action::TabSteps
+        | Action::TabAnalysis
+        | Action::TabFlags
+        | Action::TabSecurity
+        | Action::TabEvents
+        | Action::Confirm
+        | Action::Cancel
+        | Action::Submit
+        | Action::NextField
+        | Action::Noop => {}
         Action::Promote
         | Action::PromoteFull
         | Action::Pause
@@ -268,5 +324,30 @@ pub(super) fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
     match state.mode {
         Mode::Demo { .. } => vec![Effect::Clock(control)],
         Mode::Live => vec![],
+    }
+}
+
+/// What an open confirmation says when a key that does not answer it is pressed: the
+/// keys that do, from the keymap.
+pub(super) fn confirm_hint(keymap: &crate::config::keymap::Keymap) -> String {
+    let keys = |action: Action| -> Vec<String> {
+        keymap
+            .bindings(Section::Confirm)
+            .filter(|b| b.action == action)
+            .map(|b| b.keys_display())
+            .collect()
+    };
+    let (mut yes, no) = (keys(Action::Confirm), keys(Action::Cancel));
+    // `y` and `Y` are one key to a reader.
+    yes.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let mut no_shown = no.clone();
+    no_shown.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    match (yes.first(), no_shown.is_empty()) {
+        (Some(yes), false) => format!(
+            "press {yes} to confirm, {} to cancel",
+            no_shown.join(" or ")
+        ),
+        (Some(yes), true) => format!("press {yes} to confirm"),
+        (None, _) => "no key confirms here: bind `confirm` in [confirm]".to_owned(),
     }
 }

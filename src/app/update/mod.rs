@@ -30,8 +30,6 @@ use crate::model::{Kind, Phase, Release, ReleaseKey, Revision, RevisionRole};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_textarea::TextArea;
 
-/// Rows taken by chrome around the home table (header, table header, footer).
-pub const HOME_CHROME_ROWS: u16 = 5;
 /// Demo speed bounds.
 const MAX_SPEED: f64 = 64.0;
 const MIN_SPEED: f64 = 0.25;
@@ -85,7 +83,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
-        Msg::Drawn { width, height } => {
+        Msg::Drawn {
+            width,
+            height,
+            extents,
+        } => {
+            super::tabs::record(state, extents);
+            clamp_scroll(state);
             // A confirmation counts only once its dialog has been on screen.
             if width >= MIN_WIDTH && height >= MIN_HEIGHT {
                 if let Some(Overlay::Confirm(c)) = &mut state.overlay {

@@ -143,36 +143,41 @@ pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
     vec![]
 }
 
-pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+/// `answer` is what `key` means in the dialog's keymap section (`confirm`, or `input`
+/// for the production guard's fields).
+pub(super) fn on_confirm_key(
+    state: &mut State,
+    key: KeyEvent,
+    answer: Option<Action>,
+) -> Vec<Effect> {
     let Some(Overlay::Confirm(confirm)) = &mut state.overlay else {
         return vec![];
     };
-    if key.code == KeyCode::Esc {
+    if answer == Some(Action::Cancel) {
         return cancel(state);
     }
     if !confirm.guarded {
-        return match key.code {
+        return match answer {
             // Only a key pressed with the dialog on screen answers it.
-            KeyCode::Char('y') | KeyCode::Char('Y') if confirm.shown => {
+            Some(Action::Confirm) if confirm.shown => {
                 let request = confirm.request.clone();
                 state.overlay = None;
                 vec![Effect::Execute(request)]
             }
-            KeyCode::Char('n') | KeyCode::Char('N') => cancel(state),
             // Enter is what people press without reading: it never confirms.
-            KeyCode::Enter => {
-                confirm.error = Some("press y to confirm, n or Esc to cancel".into());
+            Some(Action::Submit) => {
+                confirm.error = Some(confirm_hint(&state.keymap));
                 vec![]
             }
             _ => vec![],
         };
     }
-    match key.code {
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+    match answer {
+        Some(Action::NextField) => {
             confirm.field = 1 - confirm.field;
             vec![]
         }
-        KeyCode::Enter => {
+        Some(Action::Submit) => {
             let typed = confirm.name_input.lines().join("");
             let reason = confirm.reason_input.lines().join(" ").trim().to_owned();
             if typed != confirm.request.key.name {

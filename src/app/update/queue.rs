@@ -262,9 +262,13 @@ pub fn rebuild_rows(state: &mut State) {
     clamp_scroll(state);
 }
 
-/// How many table rows fit on the home screen.
+/// How many table rows the home screen showed when last drawn (until then, its height).
 pub fn visible_rows(state: &State) -> usize {
-    state.height.saturating_sub(HOME_CHROME_ROWS).max(1) as usize
+    state
+        .drawn
+        .home_rows
+        .unwrap_or(usize::from(state.height))
+        .max(1)
 }
 
 pub(super) fn clamp_scroll(state: &mut State) {

@@ -3,8 +3,8 @@
 //!
 //! Skipped with a note when the testbed is not running; under `CI` that is a failure.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::Deployment;

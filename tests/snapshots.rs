@@ -1,14 +1,14 @@
 //! Whole-screen renders of the demo world at a fixed virtual time, at 60x16, 80x24 and 160x48.
 
-mod support;
+mod common;
 
+use common::demo::*;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 use ripcord::app::State;
 use ripcord::config::theme::{Slot, Theme};
-use support::*;
 
 fn draw(state: &mut State, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
     ripcord::app::update(state, ripcord::app::Msg::Resize { width, height });

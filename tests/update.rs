@@ -1,14 +1,14 @@
 //! `update()` flows on the demo world: navigation, filtering, sorting, confirmation,
 //! the production guard and read-only mode.
 
-mod support;
+mod common;
 
+use common::demo::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
 use ripcord::model::ops::Operation;
 use ripcord::model::{Kind, Phase};
-use ripcord::sim::feed;
-use support::*;
+use ripcord_testkit::feed;
 
 /// The loop drew a frame of the state's size: whatever overlay is open is on screen.
 fn drawn(state: &mut State) {

@@ -6,7 +6,6 @@ mod deployment;
 pub mod driver;
 mod flagger;
 mod replicas;
-pub mod scale;
 mod scenario;
 
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
@@ -553,8 +552,10 @@ impl World {
     }
 }
 
-/// Hands everything the world holds to `state`, as the driver would: for tests and benches.
-pub fn feed(world: &mut World, state: &mut crate::app::State) {
+/// Hands everything the world holds to `state`, as the driver would, for the library's own
+/// tests; tests and benches outside it use `ripcord_testkit::feed`.
+#[cfg(test)]
+pub(crate) fn feed(world: &mut World, state: &mut crate::app::State) {
     use crate::app::{update, Msg};
     use crate::model::ConnState;
     for context in world.contexts().to_vec() {

@@ -1,11 +1,12 @@
-//! Shared test helpers: the demo world fed into a `State`, and key presses.
-#![allow(dead_code)]
+//! The demo world fed into a `State`, and key presses.
+#![allow(dead_code)] // each test binary uses a different subset
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{update, Effect, Mode, Msg, State};
 use ripcord::config::keymap::Keymap;
 use ripcord::config::Settings;
-use ripcord::sim::{feed, World};
+use ripcord::sim::World;
+use ripcord_testkit::feed;
 
 pub const SEED: u64 = 7;
 

@@ -1,5 +1,5 @@
 //! The console's hot paths at the testbed's scale (10,000 pods, 1,000 Deployments, 900
-//! releases; see `ripcord::sim::scale`): building the queue from the initial lists,
+//! releases; see `ripcord_testkit::scale`): building the queue from the initial lists,
 //! filtering and sorting it, folding in watch events, and drawing a 200x50 frame.
 //! bench/CRITERION.md says how to run and read it.
 //!
@@ -17,9 +17,10 @@ use ripcord::config::keymap::Keymap;
 use ripcord::config::theme::Theme;
 use ripcord::config::Settings;
 use ripcord::model::derive::derive_namespace;
-use ripcord::model::objects::{object_from_json, Change, ObjectKind};
+use ripcord::model::objects::{object_from_json, Change, Object, ObjectKind};
 use ripcord::model::ConnState;
-use ripcord::sim::scale::{self, ScaleSpec};
+use ripcord_testkit::scale::{self, ScaleSpec};
+use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -387,9 +388,38 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
+/// Not a benchmark: checks, before anything is measured, that the fixture is the one the
+/// figures describe. Every object parses and is unique: 10,000 pods, 1,000 Deployments and
+/// ReplicaSets, 100 canaries. Too slow for `cargo test`, so it runs here, on every bench run.
+fn fixture_is_the_testbeds(_: &mut Criterion) {
+    let spec = spec();
+    assert_eq!(spec.pods(), 10_000);
+    assert_eq!(spec.deployments(), 1_000);
+    assert_eq!(spec.releases(), 900);
+    let mut kinds: HashMap<ObjectKind, usize> = HashMap::new();
+    let mut refs = HashSet::new();
+    let mut canaries = 0;
+    for change in scale::changes(&spec) {
+        let Change::Applied(object) = change else {
+            panic!("{change:?}");
+        };
+        *kinds.entry(object.kind()).or_default() += 1;
+        if let Object::Deployment(d) = &object {
+            canaries += usize::from(d.canary_of.is_some());
+        }
+        assert!(refs.insert(object.object_ref()), "{}", object.object_ref());
+    }
+    assert_eq!(kinds[&ObjectKind::Pod], 10_000);
+    assert_eq!(kinds[&ObjectKind::Deployment], 1_000);
+    assert_eq!(kinds[&ObjectKind::ReplicaSet], 1_000);
+    assert_eq!(kinds.len(), 3);
+    assert_eq!(canaries, 100);
+    eprintln!("fixture: 10,000 pods, 1,000 Deployments and ReplicaSets, 100 canaries; all parse");
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1));
-    targets = build_queue, filter_and_sort, watch_events, render
+    targets = fixture_is_the_testbeds, build_queue, filter_and_sort, watch_events, render
 }
 criterion_main!(benches);

@@ -3,10 +3,8 @@
 //!
 //! Skipped with a note when the testbed is not running; under `CI` that is a failure.
 
-#[path = "common/testbed.rs"]
-mod testbed;
-#[path = "common/watching.rs"]
-mod watching;
+mod common;
+use common::{testbed, watching};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::Deployment;

@@ -1,8 +1,8 @@
 //! The headless commands, run as the real binary against the testbed: output, exit codes
 //! and the journal.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed;
 
 use std::process::{Command, Output};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! The live console in a real pseudo-terminal (tmux) against the testbed: a change made with
 //! kubectl shows up, and an action taken with the keyboard reaches the cluster and the journal.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,10 +1,8 @@
 //! What the console says about Deployments in states the real controller produces: paused
 //! after finishing, and blocked by a quota. Skipped with a note when the testbed is down.
 
-#[path = "common/testbed.rs"]
-mod testbed;
-#[path = "common/watching.rs"]
-mod watching;
+mod common;
+use common::{testbed, watching};
 
 use kube::api::{Patch, PatchParams};
 use ripcord::app::Msg;

@@ -1,8 +1,8 @@
 //! Real-cluster edges, as the real binary meets them on the testbed: narrow RBAC, rejected
 //! credentials, a closed pipe and long names in `status`.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -2,8 +2,8 @@
 //! Deployment's image and annotation, an Event and an Argo Rollout's spec and status are
 //! drawn and printed in their visible form, checked on the raw byte stream.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

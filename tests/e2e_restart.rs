@@ -1,10 +1,8 @@
 //! An apiserver restart in the middle of a watch. Its own test binary, so the outage
 //! cannot disturb other tests.
 
-#[path = "common/testbed.rs"]
-mod testbed;
-#[path = "common/watching.rs"]
-mod watching;
+mod common;
+use common::{testbed, watching};
 
 use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::ConnState;

@@ -1,10 +1,8 @@
 //! The console's watches against the real API server testbed: live updates and a user
 //! without permissions.
 
-#[path = "common/testbed.rs"]
-mod testbed;
-#[path = "common/watching.rs"]
-mod watching;
+mod common;
+use common::{testbed, watching};
 
 use ripcord::app::{update, Msg};
 use ripcord::cluster::access::AccessCache;

@@ -1,13 +1,14 @@
 //! The demo world's controllers: actions change it the way the real controllers would.
 //! The same scenarios run against a real API server in the e2e tests.
 
-mod support;
+mod common;
 
+use common::demo::*;
 use ripcord::app::{update, Effect, Msg, State};
 use ripcord::model::ops::{ActionRequest, Op, Operation};
 use ripcord::model::{Phase, Release, ReleaseKey, RevisionRole, StepState, Verdict};
-use ripcord::sim::{feed, World};
-use support::*;
+use ripcord::sim::World;
+use ripcord_testkit::feed;
 
 fn key(state: &State, name: &str) -> ReleaseKey {
     state

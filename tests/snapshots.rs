@@ -1,14 +1,14 @@
 //! Whole-screen renders of the demo world at a fixed virtual time, at 60x16, 80x24 and 160x48.
 
-mod support;
+mod common;
 
+use common::demo::*;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 use ripcord::app::State;
 use ripcord::config::theme::{Slot, Theme};
-use support::*;
 
 fn draw(state: &mut State, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
     ripcord::app::update(state, ripcord::app::Msg::Resize { width, height });
@@ -146,9 +146,8 @@ fn a_tiny_terminal_says_so_instead_of_drawing() {
 #[test]
 fn keys_the_focused_release_cannot_use_are_absent_or_struck_out_in_the_hints() {
     use ratatui::style::Modifier;
-    use ripcord::model::ops::{Operation, SupportTable};
+    use ripcord::model::ops::Operation;
     let (_, mut state) = demo_state();
-    state.support = SupportTable::from_fn(ripcord::sim::supports);
     select(&mut state, "ledger"); // a plain Deployment: no promote, no abort
     let key = state.selected_key().cloned().expect("selected");
     ripcord::app::update(

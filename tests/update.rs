@@ -1,26 +1,14 @@
 //! `update()` flows on the demo world: navigation, filtering, sorting, confirmation,
 //! the production guard and read-only mode.
 
-mod support;
+mod common;
 
+use common::demo::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
 use ripcord::model::ops::{Op, Operation, SupportTable};
 use ripcord::model::{Kind, Metrics, Phase};
-use ripcord::sim::{feed, World};
-use support::*;
-
-/// The demo world in a state that knows what the simulator's actuator supports, as the
-/// console is told at start.
-fn demo_state_with(read_only: bool) -> (World, State) {
-    let (world, mut state) = support::demo_state_with(read_only);
-    state.support = SupportTable::from_fn(ripcord::sim::supports);
-    (world, state)
-}
-
-fn demo_state() -> (World, State) {
-    demo_state_with(false)
-}
+use ripcord_testkit::feed;
 
 /// The loop drew a frame of the state's size: whatever overlay is open is on screen, and
 /// `update` learns how much each view showed.

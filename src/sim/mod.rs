@@ -6,7 +6,6 @@ mod deployment;
 pub mod driver;
 mod flagger;
 mod replicas;
-pub mod scale;
 mod scenario;
 
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
@@ -605,23 +604,4 @@ fn changed<T: Clone + PartialEq>(
         }
     }
     out
-}
-
-/// Hands everything the world holds to `state`, as the driver would: for tests and benches.
-pub fn feed(world: &mut World, state: &mut crate::app::State) {
-    use crate::app::{update, Msg};
-    use crate::model::ConnState;
-    for context in world.contexts().to_vec() {
-        update(
-            state,
-            Msg::Connection {
-                context,
-                state: ConnState::Synced,
-            },
-        );
-    }
-    for msg in driver::pending(world) {
-        update(state, msg);
-    }
-    update(state, Msg::Tick(world.now));
 }

@@ -1,7 +1,6 @@
 //! Helpers for tests against the real API server testbed (`scripts/testbed up`).
 //!
-//! Include with `#[path = "common/testbed.rs"] mod testbed;`. Each test gets its own
-//! namespace, deleted when the guard drops (also when the test panics).
+//! Each test gets its own namespace, deleted when the guard drops (also when the test panics).
 #![allow(dead_code)] // each test binary uses a different subset
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};

@@ -1,6 +1,4 @@
 //! Helpers for tests that run the console's watches against the testbed.
-//!
-//! Include with `#[path = "common/watching.rs"] mod watching;` beside `testbed`.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use super::testbed::{Testbed, ADMIN};

@@ -1,11 +1,13 @@
-//! Shared test helpers: the demo world fed into a `State`, and key presses.
-#![allow(dead_code)]
+//! The demo world fed into a `State`, and key presses.
+#![allow(dead_code)] // each test binary uses a different subset
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{update, Effect, Mode, Msg, State};
 use ripcord::config::keymap::Keymap;
 use ripcord::config::Settings;
-use ripcord::sim::{feed, World};
+use ripcord::model::ops::SupportTable;
+use ripcord::sim::World;
+use ripcord_testkit::feed;
 
 pub const SEED: u64 = 7;
 
@@ -21,6 +23,8 @@ pub fn demo_state_with(read_only: bool) -> (World, State) {
         read_only,
         world.now,
     );
+    // What the console is told at start: the simulator's actuator's answers.
+    state.support = SupportTable::from_fn(ripcord::sim::supports);
     feed(&mut world, &mut state);
     (world, state)
 }

@@ -140,9 +140,9 @@ impl Default for AccessCache {
 }
 
 impl AccessCache {
-    /// RBAC changes are rare during an incident, but a new RoleBinding should show
-    /// without a restart.
-    pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+    /// A new RoleBinding should show without a restart: shorter than the console's own
+    /// `app::PERMISSION_TTL_SECS`, so that when the console asks again the server answers.
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
     const REVIEW_TIMEOUT: Duration = Duration::from_secs(10);
 
     pub fn new(ttl: Duration) -> Self {

@@ -228,6 +228,21 @@ fn restart_rolls_every_pod_onto_a_new_revision() {
 }
 
 #[test]
+fn canary_pair_promote_full_keeps_the_pair_capacity() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("50%");
+    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("75%");
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
+    act(&mut world, &mut state, "payments-api", Operation::PromoteFull, None).expect("full");
+    run(&mut world, &mut state, 120.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (5, 0));
+    assert_eq!(r.stable.ready, 5, "5 pods before, 5 after");
+}
+
+#[test]
 fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     let (mut world, mut state) = demo_state();
     act(
@@ -250,7 +265,7 @@ fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     assert_eq!(stable.images, vec!["payments-api:2.4.0".to_owned()]);
     // The promoted template is as old as the promotion, not as the Deployment.
     assert_eq!(stable.created, Some(promoted_at));
-    assert_eq!(r.stable.ready, 4);
+    assert_eq!(r.stable.ready, 5, "stable 4 + canary 1");
     assert_eq!(r.phase, Phase::Healthy);
     assert_eq!(r.weight, None, "nothing is being shifted");
 }
@@ -269,7 +284,11 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         None,
     )
     .expect("one step");
-    assert!(text.contains("50%"), "{text}");
+    // 3 of 5 pods is 40%: the message says what the split really gives.
+    assert!(
+        text.contains("weight 40%: stable 3 / canary 2"),
+        "{text}"
+    );
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
@@ -284,7 +303,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         Some(vec!["payments-api:2.3.0".to_owned()]),
         "a step does not promote the image"
     );
-    act(
+    let text = act(
         &mut world,
         &mut state,
         "payments-api",
@@ -292,6 +311,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         None,
     )
     .expect("75%");
+    assert!(text.contains("weight 80%: stable 1 / canary 4"), "{text}");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
@@ -360,11 +380,16 @@ fn canary_pair_abort_and_set_weight() {
     let (mut world, mut state) = demo_state();
     let request = ActionRequest {
         key: key(&state, "payments-api"),
-        op: Op::SetWeight { weight: 40 },
+        op: Op::SetWeight { weight: 33 },
         reason: None,
         dry_run: false,
     };
-    world.execute(&request).result.expect("set weight");
+    let text = world.execute(&request).result.expect("set weight").to_string();
+    // 33% of 5 pods is 2 canary pods: 40%.
+    assert!(
+        text.contains("weight 40%: stable 3 / canary 2 (asked 33%"),
+        "{text}"
+    );
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));

@@ -233,6 +233,33 @@ fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
     }
 }
 
+/// A pod of a revision being rolled out that will not come up by waiting: it crash-loops,
+/// cannot pull its image, or is not ready and has restarted. The first one found, as the
+/// reason the rollout is degraded (the progress deadline would say so only much later).
+fn failing_pod<'a>(revisions: impl IntoIterator<Item = &'a Revision>) -> Option<String> {
+    revisions
+        .into_iter()
+        .flat_map(|r| r.pods.iter())
+        .find_map(|p| {
+            let name = super::text::inert(&p.name);
+            let restarts = match p.restarts {
+                1 => "1 restart".to_owned(),
+                n => format!("{n} restarts"),
+            };
+            match p.status.as_str() {
+                "CrashLoopBackOff" => Some(format!("pod {name} crash-looping ({restarts})")),
+                "ImagePullBackOff" | "ErrImagePull" => Some(format!(
+                    "pod {name} cannot pull its image ({})",
+                    p.status
+                )),
+                _ if !p.ready && p.restarts > 0 && p.status != "Terminating" => {
+                    Some(format!("pod {name} not ready after {restarts}"))
+                }
+                _ => None,
+            }
+        })
+}
+
 fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
@@ -271,6 +298,13 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Re
             idx.revision(rs, role)
         })
         .collect();
+    if r.phase == Phase::Progressing {
+        let new_revisions = r.revisions.iter().filter(|v| v.role == RevisionRole::New);
+        if let Some(why) = failing_pod(new_revisions) {
+            r.phase = Phase::Degraded;
+            r.message = why;
+        }
+    }
     let new = sum(&r.revisions, RevisionRole::New);
     if complete {
         // Nothing is being replaced: the current pods are simply what runs.
@@ -350,11 +384,21 @@ fn canary_pair_release(
     if canary.replicas > 0 {
         r.weight = Some(weight_of(canary.ready, stable.ready));
     }
-    let (canary_phase, canary_message) = deployment_phase(canary);
+    let (mut canary_phase, mut canary_message) = deployment_phase(canary);
+    if canary.replicas > 0 && canary_phase == Phase::Progressing {
+        if let Some(why) = failing_pod(r.revisions.iter().take(1)) {
+            (canary_phase, canary_message) = (Phase::Degraded, why);
+        }
+    }
     (r.phase, r.message) = if canary_phase == Phase::Degraded {
         (Phase::Degraded, format!("canary: {canary_message}"))
     } else if canary.replicas == 0 {
-        let (phase, message) = deployment_phase(stable);
+        let (mut phase, mut message) = deployment_phase(stable);
+        if phase == Phase::Progressing {
+            if let Some(why) = failing_pod(r.revisions.get(1)) {
+                (phase, message) = (Phase::Degraded, why);
+            }
+        }
         (phase, format!("no canary running; stable {message}"))
     } else if canary_phase != Phase::Healthy {
         (Phase::Progressing, format!("canary: {canary_message}"))

@@ -364,3 +364,51 @@ fn a_pairs_crash_looping_canary_makes_the_pair_degraded() {
     assert_eq!(pair.phase, Phase::Degraded, "{}", pair.message);
     assert_eq!(pair.message, "canary: pod api-canary-1-x crash-looping (7 restarts)");
 }
+
+#[test]
+fn when_the_templates_replicaset_was_never_created_nothing_is_new() {
+    let mut d = deployment(1, "nginx:1.28");
+    d["metadata"]["generation"] = json!(2);
+    d["status"]["observedGeneration"] = json!(2);
+    d["status"]["updatedReplicas"] = json!(0);
+    d["status"]["conditions"] = json!([{ "type": "Progressing", "status": "False",
+        "reason": "ReplicaSetCreateError",
+        "message": "Failed to create new replica set \"web-2\": exceeded quota" }]);
+    let releases = derive(&[d, replicaset(1, "nginx:1.27", 2)]);
+    let web = &releases[0];
+    assert_eq!(web.phase, Phase::Degraded);
+    let roles: Vec<RevisionRole> = web.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(roles, vec![RevisionRole::Old], "nginx:1.27 is not the template");
+    assert_ne!(web.weight, Some(100));
+    assert_eq!(web.canary.desired, 0);
+}
+
+#[test]
+fn a_promoted_pairs_revisions_count_their_own_pods_and_list_no_empty_canary() {
+    let mut stable = pair_deployment("api", 2, 5, None);
+    stable["status"]["readyReplicas"] = json!(4);
+    let mut promoted = owned_rs("api", "api-new", 2, "2026-03-01T00:00:00Z");
+    promoted["spec"]["replicas"] = json!(3);
+    promoted["status"] = json!({ "replicas": 3, "readyReplicas": 3 });
+    let mut old = owned_rs("api", "api-old", 1, "2026-01-01T00:00:00Z");
+    old["spec"]["replicas"] = json!(2);
+    old["status"] = json!({ "replicas": 2, "readyReplicas": 1 });
+    let releases = derive(&[
+        stable,
+        pair_deployment("api-canary", 1, 0, Some("api")),
+        promoted,
+        old,
+    ]);
+    let pair = &releases[0];
+    let listed: Vec<(RevisionRole, i32, i32)> = pair
+        .revisions
+        .iter()
+        .map(|r| (r.role, r.replicas.ready, r.replicas.desired))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(RevisionRole::Stable, 3, 3), (RevisionRole::Old, 1, 2)]
+    );
+    // The release's sides still count the whole Deployments.
+    assert_eq!((pair.stable.ready, pair.stable.desired), (4, 5));
+}

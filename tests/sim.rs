@@ -414,6 +414,59 @@ fn canary_pair_abort_and_set_weight() {
 }
 
 #[test]
+fn a_flagger_canary_is_listed_above_its_primary_and_no_pod_is_older_than_its_revision() {
+    let (mut world, mut state) = demo_state();
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "podinfo");
+    let roles: Vec<RevisionRole> = r.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(roles, vec![RevisionRole::Canary, RevisionRole::Stable]);
+    for v in &r.revisions {
+        for p in &v.pods {
+            assert!(
+                p.created >= v.created,
+                "{} ({:?}) is older than revision {} ({:?})",
+                p.name,
+                p.created,
+                v.number,
+                v.created
+            );
+        }
+    }
+}
+
+#[test]
+fn a_promoted_pair_lists_no_empty_canary_and_counts_each_revisions_pods() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "payments-api", Operation::PromoteFull, None).expect("full");
+    for _ in 0..12 {
+        run(&mut world, &mut state, 5.0);
+        let r = release(&state, "payments-api");
+        for v in &r.revisions {
+            let ready = v.pods.iter().filter(|p| p.ready).count() as i32;
+            assert!(
+                ready <= v.replicas.ready.max(v.pods.len() as i32),
+                "revision {} {:?}: {ready} ready pods listed, {:?}",
+                v.number,
+                v.role,
+                v.replicas
+            );
+            assert!(
+                v.pods.len() as i32 <= v.replicas.desired.max(v.replicas.ready) + 2,
+                "revision {} {:?} lists {} pods for {:?}",
+                v.number,
+                v.role,
+                v.pods.len(),
+                v.replicas
+            );
+        }
+    }
+    let r = release(&state, "payments-api");
+    assert_eq!(r.revisions[0].role, RevisionRole::Stable, "no empty canary on top");
+    let stable = &r.revisions[0];
+    assert_eq!(stable.pods.len() as i32, stable.replicas.desired);
+}
+
+#[test]
 fn flagger_canaries_are_shown_but_not_acted_on() {
     let (mut world, mut state) = demo_state();
     let err = act(&mut world, &mut state, "podinfo", Operation::Promote, None).unwrap_err();

@@ -520,6 +520,14 @@ fn a_deployments_revisions_are_new_and_old_also_after_a_rollback() {
     assert_eq!(r.phase, Phase::Healthy, "{}", r.message);
     assert_eq!(r.weight, None);
     assert_eq!((r.stable.ready, r.canary.desired), (3, 0));
+    // The header's words agree with the list: the 3 pods are the new revision's.
+    let (base, _) = r.side_labels();
+    let holder = r
+        .revisions
+        .iter()
+        .find(|v| v.replicas.ready == 3)
+        .expect("the revision with the pods");
+    assert_eq!(base, holder.role.label(), "{:?}", r.side_labels());
 }
 
 #[test]

@@ -196,7 +196,10 @@ fn json_output_reports_a_failure_as_json() {
     let v = json(&out);
     assert!(v.get("releases").is_none(), "not an empty list: {v}");
     assert_eq!(v["error"]["kind"], "unreachable", "{v}");
-    assert!(v["error"]["message"].as_str().unwrap_or("").contains("unreachable"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unreachable"));
     let out = run(
         dir.path(),
         &["--kubeconfig", kc, "pause", "deployment/web", "-o", "json"],

@@ -315,8 +315,8 @@ async fn a_forbidden_action_prints_its_failure_as_json() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     assert_eq!(v["result"]["Err"]["kind"], "forbidden", "{v}");
     assert!(v["result"]["Err"]["message"].is_string(), "{v}");
 }

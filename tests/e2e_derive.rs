@@ -243,17 +243,37 @@ async fn crash_looping_pods_make_the_release_degraded_before_the_deadline() {
     let mut state = live_state();
     let key = deployment_key(ns, "crashy");
     let mut crashy = patient("crashy", 1);
-    crashy.spec.as_mut().expect("spec").template.spec.as_mut().expect("pod spec").containers[0]
+    crashy
+        .spec
+        .as_mut()
+        .expect("spec")
+        .template
+        .spec
+        .as_mut()
+        .expect("pod spec")
+        .containers[0]
         .image = Some("registry.example/crashy:1.0-crash".into());
     tb.create_deployment(ns, &crashy).await;
     // The pair: a healthy stable and a crash-looping canary.
     tb.create_deployment(ns, &patient("shop", 2)).await;
     let mut canary = patient("shop-canary", 1);
-    canary.metadata.labels.get_or_insert_with(Default::default).insert(
-        ripcord::model::objects::CANARY_OF_LABEL.into(),
-        "shop".into(),
-    );
-    canary.spec.as_mut().expect("spec").template.spec.as_mut().expect("pod spec").containers[0]
+    canary
+        .metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(
+            ripcord::model::objects::CANARY_OF_LABEL.into(),
+            "shop".into(),
+        );
+    canary
+        .spec
+        .as_mut()
+        .expect("spec")
+        .template
+        .spec
+        .as_mut()
+        .expect("pod spec")
+        .containers[0]
         .image = Some("registry.example/shop:2.0-crash".into());
     tb.create_deployment(ns, &canary).await;
     let pair = ripcord::model::ReleaseKey {

@@ -298,7 +298,13 @@ fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
     assert_eq!(bg[0].weight, None);
 }
 
-fn pod(owner: &str, name: &str, ready: bool, restarts: i32, waiting: Option<&str>) -> serde_json::Value {
+fn pod(
+    owner: &str,
+    name: &str,
+    ready: bool,
+    restarts: i32,
+    waiting: Option<&str>,
+) -> serde_json::Value {
     let state = match waiting {
         Some(reason) => json!({ "waiting": { "reason": reason } }),
         None => json!({ "running": {} }),
@@ -323,9 +329,21 @@ fn a_new_revision_whose_pods_crash_loop_is_degraded_at_once() {
     d["status"] = json!({ "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
                           "readyReplicas": 0, "availableReplicas": 0 });
     let cases = [
-        (Some("CrashLoopBackOff"), 35, "pod web-1-a crash-looping (35 restarts)"),
-        (Some("ImagePullBackOff"), 0, "pod web-1-a cannot pull its image (ImagePullBackOff)"),
-        (Some("ErrImagePull"), 0, "pod web-1-a cannot pull its image (ErrImagePull)"),
+        (
+            Some("CrashLoopBackOff"),
+            35,
+            "pod web-1-a crash-looping (35 restarts)",
+        ),
+        (
+            Some("ImagePullBackOff"),
+            0,
+            "pod web-1-a cannot pull its image (ImagePullBackOff)",
+        ),
+        (
+            Some("ErrImagePull"),
+            0,
+            "pod web-1-a cannot pull its image (ErrImagePull)",
+        ),
         (None, 2, "pod web-1-a not ready after 2 restarts"),
     ];
     for (waiting, restarts, expected) in cases {
@@ -334,7 +352,12 @@ fn a_new_revision_whose_pods_crash_loop_is_degraded_at_once() {
             replicaset(1, "crashy:1", 1),
             pod("web-1", "web-1-a", false, restarts, waiting),
         ]);
-        assert_eq!(releases[0].phase, Phase::Degraded, "{waiting:?}: {}", releases[0].message);
+        assert_eq!(
+            releases[0].phase,
+            Phase::Degraded,
+            "{waiting:?}: {}",
+            releases[0].message
+        );
         assert_eq!(releases[0].message, expected);
     }
     // A pod still starting, never restarted, is ordinary progress.
@@ -343,7 +366,12 @@ fn a_new_revision_whose_pods_crash_loop_is_degraded_at_once() {
         replicaset(1, "crashy:1", 1),
         pod("web-1", "web-1-a", false, 0, Some("ContainerCreating")),
     ]);
-    assert_eq!(releases[0].phase, Phase::Progressing, "{}", releases[0].message);
+    assert_eq!(
+        releases[0].phase,
+        Phase::Progressing,
+        "{}",
+        releases[0].message
+    );
 }
 
 #[test]
@@ -358,11 +386,20 @@ fn a_pairs_crash_looping_canary_makes_the_pair_degraded() {
         canary,
         owned_rs("api", "api-1", 1, "2026-01-01T00:00:00Z"),
         canary_rs,
-        pod("api-canary-1", "api-canary-1-x", false, 7, Some("CrashLoopBackOff")),
+        pod(
+            "api-canary-1",
+            "api-canary-1-x",
+            false,
+            7,
+            Some("CrashLoopBackOff"),
+        ),
     ]);
     let pair = &releases[0];
     assert_eq!(pair.phase, Phase::Degraded, "{}", pair.message);
-    assert_eq!(pair.message, "canary: pod api-canary-1-x crash-looping (7 restarts)");
+    assert_eq!(
+        pair.message,
+        "canary: pod api-canary-1-x crash-looping (7 restarts)"
+    );
 }
 
 #[test]
@@ -378,7 +415,11 @@ fn when_the_templates_replicaset_was_never_created_nothing_is_new() {
     let web = &releases[0];
     assert_eq!(web.phase, Phase::Degraded);
     let roles: Vec<RevisionRole> = web.revisions.iter().map(|v| v.role).collect();
-    assert_eq!(roles, vec![RevisionRole::Old], "nginx:1.27 is not the template");
+    assert_eq!(
+        roles,
+        vec![RevisionRole::Old],
+        "nginx:1.27 is not the template"
+    );
     assert_ne!(web.weight, Some(100));
     assert_eq!(web.canary.desired, 0);
 }

@@ -230,12 +230,33 @@ fn restart_rolls_every_pod_onto_a_new_revision() {
 #[test]
 fn canary_pair_promote_full_keeps_the_pair_capacity() {
     let (mut world, mut state) = demo_state();
-    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("50%");
-    act(&mut world, &mut state, "payments-api", Operation::Promote, None).expect("75%");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("50%");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("75%");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
-    act(&mut world, &mut state, "payments-api", Operation::PromoteFull, None).expect("full");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("full");
     run(&mut world, &mut state, 120.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (5, 0));
@@ -285,10 +306,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
     )
     .expect("one step");
     // 3 of 5 pods is 40%: the message says what the split really gives.
-    assert!(
-        text.contains("weight 40%: stable 3 / canary 2"),
-        "{text}"
-    );
+    assert!(text.contains("weight 40%: stable 3 / canary 2"), "{text}");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
@@ -384,7 +402,11 @@ fn canary_pair_abort_and_set_weight() {
         reason: None,
         dry_run: false,
     };
-    let text = world.execute(&request).result.expect("set weight").to_string();
+    let text = world
+        .execute(&request)
+        .result
+        .expect("set weight")
+        .to_string();
     // 33% of 5 pods is 2 canary pods: 40%.
     assert!(
         text.contains("weight 40%: stable 3 / canary 2 (asked 33%"),
@@ -437,7 +459,14 @@ fn a_flagger_canary_is_listed_above_its_primary_and_no_pod_is_older_than_its_rev
 #[test]
 fn a_promoted_pair_lists_no_empty_canary_and_counts_each_revisions_pods() {
     let (mut world, mut state) = demo_state();
-    act(&mut world, &mut state, "payments-api", Operation::PromoteFull, None).expect("full");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("full");
     for _ in 0..12 {
         run(&mut world, &mut state, 5.0);
         let r = release(&state, "payments-api");
@@ -461,7 +490,11 @@ fn a_promoted_pair_lists_no_empty_canary_and_counts_each_revisions_pods() {
         }
     }
     let r = release(&state, "payments-api");
-    assert_eq!(r.revisions[0].role, RevisionRole::Stable, "no empty canary on top");
+    assert_eq!(
+        r.revisions[0].role,
+        RevisionRole::Stable,
+        "no empty canary on top"
+    );
     let stable = &r.revisions[0];
     assert_eq!(stable.pods.len() as i32, stable.replicas.desired);
 }

@@ -248,10 +248,9 @@ fn failing_pod<'a>(revisions: impl IntoIterator<Item = &'a Revision>) -> Option<
             };
             match p.status.as_str() {
                 "CrashLoopBackOff" => Some(format!("pod {name} crash-looping ({restarts})")),
-                "ImagePullBackOff" | "ErrImagePull" => Some(format!(
-                    "pod {name} cannot pull its image ({})",
-                    p.status
-                )),
+                "ImagePullBackOff" | "ErrImagePull" => {
+                    Some(format!("pod {name} cannot pull its image ({})", p.status))
+                }
                 _ if !p.ready && p.restarts > 0 && p.status != "Terminating" => {
                     Some(format!("pod {name} not ready after {restarts}"))
                 }
@@ -411,7 +410,10 @@ fn canary_pair_release(
     }
     let (mut canary_phase, mut canary_message) = deployment_phase(canary);
     if canary.replicas > 0 && canary_phase == Phase::Progressing {
-        let canary_revision = r.revisions.iter().filter(|v| v.role == RevisionRole::Canary);
+        let canary_revision = r
+            .revisions
+            .iter()
+            .filter(|v| v.role == RevisionRole::Canary);
         if let Some(why) = failing_pod(canary_revision) {
             (canary_phase, canary_message) = (Phase::Degraded, why);
         }
@@ -421,7 +423,10 @@ fn canary_pair_release(
     } else if canary.replicas == 0 {
         let (mut phase, mut message) = deployment_phase(stable);
         if phase == Phase::Progressing {
-            let stable_revision = r.revisions.iter().filter(|v| v.role == RevisionRole::Stable);
+            let stable_revision = r
+                .revisions
+                .iter()
+                .filter(|v| v.role == RevisionRole::Stable);
             if let Some(why) = failing_pod(stable_revision) {
                 (phase, message) = (Phase::Degraded, why);
             }

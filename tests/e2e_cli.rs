@@ -81,7 +81,7 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
     assert!(
         release["message"]
             .as_str()
-            .is_some_and(|m| m.contains("progress")),
+            .is_some_and(|m| m.starts_with("pod api-") && m.contains("crash-looping")),
         "{release}"
     );
 

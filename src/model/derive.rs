@@ -247,6 +247,7 @@ fn failing_pod<'a>(revisions: impl IntoIterator<Item = &'a Revision>) -> Option<
                 n => format!("{n} restarts"),
             };
             match p.status.as_str() {
+                "CrashLoopBackOff" if p.restarts == 0 => Some(format!("pod {name} crash-looping")),
                 "CrashLoopBackOff" => Some(format!("pod {name} crash-looping ({restarts})")),
                 "ImagePullBackOff" | "ErrImagePull" => {
                     Some(format!("pod {name} cannot pull its image ({})", p.status))

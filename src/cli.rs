@@ -102,6 +102,7 @@ pub struct ActionArgs {
     /// Check everything and report what would change, without changing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output: a line of text, or the outcome as JSON (failures too).
     #[arg(long, short = 'o', value_enum, default_value = "table")]
     pub output: Output,
 }

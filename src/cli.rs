@@ -30,8 +30,8 @@ pub struct UiArgs {
     /// Offer no action that changes a cluster.
     #[arg(long)]
     pub read_only: bool,
-    /// Most frames drawn per second.
-    #[arg(long, value_name = "N")]
+    /// Most frames drawn per second, 1 to 120.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: Option<u32>,
 }
 
@@ -65,7 +65,7 @@ pub struct ClusterArgs {
     /// kubeconfig file (default: KUBECONFIG, several files merged, or ~/.kube/config).
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Context to use; repeat to watch several clusters at once.
+    /// Context to use; the console and `status` take it repeated, to watch several clusters.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Vec<String>,
     /// Only this namespace.
@@ -77,7 +77,7 @@ pub struct ClusterArgs {
         conflicts_with = "all_namespaces"
     )]
     pub namespace: Option<String>,
-    /// Every namespace (the default for the console and `status`).
+    /// Every namespace, for the console and `status` (their default); not for actions.
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
 }
@@ -102,6 +102,7 @@ pub struct ActionArgs {
     /// Check everything and report what would change, without changing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output: a line of text, or the outcome as JSON (failures too).
     #[arg(long, short = 'o', value_enum, default_value = "table")]
     pub output: Output,
 }

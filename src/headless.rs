@@ -39,6 +39,24 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// The failure's kind for `-o json`, in the words of `ActionFailure`'s kinds.
+    pub fn kind(&self) -> &'static str {
+        match self.code {
+            exit::BAD_INPUT => "bad-input",
+            exit::DENIED => "forbidden",
+            exit::UNREACHABLE => "unreachable",
+            _ => "rejected",
+        }
+    }
+
+    /// `{"kind": ..., "message": ...}`, the message made inert.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind(),
+            "message": crate::model::text::inert(&self.message),
+        })
+    }
 }
 
 impl From<&ActionFailure> for Failure {

@@ -72,7 +72,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("ripcord: {}", ripcord::model::text::inert(&f.message));
+            // Line breaks of ripcord's own multi-line errors (a parser's pointer) stay lines.
+            let lines: Vec<_> = f.message.lines().map(ripcord::model::text::inert).collect();
+            eprintln!("ripcord: {}", lines.join("\n"));
             ExitCode::from(f.code)
         }
     }
@@ -349,7 +351,29 @@ fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
     })
 }
 
+/// `status`; with `-o json` a failure is a JSON `{"error": {...}}` on stdout too, so a
+/// script never reads an unreachable cluster as "no releases".
 async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Result<(), Failure> {
+    let mut printed = false;
+    let result = status_inner(args, target, output, &mut printed).await;
+    if let (Err(f), Output::Json, false) = (&result, output, printed) {
+        print_json(&serde_json::json!({ "error": f.to_json() }))?;
+    }
+    result
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+    print_out(&format!("{text}\n"))
+}
+
+async fn status_inner(
+    args: &ClusterArgs,
+    target: Option<&str>,
+    output: Output,
+    printed: &mut bool,
+) -> Result<(), Failure> {
     let target = target.map(headless::parse_target).transpose()?;
     let clusters = connect_all(args).await?;
     let settings = load_settings();
@@ -379,12 +403,17 @@ async fn status(args: &ClusterArgs, target: Option<&str>, output: Output) -> Res
     }
     headless::sort_releases(&mut releases);
     match output {
-        Output::Json => {
+        // Releases read before a failure still print, with the failure beside them.
+        Output::Json if !releases.is_empty() || first_error.is_none() => {
             let json: Vec<headless::ReleaseJson> = releases.iter().map(Into::into).collect();
-            let text = serde_json::to_string_pretty(&serde_json::json!({ "releases": json }))
-                .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
-            print_out(&format!("{text}\n"))?;
+            let mut value = serde_json::json!({ "releases": json });
+            if let Some(f) = &first_error {
+                value["error"] = f.to_json();
+            }
+            print_json(&value)?;
+            *printed = true;
         }
+        Output::Json => {}
         // Nothing read and a failure to say: a header alone would only look like "no releases".
         Output::Table if releases.is_empty() && first_error.is_some() => {}
         Output::Table => print_out(&headless::status_table(&releases, chrono::Utc::now()))?,
@@ -410,7 +439,29 @@ fn confirm(prompt: &str, expected: &str) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && line.trim() == expected
 }
 
+/// An action; with `-o json`, a failure before any outcome (a refusal, an unreachable
+/// cluster) prints the outcome's `{"Err": {"kind", "message"}}` shape too.
 async fn act(args: &ClusterArgs, action: &ActionArgs, op: Op) -> Result<(), Failure> {
+    let mut printed = false;
+    let result = act_inner(args, action, op, &mut printed).await;
+    if let (Err(f), Output::Json, false) = (&result, action.output, printed) {
+        print_json(&serde_json::json!({ "result": { "Err": f.to_json() } }))?;
+    }
+    result
+}
+
+async fn act_inner(
+    args: &ClusterArgs,
+    action: &ActionArgs,
+    op: Op,
+    printed: &mut bool,
+) -> Result<(), Failure> {
+    if args.all_namespaces {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            "an action targets one release in one namespace: -A does not apply; pass -n NS",
+        ));
+    }
     if args.context.len() > 1 {
         return Err(Failure::new(
             exit::BAD_INPUT,
@@ -473,7 +524,9 @@ async fn act(args: &ClusterArgs, action: &ActionArgs, op: Op) -> Result<(), Fail
     for problem in &problems {
         eprintln!("ripcord: warning: {problem}");
     }
-    match output_outcome(&outcome, action.output) {
+    let shown = output_outcome(&outcome, action.output);
+    *printed = true;
+    match shown {
         Ok(()) => match &outcome.result {
             Ok(_) => Ok(()),
             Err(f) => Err(f.into()),

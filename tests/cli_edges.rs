@@ -184,6 +184,51 @@ fn an_unreachable_cluster_is_reported_once_in_a_sentence() {
 }
 
 #[test]
+fn json_output_reports_a_failure_as_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = unreachable_kubeconfig(dir.path());
+    let kc = kc.to_str().expect("utf-8 path");
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+    };
+    let out = run(dir.path(), &["--kubeconfig", kc, "status", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let v = json(&out);
+    assert!(v.get("releases").is_none(), "not an empty list: {v}");
+    assert_eq!(v["error"]["kind"], "unreachable", "{v}");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unreachable"));
+    let out = run(
+        dir.path(),
+        &["--kubeconfig", kc, "pause", "deployment/web", "-o", "json"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["result"]["Err"]["kind"], "unreachable", "{v}");
+    assert!(v["result"]["Err"]["message"].is_string(), "{v}");
+}
+
+#[test]
+fn out_of_range_fps_and_all_namespaces_on_an_action_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for fps in ["0", "1000"] {
+        let out = run(dir.path(), &["demo", "--fps", fps]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(stderr(&out).contains("1..=120"), "{}", text(&out));
+    }
+    let out = run(dir.path(), &["promote", "pair/shop", "-A"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("-A does not apply"), "{}", text(&out));
+    let help = run(dir.path(), &["promote", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(!help.contains("the default for the console"), "{help}");
+    assert!(!help.contains("repeat to watch several clusters"), "{help}");
+    assert!(help.contains("not for actions"), "{help}");
+}
+
+#[test]
 fn a_missing_kubeconfig_is_named_by_its_plain_path_and_the_console_exits_2_too() {
     let dir = tempfile::tempdir().expect("temp dir");
     // No KUBECONFIG, no --kubeconfig: the default under HOME.
@@ -210,11 +255,20 @@ fn an_unparsable_or_exec_plugin_less_kubeconfig_exits_2_from_status_and_the_cons
     )
     .expect("write");
     for kc in [&garbage, &exec] {
+        let is_exec = kc == &exec;
         let kc = kc.to_str().expect("utf-8 path");
         for args in [vec!["--kubeconfig", kc, "status"], vec!["--kubeconfig", kc]] {
             let out = run(dir.path(), &args);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
             assert!(!stderr(&out).contains("panicked"), "{}", text(&out));
+            let err = stderr(&out);
+            if is_exec {
+                assert!(err.contains("ripcord-test-no-such-plugin"), "{err}");
+            } else {
+                // The parser's own line breaks stay line breaks, not `^J`.
+                assert!(!err.contains("^J"), "{err}");
+                assert!(err.lines().count() > 1, "{err}");
+            }
         }
     }
 }

@@ -547,6 +547,10 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
     let text = ok(&outcome);
     assert!(text.contains("registry.example/shop:1.1"), "{text}");
     assert!(text.contains("shop-canary scaled to 0"), "{text}");
+    assert!(
+        text.contains("shop scaled to 4 (stable 3 + canary 1)"),
+        "the stable keeps the pair's capacity: {text}"
+    );
     assert_eq!(outcome.revision_before, Some(1));
     assert_after(&outcome, 2);
 
@@ -565,6 +569,7 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
         serde_json::to_value(before.spec.as_ref().map(|s| &s.selector)).ok(),
         "the stable's selector is untouched"
     );
+    assert_eq!(spec_replicas(&stable), 4, "stable 3 + canary 1");
     let c = tb.get_deployment(ns, &canary).await;
     assert_eq!(spec_replicas(&c), 0);
 
@@ -574,7 +579,7 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
         Duration::from_secs(60),
         || async {
             let pods = live_pods(&tb, ns, "app=shop,track=stable").await;
-            let done = pods.len() == 3
+            let done = pods.len() == 4
                 && pods
                     .iter()
                     .all(|p| pod_ready(p) && pod_image(p) == "registry.example/shop:1.1");
@@ -609,7 +614,8 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
     let outcome = actor.act(promote()).await;
     assert_eq!(
         ok(&outcome),
-        "promoted one step: weight 25% of 10: stable tea 8, canary tea-canary 2"
+        "promoted one step: weight 20%: stable tea 8 / canary tea-canary 2 of 10 \
+         (asked 25%, the nearest whole-pod split)"
     );
     assert_eq!(
         replicas().await,
@@ -651,8 +657,8 @@ async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
         .act(request(ns, Kind::CanaryPair, "tea", Operation::PromoteFull))
         .await;
     assert!(ok(&outcome).contains("registry.example/tea:1.1"));
-    let (_, c, image) = replicas().await;
-    assert_eq!((c, image.as_str()), (0, "registry.example/tea:1.1"));
+    let (s, c, image) = replicas().await;
+    assert_eq!((s, c, image.as_str()), (10, 0, "registry.example/tea:1.1"));
 }
 
 /// `ripcord promote pair/X` without `--full` from the command line: one configured step.
@@ -723,7 +729,7 @@ async fn canary_pair_set_weight_then_abort() {
     let outcome = actor.act(weight).await;
     assert_eq!(
         ok(&outcome),
-        "weight 40% of 5: stable cart 3, canary cart-canary 2"
+        "weight 40%: stable cart 3 / canary cart-canary 2 of 5"
     );
     let s = tb.wait_rolled_out(ns, "cart").await;
     let c = tb.wait_rolled_out(ns, &canary).await;

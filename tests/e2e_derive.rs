@@ -232,6 +232,89 @@ async fn after_kubectl_rollout_undo_the_good_template_is_new_and_the_crashing_on
     assert_eq!(r.current_revision(), Some(3));
 }
 
+/// A new revision whose pod crash-loops is Degraded with that pod as the reason, long before
+/// the progress deadline; for a Deployment and for a pair's canary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_looping_pods_make_the_release_degraded_before_the_deadline() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("crashloop").await;
+    let ns = ns.name.as_str();
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
+    let mut state = live_state();
+    let key = deployment_key(ns, "crashy");
+    let mut crashy = patient("crashy", 1);
+    crashy
+        .spec
+        .as_mut()
+        .expect("spec")
+        .template
+        .spec
+        .as_mut()
+        .expect("pod spec")
+        .containers[0]
+        .image = Some("registry.example/crashy:1.0-crash".into());
+    tb.create_deployment(ns, &crashy).await;
+    // The pair: a healthy stable and a crash-looping canary.
+    tb.create_deployment(ns, &patient("shop", 2)).await;
+    let mut canary = patient("shop-canary", 1);
+    canary
+        .metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(
+            ripcord::model::objects::CANARY_OF_LABEL.into(),
+            "shop".into(),
+        );
+    canary
+        .spec
+        .as_mut()
+        .expect("spec")
+        .template
+        .spec
+        .as_mut()
+        .expect("pod spec")
+        .containers[0]
+        .image = Some("registry.example/shop:2.0-crash".into());
+    tb.create_deployment(ns, &canary).await;
+    let pair = ripcord::model::ReleaseKey {
+        kind: ripcord::model::Kind::CanaryPair,
+        name: "shop".into(),
+        ..key.clone()
+    };
+    pump(
+        &mut state,
+        &mut rx,
+        "crashy and the shop pair to turn degraded",
+        Duration::from_secs(90),
+        |_| {},
+        |s| {
+            [&key, &pair]
+                .iter()
+                .all(|k| release(s, k).is_some_and(|r| r.phase == Phase::Degraded))
+        },
+    )
+    .await;
+    let r = release(&state, &key).expect("crashy");
+    assert!(
+        r.message.starts_with("pod crashy-") && r.message.contains("crash-looping ("),
+        "{}",
+        r.message
+    );
+    assert!(
+        !r.conditions
+            .iter()
+            .any(|c| c.type_ == "Progressing" && c.status == "False"),
+        "the deadline has not passed: {:?}",
+        r.conditions
+    );
+    let p = release(&state, &pair).expect("shop pair");
+    assert!(
+        p.message.starts_with("canary: pod shop-canary-") && p.message.contains("crash-looping"),
+        "{}",
+        p.message
+    );
+}
+
 /// A Deployment whose progress deadline is far off, so the first blocking condition the
 /// controller sets is the one under test.
 fn patient(name: &str, replicas: i32) -> k8s_openapi::api::apps::v1::Deployment {

@@ -297,3 +297,159 @@ fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
     )]);
     assert_eq!(bg[0].weight, None);
 }
+
+fn pod(
+    owner: &str,
+    name: &str,
+    ready: bool,
+    restarts: i32,
+    waiting: Option<&str>,
+) -> serde_json::Value {
+    let state = match waiting {
+        Some(reason) => json!({ "waiting": { "reason": reason } }),
+        None => json!({ "running": {} }),
+    };
+    json!({
+        "kind": "Pod",
+        "metadata": { "name": name, "namespace": "ns",
+                      "ownerReferences": [{ "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "uid": "u", "controller": true }] },
+        "spec": { "containers": [{ "name": "app", "image": "app:2" }] },
+        "status": { "phase": "Running",
+                    "conditions": [{ "type": "Ready", "status": if ready { "True" } else { "False" } }],
+                    "containerStatuses": [{ "name": "app", "image": "app:2", "imageID": "", "ready": ready,
+                                            "restartCount": restarts, "state": state }] }
+    })
+}
+
+#[test]
+fn a_new_revision_whose_pods_crash_loop_is_degraded_at_once() {
+    // A new Deployment, its one pod crash-looping: no deadline condition yet.
+    let mut d = deployment(1, "crashy:1");
+    d["spec"]["replicas"] = json!(1);
+    d["status"] = json!({ "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                          "readyReplicas": 0, "availableReplicas": 0 });
+    let cases = [
+        (
+            Some("CrashLoopBackOff"),
+            35,
+            "pod web-1-a crash-looping (35 restarts)",
+        ),
+        (
+            Some("ImagePullBackOff"),
+            0,
+            "pod web-1-a cannot pull its image (ImagePullBackOff)",
+        ),
+        (
+            Some("ErrImagePull"),
+            0,
+            "pod web-1-a cannot pull its image (ErrImagePull)",
+        ),
+        (None, 2, "pod web-1-a not ready after 2 restarts"),
+    ];
+    for (waiting, restarts, expected) in cases {
+        let releases = derive(&[
+            d.clone(),
+            replicaset(1, "crashy:1", 1),
+            pod("web-1", "web-1-a", false, restarts, waiting),
+        ]);
+        assert_eq!(
+            releases[0].phase,
+            Phase::Degraded,
+            "{waiting:?}: {}",
+            releases[0].message
+        );
+        assert_eq!(releases[0].message, expected);
+    }
+    // A pod still starting, never restarted, is ordinary progress.
+    let releases = derive(&[
+        d.clone(),
+        replicaset(1, "crashy:1", 1),
+        pod("web-1", "web-1-a", false, 0, Some("ContainerCreating")),
+    ]);
+    assert_eq!(
+        releases[0].phase,
+        Phase::Progressing,
+        "{}",
+        releases[0].message
+    );
+}
+
+#[test]
+fn a_pairs_crash_looping_canary_makes_the_pair_degraded() {
+    let mut canary = pair_deployment("api-canary", 1, 1, Some("api"));
+    canary["status"]["readyReplicas"] = json!(0);
+    canary["status"]["availableReplicas"] = json!(0);
+    let mut canary_rs = owned_rs("api-canary", "api-canary-1", 1, "2026-03-02T00:00:00Z");
+    canary_rs["status"]["readyReplicas"] = json!(0);
+    let releases = derive(&[
+        pair_deployment("api", 1, 4, None),
+        canary,
+        owned_rs("api", "api-1", 1, "2026-01-01T00:00:00Z"),
+        canary_rs,
+        pod(
+            "api-canary-1",
+            "api-canary-1-x",
+            false,
+            7,
+            Some("CrashLoopBackOff"),
+        ),
+    ]);
+    let pair = &releases[0];
+    assert_eq!(pair.phase, Phase::Degraded, "{}", pair.message);
+    assert_eq!(
+        pair.message,
+        "canary: pod api-canary-1-x crash-looping (7 restarts)"
+    );
+}
+
+#[test]
+fn when_the_templates_replicaset_was_never_created_nothing_is_new() {
+    let mut d = deployment(1, "nginx:1.28");
+    d["metadata"]["generation"] = json!(2);
+    d["status"]["observedGeneration"] = json!(2);
+    d["status"]["updatedReplicas"] = json!(0);
+    d["status"]["conditions"] = json!([{ "type": "Progressing", "status": "False",
+        "reason": "ReplicaSetCreateError",
+        "message": "Failed to create new replica set \"web-2\": exceeded quota" }]);
+    let releases = derive(&[d, replicaset(1, "nginx:1.27", 2)]);
+    let web = &releases[0];
+    assert_eq!(web.phase, Phase::Degraded);
+    let roles: Vec<RevisionRole> = web.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(
+        roles,
+        vec![RevisionRole::Old],
+        "nginx:1.27 is not the template"
+    );
+    assert_ne!(web.weight, Some(100));
+    assert_eq!(web.canary.desired, 0);
+}
+
+#[test]
+fn a_promoted_pairs_revisions_count_their_own_pods_and_list_no_empty_canary() {
+    let mut stable = pair_deployment("api", 2, 5, None);
+    stable["status"]["readyReplicas"] = json!(4);
+    let mut promoted = owned_rs("api", "api-new", 2, "2026-03-01T00:00:00Z");
+    promoted["spec"]["replicas"] = json!(3);
+    promoted["status"] = json!({ "replicas": 3, "readyReplicas": 3 });
+    let mut old = owned_rs("api", "api-old", 1, "2026-01-01T00:00:00Z");
+    old["spec"]["replicas"] = json!(2);
+    old["status"] = json!({ "replicas": 2, "readyReplicas": 1 });
+    let releases = derive(&[
+        stable,
+        pair_deployment("api-canary", 1, 0, Some("api")),
+        promoted,
+        old,
+    ]);
+    let pair = &releases[0];
+    let listed: Vec<(RevisionRole, i32, i32)> = pair
+        .revisions
+        .iter()
+        .map(|r| (r.role, r.replicas.ready, r.replicas.desired))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(RevisionRole::Stable, 3, 3), (RevisionRole::Old, 1, 2)]
+    );
+    // The release's sides still count the whole Deployments.
+    assert_eq!((pair.stable.ready, pair.stable.desired), (4, 5));
+}

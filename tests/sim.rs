@@ -228,6 +228,42 @@ fn restart_rolls_every_pod_onto_a_new_revision() {
 }
 
 #[test]
+fn canary_pair_promote_full_keeps_the_pair_capacity() {
+    let (mut world, mut state) = demo_state();
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("50%");
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::Promote,
+        None,
+    )
+    .expect("75%");
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("full");
+    run(&mut world, &mut state, 120.0);
+    let r = release(&state, "payments-api");
+    assert_eq!((r.stable.desired, r.canary.desired), (5, 0));
+    assert_eq!(r.stable.ready, 5, "5 pods before, 5 after");
+}
+
+#[test]
 fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     let (mut world, mut state) = demo_state();
     act(
@@ -250,7 +286,7 @@ fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     assert_eq!(stable.images, vec!["payments-api:2.4.0".to_owned()]);
     // The promoted template is as old as the promotion, not as the Deployment.
     assert_eq!(stable.created, Some(promoted_at));
-    assert_eq!(r.stable.ready, 4);
+    assert_eq!(r.stable.ready, 5, "stable 4 + canary 1");
     assert_eq!(r.phase, Phase::Healthy);
     assert_eq!(r.weight, None, "nothing is being shifted");
 }
@@ -269,7 +305,8 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         None,
     )
     .expect("one step");
-    assert!(text.contains("50%"), "{text}");
+    // 3 of 5 pods is 40%: the message says what the split really gives.
+    assert!(text.contains("weight 40%: stable 3 / canary 2"), "{text}");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
@@ -284,7 +321,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         Some(vec!["payments-api:2.3.0".to_owned()]),
         "a step does not promote the image"
     );
-    act(
+    let text = act(
         &mut world,
         &mut state,
         "payments-api",
@@ -292,6 +329,7 @@ fn canary_pair_promote_moves_one_step_and_refuses_past_the_last() {
         None,
     )
     .expect("75%");
+    assert!(text.contains("weight 80%: stable 1 / canary 4"), "{text}");
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (1, 4));
@@ -360,11 +398,20 @@ fn canary_pair_abort_and_set_weight() {
     let (mut world, mut state) = demo_state();
     let request = ActionRequest {
         key: key(&state, "payments-api"),
-        op: Op::SetWeight { weight: 40 },
+        op: Op::SetWeight { weight: 33 },
         reason: None,
         dry_run: false,
     };
-    world.execute(&request).result.expect("set weight");
+    let text = world
+        .execute(&request)
+        .result
+        .expect("set weight")
+        .to_string();
+    // 33% of 5 pods is 2 canary pods: 40%.
+    assert!(
+        text.contains("weight 40%: stable 3 / canary 2 (asked 33%"),
+        "{text}"
+    );
     run(&mut world, &mut state, 60.0);
     let r = release(&state, "payments-api");
     assert_eq!((r.stable.desired, r.canary.desired), (3, 2));
@@ -386,6 +433,70 @@ fn canary_pair_abort_and_set_weight() {
             .map(|v| v.images.clone()),
         Some(vec!["payments-api:2.3.0".to_owned()])
     );
+}
+
+#[test]
+fn a_flagger_canary_is_listed_above_its_primary_and_no_pod_is_older_than_its_revision() {
+    let (mut world, mut state) = demo_state();
+    run(&mut world, &mut state, 60.0);
+    let r = release(&state, "podinfo");
+    let roles: Vec<RevisionRole> = r.revisions.iter().map(|v| v.role).collect();
+    assert_eq!(roles, vec![RevisionRole::Canary, RevisionRole::Stable]);
+    for v in &r.revisions {
+        for p in &v.pods {
+            assert!(
+                p.created >= v.created,
+                "{} ({:?}) is older than revision {} ({:?})",
+                p.name,
+                p.created,
+                v.number,
+                v.created
+            );
+        }
+    }
+}
+
+#[test]
+fn a_promoted_pair_lists_no_empty_canary_and_counts_each_revisions_pods() {
+    let (mut world, mut state) = demo_state();
+    act(
+        &mut world,
+        &mut state,
+        "payments-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("full");
+    for _ in 0..12 {
+        run(&mut world, &mut state, 5.0);
+        let r = release(&state, "payments-api");
+        for v in &r.revisions {
+            let ready = v.pods.iter().filter(|p| p.ready).count() as i32;
+            assert!(
+                ready <= v.replicas.ready.max(v.pods.len() as i32),
+                "revision {} {:?}: {ready} ready pods listed, {:?}",
+                v.number,
+                v.role,
+                v.replicas
+            );
+            assert!(
+                v.pods.len() as i32 <= v.replicas.desired.max(v.replicas.ready) + 2,
+                "revision {} {:?} lists {} pods for {:?}",
+                v.number,
+                v.role,
+                v.pods.len(),
+                v.replicas
+            );
+        }
+    }
+    let r = release(&state, "payments-api");
+    assert_eq!(
+        r.revisions[0].role,
+        RevisionRole::Stable,
+        "no empty canary on top"
+    );
+    let stable = &r.revisions[0];
+    assert_eq!(stable.pods.len() as i32, stable.replicas.desired);
 }
 
 #[test]
@@ -442,6 +553,14 @@ fn a_deployments_revisions_are_new_and_old_also_after_a_rollback() {
     assert_eq!(r.phase, Phase::Healthy, "{}", r.message);
     assert_eq!(r.weight, None);
     assert_eq!((r.stable.ready, r.canary.desired), (3, 0));
+    // The header's words agree with the list: the 3 pods are the new revision's.
+    let (base, _) = r.side_labels();
+    let holder = r
+        .revisions
+        .iter()
+        .find(|v| v.replicas.ready == 3)
+        .expect("the revision with the pods");
+    assert_eq!(base, holder.role.label(), "{:?}", r.side_labels());
 }
 
 #[test]

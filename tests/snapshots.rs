@@ -706,8 +706,21 @@ fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
         .rows
         .retain(|k| k.kind == ripcord::model::Kind::Deployment);
     state.selected = 0;
+    // Rolled-out Deployments hold their current template's pods on the base side, so a mix
+    // of rolling and rolled-out rows shares no words.
+    let t = draw(&mut state, 160, 48, &Theme::default());
+    assert!(find(&t, "OLD NEW").is_none(), "{}", lines(&t).join("\n"));
+    let rows = state.rows.clone();
+    let rolling = |k: &ripcord::model::ReleaseKey| state.releases[k].weight.is_some();
+    let (in_flight, done): (Vec<_>, Vec<_>) = rows.into_iter().partition(|k| rolling(k));
+    assert!(!in_flight.is_empty() && !done.is_empty());
+    state.rows = in_flight;
     let t = draw(&mut state, 160, 48, &Theme::default());
     assert!(find(&t, "OLD NEW").is_some(), "{}", lines(&t).join("\n"));
+    state.rows = done;
+    state.selected = 0;
+    let t = draw(&mut state, 160, 48, &Theme::default());
+    assert!(find(&t, "NEW OLD").is_some(), "{}", lines(&t).join("\n"));
     let t = home(160, 48);
     assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
 }

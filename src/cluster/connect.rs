@@ -74,7 +74,7 @@ fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
                 kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
                 other => other.to_string(),
             };
-            ConnectError::Kubeconfig(format!("{shown}: {}", crate::model::text::inert(&why)))
+            ConnectError::Kubeconfig(format!("{shown}: {}", inert_lines(&why)))
         })?;
         merged = Some(match merged {
             None => config,
@@ -84,6 +84,29 @@ fn read_kubeconfig(opts: &ConnectOptions) -> Result<Kubeconfig, ConnectError> {
         });
     }
     Ok(merged.unwrap_or_default())
+}
+
+/// Multi-line text (a parser's error with its pointer lines) kept as lines, each made inert.
+fn inert_lines(text: &str) -> String {
+    text.lines()
+        .map(crate::model::text::inert)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The exec plugin a context's user runs for credentials, if any.
+fn exec_command(kubeconfig: &Kubeconfig, user: Option<&str>) -> Option<String> {
+    let user = user?;
+    kubeconfig
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)?
+        .auth_info
+        .as_ref()?
+        .exec
+        .as_ref()?
+        .command
+        .clone()
 }
 
 /// An error and its causes on one line, made inert.
@@ -139,9 +162,23 @@ pub async fn connect_clusters(opts: &ConnectOptions) -> Result<Vec<Cluster>, Con
             context: Some(context.clone()),
             ..Default::default()
         };
-        let client_error = |problem: String| ConnectError::Client {
-            context: context.clone(),
-            problem,
+        let plugin = exec_command(&kubeconfig, details.user.as_deref());
+        let client_error = |problem: String| {
+            // kube's error says a plugin could not run, not which one.
+            let problem = match &plugin {
+                Some(cmd) if problem.contains("exec") && !problem.contains(cmd.as_str()) => {
+                    format!(
+                        "{problem} (the kubeconfig's exec plugin command {:?} could not be run; \
+                         is it installed and on PATH?)",
+                        crate::model::text::inert(cmd)
+                    )
+                }
+                _ => problem,
+            };
+            ConnectError::Client {
+                context: context.clone(),
+                problem,
+            }
         };
         let mut config = Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
             .await

@@ -233,6 +233,33 @@ fn deployment_phase(d: &DeploymentRow) -> (Phase, String) {
     }
 }
 
+/// A pod of a revision being rolled out that will not come up by waiting: it crash-loops,
+/// cannot pull its image, or is not ready and has restarted. The first one found, as the
+/// reason the rollout is degraded (the progress deadline would say so only much later).
+fn failing_pod<'a>(revisions: impl IntoIterator<Item = &'a Revision>) -> Option<String> {
+    revisions
+        .into_iter()
+        .flat_map(|r| r.pods.iter())
+        .find_map(|p| {
+            let name = super::text::inert(&p.name);
+            let restarts = match p.restarts {
+                1 => "1 restart".to_owned(),
+                n => format!("{n} restarts"),
+            };
+            match p.status.as_str() {
+                "CrashLoopBackOff" if p.restarts == 0 => Some(format!("pod {name} crash-looping")),
+                "CrashLoopBackOff" => Some(format!("pod {name} crash-looping ({restarts})")),
+                "ImagePullBackOff" | "ErrImagePull" => {
+                    Some(format!("pod {name} cannot pull its image ({})", p.status))
+                }
+                _ if !p.ready && p.restarts > 0 && p.status != "Terminating" => {
+                    Some(format!("pod {name} not ready after {restarts}"))
+                }
+                _ => None,
+            }
+        })
+}
+
 fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
@@ -260,10 +287,14 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Re
     // The controller gives the current template's ReplicaSet the newest revision, also when
     // a rollback brings an old template back; every other ReplicaSet is old.
     let current = d.revision.max(newest);
+    // The controller could not create the template's ReplicaSet: every one there is old.
+    let template_missing = d.conditions.iter().any(|c| {
+        c.type_ == "Progressing" && c.status == "False" && c.reason == "ReplicaSetCreateError"
+    });
     r.revisions = sets
         .iter()
         .map(|rs| {
-            let role = if rs.revision == current {
+            let role = if rs.revision == current && !template_missing {
                 RevisionRole::New
             } else {
                 RevisionRole::Old
@@ -271,6 +302,13 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Re
             idx.revision(rs, role)
         })
         .collect();
+    if r.phase == Phase::Progressing {
+        let new_revisions = r.revisions.iter().filter(|v| v.role == RevisionRole::New);
+        if let Some(why) = failing_pod(new_revisions) {
+            r.phase = Phase::Degraded;
+            r.message = why;
+        }
+    }
     let new = sum(&r.revisions, RevisionRole::New);
     if complete {
         // Nothing is being replaced: the current pods are simply what runs.
@@ -301,10 +339,18 @@ fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Re
         role,
         object: d.meta.name.clone(),
         images: d.images.clone(),
-        replicas: Replicas {
-            ready: d.ready,
-            desired: d.replicas,
-        },
+        // This template's own pods, not the Deployment's: while a rollout drains an older
+        // ReplicaSet, its pods are listed (and counted) under that revision.
+        replicas: rs.map_or(
+            Replicas {
+                ready: d.ready,
+                desired: d.replicas,
+            },
+            |rs| Replicas {
+                ready: rs.ready,
+                desired: rs.replicas,
+            },
+        ),
         // The template's age, not the Deployment's: a promotion makes a new ReplicaSet.
         created: rs.and_then(|rs| rs.meta.created).or(d.meta.created),
         pods,
@@ -337,9 +383,22 @@ fn canary_pair_release(
     canary_rev.number = newest_stable + 1;
     let stable_rev = deployment_revision(idx, stable, RevisionRole::Stable);
     let stable_current = current_rs(idx, stable).map(|rs| rs.meta.name.as_str());
-    r.stable = stable_rev.replicas;
-    r.canary = canary_rev.replicas;
-    r.revisions = vec![canary_rev, stable_rev];
+    // The release's sides count whole Deployments; the revisions count their templates.
+    r.stable = Replicas {
+        ready: stable.ready,
+        desired: stable.replicas,
+    };
+    r.canary = Replicas {
+        ready: canary.ready,
+        desired: canary.replicas,
+    };
+    // A canary scaled to 0 with no pods left (aborted or promoted) is nothing to list.
+    let canary_gone = canary.replicas == 0 && canary_rev.pods.is_empty();
+    r.revisions = if canary_gone {
+        vec![stable_rev]
+    } else {
+        vec![canary_rev, stable_rev]
+    };
     // The stable's earlier templates: what a rollback of the pair can return to.
     r.revisions.extend(
         stable_sets
@@ -350,11 +409,29 @@ fn canary_pair_release(
     if canary.replicas > 0 {
         r.weight = Some(weight_of(canary.ready, stable.ready));
     }
-    let (canary_phase, canary_message) = deployment_phase(canary);
+    let (mut canary_phase, mut canary_message) = deployment_phase(canary);
+    if canary.replicas > 0 && canary_phase == Phase::Progressing {
+        let canary_revision = r
+            .revisions
+            .iter()
+            .filter(|v| v.role == RevisionRole::Canary);
+        if let Some(why) = failing_pod(canary_revision) {
+            (canary_phase, canary_message) = (Phase::Degraded, why);
+        }
+    }
     (r.phase, r.message) = if canary_phase == Phase::Degraded {
         (Phase::Degraded, format!("canary: {canary_message}"))
     } else if canary.replicas == 0 {
-        let (phase, message) = deployment_phase(stable);
+        let (mut phase, mut message) = deployment_phase(stable);
+        if phase == Phase::Progressing {
+            let stable_revision = r
+                .revisions
+                .iter()
+                .filter(|v| v.role == RevisionRole::Stable);
+            if let Some(why) = failing_pod(stable_revision) {
+                (phase, message) = (Phase::Degraded, why);
+            }
+        }
         (phase, format!("no canary running; stable {message}"))
     } else if canary_phase != Phase::Healthy {
         (Phase::Progressing, format!("canary: {canary_message}"))
@@ -563,16 +640,23 @@ fn flagger_release(
         .collect();
     r.step = done.map(|n| (n, total));
     r.weight = (r.phase != Phase::Healthy).then_some(c.weight);
-    if let Some(p) = primary {
-        r.revisions
-            .push(deployment_revision(idx, p, RevisionRole::Stable));
-    }
+    // The canary on top, as for every other kind: it is what is being rolled out.
     if let Some(t) = target {
         r.revisions
             .push(deployment_revision(idx, t, RevisionRole::Canary));
     }
-    r.stable = sum(&r.revisions, RevisionRole::Stable);
-    r.canary = sum(&r.revisions, RevisionRole::Canary);
+    if let Some(p) = primary {
+        r.revisions
+            .push(deployment_revision(idx, p, RevisionRole::Stable));
+    }
+    let whole = |d: Option<&DeploymentRow>| {
+        d.map_or(Replicas::default(), |d| Replicas {
+            ready: d.ready,
+            desired: d.replicas,
+        })
+    };
+    r.stable = whole(primary);
+    r.canary = whole(target);
     (r.verdict, r.verdict_reason) = match c.phase.as_str() {
         "Failed" => (
             Some(Verdict::Fail),

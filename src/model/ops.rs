@@ -352,6 +352,15 @@ pub fn pair_promote_target(
     Ok((weight, s, c))
 }
 
+/// The canary's share of pods a split actually gives, in whole percent.
+pub fn achieved_weight(stable: i32, canary: i32) -> u8 {
+    let total = stable.max(0) + canary.max(0);
+    if total == 0 {
+        return 0;
+    }
+    (f64::from(canary.max(0)) * 100.0 / f64::from(total)).round() as u8
+}
+
 /// Splits `total` replicas so the canary's share is as close to `weight`% as whole pods
 /// allow; returns (stable, canary). Ties go to the stable side.
 pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
@@ -365,6 +374,14 @@ pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
 mod tests {
     use super::{next_pair_step, split_replicas, Kind, Op, Operation, SupportTable};
     use super::{ActionRequest, DEFAULT_PAIR_STEPS};
+
+    #[test]
+    fn the_achieved_weight_is_the_canary_share_of_pods() {
+        assert_eq!(super::achieved_weight(3, 2), 40);
+        assert_eq!(super::achieved_weight(1, 4), 80);
+        assert_eq!(super::achieved_weight(0, 0), 0);
+        assert_eq!(super::achieved_weight(2, 1), 33);
+    }
 
     #[test]
     fn a_request_carries_only_the_parameters_its_operation_has() {

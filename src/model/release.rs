@@ -282,6 +282,8 @@ impl Release {
     /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
     pub fn side_labels(&self) -> (&'static str, &'static str) {
         match (self.key.kind, self.strategy) {
+            // Rolled out, the base side holds the current template's pods: the new ones.
+            (Kind::Deployment, _) if self.weight.is_none() => ("new", "old"),
             (Kind::Deployment, _) => ("old", "new"),
             (_, Strategy::BlueGreen) => ("active", "preview"),
             _ => ("stable", "canary"),

@@ -63,6 +63,10 @@ impl SimFlaggerCanary {
     }
 
     pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, canary_error: f64) {
+        // The demo's history starts before this canary was created: nothing runs until then.
+        if now < self.created {
+            return;
+        }
         self.primary.tick(now, rng, events);
         self.target.tick(now, rng, events);
         if (now - self.last_iteration).num_seconds() < INTERVAL_SECS {

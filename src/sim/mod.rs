@@ -314,20 +314,23 @@ impl SimEntry {
                 Err("the canary is scaled to 0: nothing to act on".into())
             }
             (SimRelease::Pair { stable, canary }, Promote { step }) => {
-                let (weight, s, c) =
+                let (_, s, c) =
                     crate::model::ops::pair_promote_target(step, stable.replicas, canary.replicas)?;
                 // Grow the canary before shrinking stable, as the real actuator does.
                 canary.scale(c, now);
                 stable.scale(s, now);
-                Ok(format!(
-                    "weight {weight}%: stable {s} / canary {c} replicas"
-                ))
+                Ok(pair_weight_text(s, c, None))
             }
             (SimRelease::Pair { stable, canary }, PromoteFull) => {
+                // The stable takes the pair's whole capacity before the canary goes.
                 let image = canary.image().to_owned();
+                let capacity = stable.replicas + canary.replicas;
                 stable.set_image(&image, now);
+                stable.scale(capacity, now);
                 canary.scale(0, now);
-                Ok(format!("stable now runs {image}; canary scaled to 0"))
+                Ok(format!(
+                    "stable now runs {image} with {capacity} replicas; canary scaled to 0"
+                ))
             }
             (SimRelease::Pair { canary, .. }, Abort) => {
                 canary.scale(0, now);
@@ -336,9 +339,14 @@ impl SimEntry {
             (SimRelease::Pair { stable, canary }, SetWeight { weight }) => {
                 let (s, c) =
                     crate::model::ops::split_replicas(stable.replicas + canary.replicas, weight);
-                stable.scale(s, now);
-                canary.scale(c, now);
-                Ok(format!("stable {s} / canary {c} replicas"))
+                if c > canary.replicas {
+                    canary.scale(c, now);
+                    stable.scale(s, now);
+                } else {
+                    stable.scale(s, now);
+                    canary.scale(c, now);
+                }
+                Ok(pair_weight_text(s, c, Some(weight)))
             }
             (SimRelease::Pair { stable, .. }, Rollback { to }) => stable
                 .rollback(to, now)
@@ -369,6 +377,16 @@ impl SimEntry {
             (_, op) => Err(format!("{} is not supported here", op.verb())),
         }
     }
+}
+
+/// The weight a pair's split really gives, and the asked one when whole pods differ.
+fn pair_weight_text(stable: i32, canary: i32, asked: Option<u8>) -> String {
+    let achieved = crate::model::ops::achieved_weight(stable, canary);
+    let mut text = format!("weight {achieved}%: stable {stable} / canary {canary}");
+    if let Some(w) = asked.filter(|&w| w != achieved) {
+        text.push_str(&format!(" (asked {w}%, the nearest whole-pod split)"));
+    }
+    text
 }
 
 /// What the simulator carries out: every operation its controllers play, which is more

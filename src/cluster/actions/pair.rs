@@ -3,7 +3,7 @@
 
 use super::deployment::{restart, restart_stamp, templates_equal, undo};
 use super::*;
-use crate::model::ops::{pair_promote_target, split_replicas, Op};
+use crate::model::ops::{achieved_weight, pair_promote_target, split_replicas, Op};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::json;
 
@@ -88,6 +88,10 @@ async fn promote(
     let template = promoted_template(stable, &canary_template);
     let images = images_of(&template);
 
+    // The stable takes over the whole capacity of the pair before the canary goes, so
+    // serving pods never dip: stable + canary replicas end up on the stable.
+    let (s_now, c_now) = (replicas(stable), replicas(canary));
+    let capacity = s_now + c_now.max(0);
     let mut done = Vec::new();
     if templates_equal(&template, &stable_template) {
         done.push(format!(
@@ -101,7 +105,15 @@ async fn promote(
             "deployment.apps/{stable_name} now runs the canary's template ({images})"
         ));
     }
-    if replicas(canary) > 0 {
+    if capacity > s_now {
+        kube.merge(stable_name, &json!({ "spec": { "replicas": capacity } }))
+            .await
+            .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
+        done.push(format!(
+            "deployment.apps/{stable_name} scaled to {capacity} (stable {s_now} + canary {c_now})"
+        ));
+    }
+    if c_now > 0 {
         kube.merge(canary_name, &json!({ "spec": { "replicas": 0 } }))
             .await
             .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
@@ -197,8 +209,14 @@ async fn set_weight(
         )));
     }
     let (s_new, c_new) = split_replicas(total, weight);
+    let achieved = achieved_weight(s_new, c_new);
+    let asked = if achieved == weight {
+        String::new()
+    } else {
+        format!(" (asked {weight}%, the nearest whole-pod split)")
+    };
     let summary = format!(
-        "weight {weight}% of {total}: stable {stable_name} {s_new}, canary {canary_name} {c_new}"
+        "weight {achieved}%: stable {stable_name} {s_new} / canary {canary_name} {c_new} of {total}{asked}"
     );
     if (s_new, c_new) == (s_now, c_now) {
         return Ok(format!("{summary} (nothing changed)"));

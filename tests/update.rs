@@ -1510,3 +1510,167 @@ fn tab_keys_switch_tabs_and_scrolling_stops_at_the_drawn_extent() {
     assert_eq!(state.tab, Tab::Overview);
     assert_eq!(state.tab_scroll, [0; Tab::COUNT]);
 }
+
+#[test]
+fn namespace_and_context_keys_keep_the_selected_release_while_it_is_listed() {
+    let (_, mut state) = demo_state();
+    // The last row of the queue, so a reset to the top would show.
+    let last = state.rows.last().cloned().expect("rows");
+    select(&mut state, &last.name);
+    let contexts = state.contexts();
+    // `c` until the context filter holds the selected release's context; on the way the
+    // release may leave the list (and the cursor the row), so select it again there.
+    for _ in 0..=contexts.len() {
+        if state.rows.contains(&last) {
+            select(&mut state, &last.name);
+        }
+        if state.context_filter.as_deref() == Some(last.context.as_str()) {
+            break;
+        }
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, 'c');
+        if before && state.rows.contains(&last) {
+            assert_eq!(state.selected_key(), Some(&last), "c moved off {last:?}");
+        }
+    }
+    for _ in 0..=state.namespaces().len() {
+        if state.namespace_filter.as_deref() == Some(last.namespace.as_str()) {
+            break;
+        }
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, 'n');
+        if before && state.rows.contains(&last) {
+            assert_eq!(state.selected_key(), Some(&last), "n moved off {last:?}");
+        }
+    }
+    assert_eq!(
+        state.namespace_filter.as_deref(),
+        Some(last.namespace.as_str())
+    );
+    assert_eq!(state.selected_key(), Some(&last));
+    assert!(state.selected > 0 || state.rows.len() == 1);
+    // From the last context forward is all contexts, which list it too.
+    assert_eq!(contexts.last(), Some(&last.context));
+    press(&mut state, 'c');
+    assert_eq!(state.context_filter, None);
+    assert_eq!(state.selected_key(), Some(&last), "c moved off {last:?}");
+    // `N` and `C` step back; where the release is still listed, it stays selected.
+    for key in ['N', 'C'] {
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, key);
+        if before && state.rows.contains(&last) {
+            assert_eq!(
+                state.selected_key(),
+                Some(&last),
+                "{key} moved off {last:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn speed_keys_pressed_in_a_burst_each_count() {
+    use ripcord::app::{ClockControl, Mode};
+    let (_, mut state) = demo_state();
+    state.mode = Mode::Demo {
+        paused: false,
+        speed: 1.0,
+    };
+    let asked = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Clock(ClockControl::Speed(s))] => *s,
+        other => panic!("{other:?}"),
+    };
+    // Three presses before the clock answers the first.
+    assert_eq!(asked(press(&mut state, '+')), 2.0);
+    assert_eq!(asked(press(&mut state, '+')), 4.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 2.0,
+        },
+    );
+    assert_eq!(asked(press(&mut state, '+')), 8.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 4.0,
+        },
+    );
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 8.0,
+        },
+    );
+    // Confirmed: the next press steps from the clock's speed.
+    assert_eq!(asked(press(&mut state, '-')), 4.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 4.0,
+        },
+    );
+    assert_eq!(asked(press(&mut state, '-')), 2.0);
+}
+
+#[test]
+fn status_messages_expire_by_wall_time_in_a_paused_demo() {
+    let (world, mut state) = demo_state();
+    let wall = world.now + chrono::Duration::days(3);
+    update(&mut state, Msg::Wall(wall));
+    select(&mut state, "ledger");
+    press(&mut state, 'p');
+    assert!(state.status.is_some(), "a refusal is shown");
+    // The paused demo's clock stands still; wall time goes on.
+    update(&mut state, Msg::Tick(world.now));
+    update(&mut state, Msg::Wall(wall + chrono::Duration::seconds(5)));
+    assert!(state.status.is_some(), "gone too soon");
+    update(&mut state, Msg::Tick(world.now));
+    update(&mut state, Msg::Wall(wall + chrono::Duration::seconds(11)));
+    assert!(
+        state.status.is_none(),
+        "the message outlived 11 s of wall time"
+    );
+}
+
+#[test]
+fn bottom_of_the_problem_list_is_its_last_full_page() {
+    let (_, mut state) = demo_state();
+    state.status = None;
+    state.warnings = (1..=40)
+        .map(|i| format!("keymap.toml:{i}: problem number {i}"))
+        .collect();
+    press(&mut state, '!');
+    let _ = screen(&mut state);
+    drawn(&mut state);
+    press(&mut state, 'G');
+    drawn(&mut state);
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 40"), "{list}");
+    // 24 rows: a box of 22, 20 problems inside, the last 20 of them.
+    assert!(
+        list.contains("problem number 21"),
+        "not a full page:\n{list}"
+    );
+    assert!(!list.contains("problem number 20 "), "{list}");
+    // Long problems wrap; the last page still ends with the last one and is full.
+    state.warnings = (1..=12)
+        .map(|i| format!("keymap.toml:{i}: problem number {i} {}", "word ".repeat(20)))
+        .collect();
+    if let Some(Overlay::Problems { scroll }) = &mut state.overlay {
+        *scroll = 0;
+    }
+    drawn(&mut state);
+    press(&mut state, 'G');
+    drawn(&mut state);
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 12"), "{list}");
+    assert!(
+        list.contains("problem number 3 "),
+        "not a full page:\n{list}"
+    );
+}

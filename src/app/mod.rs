@@ -75,6 +75,9 @@ pub enum Msg {
         height: u16,
         extents: Extents,
     },
+    /// Wall time, for what lasts as long for the reader whatever the demo clock does
+    /// (status messages); a live console's `Tick` is wall time already.
+    Wall(DateTime<Utc>),
     /// The demo clock's state changed.
     Clock {
         paused: bool,

@@ -1674,3 +1674,23 @@ fn bottom_of_the_problem_list_is_its_last_full_page() {
         "not a full page:\n{list}"
     );
 }
+
+#[test]
+fn the_hint_line_names_the_filter_keys_while_typing_and_ends_cut_lines_with_an_ellipsis() {
+    let (_, mut state) = demo_state();
+    let last_line = |state: &mut State| screen(state).lines().last().unwrap_or("").to_owned();
+    let home = last_line(&mut state);
+    // The home hints are wider than 80 columns: cut at an entry, marked.
+    assert!(home.trim_end().ends_with('…'), "{home:?}");
+    assert!(!home.contains("c next-contex "), "{home:?}");
+    press(&mut state, '/');
+    let typing = last_line(&mut state);
+    assert!(typing.contains("Enter> apply filter"), "{typing:?}");
+    assert!(typing.contains("Esc> clear filter"), "{typing:?}");
+    for action in ["promote", "pause", "abort"] {
+        assert!(
+            !typing.contains(action),
+            "{action} offered while typing: {typing:?}"
+        );
+    }
+}

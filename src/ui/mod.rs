@@ -181,7 +181,8 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(status_line), status);
     frame.render_widget(
-        Paragraph::new(help::hint_line(state, theme)).style(theme.style(Slot::StatusBar)),
+        Paragraph::new(help::hint_line(state, theme, hints.width))
+            .style(theme.style(Slot::StatusBar)),
         hints,
     );
 }

@@ -1694,3 +1694,40 @@ fn the_hint_line_names_the_filter_keys_while_typing_and_ends_cut_lines_with_an_e
         );
     }
 }
+
+#[test]
+fn at_80_columns_the_connection_line_keeps_the_cause_of_a_lost_connection() {
+    let (_, mut state) = demo_state();
+    let why = "testbed-admin is unreachable: create selfsubjectaccessreview: client error \
+               (Connect): tcp connect error: Connection refused (os error 111)";
+    update(
+        &mut state,
+        Msg::Connection {
+            context: "testbed-admin".into(),
+            state: ripcord::model::ConnState::Reconnecting(why.into()),
+        },
+    );
+    let shown = screen(&mut state);
+    let line = shown.lines().nth(1).unwrap_or("");
+    assert!(
+        line.contains("unreachable: connection refused"),
+        "cause cut off: {line:?}"
+    );
+    // The whole text is told once, in the status line.
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains(why), "{status:?}");
+    // Told once: the same state again does not set it anew.
+    state.status = None;
+    update(
+        &mut state,
+        Msg::Connection {
+            context: "testbed-admin".into(),
+            state: ripcord::model::ConnState::Reconnecting(why.into()),
+        },
+    );
+    assert!(state.status.is_none());
+}

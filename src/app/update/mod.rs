@@ -105,14 +105,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             context,
             state: conn,
         } => {
-            state
+            let cluster = state
                 .clusters
                 .entry(context)
                 .or_insert_with(|| ClusterState {
                     cache: Default::default(),
                     conn: ConnState::Connecting,
-                })
-                .conn = conn;
+                });
+            // A new reason for a lost connection is told once in full: the connection
+            // line may only have room for its cause.
+            let told = matches!(conn, ConnState::Reconnecting(_) | ConnState::Denied(_))
+                && cluster.conn != conn;
+            cluster.conn = conn.clone();
+            if told {
+                state.set_status(Level::Warning, format!("⚠ {}", conn.label()));
+            }
             state.dirty = true;
             vec![]
         }

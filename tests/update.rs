@@ -1731,3 +1731,101 @@ fn at_80_columns_the_connection_line_keeps_the_cause_of_a_lost_connection() {
     );
     assert!(state.status.is_none());
 }
+
+fn screen_at(state: &mut State, width: u16, height: u16) -> Vec<String> {
+    resize(state, width, height);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The column (in characters) where `word` starts in `line`.
+fn column_of(line: &str, word: &str) -> Option<usize> {
+    let at = line.find(word)?;
+    Some(line[..at].chars().count())
+}
+
+#[test]
+fn replica_values_sit_under_their_side_titles_whatever_the_filter() {
+    for (word, left, right) in [
+        ("flagger", "STABLE", "CANARY"),
+        ("bluegreen", "ACTIVE", "PREVIEW"),
+        ("argo canary", "STABLE", "CANARY"),
+    ] {
+        let (_, mut state) = demo_state();
+        press(&mut state, '/');
+        type_text(&mut state, word);
+        press_code(&mut state, KeyCode::Enter);
+        let lines = screen_at(&mut state, 120, 24);
+        let header = lines
+            .iter()
+            .find(|l| l.contains(left))
+            .unwrap_or_else(|| panic!("/{word}: no {left} title:\n{}", lines.join("\n")));
+        let (l, r) = (
+            column_of(header, left).expect("left"),
+            column_of(header, &format!("{left} {right}"))
+                .map(|c| c + left.len() + 1)
+                .or_else(|| column_of(header, right))
+                .expect("right"),
+        );
+        let header_at = lines.iter().position(|x| x == header).expect("header");
+        for row in lines.iter().skip(header_at + 1).take(state.rows.len()) {
+            let chars: Vec<char> = row.chars().collect();
+            assert!(
+                chars[l].is_ascii_digit() && chars[r].is_ascii_digit(),
+                "/{word}: values not under {left}/{right}:\n{header}\n{row}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_kind_column_uses_one_form_at_each_width() {
+    for width in 80..=140 {
+        let (_, mut state) = demo_state();
+        let lines = screen_at(&mut state, width, 24);
+        let Some(header_at) = lines.iter().position(|l| l.contains(" KIND ")) else {
+            continue;
+        };
+        let col = column_of(&lines[header_at], "KIND").expect("kind");
+        let cells: Vec<String> = lines
+            .iter()
+            .skip(header_at + 1)
+            .take(state.rows.len())
+            .map(|l| l.chars().skip(col).take_while(|c| *c != ' ').collect())
+            .collect();
+        let long = cells.iter().filter(|c| c.contains('/')).count();
+        assert!(
+            long == 0 || long == cells.len(),
+            "{width} columns mix forms: {cells:?}"
+        );
+    }
+}
+
+#[test]
+fn at_80x24_a_row_ranked_by_its_canary_metrics_says_so() {
+    let (_, mut state) = demo_state();
+    let shown = screen(&mut state);
+    let row = shown
+        .lines()
+        .find(|l| l.contains("checkout"))
+        .expect("checkout row");
+    let checkout = key_of(&state, "checkout");
+    assert!(attention(&state, &state.releases[&checkout]).from_metrics);
+    assert!(row.contains("✖ metrics"), "{row}");
+    // At 60x16 it still says why, shortened.
+    let lines = screen_at(&mut state, 60, 16);
+    let row = lines.iter().find(|l| l.contains("checkout")).expect("row");
+    assert!(row.contains("✖ met"), "{row}");
+}

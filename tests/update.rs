@@ -1829,3 +1829,35 @@ fn at_80x24_a_row_ranked_by_its_canary_metrics_says_so() {
     let row = lines.iter().find(|l| l.contains("checkout")).expect("row");
     assert!(row.contains("✖ met"), "{row}");
 }
+
+#[test]
+fn the_detail_title_offers_the_cursor_s_revision_only_when_u_would_take_it() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "recommender");
+    press_code(&mut state, KeyCode::Enter);
+    let r = state.releases[&key_of(&state, "recommender")].clone();
+    let target = ripcord::app::default_rollback_target(&state, &r)
+        .expect("a target")
+        .number;
+    let current = r.current_revision().expect("current");
+    let at = r
+        .revisions
+        .iter()
+        .position(|v| v.number == current)
+        .expect("listed");
+    state.revision_cursor = at;
+    let shown = screen(&mut state);
+    assert!(!shown.contains("roll back to ▸"), "{shown}");
+    assert!(
+        shown.contains(&format!("roll back to #{target}")),
+        "{shown}"
+    );
+    let to = r
+        .revisions
+        .iter()
+        .position(|v| v.number == target)
+        .expect("listed");
+    state.revision_cursor = to;
+    let shown = screen(&mut state);
+    assert!(shown.contains("roll back to ▸"), "{shown}");
+}

@@ -194,9 +194,17 @@ fn overview_heading(state: &State, r: &Release) -> String {
         .keymap
         .keys_for_any(&[Section::Detail, Section::Global], Action::Rollback)
         .filter(|_| crate::app::blocked_reason(state, &r.key, Operation::Rollback).is_none());
-    match key {
-        Some(k) => format!("Revisions ({k}: roll back to ▸)"),
-        None => "Revisions".to_owned(),
+    let Some(k) = key else {
+        return "Revisions".to_owned();
+    };
+    // Say what the key will aim at: ▸ only when the cursor is on a revision it may take.
+    if r.key.kind == crate::model::Kind::CanaryPair {
+        return format!("Revisions ({k}: roll back the stable)");
+    }
+    match crate::app::rollback_aim(state, r) {
+        Some((_, true)) => format!("Revisions ({k}: roll back to ▸)"),
+        Some((v, false)) => format!("Revisions ({k}: roll back to #{})", v.number),
+        None => "Revisions (no healthy revision to roll back to)".to_owned(),
     }
 }
 

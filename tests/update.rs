@@ -1861,3 +1861,31 @@ fn the_detail_title_offers_the_cursor_s_revision_only_when_u_would_take_it() {
     let shown = screen(&mut state);
     assert!(shown.contains("roll back to ▸"), "{shown}");
 }
+
+#[test]
+fn at_80_columns_a_pod_line_keeps_its_status_word() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "recommender");
+    press_code(&mut state, KeyCode::Enter);
+    let key = key_of(&state, "recommender");
+    let long = "recommender-with-a-much-longer-name-than-fits-here-7f9b8c6d5-x2k9q";
+    {
+        let r = state.releases.get_mut(&key).expect("release");
+        let pod = r
+            .revisions
+            .iter_mut()
+            .flat_map(|v| v.pods.iter_mut())
+            .next()
+            .expect("a pod");
+        pod.name = long.into();
+        pod.status = "CrashLoopBackOff".into();
+        pod.restarts = 35;
+    }
+    state.revision_cursor = 0;
+    let shown = screen(&mut state);
+    let line = shown
+        .lines()
+        .find(|l| l.contains("x2k9q"))
+        .unwrap_or_else(|| panic!("the pod's line lost its name's end:\n{shown}"));
+    assert!(line.contains("CrashLoopBackOff ↻35"), "{line}");
+}

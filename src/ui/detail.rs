@@ -161,7 +161,7 @@ pub fn render(
             )),
             heading,
         );
-        let (lines, cursor_line) = revision_lines(state, r, theme);
+        let (lines, cursor_line) = revision_lines(state, r, theme, list.width);
         let lines = clip(lines, list.width);
         let list_view = usize::from(list.height);
         let scroll = cursor_line.saturating_sub(list_view.saturating_sub(2));
@@ -353,7 +353,7 @@ fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
 
 fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => revision_lines(state, r, theme).0,
+        Tab::Overview => revision_lines(state, r, theme, u16::MAX).0,
         Tab::Steps => step_lines(r, theme),
         Tab::Analysis => analysis_lines(state, r, theme),
         Tab::Flags => flag_lines(state, r, theme),
@@ -442,7 +442,12 @@ fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The revision lines, and the line the cursor is on.
-fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'static>>, usize) {
+fn revision_lines(
+    state: &State,
+    r: &Release,
+    theme: &Theme,
+    width: u16,
+) -> (Vec<Line<'static>>, usize) {
     let mut lines = Vec::new();
     let mut cursor_line = 0;
     for (i, rev) in r.revisions.iter().enumerate() {
@@ -488,18 +493,19 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
             } else {
                 ("◌", Slot::Progressing)
             };
+            let tail = format!(
+                "{} ↻{} {}",
+                inert(&pod.status),
+                pod.restarts,
+                age_opt(pod.created, state.now)
+            );
+            // The status word is what the line is for: a long pod name gives way first,
+            // keeping its end, which tells pods apart.
+            let room = usize::from(width).saturating_sub(6 + crate::model::display::columns(&tail));
             lines.push(Line::from(vec![
                 Span::styled(format!("   {icon} "), theme.style(slot)),
-                Span::raw(format!("{} ", inert(&pod.name))),
-                Span::styled(
-                    format!(
-                        "{} ↻{} {}",
-                        inert(&pod.status),
-                        pod.restarts,
-                        age_opt(pod.created, state.now)
-                    ),
-                    theme.style(Slot::Muted),
-                ),
+                Span::raw(format!("{} ", keep_end(&inert(&pod.name), room.max(8)))),
+                Span::styled(tail, theme.style(Slot::Muted)),
             ]));
         }
     }
@@ -510,6 +516,25 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
         ));
     }
     (lines, cursor_line)
+}
+
+/// `text` in at most `width` columns, cut at the start with `…` when it is longer.
+fn keep_end(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if crate::model::display::columns(text) <= width {
+        return text.to_owned();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {

@@ -1889,3 +1889,45 @@ fn at_80_columns_a_pod_line_keeps_its_status_word() {
         .unwrap_or_else(|| panic!("the pod's line lost its name's end:\n{shown}"));
     assert!(line.contains("CrashLoopBackOff ↻35"), "{line}");
 }
+
+#[test]
+fn pair_and_blue_green_details_say_what_drives_them() {
+    use ripcord::app::Tab;
+    for name in ["payments-api", "search-api"] {
+        let (_, mut state) = demo_state();
+        select(&mut state, name);
+        press_code(&mut state, KeyCode::Enter);
+        let key = key_of(&state, name);
+        assert!(state.releases[&key].steps.is_empty(), "{name} has steps");
+        state.tab = Tab::Steps;
+        let shown = screen_at(&mut state, 120, 30).join("\n");
+        assert!(
+            !shown.contains("the controller rolls pods over"),
+            "{name}:\n{shown}"
+        );
+        assert!(shown.contains("no steps: "), "{name}:\n{shown}");
+    }
+    // Blue-green metrics compare the preview with the active side.
+    let (_, mut state) = demo_state();
+    select(&mut state, "search-api");
+    press_code(&mut state, KeyCode::Enter);
+    let key = key_of(&state, "search-api");
+    update(
+        &mut state,
+        Msg::Metrics {
+            key,
+            metrics: Metrics {
+                series: vec![ripcord::model::MetricSeries {
+                    name: "latency p99".into(),
+                    canary: vec![1.0, 2.0],
+                    baseline: vec![1.0, 1.0],
+                }],
+            },
+        },
+    );
+    state.tab = Tab::Analysis;
+    let shown = screen_at(&mut state, 120, 30).join("\n");
+    assert!(shown.contains("  preview "), "{shown}");
+    assert!(shown.contains("  active "), "{shown}");
+    assert!(!shown.contains("baseline"), "{shown}");
+}

@@ -537,6 +537,21 @@ fn keep_end(text: &str, width: usize) -> String {
     std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
+/// What drives a release that has no steps.
+fn no_steps(r: &Release) -> &'static str {
+    use crate::model::{Kind, Strategy};
+    match (r.key.kind, r.strategy) {
+        (Kind::CanaryPair, _) => {
+            "no steps: the canary's weight is its share of the pods; promote scales it up a step"
+        }
+        (_, Strategy::BlueGreen) => {
+            "no steps: the preview runs beside the active side; promote switches traffic to it"
+        }
+        (Kind::FlaggerCanary, _) => "no steps: Flagger moves the weight as its analysis passes",
+        _ => "no steps: the controller rolls pods over",
+    }
+}
+
 fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for step in &r.steps {
@@ -559,7 +574,7 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     if r.steps.is_empty() {
-        lines.extend(nothing("no steps: the controller rolls pods over", theme));
+        lines.extend(nothing(no_steps(r), theme));
     }
     if !r.conditions.is_empty() {
         lines.push(Line::default());
@@ -584,6 +599,12 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
         }
         lines.push(Line::from(verdict));
     }
+    // Blue-green compares its preview with its active side; the rest a canary with its
+    // baseline.
+    let (base, new) = match r.strategy {
+        crate::model::Strategy::BlueGreen => r.side_labels(),
+        _ => ("baseline", "canary"),
+    };
     for m in &state.metrics_of(&r.key).series {
         let max = m
             .canary
@@ -601,7 +622,7 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
             theme.style(Slot::Header),
         ));
         lines.push(Line::from(vec![
-            Span::styled("  canary   ", theme.style(Slot::Canary)),
+            Span::styled(format!("  {new:<9}"), theme.style(Slot::Canary)),
             Span::raw(sparkline(
                 &m.canary[m.canary.len().saturating_sub(16)..],
                 max,
@@ -609,7 +630,7 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
             Span::raw(format!(" {}", last(&m.canary))),
         ]));
         lines.push(Line::from(vec![
-            Span::styled("  baseline ", theme.style(Slot::Stable)),
+            Span::styled(format!("  {base:<9}"), theme.style(Slot::Stable)),
             Span::raw(sparkline(
                 &m.baseline[m.baseline.len().saturating_sub(16)..],
                 max,

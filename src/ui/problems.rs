@@ -94,7 +94,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
         for c in word.chars() {
             let cw = c.width().unwrap_or(0);
-            if used + cw > width && !(c == ' ') {
+            if used + cw > width && c != ' ' {
                 out.push(std::mem::take(&mut line));
                 line.push_str(INDENT);
                 used = INDENT.len();

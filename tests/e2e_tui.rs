@@ -381,3 +381,11 @@ fn a_message_expires_while_the_demo_clock_is_paused() {
         !s.contains("no configuration problems")
     });
 }
+
+#[test]
+fn speed_keys_pressed_in_one_burst_all_count() {
+    let t = Tmux::start("burst", "demo --paused", 100, 30);
+    t.wait_text("ledger");
+    t.literal("+++");
+    t.wait_text(" 8x ");
+}

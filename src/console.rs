@@ -42,6 +42,17 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
         let (sim_tx, sim_rx) = mpsc::unbounded_channel();
         tui::spawn_input(msg_tx.clone());
+        // The demo's clock may stand still; status messages go by wall time.
+        let wall = msg_tx.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(CLOCK_TICK);
+            loop {
+                interval.tick().await;
+                if wall.send(Msg::Wall(chrono::Utc::now())).await.is_err() {
+                    return;
+                }
+            }
+        });
         let actuator = Arc::new(SimActuator::new(sim_tx.clone()));
         let service = Service::new(actuator, None, state.settings.clone(), state.read_only);
         state.support = service.support();

@@ -369,3 +369,23 @@ fn the_detail_view_switches_tabs_by_number_and_tab_and_says_when_one_is_empty() 
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
 }
+
+#[test]
+fn a_message_expires_while_the_demo_clock_is_paused() {
+    let t = Tmux::start("expire", "demo --paused", 100, 30);
+    t.wait_text("ledger");
+    t.keys(&["!"]);
+    t.wait_text("no configuration problems");
+    // Ten seconds of wall time, and a little for the tick.
+    t.wait_for("the message to expire", |s| {
+        !s.contains("no configuration problems")
+    });
+}
+
+#[test]
+fn speed_keys_pressed_in_one_burst_all_count() {
+    let t = Tmux::start("burst", "demo --paused", 100, 30);
+    t.wait_text("ledger");
+    t.literal("+++");
+    t.wait_text(" 8x ");
+}

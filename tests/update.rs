@@ -1510,3 +1510,424 @@ fn tab_keys_switch_tabs_and_scrolling_stops_at_the_drawn_extent() {
     assert_eq!(state.tab, Tab::Overview);
     assert_eq!(state.tab_scroll, [0; Tab::COUNT]);
 }
+
+#[test]
+fn namespace_and_context_keys_keep_the_selected_release_while_it_is_listed() {
+    let (_, mut state) = demo_state();
+    // The last row of the queue, so a reset to the top would show.
+    let last = state.rows.last().cloned().expect("rows");
+    select(&mut state, &last.name);
+    let contexts = state.contexts();
+    // `c` until the context filter holds the selected release's context; on the way the
+    // release may leave the list (and the cursor the row), so select it again there.
+    for _ in 0..=contexts.len() {
+        if state.rows.contains(&last) {
+            select(&mut state, &last.name);
+        }
+        if state.context_filter.as_deref() == Some(last.context.as_str()) {
+            break;
+        }
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, 'c');
+        if before && state.rows.contains(&last) {
+            assert_eq!(state.selected_key(), Some(&last), "c moved off {last:?}");
+        }
+    }
+    for _ in 0..=state.namespaces().len() {
+        if state.namespace_filter.as_deref() == Some(last.namespace.as_str()) {
+            break;
+        }
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, 'n');
+        if before && state.rows.contains(&last) {
+            assert_eq!(state.selected_key(), Some(&last), "n moved off {last:?}");
+        }
+    }
+    assert_eq!(
+        state.namespace_filter.as_deref(),
+        Some(last.namespace.as_str())
+    );
+    assert_eq!(state.selected_key(), Some(&last));
+    assert!(state.selected > 0 || state.rows.len() == 1);
+    // From the last context forward is all contexts, which list it too.
+    assert_eq!(contexts.last(), Some(&last.context));
+    press(&mut state, 'c');
+    assert_eq!(state.context_filter, None);
+    assert_eq!(state.selected_key(), Some(&last), "c moved off {last:?}");
+    // `N` and `C` step back; where the release is still listed, it stays selected.
+    for key in ['N', 'C'] {
+        let before = state.selected_key() == Some(&last);
+        press(&mut state, key);
+        if before && state.rows.contains(&last) {
+            assert_eq!(
+                state.selected_key(),
+                Some(&last),
+                "{key} moved off {last:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn speed_keys_pressed_in_a_burst_each_count() {
+    use ripcord::app::{ClockControl, Mode};
+    let (_, mut state) = demo_state();
+    state.mode = Mode::Demo {
+        paused: false,
+        speed: 1.0,
+    };
+    let asked = |effects: Vec<Effect>| match effects.as_slice() {
+        [Effect::Clock(ClockControl::Speed(s))] => *s,
+        other => panic!("{other:?}"),
+    };
+    // Three presses before the clock answers the first.
+    assert_eq!(asked(press(&mut state, '+')), 2.0);
+    assert_eq!(asked(press(&mut state, '+')), 4.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 2.0,
+        },
+    );
+    assert_eq!(asked(press(&mut state, '+')), 8.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 4.0,
+        },
+    );
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 8.0,
+        },
+    );
+    // Confirmed: the next press steps from the clock's speed.
+    assert_eq!(asked(press(&mut state, '-')), 4.0);
+    update(
+        &mut state,
+        Msg::Clock {
+            paused: false,
+            speed: 4.0,
+        },
+    );
+    assert_eq!(asked(press(&mut state, '-')), 2.0);
+}
+
+#[test]
+fn status_messages_expire_by_wall_time_in_a_paused_demo() {
+    let (world, mut state) = demo_state();
+    let wall = world.now + chrono::Duration::days(3);
+    update(&mut state, Msg::Wall(wall));
+    select(&mut state, "ledger");
+    press(&mut state, 'p');
+    assert!(state.status.is_some(), "a refusal is shown");
+    // The paused demo's clock stands still; wall time goes on.
+    update(&mut state, Msg::Tick(world.now));
+    update(&mut state, Msg::Wall(wall + chrono::Duration::seconds(5)));
+    assert!(state.status.is_some(), "gone too soon");
+    update(&mut state, Msg::Tick(world.now));
+    update(&mut state, Msg::Wall(wall + chrono::Duration::seconds(11)));
+    assert!(
+        state.status.is_none(),
+        "the message outlived 11 s of wall time"
+    );
+}
+
+#[test]
+fn bottom_of_the_problem_list_is_its_last_full_page() {
+    let (_, mut state) = demo_state();
+    state.status = None;
+    state.warnings = (1..=40)
+        .map(|i| format!("keymap.toml:{i}: problem number {i}"))
+        .collect();
+    press(&mut state, '!');
+    let _ = screen(&mut state);
+    drawn(&mut state);
+    press(&mut state, 'G');
+    drawn(&mut state);
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 40"), "{list}");
+    // 24 rows: a box of 22, 20 problems inside, the last 20 of them.
+    assert!(
+        list.contains("problem number 21"),
+        "not a full page:\n{list}"
+    );
+    assert!(!list.contains("problem number 20 "), "{list}");
+    // Long problems wrap; the last page still ends with the last one and is full.
+    state.warnings = (1..=12)
+        .map(|i| format!("keymap.toml:{i}: problem number {i} {}", "word ".repeat(20)))
+        .collect();
+    if let Some(Overlay::Problems { scroll }) = &mut state.overlay {
+        *scroll = 0;
+    }
+    drawn(&mut state);
+    press(&mut state, 'G');
+    drawn(&mut state);
+    let list = screen(&mut state);
+    assert!(list.contains("problem number 12"), "{list}");
+    assert!(
+        list.contains("problem number 3 "),
+        "not a full page:\n{list}"
+    );
+}
+
+#[test]
+fn the_hint_line_names_the_filter_keys_while_typing_and_ends_cut_lines_with_an_ellipsis() {
+    let (_, mut state) = demo_state();
+    let last_line = |state: &mut State| screen(state).lines().last().unwrap_or("").to_owned();
+    let home = last_line(&mut state);
+    // The home hints are wider than 80 columns: cut at an entry, marked.
+    assert!(home.trim_end().ends_with('…'), "{home:?}");
+    assert!(!home.contains("c next-contex "), "{home:?}");
+    press(&mut state, '/');
+    let typing = last_line(&mut state);
+    assert!(typing.contains("Enter> apply filter"), "{typing:?}");
+    assert!(typing.contains("Esc> clear filter"), "{typing:?}");
+    for action in ["promote", "pause", "abort"] {
+        assert!(
+            !typing.contains(action),
+            "{action} offered while typing: {typing:?}"
+        );
+    }
+}
+
+#[test]
+fn at_80_columns_the_connection_line_keeps_the_cause_of_a_lost_connection() {
+    let (_, mut state) = demo_state();
+    let why = "testbed-admin is unreachable: create selfsubjectaccessreview: client error \
+               (Connect): tcp connect error: Connection refused (os error 111)";
+    update(
+        &mut state,
+        Msg::Connection {
+            context: "testbed-admin".into(),
+            state: ripcord::model::ConnState::Reconnecting(why.into()),
+        },
+    );
+    let shown = screen(&mut state);
+    let line = shown.lines().nth(1).unwrap_or("");
+    assert!(
+        line.contains("unreachable: connection refused"),
+        "cause cut off: {line:?}"
+    );
+    // The whole text is told once, in the status line.
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains(why), "{status:?}");
+    // Told once: the same state again does not set it anew.
+    state.status = None;
+    update(
+        &mut state,
+        Msg::Connection {
+            context: "testbed-admin".into(),
+            state: ripcord::model::ConnState::Reconnecting(why.into()),
+        },
+    );
+    assert!(state.status.is_none());
+}
+
+fn screen_at(state: &mut State, width: u16, height: u16) -> Vec<String> {
+    resize(state, width, height);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The column (in characters) where `word` starts in `line`.
+fn column_of(line: &str, word: &str) -> Option<usize> {
+    let at = line.find(word)?;
+    Some(line[..at].chars().count())
+}
+
+#[test]
+fn replica_values_sit_under_their_side_titles_whatever_the_filter() {
+    for (word, left, right) in [
+        ("flagger", "STABLE", "CANARY"),
+        ("bluegreen", "ACTIVE", "PREVIEW"),
+        ("argo canary", "STABLE", "CANARY"),
+    ] {
+        let (_, mut state) = demo_state();
+        press(&mut state, '/');
+        type_text(&mut state, word);
+        press_code(&mut state, KeyCode::Enter);
+        let lines = screen_at(&mut state, 120, 24);
+        let header = lines
+            .iter()
+            .find(|l| l.contains(left))
+            .unwrap_or_else(|| panic!("/{word}: no {left} title:\n{}", lines.join("\n")));
+        let (l, r) = (
+            column_of(header, left).expect("left"),
+            column_of(header, &format!("{left} {right}"))
+                .map(|c| c + left.len() + 1)
+                .or_else(|| column_of(header, right))
+                .expect("right"),
+        );
+        let header_at = lines.iter().position(|x| x == header).expect("header");
+        for row in lines.iter().skip(header_at + 1).take(state.rows.len()) {
+            let chars: Vec<char> = row.chars().collect();
+            assert!(
+                chars[l].is_ascii_digit() && chars[r].is_ascii_digit(),
+                "/{word}: values not under {left}/{right}:\n{header}\n{row}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_kind_column_uses_one_form_at_each_width() {
+    for width in 80..=140 {
+        let (_, mut state) = demo_state();
+        let lines = screen_at(&mut state, width, 24);
+        let Some(header_at) = lines.iter().position(|l| l.contains(" KIND ")) else {
+            continue;
+        };
+        let col = column_of(&lines[header_at], "KIND").expect("kind");
+        let cells: Vec<String> = lines
+            .iter()
+            .skip(header_at + 1)
+            .take(state.rows.len())
+            .map(|l| l.chars().skip(col).take_while(|c| *c != ' ').collect())
+            .collect();
+        let long = cells.iter().filter(|c| c.contains('/')).count();
+        assert!(
+            long == 0 || long == cells.len(),
+            "{width} columns mix forms: {cells:?}"
+        );
+    }
+}
+
+#[test]
+fn at_80x24_a_row_ranked_by_its_canary_metrics_says_so() {
+    let (_, mut state) = demo_state();
+    let shown = screen(&mut state);
+    let row = shown
+        .lines()
+        .find(|l| l.contains("checkout"))
+        .expect("checkout row");
+    let checkout = key_of(&state, "checkout");
+    assert!(attention(&state, &state.releases[&checkout]).from_metrics);
+    assert!(row.contains("✖ metrics"), "{row}");
+    // At 60x16 it still says why, shortened.
+    let lines = screen_at(&mut state, 60, 16);
+    let row = lines.iter().find(|l| l.contains("checkout")).expect("row");
+    assert!(row.contains("✖ met"), "{row}");
+}
+
+#[test]
+fn the_detail_title_offers_the_cursor_s_revision_only_when_u_would_take_it() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "recommender");
+    press_code(&mut state, KeyCode::Enter);
+    let r = state.releases[&key_of(&state, "recommender")].clone();
+    let target = ripcord::app::default_rollback_target(&state, &r)
+        .expect("a target")
+        .number;
+    let current = r.current_revision().expect("current");
+    let at = r
+        .revisions
+        .iter()
+        .position(|v| v.number == current)
+        .expect("listed");
+    state.revision_cursor = at;
+    let shown = screen(&mut state);
+    assert!(!shown.contains("roll back to ▸"), "{shown}");
+    assert!(
+        shown.contains(&format!("roll back to #{target}")),
+        "{shown}"
+    );
+    let to = r
+        .revisions
+        .iter()
+        .position(|v| v.number == target)
+        .expect("listed");
+    state.revision_cursor = to;
+    let shown = screen(&mut state);
+    assert!(shown.contains("roll back to ▸"), "{shown}");
+}
+
+#[test]
+fn at_80_columns_a_pod_line_keeps_its_status_word() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "recommender");
+    press_code(&mut state, KeyCode::Enter);
+    let key = key_of(&state, "recommender");
+    let long = "recommender-with-a-much-longer-name-than-fits-here-7f9b8c6d5-x2k9q";
+    {
+        let r = state.releases.get_mut(&key).expect("release");
+        let pod = r
+            .revisions
+            .iter_mut()
+            .flat_map(|v| v.pods.iter_mut())
+            .next()
+            .expect("a pod");
+        pod.name = long.into();
+        pod.status = "CrashLoopBackOff".into();
+        pod.restarts = 35;
+    }
+    state.revision_cursor = 0;
+    let shown = screen(&mut state);
+    let line = shown
+        .lines()
+        .find(|l| l.contains("x2k9q"))
+        .unwrap_or_else(|| panic!("the pod's line lost its name's end:\n{shown}"));
+    assert!(line.contains("CrashLoopBackOff ↻35"), "{line}");
+}
+
+#[test]
+fn pair_and_blue_green_details_say_what_drives_them() {
+    use ripcord::app::Tab;
+    for name in ["payments-api", "search-api"] {
+        let (_, mut state) = demo_state();
+        select(&mut state, name);
+        press_code(&mut state, KeyCode::Enter);
+        let key = key_of(&state, name);
+        assert!(state.releases[&key].steps.is_empty(), "{name} has steps");
+        state.tab = Tab::Steps;
+        let shown = screen_at(&mut state, 120, 30).join("\n");
+        assert!(
+            !shown.contains("the controller rolls pods over"),
+            "{name}:\n{shown}"
+        );
+        assert!(shown.contains("no steps: "), "{name}:\n{shown}");
+    }
+    // Blue-green metrics compare the preview with the active side.
+    let (_, mut state) = demo_state();
+    select(&mut state, "search-api");
+    press_code(&mut state, KeyCode::Enter);
+    let key = key_of(&state, "search-api");
+    update(
+        &mut state,
+        Msg::Metrics {
+            key,
+            metrics: Metrics {
+                series: vec![ripcord::model::MetricSeries {
+                    name: "latency p99".into(),
+                    canary: vec![1.0, 2.0],
+                    baseline: vec![1.0, 1.0],
+                }],
+            },
+        },
+    );
+    state.tab = Tab::Analysis;
+    let shown = screen_at(&mut state, 120, 30).join("\n");
+    assert!(shown.contains("  preview "), "{shown}");
+    assert!(shown.contains("  active "), "{shown}");
+    assert!(!shown.contains("baseline"), "{shown}");
+}

@@ -22,6 +22,8 @@ pub struct Attention {
     pub rank: Rank,
     pub production: bool,
     pub reason: String,
+    /// The rank comes from the canary's own metrics, not from the controller.
+    pub from_metrics: bool,
 }
 
 impl Attention {
@@ -33,6 +35,7 @@ impl Attention {
 
 /// The attention of one release, from what the cluster says and what its metrics show.
 pub fn attention_of(r: &Release, metrics: &Metrics, production: bool) -> Attention {
+    let mut from_metrics = false;
     let (rank, reason) = if r.verdict == Some(Verdict::Fail) {
         (Rank::Failing, "analysis failing".to_owned())
     } else if r.phase == Phase::Degraded {
@@ -40,6 +43,7 @@ pub fn attention_of(r: &Release, metrics: &Metrics, production: bool) -> Attenti
     } else if r.phase == Phase::Aborted {
         (Rank::Failing, "aborted".to_owned())
     } else if let Some(why) = bad_canary_metrics(r, metrics) {
+        from_metrics = true;
         (Rank::Failing, why)
     } else {
         match r.phase {
@@ -54,6 +58,7 @@ pub fn attention_of(r: &Release, metrics: &Metrics, production: bool) -> Attenti
         rank,
         production,
         reason,
+        from_metrics,
     }
 }
 

@@ -11,7 +11,7 @@ pub mod update;
 pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
 pub use tabs::{Extent, Extents, Tab};
-pub use update::{blocked_reason, default_rollback_target, update, visible_rows};
+pub use update::{blocked_reason, default_rollback_target, rollback_aim, update, visible_rows};
 
 /// Below this the console cannot lay itself out, and so takes no key but quit.
 pub const MIN_WIDTH: u16 = 60;
@@ -75,6 +75,9 @@ pub enum Msg {
         height: u16,
         extents: Extents,
     },
+    /// Wall time, for what lasts as long for the reader whatever the demo clock does
+    /// (status messages); a live console's `Tick` is wall time already.
+    Wall(DateTime<Utc>),
     /// The demo clock's state changed.
     Clock {
         paused: bool,

@@ -173,6 +173,13 @@ pub struct State {
     pub status: Option<StatusLine>,
     /// When the status line was set (state time); it expires after `STATUS_TTL_SECS`.
     pub status_since: DateTime<Utc>,
+    /// Last wall time heard (`Msg::Wall`, or a live `Tick`), and the wall time the status
+    /// line was set at: a message expires by either clock, so a paused demo drops it too.
+    pub wall: Option<DateTime<Utc>>,
+    pub status_wall: Option<DateTime<Utc>>,
+    /// The demo speed last asked for and not yet confirmed by the clock: quick `+`/`-`
+    /// presses each step from it.
+    pub requested_speed: Option<f64>,
     /// Configuration problems, shown until dismissed.
     pub warnings: Vec<String>,
     /// Set whenever something visible changed; the loop draws and clears it.
@@ -229,6 +236,9 @@ impl State {
             height: 24,
             status: None,
             status_since: now,
+            wall: None,
+            status_wall: None,
+            requested_speed: None,
             warnings: Vec::new(),
             dirty: true,
             quit: false,
@@ -276,6 +286,7 @@ impl State {
             text: text.into(),
         });
         self.status_since = self.now;
+        self.status_wall = self.wall;
     }
 
     /// What the metrics source measures for `key`; nothing when it has not said.

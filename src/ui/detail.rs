@@ -161,7 +161,7 @@ pub fn render(
             )),
             heading,
         );
-        let (lines, cursor_line) = revision_lines(state, r, theme);
+        let (lines, cursor_line) = revision_lines(state, r, theme, list.width);
         let lines = clip(lines, list.width);
         let list_view = usize::from(list.height);
         let scroll = cursor_line.saturating_sub(list_view.saturating_sub(2));
@@ -194,9 +194,17 @@ fn overview_heading(state: &State, r: &Release) -> String {
         .keymap
         .keys_for_any(&[Section::Detail, Section::Global], Action::Rollback)
         .filter(|_| crate::app::blocked_reason(state, &r.key, Operation::Rollback).is_none());
-    match key {
-        Some(k) => format!("Revisions ({k}: roll back to ▸)"),
-        None => "Revisions".to_owned(),
+    let Some(k) = key else {
+        return "Revisions".to_owned();
+    };
+    // Say what the key will aim at: ▸ only when the cursor is on a revision it may take.
+    if r.key.kind == crate::model::Kind::CanaryPair {
+        return format!("Revisions ({k}: roll back the stable)");
+    }
+    match crate::app::rollback_aim(state, r) {
+        Some((_, true)) => format!("Revisions ({k}: roll back to ▸)"),
+        Some((v, false)) => format!("Revisions ({k}: roll back to #{})", v.number),
+        None => "Revisions (no healthy revision to roll back to)".to_owned(),
     }
 }
 
@@ -345,7 +353,7 @@ fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
 
 fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'static>> {
     match tab {
-        Tab::Overview => revision_lines(state, r, theme).0,
+        Tab::Overview => revision_lines(state, r, theme, u16::MAX).0,
         Tab::Steps => step_lines(r, theme),
         Tab::Analysis => analysis_lines(state, r, theme),
         Tab::Flags => flag_lines(state, r, theme),
@@ -434,7 +442,12 @@ fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The revision lines, and the line the cursor is on.
-fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'static>>, usize) {
+fn revision_lines(
+    state: &State,
+    r: &Release,
+    theme: &Theme,
+    width: u16,
+) -> (Vec<Line<'static>>, usize) {
     let mut lines = Vec::new();
     let mut cursor_line = 0;
     for (i, rev) in r.revisions.iter().enumerate() {
@@ -480,18 +493,19 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
             } else {
                 ("◌", Slot::Progressing)
             };
+            let tail = format!(
+                "{} ↻{} {}",
+                inert(&pod.status),
+                pod.restarts,
+                age_opt(pod.created, state.now)
+            );
+            // The status word is what the line is for: a long pod name gives way first,
+            // keeping its end, which tells pods apart.
+            let room = usize::from(width).saturating_sub(6 + crate::model::display::columns(&tail));
             lines.push(Line::from(vec![
                 Span::styled(format!("   {icon} "), theme.style(slot)),
-                Span::raw(format!("{} ", inert(&pod.name))),
-                Span::styled(
-                    format!(
-                        "{} ↻{} {}",
-                        inert(&pod.status),
-                        pod.restarts,
-                        age_opt(pod.created, state.now)
-                    ),
-                    theme.style(Slot::Muted),
-                ),
+                Span::raw(format!("{} ", keep_end(&inert(&pod.name), room.max(8)))),
+                Span::styled(tail, theme.style(Slot::Muted)),
             ]));
         }
     }
@@ -502,6 +516,40 @@ fn revision_lines(state: &State, r: &Release, theme: &Theme) -> (Vec<Line<'stati
         ));
     }
     (lines, cursor_line)
+}
+
+/// `text` in at most `width` columns, cut at the start with `…` when it is longer.
+fn keep_end(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    if crate::model::display::columns(text) <= width {
+        return text.to_owned();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
+/// What drives a release that has no steps.
+fn no_steps(r: &Release) -> &'static str {
+    use crate::model::{Kind, Strategy};
+    match (r.key.kind, r.strategy) {
+        (Kind::CanaryPair, _) => {
+            "no steps: the canary's weight is its share of the pods; promote scales it up a step"
+        }
+        (_, Strategy::BlueGreen) => {
+            "no steps: the preview runs beside the active side; promote switches traffic to it"
+        }
+        (Kind::FlaggerCanary, _) => "no steps: Flagger moves the weight as its analysis passes",
+        _ => "no steps: the controller rolls pods over",
+    }
 }
 
 fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
@@ -526,7 +574,7 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     if r.steps.is_empty() {
-        lines.extend(nothing("no steps: the controller rolls pods over", theme));
+        lines.extend(nothing(no_steps(r), theme));
     }
     if !r.conditions.is_empty() {
         lines.push(Line::default());
@@ -551,6 +599,12 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
         }
         lines.push(Line::from(verdict));
     }
+    // Blue-green compares its preview with its active side; the rest a canary with its
+    // baseline.
+    let (base, new) = match r.strategy {
+        crate::model::Strategy::BlueGreen => r.side_labels(),
+        _ => ("baseline", "canary"),
+    };
     for m in &state.metrics_of(&r.key).series {
         let max = m
             .canary
@@ -568,7 +622,7 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
             theme.style(Slot::Header),
         ));
         lines.push(Line::from(vec![
-            Span::styled("  canary   ", theme.style(Slot::Canary)),
+            Span::styled(format!("  {new:<9}"), theme.style(Slot::Canary)),
             Span::raw(sparkline(
                 &m.canary[m.canary.len().saturating_sub(16)..],
                 max,
@@ -576,7 +630,7 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
             Span::raw(format!(" {}", last(&m.canary))),
         ]));
         lines.push(Line::from(vec![
-            Span::styled("  baseline ", theme.style(Slot::Stable)),
+            Span::styled(format!("  {base:<9}"), theme.style(Slot::Stable)),
             Span::raw(sparkline(
                 &m.baseline[m.baseline.len().saturating_sub(16)..],
                 max,

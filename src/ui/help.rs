@@ -114,8 +114,53 @@ fn focused_read_only(state: &State) -> Option<String> {
         .filter(|c| state.settings.is_read_only(c))
 }
 
-/// The bottom line: the few keys that matter here.
-pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
+/// The bottom line: the few keys that matter here, as many as fit in `width`; a line cut
+/// short ends with `…`.
+pub fn hint_line<'a>(state: &State, theme: &Theme, width: u16) -> Line<'a> {
+    let entries = hint_entries(state, theme);
+    let width = usize::from(width);
+    let len = |e: &Vec<Span>| e.iter().map(|s| s.width()).sum::<usize>();
+    let total: usize = entries.iter().map(len).sum();
+    let mut spans = Vec::new();
+    if total <= width {
+        spans.extend(entries.into_iter().flatten());
+        return Line::from(spans);
+    }
+    let mut used = 0;
+    for entry in entries {
+        let w = len(&entry);
+        if used + w + 2 > width {
+            break;
+        }
+        used += w;
+        spans.extend(entry);
+    }
+    spans.push(Span::styled(" …", theme.style(Slot::Muted)));
+    Line::from(spans)
+}
+
+/// The hint line's entries: one key and what it does, each a few spans.
+fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
+    // Typing a filter: its own keys, read from the keymap.
+    if state.filter_input.is_some() && state.overlay.is_none() {
+        let mut out = Vec::new();
+        for (action, what) in [
+            (Action::Submit, "apply filter"),
+            (Action::Cancel, "clear filter"),
+        ] {
+            if let Some(keys) = state.keymap.keys_for_any(&[Section::Input], action) {
+                out.push(vec![
+                    Span::styled(format!(" {keys}"), theme.style(Slot::Key)),
+                    Span::raw(format!(" {what}")),
+                ]);
+            }
+        }
+        out.push(vec![
+            Span::styled(" Ctrl-C".to_owned(), theme.style(Slot::Key)),
+            Span::raw(" quit".to_owned()),
+        ]);
+        return out;
+    }
     // An open dialog takes the keys, so the line names its keys instead.
     let dialog: Option<&[(&str, &str)]> = match &state.overlay {
         Some(Overlay::Confirm(c)) if c.guarded => Some(&[
@@ -138,12 +183,15 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
         None => None,
     };
     if let Some(keys) = dialog {
-        let mut spans = Vec::new();
-        for (key, what) in keys {
-            spans.push(Span::styled(format!(" {key}"), theme.style(Slot::Key)));
-            spans.push(Span::raw(format!(" {what}")));
-        }
-        return Line::from(spans);
+        return keys
+            .iter()
+            .map(|(key, what)| {
+                vec![
+                    Span::styled(format!(" {key}"), theme.style(Slot::Key)),
+                    Span::raw(format!(" {what}")),
+                ]
+            })
+            .collect();
     }
     let (section, actions): (Section, &[Action]) = match state.view {
         View::Home => (
@@ -174,7 +222,7 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
             ],
         ),
     };
-    let mut spans = Vec::new();
+    let mut entries = Vec::new();
     for &action in actions {
         let Some(keys) = state
             .keymap
@@ -205,11 +253,13 @@ pub fn hint_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
             .is_some_and(|(op, r)| crate::app::blocked_reason(state, &r.key, op).is_some());
         if blocked {
             let style = theme.style(Slot::Muted).add_modifier(Modifier::CROSSED_OUT);
-            spans.push(Span::styled(format!(" {keys} {name}"), style));
+            entries.push(vec![Span::styled(format!(" {keys} {name}"), style)]);
         } else {
-            spans.push(Span::styled(format!(" {keys}"), theme.style(Slot::Key)));
-            spans.push(Span::raw(format!(" {name}")));
+            entries.push(vec![
+                Span::styled(format!(" {keys}"), theme.style(Slot::Key)),
+                Span::raw(format!(" {name}")),
+            ]);
         }
     }
-    Line::from(spans)
+    entries
 }

@@ -84,12 +84,51 @@ impl Col {
 }
 
 /// Replica counts, base side first: `3/3 2/2` when there is room, else ready pods `3·2`.
-fn ready_text(r: &Release, wide: bool) -> String {
-    if wide {
-        format!("{} {}", replicas(r.stable), replicas(r.canary))
-    } else {
-        format!("{}·{}", r.stable.ready, r.canary.ready)
+/// Wide counts are padded to `sides`, so each sits under its own title.
+fn ready_text(r: &Release, wide: Option<(usize, usize)>) -> String {
+    match wide {
+        Some((left, _)) => format!("{:<left$} {}", replicas(r.stable), replicas(r.canary)),
+        None => format!("{}·{}", r.stable.ready, r.canary.ready),
     }
+}
+
+/// The replica column's two halves: the words every listed row shares for its sides (when
+/// they do), and how wide each half is.
+fn ready_sides(state: &State) -> (Option<(&'static str, &'static str)>, usize, usize) {
+    let listed: Vec<&Release> = state
+        .rows
+        .iter()
+        .filter_map(|k| state.releases.get(k))
+        .collect();
+    let labels = listed.first().map(|r| r.side_labels());
+    let labels = labels.filter(|l| listed.iter().all(|r| r.side_labels() == *l));
+    let widest = |f: &dyn Fn(&Release) -> usize| listed.iter().map(|r| f(r)).max().unwrap_or(0);
+    let left = widest(&|r| replicas(r.stable).chars().count());
+    let right = widest(&|r| replicas(r.canary).chars().count());
+    match labels {
+        Some((a, b)) => (labels, left.max(a.len()), right.max(b.len())),
+        None => (None, left, right),
+    }
+}
+
+/// The kind's label, in the one form the column has room for on every row.
+fn kind_text(state: &State, r: &Release, width: u16) -> &'static str {
+    let long_fits = state
+        .rows
+        .iter()
+        .filter_map(|k| state.releases.get(k))
+        .all(|r| kind_label(r, false).chars().count() as u16 <= width);
+    kind_label(r, !long_fits)
+}
+
+/// The verdict cell: the controller's verdict, or why metrics rank the row as failing.
+fn verdict_cell(state: &State, r: &Release) -> String {
+    if r.verdict != Some(crate::model::Verdict::Fail)
+        && crate::app::attention(state, r).from_metrics
+    {
+        return "✖ metrics".to_owned();
+    }
+    verdict_text(r.verdict)
 }
 
 fn has_warning(state: &State, r: &Release) -> bool {
@@ -108,25 +147,17 @@ fn shared<'a>(state: &'a State, field: impl Fn(&'a Release) -> &'a str) -> Optio
     values.all(|v| v == first).then_some(first)
 }
 
-/// The header over the replica column: the kind's own words when every row shares them.
+/// The header over the replica column: the kind's own words, over their halves, when every
+/// row shares them.
 fn ready_title(state: &State, width: u16) -> String {
-    let mut labels = state
-        .rows
-        .iter()
-        .filter_map(|k| state.releases.get(k))
-        .map(|r| r.side_labels());
-    let title = match labels.next() {
-        Some(first) if labels.all(|l| l == first) => {
-            format!("{} {}", first.0, first.1).to_uppercase()
+    let (labels, left, right) = ready_sides(state);
+    let wide = left + 1 + right;
+    match labels {
+        Some((a, b)) if wide <= usize::from(width) => {
+            format!("{:<left$} {}", a.to_uppercase(), b.to_uppercase())
         }
-        _ => "READY".to_owned(),
-    };
-    if title.chars().count() as u16 <= width {
-        title
-    } else if width >= 5 {
-        "READY".to_owned()
-    } else {
-        "RDY".to_owned()
+        _ if width >= 5 => "READY".to_owned(),
+        _ => "RDY".to_owned(),
     }
 }
 
@@ -174,13 +205,17 @@ fn specs(
                     (w.max(title), w.max(title).min(3))
                 }
                 Col::Weight => (4, 4),
-                Col::Ready => (
-                    widest(&|r| len(&ready_text(r, true))).max(len(&ready_title(state, u16::MAX))),
-                    widest(&|r| len(&ready_text(r, false))).max(short),
-                ),
+                Col::Ready => {
+                    let (_, left, right) = ready_sides(state);
+                    (
+                        (left + 1 + right).max(title),
+                        widest(&|r| len(&ready_text(r, None))).max(short),
+                    )
+                }
+                // "✖ met…" still says why, where "✖ metrics" does not fit.
                 Col::Verdict => (
-                    widest(&|r| len(&verdict_text(r.verdict))).max(title),
-                    widest(&|r| len(&verdict_text(r.verdict))).max(short),
+                    widest(&|r| len(&verdict_cell(state, r))).max(title),
+                    widest(&|r| len(&verdict_cell(state, r)).min(6)).max(short),
                 ),
                 Col::Age => (
                     widest(&|r| len(&age_opt(r.created, state.now))).max(title),
@@ -204,14 +239,7 @@ fn cell_text(col: Col, r: &Release, state: &State, width: u16) -> String {
         Col::Namespace => r.key.namespace.clone(),
         Col::Name if has_warning(state, r) => return fit_keeping(&r.key.name, WARN, width),
         Col::Name => r.key.name.clone(),
-        Col::Kind => {
-            let long = kind_label(r, false);
-            if long.chars().count() as u16 <= width {
-                long.to_owned()
-            } else {
-                kind_label(r, true).to_owned()
-            }
-        }
+        Col::Kind => kind_text(state, r, width).to_owned(),
         Col::Phase => format!("{} {}", r.phase.icon(), r.phase.label()),
         Col::Step => r
             .step
@@ -219,14 +247,11 @@ fn cell_text(col: Col, r: &Release, state: &State, width: u16) -> String {
             .unwrap_or_else(|| "-".into()),
         Col::Weight => weight_text(r),
         Col::Ready => {
-            let wide = ready_text(r, true);
-            if wide.chars().count() as u16 <= width {
-                wide
-            } else {
-                ready_text(r, false)
-            }
+            let (_, left, right) = ready_sides(state);
+            let wide = (left + 1 + right <= usize::from(width)).then_some((left, right));
+            ready_text(r, wide)
         }
-        Col::Verdict => verdict_text(r.verdict),
+        Col::Verdict => verdict_cell(state, r),
         Col::Age => age_opt(r.created, state.now),
         Col::Message => crate::app::queue_message(state, r),
     };
@@ -239,6 +264,9 @@ fn cell_slot(col: Col, r: &Release, state: &State) -> Slot {
         Col::Kind | Col::Age | Col::Message => Slot::Muted,
         Col::Phase => phase_slot(r.phase),
         Col::Weight => Slot::Canary,
+        Col::Verdict if crate::app::attention(state, r).from_metrics => {
+            verdict_slot(Some(crate::model::Verdict::Fail))
+        }
         Col::Verdict => verdict_slot(r.verdict),
         _ => Slot::Text,
     }

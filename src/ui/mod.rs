@@ -121,6 +121,20 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), top);
 
+    // The full line when it fits; else each context short, and its cause before its detail.
+    let full = connection_spans(state, theme, false);
+    let width: usize = full.iter().map(|s| s.width()).sum();
+    let spans = if width <= usize::from(conns.width) {
+        full
+    } else {
+        connection_spans(state, theme, true)
+    };
+    frame.render_widget(Paragraph::new(Line::from(spans)), conns);
+}
+
+/// Each context, its connection and whether it is read-only; `short` keeps names and
+/// causes short, so that the cause of a lost connection survives a narrow screen.
+fn connection_spans<'a>(state: &State, theme: &Theme, short: bool) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     for (name, cluster) in &state.clusters {
         let (icon, slot) = match cluster.conn {
@@ -130,20 +144,53 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             crate::model::ConnState::Denied(_) => ("✖", Slot::Danger),
         };
         let prod = state.settings.is_production(name);
+        let shown = if short {
+            crate::model::display::fit(name, 12)
+        } else {
+            name.clone()
+        };
         spans.push(Span::styled(
-            format!(" {name}"),
+            format!(" {}", crate::model::text::inert(&shown)),
             theme.style(if prod { Slot::Production } else { Slot::Text }),
         ));
-        spans.push(Span::styled(
-            format!(" {icon} {}", cluster.conn.label()),
-            theme.style(slot),
-        ));
+        let label = if short {
+            short_conn_label(&cluster.conn)
+        } else {
+            cluster.conn.label()
+        };
+        let text = format!(" {icon} {}", crate::model::text::inert(&label));
+        spans.push(Span::styled(text.trim_end().to_owned(), theme.style(slot)));
         if !state.read_only && state.settings.is_read_only(name) {
             spans.push(Span::styled(" read-only", theme.style(Slot::Warning)));
         }
         spans.push(Span::raw(" "));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), conns);
+    spans
+}
+
+/// A connection state in a few words: "unreachable: connection refused" rather than the
+/// request that failed and every layer of the error; the status line has the full text.
+fn short_conn_label(conn: &crate::model::ConnState) -> String {
+    use crate::model::ConnState;
+    let why = match conn {
+        ConnState::Reconnecting(why) => why,
+        // The icon says it.
+        ConnState::Synced => return String::new(),
+        other => return other.label(),
+    };
+    // The innermost cause comes last, after the chain's ": ".
+    let root = why.rsplit(": ").next().unwrap_or(why).trim();
+    let root = match root.find(" (os error") {
+        Some(i) => &root[..i],
+        None => root,
+    };
+    let root = root.to_lowercase();
+    match conn {
+        ConnState::Reconnecting(_) if why.contains("unreachable") => {
+            format!("unreachable: {root}")
+        }
+        _ => format!("reconnecting: {root}"),
+    }
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -181,7 +228,8 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(status_line), status);
     frame.render_widget(
-        Paragraph::new(help::hint_line(state, theme)).style(theme.style(Slot::StatusBar)),
+        Paragraph::new(help::hint_line(state, theme, hints.width))
+            .style(theme.style(Slot::StatusBar)),
         hints,
     );
 }

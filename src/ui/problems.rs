@@ -5,7 +5,7 @@ use crate::config::theme::{Slot, Theme};
 use crate::model::text::inert;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// Draws the list from the `scroll`th problem on, and returns its extent in problems.
@@ -23,16 +23,38 @@ pub fn render(
         area.height.saturating_sub(2),
     );
     let total = state.warnings.len();
-    let lines: Vec<Line> = state
+    let width = usize::from(rect.width.saturating_sub(2)).max(8);
+    let view = usize::from(rect.height.saturating_sub(2)).max(1);
+    // Wrapped here rather than by the paragraph, so the last full page is known.
+    let wrapped: Vec<Vec<String>> = state
         .warnings
         .iter()
         .enumerate()
-        .skip(scroll.min(total.saturating_sub(1)))
-        .map(|(i, w)| {
-            Line::from(vec![
-                Span::styled(format!("{:>3}. ", i + 1), theme.style(Slot::Muted)),
-                Span::styled(inert(w).into_owned(), theme.style(Slot::Text)),
-            ])
+        .map(|(i, w)| wrap(&format!("{:>3}. {}", i + 1, inert(w)), width))
+        .collect();
+    let mut last = total;
+    let mut used = 0;
+    while last > 0 && used + wrapped[last - 1].len() <= view {
+        used += wrapped[last - 1].len();
+        last -= 1;
+    }
+    // One problem taller than the box still gets its own top.
+    let max_scroll = last.min(total.saturating_sub(1));
+    let lines: Vec<Line> = wrapped
+        .iter()
+        .skip(scroll.min(max_scroll))
+        .flat_map(|w| {
+            w.iter().enumerate().map(|(j, text)| {
+                let (num, rest) = if j == 0 {
+                    text.split_at(text.find(". ").map_or(0, |i| i + 2))
+                } else {
+                    ("", text.as_str())
+                };
+                Line::from(vec![
+                    Span::styled(num.to_owned(), theme.style(Slot::Muted)),
+                    Span::styled(rest.to_owned(), theme.style(Slot::Text)),
+                ])
+            })
         })
         .collect();
     let noun = if total == 1 { "problem" } else { "problems" };
@@ -44,14 +66,43 @@ pub fn render(
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .style(theme.style(Slot::Overlay))
-            .wrap(Wrap { trim: false }),
+            .style(theme.style(Slot::Overlay)),
         rect,
     );
-    // Scrolls a problem at a time, until the last one is at the top; a page is the box.
-    let view = usize::from(rect.height.saturating_sub(2)).max(1);
+    // Scrolls a problem at a time, until the last page is full; a page is the box.
     Extent {
-        lines: total + view - 1,
+        lines: max_scroll + view,
         view,
     }
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces where it can be; lines
+/// after the first are indented under the text.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    const INDENT: &str = "     ";
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_inclusive(' ') {
+        let w: usize = word.chars().map(|c| c.width().unwrap_or(0)).sum();
+        if used + w.saturating_sub(usize::from(word.ends_with(' '))) > width && used > INDENT.len()
+        {
+            out.push(std::mem::take(&mut line).trim_end().to_owned());
+            line.push_str(INDENT);
+            used = INDENT.len();
+        }
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width && c != ' ' {
+                out.push(std::mem::take(&mut line));
+                line.push_str(INDENT);
+                used = INDENT.len();
+            }
+            line.push(c);
+            used += cw;
+        }
+    }
+    out.push(line.trim_end().to_owned());
+    out
 }

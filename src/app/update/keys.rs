@@ -194,6 +194,18 @@ pub(super) fn cycle(current: &Option<String>, options: &[String], forward: bool)
     options.get(next).cloned()
 }
 
+/// After a filter change: the selected release stays selected while it is listed, the
+/// top row is selected otherwise.
+fn keep_selection(state: &mut State) {
+    let listed = state.selected_key().cloned();
+    rebuild_rows(state);
+    match listed.and_then(|k| state.rows.iter().position(|r| *r == k)) {
+        Some(i) => state.selected = i,
+        None => state.selected = 0,
+    }
+    clamp_scroll(state);
+}
+
 pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         a if crate::app::tabs::handles(state, a) => return crate::app::tabs::on_action(state, a),
@@ -245,8 +257,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 action == Action::NextContext,
             );
             state.namespace_filter = None;
-            state.selected = 0;
-            rebuild_rows(state);
+            keep_selection(state);
         }
         Action::NextNamespace | Action::PrevNamespace => {
             let namespaces = state.namespaces();
@@ -255,8 +266,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 &namespaces,
                 action == Action::NextNamespace,
             );
-            state.selected = 0;
-            rebuild_rows(state);
+            keep_selection(state);
         }
         Action::AllNamespaces => {
             state.namespace_filter = None;
@@ -270,12 +280,15 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::SpeedUp | Action::SlowDown => {
             if let Mode::Demo { speed, .. } = state.mode {
                 let faster = action == Action::SpeedUp;
+                // A press before the clock confirmed the last one steps from what was asked.
+                let speed = state.requested_speed.unwrap_or(speed);
                 let next = next_speed(speed, faster);
                 if next == speed {
                     let end = if faster { "fastest" } else { "slowest" };
                     state.set_status(Level::Info, format!("the clock is at its {end} ({speed}x)"));
                     return vec![];
                 }
+                state.requested_speed = Some(next);
                 return demo_clock(state, ClockControl::Speed(next));
             }
         }

@@ -10,7 +10,7 @@ mod queue;
 
 use keys::*;
 use operate::*;
-pub use operate::{blocked_reason, default_rollback_target};
+pub use operate::{blocked_reason, default_rollback_target, rollback_aim};
 use queue::*;
 pub use queue::{apply_changes, rebuild_rows, visible_rows};
 
@@ -71,16 +71,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
-            // The demo's clock runs at `speed`: a message stays about as long for the reader.
-            let rate = match state.mode {
-                Mode::Demo { speed, .. } if speed > 0.0 => speed,
-                _ => 1.0,
-            };
-            let shown = (now - state.status_since).num_milliseconds() as f64 / 1000.0 / rate;
-            if state.status.is_some() && shown >= STATUS_TTL_SECS as f64 {
-                state.status = None;
-                state.dirty = true;
+            if state.mode == Mode::Live {
+                state.wall = Some(now);
             }
+            expire_status(state);
+            vec![]
+        }
+        Msg::Wall(now) => {
+            state.wall = Some(now);
+            expire_status(state);
             vec![]
         }
         Msg::Drawn {
@@ -106,14 +105,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             context,
             state: conn,
         } => {
-            state
+            let cluster = state
                 .clusters
                 .entry(context)
                 .or_insert_with(|| ClusterState {
                     cache: Default::default(),
                     conn: ConnState::Connecting,
-                })
-                .conn = conn;
+                });
+            // A new reason for a lost connection is told once in full: the connection
+            // line may only have room for its cause.
+            let told = matches!(conn, ConnState::Reconnecting(_) | ConnState::Denied(_))
+                && cluster.conn != conn;
+            cluster.conn = conn.clone();
+            if told {
+                state.set_status(Level::Warning, format!("⚠ {}", conn.label()));
+            }
             state.dirty = true;
             vec![]
         }
@@ -181,6 +187,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Clock { paused, speed } => {
             if let Mode::Demo { .. } = state.mode {
                 state.mode = Mode::Demo { paused, speed };
+                if state.requested_speed == Some(speed) {
+                    state.requested_speed = None;
+                }
                 state.dirty = true;
             }
             vec![]
@@ -189,6 +198,28 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.quit = true;
             vec![Effect::Quit]
         }
+    }
+}
+
+/// Drops the status line once it has been up `STATUS_TTL_SECS` by wall time, or by state
+/// time read at the demo's speed (a message stays about as long for the reader).
+fn expire_status(state: &mut State) {
+    if state.status.is_none() {
+        return;
+    }
+    let ttl = STATUS_TTL_SECS as f64;
+    let rate = match state.mode {
+        Mode::Demo { speed, .. } if speed > 0.0 => speed,
+        _ => 1.0,
+    };
+    let shown = (state.now - state.status_since).num_milliseconds() as f64 / 1000.0 / rate;
+    let walled = match (state.wall, state.status_wall) {
+        (Some(now), Some(since)) => (now - since).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    };
+    if shown >= ttl || walled >= ttl {
+        state.status = None;
+        state.dirty = true;
     }
 }
 

@@ -51,6 +51,22 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
         .max_by_key(|v| v.number)
 }
 
+/// What `u` aims at in the detail view: the revision under the cursor when it may be
+/// rolled back to (`true`), else the default target (`false`).
+pub fn rollback_aim<'a>(state: &State, r: &'a Release) -> Option<(&'a Revision, bool)> {
+    let under_cursor = match &state.view {
+        View::Detail(_) => r
+            .revisions
+            .get(state.revision_cursor)
+            .filter(|v| rollback_candidate(state, r, v)),
+        View::Home => None,
+    };
+    match under_cursor {
+        Some(v) => Some((v, true)),
+        None => default_rollback_target(state, r).map(|v| (v, false)),
+    }
+}
+
 pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect> {
     let Some(release) = state.focused() else {
         return refuse(state, "no release selected".into());
@@ -85,14 +101,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
     let (mut target, mut replaces) = (None, None);
     // A pair rolls back its stable Deployment's own history, which the list does not show.
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
-        let under_cursor = match &state.view {
-            View::Detail(_) => release
-                .revisions
-                .get(state.revision_cursor)
-                .filter(|v| rollback_candidate(state, release, v)),
-            View::Home => None,
-        };
-        let Some(to) = under_cursor.or_else(|| default_rollback_target(state, release)) else {
+        let Some((to, _)) = rollback_aim(state, release) else {
             return refuse(
                 state,
                 format!(

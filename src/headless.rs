@@ -322,12 +322,17 @@ pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
     out
 }
 
-/// Sorts what needs a human first, as the console does.
-pub fn sort_releases(releases: &mut [Release]) {
-    releases.sort_by(|a, b| {
-        a.attention_rank()
-            .cmp(&b.attention_rank())
-            .then_with(|| a.key.cmp(&b.key))
+/// Sorts what needs a human first, by the console's rule: failing first, production before
+/// the rest at the same rank.
+pub fn sort_releases(releases: &mut [Release], settings: &crate::config::Settings) {
+    use crate::model::attention::attention_of;
+    use crate::model::Metrics;
+    releases.sort_by_cached_key(|r| {
+        let production = settings.is_production(&r.key.context);
+        (
+            attention_of(r, Metrics::NONE, production).order(),
+            r.key.clone(),
+        )
     });
 }
 

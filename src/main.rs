@@ -401,7 +401,7 @@ async fn status_inner(
     if let Some((kind, name)) = &target {
         releases = headless::filter_target(releases, *kind, name);
     }
-    headless::sort_releases(&mut releases);
+    headless::sort_releases(&mut releases, &settings);
     match output {
         // Releases read before a failure still print, with the failure beside them.
         Output::Json if !releases.is_empty() || first_error.is_none() => {

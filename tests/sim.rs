@@ -86,7 +86,8 @@ fn promote_advances_an_argo_canary_to_its_next_step() {
     assert!(cart.step.is_some_and(|(n, _)| n >= 3), "{:?}", cart.step);
     // At step 4 a timed pause runs: paused, but not waiting for a human.
     assert_eq!(cart.phase, Phase::Paused);
-    assert_eq!(cart.attention_rank(), 4);
+    let attention = ripcord::model::attention::attention_of(cart, &Default::default(), false);
+    assert_eq!(attention.rank, ripcord::model::attention::Rank::Paused);
 }
 
 #[test]

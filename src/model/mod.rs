@@ -4,6 +4,7 @@
 //! compact rows, `cache` keeps those rows per cluster, and `derive` folds them into the one
 //! [`Release`] view that every screen and command reads.
 
+pub mod attention;
 pub mod cache;
 pub mod connection;
 pub mod derive;

@@ -263,21 +263,6 @@ pub struct Release {
 }
 
 impl Release {
-    /// Lower ranks need a human sooner.
-    pub fn attention_rank(&self) -> u8 {
-        let failing = self.verdict == Some(Verdict::Fail);
-        match self.phase {
-            Phase::WaitingForPromotion => 0,
-            Phase::Degraded => 1,
-            Phase::Aborted => 2,
-            _ if failing => 3,
-            Phase::Paused => 4,
-            Phase::Progressing => 5,
-            Phase::Unknown => 6,
-            Phase::Healthy => 7,
-        }
-    }
-
     /// The words for the two sides of this kind of release, (base, new): a Deployment's
     /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
     pub fn side_labels(&self) -> (&'static str, &'static str) {

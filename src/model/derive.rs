@@ -71,6 +71,7 @@ impl<'a> Index<'a> {
             number: rs.revision,
             role,
             object: rs.meta.name.clone(),
+            template_hash: rs.template_hash.clone(),
             images: rs.images.clone(),
             replicas: Replicas {
                 ready: rs.ready,
@@ -300,6 +301,7 @@ fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Re
         number: d.revision,
         role,
         object: d.meta.name.clone(),
+        template_hash: rs.map(|rs| rs.template_hash.clone()).unwrap_or_default(),
         images: d.images.clone(),
         replicas: Replicas {
             ready: d.ready,

@@ -96,11 +96,9 @@ pub enum GateStep {
 pub fn gate_step(summary: &Summary, last: bool) -> GateStep {
     use crate::analysis::judge::Outcome;
     let failed_on_data = summary.metrics.iter().any(|m| {
-        m.judgement.critical_failure
-            || matches!(
-                m.judgement.outcome,
-                Outcome::High | Outcome::Low | Outcome::Error
-            )
+        let j = &m.judgement;
+        let had_data = j.canary_mean.is_some() && j.baseline_mean.is_some();
+        had_data && (j.critical_failure || matches!(j.outcome, Outcome::High | Outcome::Low))
     });
     match (summary.verdict, last) {
         (Verdict::Fail, _) if failed_on_data => GateStep::Fail,
@@ -358,6 +356,50 @@ mod tests {
         assert_eq!(rollout_ready(&d), Ok(false));
         d.phase = Phase::Healthy;
         assert_eq!(rollout_ready(&d), Ok(true));
+    }
+
+    fn summary(verdict: Verdict, outcome: crate::analysis::judge::Outcome, data: bool) -> Summary {
+        use crate::analysis::judge::MetricJudgement;
+        use crate::analysis::score::Judged;
+        let mean = data.then_some(1.0);
+        Summary {
+            score: 0.0,
+            verdict,
+            groups: vec![],
+            metrics: vec![Judged {
+                metric: "errors".into(),
+                group: "errors".into(),
+                judgement: MetricJudgement {
+                    outcome,
+                    critical_failure: verdict == Verdict::Fail,
+                    p_value: None,
+                    shift: None,
+                    canary_mean: mean,
+                    baseline_mean: mean,
+                    ratio: None,
+                    reason: String::new(),
+                    warning: None,
+                },
+            }],
+            reasons: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_gate_fails_at_once_on_data_and_waits_out_missing_data() {
+        use crate::analysis::judge::Outcome;
+        let high = summary(Verdict::Fail, Outcome::High, true);
+        assert_eq!(gate_step(&high, false), GateStep::Fail);
+        // Not scraped yet: wait, unless this was the last judgement.
+        let empty = summary(Verdict::Fail, Outcome::Error, false);
+        assert_eq!(gate_step(&empty, false), GateStep::Continue);
+        assert_eq!(gate_step(&empty, true), GateStep::Fail);
+        let pass = summary(Verdict::Pass, Outcome::Pass, true);
+        assert_eq!(gate_step(&pass, false), GateStep::Continue);
+        assert_eq!(gate_step(&pass, true), GateStep::Pass);
+        let marginal = summary(Verdict::Marginal, Outcome::Pass, true);
+        assert_eq!(gate_step(&marginal, true), GateStep::Fail);
     }
 
     #[test]

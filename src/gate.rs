@@ -90,18 +90,17 @@ pub enum GateStep {
     Fail,
 }
 
-/// A failure stops the gate at once, unless it only says data is missing: early on, the
-/// canary may simply not have been scraped yet. The last judgement decides the rest: only
-/// a pass passes (a marginal score is not good enough to ship unattended).
+/// A failed critical metric stops the gate at once. Anything else waits for the last
+/// judgement, which alone decides: early on the canary may not have been scraped yet, and
+/// a few seconds of samples make small differences look significant. Only a pass passes
+/// (a marginal score is not good enough to ship unattended).
 pub fn gate_step(summary: &Summary, last: bool) -> GateStep {
-    use crate::analysis::judge::Outcome;
-    let failed_on_data = summary.metrics.iter().any(|m| {
+    let critical_on_data = summary.metrics.iter().any(|m| {
         let j = &m.judgement;
-        let had_data = j.canary_mean.is_some() && j.baseline_mean.is_some();
-        had_data && (j.critical_failure || matches!(j.outcome, Outcome::High | Outcome::Low))
+        j.critical_failure && j.canary_mean.is_some() && j.baseline_mean.is_some()
     });
     match (summary.verdict, last) {
-        (Verdict::Fail, _) if failed_on_data => GateStep::Fail,
+        (Verdict::Fail, _) if critical_on_data => GateStep::Fail,
         (Verdict::Pass, true) => GateStep::Pass,
         (_, true) => GateStep::Fail,
         _ => GateStep::Continue,
@@ -358,7 +357,12 @@ mod tests {
         assert_eq!(rollout_ready(&d), Ok(true));
     }
 
-    fn summary(verdict: Verdict, outcome: crate::analysis::judge::Outcome, data: bool) -> Summary {
+    fn summary(
+        verdict: Verdict,
+        outcome: crate::analysis::judge::Outcome,
+        data: bool,
+        critical: bool,
+    ) -> Summary {
         use crate::analysis::judge::MetricJudgement;
         use crate::analysis::score::Judged;
         let mean = data.then_some(1.0);
@@ -371,7 +375,7 @@ mod tests {
                 group: "errors".into(),
                 judgement: MetricJudgement {
                     outcome,
-                    critical_failure: verdict == Verdict::Fail,
+                    critical_failure: critical,
                     p_value: None,
                     shift: None,
                     canary_mean: mean,
@@ -389,16 +393,20 @@ mod tests {
     #[test]
     fn a_gate_fails_at_once_on_data_and_waits_out_missing_data() {
         use crate::analysis::judge::Outcome;
-        let high = summary(Verdict::Fail, Outcome::High, true);
-        assert_eq!(gate_step(&high, false), GateStep::Fail);
+        let critical = summary(Verdict::Fail, Outcome::High, true, true);
+        assert_eq!(gate_step(&critical, false), GateStep::Fail);
+        // A non-critical rise may be early noise: the last judgement decides.
+        let high = summary(Verdict::Fail, Outcome::High, true, false);
+        assert_eq!(gate_step(&high, false), GateStep::Continue);
+        assert_eq!(gate_step(&high, true), GateStep::Fail);
         // Not scraped yet: wait, unless this was the last judgement.
-        let empty = summary(Verdict::Fail, Outcome::Error, false);
+        let empty = summary(Verdict::Fail, Outcome::Error, false, true);
         assert_eq!(gate_step(&empty, false), GateStep::Continue);
         assert_eq!(gate_step(&empty, true), GateStep::Fail);
-        let pass = summary(Verdict::Pass, Outcome::Pass, true);
+        let pass = summary(Verdict::Pass, Outcome::Pass, true, false);
         assert_eq!(gate_step(&pass, false), GateStep::Continue);
         assert_eq!(gate_step(&pass, true), GateStep::Pass);
-        let marginal = summary(Verdict::Marginal, Outcome::Pass, true);
+        let marginal = summary(Verdict::Marginal, Outcome::Pass, true, false);
         assert_eq!(gate_step(&marginal, true), GateStep::Fail);
     }
 

@@ -296,3 +296,120 @@ async fn prometheus_going_away_mid_gate_is_exit_4() {
         text(&out)
     );
 }
+
+fn offline(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ripcord"))
+        .args(args)
+        .current_dir(dir)
+        .env("RIPCORD_CONFIG_DIR", dir)
+        .env("RIPCORD_DATA_DIR", dir)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run ripcord")
+}
+
+#[test]
+fn judge_compares_two_files_of_numbers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let baseline: String = (0..40)
+        .map(|i| format!("{}\n", 1.0 + (i % 7) as f64 * 0.01))
+        .collect();
+    let higher: String = (0..40)
+        .map(|i| format!("{} ", 2.0 + (i % 5) as f64 * 0.01))
+        .collect();
+    std::fs::write(dir.path().join("base.txt"), &baseline).unwrap();
+    std::fs::write(dir.path().join("same.txt"), &baseline).unwrap();
+    std::fs::write(dir.path().join("high.txt"), &higher).unwrap();
+    std::fs::write(dir.path().join("bad.txt"), "1\n2\n3 x4\n").unwrap();
+
+    let out = offline(
+        &[
+            "judge",
+            "--canary",
+            "high.txt",
+            "--baseline",
+            "base.txt",
+            "-o",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["judgement"]["outcome"], "high", "{json}");
+    assert_eq!(json["u"], 1600.0, "every canary value is larger: {json}");
+    assert!(json["p"].as_f64().is_some_and(|p| p < 1e-9), "{json}");
+
+    // A rise is fine when only a fall is bad.
+    let out = offline(
+        &[
+            "judge",
+            "--canary",
+            "high.txt",
+            "--baseline",
+            "base.txt",
+            "--direction",
+            "decrease",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = offline(
+        &["judge", "--canary", "same.txt", "--baseline", "base.txt"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("verdict  pass"),
+        "{}",
+        text(&out)
+    );
+
+    let out = offline(
+        &["judge", "--canary", "bad.txt", "--baseline", "base.txt"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(r#"bad.txt:3: "x4" is not a number"#),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_bad_analysis_config_or_duration_is_exit_2_before_any_cluster_is_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "pass = 95\n[[metrics]]\nname = \"x\"\nquery = \"up{{{selectr}}}\"\n",
+    )
+    .unwrap();
+    let out = offline(&["analyze", "web", "--config", "a.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a.toml:"),
+        "{}",
+        text(&out)
+    );
+
+    let out = offline(
+        &["gate", "web", "--config", "a.toml", "--for", "5 minutes"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--for: bad duration"),
+        "{}",
+        text(&out)
+    );
+
+    // No config at all, and none in the config dir.
+    let out = offline(&["analyze", "web"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no analysis config"),
+        "{}",
+        text(&out)
+    );
+}

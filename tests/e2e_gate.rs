@@ -7,14 +7,13 @@ use common::testbed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::RwLock;
 use std::time::{Duration, Instant};
 use testbed::*;
 
 const CANARY_OF: &str = "ripcord.dev/canary-of";
 
 /// Stopping Prometheus must not pull it from under the other tests of this file.
-static PROMETHEUS: RwLock<()> = RwLock::new(());
+static PROMETHEUS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 fn state_dir() -> PathBuf {
     kubeconfig_path()
@@ -154,7 +153,7 @@ async fn pair(tb: &Testbed, ns: &str, canary_image: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_good_canary_passes_the_gate() {
     let Some(tb) = testbed().await else { return };
-    let _shared = PROMETHEUS.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = PROMETHEUS.read().await;
     let ns = tb.namespace("gate-good").await;
     let cli = Cli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1").await;
@@ -186,7 +185,7 @@ async fn a_good_canary_passes_the_gate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_canary_fails_the_gate_and_is_aborted_and_journaled() {
     let Some(tb) = testbed().await else { return };
-    let _shared = PROMETHEUS.read().unwrap_or_else(|e| e.into_inner());
+    let _shared = PROMETHEUS.read().await;
     let ns = tb.namespace("gate-bad").await;
     let cli = Cli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1-bad").await;
@@ -241,7 +240,7 @@ async fn a_bad_canary_fails_the_gate_and_is_aborted_and_journaled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_going_away_mid_gate_is_exit_4() {
     let Some(tb) = testbed().await else { return };
-    let _alone = PROMETHEUS.write().unwrap_or_else(|e| e.into_inner());
+    let _alone = PROMETHEUS.write().await;
     let ns = tb.namespace("gate-down").await;
     let cli = Cli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1").await;

@@ -52,11 +52,19 @@ fn analysis_config(file: Option<&PathBuf>) -> Result<AnalysisConfig, Failure> {
     let text = std::fs::read_to_string(&path)
         .map_err(|e| bad_input(format!("reading {}: {e}", path.display())))?;
     let (config, issues) = ripcord::config::analysis::load(&path, &text);
-    if let Some(first) = issues.first() {
-        for issue in &issues[1..] {
-            eprintln!("ripcord: {}", inert(&issue.to_string()));
+    match issues.as_slice() {
+        [] => {}
+        [one] => return Err(bad_input(one.to_string())),
+        many => {
+            for issue in many {
+                eprintln!("ripcord: {}", inert(&issue.to_string()));
+            }
+            return Err(bad_input(format!(
+                "{} problems in {}",
+                many.len(),
+                path.display()
+            )));
         }
-        return Err(bad_input(first.to_string()));
     }
     Ok(config)
 }
@@ -347,7 +355,9 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
     eprintln!(
         "ripcord: {} is ready; judging every {} for {}",
-        release.key, g.interval, g.duration
+        inert(&release.key.to_string()),
+        g.interval,
+        g.duration
     );
 
     let end = Instant::now() + for_;

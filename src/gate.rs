@@ -73,6 +73,11 @@ pub fn rollout_ready(release: &Release) -> Result<bool, String> {
     }
     Ok(match release.key.kind {
         Kind::Deployment => release.phase == Phase::Healthy,
+        // The canary Deployment rolled out (its controller has seen its latest template).
+        Kind::CanaryPair => {
+            release.phase == Phase::WaitingForPromotion
+                && release.stable.ready >= release.stable.desired
+        }
         _ => {
             release.canary.desired > 0
                 && release.canary.ready >= release.canary.desired
@@ -346,9 +351,15 @@ mod tests {
     #[test]
     fn readiness_per_kind() {
         let mut pair = release(Kind::CanaryPair, Strategy::Canary, vec![]);
+        assert_eq!(rollout_ready(&pair), Ok(false), "canary still progressing");
+        pair.phase = Phase::WaitingForPromotion;
         assert_eq!(rollout_ready(&pair), Ok(true));
-        pair.canary.ready = 0;
+        pair.stable.ready = 1;
         assert_eq!(rollout_ready(&pair), Ok(false));
+        let mut argo = release(Kind::ArgoRollout, Strategy::Canary, vec![]);
+        assert_eq!(rollout_ready(&argo), Ok(true));
+        argo.canary.ready = 0;
+        assert_eq!(rollout_ready(&argo), Ok(false));
         pair.phase = Phase::Degraded;
         assert!(rollout_ready(&pair).is_err());
         let mut d = release(Kind::Deployment, Strategy::RollingUpdate, vec![]);

@@ -412,3 +412,68 @@ fn a_bad_analysis_config_or_duration_is_exit_2_before_any_cluster_is_asked() {
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_back() {
+    let Some(tb) = testbed().await else { return };
+    let _shared = PROMETHEUS.read().await;
+    let ns = tb.namespace("gate-deploy").await;
+    let cli = Cli::new(&tb);
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("api", "shop/api:1.0", 2, &[("app", "api")]),
+    )
+    .await;
+    tb.wait_rolled_out(&ns.name, "api").await;
+    // The old ReplicaSet's pods serve long enough to be the baseline.
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    tb.kubectl(
+        &ns.name,
+        &["set", "image", "deployment/api", "app=shop/api:1.1-bad"],
+    );
+
+    let analysis = cli.analysis.display().to_string();
+    let url = prometheus_url();
+    let out = cli.run(&[
+        "gate",
+        "deployment/api",
+        "-n",
+        &ns.name,
+        "--config",
+        &analysis,
+        "--prometheus",
+        &url,
+        "--timeout",
+        "60s",
+        "--for",
+        "50s",
+        "--interval",
+        "5s",
+        "--window",
+        "60s",
+        "--rollback-on-fail",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("deployment/api") && stdout.contains("error ratio: canary"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout.contains("score 0: FAIL"), "{}", text(&out));
+
+    // Rolled back to the old template, and journaled.
+    let image = wait_until("the rollback", Duration::from_secs(30), || async {
+        let d = tb.get_deployment(&ns.name, "api").await;
+        let image = d.spec?.template.spec?.containers.first()?.image.clone()?;
+        (image == "shop/api:1.0").then_some(image)
+    })
+    .await;
+    assert_eq!(image, "shop/api:1.0");
+    let out = cli.run(&["journal", "-o", "json"]);
+    let journal = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        journal.contains(r#""action":"rollback""#) && journal.contains("ripcord gate:"),
+        "{journal}"
+    );
+}

@@ -183,6 +183,53 @@ pub enum Command {
         #[arg(long)]
         paused: bool,
     },
+    /// Judge a release's canary against its baseline once, on Prometheus data.
+    Analyze {
+        /// deployment/NAME, pair/NAME, rollout/NAME or NAME.
+        target: String,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+        /// How far back to judge.
+        #[arg(long, default_value = "10m", value_name = "DURATION")]
+        window: String,
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// The statistics alone: two files of numbers, canary against baseline.
+    Judge {
+        #[arg(long, value_name = "FILE")]
+        canary: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        baseline: PathBuf,
+        #[arg(long, value_enum, default_value = "increase")]
+        direction: JudgeDirection,
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Post-deploy gate for CI: wait for the rollout, judge it for a while, pass or fail.
+    Gate {
+        /// deployment/NAME, pair/NAME, rollout/NAME or NAME.
+        target: String,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+        /// Longest wait for the rollout to become ready.
+        #[arg(long, default_value = "10m", value_name = "DURATION")]
+        timeout: String,
+        /// How long to keep judging once ready.
+        #[arg(long = "for", default_value = "5m", value_name = "DURATION")]
+        duration: String,
+        /// Time between judgements.
+        #[arg(long, default_value = "30s", value_name = "DURATION")]
+        interval: String,
+        /// How far back each judgement looks (default: the --for duration).
+        #[arg(long, value_name = "DURATION")]
+        window: Option<String>,
+        /// On failure, abort the canary (or roll the Deployment back), journaled.
+        #[arg(long)]
+        rollback_on_fail: bool,
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: Output,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]
@@ -197,4 +244,22 @@ pub enum ConfigCommand {
         /// Files to check: keymaps, themes or config.toml.
         files: Vec<PathBuf>,
     },
+}
+
+/// Where the analysis config and Prometheus come from.
+#[derive(Debug, Args, Clone)]
+pub struct AnalysisArgs {
+    /// Analysis config (TOML); default: analysis.toml in the config dir.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Prometheus URL; default: the context's `prometheus` in config.toml.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum JudgeDirection {
+    Increase,
+    Decrease,
+    Either,
 }

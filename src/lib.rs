@@ -6,6 +6,7 @@ pub mod app;
 pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod gate;
 pub mod headless;
 pub mod journal;
 pub mod memory;

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod cli;
+mod gate_cli;
 use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
 
 fn main() -> ExitCode {
@@ -44,6 +45,46 @@ fn main() -> ExitCode {
             block_on(status(&cli.cluster, target.as_deref(), output))
         }
         Some(Command::Journal { output }) => journal(output),
+        Some(Command::Analyze {
+            target,
+            analysis,
+            window,
+            output,
+        }) => block_on(gate_cli::analyze(
+            &cli.cluster,
+            &target,
+            &analysis,
+            &window,
+            output,
+        )),
+        Some(Command::Judge {
+            canary,
+            baseline,
+            direction,
+            output,
+        }) => gate_cli::judge(&canary, &baseline, direction, output),
+        Some(Command::Gate {
+            target,
+            analysis,
+            timeout,
+            duration,
+            interval,
+            window,
+            rollback_on_fail,
+            output,
+        }) => block_on(gate_cli::gate(
+            &cli.cluster,
+            gate_cli::GateArgs {
+                target: &target,
+                analysis: &analysis,
+                timeout: &timeout,
+                duration: &duration,
+                interval: &interval,
+                window: window.as_deref(),
+                rollback_on_fail,
+                output,
+            },
+        )),
         Some(command) => {
             let (args, op) = match command {
                 Command::Promote { action, full } => (

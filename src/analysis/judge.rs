@@ -185,9 +185,12 @@ pub fn judge_metric(
     };
     let (canary_mean, baseline_mean) = (mean(&canary), mean(&baseline));
     let ratio = ratio_of(canary_mean, baseline_mean);
-    // The interval decides the direction; the ratio decides whether it matters.
-    let higher = shift.lower > 0.0;
-    let lower = shift.upper < 0.0;
+    // The interval decides the direction; the ratio decides whether it matters. The test
+    // must agree: with a handful of samples the interval cannot reach the confidence asked
+    // for, and one sample each would otherwise "differ" whenever the values do.
+    let significant = test.p < 1.0 - confidence;
+    let higher = significant && shift.lower > 0.0;
+    let lower = significant && shift.upper < 0.0;
     let outcome =
         if higher && ratio > rule.allowed_increase && rule.direction != Direction::Decrease {
             Outcome::High
@@ -302,6 +305,19 @@ pub fn num(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_difference_the_test_cannot_confirm_passes() {
+        let rule = MetricRule {
+            critical: true,
+            critical_increase: 1.5,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("errors", &rule, &[0.0119], &[0.00699], DEFAULT_CONFIDENCE);
+        assert_eq!(j.outcome, Outcome::Pass, "{j:?}");
+        assert!(!j.critical_failure);
+        assert!(j.warning.is_some());
+    }
 
     fn series(base: f64, step: f64, n: usize) -> Vec<f64> {
         (0..n).map(|i| base + step * (i % 7) as f64).collect()

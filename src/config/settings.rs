@@ -9,6 +9,7 @@
 //!
 //! [contexts."kind-dev"]
 //! read_only = true
+//! prometheus = "http://prometheus.monitoring:9090"
 //! ```
 
 use std::collections::BTreeMap;
@@ -46,6 +47,8 @@ pub struct ContextSettings {
     /// Namespaces to watch when the user may not list namespaces (besides the
     /// kubeconfig context's own).
     pub namespaces: Vec<String>,
+    /// The Prometheus that `analyze` and `gate` query for this context's releases.
+    pub prometheus: Option<String>,
 }
 
 impl Default for Settings {
@@ -153,6 +156,11 @@ impl Settings {
             .get(context)
             .map(|c| c.namespaces.as_slice())
             .unwrap_or_default()
+    }
+
+    /// The Prometheus URL configured for a context.
+    pub fn prometheus(&self, context: &str) -> Option<&str> {
+        self.contexts.get(context)?.prometheus.as_deref()
     }
 
     /// Whether a context was marked `read_only` in config.toml.
@@ -276,14 +284,24 @@ fn parse_contexts(
                     "an array of strings",
                     "namespaces = [\"team-a\"]",
                 )),
+                ("prometheus", TomlNode::Str(url))
+                    if url.starts_with("http://") || url.starts_with("https://") =>
+                {
+                    settings.prometheus = Some(url.clone())
+                }
+                ("prometheus", _) => issues.push(source.issue(
+                    field.span.clone(),
+                    "prometheus must be an http:// or https:// URL",
+                    "prometheus = \"http://prometheus.monitoring:9090\"",
+                )),
                 (other, _) => issues.push(source.issue(
                     field.span.clone(),
                     unknown(
                         "context setting",
                         other,
-                        &["read_only", "production", "namespaces"],
+                        &["read_only", "production", "namespaces", "prometheus"],
                     ),
-                    "read_only, production or namespaces",
+                    "read_only, production, namespaces or prometheus",
                 )),
             }
         }
@@ -323,6 +341,20 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prometheus_per_context() {
+        let text = "[contexts.\"a\"]\nprometheus = \"http://p:9090\"\n[contexts.\"b\"]\nprometheus = \"p:9090\"\n";
+        let (s, issues) = Settings::load(Path::new("config.toml"), text);
+        assert_eq!(s.prometheus("a"), Some("http://p:9090"));
+        assert_eq!(s.prometheus("b"), None);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(
+            issues[0].to_string().contains("config.toml:4"),
+            "{}",
+            issues[0]
+        );
+    }
 
     #[test]
     fn globs() {

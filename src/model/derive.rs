@@ -71,6 +71,7 @@ impl<'a> Index<'a> {
             number: rs.revision,
             role,
             object: rs.meta.name.clone(),
+            template_hash: rs.template_hash.clone(),
             images: rs.images.clone(),
             replicas: Replicas {
                 ready: rs.ready,
@@ -338,6 +339,7 @@ fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Re
         number: d.revision,
         role,
         object: d.meta.name.clone(),
+        template_hash: rs.map(|rs| rs.template_hash.clone()).unwrap_or_default(),
         images: d.images.clone(),
         // This template's own pods, not the Deployment's: while a rollout drains an older
         // ReplicaSet, its pods are listed (and counted) under that revision.

@@ -179,6 +179,9 @@ pub struct Revision {
     /// The ReplicaSet that carries this revision; for the live sides of a canary pair or a
     /// Flagger canary, their Deployment.
     pub object: String,
+    /// The pod-template-hash of this revision's pods, for metric selectors; empty if unknown.
+    #[serde(skip)]
+    pub template_hash: String,
     pub images: Vec<String>,
     pub replicas: Replicas,
     pub created: Option<DateTime<Utc>>,

@@ -1,0 +1,445 @@
+//! The pure parts of `ripcord analyze`, `judge` and `gate`: which pods each side of a
+//! release is, when a rollout is ready to judge, what a gate does with a judgement, and
+//! the parsing of durations and files of numbers. The IO is in main and `metrics`.
+
+use crate::analysis::score::{Summary, Verdict};
+use crate::model::{Kind, Phase, Release, Revision, RevisionRole, Strategy};
+use std::time::Duration;
+
+/// The Prometheus label that carries a pod's pod-template-hash.
+pub const HASH_LABEL: &str = "pod_template_hash";
+
+/// Each side's label matchers for `{{selector}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selectors {
+    pub canary: String,
+    pub baseline: String,
+}
+
+/// The selectors of a release's two sides: a canary pair's canary and stable Deployments'
+/// current templates; a Deployment's new ReplicaSet and the old one it replaces (the
+/// newest old one still scaled up, else the newest old one); an Argo or Flagger canary's
+/// canary and stable, a blue-green's preview and active.
+pub fn selectors(release: &Release) -> Result<Selectors, String> {
+    let (new_role, base_role) = match (release.key.kind, release.strategy) {
+        (Kind::Deployment, _) => (RevisionRole::New, RevisionRole::Old),
+        (_, Strategy::BlueGreen) => (RevisionRole::Preview, RevisionRole::Active),
+        _ => (RevisionRole::Canary, RevisionRole::Stable),
+    };
+    let of_role = |role| {
+        release
+            .revisions
+            .iter()
+            .filter(move |r: &&Revision| r.role == role)
+    };
+    let canary = of_role(new_role).next();
+    let baseline = if release.key.kind == Kind::Deployment {
+        of_role(base_role)
+            .find(|r| r.replicas.desired > 0)
+            .or_else(|| of_role(base_role).next())
+    } else {
+        of_role(base_role).next()
+    };
+    let (base_word, new_word) = release.side_labels();
+    let hash = |side: Option<&Revision>, word: &str| match side {
+        Some(r) if !r.template_hash.is_empty() => {
+            Ok(format!("{HASH_LABEL}=\"{}\"", r.template_hash))
+        }
+        Some(r) => Err(format!(
+            "the {word} side of {} ({}) has no pod-template-hash yet",
+            release.key, r.object
+        )),
+        None => Err(format!("{} has no {word} side to judge", release.key)),
+    };
+    Ok(Selectors {
+        canary: hash(canary, new_word)?,
+        baseline: hash(baseline, base_word)?,
+    })
+}
+
+/// Whether a rollout is ready to be judged: its new side fully up. A degraded or aborted
+/// rollout is an error, for the gate fails at once.
+pub fn rollout_ready(release: &Release) -> Result<bool, String> {
+    match release.phase {
+        Phase::Degraded | Phase::Aborted => {
+            return Err(format!(
+                "{} is {}: {}",
+                release.key,
+                release.phase.label(),
+                release.message
+            ))
+        }
+        _ => {}
+    }
+    Ok(match release.key.kind {
+        Kind::Deployment => release.phase == Phase::Healthy,
+        // The canary Deployment rolled out (its controller has seen its latest template).
+        Kind::CanaryPair => {
+            release.phase == Phase::WaitingForPromotion
+                && release.stable.ready >= release.stable.desired
+        }
+        _ => {
+            release.canary.desired > 0
+                && release.canary.ready >= release.canary.desired
+                && release.stable.ready >= release.stable.desired
+        }
+    })
+}
+
+/// What a gate does after one judgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateStep {
+    /// Judge again at the next interval.
+    Continue,
+    Pass,
+    Fail,
+}
+
+/// A failed critical metric stops the gate at once. Anything else waits for the last
+/// judgement, which alone decides: early on the canary may not have been scraped yet, and
+/// a few seconds of samples make small differences look significant. Only a pass passes
+/// (a marginal score is not good enough to ship unattended).
+pub fn gate_step(summary: &Summary, last: bool) -> GateStep {
+    let critical_on_data = summary.metrics.iter().any(|m| {
+        let j = &m.judgement;
+        j.critical_failure && j.canary_mean.is_some() && j.baseline_mean.is_some()
+    });
+    match (summary.verdict, last) {
+        (Verdict::Fail, _) if critical_on_data => GateStep::Fail,
+        (Verdict::Pass, true) => GateStep::Pass,
+        (_, true) => GateStep::Fail,
+        _ => GateStep::Continue,
+    }
+}
+
+/// Reads a duration such as `30s`, `10m`, `1h30m` or `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = |why: &str| format!("bad duration {text:?}: {why} (for example 30s, 10m, 1h30m)");
+    let text_trim = text.trim();
+    if text_trim.is_empty() {
+        return Err(bad("empty"));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text_trim;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad("expected a number"));
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| bad("number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let millis = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "" => return Err(bad("missing unit")),
+            other => return Err(bad(&format!("unknown unit {other:?}"))),
+        };
+        rest = &rest[unit_len..];
+        let part = n.checked_mul(millis).ok_or_else(|| bad("too long"))?;
+        total = total
+            .checked_add(Duration::from_millis(part))
+            .ok_or_else(|| bad("too long"))?;
+    }
+    Ok(total)
+}
+
+/// Reads numbers separated by whitespace (one per line or several). A bad token is named
+/// by `file:line`.
+pub fn parse_numbers(file: &str, text: &str) -> Result<Vec<f64>, String> {
+    let mut numbers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        for token in line.split_whitespace() {
+            match token.parse::<f64>() {
+                Ok(v) => numbers.push(v),
+                Err(_) => {
+                    return Err(format!(
+                        "{file}:{}: {:?} is not a number",
+                        i + 1,
+                        crate::model::text::inert(token)
+                    ))
+                }
+            }
+        }
+    }
+    Ok(numbers)
+}
+
+/// The action that takes a failed release back: a Deployment rolls back, a canary aborts.
+pub fn revert_op(kind: Kind) -> crate::model::ops::Op {
+    use crate::model::ops::Op;
+    match kind {
+        Kind::Deployment => Op::Rollback { to: None },
+        _ => Op::Abort,
+    }
+}
+
+/// A summary as text: each metric's verdict and reason, the score and the verdict.
+pub fn summary_text(summary: &Summary) -> String {
+    use crate::model::text::inert;
+    let mut text = String::new();
+    for m in &summary.metrics {
+        text.push_str(&format!(
+            "{:<8} {}\n",
+            m.judgement.outcome.label(),
+            inert(&m.judgement.reason)
+        ));
+        if let Some(w) = &m.judgement.warning {
+            text.push_str(&format!("         warning: {}\n", inert(w)));
+        }
+    }
+    for w in &summary.warnings {
+        text.push_str(&format!("warning: {}\n", inert(w)));
+    }
+    text.push_str(&format!(
+        "score {:.0}: {}\n",
+        summary.score,
+        summary.verdict.label()
+    ));
+    for r in &summary.reasons {
+        text.push_str(&format!("  {}\n", inert(r)));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ReleaseKey, Replicas};
+
+    fn rev(role: RevisionRole, object: &str, hash: &str, desired: i32) -> Revision {
+        Revision {
+            number: 1,
+            role,
+            object: object.into(),
+            template_hash: hash.into(),
+            images: vec![],
+            replicas: Replicas {
+                ready: desired,
+                desired,
+            },
+            created: None,
+            pods: vec![],
+        }
+    }
+
+    fn release(kind: Kind, strategy: Strategy, revisions: Vec<Revision>) -> Release {
+        Release {
+            key: ReleaseKey {
+                context: "c".into(),
+                namespace: "shop".into(),
+                kind,
+                name: "web".into(),
+            },
+            strategy,
+            phase: Phase::Progressing,
+            message: String::new(),
+            step: None,
+            weight: None,
+            stable: Replicas {
+                ready: 2,
+                desired: 2,
+            },
+            canary: Replicas {
+                ready: 1,
+                desired: 1,
+            },
+            verdict: None,
+            verdict_reason: String::new(),
+            created: None,
+            revisions,
+            steps: vec![],
+            conditions: vec![],
+            events: vec![],
+        }
+    }
+
+    #[test]
+    fn a_pair_compares_the_canary_with_the_stable() {
+        let r = release(
+            Kind::CanaryPair,
+            Strategy::Canary,
+            vec![
+                rev(RevisionRole::Canary, "web-canary", "c4n4ry", 1),
+                rev(RevisionRole::Stable, "web", "st4bl3", 2),
+                rev(RevisionRole::Old, "web-0ld", "0ld", 0),
+            ],
+        );
+        assert_eq!(
+            selectors(&r),
+            Ok(Selectors {
+                canary: r#"pod_template_hash="c4n4ry""#.into(),
+                baseline: r#"pod_template_hash="st4bl3""#.into(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_deployment_compares_the_new_replica_set_with_the_old_one_still_running() {
+        let r = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![
+                rev(RevisionRole::New, "web-n3w", "n3w", 2),
+                rev(RevisionRole::Old, "web-0lder", "0lder", 0),
+                rev(RevisionRole::Old, "web-0ld", "0ld", 1),
+            ],
+        );
+        let s = selectors(&r).unwrap();
+        assert_eq!(s.canary, r#"pod_template_hash="n3w""#);
+        assert_eq!(s.baseline, r#"pod_template_hash="0ld""#);
+        // Rolled out: the newest old ReplicaSet is the baseline.
+        let done = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![
+                rev(RevisionRole::New, "web-n3w", "n3w", 2),
+                rev(RevisionRole::Old, "web-0ld", "0ld", 0),
+                rev(RevisionRole::Old, "web-0lder", "0lder", 0),
+            ],
+        );
+        assert_eq!(
+            selectors(&done).unwrap().baseline,
+            r#"pod_template_hash="0ld""#
+        );
+    }
+
+    #[test]
+    fn a_missing_side_or_hash_is_an_error() {
+        let first = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![rev(RevisionRole::New, "web-n3w", "n3w", 2)],
+        );
+        assert!(selectors(&first).unwrap_err().contains("no old side"));
+        let unhashed = release(
+            Kind::CanaryPair,
+            Strategy::Canary,
+            vec![
+                rev(RevisionRole::Canary, "web-canary", "", 1),
+                rev(RevisionRole::Stable, "web", "st4bl3", 2),
+            ],
+        );
+        assert!(selectors(&unhashed).unwrap_err().contains("canary side of"));
+    }
+
+    #[test]
+    fn blue_green_compares_preview_with_active() {
+        let r = release(
+            Kind::ArgoRollout,
+            Strategy::BlueGreen,
+            vec![
+                rev(RevisionRole::Active, "web-a", "a", 2),
+                rev(RevisionRole::Preview, "web-p", "p", 2),
+            ],
+        );
+        let s = selectors(&r).unwrap();
+        assert_eq!(
+            (s.canary.as_str(), s.baseline.as_str()),
+            (r#"pod_template_hash="p""#, r#"pod_template_hash="a""#)
+        );
+    }
+
+    #[test]
+    fn readiness_per_kind() {
+        let mut pair = release(Kind::CanaryPair, Strategy::Canary, vec![]);
+        assert_eq!(rollout_ready(&pair), Ok(false), "canary still progressing");
+        pair.phase = Phase::WaitingForPromotion;
+        assert_eq!(rollout_ready(&pair), Ok(true));
+        pair.stable.ready = 1;
+        assert_eq!(rollout_ready(&pair), Ok(false));
+        let mut argo = release(Kind::ArgoRollout, Strategy::Canary, vec![]);
+        assert_eq!(rollout_ready(&argo), Ok(true));
+        argo.canary.ready = 0;
+        assert_eq!(rollout_ready(&argo), Ok(false));
+        pair.phase = Phase::Degraded;
+        assert!(rollout_ready(&pair).is_err());
+        let mut d = release(Kind::Deployment, Strategy::RollingUpdate, vec![]);
+        assert_eq!(rollout_ready(&d), Ok(false));
+        d.phase = Phase::Healthy;
+        assert_eq!(rollout_ready(&d), Ok(true));
+    }
+
+    fn summary(
+        verdict: Verdict,
+        outcome: crate::analysis::judge::Outcome,
+        data: bool,
+        critical: bool,
+    ) -> Summary {
+        use crate::analysis::judge::MetricJudgement;
+        use crate::analysis::score::Judged;
+        let mean = data.then_some(1.0);
+        Summary {
+            score: 0.0,
+            verdict,
+            groups: vec![],
+            metrics: vec![Judged {
+                metric: "errors".into(),
+                group: "errors".into(),
+                judgement: MetricJudgement {
+                    outcome,
+                    critical_failure: critical,
+                    p_value: None,
+                    shift: None,
+                    canary_mean: mean,
+                    baseline_mean: mean,
+                    ratio: None,
+                    reason: String::new(),
+                    warning: None,
+                },
+            }],
+            reasons: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_gate_fails_at_once_on_data_and_waits_out_missing_data() {
+        use crate::analysis::judge::Outcome;
+        let critical = summary(Verdict::Fail, Outcome::High, true, true);
+        assert_eq!(gate_step(&critical, false), GateStep::Fail);
+        // A non-critical rise may be early noise: the last judgement decides.
+        let high = summary(Verdict::Fail, Outcome::High, true, false);
+        assert_eq!(gate_step(&high, false), GateStep::Continue);
+        assert_eq!(gate_step(&high, true), GateStep::Fail);
+        // Not scraped yet: wait, unless this was the last judgement.
+        let empty = summary(Verdict::Fail, Outcome::Error, false, true);
+        assert_eq!(gate_step(&empty, false), GateStep::Continue);
+        assert_eq!(gate_step(&empty, true), GateStep::Fail);
+        let pass = summary(Verdict::Pass, Outcome::Pass, true, false);
+        assert_eq!(gate_step(&pass, false), GateStep::Continue);
+        assert_eq!(gate_step(&pass, true), GateStep::Pass);
+        let marginal = summary(Verdict::Marginal, Outcome::Pass, true, false);
+        assert_eq!(gate_step(&marginal, true), GateStep::Fail);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["", "10", "m", "5x", "1.5m", "-1s", "99999999999999999999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_one_per_line_or_spaced() {
+        let v = parse_numbers("a.txt", "1\n2.5 3e2\n\n  -4\n").unwrap();
+        assert_eq!(v, vec![1.0, 2.5, 300.0, -4.0]);
+        assert!(parse_numbers("a.txt", "nan").unwrap()[0].is_nan());
+        assert_eq!(
+            parse_numbers("b.txt", "1\n2\n3 x4\n"),
+            Err(r#"b.txt:3: "x4" is not a number"#.into())
+        );
+    }
+}

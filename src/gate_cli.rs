@@ -1,0 +1,445 @@
+//! `ripcord analyze`, `judge` and `gate`: the canary judge on the command line.
+
+use super::cli::{AnalysisArgs, ClusterArgs, JudgeDirection, Output};
+use super::{connect_all, load_settings, open_journal, print_out};
+use ripcord::analysis::config::{AnalysisConfig, Side};
+use ripcord::analysis::judge::{judge_metric, Direction, MetricRule, DEFAULT_CONFIDENCE};
+use ripcord::analysis::mann_whitney::{hodges_lehmann, mann_whitney_u};
+use ripcord::analysis::score::{Summary, Verdict};
+use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::KubeActuator;
+use ripcord::cluster::connect::Cluster;
+use ripcord::cluster::watch::Requested;
+use ripcord::gate::{self, GateStep, Selectors};
+use ripcord::headless::{self, exit, Failure};
+use ripcord::metrics::{self, MetricsError, Prometheus, Window};
+use ripcord::model::ops::ActionRequest;
+use ripcord::model::text::inert;
+use ripcord::model::Release;
+use ripcord::service::Service;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Deadline of one Prometheus call.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Samples per series a judgement aims for.
+const SAMPLES: u32 = 120;
+
+fn bad_input(message: impl Into<String>) -> Failure {
+    Failure::new(exit::BAD_INPUT, message)
+}
+
+fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
+    match gate::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(bad_input(format!("{flag} must be longer than 0"))),
+        Err(why) => Err(bad_input(format!("{flag}: {why}"))),
+    }
+}
+
+/// The analysis config named on the command line, else analysis.toml in the config dir.
+fn analysis_config(file: Option<&PathBuf>) -> Result<AnalysisConfig, Failure> {
+    let path = match file {
+        Some(path) => path.clone(),
+        None => ripcord::config::paths::config_dir()
+            .map(|d| d.join("analysis.toml"))
+            .filter(|p| p.exists())
+            .ok_or_else(|| {
+                bad_input("no analysis config: pass --config FILE or create analysis.toml in the config dir")
+            })?,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| bad_input(format!("reading {}: {e}", path.display())))?;
+    let (config, issues) = ripcord::config::analysis::load(&path, &text);
+    match issues.as_slice() {
+        [] => {}
+        [one] => return Err(bad_input(one.to_string())),
+        many => {
+            for issue in many {
+                eprintln!("ripcord: {}", inert(&issue.to_string()));
+            }
+            return Err(bad_input(format!(
+                "{} problems in {}",
+                many.len(),
+                path.display()
+            )));
+        }
+    }
+    Ok(config)
+}
+
+fn prometheus(
+    args: &AnalysisArgs,
+    settings: &ripcord::config::Settings,
+    context: &str,
+) -> Result<Prometheus, Failure> {
+    let url = args
+        .prometheus
+        .clone()
+        .or_else(|| settings.prometheus(context).map(str::to_owned))
+        .ok_or_else(|| {
+            bad_input(format!(
+                "no Prometheus for context {context}: pass --prometheus URL or set \
+                 prometheus in [contexts.\"{context}\"] of config.toml"
+            ))
+        })?;
+    Prometheus::new(&url, QUERY_TIMEOUT).map_err(|e| bad_input(e.to_string()))
+}
+
+fn metrics_failure(e: MetricsError) -> Failure {
+    match e {
+        MetricsError::Unreachable { .. } => Failure::new(exit::UNREACHABLE, e.to_string()),
+        MetricsError::BadUrl { .. } => bad_input(e.to_string()),
+        MetricsError::Rejected { .. } => Failure::new(exit::FAILED, e.to_string()),
+    }
+}
+
+/// The one cluster a release command works on, and its namespace.
+async fn one_cluster(args: &ClusterArgs) -> Result<(Cluster, String), Failure> {
+    if args.context.len() > 1 {
+        return Err(bad_input(
+            "this command targets one context: pass --context once",
+        ));
+    }
+    let clusters = connect_all(args).await?;
+    let cluster = clusters
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad_input("no context to use"))?;
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| cluster.namespace.clone());
+    Ok((cluster, namespace))
+}
+
+async fn find_release(
+    cluster: &Cluster,
+    namespace: &str,
+    target: &str,
+    access: &AccessCache,
+) -> Result<Release, Failure> {
+    let (kind, name) = headless::parse_target(target)?;
+    let releases = headless::snapshot(
+        cluster,
+        &Requested::Namespace(namespace.to_owned()),
+        &[],
+        access,
+    )
+    .await?;
+    let key = headless::resolve_release(&releases, kind, &name)?;
+    Ok(releases
+        .into_iter()
+        .find(|r| r.key == key)
+        .expect("resolved from this list"))
+}
+
+async fn judge_once(
+    prometheus: &Prometheus,
+    config: &AnalysisConfig,
+    release: &Release,
+    selectors: &Selectors,
+    window: Duration,
+) -> Result<Summary, Failure> {
+    let side = |selector| Side {
+        namespace: &release.key.namespace,
+        name: &release.key.name,
+        selector,
+    };
+    let length = chrono::Duration::from_std(window).map_err(|e| bad_input(e.to_string()))?;
+    metrics::analyze(
+        prometheus,
+        config,
+        &side(&selectors.canary),
+        &side(&selectors.baseline),
+        Window {
+            end: chrono::Utc::now(),
+            length,
+            step: (window / SAMPLES).max(Duration::from_secs(1)),
+        },
+    )
+    .await
+    .map_err(metrics_failure)
+}
+
+fn print_summary(
+    release: &Release,
+    selectors: &Selectors,
+    summary: &Summary,
+    output: Output,
+) -> Result<(), Failure> {
+    match output {
+        Output::Json => {
+            let json = serde_json::json!({
+                "release": release.key.to_string(),
+                "canary": selectors.canary,
+                "baseline": selectors.baseline,
+                "summary": summary,
+            });
+            let text = serde_json::to_string_pretty(&json)
+                .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+            print_out(&format!("{text}\n"))
+        }
+        Output::Table => print_out(&format!(
+            "{}: canary {} vs baseline {}\n{}",
+            release.key,
+            inert(&selectors.canary),
+            inert(&selectors.baseline),
+            gate::summary_text(summary)
+        )),
+    }
+}
+
+pub async fn analyze(
+    args: &ClusterArgs,
+    target: &str,
+    analysis: &AnalysisArgs,
+    window: &str,
+    output: Output,
+) -> Result<(), Failure> {
+    let window = duration("--window", window)?;
+    let config = analysis_config(analysis.config.as_ref())?;
+    let settings = load_settings();
+    let (cluster, namespace) = one_cluster(args).await?;
+    let prometheus = prometheus(analysis, &settings, &cluster.context)?;
+    let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
+    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    print_summary(&release, &selectors, &summary, output)?;
+    match summary.verdict {
+        Verdict::Pass => Ok(()),
+        v => Err(Failure::new(
+            exit::FAILED,
+            format!(
+                "{}: {} (score {:.0})",
+                release.key,
+                v.label(),
+                summary.score
+            ),
+        )),
+    }
+}
+
+fn read_numbers(path: &PathBuf) -> Result<Vec<f64>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad_input(format!("reading {}: {e}", path.display())))?;
+    gate::parse_numbers(&path.display().to_string(), &text).map_err(bad_input)
+}
+
+pub fn judge(
+    canary: &PathBuf,
+    baseline: &PathBuf,
+    direction: JudgeDirection,
+    output: Output,
+) -> Result<(), Failure> {
+    let c = read_numbers(canary)?;
+    let b = read_numbers(baseline)?;
+    let rule = MetricRule {
+        direction: match direction {
+            JudgeDirection::Increase => Direction::Increase,
+            JudgeDirection::Decrease => Direction::Decrease,
+            JudgeDirection::Either => Direction::Either,
+        },
+        ..MetricRule::default()
+    };
+    let judgement = judge_metric("canary", &rule, &c, &b, DEFAULT_CONFIDENCE);
+    // The shift is how far the canary sits above the baseline.
+    let test = mann_whitney_u(&c, &b);
+    let shift = hodges_lehmann(&b, &c, DEFAULT_CONFIDENCE);
+    match output {
+        Output::Json => {
+            let json = serde_json::json!({
+                "canary_samples": c.len(),
+                "baseline_samples": b.len(),
+                "u": test.map(|t| t.u),
+                "p": test.map(|t| t.p),
+                "shift": shift,
+                "confidence": DEFAULT_CONFIDENCE,
+                "judgement": judgement,
+            });
+            let text = serde_json::to_string_pretty(&json)
+                .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+            print_out(&format!("{text}\n"))?;
+        }
+        Output::Table => {
+            let mut text = format!("samples  canary {}, baseline {}\n", c.len(), b.len());
+            if let Some(t) = test {
+                text.push_str(&format!("U        {}\np        {:e}\n", t.u, t.p));
+            }
+            if let Some(s) = shift {
+                text.push_str(&format!(
+                    "shift    {} ({}% interval {} to {})\n",
+                    s.estimate,
+                    DEFAULT_CONFIDENCE * 100.0,
+                    s.lower,
+                    s.upper
+                ));
+            }
+            text.push_str(&format!(
+                "verdict  {}: {}\n",
+                judgement.outcome.label(),
+                inert(&judgement.reason)
+            ));
+            if let Some(w) = &judgement.warning {
+                text.push_str(&format!("warning  {}\n", inert(w)));
+            }
+            print_out(&text)?;
+        }
+    }
+    match judgement.outcome {
+        ripcord::analysis::judge::Outcome::Pass => Ok(()),
+        other => Err(Failure::new(
+            exit::FAILED,
+            format!("canary {}: {}", other.label(), judgement.reason),
+        )),
+    }
+}
+
+pub struct GateArgs<'a> {
+    pub target: &'a str,
+    pub analysis: &'a AnalysisArgs,
+    pub timeout: &'a str,
+    pub duration: &'a str,
+    pub interval: &'a str,
+    pub window: Option<&'a str>,
+    pub rollback_on_fail: bool,
+    pub output: Output,
+}
+
+pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
+    let timeout = duration("--timeout", g.timeout)?;
+    let for_ = duration("--for", g.duration)?;
+    let interval = duration("--interval", g.interval)?;
+    let window = match g.window {
+        Some(w) => duration("--window", w)?,
+        None => for_,
+    };
+    let config = analysis_config(g.analysis.config.as_ref())?;
+    let settings = load_settings();
+    let (cluster, namespace) = one_cluster(args).await?;
+    let prometheus = prometheus(g.analysis, &settings, &cluster.context)?;
+    let access = Arc::new(AccessCache::default());
+
+    // Wait for the rollout.
+    let deadline = Instant::now() + timeout;
+    let release = loop {
+        let release = find_release(&cluster, &namespace, g.target, &access).await?;
+        match gate::rollout_ready(&release) {
+            Ok(true) => break release,
+            Ok(false) if Instant::now() >= deadline => {
+                return Err(Failure::new(
+                    exit::FAILED,
+                    format!(
+                        "{} was not ready within {}: {}",
+                        release.key,
+                        g.timeout,
+                        inert(&release.message)
+                    ),
+                ))
+            }
+            Ok(false) => tokio::time::sleep(Duration::from_secs(1)).await,
+            Err(why) => {
+                return fail(
+                    &cluster,
+                    &settings,
+                    &access,
+                    &release,
+                    g.rollback_on_fail,
+                    why,
+                )
+                .await
+            }
+        }
+    };
+    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    eprintln!(
+        "ripcord: {} is ready; judging every {} for {}",
+        inert(&release.key.to_string()),
+        g.interval,
+        g.duration
+    );
+
+    let end = Instant::now() + for_;
+    loop {
+        let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+        let last = Instant::now() + interval > end;
+        eprintln!(
+            "ripcord: {} score {:.0}: {}",
+            chrono::Utc::now().format("%H:%M:%S"),
+            summary.score,
+            summary.verdict.label()
+        );
+        match gate::gate_step(&summary, last) {
+            GateStep::Continue => tokio::time::sleep(interval).await,
+            GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
+            GateStep::Fail => {
+                print_summary(&release, &selectors, &summary, g.output)?;
+                let why = format!(
+                    "{} failed its analysis (score {:.0}): {}",
+                    release.key,
+                    summary.score,
+                    summary.reasons.join("; ")
+                );
+                return fail(
+                    &cluster,
+                    &settings,
+                    &access,
+                    &release,
+                    g.rollback_on_fail,
+                    why,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// A failed gate: with `--rollback-on-fail`, the kind's revert runs through the service
+/// (checked and journaled) before the gate exits 1.
+async fn fail(
+    cluster: &Cluster,
+    settings: &ripcord::config::Settings,
+    access: &Arc<AccessCache>,
+    release: &Release,
+    revert: bool,
+    why: String,
+) -> Result<(), Failure> {
+    if !revert {
+        return Err(Failure::new(exit::FAILED, why));
+    }
+    let service = Service::new(
+        Arc::new(KubeActuator::new([cluster.clone()], access.clone())),
+        None,
+        settings.clone(),
+        false,
+    );
+    let op = gate::revert_op(release.key.kind);
+    let request = ActionRequest {
+        key: release.key.clone(),
+        op,
+        reason: Some(format!("ripcord gate: {why}")),
+        dry_run: false,
+    };
+    if let Err(refusal) = service.preflight(&request).await {
+        return Err(Failure::new(
+            exit::FAILED,
+            format!("{why}; {} refused: {refusal}", op.verb()),
+        ));
+    }
+    let service = service.with_journal(open_journal()?);
+    let (outcome, problems) = service.execute(&request).await;
+    for problem in &problems {
+        eprintln!("ripcord: warning: {problem}");
+    }
+    match &outcome.result {
+        Ok(done) => Err(Failure::new(
+            exit::FAILED,
+            format!("{why}; {} {}: {}", op.verb(), release.key, inert(done)),
+        )),
+        Err(f) => Err(Failure::new(
+            exit::FAILED,
+            format!("{why}; {} {} failed: {f}", op.verb(), release.key),
+        )),
+    }
+}

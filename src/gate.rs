@@ -40,7 +40,8 @@ pub fn selectors(release: &Release) -> Result<Selectors, String> {
     } else {
         of_role(base_role).next()
     };
-    let (base_word, new_word) = release.side_labels();
+    // The roles' own words: a rolled-out Deployment's header swaps its sides, its roles do not.
+    let (base_word, new_word) = (base_role.label(), new_role.label());
     let hash = |side: Option<&Revision>, word: &str| match side {
         Some(r) if !r.template_hash.is_empty() => {
             Ok(format!("{HASH_LABEL}=\"{}\"", r.template_hash))

@@ -1,5 +1,6 @@
 //! kubeconfig the way kubectl reads it, and one client per context.
 
+use crate::model::text::error_chain;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use std::path::PathBuf;
@@ -107,21 +108,6 @@ fn exec_command(kubeconfig: &Kubeconfig, user: Option<&str>) -> Option<String> {
         .as_ref()?
         .command
         .clone()
-}
-
-/// An error and its causes on one line, made inert.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    crate::model::text::inert_owned(&text)
 }
 
 /// Picks the TLS crypto provider once per process. Two are linked in (kube uses ring, the

@@ -8,6 +8,7 @@ use super::access::{AccessCache, AccessCheck, AccessError};
 use super::connect::Cluster;
 use super::watched::{api_in, Watchable, WatchedObject};
 use crate::model::objects::{Change, ObjectKind, ObjectRef};
+use crate::model::text::error_chain;
 use crate::model::ClusterReport;
 use crate::model::ConnState;
 use futures::{FutureExt, StreamExt};
@@ -134,21 +135,6 @@ impl ScopeError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, ScopeError::Unreachable(_))
     }
-}
-
-/// An error and its causes on one line, without kube's debug dump of the Status.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    crate::model::text::inert_owned(&text)
 }
 
 /// What a failed request to `context` means for the user, in a sentence.

@@ -5,6 +5,7 @@
 use crate::analysis::config::{AnalysisConfig, Side};
 use crate::analysis::judge::judge_metric;
 use crate::analysis::score::{score, Judged, Summary};
+use crate::model::text::error_chain;
 use chrono::{DateTime, Duration, Utc};
 use prometheus_http_query::Client;
 use std::time::Duration as StdDuration;
@@ -90,17 +91,6 @@ impl Prometheus {
         };
         Ok(samples)
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The window judged and the resolution of its samples.

@@ -37,6 +37,23 @@ pub fn inert_owned(text: &str) -> String {
     inert(text).into_owned()
 }
 
+/// An error and its causes on one line, made inert: a library's own message alone often
+/// hides the cause (kube's "error trying to connect" without "connection refused"), and its
+/// Debug form is a dump no user should read. A cause already in the text is not repeated.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    inert_owned(&text)
+}
+
 /// Whether `text` is already safe to put on a terminal as it is.
 pub fn is_inert(text: &str) -> bool {
     !text.chars().any(needs_escape)
@@ -55,6 +72,30 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_names_each_cause_once_on_one_inert_line() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let err = E(
+            "connect failed: timed out",
+            Some(Box::new(E(
+                "timed out",
+                Some(Box::new(E("refused\x1b[2J", None))),
+            ))),
+        );
+        assert_eq!(error_chain(&err), "connect failed: timed out: refused^[[2J");
+    }
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {

@@ -410,20 +410,7 @@ fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         theme.style(Slot::Muted),
     ));
     let mut lines = vec![Line::from(title), Line::from(progress)];
-    // The verdict and its reason get a line of their own so they are never cut.
-    if r.verdict.is_some() || !r.verdict_reason.is_empty() {
-        let mut verdict = vec![Span::styled(
-            format!("verdict {}", verdict_text(r.verdict)),
-            theme.style(verdict_slot(r.verdict)),
-        )];
-        if !r.verdict_reason.is_empty() {
-            verdict.push(Span::styled(
-                format!(": {}", inert(&r.verdict_reason)),
-                theme.style(Slot::Text),
-            ));
-        }
-        lines.push(Line::from(verdict));
-    }
+    lines.extend(verdict_line(r, theme));
     lines.push(Line::styled(
         if r.message.is_empty() {
             "-".to_owned()
@@ -584,21 +571,27 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
+/// The verdict and its reason, on a line of their own so they are never cut.
+fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
+    if r.verdict.is_none() && r.verdict_reason.is_empty() {
+        return None;
+    }
+    let mut verdict = vec![Span::styled(
+        format!("verdict {}", verdict_text(r.verdict)),
+        theme.style(verdict_slot(r.verdict)),
+    )];
+    if !r.verdict_reason.is_empty() {
+        verdict.push(Span::styled(
+            format!(": {}", inert(&r.verdict_reason)),
+            theme.style(Slot::Text),
+        ));
+    }
+    Some(Line::from(verdict))
+}
+
 fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    if r.verdict.is_some() || !r.verdict_reason.is_empty() {
-        let mut verdict = vec![Span::styled(
-            format!("verdict {}", verdict_text(r.verdict)),
-            theme.style(verdict_slot(r.verdict)),
-        )];
-        if !r.verdict_reason.is_empty() {
-            verdict.push(Span::styled(
-                format!(": {}", inert(&r.verdict_reason)),
-                theme.style(Slot::Text),
-            ));
-        }
-        lines.push(Line::from(verdict));
-    }
+    lines.extend(verdict_line(r, theme));
     // Blue-green compares its preview with its active side; the rest a canary with its
     // baseline.
     let (base, new) = match r.strategy {

@@ -21,6 +21,7 @@ use crate::model::objects::{CANARY_OF_LABEL, REVISION_ANNOTATION};
 use crate::model::ops::{
     ActionFailure, ActionOutcome, ActionRequest, Actuator, BoxFuture, CheckError, Operation, Why,
 };
+use crate::model::text::error_chain;
 use crate::model::{Kind, Permission, ReleaseKey};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -434,25 +435,10 @@ pub fn failure(
         | kube::Error::ReadEvents(_)
         | kube::Error::RustlsTls(_)
         | kube::Error::TlsRequired => {
-            ActionFailure::Unreachable(format!("{verb} {object}: {}", chain(&err)))
+            ActionFailure::Unreachable(format!("{verb} {object}: {}", error_chain(&err)))
         }
-        other => ActionFailure::Rejected(format!("{verb} {object}: {}", chain(&other))),
+        other => ActionFailure::Rejected(format!("{verb} {object}: {}", error_chain(&other))),
     }
-}
-
-/// An error and its causes on one line: kube's own message alone often hides the cause.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The same failure kind, with what had already happened in front of it.

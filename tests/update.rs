@@ -726,8 +726,10 @@ fn failing_and_production_releases_come_first_and_say_why() {
     };
     let checkout = reason("checkout");
     assert_eq!(checkout.rank, Rank::Failing);
+    // The canary judge's own reason: the means, the ratio against the bound, the p-value.
     assert!(
-        checkout.reason.starts_with("canary error rate"),
+        checkout.reason.starts_with("error rate %: canary ")
+            && checkout.reason.contains("> allowed ×1.5), p "),
         "{}",
         checkout.reason
     );

@@ -1,6 +1,7 @@
 //! What needs a human first, and why: one rule for the console's queue and for `status`.
 
 use super::{MetricSeries, Metrics, Phase, Release, Verdict};
+use crate::analysis::judge::{judge_metric, MetricRule, Outcome, DEFAULT_CONFIDENCE};
 
 /// How urgently a release needs a human, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,39 +62,34 @@ pub fn attention_of(r: &Release, metrics: &Metrics, production: bool) -> Attenti
     }
 }
 
-/// Samples averaged when comparing canary and baseline, to ride out one noisy point.
-const RECENT: usize = 3;
+/// The recent samples judged: the canary's latest behaviour, not its healthy start.
+const RECENT: usize = 6;
 
-fn recent_mean(samples: &[f64]) -> Option<f64> {
-    let recent = &samples[samples.len().saturating_sub(RECENT)..];
-    (!recent.is_empty()).then(|| recent.iter().sum::<f64>() / recent.len() as f64)
-}
+/// How much worse than its baseline a canary's metric may get before it counts as failing
+/// (a mean ratio): a rise must be statistically clear and at least this large.
+const ALLOWED_RISE: f64 = 1.5;
 
-/// A running canary whose recent metric is at least twice its baseline's, and more than one
-/// unit above it, is failing whatever its controller has decided so far.
+/// A running canary whose recent metric the canary judge finds clearly and materially above
+/// its baseline is failing, whatever its controller has decided so far.
 fn bad_canary_metrics(r: &Release, metrics: &Metrics) -> Option<String> {
     let running = r.canary.desired > 0 || r.canary.ready > 0;
     if !running {
         return None;
     }
+    let rule = MetricRule {
+        allowed_increase: ALLOWED_RISE,
+        ..MetricRule::default()
+    };
+    let recent = |v: &[f64]| v[v.len().saturating_sub(RECENT)..].to_vec();
     metrics.series.iter().find_map(|m: &MetricSeries| {
-        let canary = recent_mean(&m.canary)?;
-        let baseline = recent_mean(&m.baseline)?;
-        (canary > 2.0 * baseline && canary - baseline > 1.0).then(|| {
-            format!(
-                "canary {} {} vs {}",
-                crate::model::text::inert(&m.name),
-                short(canary),
-                short(baseline)
-            )
-        })
+        let name = crate::model::text::inert(&m.name);
+        let j = judge_metric(
+            &name,
+            &rule,
+            &recent(&m.canary),
+            &recent(&m.baseline),
+            DEFAULT_CONFIDENCE,
+        );
+        (j.outcome == Outcome::High).then_some(j.reason)
     })
-}
-
-fn short(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
 }

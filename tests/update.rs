@@ -741,7 +741,7 @@ fn failing_and_production_releases_come_first_and_say_why() {
         .find(|k| k.name == "checkout")
         .expect("checkout");
     let message = ripcord::app::queue_message(&state, &state.releases[key]);
-    assert!(message.starts_with("canary error rate"), "{message}");
+    assert!(message.starts_with("error rate %: canary "), "{message}");
     let ranks: Vec<_> = state
         .rows
         .iter()

@@ -4,7 +4,8 @@
 //! Skipped with a note when the testbed is not running; under `CI` that is a failure.
 
 mod common;
-use common::{testbed, watching};
+use common::cli::{stderr, stdout, Cli};
+use common::{demo, testbed, watching};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -19,10 +20,9 @@ use ripcord::model::Permission;
 use ripcord::model::{Kind, ReleaseKey};
 use serde_json::{json, Value};
 use std::time::Duration;
-use testbed::{revision, rolled_out, testbed, wait_until, web_deployment, Testbed};
+use testbed::{canary_pair, revision, rolled_out, testbed, wait_until, web_deployment, Testbed};
 
 const USER: &str = "e2e-oncall";
-const CANARY_OF: &str = "ripcord.dev/canary-of";
 
 /// A request for `op` with no parameters (rollback to the previous revision, promote by
 /// the default step); `with_op` sets them.
@@ -504,24 +504,13 @@ async fn pause_resume_and_restart_match_kubectl() {
 /// A stable Deployment and its canary, as a team would label them.
 async fn pair(tb: &Testbed, ns: &str, stable: &str, stable_n: i32, canary_n: i32) -> String {
     let canary = format!("{stable}-canary");
-    let s = web_deployment(
-        stable,
-        &format!("registry.example/{stable}:1.0"),
-        stable_n,
-        &[("app", stable), ("track", "stable")],
+    let (old, new) = (
+        format!("registry.example/{stable}:1.0"),
+        format!("registry.example/{stable}:1.1"),
     );
-    let mut c = web_deployment(
-        &canary,
-        &format!("registry.example/{stable}:1.1"),
-        canary_n,
-        &[("app", stable), ("track", "canary")],
-    );
-    c.metadata
-        .labels
-        .get_or_insert_with(Default::default)
-        .insert(CANARY_OF.into(), stable.into());
-    tb.create_deployment(ns, &s).await;
-    tb.create_deployment(ns, &c).await;
+    for d in canary_pair(stable, (&old, stable_n), (&new, canary_n)) {
+        tb.create_deployment(ns, &d).await;
+    }
     tb.wait_rolled_out(ns, stable).await;
     tb.wait_rolled_out(ns, &canary).await;
     canary
@@ -668,26 +657,14 @@ async fn cli_promote_of_a_pair_takes_the_configured_step() {
     let ns = tb.namespace("clistep").await;
     let ns = ns.name.as_str();
     let canary = pair(&tb, ns, "jam", 4, 1).await;
-    let config = tempfile::tempdir().expect("temp dir");
-    let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(config.path().join("config.toml"), "pair_steps = [40, 80]\n")
+    let cli = Cli::new(&tb.kubeconfig);
+    std::fs::write(cli.dir().join("config.toml"), "pair_steps = [40, 80]\n")
         .expect("write config.toml");
     let ripcord = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ripcord"))
-            .args(args)
-            .args(["-n", ns, "--context", testbed::ADMIN])
-            .env("KUBECONFIG", &tb.kubeconfig)
-            .env("RIPCORD_DATA_DIR", data.path())
-            .env("RIPCORD_CONFIG_DIR", config.path())
-            .output()
-            .expect("run ripcord");
+        let out = cli.run(&[args, &["-n", ns, "--context", testbed::ADMIN]].concat());
         (
             out.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+            format!("{}{}", stdout(&out), stderr(&out)),
         )
     };
     let replicas = || async {
@@ -1069,39 +1046,16 @@ async fn an_unreachable_cluster_is_unreachable_not_rejected() {
 /// An Argo Rollout in `ns`, paused at its first step; no Argo controller runs on the
 /// testbed, so the status is written as the controller would.
 fn argo_rollout(tb: &Testbed, ns: &str, name: &str) {
-    let rollout = json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": { "name": name },
-        "spec": {
-            "replicas": 1,
-            "selector": { "matchLabels": { "app": name } },
-            "template": {
-                "metadata": { "labels": { "app": name } },
-                "spec": { "containers": [{ "name": "app", "image": "registry.example/ro:2" }] }
-            },
-            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
-        }
-    });
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(file.path(), rollout.to_string()).expect("write");
-    tb.kubectl(ns, &["apply", "-f", &file.path().display().to_string()]);
+    tb.apply(
+        ns,
+        &testbed::argo_rollout(name, "registry.example/ro:2").to_string(),
+    );
     let status = json!({ "status": {
         "phase": "Paused", "message": "CanaryPauseStep", "currentStepIndex": 1,
         "stableRS": "abc", "currentPodHash": "def",
         "pauseConditions": [{ "reason": "CanaryPauseStep" }]
     }});
-    tb.kubectl(
-        ns,
-        &[
-            "patch",
-            "rollout",
-            name,
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            &status.to_string(),
-        ],
-    );
+    tb.patch_status(ns, "rollout", name, &status);
 }
 
 /// The console on a real cluster: the Kubernetes actuator does not act on Argo Rollouts
@@ -1156,16 +1110,7 @@ async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster()
             height: 40,
         },
     );
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 40)).expect("terminal");
-    let theme = ripcord::config::theme::Theme::default();
-    terminal
-        .draw(|f| ripcord::ui::render(f, &state, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer().clone();
-    let hints: String = (0..buffer.area.width)
-        .map(|x| buffer[(x, buffer.area.height - 1)].symbol().to_owned())
-        .collect();
+    let hints = demo::rendered(&state).pop().unwrap_or_default();
     let words: Vec<&str> = hints.split_whitespace().collect();
     assert!(words.contains(&"help"), "the hint line: {hints}");
     for op in ["promote", "abort", "pause", "rollback"] {

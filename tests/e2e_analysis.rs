@@ -3,59 +3,23 @@
 //! a release and judges them. A good canary passes, a bad one fails with its reason, and a
 //! Prometheus that is down is an error, never a pass.
 
-#[path = "common/testbed.rs"]
-mod testbed;
+mod common;
+use common::testbed::{
+    http_analysis, prometheus_url, stop_prometheus, testbed, wait_until, web_deployment,
+};
 
 use ripcord::analysis::config::{AnalysisConfig, Side};
 use ripcord::analysis::score::Verdict;
 use ripcord::metrics::{analyze, MetricsError, Prometheus, Window};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
-use testbed::{testbed, wait_until, web_deployment};
 
 /// The example HTTP config, with rate windows short enough for a test's minute of data.
 fn config() -> AnalysisConfig {
-    let text = ripcord::config::analysis_examples()[0]
-        .1
-        .replace("[1m]", "[10s]");
-    let (config, issues) = ripcord::config::analysis::load(Path::new("http.toml"), &text);
+    let (config, issues) =
+        ripcord::config::analysis::load(Path::new("http.toml"), &http_analysis());
     assert!(issues.is_empty(), "{issues:?}");
     config
-}
-
-fn state_dir() -> PathBuf {
-    testbed::kubeconfig_path()
-        .parent()
-        .expect("kubeconfig in the state dir")
-        .to_path_buf()
-}
-
-fn prometheus_url() -> String {
-    let file = state_dir().join("prometheus-url");
-    std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("no Prometheus on the testbed ({}: {e})", file.display()))
-        .trim()
-        .to_owned()
-}
-
-fn testbed_command(what: &str) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/testbed");
-    let status = Command::new(script)
-        .arg(what)
-        .env("RIPCORD_TESTBED_DIR", state_dir())
-        .status()
-        .expect("scripts/testbed runs");
-    assert!(status.success(), "scripts/testbed {what} failed");
-}
-
-/// Starts Prometheus again however the test ends.
-struct RestartPrometheus;
-
-impl Drop for RestartPrometheus {
-    fn drop(&mut self) {
-        testbed_command("start-prometheus");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,8 +108,7 @@ async fn good_canary_passes_bad_canary_fails_and_a_down_prometheus_is_an_error()
     assert_eq!(good.score, 100.0);
 
     // Prometheus down: an error that says so, never a verdict.
-    let _restart = RestartPrometheus;
-    testbed_command("stop-prometheus");
+    let _restart = stop_prometheus();
     match judge(1).await {
         Err(MetricsError::Unreachable { url, .. }) => assert_eq!(url, prometheus_url()),
         other => panic!("expected Prometheus to be unreachable, got {other:?}"),

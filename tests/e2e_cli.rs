@@ -2,57 +2,17 @@
 //! and the journal.
 
 mod common;
+use common::cli::{json, json_lines, stdout, text, unreachable_kubeconfig, Cli};
 use common::testbed;
 
-use std::process::{Command, Output};
 use std::time::Duration;
 use testbed::*;
-
-struct Cli {
-    kubeconfig: std::path::PathBuf,
-    data: tempfile::TempDir,
-    config: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new(tb: &Testbed) -> Cli {
-        Cli {
-            kubeconfig: tb.kubeconfig.clone(),
-            data: tempfile::tempdir().expect("temp dir"),
-            config: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ripcord"))
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("RIPCORD_DATA_DIR", self.data.path())
-            .env("RIPCORD_CONFIG_DIR", self.config.path())
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .expect("run ripcord")
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(out)))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_json_and_a_rollback_recorded_in_the_journal() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("cli").await;
-    let cli = Cli::new(&tb);
+    let cli = Cli::new(&tb.kubeconfig);
     tb.create_deployment(
         &ns.name,
         &web_deployment("api", "nginx:1.25", 2, &[("app", "api")]),
@@ -119,10 +79,7 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
 
     let out = cli.run(&["journal", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(
         lines.len(),
         1,
@@ -136,17 +93,13 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
     assert!(lines[0].get("weight").is_none(), "{}", lines[0]);
     assert_eq!(lines[0]["user"], "admin");
     let table = cli.run(&["journal"]);
-    assert!(
-        String::from_utf8_lossy(&table.stdout).contains("rollback"),
-        "{}",
-        text(&table)
-    );
+    assert!(stdout(&table).contains("rollback"), "{}", text(&table));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_say_what_went_wrong() {
     let Some(tb) = testbed().await else { return };
-    let cli = Cli::new(&tb);
+    let cli = Cli::new(&tb.kubeconfig);
     // Bad usage.
     let out = cli.run(&["pause", "widget/x"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -170,18 +123,8 @@ async fn exit_codes_say_what_went_wrong() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     // Unreachable: a kubeconfig that points at a closed port.
     let dir = tempfile::tempdir().expect("temp dir");
-    let dead = dir.path().join("kubeconfig");
-    std::fs::write(
-        &dead,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\nusers:\n- name: u\n  user:\n    token: t\n",
-    )
-    .expect("write kubeconfig");
-    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .args(["status", "--kubeconfig"])
-        .arg(&dead)
-        .env("RIPCORD_CONFIG_DIR", cli.config.path())
-        .output()
-        .expect("run ripcord");
+    let dead = unreachable_kubeconfig(dir.path());
+    let out = cli.run(&["status", "--kubeconfig", dead.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     // An unknown context is bad input.
     let out = cli.run(&["status", "--context", "nope"]);
@@ -197,7 +140,7 @@ async fn exit_codes_say_what_went_wrong() {
 async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("guard").await;
-    let cli = Cli::new(&tb);
+    let cli = Cli::new(&tb.kubeconfig);
     tb.create_deployment(
         &ns.name,
         &web_deployment("svc", "nginx:1.25", 1, &[("app", "svc")]),
@@ -205,7 +148,7 @@ async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
     .await;
     tb.wait_rolled_out(&ns.name, "svc").await;
     std::fs::write(
-        cli.config.path().join("config.toml"),
+        cli.dir().join("config.toml"),
         "production_pattern = \"testbed-admin\"\n",
     )
     .expect("config");
@@ -230,7 +173,7 @@ async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
     assert_eq!(paused.spec.and_then(|s| s.paused), Some(true));
 
     std::fs::write(
-        cli.config.path().join("config.toml"),
+        cli.dir().join("config.toml"),
         "[contexts.\"testbed-admin\"]\nread_only = true\n",
     )
     .expect("config");
@@ -251,25 +194,10 @@ async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
 async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("cli-argo").await;
-    let cli = Cli::new(&tb);
-    let rollout = serde_json::json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": { "name": "ro" },
-        "spec": {
-            "replicas": 1,
-            "selector": { "matchLabels": { "app": "ro" } },
-            "template": {
-                "metadata": { "labels": { "app": "ro" } },
-                "spec": { "containers": [{ "name": "app", "image": "registry.example/ro:2" }] }
-            },
-            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
-        }
-    });
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(file.path(), rollout.to_string()).expect("write");
-    tb.kubectl(
+    let cli = Cli::new(&tb.kubeconfig);
+    tb.apply(
         &ns.name,
-        &["apply", "-f", &file.path().display().to_string()],
+        &argo_rollout("ro", "registry.example/ro:2").to_string(),
     );
     for args in [
         vec!["promote", "rollout/ro"],
@@ -302,7 +230,7 @@ async fn a_forbidden_action_prints_its_failure_as_json() {
         &web_deployment("svc", "registry.example/svc:1.0", 1, &[("app", "svc")]),
     )
     .await;
-    let cli = Cli::new(&tb);
+    let cli = Cli::new(&tb.kubeconfig);
     let out = cli.run(&[
         "pause",
         "deployment/svc",
@@ -315,8 +243,7 @@ async fn a_forbidden_action_prints_its_failure_as_json() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let v = json(&out);
     assert_eq!(v["result"]["Err"]["kind"], "forbidden", "{v}");
     assert!(v["result"]["Err"]["message"].is_string(), "{v}");
 }

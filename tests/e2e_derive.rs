@@ -5,25 +5,11 @@ mod common;
 use common::{testbed, watching};
 
 use kube::api::{Patch, PatchParams};
-use ripcord::app::Msg;
-use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::{Phase, Replicas, RevisionRole};
 use serde_json::json;
 use std::time::Duration;
 use testbed::*;
-use tokio::sync::mpsc;
 use watching::*;
-
-fn watch_namespace(admin: ripcord::cluster::connect::Cluster, ns: &str) -> mpsc::Receiver<Msg> {
-    let (tx, rx) = mpsc::channel(1024);
-    watch::spawn(
-        admin,
-        Scope::Namespaces(vec![ns.to_owned()]),
-        watch::core_kinds(),
-        tx,
-    );
-    rx
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_deployment_that_finished_shows_paused_with_no_new_share() {
@@ -242,39 +228,12 @@ async fn crash_looping_pods_make_the_release_degraded_before_the_deadline() {
     let mut rx = watch_namespace(cluster(&tb, ADMIN).await, ns);
     let mut state = live_state();
     let key = deployment_key(ns, "crashy");
-    let mut crashy = patient("crashy", 1);
-    crashy
-        .spec
-        .as_mut()
-        .expect("spec")
-        .template
-        .spec
-        .as_mut()
-        .expect("pod spec")
-        .containers[0]
-        .image = Some("registry.example/crashy:1.0-crash".into());
+    let crashy = patient_on("crashy", 1, "registry.example/crashy:1.0-crash");
     tb.create_deployment(ns, &crashy).await;
     // The pair: a healthy stable and a crash-looping canary.
     tb.create_deployment(ns, &patient("shop", 2)).await;
-    let mut canary = patient("shop-canary", 1);
-    canary
-        .metadata
-        .labels
-        .get_or_insert_with(Default::default)
-        .insert(
-            ripcord::model::objects::CANARY_OF_LABEL.into(),
-            "shop".into(),
-        );
-    canary
-        .spec
-        .as_mut()
-        .expect("spec")
-        .template
-        .spec
-        .as_mut()
-        .expect("pod spec")
-        .containers[0]
-        .image = Some("registry.example/shop:2.0-crash".into());
+    let mut canary = patient_on("shop-canary", 1, "registry.example/shop:2.0-crash");
+    canary_of(&mut canary, "shop");
     tb.create_deployment(ns, &canary).await;
     let pair = ripcord::model::ReleaseKey {
         kind: ripcord::model::Kind::CanaryPair,
@@ -319,7 +278,11 @@ async fn crash_looping_pods_make_the_release_degraded_before_the_deadline() {
 /// A Deployment whose progress deadline is far off, so the first blocking condition the
 /// controller sets is the one under test.
 fn patient(name: &str, replicas: i32) -> k8s_openapi::api::apps::v1::Deployment {
-    let mut d = web_deployment(name, "registry.example/web:1.0", replicas, &[("app", name)]);
+    patient_on(name, replicas, "registry.example/web:1.0")
+}
+
+fn patient_on(name: &str, replicas: i32, image: &str) -> k8s_openapi::api::apps::v1::Deployment {
+    let mut d = web_deployment(name, image, replicas, &[("app", name)]);
     if let Some(spec) = d.spec.as_mut() {
         spec.progress_deadline_seconds = Some(600);
     }
@@ -340,16 +303,5 @@ fn quota(tb: &Testbed, ns: &str, resource: &str, hard: i64, used: i64) {
     );
     let status = json!({ "status": { "hard": { resource: hard.to_string() },
                                      "used": { resource: used.to_string() } } });
-    tb.kubectl(
-        ns,
-        &[
-            "patch",
-            "quota",
-            "limit",
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            &status.to_string(),
-        ],
-    );
+    tb.patch_status(ns, "quota", "limit", &status);
 }

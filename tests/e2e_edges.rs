@@ -2,99 +2,12 @@
 //! credentials, a closed pipe and long names in `status`.
 
 mod common;
+use common::cli::{stderr, stdout, text, Cli};
 use common::testbed;
+use common::tmux::Tmux;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 use testbed::*;
-
-struct Cli {
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new(kubeconfig: &Path) -> Cli {
-        Cli {
-            kubeconfig: kubeconfig.to_path_buf(),
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ripcord"));
-        cmd.args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("RIPCORD_DATA_DIR", self.dir.path())
-            .env("RIPCORD_CONFIG_DIR", self.dir.path())
-            .env_remove("RUST_BACKTRACE")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run ripcord")
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.0]);
-    }
-}
-
-/// `ripcord ARGS` in a 160x30 tmux session.
-fn console(name: &str, cli: &Cli, args: &str) -> Session {
-    let session = format!("ripcord-{name}-{}", std::process::id());
-    let command = format!(
-        "KUBECONFIG={} RIPCORD_CONFIG_DIR={d} RIPCORD_DATA_DIR={d} {bin} {args}; echo EXITED $?; sleep 60",
-        cli.kubeconfig.display(),
-        d = cli.dir.path().display(),
-        bin = env!("CARGO_BIN_EXE_ripcord"),
-    );
-    let started = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "30"])
-        .arg(command)
-        .status()
-        .expect("tmux must be installed");
-    assert!(started.success());
-    Session(session)
-}
-
-fn wait_screen(session: &Session, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let screen = tmux(&["capture-pane", "-p", "-t", &session.0]);
-        if ok(&screen) {
-            return screen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; screen:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_who_may_not_read_argo_rollouts_still_gets_the_deployments() {
@@ -118,22 +31,18 @@ async fn a_user_who_may_not_read_argo_rollouts_still_gets_the_deployments() {
     "subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"viewer"}}]}}]}}"#,
         ns = ns.name
     );
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(file.path(), rbac).expect("write rbac");
-    tb.kubectl(
-        &ns.name,
-        &["apply", "-f", &file.path().display().to_string()],
-    );
+    tb.apply(&ns.name, &rbac);
 
     let cli = Cli::new(&tb.kubeconfig);
     let base = ["--context", VIEWER, "-n", ns.name.as_str()];
     let out = cli.run(&[&base[..], &["status"]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("web"), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout(&out).contains("web"), "{}", text(&out));
     assert_eq!(
-        stderr.lines().filter(|l| l.contains("rollouts")).count(),
+        stderr(&out)
+            .lines()
+            .filter(|l| l.contains("rollouts"))
+            .count(),
         1,
         "reported once: {}",
         text(&out)
@@ -142,8 +51,14 @@ async fn a_user_who_may_not_read_argo_rollouts_still_gets_the_deployments() {
     let out = cli.run(&[&base[..], &["pause", "deployment/web", "--dry-run"]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
-    let session = console("rbac", &cli, &format!("--context {VIEWER} -n {}", ns.name));
-    let screen = wait_screen(&session, "the deployment, synced", |s| {
+    let t = Tmux::ripcord(
+        "rbac",
+        &cli,
+        &format!("--context {VIEWER} -n {}", ns.name),
+        160,
+        30,
+    );
+    let screen = t.wait_for("the deployment, synced", |s| {
         s.contains("web") && s.contains("synced")
     });
     assert!(!screen.contains("denied"), "{screen}");
@@ -177,18 +92,18 @@ async fn rejected_credentials_are_exit_3_with_a_sentence_and_the_console_says_so
     ] {
         let out = cli.run(args);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let err = stderr(&out);
         assert!(
-            stderr.contains(&format!("credentials rejected by {ADMIN}")),
+            err.contains(&format!("credentials rejected by {ADMIN}")),
             "{args:?}: {}",
             text(&out)
         );
         for dump in ["Status {", "ErrorResponse", "ApiError"] {
-            assert!(!stderr.contains(dump), "{args:?}: {}", text(&out));
+            assert!(!err.contains(dump), "{args:?}: {}", text(&out));
         }
     }
-    let session = console("badtoken", &cli, "");
-    wait_screen(&session, "credentials rejected", |s| {
+    let t = Tmux::ripcord("badtoken", &cli, "", 160, 30);
+    t.wait_for("credentials rejected", |s| {
         s.contains("credentials rejected")
     });
 }
@@ -208,7 +123,7 @@ async fn status_keeps_its_columns_with_a_long_name_and_a_closed_pipe_ends_it_qui
     let cli = Cli::new(&tb.kubeconfig);
     let out = cli.run(&["status", "-n", &ns.name]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let table = stdout(&out);
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows.len(), 3, "{table}");
     let col = |line: &str, word: &str| line.find(word).map(|b| line[..b].chars().count());
@@ -222,15 +137,8 @@ async fn status_keeps_its_columns_with_a_long_name_and_a_closed_pipe_ends_it_qui
     );
 
     for args in [&["status", "-A"][..], &["status", "-A", "-o", "json"]] {
-        let mut child = cli
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        drop(child.stdout.take());
-        let out = child.wait_with_output().expect("wait");
+        let out = cli.run_with_closed_stdout(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+        assert!(!stderr(&out).contains("panicked"));
     }
 }

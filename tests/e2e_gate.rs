@@ -3,109 +3,54 @@
 //! it through the journal, and a Prometheus that goes away mid-gate is exit 4, never a pass.
 
 mod common;
+use common::cli::{json, json_lines, stderr, stdout, text, Cli};
 use common::testbed;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 use testbed::*;
-
-const CANARY_OF: &str = "ripcord.dev/canary-of";
 
 /// Stopping Prometheus must not pull it from under the other tests of this file.
 static PROMETHEUS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-fn state_dir() -> PathBuf {
-    kubeconfig_path()
-        .parent()
-        .expect("kubeconfig in the state dir")
-        .to_path_buf()
+/// ripcord with the example HTTP analysis, its rate windows short enough for a test's minute,
+/// and the testbed's Prometheus set for the admin context in config.toml.
+struct GateCli {
+    cli: Cli,
+    analysis: String,
 }
 
-fn prometheus_url() -> String {
-    let file = state_dir().join("prometheus-url");
-    std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("no Prometheus on the testbed ({}: {e})", file.display()))
-        .trim()
-        .to_owned()
-}
-
-fn testbed_command(what: &str) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/testbed");
-    let status = Command::new(script)
-        .arg(what)
-        .env("RIPCORD_TESTBED_DIR", state_dir())
-        .status()
-        .expect("scripts/testbed runs");
-    assert!(status.success(), "scripts/testbed {what} failed");
-}
-
-/// Starts Prometheus again however the test ends.
-struct RestartPrometheus;
-
-impl Drop for RestartPrometheus {
-    fn drop(&mut self) {
-        testbed_command("start-prometheus");
-    }
-}
-
-struct Cli {
-    kubeconfig: PathBuf,
-    data: tempfile::TempDir,
-    config: tempfile::TempDir,
-    analysis: PathBuf,
-}
-
-impl Cli {
-    /// With the example HTTP analysis, its rate windows short enough for a test's minute,
-    /// and the testbed's Prometheus set for the admin context in config.toml.
-    fn new(tb: &Testbed) -> Cli {
-        let config = tempfile::tempdir().expect("temp dir");
-        let analysis = config.path().join("http.toml");
-        let text = ripcord::config::analysis_examples()[0]
-            .1
-            .replace("[1m]", "[10s]");
-        std::fs::write(&analysis, text).expect("write the analysis config");
+impl GateCli {
+    fn new(tb: &Testbed) -> GateCli {
+        let cli = Cli::new(&tb.kubeconfig);
+        let analysis = cli.dir().join("http.toml");
+        std::fs::write(&analysis, http_analysis()).expect("write the analysis config");
         std::fs::write(
-            config.path().join("config.toml"),
+            cli.dir().join("config.toml"),
             format!(
                 "[contexts.\"{ADMIN}\"]\nprometheus = \"{}\"\n",
                 prometheus_url()
             ),
         )
         .expect("write config.toml");
-        Cli {
-            kubeconfig: tb.kubeconfig.clone(),
-            data: tempfile::tempdir().expect("temp dir"),
-            config,
-            analysis,
+        GateCli {
+            analysis: analysis.display().to_string(),
+            cli,
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ripcord"));
-        command
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("RIPCORD_DATA_DIR", self.data.path())
-            .env("RIPCORD_CONFIG_DIR", self.config.path())
-            .env_remove("RUST_BACKTRACE");
-        command
-    }
-
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run ripcord")
+        self.cli.run(args)
     }
 
     fn gate(&self, ns: &str, extra: &[&str]) -> Output {
-        let analysis = self.analysis.display().to_string();
         let mut args = vec![
             "gate",
             "pair/web",
             "-n",
             ns,
             "--config",
-            &analysis,
+            &self.analysis,
             "--timeout",
             "60s",
             "--window",
@@ -118,36 +63,11 @@ impl Cli {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// A stable Deployment on a good image and its canary on `canary_image`.
 async fn pair(tb: &Testbed, ns: &str, canary_image: &str) {
-    let stable = web_deployment(
-        "web",
-        "shop/web:1.0",
-        2,
-        &[("app", "web"), ("track", "stable")],
-    );
-    let mut canary = web_deployment(
-        "web-canary",
-        canary_image,
-        2,
-        &[("app", "web"), ("track", "canary")],
-    );
-    canary
-        .metadata
-        .labels
-        .get_or_insert_with(Default::default)
-        .insert(CANARY_OF.into(), "web".into());
-    tb.create_deployment(ns, &stable).await;
-    tb.create_deployment(ns, &canary).await;
+    for d in canary_pair("web", ("shop/web:1.0", 2), (canary_image, 2)) {
+        tb.create_deployment(ns, &d).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,23 +75,31 @@ async fn a_good_canary_passes_the_gate() {
     let Some(tb) = testbed().await else { return };
     let _shared = PROMETHEUS.read().await;
     let ns = tb.namespace("gate-good").await;
-    let cli = Cli::new(&tb);
+    let cli = GateCli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1").await;
 
     // Prometheus comes from config.toml here; the others pass --prometheus.
     let out = cli.gate(&ns.name, &["--for", "40s"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("score 100: pass"), "{}", text(&out));
-    assert!(stdout.contains("error ratio"), "{}", text(&out));
+    let said = stdout(&out);
+    assert!(said.contains("score 100: pass"), "{}", text(&out));
+    assert!(said.contains("error ratio"), "{}", text(&out));
 
     // One judgement, as JSON, on the same data.
-    let analysis = cli.analysis.display().to_string();
     let out = cli.run(&[
-        "analyze", "web", "-n", &ns.name, "--config", &analysis, "--window", "40s", "-o", "json",
+        "analyze",
+        "web",
+        "-n",
+        &ns.name,
+        "--config",
+        &cli.analysis,
+        "--window",
+        "40s",
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json = json(&out);
     assert_eq!(json["summary"]["verdict"], "pass", "{json}");
     assert!(
         json["canary"]
@@ -187,7 +115,7 @@ async fn a_bad_canary_fails_the_gate_and_is_aborted_and_journaled() {
     let Some(tb) = testbed().await else { return };
     let _shared = PROMETHEUS.read().await;
     let ns = tb.namespace("gate-bad").await;
-    let cli = Cli::new(&tb);
+    let cli = GateCli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1-bad").await;
 
     let url = prometheus_url();
@@ -198,16 +126,15 @@ async fn a_bad_canary_fails_the_gate_and_is_aborted_and_journaled() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(started.elapsed() < Duration::from_secs(110));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("score 0: FAIL"), "{}", text(&out));
+    let (said, err) = (stdout(&out), stderr(&out));
+    assert!(said.contains("score 0: FAIL"), "{}", text(&out));
     assert!(
-        stdout.contains("error ratio: canary") && stdout.contains("critical"),
+        said.contains("error ratio: canary") && said.contains("critical"),
         "{}",
         text(&out)
     );
-    assert!(stderr.contains("failed its analysis"), "{}", text(&out));
-    assert!(stderr.contains("abort"), "{}", text(&out));
+    assert!(err.contains("failed its analysis"), "{}", text(&out));
+    assert!(err.contains("abort"), "{}", text(&out));
 
     // The canary is scaled to 0.
     let canary = tb.get_deployment(&ns.name, "web-canary").await;
@@ -221,10 +148,7 @@ async fn a_bad_canary_fails_the_gate_and_is_aborted_and_journaled() {
     // And the abort is in the journal, with the gate's reason.
     let out = cli.run(&["journal", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let entries = json_lines(&out);
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["action"], "abort");
     assert_eq!(entries[0]["name"], "web");
@@ -242,21 +166,21 @@ async fn prometheus_going_away_mid_gate_is_exit_4() {
     let Some(tb) = testbed().await else { return };
     let _alone = PROMETHEUS.write().await;
     let ns = tb.namespace("gate-down").await;
-    let cli = Cli::new(&tb);
+    let cli = GateCli::new(&tb);
     pair(&tb, &ns.name, "shop/web:1.1").await;
     tb.wait_rolled_out(&ns.name, "web").await;
     tb.wait_rolled_out(&ns.name, "web-canary").await;
 
     let url = prometheus_url();
-    let analysis = cli.analysis.display().to_string();
     let child = cli
+        .cli
         .command(&[
             "gate",
             "pair/web",
             "-n",
             &ns.name,
             "--config",
-            &analysis,
+            &cli.analysis,
             "--prometheus",
             &url,
             "--for",
@@ -270,9 +194,8 @@ async fn prometheus_going_away_mid_gate_is_exit_4() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ripcord gate");
-    let _restart = RestartPrometheus;
     tokio::time::sleep(Duration::from_secs(6)).await;
-    testbed_command("stop-prometheus");
+    let _restart = stop_prometheus();
     let stopped = Instant::now();
     let out = child.wait_with_output().expect("ripcord gate ends");
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
@@ -281,47 +204,41 @@ async fn prometheus_going_away_mid_gate_is_exit_4() {
         "{}",
         text(&out)
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
-        stderr.contains(&format!("Prometheus at {url} is unreachable")),
+        err.contains(&format!("Prometheus at {url} is unreachable")),
         "{}",
         text(&out)
     );
     // It judged while Prometheus was up, and never passed.
-    assert!(stderr.contains("is ready; judging"), "{}", text(&out));
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("pass"),
-        "{}",
-        text(&out)
-    );
+    assert!(err.contains("is ready; judging"), "{}", text(&out));
+    assert!(!stdout(&out).contains("pass"), "{}", text(&out));
 }
 
-fn offline(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .args(args)
-        .current_dir(dir)
-        .env("RIPCORD_CONFIG_DIR", dir)
-        .env("RIPCORD_DATA_DIR", dir)
-        .env_remove("RUST_BACKTRACE")
+/// ripcord with no cluster, in its own directory.
+fn offline(cli: &Cli, args: &[&str]) -> Output {
+    cli.command(args)
+        .current_dir(cli.dir())
         .output()
         .expect("run ripcord")
 }
 
 #[test]
 fn judge_compares_two_files_of_numbers() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let cli = Cli::offline();
     let baseline: String = (0..40)
         .map(|i| format!("{}\n", 1.0 + (i % 7) as f64 * 0.01))
         .collect();
     let higher: String = (0..40)
         .map(|i| format!("{} ", 2.0 + (i % 5) as f64 * 0.01))
         .collect();
-    std::fs::write(dir.path().join("base.txt"), &baseline).unwrap();
-    std::fs::write(dir.path().join("same.txt"), &baseline).unwrap();
-    std::fs::write(dir.path().join("high.txt"), &higher).unwrap();
-    std::fs::write(dir.path().join("bad.txt"), "1\n2\n3 x4\n").unwrap();
+    std::fs::write(cli.dir().join("base.txt"), &baseline).unwrap();
+    std::fs::write(cli.dir().join("same.txt"), &baseline).unwrap();
+    std::fs::write(cli.dir().join("high.txt"), &higher).unwrap();
+    std::fs::write(cli.dir().join("bad.txt"), "1\n2\n3 x4\n").unwrap();
 
     let out = offline(
+        &cli,
         &[
             "judge",
             "--canary",
@@ -331,16 +248,16 @@ fn judge_compares_two_files_of_numbers() {
             "-o",
             "json",
         ],
-        dir.path(),
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json = json(&out);
     assert_eq!(json["judgement"]["outcome"], "high", "{json}");
     assert_eq!(json["u"], 1600.0, "every canary value is larger: {json}");
     assert!(json["p"].as_f64().is_some_and(|p| p < 1e-9), "{json}");
 
     // A rise is fine when only a fall is bad.
     let out = offline(
+        &cli,
         &[
             "judge",
             "--canary",
@@ -350,27 +267,22 @@ fn judge_compares_two_files_of_numbers() {
             "--direction",
             "decrease",
         ],
-        dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = offline(
+        &cli,
         &["judge", "--canary", "same.txt", "--baseline", "base.txt"],
-        dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("verdict  pass"),
-        "{}",
-        text(&out)
-    );
+    assert!(stdout(&out).contains("verdict  pass"), "{}", text(&out));
 
     let out = offline(
+        &cli,
         &["judge", "--canary", "bad.txt", "--baseline", "base.txt"],
-        dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains(r#"bad.txt:3: "x4" is not a number"#),
+        stderr(&out).contains(r#"bad.txt:3: "x4" is not a number"#),
         "{}",
         text(&out)
     );
@@ -378,36 +290,32 @@ fn judge_compares_two_files_of_numbers() {
 
 #[test]
 fn a_bad_analysis_config_or_duration_is_exit_2_before_any_cluster_is_asked() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let cli = Cli::offline();
     std::fs::write(
-        dir.path().join("a.toml"),
+        cli.dir().join("a.toml"),
         "pass = 95\n[[metrics]]\nname = \"x\"\nquery = \"up{{{selectr}}}\"\n",
     )
     .unwrap();
-    let out = offline(&["analyze", "web", "--config", "a.toml"], dir.path());
+    let out = offline(&cli, &["analyze", "web", "--config", "a.toml"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("a.toml:"),
-        "{}",
-        text(&out)
-    );
+    assert!(stderr(&out).contains("a.toml:"), "{}", text(&out));
 
     let out = offline(
+        &cli,
         &["gate", "web", "--config", "a.toml", "--for", "5 minutes"],
-        dir.path(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--for: bad duration"),
+        stderr(&out).contains("--for: bad duration"),
         "{}",
         text(&out)
     );
 
     // No config at all, and none in the config dir.
-    let out = offline(&["analyze", "web"], dir.path());
+    let out = offline(&cli, &["analyze", "web"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no analysis config"),
+        stderr(&out).contains("no analysis config"),
         "{}",
         text(&out)
     );
@@ -418,7 +326,7 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
     let Some(tb) = testbed().await else { return };
     let _shared = PROMETHEUS.read().await;
     let ns = tb.namespace("gate-deploy").await;
-    let cli = Cli::new(&tb);
+    let cli = GateCli::new(&tb);
     tb.create_deployment(
         &ns.name,
         &web_deployment("api", "shop/api:1.0", 2, &[("app", "api")]),
@@ -432,7 +340,6 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
         &["set", "image", "deployment/api", "app=shop/api:1.1-bad"],
     );
 
-    let analysis = cli.analysis.display().to_string();
     let url = prometheus_url();
     let out = cli.run(&[
         "gate",
@@ -440,7 +347,7 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
         "-n",
         &ns.name,
         "--config",
-        &analysis,
+        &cli.analysis,
         "--prometheus",
         &url,
         "--timeout",
@@ -454,13 +361,13 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
         "--rollback-on-fail",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let said = stdout(&out);
     assert!(
-        stdout.contains("deployment/api") && stdout.contains("error ratio: canary"),
+        said.contains("deployment/api") && said.contains("error ratio: canary"),
         "{}",
         text(&out)
     );
-    assert!(stdout.contains("score 0: FAIL"), "{}", text(&out));
+    assert!(said.contains("score 0: FAIL"), "{}", text(&out));
 
     // Rolled back to the old template, and journaled.
     let image = wait_until("the rollback", Duration::from_secs(30), || async {
@@ -471,7 +378,7 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
     .await;
     assert_eq!(image, "shop/api:1.0");
     let out = cli.run(&["journal", "-o", "json"]);
-    let journal = String::from_utf8_lossy(&out.stdout);
+    let journal = stdout(&out);
     assert!(
         journal.contains(r#""action":"rollback""#) && journal.contains("ripcord gate:"),
         "{journal}"

@@ -3,10 +3,11 @@
 //! drawn and printed in their visible form, checked on the raw byte stream.
 
 mod common;
+use common::cli::{stderr, stdout, Cli};
 use common::testbed;
+use common::tmux::Tmux;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testbed::*;
 
 /// A title change, an OSC 52 clipboard write, a screen clear and a bare carriage return.
@@ -17,37 +18,6 @@ const RETURN: &str = "\rPWNCR";
 
 fn payload() -> String {
     format!("{TITLE}{CLIPBOARD}{CLEAR}{RETURN}\u{9b}2J\u{9d}0;C1\u{7}")
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.0]);
-    }
-}
-
-fn wait_screen(session: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        let screen = tmux(&["capture-pane", "-p", "-t", session]);
-        if ok(&screen) {
-            return screen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; screen:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// No planted sequence is live in `bytes`: each payload's body appears only in its visible
@@ -71,12 +41,6 @@ fn assert_inert(bytes: &[u8], what: &str) {
     assert!(!text.contains('\u{7}'), "{what}: a BEL");
 }
 
-fn apply(tb: &Testbed, ns: &str, object: &serde_json::Value) {
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(file.path(), object.to_string()).expect("write");
-    tb.kubectl(ns, &["apply", "-f", &file.path().display().to_string()]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
     let Some(tb) = testbed().await else { return };
@@ -89,8 +53,7 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         &web_deployment("web", &image, 1, &[("app", "web")]),
     )
     .await;
-    apply(
-        &tb,
+    tb.apply(
         &ns.name,
         &serde_json::json!({
             "apiVersion": "v1", "kind": "Event",
@@ -99,10 +62,10 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
             "type": "Warning", "reason": "Planted", "message": format!("event{evil}"),
             "firstTimestamp": "2026-11-21T09:00:00Z", "lastTimestamp": "2026-11-21T09:00:00Z",
             "count": 1, "source": { "component": "e2e" }
-        }),
+        })
+        .to_string(),
     );
-    apply(
-        &tb,
+    tb.apply(
         &ns.name,
         &serde_json::json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
@@ -120,7 +83,8 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
                     { "analysis": { "templates": [{ "templateName": format!("t{evil}") }] } }
                 ] } }
             }
-        }),
+        })
+        .to_string(),
     );
     let status = serde_json::json!({ "status": {
         "phase": format!("Paused{evil}"), "message": format!("msg{evil}"),
@@ -128,56 +92,32 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         "pauseConditions": [{ "reason": format!("why{evil}") }],
         "conditions": [{ "type": "Progressing", "status": "True", "reason": "R", "message": format!("cond{evil}") }]
     }});
-    tb.kubectl(
-        &ns.name,
-        &[
-            "patch",
-            "rollout",
-            "evil",
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            &status.to_string(),
-        ],
-    );
+    tb.patch_status(&ns.name, "rollout", "evil", &status);
 
     // The console, recorded byte for byte by `script`.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("bytes");
-    let session = format!("ripcord-inert-{}", std::process::id());
-    let inner = format!(
-        "KUBECONFIG={kc} RIPCORD_CONFIG_DIR={d} RIPCORD_DATA_DIR={d} {bin} -n {ns}",
-        kc = tb.kubeconfig.display(),
-        d = dir.path().display(),
-        bin = env!("CARGO_BIN_EXE_ripcord"),
-        ns = ns.name,
-    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let log = cli.dir().join("bytes");
     let command = format!(
-        "script -q -f -c '{inner}' {log}; echo EXITED $?; sleep 60",
-        log = log.display()
+        "script -q -f -c '{}' {}",
+        cli.shell_line(&format!("-n {}", ns.name)),
+        log.display()
     );
-    let started = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "200", "-y", "50"])
-        .arg(command)
-        .status()
-        .expect("tmux");
-    assert!(started.success());
-    let _session = Session(session.clone());
-    wait_screen(&session, "both releases", |s| {
+    let t = Tmux::start("inert", &command, 200, 50).timeout(Duration::from_secs(40));
+    t.wait_for("both releases", |s| {
         s.contains("web") && s.contains("evil") && s.contains("synced")
     });
     // Every detail view: images, events, steps, conditions.
     let mut seen = String::new();
     for _ in 0..2 {
-        tmux(&["send-keys", "-t", &session, "Enter"]);
+        t.keys(&["Enter"]);
         std::thread::sleep(Duration::from_millis(1500));
-        seen.push_str(&tmux(&["capture-pane", "-p", "-t", &session]));
-        tmux(&["send-keys", "-t", &session, "Escape"]);
+        seen.push_str(&t.screen());
+        t.keys(&["Escape"]);
         std::thread::sleep(Duration::from_millis(300));
-        tmux(&["send-keys", "-t", &session, "j"]);
+        t.keys(&["j"]);
     }
-    tmux(&["send-keys", "-t", &session, "q"]);
-    wait_screen(&session, "a clean exit", |s| s.contains("EXITED 0"));
+    t.keys(&["q"]);
+    t.wait_for("a clean exit", |s| s.contains("EXITED 0"));
     let bytes = std::fs::read(&log).expect("the byte stream was recorded");
     assert_inert(&bytes, "the console");
     // What was drawn says what is there, visibly.
@@ -187,33 +127,18 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         "the clipboard write is not shown visibly"
     );
 
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_ripcord"))
-            .args(args)
-            .env("KUBECONFIG", &tb.kubeconfig)
-            .env("RIPCORD_CONFIG_DIR", dir.path())
-            .env("RIPCORD_DATA_DIR", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run ripcord")
-    };
-    let out = run(&["status", "-n", &ns.name, "-o", "table"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cli.run(&["status", "-n", &ns.name, "-o", "table"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_inert(&out.stdout, "status -o table");
     assert!(
         !out.stdout.iter().any(|b| *b < 0x20 && *b != b'\n'),
         "a control byte in the table"
     );
-    let out = run(&["status", "-n", &ns.name, "-o", "json"]);
+    let out = cli.run(&["status", "-n", &ns.name, "-o", "json"]);
     assert!(!out.stdout.contains(&0x1b), "a raw ESC in the JSON");
 
     // A reason with control sequences is posted and journaled inert.
-    let out = run(&[
+    let out = cli.run(&[
         "pause",
         "deployment/web",
         "-n",
@@ -222,12 +147,7 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         "--reason",
         &format!("because{evil}"),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let events = tb.kubectl(&ns.name, &["get", "events", "-o", "json"]);
     let events: serde_json::Value = serde_json::from_str(&events).expect("events JSON");
     let posted: Vec<&str> = events["items"]
@@ -243,9 +163,9 @@ async fn control_sequences_planted_in_the_cluster_never_reach_the_terminal() {
         "{posted:?}"
     );
     assert!(posted[0].contains("because^[]0;PWN"), "{posted:?}");
-    let out = run(&["journal"]);
+    let out = cli.run(&["journal"]);
     assert_inert(&out.stdout, "journal");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("because^[]0;PWN"));
-    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).expect("journal");
+    assert!(stdout(&out).contains("because^[]0;PWN"));
+    let journal = std::fs::read_to_string(cli.dir().join("journal.jsonl")).expect("journal");
     assert!(!journal.contains("\\u001b"), "{journal}");
 }

@@ -4,13 +4,10 @@
 mod common;
 use common::{testbed, watching};
 
-use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::ConnState;
 use ripcord::model::Phase;
-use std::process::Command;
 use std::time::Duration;
 use testbed::*;
-use tokio::sync::mpsc;
 use watching::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,14 +24,7 @@ async fn the_watch_resumes_after_an_apiserver_restart_and_shows_what_changed_mea
         &web_deployment("gone", "nginx:1.25", 1, &[("app", "gone")]),
     )
     .await;
-    let admin = cluster(&tb, ADMIN).await;
-    let (tx, mut rx) = mpsc::channel(1024);
-    watch::spawn(
-        admin,
-        Scope::Namespaces(vec![ns.name.clone()]),
-        watch::core_kinds(),
-        tx,
-    );
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, &ns.name);
     let mut state = live_state();
     let keep = deployment_key(&ns.name, "keep");
     let gone = deployment_key(&ns.name, "gone");
@@ -52,12 +42,7 @@ async fn the_watch_resumes_after_an_apiserver_restart_and_shows_what_changed_mea
     )
     .await;
 
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/testbed");
-    let restart = Command::new(&script)
-        .args(["restart-apiserver", "3"])
-        .status()
-        .expect("scripts/testbed");
-    assert!(restart.success(), "the apiserver did not come back");
+    testbed_script(&["restart-apiserver", "3"]);
     // Changes right after the restart, while the console is still reconnecting.
     tb.kubectl(&ns.name, &["delete", "deployment", "gone", "--wait=false"]);
     tb.kubectl(

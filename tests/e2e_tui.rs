@@ -1,119 +1,27 @@
 //! The real binary in a real pseudo-terminal (tmux): keys in, screen out.
 
+mod common;
+
+use common::cli::Cli;
+use common::tmux::{tmux, Tmux};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    session: String,
-    _config: tempfile::TempDir,
+/// Starts `ripcord ARGS` in a detached session of the given size.
+fn start(name: &str, args: &str, width: u16, height: u16) -> Tmux {
+    start_with(name, args, width, height, &[])
 }
 
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux must be installed for the terminal tests (apt-get install tmux)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-impl Tmux {
-    /// Starts `ripcord ARGS` in a detached session of the given size.
-    fn start(name: &str, args: &str, width: u16, height: u16) -> Tmux {
-        Tmux::start_with(name, args, width, height, &[])
+/// Like `start`, with files written into the config directory first.
+fn start_with(name: &str, args: &str, width: u16, height: u16, files: &[(&str, &str)]) -> Tmux {
+    let cli = Cli::offline();
+    for (file, text) in files {
+        std::fs::write(cli.dir().join(file), text).expect("write config file");
     }
-
-    /// Like `start`, with files written into the config directory first.
-    fn start_with(name: &str, args: &str, width: u16, height: u16, files: &[(&str, &str)]) -> Tmux {
-        let config = tempfile::tempdir().expect("temp dir");
-        for (file, text) in files {
-            std::fs::write(config.path().join(file), text).expect("write config file");
-        }
-        let session = format!("ripcord-e2e-{name}-{}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_ripcord");
-        let command = format!(
-            "RIPCORD_CONFIG_DIR={} RIPCORD_DATA_DIR={} {bin} {args}; echo EXITED $?; sleep 60",
-            config.path().display(),
-            config.path().display()
-        );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .arg(command)
-            .status()
-            .expect("tmux must be installed for the terminal tests");
-        assert!(status.success(), "tmux could not start a session");
-        Tmux {
-            session,
-            _config: config,
-        }
-    }
-
-    fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend_from_slice(keys);
-        tmux(&args);
-    }
-
-    fn literal(&self, text: &str) {
-        tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    /// Waits until the screen satisfies `ok`, or fails with the last screen.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(text, |s| s.contains(text))
-    }
-
-    fn pane_pid(&self) -> String {
-        tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
-            .trim()
-            .to_owned()
-    }
-
-    fn alternate_on(&self) -> bool {
-        tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            &self.session,
-            "#{alternate_on}",
-        ])
-        .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.session]);
-    }
+    Tmux::ripcord(name, &cli, args, width, height)
+        .timeout(Duration::from_secs(20))
+        .keeping(cli)
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -122,7 +30,7 @@ fn file_len(path: &Path) -> u64 {
 
 #[test]
 fn filter_open_and_promote_with_confirmation() {
-    let t = Tmux::start("flow", "demo --paused", 100, 30);
+    let t = start("flow", "demo --paused", 100, 30);
     t.wait_text("cart");
     t.keys(&["/"]);
     t.literal("cart");
@@ -152,7 +60,7 @@ fn filter_open_and_promote_with_confirmation() {
 
 #[test]
 fn an_idle_console_with_a_paused_clock_writes_nothing() {
-    let t = Tmux::start("idle", "demo --paused", 80, 24);
+    let t = start("idle", "demo --paused", 80, 24);
     t.wait_text("ledger");
     std::thread::sleep(Duration::from_millis(300));
     let dir = tempfile::tempdir().expect("temp dir");
@@ -181,7 +89,7 @@ fn an_idle_console_with_a_paused_clock_writes_nothing() {
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
     for signal in ["TERM", "HUP"] {
-        let t = Tmux::start(&format!("sig{signal}"), "demo", 80, 24);
+        let t = start(&format!("sig{signal}"), "demo", 80, 24);
         t.wait_text("ledger");
         assert!(t.alternate_on(), "the console runs on the alternate screen");
         let shell = t.pane_pid();
@@ -208,16 +116,16 @@ fn sigterm_and_sighup_restore_the_terminal() {
 
 #[test]
 fn a_small_terminal_shows_a_message_and_resizing_recovers() {
-    let t = Tmux::start("small", "demo --paused", 40, 10);
+    let t = start("small", "demo --paused", 40, 10);
     t.wait_text("terminal too small");
-    tmux(&["resize-window", "-t", &t.session, "-x", "80", "-y", "24"]);
+    t.resize(80, 24);
     t.wait_text("ledger");
 }
 
 #[test]
 fn a_broken_user_keymap_is_reported_and_the_defaults_still_work() {
     let keymap = "[home]\nkeymap = [\n  { on = \"x\", run = \"explode\", desc = \"Boom\" },\n]\n";
-    let t = Tmux::start_with(
+    let t = start_with(
         "badcfg",
         "demo --paused",
         100,
@@ -251,11 +159,11 @@ fn type_keys(t: &Tmux, keys: &[&str]) {
 
 #[test]
 fn keys_pressed_while_the_terminal_is_too_small_do_nothing() {
-    let t = Tmux::start("tinykeys", "demo --paused", 40, 10);
+    let t = start("tinykeys", "demo --paused", 40, 10);
     t.wait_text("terminal too small");
     type_keys(&t, &["j", "j", "P", "Enter", "y"]);
     std::thread::sleep(Duration::from_millis(300));
-    tmux(&["resize-window", "-t", &t.session, "-x", "100", "-y", "30"]);
+    t.resize(100, 30);
     t.wait_text("cart");
     std::thread::sleep(Duration::from_millis(500));
     let screen = t.screen();
@@ -268,7 +176,7 @@ fn keys_pressed_while_the_terminal_is_too_small_do_nothing() {
 
 #[test]
 fn enter_does_not_confirm_a_dangerous_action() {
-    let t = Tmux::start("enter", "demo --paused", 100, 30);
+    let t = start("enter", "demo --paused", 100, 30);
     t.wait_text("cart");
     t.keys(&["/"]);
     t.literal("cart");
@@ -288,7 +196,7 @@ fn enter_does_not_confirm_a_dangerous_action() {
 #[test]
 fn ctrl_c_quits_from_the_filter_and_from_help() {
     for (name, opening) in [("filter", "/"), ("help", "?")] {
-        let t = Tmux::start(&format!("ctrlc{name}"), "demo --paused", 100, 30);
+        let t = start(&format!("ctrlc{name}"), "demo --paused", 100, 30);
         t.wait_text("cart");
         t.keys(&[opening]);
         if name == "filter" {
@@ -308,7 +216,7 @@ fn ctrl_c_quits_from_the_filter_and_from_help() {
 
 #[test]
 fn rollback_names_its_target_and_never_offers_the_crash_looping_revision() {
-    let t = Tmux::start("rollback", "demo --paused", 120, 36);
+    let t = start("rollback", "demo --paused", 120, 36);
     t.wait_text("recommender");
     t.keys(&["/"]);
     t.literal("recommender");
@@ -344,7 +252,7 @@ fn rollback_names_its_target_and_never_offers_the_crash_looping_revision() {
 
 #[test]
 fn the_detail_view_switches_tabs_by_number_and_tab_and_says_when_one_is_empty() {
-    let t = Tmux::start("tabs", "demo --paused", 80, 24);
+    let t = start("tabs", "demo --paused", 80, 24);
     t.wait_text("checkout");
     t.keys(&["/"]);
     t.literal("checkout");
@@ -372,7 +280,7 @@ fn the_detail_view_switches_tabs_by_number_and_tab_and_says_when_one_is_empty() 
 
 #[test]
 fn a_message_expires_while_the_demo_clock_is_paused() {
-    let t = Tmux::start("expire", "demo --paused", 100, 30);
+    let t = start("expire", "demo --paused", 100, 30);
     t.wait_text("ledger");
     t.keys(&["!"]);
     t.wait_text("no configuration problems");
@@ -384,7 +292,7 @@ fn a_message_expires_while_the_demo_clock_is_paused() {
 
 #[test]
 fn speed_keys_pressed_in_one_burst_all_count() {
-    let t = Tmux::start("burst", "demo --paused", 100, 30);
+    let t = start("burst", "demo --paused", 100, 30);
     t.wait_text("ledger");
     t.literal("+++");
     t.wait_text(" 8x ");

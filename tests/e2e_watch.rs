@@ -26,14 +26,7 @@ fn stable_image(r: &ripcord::model::Release) -> Option<String> {
 async fn a_rolling_update_is_observed_live_through_the_watch() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("watch").await;
-    let admin = cluster(&tb, ADMIN).await;
-    let (tx, mut rx) = mpsc::channel(1024);
-    watch::spawn(
-        admin,
-        Scope::Namespaces(vec![ns.name.clone()]),
-        watch::core_kinds(),
-        tx,
-    );
+    let mut rx = watch_namespace(cluster(&tb, ADMIN).await, &ns.name);
     let mut state = live_state();
     let key = deployment_key(&ns.name, "web");
 

@@ -185,14 +185,7 @@ fn keys_the_focused_release_cannot_use_are_absent_or_struck_out_in_the_hints() {
 
 /// The screen as lines of text.
 fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_owned())
-                .collect()
-        })
-        .collect()
+    buffer_lines(terminal.backend().buffer())
 }
 
 /// The screen line that holds `text`.
@@ -556,14 +549,7 @@ fn each_kind_uses_its_own_words_and_wt_means_one_thing() {
 }
 
 fn empty_state() -> State {
-    use ripcord::app::Mode;
-    State::new(
-        Mode::Live,
-        ripcord::config::keymap::Keymap::default_keymap(),
-        ripcord::config::Settings::default(),
-        false,
-        chrono::Utc::now(),
-    )
+    live_state_at(chrono::Utc::now())
 }
 
 fn connect(state: &mut State, name: &str, conn: ripcord::model::ConnState) {

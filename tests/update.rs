@@ -385,16 +385,7 @@ fn help_lists_exactly_the_bound_keys() {
 
 #[test]
 fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
-    use ripcord::app::{update, Mode, Msg, State};
-    let mut world = ripcord::sim::World::demo(SEED);
-    let mut state = State::new(
-        Mode::Live,
-        ripcord::config::keymap::Keymap::default_keymap(),
-        ripcord::config::Settings::default(),
-        false,
-        world.now,
-    );
-    feed(&mut world, &mut state);
+    let (world, mut state) = live_demo_state();
     // Only the four oldest releases (9 days old) are on screen after sorting by age, on a
     // frame whose table had room for four rows.
     press(&mut state, 'o');
@@ -923,24 +914,10 @@ fn status_messages_expire_and_escape_clears_them() {
 }
 
 fn screen(state: &mut State) -> String {
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
     if (state.width, state.height) != (80, 24) {
         resize(state, 80, 24);
     }
-    let theme = ripcord::config::theme::Theme::default();
-    terminal
-        .draw(|f| ripcord::ui::render(f, state, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer().clone();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_owned())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    rendered(state).join("\n")
 }
 
 #[test]
@@ -1145,18 +1122,10 @@ fn what_sources_said_about_a_release_goes_with_it() {
 
 #[test]
 fn a_permission_older_than_its_ttl_is_asked_again_on_focus_and_not_before() {
-    use ripcord::app::{Mode, PERMISSION_TTL_SECS};
+    use ripcord::app::PERMISSION_TTL_SECS;
     use ripcord::model::ops::Operation;
     use ripcord::model::Permission;
-    let mut world = ripcord::sim::World::demo(SEED);
-    let mut state = State::new(
-        Mode::Live,
-        ripcord::config::keymap::Keymap::default_keymap(),
-        ripcord::config::Settings::default(),
-        false,
-        world.now,
-    );
-    feed(&mut world, &mut state);
+    let (_, mut state) = live_demo_state();
     let t0 = state.now;
     let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
     let first = state.selected_key().cloned().expect("a release");
@@ -1736,20 +1705,7 @@ fn at_80_columns_the_connection_line_keeps_the_cause_of_a_lost_connection() {
 
 fn screen_at(state: &mut State, width: u16, height: u16) -> Vec<String> {
     resize(state, width, height);
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
-        .expect("terminal");
-    let theme = ripcord::config::theme::Theme::default();
-    terminal
-        .draw(|f| ripcord::ui::render(f, state, &theme))
-        .expect("draw");
-    let buffer = terminal.backend().buffer().clone();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_owned())
-                .collect::<String>()
-        })
-        .collect()
+    rendered(state)
 }
 
 /// The column (in characters) where `word` starts in `line`.

@@ -33,6 +33,25 @@ pub fn demo_state() -> (World, State) {
     demo_state_with(false)
 }
 
+/// A live console at `now` that has heard from no cluster yet.
+pub fn live_state_at(now: chrono::DateTime<chrono::Utc>) -> State {
+    State::new(
+        Mode::Live,
+        Keymap::default_keymap(),
+        Settings::default(),
+        false,
+        now,
+    )
+}
+
+/// A live console (no simulator's answers about support) fed the demo world.
+pub fn live_demo_state() -> (World, State) {
+    let mut world = World::demo(SEED);
+    let mut state = live_state_at(world.now);
+    feed(&mut world, &mut state);
+    (world, state)
+}
+
 pub fn key_event(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
@@ -62,4 +81,26 @@ pub fn select(state: &mut State, name: &str) {
         press(state, 'j');
     }
     panic!("{name} is not in the queue: {:?}", state.rows);
+}
+
+/// The screen `state` draws at its own size with the default theme, line by line.
+pub fn rendered(state: &State) -> Vec<String> {
+    let backend = ratatui::backend::TestBackend::new(state.width, state.height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, state, &theme))
+        .expect("draw");
+    buffer_lines(terminal.backend().buffer())
+}
+
+/// A drawn buffer as lines of text.
+pub fn buffer_lines(buffer: &ratatui::buffer::Buffer) -> Vec<String> {
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_owned())
+                .collect()
+        })
+        .collect()
 }

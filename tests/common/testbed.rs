@@ -51,6 +51,61 @@ pub fn kubeconfig_path() -> PathBuf {
     }
 }
 
+/// The testbed's state directory, beside its kubeconfig.
+pub fn state_dir() -> PathBuf {
+    kubeconfig_path()
+        .parent()
+        .expect("kubeconfig in the state dir")
+        .to_path_buf()
+}
+
+/// Runs `scripts/testbed ARGS` on this testbed; panics when it fails.
+pub fn testbed_script(args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/testbed");
+    let status = Command::new(script)
+        .args(args)
+        .env("RIPCORD_TESTBED_DIR", state_dir())
+        .status()
+        .expect("scripts/testbed runs");
+    assert!(
+        status.success(),
+        "scripts/testbed {} failed",
+        args.join(" ")
+    );
+}
+
+/// The URL of the testbed's Prometheus.
+pub fn prometheus_url() -> String {
+    let file = state_dir().join("prometheus-url");
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("no Prometheus on the testbed ({}: {e})", file.display()))
+        .trim()
+        .to_owned()
+}
+
+/// The example HTTP analysis config, its rate windows short enough for a test's minute of
+/// data.
+pub fn http_analysis() -> String {
+    ripcord::config::analysis_examples()[0]
+        .1
+        .replace("[1m]", "[10s]")
+}
+
+/// Stops the testbed's Prometheus; the guard starts it again however the test ends.
+pub fn stop_prometheus() -> RestartPrometheus {
+    let guard = RestartPrometheus;
+    testbed_script(&["stop-prometheus"]);
+    guard
+}
+
+pub struct RestartPrometheus;
+
+impl Drop for RestartPrometheus {
+    fn drop(&mut self) {
+        testbed_script(&["start-prometheus"]);
+    }
+}
+
 pub async fn client(kubeconfig: &Path, context: &str) -> Client {
     // Two rustls crypto providers are linked in; the app picks one the same way.
     ripcord::cluster::connect::install_crypto_provider();
@@ -126,6 +181,29 @@ impl Testbed {
             }
         }
         (output.status.success(), text)
+    }
+
+    /// Applies `manifest` (JSON or YAML) as the admin.
+    pub fn apply(&self, ns: &str, manifest: &str) {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), manifest).expect("write the manifest");
+        self.kubectl(ns, &["apply", "-f", &file.path().display().to_string()]);
+    }
+
+    /// Merges `status` into the status subresource of `kind/name`, as its controller would.
+    pub fn patch_status(&self, ns: &str, kind: &str, name: &str, status: &serde_json::Value) {
+        self.kubectl(
+            ns,
+            &[
+                "patch",
+                kind,
+                name,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                &status.to_string(),
+            ],
+        );
     }
 
     /// A guard that deletes `kind/name` in `ns` when dropped, for objects a test must put
@@ -305,6 +383,53 @@ where
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Labels `d` as the canary of the Deployment `stable`.
+pub fn canary_of(d: &mut Deployment, stable: &str) {
+    d.metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(
+            ripcord::model::objects::CANARY_OF_LABEL.into(),
+            stable.into(),
+        );
+}
+
+/// A stable Deployment `name` and its canary `name-canary`, each `(image, replicas)`,
+/// labelled as a team would label them.
+pub fn canary_pair(name: &str, stable: (&str, i32), canary: (&str, i32)) -> [Deployment; 2] {
+    let s = web_deployment(
+        name,
+        stable.0,
+        stable.1,
+        &[("app", name), ("track", "stable")],
+    );
+    let mut c = web_deployment(
+        &format!("{name}-canary"),
+        canary.0,
+        canary.1,
+        &[("app", name), ("track", "canary")],
+    );
+    canary_of(&mut c, name);
+    [s, c]
+}
+
+/// An Argo Rollout named `name` on `image`, with a canary strategy of one step and a pause.
+pub fn argo_rollout(name: &str, image: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": { "name": name },
+        "spec": {
+            "replicas": 1,
+            "selector": { "matchLabels": { "app": name } },
+            "template": {
+                "metadata": { "labels": { "app": name } },
+                "spec": { "containers": [{ "name": "app", "image": image }] }
+            },
+            "strategy": { "canary": { "steps": [{ "setWeight": 20 }, { "pause": {} }] } }
+        }
+    })
 }
 
 /// A Deployment like one a team would ship: probes, resources, env, a rolling strategy

@@ -2,10 +2,9 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use super::testbed::{Testbed, ADMIN};
-use ripcord::app::{update, Mode, Msg, State};
+use ripcord::app::{update, Msg, State};
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
-use ripcord::config::keymap::Keymap;
-use ripcord::config::Settings;
+use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::{Kind, Release, ReleaseKey};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -18,14 +17,21 @@ pub async fn cluster(tb: &Testbed, context: &str) -> Cluster {
     connect_clusters(&options).await.expect("connect").remove(0)
 }
 
+/// The core kinds in `ns`, watched through `cluster`; their messages arrive on the receiver.
+pub fn watch_namespace(cluster: Cluster, ns: &str) -> mpsc::Receiver<Msg> {
+    let (tx, rx) = mpsc::channel(1024);
+    watch::spawn(
+        cluster,
+        Scope::Namespaces(vec![ns.to_owned()]),
+        watch::core_kinds(),
+        tx,
+    );
+    rx
+}
+
+/// A live console that has heard from no cluster yet.
 pub fn live_state() -> State {
-    State::new(
-        Mode::Live,
-        Keymap::default_keymap(),
-        Settings::default(),
-        false,
-        chrono::Utc::now(),
-    )
+    super::demo::live_state_at(chrono::Utc::now())
 }
 
 /// Feeds watch messages into `state` until `done` holds, recording every phase seen.

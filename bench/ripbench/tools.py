@@ -72,6 +72,16 @@ class Ripcord(Tool):
         env["RIPCORD_DATA_DIR"] = os.path.join(ctx.tmp, "ripcord-data")
         return env
 
+    @staticmethod
+    def table(s):
+        """(index of the queue's column titles, the release rows below them). A line above
+        the titles names the context or namespace every row shares, when they do."""
+        for i in (2, 3):
+            if i < len(s.lines) and "NAME" in s.lines[i] and "PHASE" in s.lines[i]:
+                rows = [l for l in s.lines[i + 1:-1] if l.strip()]  # the last line is the key help
+                return i, rows
+        return None, []
+
     def full(self, ctx):
         n = ctx.expected_releases
         marker = re.compile(rf"\b\d+/{n}\b")
@@ -79,17 +89,23 @@ class Ripcord(Tool):
         def pred(s):
             if not any("synced" in l for l in s.lines[:3]):
                 return False
-            if any(marker.search(l) for l in s.lines[2:3]):
+            header, rows = self.table(s)
+            if header is None:
+                return False
+            if marker.search(s.lines[header]):
                 return True  # the position marker "sel/N" when the queue is longer than the screen
-            rows = sum(1 for l in s.lines[3:] if l.startswith(ctx.context[:8]))
-            return rows == n
+            return len(rows) == n
         return pred
 
     def rows_complete(self, ctx):
         """The queue lists every release (its `n/N` position marker), synced or not."""
         n = ctx.expected_releases
         marker = re.compile(rf"\b\d+/{n}\b")
-        return lambda s: any(marker.search(l) for l in s.lines[2:3])
+
+        def pred(s):
+            header, _ = self.table(s)
+            return header is not None and bool(marker.search(s.lines[header]))
+        return pred
 
     def prepare_markers(self, sess):
         sess.send(b"/")
@@ -98,13 +114,20 @@ class Ripcord(Tool):
         sess.send(b"\r")
 
     def markers_ready(self, s):
-        rows = [l for l in s.lines[3:-1] if l.strip()]  # the last line is the key help
+        _, rows = self.table(s)
         return "filter:" in s.lines[0] and len(rows) == 1 and self.row(s) is not None
 
-    @staticmethod
-    def row(s):
-        for l in s.lines[3:]:
-            if f" {fixture.MARKER_NAME} " in l and fixture.MARKER_NS[:8] in l:
+    @classmethod
+    def row(cls, s):
+        header, rows = cls.table(s)
+        if header is None:
+            return None
+        # The namespace is a column, or the shared line above the titles when one is left.
+        shared = s.lines[header - 1] if header == 3 else ""
+        for l in rows:
+            if f" {fixture.MARKER_NAME} " in f" {l} " and (
+                fixture.MARKER_NS[:8] in l or fixture.MARKER_NS in shared
+            ):
                 return l
         return None
 

@@ -1,6 +1,7 @@
 //! Everything the console shows, and nothing it does not need.
 
-use crate::config::keymap::{KeyChord, Keymap};
+use crate::action::Action;
+use crate::config::keymap::{KeyChord, Keymap, Section};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
 use crate::model::ops::Operation;
@@ -98,6 +99,28 @@ pub enum Level {
     Error,
 }
 
+/// How many past status messages the console keeps for the `!` list.
+pub const MESSAGES_KEPT: usize = 20;
+
+/// The keys `keymap` binds to `action` in `section`, as a dialog names them: `y/Esc`
+/// (a letter and its capital count once, angle brackets go from a lone named key), at
+/// most `max` of them.
+pub fn answer_keys(keymap: &Keymap, section: Section, action: Action, max: usize) -> Option<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for b in keymap.bindings(section).filter(|b| b.action == action) {
+        let shown = b.keys_display();
+        let shown = match shown.strip_prefix('<').and_then(|k| k.strip_suffix('>')) {
+            Some(named) if !named.contains('-') => named.to_owned(),
+            _ => shown,
+        };
+        if !keys.iter().any(|k| k.eq_ignore_ascii_case(&shown)) {
+            keys.push(shown);
+        }
+    }
+    keys.truncate(max);
+    (!keys.is_empty()).then(|| keys.join("/"))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusLine {
     pub level: Level,
@@ -182,6 +205,8 @@ pub struct State {
     pub requested_speed: Option<f64>,
     /// Configuration problems, shown until dismissed.
     pub warnings: Vec<String>,
+    /// The last status messages in full, oldest first: a line may cut one short.
+    pub messages: Vec<StatusLine>,
     /// Set whenever something visible changed; the loop draws and clears it.
     pub dirty: bool,
     pub quit: bool,
@@ -240,6 +265,7 @@ impl State {
             status_wall: None,
             requested_speed: None,
             warnings: Vec::new(),
+            messages: Vec::new(),
             dirty: true,
             quit: false,
         }
@@ -281,10 +307,15 @@ impl State {
 
     /// Sets the status line; it expires `STATUS_TTL_SECS` of state time later.
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
-        self.status = Some(StatusLine {
+        let line = StatusLine {
             level,
             text: text.into(),
-        });
+        };
+        if self.messages.len() >= MESSAGES_KEPT {
+            self.messages.remove(0);
+        }
+        self.messages.push(line.clone());
+        self.status = Some(line);
         self.status_since = self.now;
         self.status_wall = self.wall;
     }

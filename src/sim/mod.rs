@@ -219,12 +219,22 @@ impl SimEntry {
         }
     }
 
-    /// Pods of the canary (or preview, or new template under analysis); a plain Deployment
-    /// has no canary.
+    /// Pods of the canary (or preview, or new template under analysis); a plain Deployment's
+    /// new side is its current ReplicaSet while an older one still runs.
     fn canary_pods(&self) -> usize {
         let pods = |d: &SimDeployment| d.sets.iter().map(|s| s.pods.len()).sum::<usize>();
         match &self.release {
-            SimRelease::Deployment(_) => 0,
+            SimRelease::Deployment(d) => {
+                let old_running = d
+                    .sets
+                    .iter()
+                    .enumerate()
+                    .any(|(i, s)| i != d.current && !s.pods.is_empty());
+                match d.sets.get(d.current) {
+                    Some(new) if old_running => new.pods.len(),
+                    _ => 0,
+                }
+            }
             SimRelease::Pair { canary, .. } => pods(canary),
             SimRelease::Argo(a) if a.in_update() => a.sets[a.current].pods.len(),
             SimRelease::Argo(_) => 0,

@@ -41,6 +41,19 @@ fn revision_words(r: &RevisionBrief, state: &State) -> String {
     }
 }
 
+/// The keys that answer the dialog, as the keymap binds them.
+fn answer_line(keys: &[(String, &str)], theme: &Theme, gap: &str) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in keys.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(gap.to_owned()));
+        }
+        spans.push(Span::styled(key.clone(), theme.style(Slot::Key)));
+        spans.push(Span::raw(format!(" {what}")));
+    }
+    Line::from(spans)
+}
+
 pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: &Theme) {
     let req = &c.request;
     let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
@@ -95,17 +108,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             c.reason_input.lines().join(" "),
             c.field == 1,
         ));
-        lines.push(Line::styled(
-            "Tab switches field · Enter confirms · Esc cancels",
-            theme.style(Slot::Muted),
+        lines.push(answer_line(
+            &super::help::dialog_keys(state, true),
+            theme,
+            " · ",
         ));
     } else {
-        lines.push(Line::from(vec![
-            Span::styled("y", theme.style(Slot::Key)),
-            Span::raw(" confirms   "),
-            Span::styled("n", theme.style(Slot::Key)),
-            Span::raw("/Esc cancels   Enter does not confirm"),
-        ]));
+        lines.push(answer_line(
+            &super::help::dialog_keys(state, false),
+            theme,
+            "   ",
+        ));
     }
     if let Some(err) = &c.error {
         lines.push(Line::styled(err.clone(), theme.style(Slot::Danger)));

@@ -104,7 +104,7 @@ fn styled_line(chars: &[(char, Style, usize)], style: Style) -> Line<'static> {
 /// The summary's lines, wrapped to the width, at most a third of the view; then a critical
 /// security finding on a line of its own, cut to the width, so no tab can hide it.
 fn summary_lines(state: &State, r: &Release, theme: &Theme, area: Rect) -> Vec<Line<'static>> {
-    let lines = wrap(summary(state, r, theme), area.width);
+    let lines = wrap(summary(state, r, theme, area.width), area.width);
     let cap = (area.height / 3).max(3) as usize;
     let mut lines: Vec<Line<'static>> = lines.into_iter().take(cap).collect();
     if let Some(critical) = critical_line(state, r, theme) {
@@ -362,30 +362,48 @@ fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'s
     }
 }
 
-fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let (base, new) = r.side_labels();
+/// The title line: name, where it runs, its kind and its phase. On a narrow screen the
+/// middle gets shorter (kind first, then context and namespace) so that the phase, icon
+/// and word together, stays on the line.
+fn title_line(state: &State, r: &Release, theme: &Theme, width: u16) -> Line<'static> {
+    use crate::model::display::{columns, fit};
+    let name = format!("{}/{}", r.key.kind.target_prefix(), inert(&r.key.name));
+    let phase = format!("{} {}", r.phase.icon(), r.phase.label());
+    let read_only = if state.is_read_only(&r.key.context) {
+        "  read-only"
+    } else {
+        ""
+    };
+    let place = format!("{}/{}", inert(&r.key.context), inert(&r.key.namespace));
+    let fixed = columns(&name) + columns(&phase) + columns(read_only) + 4;
+    let room = usize::from(width).saturating_sub(fixed);
+    let middle = [kind_label(r, false), kind_label(r, true)]
+        .into_iter()
+        .map(|kind| format!("{place}  {kind}"))
+        .find(|m| columns(m) <= room)
+        .unwrap_or_else(|| {
+            let kind = kind_label(r, true);
+            let left = room.saturating_sub(columns(kind) + 2);
+            if left >= 6 {
+                format!("{}  {kind}", fit(&place, left as u16))
+            } else {
+                fit(kind, room.max(1) as u16)
+            }
+        });
     let mut title = vec![
-        Span::styled(
-            format!("{}/{}", r.key.kind.target_prefix(), inert(&r.key.name)),
-            theme.style(Slot::Title),
-        ),
-        Span::styled(
-            format!(
-                "  {}/{}  {}  ",
-                inert(&r.key.context),
-                inert(&r.key.namespace),
-                kind_label(r, false)
-            ),
-            theme.style(Slot::Muted),
-        ),
-        Span::styled(
-            format!("{} {}", r.phase.icon(), r.phase.label()),
-            theme.style(phase_slot(r.phase)),
-        ),
+        Span::styled(name, theme.style(Slot::Title)),
+        Span::styled(format!("  {middle}  "), theme.style(Slot::Muted)),
+        Span::styled(phase, theme.style(phase_slot(r.phase))),
     ];
-    if state.is_read_only(&r.key.context) {
-        title.push(Span::styled("  read-only", theme.style(Slot::Warning)));
+    if !read_only.is_empty() {
+        title.push(Span::styled(read_only, theme.style(Slot::Warning)));
     }
+    Line::from(title)
+}
+
+fn summary(state: &State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'static>> {
+    let (base, new) = r.side_labels();
+    let title = title_line(state, r, theme, width);
     let mut progress = vec![];
     if let Some((n, m)) = r.step {
         progress.push(Span::raw(format!("step {n}/{m}  ")));
@@ -409,8 +427,8 @@ fn summary(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         format!("age {}", age_opt(r.created, state.now)),
         theme.style(Slot::Muted),
     ));
-    let mut lines = vec![Line::from(title), Line::from(progress)];
-    lines.extend(verdict_line(r, theme));
+    let mut lines = vec![title, Line::from(progress)];
+    lines.extend(verdict_lines(state, r, theme));
     lines.push(Line::styled(
         if r.message.is_empty() {
             "-".to_owned()
@@ -571,7 +589,24 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// The verdict and its reason, on a line of their own so they are never cut.
+/// The verdict and its reason, on a line of their own so they are never cut; then, when the
+/// canary's own metrics rank it failing, the judge's reason, whatever the controller says.
+fn verdict_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = verdict_line(r, theme).into_iter().collect();
+    let a = crate::app::attention(state, r);
+    if a.from_metrics && a.rank == crate::app::Rank::Failing {
+        let (_, new) = r.side_labels();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("✖ {new} metrics failing"),
+                theme.style(Slot::Danger),
+            ),
+            Span::styled(format!(": {}", inert(&a.reason)), theme.style(Slot::Text)),
+        ]));
+    }
+    lines
+}
+
 fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
     if r.verdict.is_none() && r.verdict_reason.is_empty() {
         return None;
@@ -590,12 +625,13 @@ fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
 }
 
 fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    lines.extend(verdict_line(r, theme));
-    // Blue-green compares its preview with its active side; the rest a canary with its
-    // baseline.
-    let (base, new) = match r.strategy {
-        crate::model::Strategy::BlueGreen => r.side_labels(),
+    let mut lines = verdict_lines(state, r, theme);
+    // Blue-green compares its preview with its active side, a Deployment its new pods with
+    // its old; the rest a canary with its baseline.
+    let (base, new) = match (r.key.kind, r.strategy) {
+        (crate::model::Kind::Deployment, _) | (_, crate::model::Strategy::BlueGreen) => {
+            r.side_labels()
+        }
         _ => ("baseline", "canary"),
     };
     for m in &state.metrics_of(&r.key).series {

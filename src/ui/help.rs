@@ -1,7 +1,7 @@
 //! The help overlay and the hint line, both generated from the active keymap.
 
 use crate::action::Action;
-use crate::app::{Mode, Overlay, State, View};
+use crate::app::{answer_keys, Mode, Overlay, State, View};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
 use ratatui::layout::Rect;
@@ -33,14 +33,7 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             theme.style(Slot::Header),
         ));
         for b in bindings {
-            if b.action.is_mutating() && focused_read_only(state).is_some() {
-                continue;
-            }
-            // An operation the actuator in use performs on no kind is no key at all.
-            if b.action
-                .operation()
-                .is_some_and(|op| !state.support.any(op))
-            {
+            if !offered(state, b.action) {
                 continue;
             }
             let danger = b.action.is_dangerous();
@@ -58,14 +51,21 @@ pub fn help_lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
             ]));
         }
     }
-    lines.push(Line::styled(
-        "⚠ confirm: answer with y (Enter never confirms);",
-        theme.style(Slot::Danger),
-    ));
-    lines.push(Line::styled(
-        "production: type the name and a reason, then Enter.",
-        theme.style(Slot::Danger),
-    ));
+    let keys = |section, action| answer_keys(&state.keymap, section, action, 2);
+    let confirm = match (
+        keys(Section::Confirm, Action::Confirm),
+        keys(Section::Confirm, Action::Submit),
+    ) {
+        (Some(yes), Some(no)) => format!("⚠ confirm: answer with {yes} ({no} never confirms);"),
+        (Some(yes), None) => format!("⚠ confirm: answer with {yes};"),
+        (None, _) => "⚠ confirm: no key confirms (bind `confirm` in [confirm]);".to_owned(),
+    };
+    lines.push(Line::styled(confirm, theme.style(Slot::Danger)));
+    let production = match keys(Section::Input, Action::Submit) {
+        Some(submit) => format!("production: type the name and a reason, then {submit}."),
+        None => "production: type the name and a reason (bind `submit` in [input]).".to_owned(),
+    };
+    lines.push(Line::styled(production, theme.style(Slot::Danger)));
     lines.push(Line::styled(
         "Ctrl-C quits from anywhere.",
         theme.style(Slot::Muted),
@@ -104,6 +104,46 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: usize, theme
             .scroll((scroll.min(max_scroll) as u16, 0)),
         rect,
     );
+}
+
+/// Whether a key for `action` is offered at all where the user is: no cluster action in a
+/// read-only context, and no operation the actuator in use cannot perform on the focused
+/// release's kind (on any kind, when nothing is focused). Help and the hint line agree.
+fn offered(state: &State, action: Action) -> bool {
+    if action.is_mutating() && focused_read_only(state).is_some() {
+        return false;
+    }
+    match (action.operation(), state.focused()) {
+        (None, _) => true,
+        (Some(op), Some(r)) => state.support.supports(r.key.kind, op).is_ok(),
+        (Some(op), None) => state.support.any(op),
+    }
+}
+
+/// The keys that answer an open confirmation, from the keymap: the production guard's
+/// are the text fields' ([input]), the plain dialog's its own ([confirm]).
+pub fn dialog_keys(state: &State, guarded: bool) -> Vec<(String, &'static str)> {
+    let wanted: &[(Section, Action, &'static str)] = if guarded {
+        &[
+            (Section::Input, Action::NextField, "switches field"),
+            (Section::Input, Action::Submit, "confirms"),
+            (Section::Input, Action::Cancel, "cancels"),
+        ]
+    } else {
+        &[
+            (Section::Confirm, Action::Confirm, "confirms"),
+            (Section::Confirm, Action::Cancel, "cancels"),
+            (Section::Confirm, Action::Submit, "does not confirm"),
+        ]
+    };
+    wanted
+        .iter()
+        .filter_map(|&(section, action, what)| {
+            // The guard's Tab moves between fields: one key says it.
+            let max = if action == Action::NextField { 1 } else { 2 };
+            answer_keys(&state.keymap, section, action, max).map(|k| (k, what))
+        })
+        .collect()
 }
 
 /// The focused release's context, when settings make it read-only.
@@ -162,29 +202,18 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
         return out;
     }
     // An open dialog takes the keys, so the line names its keys instead.
-    let dialog: Option<&[(&str, &str)]> = match &state.overlay {
-        Some(Overlay::Confirm(c)) if c.guarded => Some(&[
-            ("Tab", "switch field"),
-            ("Enter", "confirm (name and reason)"),
-            ("Esc", "cancel"),
-            ("Ctrl-C", "quit"),
-        ]),
-        Some(Overlay::Confirm(_)) => Some(&[
-            ("y", "confirm"),
-            ("n/Esc", "cancel"),
-            ("Enter", "does not confirm"),
-            ("Ctrl-C", "quit"),
-        ]),
-        Some(Overlay::Problems { .. }) | Some(Overlay::Help { .. }) => Some(&[
-            ("j/k", "scroll"),
-            ("any other key", "close"),
-            ("Ctrl-C", "quit"),
+    let dialog: Option<Vec<(String, &str)>> = match &state.overlay {
+        Some(Overlay::Confirm(c)) => Some(dialog_keys(state, c.guarded)),
+        Some(Overlay::Problems { .. }) | Some(Overlay::Help { .. }) => Some(vec![
+            ("j/k".to_owned(), "scroll"),
+            ("any other key".to_owned(), "close"),
         ]),
         None => None,
     };
-    if let Some(keys) = dialog {
+    if let Some(mut keys) = dialog {
+        keys.push(("Ctrl-C".to_owned(), "quit"));
         return keys
-            .iter()
+            .into_iter()
             .map(|(key, what)| {
                 vec![
                     Span::styled(format!(" {key}"), theme.style(Slot::Key)),
@@ -230,19 +259,10 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
         else {
             continue;
         };
-        // A read-only context has no cluster actions at all: not even struck out.
-        if action.is_mutating() && focused_read_only(state).is_some() {
+        // A read-only context has no cluster actions at all, not even struck out; nor an
+        // operation the actuator in use cannot perform on the focused kind.
+        if !offered(state, action) {
             continue;
-        }
-        // Nor an operation the actuator in use cannot perform on the focused kind.
-        if let Some(op) = action.operation() {
-            let offered = match state.focused() {
-                Some(r) => state.support.supports(r.key.kind, op).is_ok(),
-                None => state.support.any(op),
-            };
-            if !offered {
-                continue;
-            }
         }
         let name = crate::config::keymap::action_name(action).replace('_', "-");
         // An action the focused release cannot take right now (a permission, say) is

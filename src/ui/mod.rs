@@ -204,7 +204,10 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Level::Warning => Slot::Warning,
                 Level::Error => Slot::Danger,
             };
-            Line::styled(s.text.clone(), theme.style(slot))
+            Line::styled(
+                short_status(&crate::model::text::inert(&s.text), status.width),
+                theme.style(slot),
+            )
         }
         // The key that lists them all comes first, so a narrow screen cannot cut it off.
         (None, Some(w)) => {
@@ -232,6 +235,24 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .style(theme.style(Slot::StatusBar)),
         hints,
     );
+}
+
+/// A status message in `width` columns. One too long keeps what matters: its head (what
+/// was done to what, and how it went), then its last clause (the advice, or the root
+/// cause), then as much of the rest as fits, ending in `…`. The `!` list has it whole.
+pub fn short_status(text: &str, width: u16) -> String {
+    use crate::model::display::{columns, fit};
+    if columns(text) <= usize::from(width) {
+        return text.to_owned();
+    }
+    let Some((head, rest)) = text.split_once(": ") else {
+        return fit(text, width);
+    };
+    let reordered = match rest.rsplit_once(": ") {
+        Some((middle, last)) => format!("{head}: {last} · {middle}"),
+        None => text.to_owned(),
+    };
+    fit(&reordered, width)
 }
 
 /// The help overlay's lines as plain text.

@@ -22,16 +22,30 @@ pub fn render(
         area.width.saturating_sub(4),
         area.height.saturating_sub(2),
     );
-    let total = state.warnings.len();
+    let problems = state.warnings.len();
     let width = usize::from(rect.width.saturating_sub(2)).max(8);
     let view = usize::from(rect.height.saturating_sub(2)).max(1);
-    // Wrapped here rather than by the paragraph, so the last full page is known.
-    let wrapped: Vec<Vec<String>> = state
+    // The problems, numbered; then the recent status messages in full, newest first, since
+    // the status line may have cut one short.
+    let mut entries: Vec<String> = state
         .warnings
         .iter()
         .enumerate()
-        .map(|(i, w)| wrap(&format!("{:>3}. {}", i + 1, inert(w)), width))
+        .map(|(i, w)| format!("{:>3}. {}", i + 1, inert(w)))
         .collect();
+    if !state.messages.is_empty() {
+        entries.push("recent messages, newest first:".to_owned());
+        entries.extend(
+            state
+                .messages
+                .iter()
+                .rev()
+                .map(|m| format!("  - {}", inert(&m.text))),
+        );
+    }
+    let total = entries.len();
+    // Wrapped here rather than by the paragraph, so the last full page is known.
+    let wrapped: Vec<Vec<String>> = entries.iter().map(|e| wrap(e, width)).collect();
     let mut last = total;
     let mut used = 0;
     while last > 0 && used + wrapped[last - 1].len() <= view {
@@ -43,9 +57,11 @@ pub fn render(
     let lines: Vec<Line> = wrapped
         .iter()
         .skip(scroll.min(max_scroll))
-        .flat_map(|w| {
-            w.iter().enumerate().map(|(j, text)| {
-                let (num, rest) = if j == 0 {
+        .enumerate()
+        .flat_map(|(i, w)| {
+            let numbered = i + scroll.min(max_scroll) < problems;
+            w.iter().enumerate().map(move |(j, text)| {
+                let (num, rest) = if j == 0 && numbered {
                     text.split_at(text.find(". ").map_or(0, |i| i + 2))
                 } else {
                     ("", text.as_str())
@@ -57,8 +73,12 @@ pub fn render(
             })
         })
         .collect();
-    let noun = if total == 1 { "problem" } else { "problems" };
-    let title = format!(" {total} config {noun} (j/k scroll, any other key closes) ");
+    let noun = if problems == 1 { "problem" } else { "problems" };
+    let title = if problems == 0 {
+        " recent messages (j/k scroll, any other key closes) ".to_owned()
+    } else {
+        format!(" {problems} config {noun} (j/k scroll, any other key closes) ")
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocused))

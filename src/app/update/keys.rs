@@ -49,8 +49,17 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         } else {
             Section::Confirm
         };
+        let guarded = c.guarded;
         let answer = single_key(state, section, &key);
-        return on_confirm_key(state, key, answer);
+        let effects = on_confirm_key(state, key, answer);
+        // A key that does not answer the dialog says which keys do, rather than nothing.
+        if !guarded && answer.is_none() {
+            let hint = confirm_hint(&state.keymap);
+            if let Some(Overlay::Confirm(c)) = &mut state.overlay {
+                c.error = Some(hint);
+            }
+        }
+        return effects;
     }
     if state.filter_input.is_some() {
         let answer = single_key(state, Section::Input, &key);
@@ -212,8 +221,8 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Quit => return quit(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Problems => {
-            if state.warnings.is_empty() {
-                state.set_status(Level::Info, "no configuration problems");
+            if state.warnings.is_empty() && state.messages.is_empty() {
+                state.set_status(Level::Info, "no configuration problems and no messages");
             } else {
                 state.overlay = Some(Overlay::Problems { scroll: 0 });
             }
@@ -343,24 +352,10 @@ pub(super) fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
 /// What an open confirmation says when a key that does not answer it is pressed: the
 /// keys that do, from the keymap.
 pub(super) fn confirm_hint(keymap: &crate::config::keymap::Keymap) -> String {
-    let keys = |action: Action| -> Vec<String> {
-        keymap
-            .bindings(Section::Confirm)
-            .filter(|b| b.action == action)
-            .map(|b| b.keys_display())
-            .collect()
-    };
-    let (mut yes, no) = (keys(Action::Confirm), keys(Action::Cancel));
-    // `y` and `Y` are one key to a reader.
-    yes.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let mut no_shown = no.clone();
-    no_shown.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    match (yes.first(), no_shown.is_empty()) {
-        (Some(yes), false) => format!(
-            "press {yes} to confirm, {} to cancel",
-            no_shown.join(" or ")
-        ),
-        (Some(yes), true) => format!("press {yes} to confirm"),
+    let keys = |action| crate::app::answer_keys(keymap, Section::Confirm, action, 2);
+    match (keys(Action::Confirm), keys(Action::Cancel)) {
+        (Some(yes), Some(no)) => format!("press {yes} to confirm, {no} to cancel"),
+        (Some(yes), None) => format!("press {yes} to confirm"),
         (None, _) => "no key confirms here: bind `confirm` in [confirm]".to_owned(),
     }
 }

@@ -1329,6 +1329,7 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
     };
     assert!(!retry(&state), "help offers retry on a cluster");
     state.support = SupportTable::from_fn(ripcord::sim::supports);
+    select_kind(&mut state, Kind::ArgoRollout);
     assert!(retry(&state), "the simulator retries Argo Rollouts");
 }
 
@@ -1372,7 +1373,7 @@ fn a_user_keymap_rebinds_the_confirmation_and_y_then_does_nothing() {
     match &state.overlay {
         Some(Overlay::Confirm(c)) => assert_eq!(
             c.error.as_deref(),
-            Some("press o to confirm, n or <Esc> to cancel"),
+            Some("press o to confirm, n/Esc to cancel"),
             "the hint names the keys that answer"
         ),
         other => panic!("the dialog stays open: {other:?}"),
@@ -1888,4 +1889,179 @@ fn pair_and_blue_green_details_say_what_drives_them() {
     assert!(shown.contains("  preview "), "{shown}");
     assert!(shown.contains("  active "), "{shown}");
     assert!(!shown.contains("baseline"), "{shown}");
+}
+
+/// The demo with a user keymap laid over the default one.
+fn demo_with_keymap(text: &str) -> State {
+    let (_, mut state) = demo_state();
+    let (keymap, issues) = ripcord::config::keymap::Keymap::load(Some(("keymap.toml", text)));
+    assert!(issues.is_empty(), "{issues:#?}");
+    state.keymap = keymap;
+    state
+}
+
+#[test]
+fn the_confirm_dialog_its_hint_and_help_name_the_keys_the_keymap_binds() {
+    let mut state = demo_with_keymap(
+        "[confirm]\nkeymap = [\n  { on = \"x\", run = \"confirm\" },\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n]\n",
+    );
+    select(&mut state, "cart"); // staging: the plain dialog
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let shown = screen(&mut state);
+    assert!(shown.contains("x confirms"), "{shown}");
+    assert!(!shown.contains("y confirms"), "{shown}");
+    let hints = footer(&mut state);
+    assert!(hints.contains("x confirms"), "{hints}");
+    assert!(!hints.contains(" y "), "{hints}");
+    // y does nothing now, but says which key does.
+    assert!(press(&mut state, 'y').is_empty());
+    match &state.overlay {
+        Some(Overlay::Confirm(c)) => {
+            assert_eq!(c.error.as_deref(), Some("press x to confirm, n/Esc to cancel"))
+        }
+        other => panic!("the dialog stays open: {other:?}"),
+    }
+    press_code(&mut state, KeyCode::Esc);
+    press(&mut state, '?');
+    let theme = ripcord::config::theme::Theme::default();
+    let help = ripcord::ui::help_text(&state, &theme).join("\n");
+    assert!(help.contains("answer with x (Enter never confirms)"), "{help}");
+    assert!(!help.contains("answer with y"), "{help}");
+}
+
+#[test]
+fn the_production_dialog_names_the_input_keys_the_keymap_binds() {
+    let mut state = demo_with_keymap(
+        "[input]\nkeymap = [\n  { on = \"<C-s>\", run = \"submit\" },\n  { on = \"<Enter>\", run = \"noop\" },\n]\n",
+    );
+    select(&mut state, "payments-api"); // prod-eu: guarded
+    press(&mut state, 'u');
+    drawn(&mut state);
+    assert!(matches!(&state.overlay, Some(Overlay::Confirm(c)) if c.guarded));
+    let shown = screen(&mut state);
+    assert!(shown.contains("<C-s> confirms"), "{shown}");
+    assert!(!shown.contains("Enter confirms"), "{shown}");
+    let hints = footer(&mut state);
+    assert!(hints.contains("<C-s> confirms"), "{hints}");
+    press_code(&mut state, KeyCode::Esc);
+    press(&mut state, '?');
+    let theme = ripcord::config::theme::Theme::default();
+    let help = ripcord::ui::help_text(&state, &theme).join("\n");
+    assert!(help.contains("a reason, then <C-s>."), "{help}");
+}
+
+#[test]
+fn help_lists_only_the_operations_the_focused_kind_supports() {
+    let (_, mut state) = demo_state();
+    let theme = ripcord::config::theme::Theme::default();
+    let help = |state: &State| ripcord::ui::help_text(state, &theme).join("\n");
+    select(&mut state, "ledger");
+    assert_eq!(state.focused().map(|r| r.key.kind), Some(Kind::Deployment));
+    let shown = help(&state);
+    for desc in ["Promote one step", "Promote fully", "Abort rollout", "Retry rollout"] {
+        assert!(!shown.contains(desc), "a Deployment offers {desc:?}: {shown}");
+    }
+    assert!(shown.contains("Restart pods"), "{shown}");
+    // On a cluster an Argo Rollout takes no key at all, as its hint line says.
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    select_kind(&mut state, Kind::ArgoRollout);
+    let shown = help(&state);
+    let hints = footer(&mut state);
+    for (desc, name) in [("Promote one step", "promote"), ("Roll back", "rollback")] {
+        assert!(!shown.contains(desc), "help offers {desc:?}: {shown}");
+        assert!(!hints.split_whitespace().any(|w| w == name), "{hints}");
+    }
+}
+
+#[test]
+fn a_long_status_message_keeps_its_outcome_and_advice_and_the_list_has_it_whole() {
+    let (_, mut state) = demo_state();
+    let text = "✖ promote rollout/ro failed: ripcord cannot act on Argo Rollouts in a cluster yet: use kubectl argo rollouts";
+    state.set_status(ripcord::app::Level::Error, text);
+    resize(&mut state, 80, 24);
+    let lines = rendered(&state);
+    let status = lines[lines.len() - 2].trim_end();
+    assert!(status.ends_with('…'), "{status}");
+    assert!(status.starts_with("✖ promote rollout/ro failed"), "{status}");
+    assert!(status.contains("use kubectl argo rollouts"), "{status}");
+    // A short one is left alone.
+    state.set_status(ripcord::app::Level::Success, "✔ pause deployment/ledger: paused");
+    let lines = rendered(&state);
+    assert_eq!(lines[lines.len() - 2].trim_end(), "✔ pause deployment/ledger: paused");
+    press(&mut state, '!');
+    assert!(matches!(state.overlay, Some(Overlay::Problems { .. })));
+    let shown = rendered(&state).join("\n");
+    assert!(shown.contains("recent messages"), "{shown}");
+    let flat: String = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("ripcord cannot act on Argo Rollouts in a"),
+        "the list has the whole text: {shown}"
+    );
+}
+
+#[test]
+fn at_60x16_the_detail_title_keeps_the_phase_icon_and_word_together() {
+    let (_, mut state) = demo_state();
+    for kind in KINDS {
+        select_kind(&mut state, kind);
+        press_code(&mut state, KeyCode::Enter);
+        let r = state.focused().expect("a release").clone();
+        let phase = format!("{} {}", r.phase.icon(), r.phase.label());
+        let lines = screen_at(&mut state, 60, 16);
+        let title = lines
+            .iter()
+            .find(|l| l.contains(&format!("/{}", r.key.name)))
+            .expect("title");
+        assert!(title.contains(&phase), "{kind:?}: {title}\n{}", lines.join("\n"));
+        press_code(&mut state, KeyCode::Esc);
+    }
+}
+
+#[test]
+fn a_release_failing_on_its_canary_metrics_says_why_in_its_detail() {
+    let (_, mut state) = demo_state();
+    let checkout = key_of(&state, "checkout");
+    let a = attention(&state, &state.releases[&checkout]);
+    assert!(a.from_metrics);
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    resize(&mut state, 200, 40);
+    let flat = |lines: Vec<String>| -> String {
+        lines
+            .iter()
+            .map(|l| l.trim_end())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let overview = flat(rendered(&state));
+    assert!(overview.contains("canary metrics failing"), "{overview}");
+    assert!(overview.contains(&a.reason), "{}: {overview}", a.reason);
+    press(&mut state, '3');
+    let analysis = flat(rendered(&state));
+    assert!(analysis.contains(&a.reason), "{analysis}");
+}
+
+#[test]
+fn a_deployment_s_analysis_tab_shows_its_new_side_while_it_has_pods() {
+    let (_, mut state) = demo_state();
+    let key = key_of(&state, "indexer");
+    let r = state.releases[&key].clone();
+    assert!(r.canary.ready > 0, "indexer is rolling out: {:?}", r.canary);
+    let (base, new) = r.side_labels();
+    select(&mut state, "indexer");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '3');
+    let lines = screen_at(&mut state, 100, 30);
+    let row = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(&format!("{label} ")))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {label} row: {}", lines.join("\n")))
+    };
+    let new_row = row(new);
+    row(base);
+    assert!(!new_row.trim_end().ends_with(" -"), "{new_row}");
+    assert!(!lines.iter().any(|l| l.contains("baseline")), "{}", lines.join("\n"));
 }

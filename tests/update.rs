@@ -1918,7 +1918,10 @@ fn the_confirm_dialog_its_hint_and_help_name_the_keys_the_keymap_binds() {
     assert!(press(&mut state, 'y').is_empty());
     match &state.overlay {
         Some(Overlay::Confirm(c)) => {
-            assert_eq!(c.error.as_deref(), Some("press x to confirm, n/Esc to cancel"))
+            assert_eq!(
+                c.error.as_deref(),
+                Some("press x to confirm, n/Esc to cancel")
+            )
         }
         other => panic!("the dialog stays open: {other:?}"),
     }
@@ -1926,7 +1929,10 @@ fn the_confirm_dialog_its_hint_and_help_name_the_keys_the_keymap_binds() {
     press(&mut state, '?');
     let theme = ripcord::config::theme::Theme::default();
     let help = ripcord::ui::help_text(&state, &theme).join("\n");
-    assert!(help.contains("answer with x (Enter never confirms)"), "{help}");
+    assert!(
+        help.contains("answer with x (Enter never confirms)"),
+        "{help}"
+    );
     assert!(!help.contains("answer with y"), "{help}");
 }
 
@@ -1959,8 +1965,16 @@ fn help_lists_only_the_operations_the_focused_kind_supports() {
     select(&mut state, "ledger");
     assert_eq!(state.focused().map(|r| r.key.kind), Some(Kind::Deployment));
     let shown = help(&state);
-    for desc in ["Promote one step", "Promote fully", "Abort rollout", "Retry rollout"] {
-        assert!(!shown.contains(desc), "a Deployment offers {desc:?}: {shown}");
+    for desc in [
+        "Promote one step",
+        "Promote fully",
+        "Abort rollout",
+        "Retry rollout",
+    ] {
+        assert!(
+            !shown.contains(desc),
+            "a Deployment offers {desc:?}: {shown}"
+        );
     }
     assert!(shown.contains("Restart pods"), "{shown}");
     // On a cluster an Argo Rollout takes no key at all, as its hint line says.
@@ -1983,12 +1997,21 @@ fn a_long_status_message_keeps_its_outcome_and_advice_and_the_list_has_it_whole(
     let lines = rendered(&state);
     let status = lines[lines.len() - 2].trim_end();
     assert!(status.ends_with('…'), "{status}");
-    assert!(status.starts_with("✖ promote rollout/ro failed"), "{status}");
+    assert!(
+        status.starts_with("✖ promote rollout/ro failed"),
+        "{status}"
+    );
     assert!(status.contains("use kubectl argo rollouts"), "{status}");
     // A short one is left alone.
-    state.set_status(ripcord::app::Level::Success, "✔ pause deployment/ledger: paused");
+    state.set_status(
+        ripcord::app::Level::Success,
+        "✔ pause deployment/ledger: paused",
+    );
     let lines = rendered(&state);
-    assert_eq!(lines[lines.len() - 2].trim_end(), "✔ pause deployment/ledger: paused");
+    assert_eq!(
+        lines[lines.len() - 2].trim_end(),
+        "✔ pause deployment/ledger: paused"
+    );
     press(&mut state, '!');
     assert!(matches!(state.overlay, Some(Overlay::Problems { .. })));
     let shown = rendered(&state).join("\n");
@@ -2013,7 +2036,11 @@ fn at_60x16_the_detail_title_keeps_the_phase_icon_and_word_together() {
             .iter()
             .find(|l| l.contains(&format!("/{}", r.key.name)))
             .expect("title");
-        assert!(title.contains(&phase), "{kind:?}: {title}\n{}", lines.join("\n"));
+        assert!(
+            title.contains(&phase),
+            "{kind:?}: {title}\n{}",
+            lines.join("\n")
+        );
         press_code(&mut state, KeyCode::Esc);
     }
 }
@@ -2063,5 +2090,9 @@ fn a_deployment_s_analysis_tab_shows_its_new_side_while_it_has_pods() {
     let new_row = row(new);
     row(base);
     assert!(!new_row.trim_end().ends_with(" -"), "{new_row}");
-    assert!(!lines.iter().any(|l| l.contains("baseline")), "{}", lines.join("\n"));
+    assert!(
+        !lines.iter().any(|l| l.contains("baseline")),
+        "{}",
+        lines.join("\n")
+    );
 }

@@ -105,7 +105,12 @@ pub const MESSAGES_KEPT: usize = 20;
 /// The keys `keymap` binds to `action` in `section`, as a dialog names them: `y/Esc`
 /// (a letter and its capital count once, angle brackets go from a lone named key), at
 /// most `max` of them.
-pub fn answer_keys(keymap: &Keymap, section: Section, action: Action, max: usize) -> Option<String> {
+pub fn answer_keys(
+    keymap: &Keymap,
+    section: Section,
+    action: Action,
+    max: usize,
+) -> Option<String> {
     let mut keys: Vec<String> = Vec::new();
     for b in keymap.bindings(section).filter(|b| b.action == action) {
         let shown = b.keys_display();

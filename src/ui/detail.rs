@@ -428,7 +428,7 @@ fn summary(state: &State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'s
         theme.style(Slot::Muted),
     ));
     let mut lines = vec![title, Line::from(progress)];
-    lines.extend(verdict_lines(state, r, theme));
+    lines.extend(verdict_lines(state, r, theme, true));
     lines.push(Line::styled(
         if r.message.is_empty() {
             "-".to_owned()
@@ -591,10 +591,16 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
 
 /// The verdict and its reason, on a line of their own so they are never cut; then, when the
 /// canary's own metrics rank it failing, the judge's reason, whatever the controller says.
-fn verdict_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line<'static>> = verdict_line(r, theme).into_iter().collect();
+/// `summary` keeps to one of them, the metrics' when they rank it failing: the summary has
+/// little room and the analysis tab has both.
+fn verdict_lines(state: &State, r: &Release, theme: &Theme, summary: bool) -> Vec<Line<'static>> {
     let a = crate::app::attention(state, r);
-    if a.from_metrics && a.rank == crate::app::Rank::Failing {
+    let failing = a.from_metrics && a.rank == crate::app::Rank::Failing;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    if !(summary && failing) {
+        lines.extend(verdict_line(r, theme));
+    }
+    if failing {
         let (_, new) = r.side_labels();
         lines.push(Line::from(vec![
             Span::styled(
@@ -625,7 +631,7 @@ fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
 }
 
 fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = verdict_lines(state, r, theme);
+    let mut lines = verdict_lines(state, r, theme, false);
     // Blue-green compares its preview with its active side, a Deployment its new pods with
     // its old; the rest a canary with its baseline.
     let (base, new) = match (r.key.kind, r.strategy) {

@@ -297,3 +297,28 @@ fn speed_keys_pressed_in_one_burst_all_count() {
     t.literal("+++");
     t.wait_text(" 8x ");
 }
+
+#[test]
+fn a_rebound_confirm_key_is_the_one_the_dialog_names_and_the_one_that_runs() {
+    let keymap = "[confirm]\nkeymap = [\n  { on = \"x\", run = \"confirm\" },\n  { on = \"y\", run = \"noop\" },\n  { on = \"Y\", run = \"noop\" },\n]\n";
+    let t = start_with(
+        "rebound",
+        "demo --paused",
+        100,
+        30,
+        &[("keymap.toml", keymap)],
+    );
+    t.wait_text("cart");
+    t.keys(&["/"]);
+    t.literal("cart");
+    t.keys(&["Enter"]);
+    t.wait_for("the filter to apply", |s| !s.contains("checkout"));
+    t.keys(&["a"]);
+    let screen = t.wait_text("x confirms");
+    assert!(!screen.contains("y confirms"), "{screen}");
+    t.keys(&["y"]);
+    let screen = t.wait_text("press x to confirm");
+    assert!(!screen.contains("✔ abort"), "{screen}");
+    t.keys(&["x"]);
+    t.wait_text("✔ abort");
+}

@@ -668,8 +668,12 @@ fn canary_series_exist_only_while_canary_pods_do() {
     let (mut world, mut state) = demo_state();
     let canary_samples =
         |state: &State, name: &str| state.metrics_of(&key(state, name)).series[0].canary.len();
-    // A plain Deployment has no canary; a pair with its canary at 0 has none either.
-    assert_eq!(canary_samples(&state, "frontend"), 0);
+    // A plain Deployment's new side is measured while it runs beside an old one; one
+    // rolled out has none, nor has a pair with its canary at 0.
+    let frontend = release(&state, "frontend");
+    assert!(frontend.weight.is_some() && frontend.canary.desired > 0, "{frontend:?}");
+    assert!(canary_samples(&state, "frontend") > 0);
+    assert!(release(&state, "ledger").weight.is_none());
     assert_eq!(canary_samples(&state, "ledger"), 0);
     assert_eq!(canary_samples(&state, "gateway"), 0);
     assert!(canary_samples(&state, "cart") > 0);

@@ -671,7 +671,10 @@ fn canary_series_exist_only_while_canary_pods_do() {
     // A plain Deployment's new side is measured while it runs beside an old one; one
     // rolled out has none, nor has a pair with its canary at 0.
     let frontend = release(&state, "frontend");
-    assert!(frontend.weight.is_some() && frontend.canary.desired > 0, "{frontend:?}");
+    assert!(
+        frontend.weight.is_some() && frontend.canary.desired > 0,
+        "{frontend:?}"
+    );
     assert!(canary_samples(&state, "frontend") > 0);
     assert!(release(&state, "ledger").weight.is_none());
     assert_eq!(canary_samples(&state, "ledger"), 0);

@@ -34,7 +34,10 @@ pub fn render(
         .map(|(i, w)| format!("{:>3}. {}", i + 1, inert(w)))
         .collect();
     if !state.messages.is_empty() {
-        entries.push("recent messages, newest first:".to_owned());
+        // Under the problems, a heading; alone, the box's title says what they are.
+        if problems > 0 {
+            entries.push("recent messages, newest first:".to_owned());
+        }
         entries.extend(
             state
                 .messages
@@ -75,7 +78,7 @@ pub fn render(
         .collect();
     let noun = if problems == 1 { "problem" } else { "problems" };
     let title = if problems == 0 {
-        " recent messages (j/k scroll, any other key closes) ".to_owned()
+        " recent messages, newest first (j/k scroll, any other key closes) ".to_owned()
     } else {
         format!(" {problems} config {noun} (j/k scroll, any other key closes) ")
     };

@@ -325,6 +325,9 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
     let deadline = Instant::now() + timeout;
     let release = loop {
         let release = find_release(&cluster, &namespace, g.target, &access).await?;
+        if let Some(why) = gate::nothing_to_judge(&release) {
+            return Err(bad_input(why));
+        }
         match gate::rollout_ready(&release) {
             Ok(true) => break release,
             Ok(false) if Instant::now() >= deadline => {
@@ -360,18 +363,22 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
         g.duration
     );
 
-    let end = Instant::now() + for_;
-    loop {
+    let plan = gate::GatePlan {
+        for_,
+        interval,
+    };
+    let ready = tokio::time::Instant::now();
+    for n in 0.. {
+        tokio::time::sleep_until(ready + plan.due(n)).await;
         let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
-        let last = Instant::now() + interval > end;
         eprintln!(
             "ripcord: {} score {:.0}: {}",
             chrono::Utc::now().format("%H:%M:%S"),
             summary.score,
             summary.verdict.label()
         );
-        match gate::gate_step(&summary, last) {
-            GateStep::Continue => tokio::time::sleep(interval).await,
+        match plan.step(&summary, n) {
+            GateStep::Continue => {}
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {
                 print_summary(&release, &selectors, &summary, g.output)?;
@@ -393,6 +400,7 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
             }
         }
     }
+    unreachable!("a gate's last judgement is due by interval × u32::MAX")
 }
 
 /// A failed gate: with `--rollback-on-fail`, the kind's revert runs through the service

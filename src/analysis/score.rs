@@ -47,6 +47,8 @@ impl Verdict {
 pub struct Judged {
     pub metric: String,
     pub group: String,
+    /// The metric is critical in its config, whether or not it failed.
+    pub critical: bool,
     pub judgement: MetricJudgement,
 }
 
@@ -171,6 +173,7 @@ mod tests {
         Judged {
             metric: metric.into(),
             group: group.into(),
+            critical: critical_failure,
             judgement: MetricJudgement {
                 outcome,
                 critical_failure,

@@ -140,6 +140,7 @@ pub async fn analyze(
         judged.push(Judged {
             metric: metric.name.clone(),
             group: metric.group.clone(),
+            critical: metric.rule.critical,
             judgement,
         });
     }

@@ -247,7 +247,17 @@ pub fn summary_text(summary: &Summary) -> String {
             text.push_str(&format!("         warning: {}\n", inert(w)));
         }
     }
-    for w in &summary.warnings {
+    // Each metric's warning is printed under it; only others here.
+    let under_metrics: Vec<&String> = summary
+        .metrics
+        .iter()
+        .filter_map(|m| m.judgement.warning.as_ref())
+        .collect();
+    for w in summary
+        .warnings
+        .iter()
+        .filter(|w| !under_metrics.contains(w))
+    {
         text.push_str(&format!("warning: {}\n", inert(w)));
     }
     text.push_str(&format!(
@@ -535,7 +545,11 @@ mod tests {
         // A critical metric failing on data fails at its judgement.
         let bad = summary(Verdict::Fail, Outcome::High, true, true);
         assert_eq!(
-            run(&plan(60, 20), |n| if n < 1 { pass.clone() } else { bad.clone() }),
+            run(&plan(60, 20), |n| if n < 1 {
+                pass.clone()
+            } else {
+                bad.clone()
+            }),
             (vec![0, 20], GateStep::Fail)
         );
     }
@@ -565,6 +579,34 @@ mod tests {
             ],
         );
         assert_eq!(nothing_to_judge(&rolled), None);
+    }
+
+    #[test]
+    fn a_summary_prints_each_warning_once_and_says_why_a_full_score_fails() {
+        use crate::analysis::judge::{judge_metric, MetricRule, DEFAULT_CONFIDENCE};
+        use crate::analysis::score::{score, Judged, Thresholds};
+        let rule = MetricRule::default();
+        let judged = [
+            Judged {
+                metric: "cpu".into(),
+                group: "cpu".into(),
+                critical: false,
+                judgement: judge_metric("cpu", &rule, &[1.0, 1.1], &[1.0, 1.2], 0.98),
+            },
+            Judged {
+                metric: "requests".into(),
+                group: "requests".into(),
+                critical: false,
+                judgement: judge_metric("requests", &rule, &[], &[1.0], DEFAULT_CONFIDENCE),
+            },
+        ];
+        let text = summary_text(&score(&judged, &[], Thresholds::default()));
+        assert_eq!(text.matches("few samples").count(), 1, "{text}");
+        let (_, after) = text.split_once("score 100: FAIL\n").expect(&text);
+        assert!(
+            after.contains("no data (requests)") && after.contains("without data fails"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! release is, when a rollout is ready to judge, what a gate does with a judgement, and
 //! the parsing of durations and files of numbers. The IO is in main and `metrics`.
 
+use crate::analysis::judge::Outcome;
 use crate::analysis::score::{Summary, Verdict};
 use crate::model::{Kind, Phase, Release, Revision, RevisionRole, Strategy};
 use std::time::Duration;
@@ -87,6 +88,29 @@ pub fn rollout_ready(release: &Release) -> Result<bool, String> {
     })
 }
 
+/// Why a release has nothing for a gate to judge, whatever it waits for: a pair with no
+/// canary running, a Deployment with no older ReplicaSet to compare with.
+pub fn nothing_to_judge(release: &Release) -> Option<String> {
+    match release.key.kind {
+        Kind::CanaryPair if release.canary.desired == 0 => Some(format!(
+            "{} has nothing to judge: no canary running (scale up or deploy its canary first)",
+            release.key
+        )),
+        Kind::Deployment
+            if !release
+                .revisions
+                .iter()
+                .any(|r| r.role == RevisionRole::Old) =>
+        {
+            Some(format!(
+                "{} has nothing to judge: no older ReplicaSet to compare its new one with",
+                release.key
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// What a gate does after one judgement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateStep {
@@ -96,14 +120,40 @@ pub enum GateStep {
     Fail,
 }
 
-/// A failed critical metric stops the gate at once. Anything else waits for the last
-/// judgement, which alone decides: early on the canary may not have been scraped yet, and
-/// a few seconds of samples make small differences look significant. Only a pass passes
-/// (a marginal score is not good enough to ship unattended).
+/// When a gate judges and what it makes of each judgement. Judgements are due at 0,
+/// `interval`, 2 × `interval`, ... from readiness; the first due at or after `for_` is the
+/// last, so the gate judges over the whole of `for_`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatePlan {
+    pub for_: Duration,
+    pub interval: Duration,
+}
+
+impl GatePlan {
+    /// When judgement number `n` (from 0) is due, counted from readiness.
+    pub fn due(&self, n: u32) -> Duration {
+        self.interval.saturating_mul(n)
+    }
+
+    /// What to do after judgement number `n`.
+    pub fn step(&self, summary: &Summary, n: u32) -> GateStep {
+        gate_step(summary, self.due(n) >= self.for_)
+    }
+}
+
+/// A critical metric failing on data (the canary measured and found worse) stops the gate
+/// at once. Anything else waits for the last judgement, which alone decides: right after
+/// readiness the canary may not have been scraped yet, so missing data is not evidence,
+/// even for a metric that must have data, and a few seconds of samples make small
+/// differences look significant. Only a pass passes (a marginal score is not good enough
+/// to ship unattended).
 pub fn gate_step(summary: &Summary, last: bool) -> GateStep {
     let critical_on_data = summary.metrics.iter().any(|m| {
         let j = &m.judgement;
-        j.critical_failure && j.canary_mean.is_some() && j.baseline_mean.is_some()
+        m.critical
+            && matches!(j.outcome, Outcome::High | Outcome::Low)
+            && j.canary_mean.is_some()
+            && j.baseline_mean.is_some()
     });
     match (summary.verdict, last) {
         (Verdict::Fail, _) if critical_on_data => GateStep::Fail,
@@ -197,7 +247,17 @@ pub fn summary_text(summary: &Summary) -> String {
             text.push_str(&format!("         warning: {}\n", inert(w)));
         }
     }
-    for w in &summary.warnings {
+    // Each metric's warning is printed under it; only others here.
+    let under_metrics: Vec<&String> = summary
+        .metrics
+        .iter()
+        .filter_map(|m| m.judgement.warning.as_ref())
+        .collect();
+    for w in summary
+        .warnings
+        .iter()
+        .filter(|w| !under_metrics.contains(w))
+    {
         text.push_str(&format!("warning: {}\n", inert(w)));
     }
     text.push_str(&format!(
@@ -385,9 +445,10 @@ mod tests {
             metrics: vec![Judged {
                 metric: "errors".into(),
                 group: "errors".into(),
+                critical,
                 judgement: MetricJudgement {
                     outcome,
-                    critical_failure: critical,
+                    critical_failure: critical && outcome != Outcome::Pass,
                     p_value: None,
                     shift: None,
                     canary_mean: mean,
@@ -404,14 +465,18 @@ mod tests {
 
     #[test]
     fn a_gate_fails_at_once_on_data_and_waits_out_missing_data() {
-        use crate::analysis::judge::Outcome;
         let critical = summary(Verdict::Fail, Outcome::High, true, true);
         assert_eq!(gate_step(&critical, false), GateStep::Fail);
+        // A critical metric that rose past its allowed bound but below its critical one
+        // fails on data all the same.
+        let mut risen = critical.clone();
+        risen.metrics[0].judgement.critical_failure = false;
+        assert_eq!(gate_step(&risen, false), GateStep::Fail);
         // A non-critical rise may be early noise: the last judgement decides.
         let high = summary(Verdict::Fail, Outcome::High, true, false);
         assert_eq!(gate_step(&high, false), GateStep::Continue);
         assert_eq!(gate_step(&high, true), GateStep::Fail);
-        // Not scraped yet: wait, unless this was the last judgement.
+        // Not scraped yet, even with must_have_data: wait, unless this was the last one.
         let empty = summary(Verdict::Fail, Outcome::Error, false, true);
         assert_eq!(gate_step(&empty, false), GateStep::Continue);
         assert_eq!(gate_step(&empty, true), GateStep::Fail);
@@ -420,6 +485,128 @@ mod tests {
         assert_eq!(gate_step(&pass, true), GateStep::Pass);
         let marginal = summary(Verdict::Marginal, Outcome::Pass, true, false);
         assert_eq!(gate_step(&marginal, true), GateStep::Fail);
+    }
+
+    /// Runs a gate over a sequence of judgements; returns when each was due and the end.
+    fn run(plan: &GatePlan, mut judgements: impl FnMut(u32) -> Summary) -> (Vec<u64>, GateStep) {
+        let mut due = vec![];
+        for n in 0..1000 {
+            due.push(plan.due(n).as_secs());
+            match plan.step(&judgements(n), n) {
+                GateStep::Continue => continue,
+                end => return (due, end),
+            }
+        }
+        panic!("the gate never ended: {due:?}");
+    }
+
+    fn plan(for_: u64, interval: u64) -> GatePlan {
+        GatePlan {
+            for_: Duration::from_secs(for_),
+            interval: Duration::from_secs(interval),
+        }
+    }
+
+    #[test]
+    fn a_gate_judges_over_the_whole_period() {
+        let pass = summary(Verdict::Pass, Outcome::Pass, true, false);
+        assert_eq!(
+            run(&plan(60, 20), |_| pass.clone()),
+            (vec![0, 20, 40, 60], GateStep::Pass)
+        );
+        assert_eq!(
+            run(&plan(30, 30), |_| pass.clone()),
+            (vec![0, 30], GateStep::Pass)
+        );
+        assert_eq!(
+            run(&plan(50, 20), |_| pass.clone()),
+            (vec![0, 20, 40, 60], GateStep::Pass)
+        );
+    }
+
+    #[test]
+    fn no_data_right_after_readiness_does_not_fail_a_good_release() {
+        // must_have_data and critical, not scraped at first, then good.
+        let empty = summary(Verdict::Fail, Outcome::Error, false, true);
+        let pass = summary(Verdict::Pass, Outcome::Pass, true, false);
+        let (due, end) = run(&plan(30, 30), |n| {
+            if n == 0 {
+                empty.clone()
+            } else {
+                pass.clone()
+            }
+        });
+        assert_eq!((due, end), (vec![0, 30], GateStep::Pass));
+        // Still no data at the end: that fails, and only then.
+        assert_eq!(
+            run(&plan(60, 20), |_| empty.clone()),
+            (vec![0, 20, 40, 60], GateStep::Fail)
+        );
+        // A critical metric failing on data fails at its judgement.
+        let bad = summary(Verdict::Fail, Outcome::High, true, true);
+        assert_eq!(
+            run(&plan(60, 20), |n| if n < 1 {
+                pass.clone()
+            } else {
+                bad.clone()
+            }),
+            (vec![0, 20], GateStep::Fail)
+        );
+    }
+
+    #[test]
+    fn a_release_with_nothing_to_judge_says_so() {
+        let mut pair = release(
+            Kind::CanaryPair,
+            Strategy::Canary,
+            vec![rev(RevisionRole::Stable, "web", "st4bl3", 2)],
+        );
+        assert_eq!(nothing_to_judge(&pair), None);
+        pair.canary.desired = 0;
+        assert!(nothing_to_judge(&pair).is_some_and(|w| w.contains("no canary running")));
+        let first = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![rev(RevisionRole::New, "web-n3w", "n3w", 2)],
+        );
+        assert!(nothing_to_judge(&first).is_some_and(|w| w.contains("no older ReplicaSet")));
+        let rolled = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![
+                rev(RevisionRole::New, "web-n3w", "n3w", 2),
+                rev(RevisionRole::Old, "web-0ld", "0ld", 0),
+            ],
+        );
+        assert_eq!(nothing_to_judge(&rolled), None);
+    }
+
+    #[test]
+    fn a_summary_prints_each_warning_once_and_says_why_a_full_score_fails() {
+        use crate::analysis::judge::{judge_metric, MetricRule, DEFAULT_CONFIDENCE};
+        use crate::analysis::score::{score, Judged, Thresholds};
+        let rule = MetricRule::default();
+        let judged = [
+            Judged {
+                metric: "cpu".into(),
+                group: "cpu".into(),
+                critical: false,
+                judgement: judge_metric("cpu", &rule, &[1.0, 1.1], &[1.0, 1.2], 0.98),
+            },
+            Judged {
+                metric: "requests".into(),
+                group: "requests".into(),
+                critical: false,
+                judgement: judge_metric("requests", &rule, &[], &[1.0], DEFAULT_CONFIDENCE),
+            },
+        ];
+        let text = summary_text(&score(&judged, &[], Thresholds::default()));
+        assert_eq!(text.matches("few samples").count(), 1, "{text}");
+        let (_, after) = text.split_once("score 100: FAIL\n").expect(&text);
+        assert!(
+            after.contains("no data (requests)") && after.contains("without data fails"),
+            "{text}"
+        );
     }
 
     #[test]

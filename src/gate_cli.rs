@@ -3,7 +3,9 @@
 use super::cli::{AnalysisArgs, ClusterArgs, JudgeDirection, Output};
 use super::{connect_all, load_settings, open_journal, print_out};
 use ripcord::analysis::config::{AnalysisConfig, Side};
-use ripcord::analysis::judge::{judge_metric, Direction, MetricRule, DEFAULT_CONFIDENCE};
+use ripcord::analysis::judge::{
+    clean, judge_metric, num, p_text, Direction, MetricRule, DEFAULT_CONFIDENCE,
+};
 use ripcord::analysis::mann_whitney::{hodges_lehmann, mann_whitney_u};
 use ripcord::analysis::score::{Summary, Verdict};
 use ripcord::cluster::access::AccessCache;
@@ -191,12 +193,36 @@ fn print_summary(
     }
 }
 
+/// With `-o json` a failure before any summary is a JSON `{"error": {...}}` on stdout too,
+/// as for `status`: a script never reads an unreachable Prometheus as no output.
+fn json_error(result: Result<(), Failure>, output: Output, printed: bool) -> Result<(), Failure> {
+    if let (Err(f), Output::Json, false) = (&result, output, printed) {
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "error": f.to_json() }))
+            .map_err(|e| Failure::new(exit::FAILED, e.to_string()))?;
+        print_out(&format!("{text}\n"))?;
+    }
+    result
+}
+
 pub async fn analyze(
     args: &ClusterArgs,
     target: &str,
     analysis: &AnalysisArgs,
     window: &str,
     output: Output,
+) -> Result<(), Failure> {
+    let mut printed = false;
+    let result = analyze_inner(args, target, analysis, window, output, &mut printed).await;
+    json_error(result, output, printed)
+}
+
+async fn analyze_inner(
+    args: &ClusterArgs,
+    target: &str,
+    analysis: &AnalysisArgs,
+    window: &str,
+    output: Output,
+    printed: &mut bool,
 ) -> Result<(), Failure> {
     let window = duration("--window", window)?;
     let config = analysis_config(analysis.config.as_ref())?;
@@ -206,16 +232,18 @@ pub async fn analyze(
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
     let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    *printed = true;
     print_summary(&release, &selectors, &summary, output)?;
     match summary.verdict {
         Verdict::Pass => Ok(()),
         v => Err(Failure::new(
             exit::FAILED,
             format!(
-                "{}: {} (score {:.0})",
+                "{}: {} (score {:.0}): {}",
                 release.key,
                 v.label(),
-                summary.score
+                summary.score,
+                summary.reasons.join("; ")
             ),
         )),
     }
@@ -244,14 +272,20 @@ pub fn judge(
         ..MetricRule::default()
     };
     let judgement = judge_metric("canary", &rule, &c, &b, DEFAULT_CONFIDENCE);
-    // The shift is how far the canary sits above the baseline.
+    // The test and the shift count what the judge counts: NaN and infinities dropped.
+    let dropped = |raw: &[f64]| raw.len() - clean(raw, rule.nan_strategy).len();
+    let (c_dropped, b_dropped) = (dropped(&c), dropped(&b));
+    let (c, b) = (clean(&c, rule.nan_strategy), clean(&b, rule.nan_strategy));
     let test = mann_whitney_u(&c, &b);
+    // The shift is how far the canary sits above the baseline.
     let shift = hodges_lehmann(&b, &c, DEFAULT_CONFIDENCE);
     match output {
         Output::Json => {
             let json = serde_json::json!({
                 "canary_samples": c.len(),
                 "baseline_samples": b.len(),
+                "canary_dropped": c_dropped,
+                "baseline_dropped": b_dropped,
                 "u": test.map(|t| t.u),
                 "p": test.map(|t| t.p),
                 "shift": shift,
@@ -263,17 +297,29 @@ pub fn judge(
             print_out(&format!("{text}\n"))?;
         }
         Output::Table => {
-            let mut text = format!("samples  canary {}, baseline {}\n", c.len(), b.len());
+            let count = |n: usize, dropped: usize| match dropped {
+                0 => n.to_string(),
+                d => format!("{n} ({d} NaN/inf dropped)"),
+            };
+            let mut text = format!(
+                "samples  canary {}, baseline {}\n",
+                count(c.len(), c_dropped),
+                count(b.len(), b_dropped)
+            );
             if let Some(t) = test {
-                text.push_str(&format!("U        {}\np        {:e}\n", t.u, t.p));
+                let p = match p_text(t.p).strip_prefix("p = ") {
+                    Some(value) => value.to_owned(),
+                    None => "< 1e-9".to_owned(),
+                };
+                text.push_str(&format!("U        {}\np        {p}\n", num(t.u)));
             }
             if let Some(s) = shift {
                 text.push_str(&format!(
                     "shift    {} ({}% interval {} to {})\n",
-                    s.estimate,
-                    DEFAULT_CONFIDENCE * 100.0,
-                    s.lower,
-                    s.upper
+                    num(s.estimate),
+                    num(DEFAULT_CONFIDENCE * 100.0),
+                    num(s.lower),
+                    num(s.upper)
                 ));
             }
             text.push_str(&format!(
@@ -308,6 +354,17 @@ pub struct GateArgs<'a> {
 }
 
 pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
+    let output = g.output;
+    let mut printed = false;
+    let result = gate_inner(args, g, &mut printed).await;
+    json_error(result, output, printed)
+}
+
+async fn gate_inner(
+    args: &ClusterArgs,
+    g: GateArgs<'_>,
+    printed: &mut bool,
+) -> Result<(), Failure> {
     let timeout = duration("--timeout", g.timeout)?;
     let for_ = duration("--for", g.duration)?;
     let interval = duration("--interval", g.interval)?;
@@ -325,6 +382,9 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
     let deadline = Instant::now() + timeout;
     let release = loop {
         let release = find_release(&cluster, &namespace, g.target, &access).await?;
+        if let Some(why) = gate::nothing_to_judge(&release) {
+            return Err(bad_input(why));
+        }
         match gate::rollout_ready(&release) {
             Ok(true) => break release,
             Ok(false) if Instant::now() >= deadline => {
@@ -360,18 +420,25 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
         g.duration
     );
 
-    let end = Instant::now() + for_;
-    loop {
+    let plan = gate::GatePlan { for_, interval };
+    let ready = tokio::time::Instant::now();
+    for n in 0.. {
+        tokio::time::sleep_until(ready + plan.due(n)).await;
         let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
-        let last = Instant::now() + interval > end;
+        let why = match summary.verdict {
+            Verdict::Pass => String::new(),
+            _ => format!(" ({})", inert(&summary.reasons.join("; "))),
+        };
         eprintln!(
-            "ripcord: {} score {:.0}: {}",
+            "ripcord: {} score {:.0}: {}{why}",
             chrono::Utc::now().format("%H:%M:%S"),
             summary.score,
             summary.verdict.label()
         );
-        match gate::gate_step(&summary, last) {
-            GateStep::Continue => tokio::time::sleep(interval).await,
+        let step = plan.step(&summary, n);
+        *printed = step != GateStep::Continue;
+        match step {
+            GateStep::Continue => {}
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {
                 print_summary(&release, &selectors, &summary, g.output)?;
@@ -393,6 +460,7 @@ pub async fn gate(args: &ClusterArgs, g: GateArgs<'_>) -> Result<(), Failure> {
             }
         }
     }
+    unreachable!("a gate's last judgement is due by interval × u32::MAX")
 }
 
 /// A failed gate: with `--rollback-on-fail`, the kind's revert runs through the service

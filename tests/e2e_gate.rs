@@ -278,6 +278,39 @@ fn judge_compares_two_files_of_numbers() {
 
     let out = offline(
         &cli,
+        &["judge", "--canary", "high.txt", "--baseline", "base.txt"],
+    );
+    // Readable numbers, as in the judge's reasons.
+    let said = stdout(&out);
+    assert!(said.contains("p        < 1e-9\n"), "{}", text(&out));
+    assert!(said.contains("U        1600\n"), "{}", text(&out));
+    assert!(
+        said.contains("shift    0.99 (98% interval 0.98 to 1)\n"),
+        "{}",
+        text(&out)
+    );
+
+    // NaN and infinities are dropped before counting, as the warning counts.
+    std::fs::write(cli.dir().join("holes.txt"), "1\nnan\ninf\n2\n-inf\n").unwrap();
+    let out = offline(
+        &cli,
+        &["judge", "--canary", "holes.txt", "--baseline", "base.txt"],
+    );
+    let said = stdout(&out);
+    assert!(
+        said.contains("samples  canary 2 (3 NaN/inf dropped), baseline 40"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        said.contains("few samples (canary 2, baseline 40)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(said.matches("few samples").count(), 1, "{}", text(&out));
+
+    let out = offline(
+        &cli,
         &["judge", "--canary", "bad.txt", "--baseline", "base.txt"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -383,4 +416,146 @@ async fn a_bad_rolling_update_fails_against_the_old_replica_set_and_is_rolled_ba
         journal.contains(r#""action":"rollback""#) && journal.contains("ripcord gate:"),
         "{journal}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_rolling_update_gated_right_after_its_rollout_passes_and_stays() {
+    let Some(tb) = testbed().await else { return };
+    let _shared = PROMETHEUS.read().await;
+    let ns = tb.namespace("gate-fresh").await;
+    let cli = GateCli::new(&tb);
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("api", "shop/api:1.0", 2, &[("app", "api")]),
+    )
+    .await;
+    tb.wait_rolled_out(&ns.name, "api").await;
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    tb.kubectl(
+        &ns.name,
+        &["set", "image", "deployment/api", "app=shop/api:1.1"],
+    );
+
+    // Judged at readiness, the new pods have no data yet, and the error ratio must have
+    // data: that is not evidence, and the gate judges over the whole 30 s.
+    let url = prometheus_url();
+    let started = Instant::now();
+    let out = cli.run(&[
+        "gate",
+        "deployment/api",
+        "-n",
+        &ns.name,
+        "--config",
+        &cli.analysis,
+        "--prometheus",
+        &url,
+        "--timeout",
+        "60s",
+        "--for",
+        "30s",
+        "--interval",
+        "30s",
+        "--rollback-on-fail",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        started.elapsed() >= Duration::from_secs(30),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).contains(": pass"), "{}", text(&out));
+    let d = tb.get_deployment(&ns.name, "api").await;
+    let image = d
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers.first().and_then(|c| c.image.clone()));
+    assert_eq!(image.as_deref(), Some("shop/api:1.1"), "{}", text(&out));
+    let out = cli.run(&["journal", "-o", "json"]);
+    assert!(!stdout(&out).contains("rollback"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_with_nothing_to_judge_says_so_at_once() {
+    let Some(tb) = testbed().await else { return };
+    let _shared = PROMETHEUS.read().await;
+    let ns = tb.namespace("gate-none").await;
+    let cli = GateCli::new(&tb);
+    for d in canary_pair("web", ("shop/web:1.0", 2), ("shop/web:1.1", 0)) {
+        tb.create_deployment(&ns.name, &d).await;
+    }
+    tb.create_deployment(
+        &ns.name,
+        &web_deployment("api", "shop/api:1.0", 1, &[("app", "api")]),
+    )
+    .await;
+    tb.wait_rolled_out(&ns.name, "web").await;
+    tb.wait_rolled_out(&ns.name, "api").await;
+
+    for (target, why) in [
+        ("pair/web", "no canary running"),
+        ("deployment/api", "no older ReplicaSet"),
+    ] {
+        let started = Instant::now();
+        let out = cli.run(&[
+            "gate",
+            target,
+            "-n",
+            &ns.name,
+            "--config",
+            &cli.analysis,
+            "--timeout",
+            "60s",
+            "--for",
+            "10s",
+            "--rollback-on-fail",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            text(&out)
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains("has nothing to judge") && err.contains(why),
+            "{}",
+            text(&out)
+        );
+    }
+    let out = cli.run(&["journal", "-o", "json"]);
+    assert_eq!(stdout(&out).trim(), "", "nothing reverted: {}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_as_json_on_an_unreachable_prometheus_prints_an_error_object() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("analyze-down").await;
+    let cli = GateCli::new(&tb);
+    pair(&tb, &ns.name, "shop/web:1.1").await;
+    let out = cli.run(&[
+        "analyze",
+        "pair/web",
+        "-n",
+        &ns.name,
+        "--config",
+        &cli.analysis,
+        "--prometheus",
+        "http://127.0.0.1:1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let json = json(&out);
+    assert_eq!(json["error"]["kind"], "unreachable", "{json}");
+    let message = json["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Prometheus at http://127.0.0.1:1 is unreachable")
+            && message.contains("error ratio"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("query_range") && message.len() < 300,
+        "{message}"
+    );
+    assert!(!stderr(&out).contains("query_range"), "{}", text(&out));
 }

@@ -128,7 +128,8 @@ impl MetricJudgement {
     }
 }
 
-fn clean(samples: &[f64], strategy: NanStrategy) -> Vec<f64> {
+/// The samples a judgement counts: infinities dropped, NaN dropped or made 0.
+pub fn clean(samples: &[f64], strategy: NanStrategy) -> Vec<f64> {
     samples
         .iter()
         .filter(|v| !v.is_infinite())
@@ -268,17 +269,25 @@ fn reason(
         (Outcome::Low, false) => format!(" < allowed ×{}", num(rule.allowed_decrease)),
         _ => String::new(),
     };
-    let p = if p < 1e-9 {
-        "p < 1e-9".to_owned()
-    } else {
-        format!("p = {}", num(p))
-    };
+    let p = p_text(p);
     format!(
         "{name}: canary {} vs baseline {} (×{}{bound}), {p}",
         num(canary),
         num(baseline),
         num(ratio)
     )
+}
+
+/// A p-value as the reasons give it, to three significant digits: "p < 1e-9",
+/// "p = 3.13e-8", "p = 0.0183".
+pub fn p_text(p: f64) -> String {
+    if p < 1e-9 {
+        "p < 1e-9".to_owned()
+    } else if p < 1e-3 {
+        format!("p = {p:.2e}")
+    } else {
+        format!("p = {}", num(p))
+    }
 }
 
 /// Three significant digits, without trailing zeros.
@@ -321,6 +330,15 @@ mod tests {
 
     fn series(base: f64, step: f64, n: usize) -> Vec<f64> {
         (0..n).map(|i| base + step * (i % 7) as f64).collect()
+    }
+
+    #[test]
+    fn p_values_read_well() {
+        assert_eq!(p_text(1.8267179110955043e-4), "p = 1.83e-4");
+        assert_eq!(p_text(3.13e-8), "p = 3.13e-8");
+        assert_eq!(p_text(1e-12), "p < 1e-9");
+        assert_eq!(p_text(1.0), "p = 1");
+        assert_eq!(p_text(0.0183456), "p = 0.0183");
     }
 
     #[test]

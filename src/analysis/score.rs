@@ -47,6 +47,8 @@ impl Verdict {
 pub struct Judged {
     pub metric: String,
     pub group: String,
+    /// The metric is critical in its config, whether or not it failed.
+    pub critical: bool,
     pub judgement: MetricJudgement,
 }
 
@@ -132,9 +134,16 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
         reasons.push("no metrics to judge".into());
         Verdict::Fail
     } else if no_data as f64 >= NO_DATA_FAIL_SHARE * judged.len() as f64 {
+        let names: Vec<&str> = judged
+            .iter()
+            .filter(|j| j.judgement.outcome == Outcome::NoData)
+            .map(|j| j.metric.as_str())
+            .collect();
         reasons.push(format!(
-            "{no_data} of {} metrics have no data (fails at half or more)",
-            judged.len()
+            "{no_data} of {} metrics have no data ({}): half or more without data fails, \
+             whatever the score of the others",
+            judged.len(),
+            names.join(", ")
         ));
         Verdict::Fail
     } else if score >= thresholds.pass {
@@ -171,6 +180,7 @@ mod tests {
         Judged {
             metric: metric.into(),
             group: group.into(),
+            critical: critical_failure,
             judgement: MetricJudgement {
                 outcome,
                 critical_failure,
@@ -273,7 +283,8 @@ mod tests {
         );
         assert_eq!(s.score, 100.0);
         assert_eq!(s.verdict, Verdict::Fail);
-        assert!(s.reasons[0].contains("1 of 2 metrics have no data"));
+        assert!(s.reasons[0].contains("1 of 2 metrics have no data (b)"));
+        assert!(s.reasons[0].contains("half or more without data fails"));
         let s = score(
             &[
                 judged("a", "g", Outcome::Pass, false),

@@ -14,8 +14,12 @@ use std::time::Duration as StdDuration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetricsError {
     /// Down, refusing connections, or too slow: exit 4, and the panel says "stale".
-    #[error("Prometheus at {url} is unreachable: {why}")]
-    Unreachable { url: String, why: String },
+    #[error("Prometheus at {url} is unreachable (querying {metric}): {why}")]
+    Unreachable {
+        url: String,
+        metric: String,
+        why: String,
+    },
     /// Prometheus answered with an error (a bad query, for example).
     #[error("Prometheus rejected the query for {metric}: {why}")]
     Rejected { metric: String, why: String },
@@ -67,6 +71,7 @@ impl Prometheus {
             .await
             .map_err(|_| MetricsError::Unreachable {
                 url: self.url.clone(),
+                metric: metric.to_owned(),
                 why: format!("no answer within {}s", self.timeout.as_secs_f64()),
             })?
             .map_err(|e| match e {
@@ -76,7 +81,8 @@ impl Prometheus {
                 },
                 other => MetricsError::Unreachable {
                     url: self.url.clone(),
-                    why: error_chain(&other),
+                    metric: metric.to_owned(),
+                    why: without_urls(&error_chain(&other)),
                 },
             })?;
         let samples = match result.data() {
@@ -91,6 +97,22 @@ impl Prometheus {
         };
         Ok(samples)
     }
+}
+
+/// `text` without the URLs an HTTP error quotes: a query URL carries the whole
+/// URL-encoded query, hundreds of characters that say nothing the metric's name does not.
+fn without_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("(http") {
+        let Some(len) = rest[at..].find(')') else {
+            break;
+        };
+        out.push_str(rest[..at].trim_end().trim_end_matches(" for url"));
+        rest = &rest[at + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The window judged and the resolution of its samples.
@@ -140,8 +162,37 @@ pub async fn analyze(
         judged.push(Judged {
             metric: metric.name.clone(),
             group: metric.group.clone(),
+            critical: metric.rule.critical,
             judgement,
         });
     }
     Ok(score(&judged, &config.groups, config.thresholds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_prometheus_is_named_without_the_query_url() {
+        let why = without_urls(
+            "error sending request for url (http://127.0.0.1:1/api/v1/query_range?query=sum%28rate%28x%29%29&start=1): \
+             client error (Connect): tcp connect error: Connection refused (os error 111)",
+        );
+        assert_eq!(
+            why,
+            "error sending request: client error (Connect): tcp connect error: \
+             Connection refused (os error 111)"
+        );
+        let e = MetricsError::Unreachable {
+            url: "http://127.0.0.1:1".into(),
+            metric: "error ratio".into(),
+            why,
+        };
+        let text = e.to_string();
+        assert!(text.starts_with(
+            "Prometheus at http://127.0.0.1:1 is unreachable (querying error ratio): "
+        ));
+        assert!(!text.contains("query_range"), "{text}");
+    }
 }

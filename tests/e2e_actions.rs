@@ -585,6 +585,103 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
     .await;
 }
 
+/// Runs `op` on the pair `name` while watching its pods: the fewest ready pods (stable and
+/// canary together, terminating ones not counted) seen in any observation, and the outcome.
+async fn act_watching_ready(
+    tb: &Testbed,
+    ns: &str,
+    name: &str,
+    op: Operation,
+) -> (ActionOutcome, usize) {
+    let actor = Actor::new(tb.admin.clone());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (pods, selector, stop) = (
+            Api::<Pod>::namespaced(tb.admin.clone(), ns),
+            format!("app={name}"),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut fewest = usize::MAX;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Ok(list) = pods.list(&ListParams::default().labels(&selector)).await {
+                    let ready = list
+                        .items
+                        .iter()
+                        .filter(|p| p.metadata.deletion_timestamp.is_none() && pod_ready(p))
+                        .count();
+                    fewest = fewest.min(ready);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            fewest
+        })
+    };
+    let outcome = actor.act(request(ns, Kind::CanaryPair, name, op)).await;
+    // Watch on past the action: the canary's pods leave after it returns.
+    let settle = async {
+        wait_until("the pair settled", Duration::from_secs(60), || async {
+            let c = tb.get_deployment(ns, &format!("{name}-canary")).await;
+            let s = tb.get_deployment(ns, name).await;
+            (rolled_out(&c) && rolled_out(&s)).then_some(())
+        })
+        .await
+    };
+    settle.await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let fewest = watcher.await.expect("the pod watcher");
+    (outcome, fewest)
+}
+
+/// A full promotion of a 1 + 4 pair: the stable takes the five pods before the canary goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_promotion_keeps_its_ready_pods() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("keepready").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "shop", 1, 4).await;
+    let (outcome, fewest) = act_watching_ready(&tb, ns, "shop", Operation::PromoteFull).await;
+    assert!(
+        fewest >= 5,
+        "ready pods fell to {fewest} during the promotion"
+    );
+    let text = ok(&outcome);
+    assert!(
+        text.contains("shop has 5 updated replicas available"),
+        "{text}"
+    );
+    let s = tb.get_deployment(ns, "shop").await;
+    assert_eq!(image_of(&s), "registry.example/shop:1.1");
+    assert_eq!(s.status.and_then(|s| s.ready_replicas), Some(5));
+    assert_eq!(spec_replicas(&tb.get_deployment(ns, &canary).await), 0);
+    assert_eq!(live_pods(&tb, ns, "app=shop,track=stable").await.len(), 5);
+}
+
+/// An abort of a 1 + 4 pair gives the stable the pair's five pods before the canary goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_abort_keeps_its_ready_pods() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("keepabort").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "shop", 1, 4).await;
+    let (outcome, fewest) = act_watching_ready(&tb, ns, "shop", Operation::Abort).await;
+    assert!(fewest >= 5, "ready pods fell to {fewest} during the abort");
+    let text = ok(&outcome);
+    assert!(
+        text.contains("shop scaled to 5 (stable 1 + canary 4)"),
+        "{text}"
+    );
+    let s = tb.get_deployment(ns, "shop").await;
+    assert_eq!(
+        image_of(&s),
+        "registry.example/shop:1.0",
+        "an abort keeps the stable's image"
+    );
+    assert_eq!(s.status.and_then(|s| s.ready_replicas), Some(5));
+    assert_eq!(spec_replicas(&tb.get_deployment(ns, &canary).await), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
     let Some(tb) = testbed().await else { return };
@@ -725,24 +822,22 @@ async fn canary_pair_set_weight_then_abort() {
         .await;
     assert!(rejected(&outcome).contains("out of range"));
 
-    let stable_before = tb.get_deployment(ns, "cart").await;
     let outcome = actor.act(pair_req(Operation::Abort)).await;
     assert_eq!(
         ok(&outcome),
-        "aborted: canary deployment.apps/cart-canary scaled to 0"
+        "aborted: deployment.apps/cart scaled to 5 (stable 3 + canary 2); \
+         deployment.apps/cart has 5 updated replicas available; \
+         canary deployment.apps/cart-canary scaled to 0"
     );
     let c = tb.get_deployment(ns, &canary).await;
     assert_eq!(spec_replicas(&c), 0);
     let stable_after = tb.get_deployment(ns, "cart").await;
     assert_eq!(
-        serde_json::to_value(&stable_after.spec).ok(),
-        serde_json::to_value(&stable_before.spec).ok(),
-        "abort leaves the stable alone"
+        spec_replicas(&stable_after),
+        5,
+        "the stable takes the pair's capacity"
     );
-    assert_eq!(
-        stable_after.metadata.generation,
-        stable_before.metadata.generation
-    );
+    assert_eq!(image_of(&stable_after), "registry.example/cart:1.0");
     wait_until("canary scaled down", Duration::from_secs(60), || async {
         let c = tb.get_deployment(ns, &canary).await;
         (rolled_out(&c) && live_pods(&tb, ns, "app=cart,track=canary").await.is_empty())

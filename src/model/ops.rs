@@ -39,7 +39,12 @@ impl Operation {
     pub fn is_dangerous(self) -> bool {
         matches!(
             self,
-            Operation::PromoteFull | Operation::Abort | Operation::Rollback | Operation::Restart
+            Operation::PromoteFull
+                | Operation::Abort
+                | Operation::Rollback
+                | Operation::Restart
+                // Moves traffic like a promotion: 100 hands the canary every pod.
+                | Operation::SetWeight
         )
     }
 

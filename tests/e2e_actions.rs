@@ -790,6 +790,37 @@ async fn cli_promote_of_a_pair_takes_the_configured_step() {
     );
 }
 
+/// `set-weight` moves traffic like a promotion: without `--yes` it asks, and a terminal
+/// that cannot answer changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_set_weight_needs_confirmation() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("cliweight").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "fig", 4, 1).await;
+    let cli = Cli::new(&tb.kubeconfig);
+    let ripcord = |args: &[&str]| {
+        let out = cli.run(&[args, &["-n", ns, "--context", testbed::ADMIN]].concat());
+        (
+            out.status.code(),
+            format!("{}{}", stdout(&out), stderr(&out)),
+        )
+    };
+    let replicas = || async {
+        (
+            spec_replicas(&tb.get_deployment(ns, "fig").await),
+            spec_replicas(&tb.get_deployment(ns, &canary).await),
+        )
+    };
+    let (code, out) = ripcord(&["set-weight", "pair/fig", "100"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("needs confirmation: pass --yes"), "{out}");
+    assert_eq!(replicas().await, (4, 1), "nothing changed");
+    let (code, out) = ripcord(&["set-weight", "pair/fig", "40", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(replicas().await, (3, 2));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_set_weight_then_abort() {
     let Some(tb) = testbed().await else { return };

@@ -1889,3 +1889,69 @@ fn pair_and_blue_green_details_say_what_drives_them() {
     assert!(shown.contains("  active "), "{shown}");
     assert!(!shown.contains("baseline"), "{shown}");
 }
+
+/// A pair's rollback names the stable's previous revision, and what it replaces.
+#[test]
+fn a_pair_rollback_names_the_stable_revision_it_returns_to() {
+    let (mut world, mut state) = demo_state();
+    // A promoted pair: the stable's template before the promotion is its previous revision.
+    select(&mut state, "payments-api");
+    let key = state.focused().expect("payments-api").key.clone();
+    assert_eq!(key.kind, Kind::CanaryPair);
+    let outcome = world.execute(&ripcord::model::ops::ActionRequest {
+        key,
+        op: Op::PromoteFull,
+        reason: None,
+        dry_run: false,
+    });
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    feed(&mut world, &mut state);
+    let r = state.focused().expect("payments-api").clone();
+    let previous = r
+        .revisions
+        .iter()
+        .filter(|v| v.role == ripcord::model::RevisionRole::Old)
+        .map(|v| v.number)
+        .max()
+        .expect("the promoted stable's earlier template");
+    let stable = r
+        .revisions
+        .iter()
+        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+        .expect("a stable revision");
+    assert!(press(&mut state, 'u').is_empty(), "rollback asks first");
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("expected a confirmation, status: {:?}", state.status);
+    };
+    assert_eq!(c.request.op, Op::Rollback { to: Some(previous) });
+    assert_eq!(c.target.as_ref().map(|t| t.number), Some(previous));
+    assert_eq!(c.replaces.as_ref().map(|t| t.number), Some(stable.number));
+    drawn(&mut state);
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains(&format!("to       #{previous} ")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("replaces #{} ", stable.number)),
+        "{screen}"
+    );
+}
+
+/// A pair whose stable has no earlier revision is refused before anything is asked.
+#[test]
+fn a_pair_rollback_without_history_is_refused_before_asking() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "gateway");
+    assert!(press(&mut state, 'u').is_empty());
+    assert!(state.overlay.is_none(), "nothing to confirm");
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("cannot roll back pair/gateway") && status.contains("no earlier revision"),
+        "{status}"
+    );
+}

@@ -444,6 +444,13 @@ mod tests {
     }
 
     #[test]
+    fn setting_a_weight_is_dangerous_like_a_promotion() {
+        assert!(Operation::SetWeight.is_dangerous());
+        assert!(Op::SetWeight { weight: 100 }.is_dangerous());
+        assert!(!Operation::Promote.is_dangerous());
+    }
+
+    #[test]
     fn split_rounds_to_the_nearest_pod_and_keeps_the_total() {
         assert_eq!(split_replicas(5, 20), (4, 1));
         assert_eq!(split_replicas(5, 30), (4, 1)); // 1.5 pods: the tie goes to stable

@@ -51,6 +51,15 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
         .max_by_key(|v| v.number)
 }
 
+/// What a pair's rollback returns its stable Deployment to: the previous revision, as
+/// `kubectl rollout undo` would.
+pub fn pair_rollback_target(r: &Release) -> Option<&Revision> {
+    r.revisions
+        .iter()
+        .filter(|v| v.role == RevisionRole::Old)
+        .max_by_key(|v| v.number)
+}
+
 /// What `u` aims at in the detail view: the revision under the cursor when it may be
 /// rolled back to (`true`), else the default target (`false`).
 pub fn rollback_aim<'a>(state: &State, r: &'a Release) -> Option<(&'a Revision, bool)> {
@@ -99,7 +108,28 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         }
     };
     let (mut target, mut replaces) = (None, None);
-    // A pair rolls back its stable Deployment's own history, which the list does not show.
+    // A pair rolls back its stable Deployment to that Deployment's previous revision, the
+    // newest of the stable's earlier templates the pair lists.
+    if op == Operation::Rollback && key.kind == Kind::CanaryPair {
+        let Some(to) = pair_rollback_target(release) else {
+            return refuse(
+                state,
+                format!(
+                    "✖ cannot roll back pair/{}: its stable Deployment has no earlier revision",
+                    key.name
+                ),
+            );
+        };
+        op_data = Op::Rollback {
+            to: Some(to.number),
+        };
+        target = Some(RevisionBrief::of(to));
+        replaces = release
+            .revisions
+            .iter()
+            .find(|v| v.role == RevisionRole::Stable)
+            .map(RevisionBrief::of);
+    }
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
         let Some((to, _)) = rollback_aim(state, release) else {
             return refuse(

@@ -1955,3 +1955,45 @@ fn a_pair_rollback_without_history_is_refused_before_asking() {
         "{status}"
     );
 }
+
+/// After a restart the previous revision runs the same images: rollback offers nothing, and
+/// the detail's heading and the refusal say why in terms the revision list bears out.
+#[test]
+fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "ledger");
+    let key = state.focused().expect("ledger").key.clone();
+    assert_eq!(key.kind, Kind::Deployment);
+    let outcome = world.execute(&ripcord::model::ops::ActionRequest {
+        key,
+        op: Op::Restart,
+        reason: None,
+        dry_run: false,
+    });
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    feed(&mut world, &mut state);
+    let r = state.focused().expect("ledger").clone();
+    let numbers: Vec<i64> = r.revisions.iter().map(|v| v.number).collect();
+    assert_eq!(
+        numbers,
+        vec![2, 1],
+        "the restart's revision, then the one before"
+    );
+    assert_eq!(r.revisions[0].images, r.revisions[1].images);
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains("no rollback: #1 runs the same images"),
+        "{screen}"
+    );
+    assert!(!screen.contains("no healthy revision"), "{screen}");
+    assert!(press(&mut state, 'u').is_empty());
+    assert!(state.overlay.is_none());
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("#1 runs the same images"), "{status}");
+}

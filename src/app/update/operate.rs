@@ -51,6 +51,38 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
         .max_by_key(|v| v.number)
 }
 
+/// Why a release has no rollback target, in words the revision list bears out: a
+/// rollback to the images already running (a restart's previous revision) changes nothing.
+pub fn no_rollback_why(state: &State, r: &Release) -> String {
+    let current = r.current_revision();
+    let current_images = r
+        .revisions
+        .iter()
+        .find(|c| Some(c.number) == current)
+        .map(|c| &c.images);
+    let earlier: Vec<&Revision> = r
+        .revisions
+        .iter()
+        .filter(|v| {
+            Some(v.number) != current
+                && !matches!(
+                    v.role,
+                    RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
+                )
+        })
+        .collect();
+    if earlier.is_empty() {
+        return "no earlier revision".into();
+    }
+    if earlier.iter().all(|v| Some(&v.images) == current_images) {
+        return match earlier.as_slice() {
+            [v] => format!("#{} runs the same images", v.number),
+            _ => "earlier revisions run the same images".into(),
+        };
+    }
+    "no earlier revision that was healthy".into()
+}
+
 /// What a pair's rollback returns its stable Deployment to: the previous revision, as
 /// `kubectl rollout undo` would.
 pub fn pair_rollback_target(r: &Release) -> Option<&Revision> {
@@ -132,10 +164,11 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
     }
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
         let Some((to, _)) = rollback_aim(state, release) else {
+            let why = no_rollback_why(state, release);
             return refuse(
                 state,
                 format!(
-                    "✖ cannot roll back {}/{}: no earlier revision that was healthy",
+                    "✖ cannot roll back {}/{}: {why}",
                     key.kind.target_prefix(),
                     key.name
                 ),

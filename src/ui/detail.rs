@@ -206,7 +206,7 @@ fn overview_heading(state: &State, r: &Release) -> String {
         Some((v, false)) => format!("Revisions ({k}: roll back to #{})", v.number),
         None => format!(
             "Revisions (no rollback: {})",
-            crate::app::no_rollback_why(state, r)
+            crate::app::no_rollback_why(r)
         ),
     }
 }

@@ -53,7 +53,7 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
 
 /// Why a release has no rollback target, in words the revision list bears out: a
 /// rollback to the images already running (a restart's previous revision) changes nothing.
-pub fn no_rollback_why(state: &State, r: &Release) -> String {
+pub fn no_rollback_why(r: &Release) -> String {
     let current = r.current_revision();
     let current_images = r
         .revisions
@@ -164,7 +164,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
     }
     if op == Operation::Rollback && key.kind != Kind::CanaryPair {
         let Some((to, _)) = rollback_aim(state, release) else {
-            let why = no_rollback_why(state, release);
+            let why = no_rollback_why(release);
             return refuse(
                 state,
                 format!(

@@ -682,6 +682,46 @@ async fn a_pair_abort_keeps_its_ready_pods() {
     assert_eq!(spec_replicas(&tb.get_deployment(ns, &canary).await), 0);
 }
 
+/// A promotion whose stable never gets ready leaves the canary running and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_whose_stable_never_gets_ready_keeps_the_canary() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("notready").await;
+    let ns = ns.name.as_str();
+    let (old, new) = ("registry.example/pie:1.0", "registry.example/pie:1.1-crash");
+    for d in canary_pair("pie", (old, 2), (new, 1)) {
+        tb.create_deployment(ns, &d).await;
+    }
+    tb.wait_rolled_out(ns, "pie").await;
+    let actor = Actor::new(tb.admin.clone());
+    let outcome = actor
+        .act(request(ns, Kind::CanaryPair, "pie", Operation::PromoteFull))
+        .await;
+    let why = match &outcome.result {
+        Err(ActionFailure::Rejected(why)) => why.clone(),
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert!(
+        why.contains("deployment.apps/pie is not ready after 60 s")
+            && why.contains("canary deployment.apps/pie-canary left running with 1 replicas"),
+        "{why}"
+    );
+    assert_eq!(
+        spec_replicas(&tb.get_deployment(ns, "pie-canary").await),
+        1,
+        "the canary keeps running"
+    );
+    let ready = live_pods(&tb, ns, "app=pie,track=stable")
+        .await
+        .iter()
+        .filter(|p| pod_ready(p))
+        .count();
+    assert!(
+        ready >= 2,
+        "the stable's old pods still serve: {ready} ready"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
     let Some(tb) = testbed().await else { return };

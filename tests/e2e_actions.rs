@@ -585,6 +585,143 @@ async fn canary_pair_promote_full_rolls_the_stable_to_the_canary_image() {
     .await;
 }
 
+/// Runs `op` on the pair `name` while watching its pods: the fewest ready pods (stable and
+/// canary together, terminating ones not counted) seen in any observation, and the outcome.
+async fn act_watching_ready(
+    tb: &Testbed,
+    ns: &str,
+    name: &str,
+    op: Operation,
+) -> (ActionOutcome, usize) {
+    let actor = Actor::new(tb.admin.clone());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (pods, selector, stop) = (
+            Api::<Pod>::namespaced(tb.admin.clone(), ns),
+            format!("app={name}"),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut fewest = usize::MAX;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Ok(list) = pods.list(&ListParams::default().labels(&selector)).await {
+                    let ready = list
+                        .items
+                        .iter()
+                        .filter(|p| p.metadata.deletion_timestamp.is_none() && pod_ready(p))
+                        .count();
+                    fewest = fewest.min(ready);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            fewest
+        })
+    };
+    let outcome = actor.act(request(ns, Kind::CanaryPair, name, op)).await;
+    // Watch on past the action: the canary's pods leave after it returns.
+    let settle = async {
+        wait_until("the pair settled", Duration::from_secs(60), || async {
+            let c = tb.get_deployment(ns, &format!("{name}-canary")).await;
+            let s = tb.get_deployment(ns, name).await;
+            (rolled_out(&c) && rolled_out(&s)).then_some(())
+        })
+        .await
+    };
+    settle.await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let fewest = watcher.await.expect("the pod watcher");
+    (outcome, fewest)
+}
+
+/// A full promotion of a 1 + 4 pair: the stable takes the five pods before the canary goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_promotion_keeps_its_ready_pods() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("keepready").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "shop", 1, 4).await;
+    let (outcome, fewest) = act_watching_ready(&tb, ns, "shop", Operation::PromoteFull).await;
+    assert!(
+        fewest >= 5,
+        "ready pods fell to {fewest} during the promotion"
+    );
+    let text = ok(&outcome);
+    assert!(
+        text.contains("shop has 5 updated replicas available"),
+        "{text}"
+    );
+    let s = tb.get_deployment(ns, "shop").await;
+    assert_eq!(image_of(&s), "registry.example/shop:1.1");
+    assert_eq!(s.status.and_then(|s| s.ready_replicas), Some(5));
+    assert_eq!(spec_replicas(&tb.get_deployment(ns, &canary).await), 0);
+    assert_eq!(live_pods(&tb, ns, "app=shop,track=stable").await.len(), 5);
+}
+
+/// An abort of a 1 + 4 pair gives the stable the pair's five pods before the canary goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_abort_keeps_its_ready_pods() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("keepabort").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "shop", 1, 4).await;
+    let (outcome, fewest) = act_watching_ready(&tb, ns, "shop", Operation::Abort).await;
+    assert!(fewest >= 5, "ready pods fell to {fewest} during the abort");
+    let text = ok(&outcome);
+    assert!(
+        text.contains("shop scaled to 5 (stable 1 + canary 4)"),
+        "{text}"
+    );
+    let s = tb.get_deployment(ns, "shop").await;
+    assert_eq!(
+        image_of(&s),
+        "registry.example/shop:1.0",
+        "an abort keeps the stable's image"
+    );
+    assert_eq!(s.status.and_then(|s| s.ready_replicas), Some(5));
+    assert_eq!(spec_replicas(&tb.get_deployment(ns, &canary).await), 0);
+}
+
+/// A promotion whose stable never gets ready leaves the canary running and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_whose_stable_never_gets_ready_keeps_the_canary() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("notready").await;
+    let ns = ns.name.as_str();
+    let (old, new) = ("registry.example/pie:1.0", "registry.example/pie:1.1-crash");
+    for d in canary_pair("pie", (old, 2), (new, 1)) {
+        tb.create_deployment(ns, &d).await;
+    }
+    tb.wait_rolled_out(ns, "pie").await;
+    let actor = Actor::new(tb.admin.clone());
+    let outcome = actor
+        .act(request(ns, Kind::CanaryPair, "pie", Operation::PromoteFull))
+        .await;
+    let why = match &outcome.result {
+        Err(ActionFailure::Rejected(why)) => why.clone(),
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert!(
+        why.contains("deployment.apps/pie is not ready after 60 s")
+            && why.contains("canary deployment.apps/pie-canary left running with 1 replicas"),
+        "{why}"
+    );
+    assert_eq!(
+        spec_replicas(&tb.get_deployment(ns, "pie-canary").await),
+        1,
+        "the canary keeps running"
+    );
+    let ready = live_pods(&tb, ns, "app=pie,track=stable")
+        .await
+        .iter()
+        .filter(|p| pod_ready(p))
+        .count();
+    assert!(
+        ready >= 2,
+        "the stable's old pods still serve: {ready} ready"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_promote_moves_one_step_and_stops_at_the_last() {
     let Some(tb) = testbed().await else { return };
@@ -693,6 +830,37 @@ async fn cli_promote_of_a_pair_takes_the_configured_step() {
     );
 }
 
+/// `set-weight` moves traffic like a promotion: without `--yes` it asks, and a terminal
+/// that cannot answer changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_set_weight_needs_confirmation() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("cliweight").await;
+    let ns = ns.name.as_str();
+    let canary = pair(&tb, ns, "fig", 4, 1).await;
+    let cli = Cli::new(&tb.kubeconfig);
+    let ripcord = |args: &[&str]| {
+        let out = cli.run(&[args, &["-n", ns, "--context", testbed::ADMIN]].concat());
+        (
+            out.status.code(),
+            format!("{}{}", stdout(&out), stderr(&out)),
+        )
+    };
+    let replicas = || async {
+        (
+            spec_replicas(&tb.get_deployment(ns, "fig").await),
+            spec_replicas(&tb.get_deployment(ns, &canary).await),
+        )
+    };
+    let (code, out) = ripcord(&["set-weight", "pair/fig", "100"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("needs confirmation: pass --yes"), "{out}");
+    assert_eq!(replicas().await, (4, 1), "nothing changed");
+    let (code, out) = ripcord(&["set-weight", "pair/fig", "40", "--yes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(replicas().await, (3, 2));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_pair_set_weight_then_abort() {
     let Some(tb) = testbed().await else { return };
@@ -725,24 +893,22 @@ async fn canary_pair_set_weight_then_abort() {
         .await;
     assert!(rejected(&outcome).contains("out of range"));
 
-    let stable_before = tb.get_deployment(ns, "cart").await;
     let outcome = actor.act(pair_req(Operation::Abort)).await;
     assert_eq!(
         ok(&outcome),
-        "aborted: canary deployment.apps/cart-canary scaled to 0"
+        "aborted: deployment.apps/cart scaled to 5 (stable 3 + canary 2); \
+         deployment.apps/cart has 5 updated replicas available; \
+         canary deployment.apps/cart-canary scaled to 0"
     );
     let c = tb.get_deployment(ns, &canary).await;
     assert_eq!(spec_replicas(&c), 0);
     let stable_after = tb.get_deployment(ns, "cart").await;
     assert_eq!(
-        serde_json::to_value(&stable_after.spec).ok(),
-        serde_json::to_value(&stable_before.spec).ok(),
-        "abort leaves the stable alone"
+        spec_replicas(&stable_after),
+        5,
+        "the stable takes the pair's capacity"
     );
-    assert_eq!(
-        stable_after.metadata.generation,
-        stable_before.metadata.generation
-    );
+    assert_eq!(image_of(&stable_after), "registry.example/cart:1.0");
     wait_until("canary scaled down", Duration::from_secs(60), || async {
         let c = tb.get_deployment(ns, &canary).await;
         (rolled_out(&c) && live_pods(&tb, ns, "app=cart,track=canary").await.is_empty())

@@ -267,6 +267,7 @@ fn canary_pair_promote_full_keeps_the_pair_capacity() {
 #[test]
 fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
     let (mut world, mut state) = demo_state();
+    let promoted_at = world.now;
     act(
         &mut world,
         &mut state,
@@ -275,7 +276,6 @@ fn canary_pair_promote_full_moves_the_canary_image_onto_stable() {
         None,
     )
     .expect("promote");
-    let promoted_at = world.now;
     run(&mut world, &mut state, 90.0);
     let r = release(&state, "payments-api");
     assert_eq!(r.canary.desired, 0);
@@ -806,5 +806,36 @@ async fn the_simulators_actuator_acts_through_the_driver() {
             assert!(why.contains("no controller to pause"), "{why}")
         }
         other => panic!("a pair cannot pause: {other:?}"),
+    }
+}
+
+fn ready_pods(state: &State, name: &str) -> i32 {
+    let r = release(state, name);
+    r.stable.ready + r.canary.ready
+}
+
+/// A pair's full promotion and its abort hand the canary's pods to the stable before the
+/// canary goes: the ready pods never fall below what the pair had.
+#[test]
+fn a_pair_promotion_and_abort_keep_the_ready_pods() {
+    for op in [Operation::PromoteFull, Operation::Abort] {
+        let (mut world, mut state) = demo_state();
+        let before = ready_pods(&state, "payments-api");
+        assert_eq!(before, 5, "stable 4 + canary 1");
+        let text = act(&mut world, &mut state, "payments-api", op, None).expect("act");
+        assert!(
+            text.contains("canary scaled to 0 once stable was ready"),
+            "{text}"
+        );
+        for _ in 0..30 {
+            let ready = ready_pods(&state, "payments-api");
+            assert!(ready >= before, "{op:?}: ready pods fell to {ready}");
+            run(&mut world, &mut state, 1.0);
+        }
+        let r = release(&state, "payments-api");
+        assert_eq!(
+            (r.stable.ready, r.stable.desired, r.canary.desired),
+            (5, 5, 0)
+        );
     }
 }

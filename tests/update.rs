@@ -1942,7 +1942,7 @@ fn the_production_dialog_names_the_input_keys_the_keymap_binds() {
         "[input]\nkeymap = [\n  { on = \"<C-s>\", run = \"submit\" },\n  { on = \"<Enter>\", run = \"noop\" },\n]\n",
     );
     select(&mut state, "payments-api"); // prod-eu: guarded
-    press(&mut state, 'u');
+    press(&mut state, 'P'); // a full promotion
     drawn(&mut state);
     assert!(matches!(&state.overlay, Some(Overlay::Confirm(c)) if c.guarded));
     let shown = screen(&mut state);
@@ -2095,4 +2095,112 @@ fn a_deployment_s_analysis_tab_shows_its_new_side_while_it_has_pods() {
         "{}",
         lines.join("\n")
     );
+}
+
+/// A pair's rollback names the stable's previous revision, and what it replaces.
+#[test]
+fn a_pair_rollback_names_the_stable_revision_it_returns_to() {
+    let (mut world, mut state) = demo_state();
+    // A promoted pair: the stable's template before the promotion is its previous revision.
+    select(&mut state, "payments-api");
+    let key = state.focused().expect("payments-api").key.clone();
+    assert_eq!(key.kind, Kind::CanaryPair);
+    let outcome = world.execute(&ripcord::model::ops::ActionRequest {
+        key,
+        op: Op::PromoteFull,
+        reason: None,
+        dry_run: false,
+    });
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    feed(&mut world, &mut state);
+    let r = state.focused().expect("payments-api").clone();
+    let previous = r
+        .revisions
+        .iter()
+        .filter(|v| v.role == ripcord::model::RevisionRole::Old)
+        .map(|v| v.number)
+        .max()
+        .expect("the promoted stable's earlier template");
+    let stable = r
+        .revisions
+        .iter()
+        .find(|v| v.role == ripcord::model::RevisionRole::Stable)
+        .expect("a stable revision");
+    assert!(press(&mut state, 'u').is_empty(), "rollback asks first");
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("expected a confirmation, status: {:?}", state.status);
+    };
+    assert_eq!(c.request.op, Op::Rollback { to: Some(previous) });
+    assert_eq!(c.target.as_ref().map(|t| t.number), Some(previous));
+    assert_eq!(c.replaces.as_ref().map(|t| t.number), Some(stable.number));
+    drawn(&mut state);
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains(&format!("to       #{previous} ")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("replaces #{} ", stable.number)),
+        "{screen}"
+    );
+}
+
+/// A pair whose stable has no earlier revision is refused before anything is asked.
+#[test]
+fn a_pair_rollback_without_history_is_refused_before_asking() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "gateway");
+    assert!(press(&mut state, 'u').is_empty());
+    assert!(state.overlay.is_none(), "nothing to confirm");
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("cannot roll back pair/gateway") && status.contains("no earlier revision"),
+        "{status}"
+    );
+}
+
+/// After a restart the previous revision runs the same images: rollback offers nothing, and
+/// the detail's heading and the refusal say why in terms the revision list bears out.
+#[test]
+fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "ledger");
+    let key = state.focused().expect("ledger").key.clone();
+    assert_eq!(key.kind, Kind::Deployment);
+    let outcome = world.execute(&ripcord::model::ops::ActionRequest {
+        key,
+        op: Op::Restart,
+        reason: None,
+        dry_run: false,
+    });
+    assert!(outcome.result.is_ok(), "{outcome:?}");
+    feed(&mut world, &mut state);
+    let r = state.focused().expect("ledger").clone();
+    let numbers: Vec<i64> = r.revisions.iter().map(|v| v.number).collect();
+    assert_eq!(
+        numbers,
+        vec![2, 1],
+        "the restart's revision, then the one before"
+    );
+    assert_eq!(r.revisions[0].images, r.revisions[1].images);
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains("no rollback: #1 runs the same images"),
+        "{screen}"
+    );
+    assert!(!screen.contains("no healthy revision"), "{screen}");
+    assert!(press(&mut state, 'u').is_empty());
+    assert!(state.overlay.is_none());
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("#1 runs the same images"), "{status}");
 }

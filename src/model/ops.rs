@@ -39,7 +39,12 @@ impl Operation {
     pub fn is_dangerous(self) -> bool {
         matches!(
             self,
-            Operation::PromoteFull | Operation::Abort | Operation::Rollback | Operation::Restart
+            Operation::PromoteFull
+                | Operation::Abort
+                | Operation::Rollback
+                | Operation::Restart
+                // Moves traffic like a promotion: 100 hands the canary every pod.
+                | Operation::SetWeight
         )
     }
 
@@ -436,6 +441,13 @@ mod tests {
         assert!(table.any(Operation::Promote));
         assert!(!table.any(Operation::Retry));
         assert!(SupportTable::unchecked().any(Operation::Retry));
+    }
+
+    #[test]
+    fn setting_a_weight_is_dangerous_like_a_promotion() {
+        assert!(Operation::SetWeight.is_dangerous());
+        assert!(Op::SetWeight { weight: 100 }.is_dangerous());
+        assert!(!Operation::Promote.is_dangerous());
     }
 
     #[test]

@@ -152,8 +152,12 @@ pub async fn run(
                 let Some(command) = command else { return };
                 match command {
                     SimCommand::Execute(request, reply) => {
+                        let before = world.now;
                         let outcome = world.execute(&request);
-                        if !publish(&mut world, &msgs).await {
+                        // A pair's promotion or abort lets the world run on while it waits.
+                        if !publish(&mut world, &msgs).await
+                            || (world.now != before && msgs.send(Msg::Tick(world.now)).await.is_err())
+                        {
                             return;
                         }
                         // The caller reports the outcome; one that has gone away wants none.

@@ -28,6 +28,8 @@ const SAMPLES_KEPT: usize = 30;
 const EVENTS_KEPT: usize = 120;
 /// Who the demo's actions are recorded as.
 const DEMO_USER: &str = "demo-user";
+/// How long a pair's promotion or abort waits for the stable to be ready, virtual seconds.
+const HANDOVER_SECS: i64 = 60;
 
 pub fn ts(t: Time) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -332,19 +334,18 @@ impl SimEntry {
                 Ok(pair_weight_text(s, c, None))
             }
             (SimRelease::Pair { stable, canary }, PromoteFull) => {
-                // The stable takes the pair's whole capacity before the canary goes.
+                // The stable takes the pair's whole capacity; the world scales the canary
+                // down once the stable's new pods are ready (see `World::hand_over`).
                 let image = canary.image().to_owned();
                 let capacity = stable.replicas + canary.replicas;
                 stable.set_image(&image, now);
                 stable.scale(capacity, now);
-                canary.scale(0, now);
-                Ok(format!(
-                    "stable now runs {image} with {capacity} replicas; canary scaled to 0"
-                ))
+                Ok(format!("stable now runs {image} with {capacity} replicas"))
             }
-            (SimRelease::Pair { canary, .. }, Abort) => {
-                canary.scale(0, now);
-                Ok("canary scaled to 0".into())
+            (SimRelease::Pair { stable, canary }, Abort) => {
+                let capacity = stable.replicas + canary.replicas;
+                stable.scale(capacity, now);
+                Ok(format!("stable scaled to {capacity} replicas"))
             }
             (SimRelease::Pair { stable, canary }, SetWeight { weight }) => {
                 let (s, c) =
@@ -555,6 +556,39 @@ impl World {
         changed(&self.entries, &mut self.emitted_findings, |e| &e.findings)
     }
 
+    /// The second half of a pair's promotion or abort: the world runs on until the
+    /// stable's current pods hold the pair's capacity, then the canary goes. Past the
+    /// deadline the canary keeps running, so ready capacity never drops.
+    fn hand_over(&mut self, i: usize, done: &str) -> Result<String, String> {
+        let ready = |e: &SimEntry| match &e.release {
+            SimRelease::Pair { stable, .. } => stable.is_complete(),
+            _ => true,
+        };
+        let mut waited = 0;
+        while !ready(&self.entries[i]) && waited < HANDOVER_SECS {
+            self.advance(1.0);
+            waited += 1;
+        }
+        let now = self.now;
+        let SimRelease::Pair { stable, canary } = &mut self.entries[i].release else {
+            return Ok(done.to_owned());
+        };
+        if !stable.is_complete() {
+            let set = &stable.sets[stable.current];
+            return Err(format!(
+                "{done}, but stable {} has {} of {} updated replicas ready after {HANDOVER_SECS} s: \
+                 canary {} left running with {} replicas",
+                stable.name,
+                set.ready(),
+                stable.replicas,
+                canary.name,
+                canary.replicas
+            ));
+        }
+        canary.scale(0, now);
+        Ok(format!("{done}; canary scaled to 0 once stable was ready"))
+    }
+
     /// Carries out an action the way the real controller and tooling would.
     pub fn execute(&mut self, req: &ActionRequest) -> ActionOutcome {
         let now = self.now;
@@ -576,8 +610,22 @@ impl World {
         };
         let before = entry.revision();
         let events = self.events.entry(entry.context.clone()).or_default();
-        let result = entry.execute(req, now, &mut self.rng, events);
+        let mut result = entry.execute(req, now, &mut self.rng, events);
+        if result.is_ok() && matches!(req.op, Op::PromoteFull | Op::Abort) {
+            if let Some(i) = self.entries.iter().position(|e| e.key() == req.key) {
+                result = result.and_then(|text| self.hand_over(i, &text));
+            }
+        }
+        let now = self.now;
+        let Some(entry) = self.entries.iter().find(|e| e.key() == req.key) else {
+            return outcome(
+                Err(ActionFailure::Rejected("release vanished".into())),
+                None,
+                None,
+            );
+        };
         let after = entry.revision();
+        let events = self.events.entry(entry.context.clone()).or_default();
         // Like the real actuator: an Event on the target says who did what.
         if !req.dry_run {
             let kind = match req.key.kind {
@@ -632,4 +680,48 @@ fn changed<T: Clone + PartialEq>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stable whose new pods never get ready keeps its canary, and the failure says so.
+    #[test]
+    fn a_promotion_whose_stable_never_gets_ready_leaves_the_canary_running() {
+        let now = scenario::demo_epoch();
+        let mut world = World::empty(1, now, &["ctx"]);
+        let stable = SimDeployment::new("ns", "web", "web:1", 2, now, &mut world.rng);
+        let mut canary =
+            SimDeployment::new("ns", "web-canary", "web:crash", 1, now, &mut world.rng);
+        canary.canary_of = Some("web".into());
+        world.entries.push(SimEntry {
+            context: "ctx".into(),
+            release: SimRelease::Pair { stable, canary },
+            errors: ErrorProfile::Steady(0.0),
+            metrics: Default::default(),
+            flags: Default::default(),
+            findings: Default::default(),
+        });
+        let key = world.release_keys().remove(0);
+        let outcome = world.execute(&ActionRequest {
+            key,
+            op: Op::PromoteFull,
+            reason: None,
+            dry_run: false,
+        });
+        let why = outcome
+            .result
+            .expect_err("the stable never got ready")
+            .to_string();
+        assert!(
+            why.contains("stable web has 0 of 3 updated replicas ready after 60 s")
+                && why.contains("canary web-canary left running with 1 replicas"),
+            "{why}"
+        );
+        let SimRelease::Pair { canary, .. } = &world.entries[0].release else {
+            unreachable!()
+        };
+        assert_eq!(canary.replicas, 1);
+    }
 }

@@ -204,7 +204,10 @@ fn overview_heading(state: &State, r: &Release) -> String {
     match crate::app::rollback_aim(state, r) {
         Some((_, true)) => format!("Revisions ({k}: roll back to ▸)"),
         Some((v, false)) => format!("Revisions ({k}: roll back to #{})", v.number),
-        None => "Revisions (no healthy revision to roll back to)".to_owned(),
+        None => format!(
+            "Revisions (no rollback: {})",
+            crate::app::no_rollback_why(r)
+        ),
     }
 }
 

@@ -51,6 +51,47 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
         .max_by_key(|v| v.number)
 }
 
+/// Why a release has no rollback target, in words the revision list bears out: a
+/// rollback to the images already running (a restart's previous revision) changes nothing.
+pub fn no_rollback_why(r: &Release) -> String {
+    let current = r.current_revision();
+    let current_images = r
+        .revisions
+        .iter()
+        .find(|c| Some(c.number) == current)
+        .map(|c| &c.images);
+    let earlier: Vec<&Revision> = r
+        .revisions
+        .iter()
+        .filter(|v| {
+            Some(v.number) != current
+                && !matches!(
+                    v.role,
+                    RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
+                )
+        })
+        .collect();
+    if earlier.is_empty() {
+        return "no earlier revision".into();
+    }
+    if earlier.iter().all(|v| Some(&v.images) == current_images) {
+        return match earlier.as_slice() {
+            [v] => format!("#{} runs the same images", v.number),
+            _ => "earlier revisions run the same images".into(),
+        };
+    }
+    "no earlier revision that was healthy".into()
+}
+
+/// What a pair's rollback returns its stable Deployment to: the previous revision, as
+/// `kubectl rollout undo` would.
+pub fn pair_rollback_target(r: &Release) -> Option<&Revision> {
+    r.revisions
+        .iter()
+        .filter(|v| v.role == RevisionRole::Old)
+        .max_by_key(|v| v.number)
+}
+
 /// What `u` aims at in the detail view: the revision under the cursor when it may be
 /// rolled back to (`true`), else the default target (`false`).
 pub fn rollback_aim<'a>(state: &State, r: &'a Release) -> Option<(&'a Revision, bool)> {
@@ -99,13 +140,35 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         }
     };
     let (mut target, mut replaces) = (None, None);
-    // A pair rolls back its stable Deployment's own history, which the list does not show.
-    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
-        let Some((to, _)) = rollback_aim(state, release) else {
+    // A pair rolls back its stable Deployment to that Deployment's previous revision, the
+    // newest of the stable's earlier templates the pair lists.
+    if op == Operation::Rollback && key.kind == Kind::CanaryPair {
+        let Some(to) = pair_rollback_target(release) else {
             return refuse(
                 state,
                 format!(
-                    "✖ cannot roll back {}/{}: no earlier revision that was healthy",
+                    "✖ cannot roll back pair/{}: its stable Deployment has no earlier revision",
+                    key.name
+                ),
+            );
+        };
+        op_data = Op::Rollback {
+            to: Some(to.number),
+        };
+        target = Some(RevisionBrief::of(to));
+        replaces = release
+            .revisions
+            .iter()
+            .find(|v| v.role == RevisionRole::Stable)
+            .map(RevisionBrief::of);
+    }
+    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
+        let Some((to, _)) = rollback_aim(state, release) else {
+            let why = no_rollback_why(release);
+            return refuse(
+                state,
+                format!(
+                    "✖ cannot roll back {}/{}: {why}",
                     key.kind.target_prefix(),
                     key.name
                 ),

@@ -6,6 +6,12 @@ use super::*;
 use crate::model::ops::{achieved_weight, pair_promote_target, split_replicas, Op};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::json;
+use std::time::Duration;
+
+/// How long a promotion or abort waits for the stable to hold the pair's capacity before
+/// it leaves the canary running.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(60);
+const HANDOVER_POLL: Duration = Duration::from_millis(500);
 
 pub(super) async fn run(
     kube: &Kube<'_>,
@@ -23,7 +29,7 @@ pub(super) async fn run(
     let text = match request.op {
         Op::Promote { step } => promote_step(kube, &stable, &canary, step).await?,
         Op::PromoteFull => promote(kube, &stable, &canary).await?,
-        Op::Abort => abort(kube, &canary).await?,
+        Op::Abort => abort(kube, &stable, &canary).await?,
         Op::SetWeight { weight } => set_weight(kube, &stable, &canary, weight).await?,
         Op::Restart => {
             let stamp = restart_stamp();
@@ -93,37 +99,111 @@ async fn promote(
     let (s_now, c_now) = (replicas(stable), replicas(canary));
     let capacity = s_now + c_now.max(0);
     let mut done = Vec::new();
+    let scaled = format!(
+        "deployment.apps/{stable_name} scaled to {capacity} (stable {s_now} + canary {c_now})"
+    );
+    // Template and replicas in one patch: the rollout starts at the pair's capacity.
+    let mut ops = Vec::new();
     if templates_equal(&template, &stable_template) {
         done.push(format!(
             "deployment.apps/{stable_name} already runs the canary's template"
         ));
     } else {
-        let ops =
-            json!([{ "op": "replace", "path": "/spec/template", "value": to_json(&template)? }]);
-        kube.json_patch(stable_name, ops).await?;
+        ops.push(
+            json!({ "op": "replace", "path": "/spec/template", "value": to_json(&template)? }),
+        );
         done.push(format!(
             "deployment.apps/{stable_name} now runs the canary's template ({images})"
         ));
     }
     if capacity > s_now {
-        kube.merge(stable_name, &json!({ "spec": { "replicas": capacity } }))
-            .await
-            .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
-        done.push(format!(
-            "deployment.apps/{stable_name} scaled to {capacity} (stable {s_now} + canary {c_now})"
-        ));
+        ops.push(json!({ "op": "replace", "path": "/spec/replicas", "value": capacity }));
+        done.push(scaled);
     }
-    if c_now > 0 {
-        kube.merge(canary_name, &json!({ "spec": { "replicas": 0 } }))
-            .await
-            .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
-        done.push(format!("canary deployment.apps/{canary_name} scaled to 0"));
-    } else {
+    if !ops.is_empty() {
+        kube.json_patch(stable_name, json!(ops)).await?;
+    }
+    hand_over(kube, stable_name, canary_name, capacity, c_now, &mut done).await?;
+    Ok(format!("promoted: {}", done.join("; ")))
+}
+
+/// The canary goes only once the stable's updated pods hold the pair's capacity, so ready
+/// pods never drop; past the deadline the canary keeps running and the failure says what
+/// is not ready.
+async fn hand_over(
+    kube: &Kube<'_>,
+    stable_name: &str,
+    canary_name: &str,
+    capacity: i32,
+    canary_replicas: i32,
+    done: &mut Vec<String>,
+) -> Result<(), ActionFailure> {
+    if canary_replicas <= 0 {
         done.push(format!(
             "canary deployment.apps/{canary_name} already at 0 replicas"
         ));
+        return Ok(());
     }
-    Ok(format!("promoted: {}", done.join("; ")))
+    if !kube.dry_run {
+        let deadline = tokio::time::Instant::now() + HANDOVER_TIMEOUT;
+        loop {
+            let stable = kube
+                .get(stable_name)
+                .await
+                .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
+            let (ready, why) = rolled_out(&stable, capacity);
+            if ready {
+                done.push(format!(
+                    "deployment.apps/{stable_name} has {capacity} updated replicas available"
+                ));
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ActionFailure::Rejected(format!(
+                    "{}, but deployment.apps/{stable_name} is not ready after {} s ({why}): \
+                     canary deployment.apps/{canary_name} left running with {canary_replicas} replicas",
+                    done.join("; "),
+                    HANDOVER_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(HANDOVER_POLL).await;
+        }
+    }
+    kube.merge(canary_name, &json!({ "spec": { "replicas": 0 } }))
+        .await
+        .map_err(|e| after(e, &format!("{}, but", done.join("; "))))?;
+    done.push(format!("canary deployment.apps/{canary_name} scaled to 0"));
+    Ok(())
+}
+
+/// Whether a Deployment's rollout to `want` replicas is complete, the way `kubectl rollout
+/// status` judges it, and if not, what is missing.
+fn rolled_out(d: &Deployment, want: i32) -> (bool, String) {
+    let generation = d.metadata.generation.unwrap_or(0);
+    let status = d.status.clone().unwrap_or_default();
+    let observed = status.observed_generation.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let total = status.replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    if observed < generation {
+        return (false, "the controller has not seen the change yet".into());
+    }
+    if updated < want {
+        return (false, format!("{updated} of {want} updated replicas"));
+    }
+    if total > updated {
+        return (
+            false,
+            format!("{} old replicas still running", total - updated),
+        );
+    }
+    if available < want {
+        return (
+            false,
+            format!("{available} of {want} updated replicas available"),
+        );
+    }
+    (true, String::new())
 }
 
 /// The canary's template with the stable selector's labels set to the stable's values, and
@@ -175,18 +255,28 @@ fn selector_keys(selector: &LabelSelector) -> Vec<String> {
     keys
 }
 
-async fn abort(kube: &Kube<'_>, canary: &Deployment) -> Result<String, ActionFailure> {
-    let name = name_of(canary);
-    if replicas(canary) == 0 {
+/// The stable takes back the pair's capacity (stable + canary replicas) and the canary
+/// goes once that is ready.
+async fn abort(
+    kube: &Kube<'_>,
+    stable: &Deployment,
+    canary: &Deployment,
+) -> Result<String, ActionFailure> {
+    let (stable_name, canary_name) = (name_of(stable), name_of(canary));
+    let (s_now, c_now) = (replicas(stable), replicas(canary));
+    if c_now == 0 {
         return Ok(format!(
-            "aborted: canary deployment.apps/{name} already at 0 replicas (nothing changed)"
+            "aborted: canary deployment.apps/{canary_name} already at 0 replicas (nothing changed)"
         ));
     }
-    kube.merge(name, &json!({ "spec": { "replicas": 0 } }))
+    let capacity = s_now + c_now;
+    kube.merge(stable_name, &json!({ "spec": { "replicas": capacity } }))
         .await?;
-    Ok(format!(
-        "aborted: canary deployment.apps/{name} scaled to 0"
-    ))
+    let mut done = vec![format!(
+        "deployment.apps/{stable_name} scaled to {capacity} (stable {s_now} + canary {c_now})"
+    )];
+    hand_over(kube, stable_name, canary_name, capacity, c_now, &mut done).await?;
+    Ok(format!("aborted: {}", done.join("; ")))
 }
 
 async fn set_weight(

@@ -710,3 +710,19 @@ fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
     let t = home(160, 48);
     assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
 }
+
+#[test]
+fn columns_hold_still_while_ages_grow() {
+    // A minute on, ages cross "119s" and "2m": the age column keeps its width, so the table
+    // does not shift (and is not redrawn whole) every time an age gains or loses a digit.
+    let (_, mut state) = demo_state();
+    let before = draw(&mut state, 160, 48, &Theme::default());
+    let message_at = |t: &Terminal<TestBackend>| find(t, "MESSAGE").map(|(x, _)| x);
+    let x = message_at(&before).expect("a MESSAGE column at 160 columns");
+    for secs in [40, 60, 70, 3600] {
+        let now = state.now + chrono::Duration::seconds(secs);
+        ripcord::app::update(&mut state, ripcord::app::Msg::Tick(now));
+        let after = draw(&mut state, 160, 48, &Theme::default());
+        assert_eq!(message_at(&after), Some(x), "after {secs} s");
+    }
+}

@@ -161,6 +161,9 @@ fn ready_title(state: &State, width: u16) -> String {
     }
 }
 
+/// Room for any age `age_opt` writes.
+const AGE_WIDTH: usize = 4;
+
 /// How wide each column wants to be, from the whole queue so widths hold while scrolling.
 fn specs(
     state: &State,
@@ -217,10 +220,10 @@ fn specs(
                     widest(&|r| len(&verdict_cell(state, r))).max(title),
                     widest(&|r| len(&verdict_cell(state, r)).min(6)).max(short),
                 ),
-                Col::Age => (
-                    widest(&|r| len(&age_opt(r.created, state.now))).max(title),
-                    3,
-                ),
+                // As wide as the longest age ("119s", "119m"), not the longest one now: ages
+                // change every minute, and a column that resized with them would redraw the
+                // whole table.
+                Col::Age => (AGE_WIDTH, 3),
                 Col::Message => (0, 12),
             };
             ColumnSpec {

@@ -306,4 +306,13 @@ impl Release {
             .or_else(|| self.revisions.first())
             .map(|r| r.number)
     }
+
+    /// The images of the revision being rolled out (or running).
+    pub fn current_images(&self) -> Option<&Vec<String>> {
+        let current = self.current_revision()?;
+        self.revisions
+            .iter()
+            .find(|r| r.number == current)
+            .map(|r| &r.images)
+    }
 }

@@ -25,11 +25,7 @@ pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<
 /// not the current images again, and never seen failing.
 pub(super) fn rollback_candidate(state: &State, r: &Release, v: &Revision) -> bool {
     let current = r.current_revision();
-    let current_images = r
-        .revisions
-        .iter()
-        .find(|c| Some(c.number) == current)
-        .map(|c| &c.images);
+    let current_images = r.current_images();
     Some(v.number) != current
         && !matches!(
             v.role,
@@ -55,11 +51,7 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
 /// rollback to the images already running (a restart's previous revision) changes nothing.
 pub fn no_rollback_why(r: &Release) -> String {
     let current = r.current_revision();
-    let current_images = r
-        .revisions
-        .iter()
-        .find(|c| Some(c.number) == current)
-        .map(|c| &c.images);
+    let current_images = r.current_images();
     let earlier: Vec<&Revision> = r
         .revisions
         .iter()

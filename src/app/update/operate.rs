@@ -21,17 +21,13 @@ pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<
     }
 }
 
-/// Whether `v` may be rolled back to: not the current revision, not a canary or preview,
-/// not the current images again, and never seen failing.
+/// Whether `v` may be rolled back to: one of the release's rollback targets (not the
+/// current revision, not a canary or preview), not the current images again, and never seen
+/// failing.
 pub(super) fn rollback_candidate(state: &State, r: &Release, v: &Revision) -> bool {
-    let current = r.current_revision();
-    let current_images = r.current_images();
-    Some(v.number) != current
-        && !matches!(
-            v.role,
-            RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
-        )
-        && current_images != Some(&v.images)
+    r.rollback_targets()
+        .any(|t| t.number == v.number && t.object == v.object)
+        && r.current_images() != Some(&v.images)
         && !revision_failing(v)
         && state
             .bad_images
@@ -50,19 +46,8 @@ pub fn default_rollback_target<'a>(state: &State, r: &'a Release) -> Option<&'a 
 /// Why a release has no rollback target, in words the revision list bears out: a
 /// rollback to the images already running (a restart's previous revision) changes nothing.
 pub fn no_rollback_why(r: &Release) -> String {
-    let current = r.current_revision();
     let current_images = r.current_images();
-    let earlier: Vec<&Revision> = r
-        .revisions
-        .iter()
-        .filter(|v| {
-            Some(v.number) != current
-                && !matches!(
-                    v.role,
-                    RevisionRole::New | RevisionRole::Canary | RevisionRole::Preview
-                )
-        })
-        .collect();
+    let earlier: Vec<&Revision> = r.rollback_targets().collect();
     if earlier.is_empty() {
         return "no earlier revision".into();
     }

@@ -1,0 +1,235 @@
+//! The Argo Rollouts plugin's own object sets, loaded into a real API server (each status
+//! written through the status subresource, as a controller writes it) and read back through
+//! ripcord's watches: the status, message, strategy, step, weights and revision tree must be
+//! what `kubectl argo rollouts get rollout` prints for them. No Argo controller runs; the
+//! ReplicaSet controller does, and counts the fixture pods itself.
+
+mod common;
+use common::argo_fixtures::*;
+use common::{testbed, watching};
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use ripcord::cluster::watch::{self, Scope};
+use ripcord::model::{Kind, Release, ReleaseKey};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use testbed::*;
+use watching::*;
+
+fn api(tb: &Testbed, ns: &str, v: &Value) -> Api<DynamicObject> {
+    let kind = v["kind"].as_str().expect("a kind");
+    let (group, version) = match v["apiVersion"].as_str().expect("an apiVersion").split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", v["apiVersion"].as_str().unwrap_or("v1")),
+    };
+    let plural = format!("{}s", kind.to_lowercase());
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), &plural);
+    Api::namespaced_with(tb.admin.clone(), ns, &resource)
+}
+
+/// The object as a user would create it in `ns`: no server-set metadata, owned by the
+/// Rollout `owner` (name, uid).
+fn creatable(v: &Value, ns: &str, owner: Option<(&str, &str)>) -> DynamicObject {
+    let mut v = v.clone();
+    let meta = v["metadata"].as_object_mut().expect("metadata");
+    for field in [
+        "uid",
+        "resourceVersion",
+        "selfLink",
+        "creationTimestamp",
+        "generation",
+        "ownerReferences",
+        "generateName",
+    ] {
+        meta.remove(field);
+    }
+    meta.insert("namespace".into(), json!(ns));
+    if let Some((name, uid)) = owner {
+        meta.insert(
+            "ownerReferences".into(),
+            json!([{ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": name,
+                     "uid": uid, "controller": true, "blockOwnerDeletion": true }]),
+        );
+    }
+    serde_json::from_value(v).expect("a dynamic object")
+}
+
+async fn create(tb: &Testbed, ns: &str, v: &Value, owner: Option<(&str, &str)>) -> String {
+    let created = api(tb, ns, v)
+        .create(&PostParams::default(), &creatable(v, ns, owner))
+        .await
+        .unwrap_or_else(|e| panic!("create {} {}: {e}", v["kind"], v["metadata"]["name"]));
+    created.metadata.uid.expect("a uid")
+}
+
+async fn write_status(tb: &Testbed, ns: &str, v: &Value) {
+    let name = v["metadata"]["name"].as_str().expect("a name");
+    api(tb, ns, v)
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({ "status": v["status"] })),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("status of {} {name}: {e}", v["kind"]));
+}
+
+fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects.iter().filter(|o| o["kind"] == kind).collect()
+}
+
+/// Loads a set: Rollouts (then their status), orphan Pods with their status for the
+/// ReplicaSet controller to adopt, AnalysisRuns, then ReplicaSets owned by their Rollout.
+async fn load(tb: &Testbed, ns: &str, objects: &[Value]) {
+    let mut uids: BTreeMap<String, String> = BTreeMap::new();
+    for ro in of_kind(objects, "Rollout") {
+        let uid = create(tb, ns, ro, None).await;
+        write_status(tb, ns, ro).await;
+        uids.insert(ro["metadata"]["name"].as_str().unwrap_or_default().into(), uid);
+    }
+    let owner_of = |v: &Value| -> Option<(String, String)> {
+        let name = v["metadata"]["ownerReferences"].get(0)?["name"].as_str()?;
+        Some((name.to_owned(), uids.get(name)?.clone()))
+    };
+    for pod in of_kind(objects, "Pod") {
+        create(tb, ns, pod, None).await;
+        write_status(tb, ns, pod).await;
+    }
+    for run in of_kind(objects, "AnalysisRun") {
+        let (name, uid) = owner_of(run).expect("a run's Rollout");
+        create(tb, ns, run, Some((&name, &uid))).await;
+    }
+    for d in of_kind(objects, "Deployment") {
+        create(tb, ns, d, None).await;
+    }
+    // The ReplicaSet controller must see the pods before their ReplicaSets, or it makes
+    // its own.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for rs in of_kind(objects, "ReplicaSet") {
+        let (name, uid) = owner_of(rs).expect("a ReplicaSet's Rollout");
+        create(tb, ns, rs, Some((&name, &uid))).await;
+    }
+}
+
+fn rollout_key(ns: &str, name: &str) -> ReleaseKey {
+    ReleaseKey {
+        context: ADMIN.into(),
+        namespace: ns.into(),
+        kind: Kind::ArgoRollout,
+        name: name.into(),
+    }
+}
+
+/// Pods per revision in the plugin's tree, from the fixture pods' template hashes.
+fn pods_per_revision(objects: &[Value], rollout_uid: &str) -> Vec<(i64, usize)> {
+    let mut out = Vec::new();
+    for rs in of_kind(objects, "ReplicaSet") {
+        if rs["metadata"]["ownerReferences"][0]["uid"] != rollout_uid {
+            continue;
+        }
+        let hash = &rs["metadata"]["labels"]["rollouts-pod-template-hash"];
+        let revision: i64 = rs["metadata"]["annotations"]["rollout.argoproj.io/revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
+        let pods = of_kind(objects, "Pod")
+            .iter()
+            .filter(|p| &p["metadata"]["labels"]["rollouts-pod-template-hash"] == hash)
+            .count();
+        out.push((revision, pods));
+    }
+    out.sort_by(|a, b| b.cmp(a));
+    out
+}
+
+fn matches(r: &Release, want: &Expected, pods: &[(i64, usize)]) -> bool {
+    let Some(a) = r.argo.as_deref() else {
+        return false;
+    };
+    let tree: Vec<(i64, &str)> = r.revisions.iter().map(|v| (v.number, info_of(v.role))).collect();
+    let counted: Vec<(i64, usize)> = r.revisions.iter().map(|v| (v.number, v.pods.len())).collect();
+    a.status == want.status
+        && a.message == want.message
+        && a.strategy == want.strategy
+        && a.step.as_deref() == want.step
+        && a.set_weight == want.set_weight
+        && a.actual_weight == want.actual_weight
+        && tree == want.revisions
+        && (want.revisions.is_empty() || counted == pods)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugin_fixture_sets_read_through_the_watches_as_the_plugin_prints_them() {
+    let Some(tb) = testbed().await else { return };
+    let cluster = cluster(&tb, ADMIN).await;
+    let mut kinds = watch::core_kinds();
+    kinds.extend(watch::discovered_kinds(&cluster.client).await);
+    assert!(
+        kinds.iter().any(|k| k.kind == ripcord::model::objects::ObjectKind::AnalysisRun),
+        "the testbed serves AnalysisRuns"
+    );
+    for dir in fixture_sets() {
+        let set = dir.file_name().and_then(|n| n.to_str()).expect("a set").to_owned();
+        let objects = load_set(&dir);
+        let guard = tb.namespace(&format!("argo-{}", set.replace('_', "-"))).await;
+        let ns = guard.name.as_str();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        watch::spawn(
+            cluster.clone(),
+            Scope::Namespaces(vec![ns.to_owned()]),
+            kinds.clone(),
+            tx,
+        );
+        load(&tb, ns, &objects).await;
+        let wanted: Vec<(&Expected, Vec<(i64, usize)>)> = EXPECTED
+            .iter()
+            .filter(|e| e.set == set)
+            .map(|e| {
+                let ro = of_kind(&objects, "Rollout")
+                    .into_iter()
+                    .find(|r| r["metadata"]["name"] == e.name)
+                    .expect("the expected Rollout in its set");
+                let uid = ro["metadata"]["uid"].as_str().unwrap_or_default();
+                (e, pods_per_revision(&objects, uid))
+            })
+            .collect();
+        assert!(!wanted.is_empty(), "expectations for {set}");
+        let mut state = live_state();
+        pump(
+            &mut state,
+            &mut rx,
+            &format!("the {set} set to read as the plugin prints it"),
+            Duration::from_secs(60),
+            |_| {},
+            |s| {
+                wanted.iter().all(|(want, pods)| {
+                    release(s, &rollout_key(ns, want.name)).is_some_and(|r| matches(r, want, pods))
+                })
+            },
+        )
+        .await;
+        for (want, _) in &wanted {
+            let r = release(&state, &rollout_key(ns, want.name)).expect("the rollout");
+            let a = r.argo.as_deref().expect("plugin status");
+            assert_eq!(
+                (a.status.as_str(), a.message.as_str(), a.step.as_deref()),
+                (want.status, want.message, want.step),
+                "{set}/{}",
+                want.name
+            );
+            if set == "rollout-aborted" {
+                // The AnalysisRun came through its own watch, measurements and all.
+                let run = a.analysis_runs.first().expect("the analysis run");
+                assert_eq!(run.phase, "Failed");
+                let values: Vec<&str> = run.metrics[0]
+                    .measurements
+                    .iter()
+                    .map(|m| m.value.as_str())
+                    .collect();
+                assert_eq!(values, vec!["false"]);
+            }
+        }
+    }
+}

@@ -17,12 +17,22 @@ use std::time::Duration;
 use testbed::*;
 use watching::*;
 
+/// The fixtures' ReplicaSets predate apps/v1, the only group a 1.20 server serves them in.
+fn api_version(v: &Value) -> &'static str {
+    match v["kind"].as_str() {
+        Some("ReplicaSet" | "Deployment") => "apps/v1",
+        Some("Pod") => "v1",
+        _ => "argoproj.io/v1alpha1",
+    }
+}
+
+fn server_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
 fn api(tb: &Testbed, ns: &str, v: &Value) -> Api<DynamicObject> {
     let kind = v["kind"].as_str().expect("a kind");
-    let (group, version) = match v["apiVersion"].as_str().expect("an apiVersion").split_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", v["apiVersion"].as_str().unwrap_or("v1")),
-    };
+    let (group, version) = api_version(v).split_once('/').unwrap_or(("", "v1"));
     let plural = format!("{}s", kind.to_lowercase());
     let resource =
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), &plural);
@@ -46,13 +56,17 @@ fn creatable(v: &Value, ns: &str, owner: Option<(&str, &str)>) -> DynamicObject 
         meta.remove(field);
     }
     meta.insert("namespace".into(), json!(ns));
+    // Two fixture names have capitals, which only the plugin's fake client accepts.
+    let name = server_name(meta["name"].as_str().expect("a name"));
+    meta.insert("name".into(), json!(name));
     if let Some((name, uid)) = owner {
         meta.insert(
             "ownerReferences".into(),
-            json!([{ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": name,
+            json!([{ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": server_name(name),
                      "uid": uid, "controller": true, "blockOwnerDeletion": true }]),
         );
     }
+    v["apiVersion"] = json!(api_version(&v));
     serde_json::from_value(v).expect("a dynamic object")
 }
 
@@ -65,10 +79,10 @@ async fn create(tb: &Testbed, ns: &str, v: &Value, owner: Option<(&str, &str)>) 
 }
 
 async fn write_status(tb: &Testbed, ns: &str, v: &Value) {
-    let name = v["metadata"]["name"].as_str().expect("a name");
+    let name = server_name(v["metadata"]["name"].as_str().expect("a name"));
     api(tb, ns, v)
         .patch_status(
-            name,
+            &name,
             &PatchParams::default(),
             &Patch::Merge(&json!({ "status": v["status"] })),
         )
@@ -205,13 +219,14 @@ async fn the_plugin_fixture_sets_read_through_the_watches_as_the_plugin_prints_t
             |_| {},
             |s| {
                 wanted.iter().all(|(want, pods)| {
-                    release(s, &rollout_key(ns, want.name)).is_some_and(|r| matches(r, want, pods))
+                    release(s, &rollout_key(ns, &server_name(want.name)))
+                        .is_some_and(|r| matches(r, want, pods))
                 })
             },
         )
         .await;
         for (want, _) in &wanted {
-            let r = release(&state, &rollout_key(ns, want.name)).expect("the rollout");
+            let r = release(&state, &rollout_key(ns, &server_name(want.name))).expect("the rollout");
             let a = r.argo.as_deref().expect("plugin status");
             assert_eq!(
                 (a.status.as_str(), a.message.as_str(), a.step.as_deref()),

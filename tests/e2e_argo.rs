@@ -6,6 +6,7 @@
 
 mod common;
 use common::argo_fixtures::*;
+use common::cli::{json as json_of, text, Cli};
 use common::{testbed, watching};
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
@@ -22,6 +23,7 @@ fn api_version(v: &Value) -> &'static str {
     match v["kind"].as_str() {
         Some("ReplicaSet" | "Deployment") => "apps/v1",
         Some("Pod") => "v1",
+        Some("Canary") => "flagger.app/v1beta1",
         _ => "argoproj.io/v1alpha1",
     }
 }
@@ -71,11 +73,20 @@ fn creatable(v: &Value, ns: &str, owner: Option<(&str, &str)>) -> DynamicObject 
 }
 
 async fn create(tb: &Testbed, ns: &str, v: &Value, owner: Option<(&str, &str)>) -> String {
-    let created = api(tb, ns, v)
-        .create(&PostParams::default(), &creatable(v, ns, owner))
-        .await
-        .unwrap_or_else(|e| panic!("create {} {}: {e}", v["kind"], v["metadata"]["name"]));
-    created.metadata.uid.expect("a uid")
+    let object = creatable(v, ns, owner);
+    let mut tries = 0;
+    loop {
+        match api(tb, ns, v).create(&PostParams::default(), &object).await {
+            Ok(created) => return created.metadata.uid.expect("a uid"),
+            // A new namespace's service account token may not exist yet: the server says
+            // to retry.
+            Err(kube::Error::Api(s)) if s.reason == "ServerTimeout" && tries < 30 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!("create {} {}: {e}", v["kind"], v["metadata"]["name"]),
+        }
+    }
 }
 
 async fn write_status(tb: &Testbed, ns: &str, v: &Value) {
@@ -247,4 +258,86 @@ async fn the_plugin_fixture_sets_read_through_the_watches_as_the_plugin_prints_t
             }
         }
     }
+}
+
+/// A Flagger example's objects: the Canary with a status Flagger writes mid-analysis, its
+/// target Deployment and the primary Flagger makes of it.
+async fn load_flagger(tb: &Testbed, ns: &str) {
+    let read = |name: &str| -> Value {
+        let path = shared_dir().join("fixtures/flagger").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let target = read("deployment.yaml");
+    let mut primary = target.clone();
+    primary["metadata"]["name"] = json!("podinfo-primary");
+    for d in [&target, &primary] {
+        create(tb, ns, d, None).await;
+    }
+    let mut canary = read("istio-canary.yaml");
+    canary["status"] = json!({ "phase": "Progressing", "canaryWeight": 10, "iterations": 2,
+                               "failedChecks": 1 });
+    let api = Api::<DynamicObject>::namespaced_with(
+        tb.admin.clone(),
+        ns,
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("flagger.app", "v1beta1", "Canary"),
+            "canaries",
+        ),
+    );
+    api.create(&PostParams::default(), &creatable(&canary, ns, None))
+        .await
+        .expect("create the canary");
+    api.patch_status(
+        "podinfo",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({ "status": canary["status"] })),
+    )
+    .await
+    .expect("the canary's status");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_carries_the_plugin_status_steps_analysis_runs_and_flagger_settings() {
+    let Some(tb) = testbed().await else { return };
+    let guard = tb.namespace("argo-json").await;
+    let ns = guard.name.as_str();
+    let dir = fixture_sets()
+        .into_iter()
+        .find(|d| d.ends_with("rollout-aborted"))
+        .expect("the rollout-aborted set");
+    load(&tb, ns, &load_set(&dir)).await;
+    load_flagger(&tb, ns).await;
+    let cli = Cli::new(&tb.kubeconfig);
+    let releases = wait_until("both releases in status -o json", Duration::from_secs(60), || async {
+        let out = cli.run(&["status", "-n", ns, "-o", "json"]);
+        let v = json_of(&out);
+        let releases = v["releases"].as_array().cloned().unwrap_or_default();
+        let ready = releases.iter().any(|r| r["kind"] == "argo-rollout" && r["argo"]["analysis_runs"][0]["name"].is_string())
+            && releases.iter().any(|r| r["kind"] == "flagger-canary");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        ready.then_some(releases)
+    })
+    .await;
+    let argo = releases.iter().find(|r| r["kind"] == "argo-rollout").expect("the rollout");
+    // As TestGetAbortedRollout expects.
+    assert_eq!(argo["argo"]["status"], "Degraded");
+    assert_eq!(argo["argo"]["step"], "0/2");
+    assert_eq!((argo["argo"]["set_weight"].as_i64(), argo["argo"]["actual_weight"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(argo["step"], json!({ "current": 0, "total": 2 }));
+    assert_eq!(argo["steps"][0]["kind"], json!({ "type": "set-weight", "weight": 10 }));
+    assert_eq!(argo["steps"][1]["kind"], json!({ "type": "pause", "duration": null }));
+    let metric = &argo["argo"]["analysis_runs"][0]["metrics"][0];
+    assert_eq!((metric["name"].as_str(), metric["failure_limit"].as_i64(), metric["failed"].as_i64()), (Some("web"), Some(0), Some(1)));
+    assert_eq!(metric["measurements"][0]["value"], "false");
+    assert!(argo["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["reason"] == "RolloutAborted")));
+    let flagger = &releases.iter().find(|r| r["kind"] == "flagger-canary").expect("the canary")["flagger"];
+    assert_eq!(flagger["threshold"], 10);
+    assert_eq!(flagger["step_weight"], 5);
+    assert_eq!(flagger["max_weight"], 50);
+    assert_eq!(flagger["primary"], "podinfo-primary");
+    assert_eq!(flagger["failed_checks"], 1);
+    assert_eq!(flagger["metrics"][0], json!({ "name": "request-success-rate", "interval": "1m", "min": 99.0, "max": null, "template": "" }));
+    assert_eq!(flagger["webhooks"][0]["type"], "pre-rollout");
+    assert!(argo.get("flagger").is_none() && releases.iter().all(|r| r["kind"] != "flagger-canary" || r.get("argo").is_none()));
 }

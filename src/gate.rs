@@ -289,6 +289,7 @@ mod tests {
             },
             created: None,
             pods: vec![],
+            services: vec![],
         }
     }
 
@@ -320,6 +321,8 @@ mod tests {
             steps: vec![],
             conditions: vec![],
             events: vec![],
+            argo: None,
+            flagger: None,
         }
     }
 

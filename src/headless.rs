@@ -210,6 +210,12 @@ pub struct ReleaseJson<'a> {
     pub revision: Option<i64>,
     pub created: Option<DateTime<Utc>>,
     pub revisions: &'a [crate::model::Revision],
+    pub steps: &'a [crate::model::Step],
+    pub conditions: &'a [crate::model::Condition],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argo: Option<&'a crate::model::ArgoDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flagger: Option<&'a crate::model::FlaggerDetail>,
 }
 
 #[derive(Debug, Serialize)]
@@ -237,6 +243,10 @@ impl<'a> From<&'a Release> for ReleaseJson<'a> {
             revision: r.current_revision(),
             created: r.created,
             revisions: &r.revisions,
+            steps: &r.steps,
+            conditions: &r.conditions,
+            argo: r.argo.as_deref(),
+            flagger: r.flagger.as_deref(),
         }
     }
 }

@@ -275,7 +275,8 @@ fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
         states,
         vec![StepState::Done, StepState::Failed, StepState::Pending]
     );
-    assert_eq!(failed[0].step, Some((2, 3)));
+    // As `kubectl argo rollouts get` counts: currentStepIndex of the steps.
+    assert_eq!(failed[0].step, Some((1, 3)));
     assert_eq!(
         failed[0].weight,
         Some(0),
@@ -290,7 +291,8 @@ fn argo_steps_fail_at_a_failed_analysis_and_are_pending_outside_an_update() {
         .steps
         .iter()
         .all(|s| s.state == StepState::Pending));
-    assert_eq!((settled[0].step, settled[0].weight), (None, None));
+    // The plugin still shows the index: every step done.
+    assert_eq!((settled[0].step, settled[0].weight), (Some((3, 3)), None));
     let bg = derive(&[argo(
         json!({ "phase": "Healthy", "stableRS": "a", "currentPodHash": "a" }),
         true,

@@ -376,6 +376,9 @@ fn copy_of_checkout(state: &mut State, name: &str, events: usize) {
     r.key.name = name.to_owned();
     r.verdict = None;
     r.verdict_reason.clear();
+    if let Some(argo) = r.argo.as_mut() {
+        argo.analysis_runs.clear();
+    }
     let event = r.events.last().cloned().expect("checkout has an event");
     r.events = vec![event; events];
     state.releases.insert(r.key.clone(), r);
@@ -725,4 +728,104 @@ fn columns_hold_still_while_ages_grow() {
         let after = draw(&mut state, 160, 48, &Theme::default());
         assert_eq!(message_at(&after), Some(x), "after {secs} s");
     }
+}
+
+/// A release derived from one of the Argo plugin's fixture sets (each object edited by
+/// `edit` first), shown in the demo under the context and namespace of checkout.
+fn with_fixture(state: &mut State, set: &str, name: &str, edit: impl Fn(&mut serde_json::Value)) {
+    use ripcord::model::objects::object_from_json;
+    let dir = common::argo_fixtures::fixture_sets()
+        .into_iter()
+        .find(|d| d.ends_with(set))
+        .expect("the fixture set");
+    let checkout = state
+        .releases
+        .values()
+        .find(|r| r.key.name == "checkout")
+        .map(|r| r.key.clone())
+        .expect("checkout in the demo");
+    let mut cache = ripcord::model::ClusterCache::default();
+    for mut v in common::argo_fixtures::load_set(&dir) {
+        v["metadata"]["namespace"] = serde_json::json!(checkout.namespace);
+        // Created a minute before the demo's clock, as the plugin's tests pin their ages.
+        v["metadata"]["creationTimestamp"] =
+            serde_json::json!((state.now - chrono::Duration::seconds(60)).to_rfc3339());
+        edit(&mut v);
+        cache.apply(object_from_json(&v).expect("a fixture object"));
+    }
+    let r = ripcord::model::derive::derive_namespace(
+        &checkout.context,
+        &checkout.namespace,
+        &cache.namespaces[&checkout.namespace],
+    )
+    .into_iter()
+    .find(|r| r.key.name == name)
+    .expect("the fixture's rollout");
+    state.releases.insert(r.key.clone(), r);
+    ripcord::app::update::rebuild_rows(state);
+}
+
+fn fixture_tab(set: &str, name: &str, key: char, width: u16, height: u16) -> Terminal<TestBackend> {
+    let (_, mut state) = demo_state();
+    with_fixture(&mut state, set, name, |_| {});
+    select(&mut state, name);
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, key);
+    frame(&mut state, width, height)
+}
+
+#[test]
+fn argo_aborted_analysis_80x24() {
+    let t = fixture_tab("rollout-aborted", "rollout-background-analysis", '3', 80, 24);
+    // The measured value and the limit it broke are both on screen.
+    assert!(find(&t, "measured ✖false").is_some(), "{}", lines(&t).join("\n"));
+    assert!(find(&t, "failed 1 (failureLimit 0)").is_some(), "{}", lines(&t).join("\n"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn argo_aborted_steps_160x48() {
+    let t = fixture_tab("rollout-aborted", "rollout-background-analysis", '2', 160, 48);
+    assert!(find(&t, "✖ aborted: metric \"web\"").is_some(), "{}", lines(&t).join("\n"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn argo_blue_green_overview_160x48() {
+    let t = fixture_tab("blue-green", "bluegreen-demo", '1', 160, 48);
+    assert!(find(&t, "← svc bluegreen-demo-preview").is_some(), "{}", lines(&t).join("\n"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn argo_timed_pause_counts_down_80x24() {
+    let (_, mut state) = demo_state();
+    let started = (state.now - chrono::Duration::seconds(4)).to_rfc3339();
+    // canary-demo at its first timed pause (step 3, 10s), started 4s ago.
+    with_fixture(&mut state, "canary", "canary-demo", move |v| {
+        if v["kind"] == "Rollout" {
+            v["status"]["currentStepIndex"] = serde_json::json!(3);
+            v["status"]["pauseConditions"] =
+                serde_json::json!([{ "reason": "CanaryPauseStep", "startTime": started }]);
+            v["status"]["conditions"] = serde_json::json!([]);
+        }
+    });
+    select(&mut state, "canary-demo");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '2');
+    let t = frame(&mut state, 80, 24);
+    assert!(find(&t, "▶ pause 10s (6s left)").is_some(), "{}", lines(&t).join("\n"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn flagger_settings_80x24() {
+    let t = tab("podinfo", '2');
+    assert!(find(&t, "interval").is_some(), "{}", lines(&t).join("\n"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn flagger_settings_160x48() {
+    insta::assert_snapshot!(tab_at("podinfo", '2', 160, 48).backend());
 }

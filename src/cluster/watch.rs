@@ -86,6 +86,10 @@ pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
             ObjectKind::FlaggerCanary,
             gvk("flagger.app", "v1beta1", "Canary"),
         ),
+        (
+            ObjectKind::AnalysisRun,
+            gvk("argoproj.io", "v1alpha1", "AnalysisRun"),
+        ),
     ];
     let mut out = Vec::new();
     for (kind, gvk) in candidates {

@@ -1,7 +1,7 @@
 //! The rows known for one cluster, grouped by namespace.
 
 use super::objects::{
-    ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind, ObjectRef,
+    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind, ObjectRef,
     PodRow, ReplicaSetRow,
 };
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ pub struct NamespaceCache {
     pub events: BTreeMap<String, EventRow>,
     pub argo_rollouts: BTreeMap<String, ArgoRolloutRow>,
     pub flagger_canaries: BTreeMap<String, FlaggerCanaryRow>,
+    pub analysis_runs: BTreeMap<String, AnalysisRunRow>,
 }
 
 impl NamespaceCache {
@@ -27,6 +28,7 @@ impl NamespaceCache {
             && self.events.is_empty()
             && self.argo_rollouts.is_empty()
             && self.flagger_canaries.is_empty()
+            && self.analysis_runs.is_empty()
     }
 
     fn trim_events(&mut self) {
@@ -84,6 +86,7 @@ impl ClusterCache {
             }
             Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, o),
             Object::FlaggerCanary(o) => put(&mut ns.flagger_canaries, name, o),
+            Object::AnalysisRun(o) => put(&mut ns.analysis_runs, name, o),
         };
         changed.then_some(ns_name)
     }
@@ -99,6 +102,7 @@ impl ClusterCache {
                 ObjectKind::Event => drop(ns.events.remove(name)),
                 ObjectKind::ArgoRollout => drop(ns.argo_rollouts.remove(name)),
                 ObjectKind::FlaggerCanary => drop(ns.flagger_canaries.remove(name)),
+                ObjectKind::AnalysisRun => drop(ns.analysis_runs.remove(name)),
             }
             if ns.is_empty() {
                 self.namespaces.remove(&object.namespace);
@@ -125,6 +129,7 @@ impl ClusterCache {
                 ObjectKind::Event => std::mem::take(&mut ns.events).len(),
                 ObjectKind::ArgoRollout => std::mem::take(&mut ns.argo_rollouts).len(),
                 ObjectKind::FlaggerCanary => std::mem::take(&mut ns.flagger_canaries).len(),
+                ObjectKind::AnalysisRun => std::mem::take(&mut ns.analysis_runs).len(),
             };
             if had > 0 {
                 touched.push(name.clone());

@@ -5,7 +5,8 @@
 
 use super::cache::NamespaceCache;
 use super::objects::{
-    ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, PodRow, ReplicaSetRow,
+    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, PodRow,
+    ReplicaSetRow,
 };
 use super::release::*;
 use std::collections::{BTreeSet, HashMap};
@@ -79,6 +80,7 @@ impl<'a> Index<'a> {
             },
             created: rs.meta.created,
             pods,
+            services: Vec::new(),
         }
     }
 
@@ -142,6 +144,8 @@ fn new_release(key: ReleaseKey, strategy: Strategy) -> Release {
         steps: Vec::new(),
         conditions: Vec::new(),
         events: Vec::new(),
+        argo: None,
+        flagger: None,
     }
 }
 
@@ -356,6 +360,7 @@ fn deployment_revision(idx: &Index, d: &DeploymentRow, role: RevisionRole) -> Re
         // The template's age, not the Deployment's: a promotion makes a new ReplicaSet.
         created: rs.and_then(|rs| rs.meta.created).or(d.meta.created),
         pods,
+        services: Vec::new(),
     }
 }
 
@@ -453,26 +458,24 @@ fn canary_pair_release(
     r
 }
 
-fn argo_phase(a: &ArgoRolloutRow) -> Phase {
+/// The console's phase for an Argo Rollout, from the plugin's status: an abort and a
+/// pause that waits for a human get their own phases.
+fn argo_phase(a: &ArgoRolloutRow, status: &str) -> Phase {
     let waiting = a.pause_reasons.iter().any(|p| p == "BlueGreenPause")
         || (a.pause_reasons.iter().any(|p| p == "CanaryPauseStep")
             && a.current_step
                 .and_then(|i| a.steps.get(i))
                 .is_some_and(|s| matches!(s, StepKind::Pause { duration: None })));
-    if a.aborted {
-        Phase::Aborted
-    } else if a.phase == "Degraded" {
-        Phase::Degraded
-    } else if waiting {
-        Phase::WaitingForPromotion
-    } else if a.paused || a.phase == "Paused" || !a.pause_reasons.is_empty() {
-        Phase::Paused
-    } else {
-        match a.phase.as_str() {
-            "Healthy" => Phase::Healthy,
-            "Progressing" => Phase::Progressing,
-            _ => Phase::Unknown,
-        }
+    match status {
+        _ if a.aborted => Phase::Aborted,
+        "Degraded" | "InvalidSpec" | "Error" => Phase::Degraded,
+        // Still catching up with a spec change or an unpause: not waiting on anyone yet.
+        "Progressing" => Phase::Progressing,
+        _ if waiting => Phase::WaitingForPromotion,
+        "Paused" => Phase::Paused,
+        _ if a.paused || !a.pause_reasons.is_empty() => Phase::Paused,
+        "Healthy" => Phase::Healthy,
+        _ => Phase::Unknown,
     }
 }
 
@@ -486,6 +489,38 @@ fn analysis_verdict(status: &str) -> Option<Verdict> {
     }
 }
 
+/// The AnalysisRuns a Rollout owns, newest revision first, as the plugin lists them.
+fn analysis_runs(idx: &Index, rollout: &str) -> Vec<AnalysisRunSummary> {
+    let mut runs: Vec<&AnalysisRunRow> = idx
+        .ns
+        .analysis_runs
+        .values()
+        .filter(|r| {
+            r.meta
+                .owner
+                .as_ref()
+                .is_some_and(|(k, n)| k == "Rollout" && n == rollout)
+        })
+        .collect();
+    runs.sort_by(|a, b| {
+        b.revision
+            .cmp(&a.revision)
+            .then(a.meta.created.cmp(&b.meta.created))
+            .then(b.meta.name.cmp(&a.meta.name))
+    });
+    runs.into_iter()
+        .map(|r| AnalysisRunSummary {
+            name: r.meta.name.clone(),
+            revision: r.revision,
+            kind: r.run_type.clone(),
+            phase: r.phase.clone(),
+            message: r.message.clone(),
+            created: r.meta.created,
+            metrics: r.metrics.clone(),
+        })
+        .collect()
+}
+
 fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release {
     let key = ReleaseKey {
         context: ctx.into(),
@@ -495,19 +530,16 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
     };
     let mut r = new_release(key, a.strategy);
     r.created = a.meta.created;
-    r.phase = argo_phase(a);
-    r.message = if a.message.is_empty() {
-        a.pause_reasons.join(", ")
-    } else {
-        a.message.clone()
-    };
+    let sets = idx.replicasets("Rollout", &a.meta.name);
+    let plugin = super::argo::plugin_status(a, &sets);
+    r.phase = argo_phase(a, &plugin.status);
+    r.message = plugin.message.clone();
     r.conditions = a.conditions.clone();
     let (stable_role, new_role) = match a.strategy {
         Strategy::BlueGreen => (RevisionRole::Active, RevisionRole::Preview),
         _ => (RevisionRole::Stable, RevisionRole::Canary),
     };
-    r.revisions = idx
-        .replicasets("Rollout", &a.meta.name)
+    r.revisions = sets
         .iter()
         .map(|rs| {
             let role = if rs.template_hash == a.stable_hash {
@@ -517,7 +549,23 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
             } else {
                 RevisionRole::Old
             };
-            idx.revision(rs, role)
+            let mut rev = idx.revision(rs, role);
+            // The services the controller points at this revision's pods.
+            let hash = rs.template_hash.as_str();
+            let points = [
+                (&a.active_selector, &a.active_service),
+                (&a.preview_selector, &a.preview_service),
+                (&a.stable_rs, &a.stable_service),
+                (&a.current_hash, &a.canary_service),
+            ];
+            rev.services = points
+                .iter()
+                .filter(|(selector, service)| {
+                    !hash.is_empty() && selector.as_str() == hash && !service.is_empty()
+                })
+                .map(|(_, service)| (*service).clone())
+                .collect();
+            rev
         })
         .collect();
     r.stable = sum(&r.revisions, stable_role);
@@ -528,13 +576,9 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         .as_deref()
         .and_then(analysis_verdict)
         .is_some_and(|v| v == Verdict::Fail);
+    r.step = plugin.step;
     if !a.steps.is_empty() {
         let current = a.current_step.unwrap_or(a.steps.len()).min(a.steps.len());
-        // Outside an update the steps describe the next one: none is done, whatever the
-        // previous update (completed, aborted or rolled back) reached.
-        if in_update {
-            r.step = Some(((current + 1).min(a.steps.len()), a.steps.len()));
-        }
         r.steps = a
             .steps
             .iter()
@@ -542,9 +586,13 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
             .map(|(i, kind)| Step {
                 kind: kind.clone(),
                 state: match i.cmp(&current) {
+                    // Outside an update the steps describe the next one: none is done,
+                    // whatever the previous update (completed, aborted, rolled back) reached.
                     _ if !in_update => StepState::Pending,
                     std::cmp::Ordering::Less => StepState::Done,
-                    std::cmp::Ordering::Equal if analysis_failed => StepState::Failed,
+                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => {
+                        StepState::Failed
+                    }
                     std::cmp::Ordering::Equal => StepState::Current,
                     std::cmp::Ordering::Greater => StepState::Pending,
                 },
@@ -556,35 +604,49 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         r.weight = Some(0);
     }
     if a.strategy == Strategy::Canary && in_update {
-        r.weight = a.weight.or_else(|| {
-            let current = a.current_step.unwrap_or(a.steps.len());
-            let set = a
-                .steps
-                .iter()
-                .take(current + 1)
-                .rev()
-                .find_map(|s| match s {
-                    StepKind::SetWeight { weight } => Some(*weight),
-                    _ => None,
-                });
-            Some(if a.aborted {
-                0
-            } else if current >= a.steps.len() {
-                100
-            } else {
-                set.unwrap_or(0)
-            })
-        });
+        r.weight = plugin
+            .actual_weight
+            .map(|w| (w.max(0) * 100 / super::argo::max_weight(a).max(1)).min(100) as u8);
     }
-    if let Some(status) = &a.analysis_status {
+    let (status, message) = match (&a.analysis_status, &a.background_status) {
+        (Some(s), _) => (Some(s), &a.analysis_message),
+        (None, Some(s)) => (Some(s), &a.background_message),
+        _ => (None, &a.analysis_message),
+    };
+    if let Some(status) = status {
         r.verdict = analysis_verdict(status);
-        r.verdict_reason = if a.analysis_message.is_empty() {
+        r.verdict_reason = if message.is_empty() {
             format!("analysis {}", status.to_lowercase())
         } else {
-            a.analysis_message.clone()
+            message.clone()
         };
     }
-    r.events = idx.events(&idx.related_names(&a.meta.name, &r.revisions));
+    let abort_message = a.aborted.then(|| {
+        a.conditions
+            .iter()
+            .find(|c| c.reason == "RolloutAborted")
+            .map(|c| c.message.clone())
+            .unwrap_or_else(|| plugin.message.clone())
+    });
+    r.argo = Some(Box::new(ArgoDetail {
+        status: plugin.status,
+        message: plugin.message,
+        strategy: plugin.strategy.into(),
+        step: plugin.step.map(|(n, m)| format!("{n}/{m}")),
+        set_weight: plugin.set_weight,
+        actual_weight: plugin.actual_weight,
+        abort_message,
+        paused_at: a.paused_at,
+        analysis_runs: analysis_runs(idx, &a.meta.name),
+    }));
+    let mut names = idx.related_names(&a.meta.name, &r.revisions);
+    let run_names: Vec<String> = r
+        .argo
+        .iter()
+        .flat_map(|d| d.analysis_runs.iter().map(|run| run.name.clone()))
+        .collect();
+    names.extend(run_names.iter().map(String::as_str));
+    r.events = idx.events(&names);
     r
 }
 
@@ -618,29 +680,34 @@ fn flagger_release(
         "Succeeded" | "Initialized" => Phase::Healthy,
         _ => Phase::Unknown,
     };
-    // Flagger's steps are implied: stepWeight, twice that, ... up to maxWeight.
-    let total = (c.max_weight / c.step_weight).max(1) as usize;
+    // Suspended, Flagger leaves the canary where it is until resumed.
+    if c.suspended && matches!(r.phase, Phase::Progressing | Phase::WaitingForPromotion) {
+        r.phase = Phase::Paused;
+    }
+    // Flagger's weights: its stepWeights, or stepWeight, twice that, ... up to maxWeight.
+    let weights = super::flagger::step_weights(c);
+    let total = weights.len();
+    let at = weights.iter().take_while(|w| **w <= c.weight).count();
     let done = match c.phase.as_str() {
-        "Progressing" | "Waiting" | "WaitingPromotion" => {
-            Some(((c.weight / c.step_weight) as usize).min(total))
-        }
-        "Promoting" | "Finalising" => Some(total),
+        "Progressing" | "Waiting" | "WaitingPromotion" if total > 0 => Some(at.min(total)),
+        "Promoting" | "Finalising" if total > 0 => Some(total),
         _ => None,
     };
     let promoting = matches!(c.phase.as_str(), "Promoting" | "Finalising");
-    r.steps = (1..=total)
-        .map(|k| Step {
-            kind: StepKind::SetWeight {
-                weight: (k * c.step_weight as usize).min(100) as u8,
-            },
+    r.steps = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Step {
+            kind: StepKind::SetWeight { weight: *w },
             state: match done {
-                Some(n) if k < n || promoting => StepState::Done,
-                Some(n) if k == n => StepState::Current,
+                Some(n) if i + 1 < n || promoting => StepState::Done,
+                Some(n) if i + 1 == n => StepState::Current,
                 _ => StepState::Pending,
             },
         })
         .collect();
     r.step = done.map(|n| (n, total));
+    r.flagger = Some(Box::new(super::flagger::detail(c)));
     r.weight = (r.phase != Phase::Healthy).then_some(c.weight);
     // The canary on top, as for every other kind: it is what is being rolled out.
     if let Some(t) = target {
@@ -669,7 +736,8 @@ fn flagger_release(
             Some(Verdict::Inconclusive),
             format!(
                 "{} of {} allowed checks failed",
-                c.failed_checks, c.threshold
+                c.failed_checks,
+                super::flagger::threshold(c)
             ),
         ),
         "Progressing" => (Some(Verdict::Running), "checks passing".into()),

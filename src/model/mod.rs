@@ -4,11 +4,13 @@
 //! compact rows, `cache` keeps those rows per cluster, and `derive` folds them into the one
 //! [`Release`] view that every screen and command reads.
 
+pub mod argo;
 pub mod attention;
 pub mod cache;
 pub mod connection;
 pub mod derive;
 pub mod display;
+pub mod flagger;
 pub mod objects;
 pub mod ops;
 pub mod release;

@@ -6,7 +6,9 @@
 //! Rollouts, Flagger Canaries) from their JSON, and a malformed object becomes an error that
 //! names it.
 
-use super::release::{Condition, StepKind, Strategy};
+use super::release::{
+    Condition, FlaggerMetric, FlaggerWebhook, Measurement, MetricSummary, StepKind, Strategy,
+};
 use super::text::{inert_owned, is_inert};
 use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};
 use chrono::{DateTime, Timelike, Utc};
@@ -49,12 +51,16 @@ pub enum ObjectKind {
     Event,
     ArgoRollout,
     FlaggerCanary,
+    AnalysisRun,
 }
 
 impl ObjectKind {
     /// Kinds defined by CRDs, read from a JSON tree rather than the built-in reader.
     pub fn is_custom(self) -> bool {
-        matches!(self, ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary)
+        matches!(
+            self,
+            ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun
+        )
     }
 }
 
@@ -67,6 +73,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Event => "Event",
             ObjectKind::ArgoRollout => "Rollout",
             ObjectKind::FlaggerCanary => "Canary",
+            ObjectKind::AnalysisRun => "AnalysisRun",
         })
     }
 }
@@ -128,6 +135,7 @@ pub struct ReplicaSetRow {
     pub images: Vec<String>,
     pub replicas: i32,
     pub ready: i32,
+    pub available: i32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +162,7 @@ pub struct EventRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArgoRolloutRow {
     pub meta: Meta,
+    /// `spec.replicas`, 1 when unset (as the controller defaults it).
     pub replicas: i32,
     pub paused: bool,
     pub strategy: Strategy,
@@ -161,14 +170,54 @@ pub struct ArgoRolloutRow {
     pub phase: String,
     pub message: String,
     pub current_step: Option<usize>,
+    /// `status.stableRS`, or the active selector when an old blue-green status has none.
     pub stable_hash: String,
+    /// `status.stableRS` as written.
+    pub stable_rs: String,
     pub current_hash: String,
     pub aborted: bool,
     pub pause_reasons: Vec<String>,
+    /// When the first pause condition started.
+    pub paused_at: Option<DateTime<Utc>>,
     pub weight: Option<u8>,
     pub analysis_status: Option<String>,
     pub analysis_message: String,
+    pub background_status: Option<String>,
+    pub background_message: String,
     pub conditions: Vec<Condition>,
+    pub generation: i64,
+    /// `status.observedGeneration`: a number as text since v0.10, a hash before.
+    pub observed_generation: String,
+    pub controller_pause: bool,
+    pub restart_at: Option<DateTime<Utc>>,
+    pub restarted_at: Option<DateTime<Utc>>,
+    pub status_replicas: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+    /// Canary: whether a traffic router is configured, and its maxTrafficWeight.
+    pub traffic_routing: bool,
+    pub max_traffic_weight: Option<i32>,
+    pub canary_service: String,
+    pub stable_service: String,
+    /// Blue-green.
+    pub active_service: String,
+    pub preview_service: String,
+    pub active_selector: String,
+    pub preview_selector: String,
+    pub post_promotion_analysis: bool,
+    pub post_promotion_status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisRunRow {
+    pub meta: Meta,
+    pub revision: i64,
+    /// The `rollout-type` label: Background, Step, PrePromotion, PostPromotion.
+    pub run_type: String,
+    pub phase: String,
+    pub message: String,
+    pub metrics: Vec<super::release::MetricSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,10 +226,20 @@ pub struct FlaggerCanaryRow {
     pub target: String,
     pub phase: String,
     pub weight: u8,
+    /// `analysis.maxWeight` and `analysis.stepWeight` as written (0 when unset).
     pub max_weight: u8,
     pub step_weight: u8,
+    pub step_weights: Vec<u8>,
     pub failed_checks: i64,
+    pub iterations: i64,
+    /// `analysis.threshold` as written (0 when unset).
     pub threshold: i64,
+    pub interval: String,
+    pub analysis_iterations: Option<i64>,
+    pub skip_analysis: bool,
+    pub suspended: bool,
+    pub metrics: Vec<super::release::FlaggerMetric>,
+    pub webhooks: Vec<super::release::FlaggerWebhook>,
     pub conditions: Vec<Condition>,
 }
 
@@ -192,6 +251,7 @@ pub enum Object {
     Event(EventRow),
     ArgoRollout(ArgoRolloutRow),
     FlaggerCanary(FlaggerCanaryRow),
+    AnalysisRun(AnalysisRunRow),
 }
 
 impl Object {
@@ -203,6 +263,7 @@ impl Object {
             Object::Event(o) => &o.meta,
             Object::ArgoRollout(o) => &o.meta,
             Object::FlaggerCanary(o) => &o.meta,
+            Object::AnalysisRun(o) => &o.meta,
         }
     }
 
@@ -214,6 +275,7 @@ impl Object {
             Object::Event(_) => ObjectKind::Event,
             Object::ArgoRollout(_) => ObjectKind::ArgoRollout,
             Object::FlaggerCanary(_) => ObjectKind::FlaggerCanary,
+            Object::AnalysisRun(_) => ObjectKind::AnalysisRun,
         }
     }
 
@@ -331,7 +393,8 @@ fn replicaset_row(o: WireObject) -> Result<ReplicaSetRow, ObjectError> {
         template_hash: template_hash(m),
         images: images_of(spec),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: o.status.and_then(|s| s.ready_replicas).unwrap_or(0),
+        ready: o.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+        available: o.status.and_then(|s| s.available_replicas).unwrap_or(0),
         meta,
     })
 }
@@ -423,28 +486,77 @@ fn weight(v: i64) -> u8 {
     v.clamp(0, 100) as u8
 }
 
+fn templates_at(v: &Value) -> Vec<String> {
+    v.get("templates")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|t| text_at(t, &["templateName"]).or_else(|| text_at(t, &["name"])))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A duration as a custom resource writes it: `"30s"`, or a bare number of seconds.
+fn duration_at(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(clean(s.clone())),
+        Value::Null => None,
+        other => Some(clean(format!("{other}s"))),
+    }
+}
+
+/// An int-or-string field (the controller reads the int; a string must be a number).
+fn int_or_string(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::String(s) => s.trim().parse().ok(),
+        other => other.as_i64(),
+    }
+}
+
+fn time_at(v: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
+    str_at(v, path).and_then(|s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+}
+
 fn argo_step(step: &Value) -> StepKind {
     if let Some(w) = int_at(step, &["setWeight"]) {
         return StepKind::SetWeight { weight: weight(w) };
     }
     if let Some(p) = step.get("pause") {
-        let duration = p.get("duration").map(|d| match d {
-            Value::String(s) => clean(s.clone()),
-            other => clean(format!("{other}s")),
-        });
+        let duration = p.get("duration").and_then(duration_at);
         return StepKind::Pause { duration };
     }
     if let Some(a) = step.get("analysis") {
-        let templates = a
-            .get("templates")
-            .and_then(Value::as_array)
-            .map(|ts| {
-                ts.iter()
-                    .filter_map(|t| text_at(t, &["templateName"]))
-                    .collect()
-            })
-            .unwrap_or_default();
-        return StepKind::Analysis { templates };
+        return StepKind::Analysis {
+            templates: templates_at(a),
+        };
+    }
+    if let Some(e) = step.get("experiment") {
+        return StepKind::Experiment {
+            templates: templates_at(e),
+        };
+    }
+    if let Some(s) = step.get("setCanaryScale") {
+        let scale = if let Some(w) = int_at(s, &["weight"]) {
+            format!("weight {w}%")
+        } else if s.get("matchTrafficWeight").and_then(Value::as_bool) == Some(true) {
+            "matchTrafficWeight".into()
+        } else if let Some(r) = int_at(s, &["replicas"]) {
+            format!("replicas {r}")
+        } else {
+            String::new()
+        };
+        return StepKind::SetCanaryScale { scale };
+    }
+    let named = |key: &str| step.get(key).map(|h| text_at(h, &["name"]).unwrap_or_default());
+    if let Some(name) = named("setHeaderRoute") {
+        return StepKind::SetHeaderRoute { name };
+    }
+    if let Some(name) = named("setMirrorRoute") {
+        return StepKind::SetMirrorRoute { name };
+    }
+    if let Some(name) = named("plugin") {
+        return StepKind::Plugin { name };
     }
     let text = step
         .as_object()
@@ -452,6 +564,26 @@ fn argo_step(step: &Value) -> StepKind {
         .map(clean)
         .unwrap_or_else(|| "step".into());
     StepKind::Other { text }
+}
+
+fn bool_at(v: &Value, path: &[&str]) -> bool {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn i32_at(v: &Value, path: &[&str]) -> i32 {
+    int_at(v, path).unwrap_or(0).clamp(0, i32::MAX as i64) as i32
+}
+
+/// A field written as a number by some controller versions and as text by others.
+fn text_or_number_at(v: &Value, path: &[&str]) -> String {
+    match path.iter().try_fold(v, |v, k| v.get(k)) {
+        Some(Value::String(s)) => clean(s.clone()),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// Reads an Argo Rollout (argoproj.io/v1alpha1) with whatever status its controller wrote.
@@ -478,32 +610,42 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
         .map(|s| s.iter().map(argo_step).collect())
         .unwrap_or_default();
     let status = v.get("status").cloned().unwrap_or_default();
-    let pause_reasons = status
+    let pause_conditions = status
         .get("pauseConditions")
         .and_then(Value::as_array)
-        .map(|ps| ps.iter().filter_map(|p| text_at(p, &["reason"])).collect())
+        .cloned()
         .unwrap_or_default();
-    let stable_hash = text_at(&status, &["stableRS"])
-        .or_else(|| text_at(&status, &["blueGreen", "activeSelector"]))
-        .unwrap_or_default();
+    let pause_reasons = pause_conditions
+        .iter()
+        .filter_map(|p| text_at(p, &["reason"]))
+        .collect();
+    let stable_rs = text_at(&status, &["stableRS"]).unwrap_or_default();
+    let active_selector = text_at(&status, &["blueGreen", "activeSelector"]).unwrap_or_default();
+    let stable_hash = if stable_rs.is_empty() {
+        active_selector.clone()
+    } else {
+        stable_rs.clone()
+    };
+    let canary = strategy_v.get("canary").cloned().unwrap_or_default();
+    let blue_green = strategy_v.get("blueGreen").cloned().unwrap_or_default();
+    let traffic = canary.get("trafficRouting").filter(|t| !t.is_null());
     Ok(ArgoRolloutRow {
         replicas: int_at(v, &["spec", "replicas"]).unwrap_or(1) as i32,
-        paused: v
-            .pointer("/spec/paused")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        paused: bool_at(v, &["spec", "paused"]),
         strategy,
         steps,
         phase: text_at(&status, &["phase"]).unwrap_or_default(),
         message: text_at(&status, &["message"]).unwrap_or_default(),
         current_step: int_at(&status, &["currentStepIndex"]).map(|i| i.max(0) as usize),
         stable_hash,
+        stable_rs,
         current_hash: text_at(&status, &["currentPodHash"]).unwrap_or_default(),
-        aborted: status
-            .get("abort")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        aborted: bool_at(&status, &["abort"]),
         pause_reasons,
+        paused_at: pause_conditions
+            .iter()
+            .filter_map(|p| time_at(p, &["startTime"]))
+            .min(),
         weight: int_at(&status, &["canary", "weights", "canary", "weight"]).map(weight),
         analysis_status: text_at(
             &status,
@@ -514,7 +656,137 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
             &["canary", "currentStepAnalysisRunStatus", "message"],
         )
         .unwrap_or_default(),
+        background_status: text_at(
+            &status,
+            &["canary", "currentBackgroundAnalysisRunStatus", "status"],
+        ),
+        background_message: text_at(
+            &status,
+            &["canary", "currentBackgroundAnalysisRunStatus", "message"],
+        )
+        .unwrap_or_default(),
         conditions: conditions_at(v),
+        generation: int_at(v, &["metadata", "generation"]).unwrap_or(0),
+        observed_generation: text_or_number_at(&status, &["observedGeneration"]),
+        controller_pause: bool_at(&status, &["controllerPause"]),
+        restart_at: time_at(v, &["spec", "restartAt"]),
+        restarted_at: time_at(&status, &["restartedAt"]),
+        status_replicas: i32_at(&status, &["replicas"]),
+        updated: i32_at(&status, &["updatedReplicas"]),
+        ready: i32_at(&status, &["readyReplicas"]),
+        available: i32_at(&status, &["availableReplicas"]),
+        traffic_routing: traffic.is_some(),
+        max_traffic_weight: traffic
+            .and_then(|t| int_at(t, &["maxTrafficWeight"]))
+            .map(|w| w as i32),
+        canary_service: text_at(&canary, &["canaryService"]).unwrap_or_default(),
+        stable_service: text_at(&canary, &["stableService"]).unwrap_or_default(),
+        active_service: text_at(&blue_green, &["activeService"]).unwrap_or_default(),
+        preview_service: text_at(&blue_green, &["previewService"]).unwrap_or_default(),
+        active_selector,
+        preview_selector: text_at(&status, &["blueGreen", "previewSelector"]).unwrap_or_default(),
+        post_promotion_analysis: blue_green
+            .get("postPromotionAnalysis")
+            .is_some_and(|a| !a.is_null()),
+        post_promotion_status: text_at(
+            &status,
+            &["blueGreen", "postPromotionAnalysisRunStatus", "status"],
+        ),
+        meta,
+    })
+}
+
+/// Measurements kept per metric: the controller keeps ten by default.
+const MEASUREMENTS_KEPT: usize = 20;
+
+/// Reads an Argo AnalysisRun: each metric's limits beside what was measured.
+pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
+    let meta = json_meta(ObjectKind::AnalysisRun, v)?;
+    let status = v.get("status").cloned().unwrap_or_default();
+    let results: Vec<Value> = status
+        .get("metricResults")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let specs: Vec<Value> = v
+        .pointer("/spec/metrics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let result_of = |name: &str| {
+        results
+            .iter()
+            .find(|r| str_at(r, &["name"]) == Some(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let metric = |spec: &Value, result: &Value| {
+        let measurements: Vec<Measurement> = result
+            .get("measurements")
+            .and_then(Value::as_array)
+            .map(|ms| {
+                let skip = ms.len().saturating_sub(MEASUREMENTS_KEPT);
+                ms.iter()
+                    .skip(skip)
+                    .map(|m| Measurement {
+                        phase: text_at(m, &["phase"]).unwrap_or_default(),
+                        value: text_at(m, &["value"]).unwrap_or_default(),
+                        message: text_at(m, &["message"]).unwrap_or_default(),
+                        started: time_at(m, &["startedAt"]),
+                        finished: time_at(m, &["finishedAt"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        MetricSummary {
+            name: text_at(spec, &["name"])
+                .or_else(|| text_at(result, &["name"]))
+                .unwrap_or_default(),
+            phase: text_at(result, &["phase"]).unwrap_or_else(|| "Pending".into()),
+            message: text_at(result, &["message"]).unwrap_or_default(),
+            success_condition: text_at(spec, &["successCondition"]).unwrap_or_default(),
+            failure_condition: text_at(spec, &["failureCondition"]).unwrap_or_default(),
+            interval: spec.get("interval").and_then(duration_at).unwrap_or_default(),
+            count: int_or_string(spec.get("count")).unwrap_or(0),
+            failure_limit: int_or_string(spec.get("failureLimit")).unwrap_or(0),
+            inconclusive_limit: int_or_string(spec.get("inconclusiveLimit")).unwrap_or(0),
+            // The controller's default when the spec leaves it out.
+            consecutive_error_limit: int_or_string(spec.get("consecutiveErrorLimit"))
+                .unwrap_or(4),
+            successful: int_at(result, &["successful"]).unwrap_or(0),
+            failed: int_at(result, &["failed"]).unwrap_or(0),
+            inconclusive: int_at(result, &["inconclusive"]).unwrap_or(0),
+            error: int_at(result, &["error"]).unwrap_or(0),
+            consecutive_error: int_at(result, &["consecutiveError"]).unwrap_or(0),
+            measurements,
+        }
+    };
+    let mut metrics: Vec<MetricSummary> = specs
+        .iter()
+        .map(|spec| metric(spec, &result_of(str_at(spec, &["name"]).unwrap_or_default())))
+        .collect();
+    // Results of metrics the spec no longer names (dry-run, or a template edited since).
+    for r in &results {
+        let name = str_at(r, &["name"]).unwrap_or_default();
+        if !specs.iter().any(|s| str_at(s, &["name"]) == Some(name)) {
+            metrics.push(metric(&Value::Null, r));
+        }
+    }
+    let annotations = v.pointer("/metadata/annotations");
+    Ok(AnalysisRunRow {
+        revision: annotations
+            .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
+            .and_then(Value::as_str)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0),
+        run_type: v
+            .pointer("/metadata/labels/rollout-type")
+            .and_then(Value::as_str)
+            .map(|t| clean(t.to_owned()))
+            .unwrap_or_default(),
+        phase: text_at(&status, &["phase"]).unwrap_or_else(|| "Pending".into()),
+        message: text_at(&status, &["message"]).unwrap_or_default(),
+        metrics,
         meta,
     })
 }
@@ -526,15 +798,65 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
         object: format!("Canary {}/{}", meta.namespace, meta.name),
         problem: "spec.targetRef.name is missing".into(),
     })?;
-    let analysis = v.pointer("/spec/analysis").cloned().unwrap_or_default();
+    let analysis = v
+        .pointer("/spec/analysis")
+        .or_else(|| v.pointer("/spec/canaryAnalysis"))
+        .cloned()
+        .unwrap_or_default();
+    let list = |key: &str| {
+        analysis
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let metrics = list("metrics")
+        .iter()
+        .map(|m| FlaggerMetric {
+            name: text_at(m, &["name"]).unwrap_or_default(),
+            interval: m.get("interval").and_then(duration_at).unwrap_or_default(),
+            min: m.pointer("/thresholdRange/min").and_then(Value::as_f64),
+            max: m
+                .pointer("/thresholdRange/max")
+                .and_then(Value::as_f64)
+                // The older single threshold is an upper bound.
+                .or_else(|| m.get("threshold").and_then(Value::as_f64)),
+            template: text_at(m, &["templateRef", "name"]).unwrap_or_default(),
+        })
+        .collect();
+    let webhooks = list("webhooks")
+        .iter()
+        .map(|h| FlaggerWebhook {
+            name: text_at(h, &["name"]).unwrap_or_default(),
+            type_: text_at(h, &["type"])
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "rollout".into()),
+            url: text_at(h, &["url"]).unwrap_or_default(),
+        })
+        .collect();
     Ok(FlaggerCanaryRow {
         target: clean(target.to_owned()),
         phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Initializing".into()),
         weight: weight(int_at(v, &["status", "canaryWeight"]).unwrap_or(0)),
-        max_weight: weight(int_at(&analysis, &["maxWeight"]).unwrap_or(50)),
-        step_weight: weight(int_at(&analysis, &["stepWeight"]).unwrap_or(10)).max(1),
+        max_weight: weight(int_at(&analysis, &["maxWeight"]).unwrap_or(0)),
+        step_weight: weight(int_at(&analysis, &["stepWeight"]).unwrap_or(0)),
+        step_weights: list("stepWeights")
+            .iter()
+            .filter_map(Value::as_i64)
+            .map(weight)
+            .collect(),
         failed_checks: int_at(v, &["status", "failedChecks"]).unwrap_or(0),
-        threshold: int_at(&analysis, &["threshold"]).unwrap_or(5),
+        iterations: int_at(v, &["status", "iterations"]).unwrap_or(0),
+        threshold: int_at(&analysis, &["threshold"]).unwrap_or(0),
+        interval: analysis
+            .get("interval")
+            .and_then(duration_at)
+            .unwrap_or_default(),
+        analysis_iterations: int_at(&analysis, &["iterations"]).filter(|i| *i > 0),
+        skip_analysis: bool_at(v, &["spec", "skipAnalysis"]),
+        suspended: bool_at(v, &["spec", "suspend"]),
+        metrics,
+        webhooks,
         conditions: conditions_at(v),
         meta,
     })
@@ -547,13 +869,15 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
         ObjectKind::ReplicaSet => replicaset_row(o).map(Object::ReplicaSet),
         ObjectKind::Pod => pod_row(o).map(Object::Pod),
         ObjectKind::Event => event_row(o).map(Object::Event),
-        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary => Err(ObjectError {
+        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun => {
+            Err(ObjectError {
             object: format!(
                 "{kind} {}",
                 o.metadata.and_then(|m| m.name).unwrap_or_default()
             ),
-            problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
-        }),
+                problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
+            })
+        }
     }
 }
 
@@ -562,6 +886,7 @@ pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
     match kind {
         ObjectKind::ArgoRollout => argo_rollout_row(v).map(Object::ArgoRollout),
         ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
+        ObjectKind::AnalysisRun => analysis_run_row(v).map(Object::AnalysisRun),
         _ => Err(ObjectError {
             object: format!(
                 "{kind} {}",
@@ -582,6 +907,7 @@ pub fn object_from_json(v: &Value) -> Result<Object, ObjectError> {
         "Event" => ObjectKind::Event,
         "Rollout" => ObjectKind::ArgoRollout,
         "Canary" => ObjectKind::FlaggerCanary,
+        "AnalysisRun" => ObjectKind::AnalysisRun,
         other => {
             return Err(ObjectError {
                 object: format!("object of kind {other:?}"),

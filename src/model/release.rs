@@ -186,6 +186,9 @@ pub struct Revision {
     pub replicas: Replicas,
     pub created: Option<DateTime<Utc>>,
     pub pods: Vec<PodSummary>,
+    /// Services whose selector the controller points at this revision (Argo Rollouts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,6 +197,13 @@ pub enum StepKind {
     SetWeight { weight: u8 },
     Pause { duration: Option<String> },
     Analysis { templates: Vec<String> },
+    Experiment { templates: Vec<String> },
+    /// Canary pods scaled apart from the traffic weight: `weight`, `replicas` or
+    /// `matchTrafficWeight`, as written.
+    SetCanaryScale { scale: String },
+    SetHeaderRoute { name: String },
+    SetMirrorRoute { name: String },
+    Plugin { name: String },
     Other { text: String },
 }
 
@@ -204,6 +214,12 @@ impl fmt::Display for StepKind {
             StepKind::Pause { duration: Some(d) } => write!(f, "pause {d}"),
             StepKind::Pause { duration: None } => f.write_str("pause (until promoted)"),
             StepKind::Analysis { templates } => write!(f, "analysis {}", templates.join(",")),
+            StepKind::Experiment { templates } if templates.is_empty() => f.write_str("experiment"),
+            StepKind::Experiment { templates } => write!(f, "experiment {}", templates.join(",")),
+            StepKind::SetCanaryScale { scale } => write!(f, "setCanaryScale {scale}"),
+            StepKind::SetHeaderRoute { name } => write!(f, "setHeaderRoute {name}"),
+            StepKind::SetMirrorRoute { name } => write!(f, "setMirrorRoute {name}"),
+            StepKind::Plugin { name } => write!(f, "plugin {name}"),
             StepKind::Other { text } => f.write_str(text),
         }
     }
@@ -250,7 +266,9 @@ pub struct Release {
     pub strategy: Strategy,
     pub phase: Phase,
     pub message: String,
-    /// 1-based current step and the step count, for step-driven strategies.
+    /// The current step and the step count, for step-driven strategies. For an Argo
+    /// Rollout the first number is `status.currentStepIndex`, as its kubectl plugin shows it
+    /// (steps completed); elsewhere it is the 1-based current step.
     pub step: Option<(usize, usize)>,
     /// Percentage of traffic (or ready pods, without a mesh) on the canary.
     pub weight: Option<u8>,
@@ -263,6 +281,117 @@ pub struct Release {
     pub steps: Vec<Step>,
     pub conditions: Vec<Condition>,
     pub events: Vec<EventSummary>,
+    /// What the Argo Rollouts controller and its kubectl plugin say, for an Argo Rollout.
+    pub argo: Option<Box<ArgoDetail>>,
+    /// Flagger's own status and analysis settings, for a Flagger Canary.
+    pub flagger: Option<Box<FlaggerDetail>>,
+}
+
+/// An Argo Rollout's status as `kubectl argo rollouts get rollout` shows it, and the
+/// analysis behind it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArgoDetail {
+    /// The plugin's Status: Healthy, Progressing, Paused, Degraded (or what a newer
+    /// controller writes).
+    pub status: String,
+    pub message: String,
+    /// `Canary` or `BlueGreen`, as the plugin names them.
+    pub strategy: String,
+    /// `currentStepIndex/steps`, when the Rollout has steps and a current index.
+    pub step: Option<String>,
+    /// Canary only: the weight the current step sets, and the weight actually served.
+    pub set_weight: Option<i32>,
+    pub actual_weight: Option<i32>,
+    /// The controller's reason for an abort, when the update was aborted.
+    pub abort_message: Option<String>,
+    /// When the current pause step (or blue-green pause) started, for its time remaining.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// AnalysisRuns owned by the Rollout, newest revision first.
+    pub analysis_runs: Vec<AnalysisRunSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisRunSummary {
+    pub name: String,
+    pub revision: i64,
+    /// `Background`, `Step`, `PrePromotion`, `PostPromotion` (the run's rollout-type label).
+    pub kind: String,
+    pub phase: String,
+    pub message: String,
+    pub created: Option<DateTime<Utc>>,
+    pub metrics: Vec<MetricSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSummary {
+    pub name: String,
+    pub phase: String,
+    pub message: String,
+    pub success_condition: String,
+    pub failure_condition: String,
+    pub interval: String,
+    /// Measurements wanted (0: until the run ends).
+    pub count: i64,
+    pub failure_limit: i64,
+    pub inconclusive_limit: i64,
+    pub consecutive_error_limit: i64,
+    pub successful: i64,
+    pub failed: i64,
+    pub inconclusive: i64,
+    pub error: i64,
+    pub consecutive_error: i64,
+    /// Oldest first, as the controller keeps them.
+    pub measurements: Vec<Measurement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurement {
+    pub phase: String,
+    pub value: String,
+    pub message: String,
+    pub started: Option<DateTime<Utc>>,
+    pub finished: Option<DateTime<Utc>>,
+}
+
+/// A Flagger Canary's status and the analysis it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggerDetail {
+    /// Flagger's phase as it wrote it (Initializing, Progressing, WaitingPromotion, ...).
+    pub phase: String,
+    pub canary_weight: u8,
+    pub iterations: i64,
+    pub failed_checks: i64,
+    pub target: String,
+    pub primary: String,
+    pub interval: String,
+    pub threshold: i64,
+    pub max_weight: Option<u8>,
+    pub step_weight: Option<u8>,
+    pub step_weights: Vec<u8>,
+    /// Fixed iterations (A/B testing and blue-green), when set.
+    pub analysis_iterations: Option<i64>,
+    pub skip_analysis: bool,
+    pub suspended: bool,
+    pub metrics: Vec<FlaggerMetric>,
+    pub webhooks: Vec<FlaggerWebhook>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggerMetric {
+    pub name: String,
+    pub interval: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub template: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggerWebhook {
+    pub name: String,
+    /// Flagger's hook type; `rollout` when none is given.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub url: String,
 }
 
 impl Release {

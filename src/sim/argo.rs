@@ -46,6 +46,8 @@ pub struct SimArgoRollout {
     pub paused: bool,
     pub aborted: bool,
     pub analysis: Option<AnalysisState>,
+    /// The error rate the analysis measured and when, oldest first.
+    pub measured: Vec<(Time, f64)>,
     pub restarted_at: Option<Time>,
 }
 
@@ -80,6 +82,7 @@ impl SimArgoRollout {
             paused: false,
             aborted: false,
             analysis: None,
+            measured: Vec::new(),
             restarted_at: None,
         }
     }
@@ -221,6 +224,7 @@ impl SimArgoRollout {
             Some(ArgoStep::Analysis) => match &self.analysis {
                 None => {
                     self.analysis = Some(AnalysisState::Running { since: now });
+                    self.measured.clear();
                     events.normal(
                         &self.namespace,
                         "Rollout",
@@ -233,6 +237,7 @@ impl SimArgoRollout {
                 Some(AnalysisState::Running { since })
                     if (now - *since).num_seconds() >= ANALYSIS_SECS =>
                 {
+                    self.measured.push((now, canary_error));
                     if canary_error > 5.0 {
                         let why = format!("Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {canary_error:.1}% > 5%");
                         self.mark_aborted(&why, now, events);
@@ -245,6 +250,54 @@ impl SimArgoRollout {
                 Some(_) => {}
             },
         }
+    }
+
+    /// The AnalysisRun of the current analysis step, as the controller would write it.
+    fn analysis_run(&self, hash: &str, revision: i64) -> Option<Value> {
+        let state = self.analysis.as_ref()?;
+        let (phase, message) = match state {
+            AnalysisState::Running { .. } => ("Running", String::new()),
+            AnalysisState::Successful => ("Successful", String::new()),
+            AnalysisState::Failed(why) => ("Failed", why.clone()),
+        };
+        let measurements: Vec<Value> = self
+            .measured
+            .iter()
+            .map(|(at, v)| {
+                json!({ "phase": if *v > 5.0 { "Failed" } else { "Successful" },
+                        "value": format!("[{:.4}]", v / 100.0),
+                        "startedAt": super::ts(*at), "finishedAt": super::ts(*at) })
+            })
+            .collect();
+        let failed = self.measured.iter().filter(|(_, v)| *v > 5.0).count();
+        let name = format!("{}-{hash}-analysis", self.name);
+        Some(json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "AnalysisRun",
+            "metadata": {
+                "name": name, "namespace": self.namespace,
+                "creationTimestamp": super::ts(self.step_started),
+                "labels": { "rollout-type": "Step", HASH_LABEL: hash },
+                "annotations": { ARGO_REVISION_ANNOTATION: revision.to_string() },
+                "ownerReferences": [{ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                                      "name": self.name, "uid": format!("uid-{}", self.name),
+                                      "controller": true }]
+            },
+            "spec": { "metrics": [{
+                // One measurement once the step has run its time, as the sim judges it.
+                "name": "error-rate", "count": 1, "initialDelay": format!("{ANALYSIS_SECS}s"),
+                "successCondition": "result[0] <= 0.05", "failureLimit": 0,
+                "provider": { "prometheus": { "query": "error rate of the canary" } }
+            }] },
+            "status": {
+                "phase": phase, "message": message,
+                "metricResults": [{
+                    "name": "error-rate", "phase": phase, "count": measurements.len(),
+                    "successful": measurements.len() - failed, "failed": failed,
+                    "measurements": measurements
+                }]
+            }
+        }))
     }
 
     /// `kubectl argo rollouts promote [--full]`.
@@ -437,6 +490,7 @@ impl SimArgoRollout {
             },
             "status": status
         })];
+        out.extend(self.analysis_run(&current.hash, current.revision));
         for set in &self.sets {
             out.push(set.to_json(
                 &self.namespace,

@@ -139,7 +139,14 @@ impl SimFlaggerCanary {
             "spec": {
                 "targetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": self.name },
                 "analysis": { "interval": format!("{INTERVAL_SECS}s"), "threshold": self.threshold,
-                              "maxWeight": self.max_weight, "stepWeight": self.step_weight }
+                              "maxWeight": self.max_weight, "stepWeight": self.step_weight,
+                              "metrics": [
+                                  { "name": "request-success-rate", "interval": "1m", "thresholdRange": { "min": 99 } },
+                                  { "name": "request-duration", "interval": "30s", "thresholdRange": { "max": 500 } }
+                              ],
+                              "webhooks": [
+                                  { "name": "load-test", "type": "rollout", "url": "http://flagger-loadtester.test/" }
+                              ] }
             },
             "status": {
                 "phase": self.phase,

@@ -357,7 +357,7 @@ fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
 fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'static>> {
     match tab {
         Tab::Overview => revision_lines(state, r, theme, u16::MAX).0,
-        Tab::Steps => step_lines(r, theme),
+        Tab::Steps => step_lines(state, r, theme),
         Tab::Analysis => analysis_lines(state, r, theme),
         Tab::Flags => flag_lines(state, r, theme),
         Tab::Security => finding_lines(state, r, theme),
@@ -487,6 +487,14 @@ fn revision_lines(
                 ),
                 style(Slot::Muted),
             ),
+            Span::styled(
+                if rev.services.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ← svc {}", inert(&rev.services.join(",")))
+                },
+                style(Slot::Accent),
+            ),
         ]);
         lines.push(if selected {
             line.style(theme.style(Slot::Selected))
@@ -560,8 +568,135 @@ fn no_steps(r: &Release) -> &'static str {
     }
 }
 
-fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
+/// An Argo Rollout's header as its kubectl plugin prints it, and the abort's reason.
+fn argo_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(a) = r.argo.as_deref() else {
+        return vec![];
+    };
+    let mut facts = vec![
+        format!("status {}", inert(&a.status)),
+        format!("strategy {}", a.strategy),
+    ];
+    if let Some(step) = &a.step {
+        facts.push(format!("step {}", inert(step)));
+    }
+    if let Some(w) = a.set_weight {
+        facts.push(format!("setWeight {w}"));
+    }
+    if let Some(w) = a.actual_weight {
+        facts.push(format!("actualWeight {w}"));
+    }
+    let mut lines = vec![Line::styled(facts.join(" · "), theme.style(Slot::Header))];
+    if !a.message.is_empty() {
+        lines.push(Line::styled(
+            inert(&a.message).into_owned(),
+            theme.style(phase_slot(r.phase)),
+        ));
+    }
+    if let Some(why) = &a.abort_message {
+        lines.push(Line::from(vec![
+            Span::styled("✖ aborted: ", theme.style(Slot::Danger)),
+            Span::raw(inert(why).into_owned()),
+        ]));
+    }
+    lines
+}
+
+/// A Flagger Canary's analysis settings, webhooks and the Deployments it drives.
+fn flagger_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(f) = r.flagger.as_deref() else {
+        return vec![];
+    };
+    let mut lines = vec![Line::styled(
+        format!(
+            "phase {} · weight {}% · iterations {} · failed checks {}/{}",
+            inert(&f.phase),
+            f.canary_weight,
+            f.iterations,
+            f.failed_checks,
+            f.threshold
+        ),
+        theme.style(Slot::Header),
+    )];
+    let mut settings = vec![
+        format!("interval {}", inert(&f.interval)),
+        format!("threshold {}", f.threshold),
+    ];
+    if let Some(w) = f.max_weight {
+        settings.push(format!("maxWeight {w}"));
+    }
+    if let Some(w) = f.step_weight {
+        settings.push(format!("stepWeight {w}"));
+    }
+    if !f.step_weights.is_empty() {
+        let weights: Vec<String> = f.step_weights.iter().map(u8::to_string).collect();
+        settings.push(format!("stepWeights {}", weights.join(",")));
+    }
+    if let Some(n) = f.analysis_iterations {
+        settings.push(format!("iterations {n}"));
+    }
+    if f.skip_analysis {
+        settings.push("skipAnalysis".into());
+    }
+    if f.suspended {
+        settings.push("suspended".into());
+    }
+    lines.push(Line::raw(settings.join(" · ")));
+    lines.push(Line::styled(
+        format!(
+            "target deployment/{} · primary deployment/{}",
+            inert(&f.target),
+            inert(&f.primary)
+        ),
+        theme.style(Slot::Muted),
+    ));
+    for m in &f.metrics {
+        let range = match (m.min, m.max) {
+            (Some(min), Some(max)) => format!("{min} ≤ x ≤ {max}"),
+            (Some(min), None) => format!("x ≥ {min}"),
+            (None, Some(max)) => format!("x ≤ {max}"),
+            (None, None) => "no threshold".into(),
+        };
+        let mut text = format!("metric {} {range}", inert(&m.name));
+        if !m.interval.is_empty() {
+            text.push_str(&format!(" every {}", inert(&m.interval)));
+        }
+        if !m.template.is_empty() {
+            text.push_str(&format!(" (template {})", inert(&m.template)));
+        }
+        lines.push(Line::raw(text));
+    }
+    for h in &f.webhooks {
+        lines.push(Line::from(vec![
+            Span::styled(format!("webhook {} ", inert(&h.type_)), theme.style(Slot::Accent)),
+            Span::raw(format!("{} ", inert(&h.name))),
+            Span::styled(inert(&h.url).into_owned(), theme.style(Slot::Muted)),
+        ]));
+    }
+    lines
+}
+
+/// A step as listed: a timed pause that is running says how long it has left.
+fn step_text(state: &State, r: &Release, step: &crate::model::Step) -> String {
+    use crate::model::StepKind;
+    let text = step.kind.to_string();
+    let (StepKind::Pause { duration: Some(d) }, StepState::Current) = (&step.kind, step.state)
+    else {
+        return text;
+    };
+    let since = r.argo.as_deref().and_then(|a| a.paused_at);
+    match since.and_then(|at| crate::model::argo::pause_left(d, at, state.now)) {
+        Some(left) => format!("{text} ({left}s left)"),
+        None => text,
+    }
+}
+
+fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = argo_lines(r, theme);
+    lines.extend(flagger_lines(r, theme));
+    if !lines.is_empty() {
+        lines.push(Line::default());
+    }
     for step in &r.steps {
         let (icon, slot) = match step.state {
             StepState::Done => ("✔", Slot::Healthy),
@@ -572,7 +707,7 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(format!("{icon} "), theme.style(slot)),
             Span::styled(
-                inert(&step.kind.to_string()).into_owned(),
+                inert(&step_text(state, r, step)).into_owned(),
                 theme.style(if step.state == StepState::Current {
                     Slot::Accent
                 } else {
@@ -588,6 +723,90 @@ fn step_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::default());
         lines.push(Line::styled("Conditions", theme.style(Slot::Header)));
         lines.extend(condition_lines(r, theme));
+    }
+    lines
+}
+
+/// An Argo Rollout's AnalysisRuns: each metric's limits, counts and measured values, so a
+/// failed analysis shows what it measured against what it allowed.
+fn analysis_run_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(a) = r.argo.as_deref() else {
+        return vec![];
+    };
+    let mut lines = Vec::new();
+    for run in &a.analysis_runs {
+        let slot = match run.phase.as_str() {
+            "Successful" => Slot::Healthy,
+            "Failed" | "Error" => Slot::Degraded,
+            "Inconclusive" => Slot::Warning,
+            _ => Slot::Progressing,
+        };
+        let kind = if run.kind.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", inert(&run.kind))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", inert(&run.phase)), theme.style(slot)),
+            Span::styled(
+                format!("{}{kind} · revision {}", inert(&run.name), run.revision),
+                theme.style(Slot::Header),
+            ),
+        ]));
+        if !run.message.is_empty() {
+            lines.push(Line::raw(format!("  {}", inert(&run.message))));
+        }
+        for m in &run.metrics {
+            let mut head = format!("  {} {}", inert(&m.name), inert(&m.phase));
+            if !m.success_condition.is_empty() {
+                head.push_str(&format!(" · success: {}", inert(&m.success_condition)));
+            }
+            if !m.failure_condition.is_empty() {
+                head.push_str(&format!(" · failure: {}", inert(&m.failure_condition)));
+            }
+            lines.push(Line::styled(head, theme.style(Slot::Text)));
+            lines.push(Line::styled(
+                format!(
+                    "    failed {} (failureLimit {}) · inconclusive {} (inconclusiveLimit {}) · errors in a row {} (consecutiveErrorLimit {}) · successful {}",
+                    m.failed,
+                    m.failure_limit,
+                    m.inconclusive,
+                    m.inconclusive_limit,
+                    m.consecutive_error,
+                    m.consecutive_error_limit,
+                    m.successful
+                ),
+                theme.style(Slot::Muted),
+            ));
+            if !m.measurements.is_empty() {
+                let values: Vec<String> = m
+                    .measurements
+                    .iter()
+                    .map(|x| {
+                        let mark = match x.phase.as_str() {
+                            "Successful" => "✔",
+                            "Failed" => "✖",
+                            "Inconclusive" => "?",
+                            "Error" => "⚠",
+                            _ => "◌",
+                        };
+                        let value = if x.value.is_empty() {
+                            x.message.as_str()
+                        } else {
+                            x.value.as_str()
+                        };
+                        format!("{mark}{}", inert(value))
+                    })
+                    .collect();
+                lines.push(Line::raw(format!("    measured {}", values.join(" "))));
+            }
+            if !m.message.is_empty() {
+                lines.push(Line::styled(
+                    format!("    {}", inert(&m.message)),
+                    theme.style(Slot::Warning),
+                ));
+            }
+        }
     }
     lines
 }
@@ -635,6 +854,7 @@ fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
 
 fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = verdict_lines(state, r, theme, false);
+    lines.extend(analysis_run_lines(r, theme));
     // Blue-green compares its preview with its active side, a Deployment its new pods with
     // its old; the rest a canary with its baseline.
     let (base, new) = match (r.key.kind, r.strategy) {
@@ -747,6 +967,11 @@ fn condition_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
                     theme.style(slot),
                 ),
                 Span::styled(inert(&c.reason).into_owned(), theme.style(Slot::Muted)),
+                Span::raw(if c.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", inert(&c.message))
+                }),
             ])
         })
         .collect()

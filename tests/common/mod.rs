@@ -2,6 +2,7 @@
 //! the modules it needs. Fixtures the benches share too live in `ripcord_testkit`.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod argo_fixtures;
 pub mod cli;
 pub mod demo;
 pub mod testbed;

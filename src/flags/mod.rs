@@ -5,6 +5,7 @@ pub mod definition;
 pub mod logic;
 pub mod murmur;
 pub mod semver;
+pub mod summary;
 
 pub use definition::{DefinitionError, Flag, FlagSet, State};
 
@@ -248,6 +249,50 @@ impl FlagSet {
     }
 }
 
+/// Flags from several sources; a key defined twice is the later source's, as in flagd.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalog {
+    pub sets: Vec<FlagSet>,
+}
+
+impl Catalog {
+    pub fn new(sets: Vec<FlagSet>) -> Catalog {
+        Catalog { sets }
+    }
+
+    /// The flag under `key` and the set it comes from.
+    pub fn get(&self, key: &str) -> Option<(&Flag, &FlagSet)> {
+        self.sets
+            .iter()
+            .rev()
+            .find_map(|set| set.flags.get(key).map(|flag| (flag, set)))
+    }
+
+    /// Every flag in key order, each from the source that wins it.
+    pub fn flags(&self) -> Vec<(&Flag, &FlagSet)> {
+        let mut keys: Vec<&str> = self
+            .sets
+            .iter()
+            .flat_map(|s| s.flags.keys().map(String::as_str))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().filter_map(|k| self.get(k)).collect()
+    }
+
+    pub fn evaluate(&self, key: &str, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
+        match self.get(key) {
+            Some((flag, set)) => flag.evaluate(context, timestamp, &set.metadata, ty),
+            None => Resolution::error(
+                key,
+                ErrorCode::FlagNotFound,
+                format!("no flag {key:?}"),
+                Map::new(),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +376,22 @@ mod tests {
         assert_eq!(r.metadata["owner"], "team-a");
         assert_eq!(r.metadata["env"], "prod");
         assert!(!r.metadata.contains_key("gone"));
+    }
+
+    #[test]
+    fn a_later_source_wins_a_key() {
+        let one = FlagSet::parse("one", r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}, "b": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}}}"#).unwrap();
+        let two = FlagSet::parse("two", r#"{"flags": {"a": {"state": "DISABLED", "variants": {"y": 2}, "defaultVariant": "y"}}}"#).unwrap();
+        let catalog = Catalog::new(vec![one, two]);
+        assert_eq!(catalog.get("a").map(|(_, s)| s.source.as_str()), Some("two"));
+        assert_eq!(catalog.get("b").map(|(_, s)| s.source.as_str()), Some("one"));
+        let keys: Vec<_> = catalog.flags().iter().map(|(f, _)| f.key.clone()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(catalog.evaluate("a", &json!({}), 0, FlagType::Any).reason, Reason::Disabled);
+        assert_eq!(
+            catalog.evaluate("zz", &json!({}), 0, FlagType::Any).error,
+            Some(ErrorCode::FlagNotFound)
+        );
     }
 
     #[test]

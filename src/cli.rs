@@ -230,6 +230,16 @@ pub enum Command {
         #[arg(long, short = 'o', value_enum, default_value = "table")]
         output: Output,
     },
+    /// Feature flags in flagd's format: list, show one, evaluate for a context.
+    Flags {
+        #[command(subcommand)]
+        command: FlagsCommand,
+        /// A flagd flag file (repeatable; a later file wins a key defined twice).
+        #[arg(long = "flags", global = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[arg(long, short = 'o', value_enum, default_value = "table", global = true)]
+        output: Output,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]
@@ -244,6 +254,16 @@ pub enum ConfigCommand {
         /// Files to check: keymaps, themes or config.toml.
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlagsCommand {
+    /// Every flag: state, default variant, variants and targeting in words.
+    List,
+    /// One flag in full.
+    Get { key: String },
+    /// Evaluate one flag (or all) as flagd would, for `--context '{"targetingKey": ...}'`.
+    Eval { key: Option<String> },
 }
 
 /// Where the analysis config and Prometheus come from.

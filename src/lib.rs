@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod app;
 pub mod cluster;
 pub mod config;
+pub mod flags;
 pub mod console;
 pub mod gate;
 pub mod headless;

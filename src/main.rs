@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 mod cli;
+mod flags_cli;
 mod gate_cli;
 use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
 
@@ -45,6 +46,11 @@ fn main() -> ExitCode {
             block_on(status(&cli.cluster, target.as_deref(), output))
         }
         Some(Command::Journal { output }) => journal(output),
+        Some(Command::Flags {
+            command,
+            files,
+            output,
+        }) => flags_cli::run(&cli.cluster, &command, &files, output),
         Some(Command::Analyze {
             target,
             analysis,

@@ -1,0 +1,273 @@
+//! `ripcord flags`: list, show and evaluate flagd feature flags from files.
+
+use super::cli::{ClusterArgs, FlagsCommand, Output};
+use super::print_out;
+use ripcord::flags::summary::{bar, fractional_split, summary};
+use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
+use ripcord::headless::{exit, Failure};
+use ripcord::model::text::inert;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+fn bad_input(message: impl Into<String>) -> Failure {
+    Failure::new(exit::BAD_INPUT, message)
+}
+
+/// Reads every `--flags` file; the first problem, as `file:line:col`, fails the command.
+pub fn load_files(files: &[PathBuf]) -> Result<Catalog, Failure> {
+    let mut sets = Vec::with_capacity(files.len());
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad_input(format!("reading {name}: {e}")))?;
+        sets.push(FlagSet::parse(&name, &text).map_err(|e| bad_input(e.to_string()))?);
+    }
+    Ok(Catalog::new(sets))
+}
+
+/// The evaluation context among `--context` values: the one that is a JSON object (the
+/// others name kubeconfig contexts).
+fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
+    let json: Vec<&String> = values
+        .iter()
+        .filter(|v| v.trim_start().starts_with('{'))
+        .collect();
+    match json.as_slice() {
+        [] => Ok(None),
+        [one] => match serde_json::from_str::<Value>(one) {
+            Ok(v @ Value::Object(_)) => Ok(Some(v)),
+            Ok(_) => Err(bad_input("--context: the evaluation context must be a JSON object")),
+            Err(e) => Err(bad_input(format!(
+                "--context: line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))),
+        },
+        _ => Err(bad_input("--context: give one evaluation context")),
+    }
+}
+
+pub fn run(
+    cluster: &ClusterArgs,
+    command: &FlagsCommand,
+    files: &[PathBuf],
+    output: Output,
+) -> Result<(), Failure> {
+    let context = evaluation_context(&cluster.context)?;
+    if context.is_some() && !matches!(command, FlagsCommand::Eval { .. }) {
+        return Err(bad_input(
+            "--context with a JSON object is an evaluation context: only `flags eval` takes one",
+        ));
+    }
+    if files.is_empty() {
+        return Err(bad_input(
+            "name the flag definitions with --flags FILE (reading them from a cluster is not \
+             supported by this command yet)",
+        ));
+    }
+    let catalog = load_files(files)?;
+    match command {
+        FlagsCommand::List => list(&catalog, output),
+        FlagsCommand::Get { key } => {
+            let (flag, set) = catalog
+                .get(key)
+                .ok_or_else(|| bad_input(format!("no flag {:?} in {}", key, sources(files))))?;
+            get(flag, set, output)
+        }
+        FlagsCommand::Eval { key } => {
+            let context = context.unwrap_or_else(|| json!({}));
+            let timestamp = chrono::Utc::now().timestamp();
+            let resolutions: Vec<Resolution> = match key {
+                Some(key) => vec![catalog.evaluate(key, &context, timestamp, FlagType::Any)],
+                None => catalog
+                    .flags()
+                    .into_iter()
+                    .map(|(f, s)| f.evaluate(&context, timestamp, &s.metadata, FlagType::Any))
+                    .collect(),
+            };
+            print_resolutions(&resolutions, key.is_some(), output)?;
+            match resolutions.iter().find(|r| r.reason == Reason::Error) {
+                Some(r) => Err(Failure::new(
+                    exit::FAILED,
+                    format!(
+                        "{}: {}",
+                        r.key,
+                        r.message.as_deref().unwrap_or("evaluation failed")
+                    ),
+                )),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+fn sources(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn pretty(value: &Value) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|t| format!("{t}\n"))
+        .map_err(|e| Failure::new(exit::FAILED, e.to_string()))
+}
+
+fn short_value(v: &Value) -> String {
+    match v {
+        Value::Object(_) => "{…}".to_string(),
+        Value::Array(_) => "[…]".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn flag_json(flag: &Flag, set: &FlagSet) -> Value {
+    let split = flag.targeting.as_ref().and_then(fractional_split);
+    json!({
+        "key": flag.key,
+        "source": set.source,
+        "line": flag.line,
+        "state": flag.state.as_str(),
+        "default_variant": flag.default_variant,
+        "variants": flag.variants,
+        "targeting": flag.targeting,
+        "summary": flag.targeting.as_ref().map(summary),
+        "split": split.map(|s| s.into_iter()
+            .map(|(variant, percent)| json!({"variant": variant, "percent": percent}))
+            .collect::<Vec<_>>()),
+        "metadata": flag.metadata,
+    })
+}
+
+fn list(catalog: &Catalog, output: Output) -> Result<(), Failure> {
+    let flags = catalog.flags();
+    if output == Output::Json {
+        let all: Vec<Value> = flags.iter().map(|(f, s)| flag_json(f, s)).collect();
+        return print_out(&pretty(&json!({ "flags": all }))?);
+    }
+    let rows: Vec<[String; 5]> = flags
+        .iter()
+        .map(|(flag, _)| {
+            [
+                flag.key.clone(),
+                flag.state.as_str().to_string(),
+                flag.default_variant.clone().unwrap_or_else(|| "-".into()),
+                flag.variants
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", short_value(v)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                flag.targeting
+                    .as_ref()
+                    .map(summary)
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = ["KEY", "STATE", "DEFAULT", "VARIANTS", "TARGETING"].map(String::from);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i < 4 {
+                line.push_str(&format!("{:<w$}  ", cell, w = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        text.push_str(&inert(line.trim_end()));
+        text.push('\n');
+    }
+    print_out(&text)
+}
+
+fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {
+    if output == Output::Json {
+        return print_out(&pretty(&flag_json(flag, set))?);
+    }
+    let mut lines = vec![
+        format!("{} ({}:{})", flag.key, set.source, flag.line),
+        format!("  state      {}", flag.state.as_str()),
+        format!(
+            "  default    {}",
+            flag.default_variant
+                .as_deref()
+                .unwrap_or("- (the caller's default)")
+        ),
+    ];
+    for (i, (name, value)) in flag.variants.iter().enumerate() {
+        let label = if i == 0 { "  variants   " } else { "             " };
+        lines.push(format!("{label}{name} = {value}"));
+    }
+    match &flag.targeting {
+        None => lines.push("  targeting  none".into()),
+        Some(rule) => {
+            lines.push(format!("  targeting  {}", summary(rule)));
+            if let Some(split) = fractional_split(rule) {
+                let shares: Vec<String> = split
+                    .iter()
+                    .map(|(v, p)| format!("{v} {p:.1}%"))
+                    .collect();
+                lines.push(format!("  split      {} {}", bar(&split, 20), shares.join(", ")));
+            }
+            lines.push(format!("  rule       {rule}"));
+        }
+    }
+    for (k, v) in &flag.metadata {
+        lines.push(format!("  metadata   {k} = {v}"));
+    }
+    let text: String = lines.iter().map(|l| format!("{}\n", inert(l))).collect();
+    print_out(&text)
+}
+
+fn resolution_json(r: &Resolution) -> Value {
+    json!({
+        "key": r.key,
+        "value": r.value,
+        "variant": r.variant,
+        "reason": r.reason.as_str(),
+        "error_code": r.error.map(|e| e.as_str()),
+        "error_message": r.message,
+        "metadata": r.metadata,
+    })
+}
+
+fn print_resolutions(all: &[Resolution], single: bool, output: Output) -> Result<(), Failure> {
+    if output == Output::Json {
+        let json = match all {
+            [one] if single => resolution_json(one),
+            many => json!({ "flags": many.iter().map(resolution_json).collect::<Vec<_>>() }),
+        };
+        return print_out(&pretty(&json)?);
+    }
+    let mut text = String::new();
+    for r in all {
+        let line = match (&r.value, r.error) {
+            (_, Some(code)) => format!(
+                "{}: error {} ({})",
+                r.key,
+                code.as_str(),
+                r.message.as_deref().unwrap_or("")
+            ),
+            (Some(value), None) => format!(
+                "{}: {} (variant {}, {})",
+                r.key,
+                value,
+                r.variant.as_deref().unwrap_or("-"),
+                r.reason.as_str()
+            ),
+            (None, None) => format!("{}: the caller's default ({})", r.key, r.reason.as_str()),
+        };
+        text.push_str(&inert(&line));
+        text.push('\n');
+    }
+    print_out(&text)
+}

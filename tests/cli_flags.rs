@@ -1,0 +1,217 @@
+//! `ripcord flags list|get|eval` from files alone, with no kubeconfig anywhere.
+
+mod common;
+
+use common::cli::{json, stderr, stdout, text, Cli};
+use std::path::{Path, PathBuf};
+
+const SHOP: &str = r#"{
+  "flags": {
+    "new-checkout": {
+      "state": "ENABLED",
+      "variants": {"on": true, "off": false},
+      "defaultVariant": "off",
+      "targeting": {
+        "if": [
+          {"ends_with": [{"var": "email"}, "@example.com"]}, "on",
+          {"sem_ver": [{"var": "app_version"}, ">=", "2.1.0"]},
+          {"fractional": [["on", 10], ["off", 90]]},
+          null
+        ]
+      }
+    },
+    "banner": {"state": "DISABLED", "variants": {"big": "BIG", "small": "small"}, "defaultVariant": "big"},
+    "colour": {"state": "ENABLED", "variants": {"red": "red", "blue": "blue"}, "defaultVariant": "red",
+               "targeting": {"if": [{"$ref": "beta"}, "blue"]}}
+  },
+  "$evaluators": {"beta": {"in": [{"var": "targetingKey"}, ["u1", "u2"]]}}
+}"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write flags");
+    path
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn list_shows_each_flag_with_its_targeting_in_words() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    let out = cli.run(&["flags", "list", "--flags", p(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let table = stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("KEY"), "{table}");
+    assert!(lines.iter().any(|l| l.starts_with("banner") && l.contains("DISABLED")), "{table}");
+    let checkout = lines
+        .iter()
+        .find(|l| l.starts_with("new-checkout"))
+        .expect("new-checkout listed");
+    assert!(checkout.contains("ENABLED") && checkout.contains("off=false on=true"), "{checkout}");
+    assert!(
+        checkout.contains(r#"email ends with "@example.com""#)
+            && checkout.contains(r#"split "on" 10% / "off" 90%"#),
+        "{checkout}"
+    );
+    // The shared evaluator is shown in place, not as a $ref.
+    let colour = lines.iter().find(|l| l.starts_with("colour")).expect("colour");
+    assert!(colour.contains(r#"targetingKey in ["u1","u2"]"#), "{colour}");
+
+    let out = cli.run(&["flags", "list", "-o", "json", "--flags", p(&file)]);
+    let doc = json(&out);
+    let flags = doc["flags"].as_array().expect("a list");
+    assert_eq!(flags.len(), 3);
+    let checkout = flags.iter().find(|f| f["key"] == "new-checkout").expect("listed");
+    assert_eq!(checkout["default_variant"], "off");
+    assert_eq!(checkout["line"], 3);
+    assert_eq!(checkout["split"][0]["variant"], "on");
+    assert_eq!(checkout["split"][0]["percent"], 10.0);
+}
+
+#[test]
+fn get_shows_one_flag_and_refuses_an_unknown_key() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    let out = cli.run(&["flags", "get", "new-checkout", "--flags", p(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("shop.json:3"), "{shown}");
+    assert!(shown.contains("default    off"), "{shown}");
+    assert!(shown.contains("split      ██▓▓") && shown.contains("on 10.0%, off 90.0%"), "{shown}");
+
+    let out = cli.run(&["flags", "get", "nope", "--flags", p(&file)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("no flag \"nope\""), "{}", text(&out));
+}
+
+#[test]
+fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    let eval = |args: &[&str]| cli.run(args);
+
+    let out = eval(&[
+        "flags", "eval", "new-checkout", "--flags", p(&file), "--context",
+        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#, "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = json(&out);
+    assert_eq!(
+        (&r["value"], &r["variant"], &r["reason"]),
+        (&serde_json::json!(true), &serde_json::json!("on"), &serde_json::json!("TARGETING_MATCH"))
+    );
+
+    // --flags before the subcommand, no rule matching: the default variant.
+    let out = eval(&[
+        "flags", "--flags", p(&file), "eval", "new-checkout", "--context",
+        r#"{"targetingKey": "u1", "app_version": "1.0.0"}"#, "-o", "json",
+    ]);
+    let r = json(&out);
+    assert_eq!((&r["value"], &r["reason"]), (&serde_json::json!(false), &serde_json::json!("DEFAULT")));
+
+    // The fractional branch is deterministic per targeting key: the same answer twice, and
+    // both variants across many users.
+    let mut seen = std::collections::BTreeSet::new();
+    for user in 0..40 {
+        let ctx = format!(r#"{{"targetingKey": "user-{user}", "app_version": "2.3.0"}}"#);
+        let args = ["flags", "eval", "new-checkout", "--flags", p(&file), "--context", &ctx, "-o", "json"];
+        let first = json(&eval(&args));
+        assert_eq!(first, json(&eval(&args)), "user-{user}");
+        assert_eq!(first["reason"], "TARGETING_MATCH");
+        seen.insert(first["variant"].as_str().expect("a variant").to_string());
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+
+    // Disabled: the caller's default, no value.
+    let out = eval(&["flags", "eval", "banner", "--flags", p(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out), "banner: the caller's default (DISABLED)\n");
+
+    // A shared evaluator through $ref.
+    let out = eval(&["flags", "eval", "colour", "--flags", p(&file), "--context", r#"{"targetingKey": "u2"}"#]);
+    assert_eq!(stdout(&out), "colour: \"blue\" (variant blue, TARGETING_MATCH)\n");
+}
+
+#[test]
+fn eval_without_a_key_answers_for_every_flag() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    let out = cli.run(&["flags", "eval", "--flags", p(&file), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = json(&out);
+    let keys: Vec<&str> = doc["flags"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["key"].as_str().expect("a key"))
+        .collect();
+    assert_eq!(keys, ["banner", "colour", "new-checkout"]);
+}
+
+#[test]
+fn errors_exit_with_their_codes() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+
+    // Not found: flagd's answer, and exit 1.
+    let out = cli.run(&["flags", "eval", "ghost", "--flags", p(&file), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(json(&out)["error_code"], "FLAG_NOT_FOUND");
+
+    // A rule flagd cannot apply: PARSE_ERROR, exit 1.
+    let broken = write(
+        cli.dir(),
+        "broken.json",
+        r#"{"flags": {"b": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [{"$ref": "missing"}, "x"]}}}}"#,
+    );
+    let out = cli.run(&["flags", "eval", "b", "--flags", p(&broken)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout(&out).contains("error PARSE_ERROR"), "{}", text(&out));
+
+    // A context that is not JSON: where, and exit 2.
+    let out = cli.run(&["flags", "eval", "b", "--flags", p(&file), "--context", "{\n  \"a\": }"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--context: line 2, column 8"), "{}", text(&out));
+
+    // A definition with a mistake: file:line:col, exit 2.
+    let bad = write(cli.dir(), "bad.json", "{\"flags\": {\n  \"a\": {\"state\": \"ENABLED\", \"variants\": {\"x\": 1}, \"defaultVariant\": \"y\"}\n}}");
+    let out = cli.run(&["flags", "list", "--flags", p(&bad)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("bad.json:2:3:") && err.contains("\"y\" is not one of its variants"), "{err}");
+
+    // A missing file, and no file at all.
+    let out = cli.run(&["flags", "list", "--flags", "/nonexistent/flags.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = cli.run(&["flags", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--flags FILE"), "{}", text(&out));
+
+    // An evaluation context where none is taken.
+    let out = cli.run(&["flags", "list", "--flags", p(&file), "--context", "{}"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn text_from_a_flag_file_reaches_the_terminal_inert() {
+    let cli = Cli::offline();
+    let file = write(
+        cli.dir(),
+        "esc.json",
+        r#"{"flags": {"k\u001b[31m": {"state": "ENABLED", "variants": {"v\u001b]0;x\u0007": "\u001b[2J"}, "defaultVariant": "v\u001b]0;x\u0007"}}}"#,
+    );
+    for args in [
+        vec!["flags", "list", "--flags", p(&file)],
+        vec!["flags", "get", "k\u{1b}[31m", "--flags", p(&file)],
+        vec!["flags", "eval", "--flags", p(&file)],
+    ] {
+        let out = cli.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(!stdout(&out).contains('\u{1b}'), "{args:?}: {}", text(&out));
+        assert!(!stdout(&out).contains('\u{7}'), "{args:?}: {}", text(&out));
+    }
+}

@@ -187,7 +187,10 @@ fn containers(
                     &codes::IMG_UNSIGNED,
                     &id,
                     &path,
-                    format!("{image} is not covered by any signature policy ({})", p.kinds()),
+                    format!(
+                        "{image} is not covered by any signature policy ({})",
+                        p.kinds()
+                    ),
                 ));
             }
         }

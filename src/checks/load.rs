@@ -39,7 +39,14 @@ pub fn parse(file: &str, text: &str) -> Loaded {
         loop {
             match stream.next() {
                 None => break,
-                Some(Ok(v)) => unpack(v, &Source { file: file.into(), line: start }, &mut loaded),
+                Some(Ok(v)) => unpack(
+                    v,
+                    &Source {
+                        file: file.into(),
+                        line: start,
+                    },
+                    &mut loaded,
+                ),
                 Some(Err(e)) => {
                     loaded.errors.push(LoadError {
                         file: file.into(),
@@ -70,10 +77,19 @@ pub fn parse(file: &str, text: &str) -> Loaded {
                             l.is_empty() || l.starts_with('#')
                         })
                         .count();
-                unpack(v, &Source { file: file.into(), line: first }, &mut loaded)
+                unpack(
+                    v,
+                    &Source {
+                        file: file.into(),
+                        line: first,
+                    },
+                    &mut loaded,
+                )
             }
             Err(e) => {
-                let at = e.location().map_or(1, |l| usize::try_from(l.line()).unwrap_or(1));
+                let at = e
+                    .location()
+                    .map_or(1, |l| usize::try_from(l.line()).unwrap_or(1));
                 loaded.errors.push(LoadError {
                     file: file.into(),
                     line: line + at.max(1) - 1,
@@ -166,7 +182,10 @@ mod tests {
         let loaded = parse("f.yaml", text);
         assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
         assert_eq!(loaded.errors[0].line, 6, "{}", loaded.errors[0]);
-        assert_eq!(loaded.errors[0].message, "invalid YAML: unclosed bracket '['");
+        assert_eq!(
+            loaded.errors[0].message,
+            "invalid YAML: unclosed bracket '['"
+        );
         assert_eq!(loaded.skipped.len(), 2);
         assert_eq!(loaded.skipped[1].line, 4);
     }

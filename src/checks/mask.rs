@@ -142,7 +142,9 @@ fn shape_at(text: &str, i: usize) -> Option<Match> {
     }
     const HOOK: &str = "https://hooks.slack.com/services/";
     if rest.starts_with(HOOK) {
-        let n = run(bytes, i + HOOK.len(), |b| b.is_ascii_alphanumeric() || b == b'/');
+        let n = run(bytes, i + HOOK.len(), |b| {
+            b.is_ascii_alphanumeric() || b == b'/'
+        });
         if n >= 20 {
             return at(Shape::SlackWebhook, HOOK.len() + n);
         }
@@ -208,7 +210,15 @@ const CREDENTIAL_WORDS: &[&str] = &[
 
 /// Name endings that say the value only points at a credential.
 const POINTER_ENDINGS: &[&str] = &[
-    "_FILE", "_PATH", "_DIR", "_NAME", "_REF", "_ID", "_URL", "_ENDPOINT", "_HEADER",
+    "_FILE",
+    "_PATH",
+    "_DIR",
+    "_NAME",
+    "_REF",
+    "_ID",
+    "_URL",
+    "_ENDPOINT",
+    "_HEADER",
 ];
 
 /// Whether a variable or key name says its value is a credential.

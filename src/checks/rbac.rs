@@ -151,11 +151,22 @@ pub fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> 
 }
 
 /// A role's rules; a ClusterRole's include those of every ClusterRole it aggregates.
-pub fn role_rules<'a>(inv: &'a Inventory, kind: &str, namespace: &str, name: &str) -> Vec<&'a Value> {
+pub fn role_rules<'a>(
+    inv: &'a Inventory,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Vec<&'a Value> {
     let mut rules = Vec::new();
     if kind == "Role" {
         if let Some(role) = inv.get("rbac.authorization.k8s.io", "Role", namespace, name) {
-            rules.extend(role.value.get("rules").and_then(Value::as_array).into_iter().flatten());
+            rules.extend(
+                role.value
+                    .get("rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         return rules;
     }
@@ -168,7 +179,13 @@ pub fn role_rules<'a>(inv: &'a Inventory, kind: &str, namespace: &str, name: &st
         let Some(role) = inv.get("rbac.authorization.k8s.io", "ClusterRole", "", &name) else {
             continue;
         };
-        rules.extend(role.value.get("rules").and_then(Value::as_array).into_iter().flatten());
+        rules.extend(
+            role.value
+                .get("rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
         for selector in role
             .value
             .pointer("/aggregationRule/clusterRoleSelectors")
@@ -235,7 +252,13 @@ pub fn bindings(inv: &Inventory) -> Vec<Binding<'_>> {
 
 /// Whether a rule allows `verb` on `group/resource` (named `name`, when given). A rule
 /// with resourceNames does not allow a request that names no object.
-pub fn rule_allows(rule: &Value, verb: &str, group: &str, resource: &str, name: Option<&str>) -> bool {
+pub fn rule_allows(
+    rule: &Value,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    name: Option<&str>,
+) -> bool {
     let has = |field: &str, want: &str| {
         strings(rule.get(field))
             .iter()
@@ -264,7 +287,12 @@ pub fn grants(
             continue;
         }
         let subjects: Vec<&Subject> = match who {
-            Some(w) => b.subjects.iter().filter(|s| w.covered_by(s)).map(|_| w).collect(),
+            Some(w) => b
+                .subjects
+                .iter()
+                .filter(|s| w.covered_by(s))
+                .map(|_| w)
+                .collect(),
             None => b.subjects.iter().collect(),
         };
         if subjects.is_empty() {
@@ -327,7 +355,13 @@ pub fn who_can_change(inv: &Inventory, obj: &Obj) -> Vec<(Grant, Vec<&'static st
     };
     let mut by: BTreeMap<Grant, Vec<&'static str>> = BTreeMap::new();
     for verb in ["update", "patch"] {
-        for mut g in grants(inv, None, (verb, group, resource), &obj.key.namespace, Some(&obj.key.name)) {
+        for mut g in grants(
+            inv,
+            None,
+            (verb, group, resource),
+            &obj.key.namespace,
+            Some(&obj.key.name),
+        ) {
             if g.subject.is_system() {
                 continue;
             }
@@ -348,7 +382,12 @@ pub fn check(inv: &Inventory, out: &mut Vec<Finding>) {
                 &codes::RBAC_CAN_CHANGE,
                 &obj.id(),
                 "",
-                format!("{} can {} it through {}", grant.subject, verbs.join(", "), grant.via()),
+                format!(
+                    "{} can {} it through {}",
+                    grant.subject,
+                    verbs.join(", "),
+                    grant.via()
+                ),
             ));
         }
     }
@@ -424,18 +463,13 @@ fn role_findings(role: &Obj, out: &mut Vec<Finding>) {
             .filter(|v| matches!(*v, "get" | "list" | "watch"))
             .collect();
         let core = groups.iter().any(|g| g.is_empty() || *g == "*");
-        if core && resources.contains(&"secrets") && !reads.is_empty() {
-            let names = strings(rule.get("resourceNames"));
-            let which = if names.is_empty() {
-                "every Secret".to_owned()
-            } else {
-                format!("the Secrets {}", names.join(", "))
-            };
+        let named = !strings(rule.get("resourceNames")).is_empty();
+        if core && resources.contains(&"secrets") && !reads.is_empty() && !named {
             out.push(finding(
                 &codes::RBAC_SECRET_READER,
                 &id,
                 format!("rules[{i}].resources"),
-                format!("rule {i} can {} {which}", reads.join(", ")),
+                format!("rule {i} can {} every Secret", reads.join(", ")),
             ));
         }
     }
@@ -452,7 +486,10 @@ fn identity_findings(inv: &Inventory, t: &workloads::Template, out: &mut Vec<Fin
             "runs as the namespace's default ServiceAccount",
         ));
     }
-    let pod_says = t.spec.get("automountServiceAccountToken").and_then(Value::as_bool);
+    let pod_says = t
+        .spec
+        .get("automountServiceAccountToken")
+        .and_then(Value::as_bool);
     let sa_says = inv
         .get("", "ServiceAccount", t.namespace(), sa_name)
         .and_then(|sa| sa.value.get("automountServiceAccountToken"))

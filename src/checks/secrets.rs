@@ -56,7 +56,10 @@ pub fn reduce_secret(key: &Key, value: &Value, source: Option<Source>) -> Secret
     }
     if let Some(data) = value.get("stringData").and_then(Value::as_object) {
         for (k, v) in data {
-            hashes.insert(k.clone(), hash_bytes(v.as_str().unwrap_or_default().as_bytes()));
+            hashes.insert(
+                k.clone(),
+                hash_bytes(v.as_str().unwrap_or_default().as_bytes()),
+            );
         }
     }
     let object = FindingObject {
@@ -75,7 +78,13 @@ pub fn reduce_secret(key: &Key, value: &Value, source: Option<Source>) -> Secret
 }
 
 /// Credentials of a known shape in `text`, one finding each.
-fn shape_findings(object: &FindingObject, path: &str, what: &str, text: &str, out: &mut Vec<Finding>) {
+fn shape_findings(
+    object: &FindingObject,
+    path: &str,
+    what: &str,
+    text: &str,
+    out: &mut Vec<Finding>,
+) {
     for m in scan(text) {
         let shown = mask(&text[m.start..m.end], Some(m.shape));
         out.push(finding(
@@ -112,8 +121,15 @@ fn named_value(
     false
 }
 
-fn annotation_findings(object: &FindingObject, value: &Value, secret: bool, out: &mut Vec<Finding>) {
-    let Some(annotations) = value.pointer("/metadata/annotations").and_then(Value::as_object)
+fn annotation_findings(
+    object: &FindingObject,
+    value: &Value,
+    secret: bool,
+    out: &mut Vec<Finding>,
+) {
+    let Some(annotations) = value
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
     else {
         return;
     };
@@ -131,13 +147,27 @@ fn annotation_findings(object: &FindingObject, value: &Value, secret: bool, out:
                 continue;
             }
             if !secret {
-                shape_findings(object, &path, "the last-applied-configuration annotation", text, out);
+                shape_findings(
+                    object,
+                    &path,
+                    "the last-applied-configuration annotation",
+                    text,
+                    out,
+                );
             }
             continue;
         }
         let what = format!("annotation {name}");
         shape_findings(object, &path, &what, text, out);
-        named_value(&codes::SEC_CONFIG_CREDENTIAL, object, &path, &what, name, text, out);
+        named_value(
+            &codes::SEC_CONFIG_CREDENTIAL,
+            object,
+            &path,
+            &what,
+            name,
+            text,
+            out,
+        );
     }
 }
 
@@ -180,7 +210,15 @@ fn config_map(object: &FindingObject, value: &Value, out: &mut Vec<Finding>) {
         let path = format!("data[{key}]");
         let what = format!("key {key}");
         shape_findings(object, &path, &what, text, out);
-        if named_value(&codes::SEC_CONFIG_CREDENTIAL, object, &path, &what, key, text, out) {
+        if named_value(
+            &codes::SEC_CONFIG_CREDENTIAL,
+            object,
+            &path,
+            &what,
+            key,
+            text,
+            out,
+        ) {
             continue;
         }
         // A config file inside the key: `name: value`, `name=value` or `"name": "value"` lines.
@@ -194,7 +232,15 @@ fn config_map(object: &FindingObject, value: &Value, out: &mut Vec<Finding>) {
                 .trim_end_matches(',')
                 .trim_matches(['"', '\'', ' ']);
             let what = format!("line {} of key {key}", n + 1);
-            named_value(&codes::SEC_CONFIG_CREDENTIAL, object, &path, &what, name, value, out);
+            named_value(
+                &codes::SEC_CONFIG_CREDENTIAL,
+                object,
+                &path,
+                &what,
+                name,
+                value,
+                out,
+            );
         }
     }
 }
@@ -215,7 +261,15 @@ fn env_literals(t: &Template, out: &mut Vec<Finding>) {
             let path = format!("{cpath}.env[{i}].value");
             let what = format!("env {name}");
             shape_findings(&object, &path, &what, value, out);
-            named_value(&codes::SEC_ENV_LITERAL, &object, &path, &what, name, value, out);
+            named_value(
+                &codes::SEC_ENV_LITERAL,
+                &object,
+                &path,
+                &what,
+                name,
+                value,
+                out,
+            );
         }
     }
 }
@@ -247,7 +301,13 @@ fn item_keys(v: &Value) -> Vec<&str> {
 fn secret_refs<'a>(t: &Template<'a>) -> Vec<SecretRef<'a>> {
     let mut refs = Vec::new();
     for (cpath, c) in t.containers() {
-        for (i, e) in c.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, e) in c
+            .get("env")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
                 if let Some(name) = r.get("name").and_then(Value::as_str) {
                     refs.push(SecretRef {
@@ -419,7 +479,13 @@ fn drift(inv: &Inventory, sides: &workloads::Sides, out: &mut Vec<Finding>) {
                 slots.insert(format!("env {env}"), (format!("{name}[{key}]"), hash));
             }
         }
-        for v in t.spec.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+        for v in t
+            .spec
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let (Some(vol), Some(name)) = (
                 v.get("name").and_then(Value::as_str),
                 v.pointer("/secret/secretName").and_then(Value::as_str),

@@ -120,17 +120,19 @@ pub fn sides(inv: &Inventory) -> Vec<Sides<'_>> {
         }
     }
     for c in inv.of("flagger.app", "Canary") {
-        let Some(target) = c.value.pointer("/spec/targetRef/name").and_then(Value::as_str)
+        let Some(target) = c
+            .value
+            .pointer("/spec/targetRef/name")
+            .and_then(Value::as_str)
         else {
             continue;
         };
         let ns = &c.key.namespace;
         let canary = inv.get("apps", "Deployment", ns, target);
         let stable = inv.get("apps", "Deployment", ns, &format!("{target}-primary"));
-        if let (Some(stable), Some(canary)) = (
-            stable.and_then(template_of),
-            canary.and_then(template_of),
-        ) {
+        if let (Some(stable), Some(canary)) =
+            (stable.and_then(template_of), canary.and_then(template_of))
+        {
             out.push(Sides {
                 release: c,
                 stable,
@@ -152,10 +154,14 @@ pub fn sides(inv: &Inventory) -> Vec<Sides<'_>> {
         }
         let stable = inv.of("apps", "ReplicaSet").find(|rs| {
             rs.key.namespace == r.key.namespace
-                && rs.labels().get("rollouts-pod-template-hash").map(String::as_str)
+                && rs
+                    .labels()
+                    .get("rollouts-pod-template-hash")
+                    .map(String::as_str)
                     == Some(stable_hash)
         });
-        if let (Some(stable), Some(canary)) = (stable.and_then(template_of), rollout_template(inv, r))
+        if let (Some(stable), Some(canary)) =
+            (stable.and_then(template_of), rollout_template(inv, r))
         {
             out.push(Sides {
                 release: r,

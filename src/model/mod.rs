@@ -20,4 +20,5 @@ pub use cache::ClusterCache;
 pub use connection::{ClusterReport, ConnState, Permission};
 pub use release::*;
 pub use sources::{
-    Finding, FindingObject, Findings, FlagState, Flags, MetricSeries, Metrics, Severity};
+    Finding, FindingObject, Findings, FlagState, Flags, MetricSeries, Metrics, Severity,
+};

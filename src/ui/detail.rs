@@ -727,7 +727,12 @@ fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>
 
 fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {
     Line::styled(
-        format!("⚠ {} {}: {}", f.code, inert(&f.object.to_string()), inert(&f.message)),
+        format!(
+            "⚠ {} {}: {}",
+            f.code,
+            inert(&f.object.to_string()),
+            inert(&f.message)
+        ),
         theme.style(severity_slot(f.severity)),
     )
 }

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod analysis;
 pub mod app;
+pub mod checks;
 pub mod cluster;
 pub mod config;
 pub mod flags;

@@ -39,21 +39,78 @@ impl Flags {
     pub const NONE: &'static Flags = &Flags { states: Vec::new() };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How bad a finding is, least first, so `max` gives the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
-    Info,
-    Warning,
+    Low,
+    Medium,
+    High,
     Critical,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    pub category: String,
-    pub message: String,
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Reads a severity as a user types it.
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.word().eq_ignore_ascii_case(text.trim()))
+    }
 }
 
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// The object a finding is about; `namespace` is empty for cluster-scoped objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct FindingObject {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for FindingObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// One thing the checks found wrong. Its text never holds a secret value: matched
+/// credentials are masked before a finding is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable code, listed in the README.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub object: FindingObject,
+    /// Field path inside the object, as `spec.template.spec.containers[0].env[1].value`.
+    pub path: String,
+    pub message: String,
+    pub remediation: String,
+}
 /// What the checks found wrong with one release.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Findings {

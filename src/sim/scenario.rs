@@ -4,7 +4,7 @@ use super::argo::{ArgoStep, ArgoStrategy, SimArgoRollout};
 use super::deployment::SimDeployment;
 use super::flagger::SimFlaggerCanary;
 use super::{ErrorProfile, SimEntry, SimRelease, Time, World};
-use crate::model::{Finding, Findings, FlagState, Flags, Severity};
+use crate::model::{Finding, FindingObject, Findings, FlagState, Flags, Severity};
 use chrono::{Duration, TimeZone, Utc};
 
 pub const PROD: &str = "prod-eu";
@@ -27,9 +27,16 @@ fn flag(key: &str, enabled: bool, variant: &str) -> FlagState {
 
 fn finding(severity: Severity, category: &str, message: &str) -> Finding {
     Finding {
+        code: "DEMO",
         severity,
-        category: category.into(),
+        object: FindingObject {
+            kind: category.into(),
+            namespace: String::new(),
+            name: String::new(),
+        },
+        path: String::new(),
         message: message.into(),
+        remediation: String::new(),
     }
 }
 
@@ -75,7 +82,7 @@ impl World {
             steady,
             vec![],
             vec![finding(
-                Severity::Warning,
+                Severity::Medium,
                 "image",
                 "nginx:1.26.0 is a mutable tag; pin a digest",
             )],
@@ -139,7 +146,7 @@ impl World {
                 flag("checkout.new-tax-engine", false, "off"),
             ],
             vec![finding(
-                Severity::Warning,
+                Severity::Medium,
                 "image",
                 "shop/checkout:1.9.0 runs as root",
             )],
@@ -271,7 +278,7 @@ impl World {
             steady,
             vec![],
             vec![finding(
-                Severity::Warning,
+                Severity::Medium,
                 "rbac",
                 "ServiceAccount gateway is bound to cluster-admin",
             )],

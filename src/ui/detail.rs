@@ -343,9 +343,9 @@ fn bar_spans(
 
 fn severity_slot(severity: Severity) -> Slot {
     match severity {
-        Severity::Critical => Slot::Danger,
-        Severity::Warning => Slot::Warning,
-        Severity::Info => Slot::Muted,
+        Severity::Critical | Severity::High => Slot::Danger,
+        Severity::Medium => Slot::Warning,
+        Severity::Low => Slot::Muted,
     }
 }
 
@@ -947,7 +947,12 @@ fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>
 
 fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {
     Line::styled(
-        format!("⚠ {}: {}", inert(&f.category), inert(&f.message)),
+        format!(
+            "⚠ {} {}: {}",
+            f.code,
+            inert(&f.object.to_string()),
+            inert(&f.message)
+        ),
         theme.style(severity_slot(f.severity)),
     )
 }

@@ -3,9 +3,11 @@
 //! Prometheus is never a pass). The judging itself is pure, in `analysis`.
 
 pub mod configmap;
+pub mod feed;
 
 use crate::analysis::config::{AnalysisConfig, Side};
 use crate::analysis::judge::judge_metric;
+use crate::analysis::report::{average, threshold, Panel, Report};
 use crate::analysis::score::{score, Judged, Summary};
 use crate::config::settings::{PrometheusSettings, PrometheusTarget};
 use crate::model::text::error_chain;
@@ -401,28 +403,48 @@ pub async fn analyze(
     baseline: &Side<'_>,
     window: Window,
 ) -> Result<Summary, MetricsError> {
+    Ok(analyze_report(prometheus, config, canary, baseline, window)
+        .await?
+        .summary)
+}
+
+/// As [`analyze`], keeping what the console plots: each side's series, the PromQL that
+/// ran and each metric's threshold.
+pub async fn analyze_report(
+    prometheus: &dyn RangeSource,
+    config: &AnalysisConfig,
+    canary: &Side<'_>,
+    baseline: &Side<'_>,
+    window: Window,
+) -> Result<Report, MetricsError> {
     let start = window.end - window.length;
     let mut judged = Vec::with_capacity(config.metrics.len());
+    let mut panels = Vec::with_capacity(config.metrics.len());
     for metric in &config.metrics {
+        let queries = [metric.query_for(canary), metric.query_for(baseline)];
         let mut sides = Vec::with_capacity(2);
-        for side in [canary, baseline] {
-            let query = metric.query_for(side);
+        for query in &queries {
             sides.push(
-                samples(
-                    prometheus,
-                    &metric.name,
-                    &query,
-                    start,
-                    window.end,
-                    window.step,
-                )
-                .await,
+                prometheus
+                    .range(query, start, window.end, window.step)
+                    .await
+                    .map_err(|e| tie(prometheus, &metric.name, e)),
             );
         }
-        let baseline_samples = sides.pop().expect("two sides");
-        let canary_samples = sides.pop().expect("two sides");
-        let judgement = match (canary_samples, baseline_samples) {
-            (Ok(c), Ok(b)) => judge_metric(&metric.name, &metric.rule, &c, &b, config.confidence),
+        let baseline_series = sides.pop().expect("two sides");
+        let canary_series = sides.pop().expect("two sides");
+        let pooled = |s: &[Series]| -> Vec<f64> {
+            s.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect()
+        };
+        let plotted = |s: &[Series]| {
+            average(&s.iter().map(|s| s.points.clone()).collect::<Vec<_>>())
+        };
+        let (judgement, canary_points, baseline_points) = match (canary_series, baseline_series) {
+            (Ok(c), Ok(b)) => (
+                judge_metric(&metric.name, &metric.rule, &pooled(&c), &pooled(&b), config.confidence),
+                plotted(&c),
+                plotted(&b),
+            ),
             (Err(e @ MetricsError::Unreachable { .. }), _)
             | (_, Err(e @ MetricsError::Unreachable { .. })) => return Err(e),
             (Err(e), _) | (_, Err(e)) => {
@@ -430,9 +452,18 @@ pub async fn analyze(
                 j.outcome = crate::analysis::judge::Outcome::Error;
                 j.critical_failure = metric.rule.critical;
                 j.reason = format!("{}: {e}", metric.name);
-                j
+                (j, Vec::new(), Vec::new())
             }
         };
+        let [canary_query, baseline_query] = queries;
+        panels.push(Panel {
+            metric: metric.name.clone(),
+            canary_query,
+            baseline_query,
+            canary: canary_points,
+            baseline: baseline_points,
+            threshold: threshold(&metric.rule, judgement.baseline_mean),
+        });
         judged.push(Judged {
             metric: metric.name.clone(),
             group: metric.group.clone(),
@@ -440,7 +471,11 @@ pub async fn analyze(
             judgement,
         });
     }
-    Ok(score(&judged, &config.groups, config.thresholds))
+    Ok(Report {
+        summary: score(&judged, &config.groups, config.thresholds),
+        panels,
+        source: prometheus.describe(),
+    })
 }
 
 #[cfg(test)]

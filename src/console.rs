@@ -7,6 +7,7 @@ use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
 use crate::journal::Journal;
+use crate::metrics::feed::{ClusterSources, Feed};
 use crate::model::ops::Operation;
 use crate::service::Service;
 use crate::sim::driver::{self, SimActuator, SimCommand};
@@ -57,7 +58,7 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
         let service = Service::new(actuator, None, state.settings.clone(), state.read_only);
         state.support = service.support();
         tokio::spawn(driver::run(world, speed, paused, msg_tx.clone(), sim_rx));
-        let mut effects = effect_handler(service, msg_tx);
+        let mut effects = effect_handler(service, msg_tx, None);
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             match effect {
                 // The simulator only stops when the console does.
@@ -160,6 +161,12 @@ pub fn run_live(
                 }
             }
         });
+        let (sources, problems) =
+            ClusterSources::connect(&clusters, &state.settings, &connect).await;
+        for problem in problems {
+            let _ = msg_tx.send(Msg::Problem(problem)).await;
+        }
+        let feed = Feed::new(Arc::new(sources), msg_tx.clone());
         let actuator = Arc::new(KubeActuator::new(clusters, access));
         let service = Service::new(
             actuator,
@@ -168,7 +175,7 @@ pub fn run_live(
             state.read_only,
         );
         state.support = service.support();
-        let mut effects = effect_handler(service, msg_tx);
+        let mut effects = effect_handler(service, msg_tx, Some(feed));
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             effects(effect)
         })
@@ -181,8 +188,17 @@ pub fn run_live(
 
 /// Carries out the console's effects through `service`, whatever world it acts on; the
 /// clock is the demo's own.
-fn effect_handler(service: Service, msgs: mpsc::Sender<Msg>) -> impl FnMut(Effect) {
+fn effect_handler(
+    service: Service,
+    msgs: mpsc::Sender<Msg>,
+    feed: Option<Feed>,
+) -> impl FnMut(Effect) {
     move |effect| match effect {
+        Effect::Analyze(request) => {
+            if let Some(feed) = &feed {
+                feed.request(request);
+            }
+        }
         Effect::Execute(request) => {
             let (service, msgs) = (service.clone(), msgs.clone());
             tokio::spawn(async move {

@@ -59,6 +59,26 @@ pub fn selectors(release: &Release) -> Result<Selectors, String> {
     })
 }
 
+/// Whether a release has a canary in flight: new pods running beside the ones they are
+/// judged against (a Deployment mid-update, a pair or controller canary scaled up). Only
+/// these are judged by the console, so its load on Prometheus follows the rollouts under
+/// way, not the size of the fleet.
+pub fn canary_in_flight(release: &Release) -> bool {
+    match release.key.kind {
+        Kind::Deployment => {
+            let running = |role| {
+                release
+                    .revisions
+                    .iter()
+                    .any(|r| r.role == role && r.replicas.desired > 0)
+            };
+            running(RevisionRole::New) && running(RevisionRole::Old)
+        }
+        Kind::CanaryPair => release.canary.desired > 0,
+        _ => release.canary.desired > 0 && release.phase != Phase::Healthy,
+    }
+}
+
 /// Whether a rollout is ready to be judged: its new side fully up. A degraded or aborted
 /// rollout is an error, for the gate fails at once.
 pub fn rollout_ready(release: &Release) -> Result<bool, String> {

@@ -12,6 +12,7 @@ use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::actions::KubeActuator;
 use ripcord::cluster::connect::Cluster;
 use ripcord::cluster::watch::Requested;
+use ripcord::config::settings::{PrometheusSettings, PrometheusTarget};
 use ripcord::gate::{self, GateStep, Selectors};
 use ripcord::headless::{self, exit, Failure};
 use ripcord::metrics::{self, MetricsError, Prometheus, Window};
@@ -23,8 +24,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Deadline of one Prometheus call.
-const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Samples per series a judgement aims for.
 const SAMPLES: u32 = 120;
 
@@ -48,7 +47,7 @@ fn analysis_config(file: Option<&PathBuf>) -> Result<AnalysisConfig, Failure> {
             .map(|d| d.join("analysis.toml"))
             .filter(|p| p.exists())
             .ok_or_else(|| {
-                bad_input("no analysis config: pass --config FILE or create analysis.toml in the config dir")
+                bad_input(format!("no analysis config: pass --config FILE, annotate the release with {}: CONFIGMAP, or create analysis.toml in the config dir", metrics::configmap::ANALYSIS_ANNOTATION))
             })?,
     };
     let text = std::fs::read_to_string(&path)
@@ -71,22 +70,66 @@ fn analysis_config(file: Option<&PathBuf>) -> Result<AnalysisConfig, Failure> {
     Ok(config)
 }
 
-fn prometheus(
+/// `--prometheus URL`, else the context's `prometheus` in config.toml (a URL, or a
+/// service reached through the apiserver with the context's credentials).
+/// The analysis config: the file on the command line, else the ConfigMap the release's
+/// `ripcord.dev/analysis` annotation names, else analysis.toml in the config dir. The
+/// command line wins so that a CI job can always say exactly what it gates on.
+async fn analysis_config_for(
+    file: Option<&PathBuf>,
+    cluster: &Cluster,
+    release: &Release,
+) -> Result<AnalysisConfig, Failure> {
+    if file.is_some() {
+        return analysis_config(file);
+    }
+    match metrics::configmap::load_annotated(&cluster.client, &release.key).await {
+        Ok(Some((_, config))) => Ok(config),
+        Ok(None) => analysis_config(None),
+        Err(mut problems) => {
+            let last = problems.pop().unwrap_or_default();
+            for p in &problems {
+                eprintln!("ripcord: {}", inert(p));
+            }
+            Err(bad_input(last))
+        }
+    }
+}
+
+async fn prometheus(
     args: &AnalysisArgs,
+    cluster_args: &ClusterArgs,
     settings: &ripcord::config::Settings,
-    context: &str,
+    cluster: &Cluster,
 ) -> Result<Prometheus, Failure> {
-    let url = args
-        .prometheus
-        .clone()
-        .or_else(|| settings.prometheus(context).map(str::to_owned))
-        .ok_or_else(|| {
-            bad_input(format!(
+    let context = &cluster.context;
+    let configured = settings.prometheus(context);
+    let chosen = match (&args.prometheus, configured) {
+        (Some(url), Some(c)) => PrometheusSettings {
+            target: PrometheusTarget::Url(url.clone()),
+            ..c.clone()
+        },
+        (Some(url), None) => PrometheusSettings::url(url),
+        (None, Some(c)) => c.clone(),
+        (None, None) => {
+            return Err(bad_input(format!(
                 "no Prometheus for context {context}: pass --prometheus URL or set \
                  prometheus in [contexts.\"{context}\"] of config.toml"
-            ))
-        })?;
-    Prometheus::new(&url, QUERY_TIMEOUT).map_err(|e| bad_input(e.to_string()))
+            )))
+        }
+    };
+    let kube = match chosen.target {
+        PrometheusTarget::Service { .. } => Some(
+            ripcord::cluster::connect::context_config(
+                &super::connect_options(cluster_args),
+                context,
+            )
+            .await
+            .map_err(|e| bad_input(e.to_string()))?,
+        ),
+        PrometheusTarget::Url(_) => None,
+    };
+    Prometheus::connect(&chosen, kube.as_ref()).map_err(|e| bad_input(e.to_string()))
 }
 
 fn metrics_failure(e: MetricsError) -> Failure {
@@ -225,11 +268,14 @@ async fn analyze_inner(
     printed: &mut bool,
 ) -> Result<(), Failure> {
     let window = duration("--window", window)?;
-    let config = analysis_config(analysis.config.as_ref())?;
+    if analysis.config.is_some() {
+        analysis_config(analysis.config.as_ref())?;
+    }
     let settings = load_settings();
     let (cluster, namespace) = one_cluster(args).await?;
-    let prometheus = prometheus(analysis, &settings, &cluster.context)?;
+    let prometheus = prometheus(analysis, args, &settings, &cluster).await?;
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
+    let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
     let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
     *printed = true;
@@ -372,11 +418,15 @@ async fn gate_inner(
         Some(w) => duration("--window", w)?,
         None => for_,
     };
-    let config = analysis_config(g.analysis.config.as_ref())?;
+    if g.analysis.config.is_some() {
+        analysis_config(g.analysis.config.as_ref())?;
+    }
     let settings = load_settings();
     let (cluster, namespace) = one_cluster(args).await?;
-    let prometheus = prometheus(g.analysis, &settings, &cluster.context)?;
+    let prometheus = prometheus(g.analysis, args, &settings, &cluster).await?;
     let access = Arc::new(AccessCache::default());
+    let first = find_release(&cluster, &namespace, g.target, &access).await?;
+    let config = analysis_config_for(g.analysis.config.as_ref(), &cluster, &first).await?;
 
     // Wait for the rollout.
     let deadline = Instant::now() + timeout;

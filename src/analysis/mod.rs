@@ -5,4 +5,5 @@ pub mod config;
 pub mod judge;
 pub mod mann_whitney;
 pub mod normal;
+pub mod report;
 pub mod score;

@@ -3,6 +3,7 @@
 //! IO never touches `State`. Watchers, the simulator, timers and the terminal send `Msg`s;
 //! `update` folds them in and returns `Effect`s for the executor to carry out.
 
+pub mod analysis;
 mod attention;
 mod state;
 pub mod tabs;
@@ -51,6 +52,13 @@ pub enum Msg {
     Metrics {
         key: ReleaseKey,
         metrics: Metrics,
+    },
+    /// A judgement of a release's canary against its baseline (`at` is the end of the
+    /// window judged), or why it could not be made.
+    Analysis {
+        key: ReleaseKey,
+        at: DateTime<Utc>,
+        result: Result<crate::analysis::report::Report, String>,
     },
     /// A flag source's flags for a release.
     Flags {
@@ -111,6 +119,8 @@ pub enum Effect {
     Execute(ActionRequest),
     /// Ask the API server which operations the user may run on this release.
     CheckAccess(ReleaseKey),
+    /// Judge a release's canary on Prometheus data.
+    Analyze(analysis::AnalysisRequest),
     Clock(ClockControl),
     Quit,
 }

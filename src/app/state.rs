@@ -158,6 +158,8 @@ pub struct State {
     /// What each side source last said about a release, one map per source so that none
     /// overwrites another's; read through `metrics_of`, `flags_of` and `findings_of`.
     pub metrics: HashMap<ReleaseKey, Metrics>,
+    /// ripcord's own judgement of each release it judges.
+    pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
     pub flags: HashMap<ReleaseKey, Flags>,
     pub findings: HashMap<ReleaseKey, Findings>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
@@ -240,6 +242,7 @@ impl State {
             clusters: BTreeMap::new(),
             releases: BTreeMap::new(),
             metrics: HashMap::new(),
+            analyses: HashMap::new(),
             flags: HashMap::new(),
             findings: HashMap::new(),
             permissions: HashMap::new(),
@@ -356,6 +359,7 @@ impl State {
     /// ever hold releases the console shows.
     pub fn forget_release(&mut self, key: &ReleaseKey) {
         self.metrics.remove(key);
+        self.analyses.remove(key);
         self.flags.remove(key);
         self.findings.remove(key);
         self.bad_images.remove(key);

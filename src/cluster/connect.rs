@@ -110,11 +110,29 @@ fn exec_command(kubeconfig: &Kubeconfig, user: Option<&str>) -> Option<String> {
         .clone()
 }
 
-/// Picks the TLS crypto provider once per process. Two are linked in (kube uses ring, the
-/// Prometheus client's HTTP stack brings aws-lc-rs), so rustls cannot choose by itself.
+/// Picks the TLS crypto provider once per process: ring, the only one linked in (the
+/// Prometheus client's rustls has none of its own and uses this one).
 pub fn install_crypto_provider() {
     // An error means one is already installed, which is all we need.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// One context's client config, for a client of its own (Prometheus through the apiserver's
+/// service proxy, which must not retry the 503 of a Prometheus that is down).
+pub async fn context_config(opts: &ConnectOptions, context: &str) -> Result<Config, ConnectError> {
+    install_crypto_provider();
+    let options = KubeConfigOptions {
+        context: Some(context.to_owned()),
+        ..Default::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(read_kubeconfig(opts)?, &options)
+        .await
+        .map_err(|e| ConnectError::Client {
+            context: context.to_owned(),
+            problem: error_chain(&e),
+        })?;
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    Ok(config)
 }
 
 /// Builds a client for every requested context (or the current one).

@@ -10,6 +10,11 @@
 //! [contexts."kind-dev"]
 //! read_only = true
 //! prometheus = "http://prometheus.monitoring:9090"
+//!
+//! [contexts."prod".prometheus]        # or a table, for more than a URL
+//! service = "monitoring/prometheus-k8s:9090"   # via the apiserver's service proxy
+//! headers = { "X-Scope-OrgID" = "team-a" }
+//! timeout = "15s"
 //! ```
 
 use std::collections::BTreeMap;
@@ -47,8 +52,89 @@ pub struct ContextSettings {
     /// Namespaces to watch when the user may not list namespaces (besides the
     /// kubeconfig context's own).
     pub namespaces: Vec<String>,
-    /// The Prometheus that `analyze` and `gate` query for this context's releases.
-    pub prometheus: Option<String>,
+    /// The Prometheus that `analyze`, `gate` and the console query for this context's releases.
+    pub prometheus: Option<PrometheusSettings>,
+}
+
+/// How ripcord reaches a context's Prometheus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrometheusSettings {
+    pub target: PrometheusTarget,
+    /// A file holding a bearer token, read at each connection (tokens rotate).
+    pub bearer_token_file: Option<std::path::PathBuf>,
+    /// Extra request headers, such as a tenant header.
+    pub headers: Vec<(String, String)>,
+    /// A PEM file of CAs to trust instead of the system's.
+    pub ca_file: Option<std::path::PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+    /// The deadline of one query.
+    pub timeout: std::time::Duration,
+}
+
+/// Where a context's Prometheus answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrometheusTarget {
+    Url(String),
+    /// An in-cluster Service reached through the apiserver's service proxy with the
+    /// kubeconfig's credentials: no port-forward needed.
+    Service {
+        namespace: String,
+        name: String,
+        /// A port number or name.
+        port: String,
+    },
+}
+
+/// The deadline of one Prometheus query unless `timeout` says otherwise.
+pub const DEFAULT_PROMETHEUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl PrometheusSettings {
+    pub fn url(url: &str) -> Self {
+        PrometheusSettings {
+            target: PrometheusTarget::Url(url.to_owned()),
+            bearer_token_file: None,
+            headers: Vec::new(),
+            ca_file: None,
+            insecure_skip_tls_verify: false,
+            timeout: DEFAULT_PROMETHEUS_TIMEOUT,
+        }
+    }
+}
+
+impl PrometheusTarget {
+    /// `NS/NAME:PORT`, as `service` is written.
+    pub fn parse_service(text: &str) -> Option<PrometheusTarget> {
+        let (namespace, rest) = text.split_once('/')?;
+        let (name, port) = rest.split_once(':')?;
+        let dns_label = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !s.starts_with('-')
+                && !s.ends_with('-')
+        };
+        (dns_label(namespace) && dns_label(name) && dns_label(port)).then(|| {
+            PrometheusTarget::Service {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+                port: port.to_owned(),
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for PrometheusTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrometheusTarget::Url(url) => f.write_str(url),
+            PrometheusTarget::Service {
+                namespace,
+                name,
+                port,
+            } => write!(f, "service {namespace}/{name}:{port}"),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -158,9 +244,9 @@ impl Settings {
             .unwrap_or_default()
     }
 
-    /// The Prometheus URL configured for a context.
-    pub fn prometheus(&self, context: &str) -> Option<&str> {
-        self.contexts.get(context)?.prometheus.as_deref()
+    /// How to reach the Prometheus configured for a context.
+    pub fn prometheus(&self, context: &str) -> Option<&PrometheusSettings> {
+        self.contexts.get(context)?.prometheus.as_ref()
     }
 
     /// Whether a context was marked `read_only` in config.toml.
@@ -284,14 +370,15 @@ fn parse_contexts(
                     "an array of strings",
                     "namespaces = [\"team-a\"]",
                 )),
-                ("prometheus", TomlNode::Str(url))
-                    if url.starts_with("http://") || url.starts_with("https://") =>
-                {
-                    settings.prometheus = Some(url.clone())
+                ("prometheus", TomlNode::Str(url)) if is_http_url(url) => {
+                    settings.prometheus = Some(PrometheusSettings::url(url))
+                }
+                ("prometheus", TomlNode::Table(fields)) => {
+                    settings.prometheus = parse_prometheus(source, field, fields, issues)
                 }
                 ("prometheus", _) => issues.push(source.issue(
                     field.span.clone(),
-                    "prometheus must be an http:// or https:// URL",
+                    "prometheus must be an http:// or https:// URL, or a table",
                     "prometheus = \"http://prometheus.monitoring:9090\"",
                 )),
                 (other, _) => issues.push(source.issue(
@@ -307,6 +394,159 @@ fn parse_contexts(
         }
         contexts.insert(context.key.clone(), settings);
     }
+}
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+const PROMETHEUS_KEYS: [&str; 7] = [
+    "url",
+    "service",
+    "bearer_token_file",
+    "headers",
+    "ca_file",
+    "insecure_skip_tls_verify",
+    "timeout",
+];
+
+/// `[contexts."NAME".prometheus]`: a `url` or a `service`, and how to talk to it.
+fn parse_prometheus(
+    source: Source<'_>,
+    table: &Entry,
+    fields: &[Entry],
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<PrometheusSettings> {
+    const TARGET: &str =
+        "url = \"https://prometheus.example.com\" or service = \"monitoring/prometheus:9090\"";
+    let before = issues.len();
+    let mut target = None;
+    let mut p = PrometheusSettings::url("");
+    let path = |field: &Entry, issues: &mut Vec<ConfigIssue>| match &field.value {
+        TomlNode::Str(f) if !f.trim().is_empty() => Some(std::path::PathBuf::from(f)),
+        _ => {
+            issues.push(source.wrong_type(field, "a file path", "a path to a PEM or token file"));
+            None
+        }
+    };
+    for field in fields {
+        match (field.key.as_str(), &field.value) {
+            ("url" | "service", _) if target.is_some() => issues.push(source.issue(
+                field.span.clone(),
+                "prometheus has both a url and a service",
+                format!("one of {TARGET}"),
+            )),
+            ("url", TomlNode::Str(url)) if is_http_url(url) => {
+                target = Some(PrometheusTarget::Url(url.clone()))
+            }
+            ("url", _) => issues.push(source.issue(
+                field.span.clone(),
+                "url must be an http:// or https:// URL",
+                "url = \"https://prometheus.example.com\"",
+            )),
+            ("service", TomlNode::Str(s)) if PrometheusTarget::parse_service(s).is_some() => {
+                target = PrometheusTarget::parse_service(s)
+            }
+            ("service", _) => issues.push(source.issue(
+                field.span.clone(),
+                "service must be NAMESPACE/NAME:PORT (a port number or name)",
+                "service = \"monitoring/prometheus-k8s:9090\"",
+            )),
+            ("bearer_token_file", _) => p.bearer_token_file = path(field, issues),
+            ("ca_file", _) => p.ca_file = path(field, issues),
+            ("insecure_skip_tls_verify", TomlNode::Bool(b)) => p.insecure_skip_tls_verify = *b,
+            ("insecure_skip_tls_verify", _) => issues.push(source.wrong_type(
+                field,
+                "true or false",
+                "insecure_skip_tls_verify = true",
+            )),
+            ("timeout", TomlNode::Str(t)) => match crate::gate::parse_duration(t) {
+                Ok(d) if !d.is_zero() => p.timeout = d,
+                Ok(_) => issues.push(source.issue(
+                    field.span.clone(),
+                    "timeout must be longer than 0",
+                    "timeout = \"10s\"",
+                )),
+                Err(why) => issues.push(source.issue(field.span.clone(), why, "timeout = \"10s\"")),
+            },
+            ("timeout", _) => {
+                issues.push(source.wrong_type(field, "a duration", "timeout = \"10s\""))
+            }
+            ("headers", TomlNode::Table(headers)) => {
+                for h in headers {
+                    match &h.value {
+                        TomlNode::Str(v) if header_ok(&h.key, v) => {
+                            p.headers.push((h.key.clone(), v.clone()))
+                        }
+                        _ => issues.push(source.issue(
+                            h.span.clone(),
+                            format!("header {:?} needs a valid name and a string value", h.key),
+                            "headers = { \"X-Scope-OrgID\" = \"team-a\" }",
+                        )),
+                    }
+                }
+            }
+            ("headers", _) => issues.push(source.wrong_type(
+                field,
+                "a table",
+                "headers = { \"X-Scope-OrgID\" = \"team-a\" }",
+            )),
+            (other, _) => issues.push(source.issue(
+                field.span.clone(),
+                unknown("prometheus setting", other, &PROMETHEUS_KEYS),
+                format!("one of {}", PROMETHEUS_KEYS.join(", ")),
+            )),
+        }
+    }
+    let Some(target) = target else {
+        if issues.len() == before {
+            issues.push(source.issue(
+                table.span.clone(),
+                "prometheus has no url or service",
+                TARGET,
+            ));
+        }
+        return None;
+    };
+    // Through the service proxy the apiserver takes the kubeconfig's credentials and TLS.
+    if matches!(target, PrometheusTarget::Service { .. }) {
+        for field in fields {
+            if matches!(
+                field.key.as_str(),
+                "bearer_token_file" | "ca_file" | "insecure_skip_tls_verify"
+            ) {
+                issues.push(source.issue(
+                    field.span.clone(),
+                    format!(
+                        "{} does not apply to a service: the apiserver's proxy uses the \
+                         kubeconfig's credentials and TLS",
+                        field.key
+                    ),
+                    "headers and timeout only, with a service",
+                ));
+            }
+        }
+    }
+    if p.insecure_skip_tls_verify && p.ca_file.is_some() {
+        issues.push(source.issue(
+            table.span.clone(),
+            "prometheus has both ca_file and insecure_skip_tls_verify",
+            "one of them",
+        ));
+    }
+    p.target = target;
+    (issues.len() == before).then_some(p)
+}
+
+/// A header name of token characters and a value with no control characters.
+fn header_ok(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 /// Case-insensitive match of a context name. Without `*` the pattern is a
@@ -346,7 +586,10 @@ mod tests {
     fn prometheus_per_context() {
         let text = "[contexts.\"a\"]\nprometheus = \"http://p:9090\"\n[contexts.\"b\"]\nprometheus = \"p:9090\"\n";
         let (s, issues) = Settings::load(Path::new("config.toml"), text);
-        assert_eq!(s.prometheus("a"), Some("http://p:9090"));
+        assert_eq!(
+            s.prometheus("a"),
+            Some(&PrometheusSettings::url("http://p:9090"))
+        );
         assert_eq!(s.prometheus("b"), None);
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert!(
@@ -354,6 +597,74 @@ mod tests {
             "{}",
             issues[0]
         );
+    }
+
+    #[test]
+    fn prometheus_as_a_table_reaches_a_url_or_a_service() {
+        let text = "[contexts.\"a\".prometheus]\nurl = \"https://p:9090\"\nbearer_token_file = \"/t\"\n\
+                    headers = { \"X-Scope-OrgID\" = \"team-a\" }\nca_file = \"/ca.pem\"\ntimeout = \"3s\"\n\
+                    [contexts.\"b\".prometheus]\nservice = \"monitoring/prometheus-k8s:web\"\n";
+        let (s, issues) = Settings::load(Path::new("config.toml"), text);
+        assert!(issues.is_empty(), "{issues:?}");
+        let a = s.prometheus("a").expect("a");
+        assert_eq!(a.target, PrometheusTarget::Url("https://p:9090".into()));
+        assert_eq!(a.bearer_token_file.as_deref(), Some(Path::new("/t")));
+        assert_eq!(a.headers, vec![("X-Scope-OrgID".into(), "team-a".into())]);
+        assert_eq!(a.ca_file.as_deref(), Some(Path::new("/ca.pem")));
+        assert_eq!(a.timeout, std::time::Duration::from_secs(3));
+        let b = s.prometheus("b").expect("b");
+        assert_eq!(
+            b.target,
+            PrometheusTarget::Service {
+                namespace: "monitoring".into(),
+                name: "prometheus-k8s".into(),
+                port: "web".into()
+            }
+        );
+        assert_eq!(b.timeout, DEFAULT_PROMETHEUS_TIMEOUT);
+    }
+
+    #[test]
+    fn bad_prometheus_tables_are_reported_on_their_line() {
+        for (body, problem, line) in [
+            ("url = \"p:9090\"", "url must be an http", 2),
+            ("service = \"prometheus:9090\"", "NAMESPACE/NAME:PORT", 2),
+            (
+                "service = \"m/p:9090\"\nurl = \"http://p\"",
+                "both a url and a service",
+                3,
+            ),
+            (
+                "service = \"m/p:9090\"\nca_file = \"/ca\"",
+                "does not apply to a service",
+                3,
+            ),
+            ("url = \"http://p\"\ntimeout = \"0s\"", "longer than 0", 3),
+            ("url = \"http://p\"\ntimeout = \"soon\"", "bad duration", 3),
+            (
+                "url = \"http://p\"\nheaders = { \"a b\" = \"x\" }",
+                "valid name",
+                3,
+            ),
+            (
+                "url = \"http://p\"\nverify = true",
+                "unknown prometheus setting",
+                3,
+            ),
+            ("timeout = \"5s\"", "no url or service", 1),
+            (
+                "url = \"https://p\"\nca_file = \"/ca\"\ninsecure_skip_tls_verify = true",
+                "both ca_file and insecure",
+                1,
+            ),
+        ] {
+            let text = format!("[contexts.\"a\".prometheus]\n{body}\n");
+            let (s, issues) = Settings::load(Path::new("config.toml"), &text);
+            assert_eq!(s.prometheus("a"), None, "{body}");
+            let issue = issues.first().unwrap_or_else(|| panic!("{body}: no issue"));
+            assert!(issue.to_string().contains(problem), "{body}: {issue}");
+            assert_eq!(issue.line, Some(line), "{body}: {issue}");
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.wall = Some(now);
             }
             expire_status(state);
-            vec![]
+            super::analysis::due(state)
         }
         Msg::Wall(now) => {
             state.wall = Some(now);
@@ -134,6 +134,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 rebuild_rows(state);
             }
             state.dirty = true;
+            vec![]
+        }
+        Msg::Analysis { key, at, result } => {
+            super::analysis::record(state, key, at, result);
             vec![]
         }
         Msg::Flags { key, flags } => {

@@ -1,0 +1,112 @@
+//! The console's canary analysis: which releases are judged and when, and what is kept of
+//! each judgement. Pure, like the rest of `app`: requests leave as effects, results come
+//! back as `Msg::Analysis`.
+
+use super::{Effect, Mode, State};
+use crate::analysis::report::{fit_step, Report};
+use crate::model::{Release, ReleaseKey};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// How often a release with a canary in flight is judged (state time).
+pub const ANALYSIS_EVERY_SECS: i64 = 15;
+/// The window each judgement looks back over.
+pub const ANALYSIS_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Columns of the analysis view a chart does not get (its labels and border).
+const CHART_MARGIN: u16 = 12;
+
+/// One release's judgement as the console holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisPanel {
+    /// The last judgement that came back, kept while later ones fail.
+    pub report: Option<Report>,
+    /// When `report` was measured (state time).
+    pub measured: Option<DateTime<Utc>>,
+    /// Why the latest judgement failed (Prometheus down, slow, or an error), if it did.
+    pub error: Option<String>,
+    /// When a judgement was last asked for (state time).
+    pub requested: Option<DateTime<Utc>>,
+}
+
+impl AnalysisPanel {
+    /// Data is stale when the latest judgement failed and an older one is shown.
+    pub fn stale(&self) -> bool {
+        self.error.is_some() && self.report.is_some()
+    }
+}
+
+/// What the executor needs to judge one release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisRequest {
+    pub key: ReleaseKey,
+    pub canary: String,
+    pub baseline: String,
+    /// The end of the window (state time: the demo's clock in the demo).
+    pub end: DateTime<Utc>,
+    pub window: Duration,
+    pub step: Duration,
+}
+
+/// Whether ripcord judges this release itself: it has a canary in flight and its context
+/// has a Prometheus (the demo always has its simulated one).
+pub fn judged_here(state: &State, r: &Release) -> bool {
+    let has_source = match state.mode {
+        Mode::Demo { .. } => true,
+        Mode::Live => state.settings.prometheus(&r.key.context).is_some(),
+    };
+    has_source && crate::gate::canary_in_flight(r) && crate::gate::selectors(r).is_ok()
+}
+
+/// The judgements due at state time: one per release with a canary in flight that was not
+/// asked for within `ANALYSIS_EVERY_SECS`. Healthy releases cost nothing.
+pub fn due(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let step = fit_step(ANALYSIS_WINDOW, state.width.saturating_sub(CHART_MARGIN));
+    let mut effects = Vec::new();
+    for r in state.releases.values() {
+        if !judged_here(state, r) {
+            continue;
+        }
+        let panel = state.analyses.get(&r.key);
+        let fresh = panel
+            .and_then(|p| p.requested)
+            .is_some_and(|at| (now - at).num_seconds() < ANALYSIS_EVERY_SECS);
+        if fresh {
+            continue;
+        }
+        let Ok(sides) = crate::gate::selectors(r) else {
+            continue;
+        };
+        effects.push(Effect::Analyze(AnalysisRequest {
+            key: r.key.clone(),
+            canary: sides.canary,
+            baseline: sides.baseline,
+            end: now,
+            window: ANALYSIS_WINDOW,
+            step,
+        }));
+    }
+    for e in &effects {
+        if let Effect::Analyze(req) = e {
+            state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
+        }
+    }
+    effects
+}
+
+/// A judgement came back: a report replaces the last one, an error keeps it as stale.
+pub fn record(state: &mut State, key: ReleaseKey, at: DateTime<Utc>, result: Result<Report, String>) {
+    if !state.releases.contains_key(&key) {
+        return;
+    }
+    let panel = state.analyses.entry(key).or_default();
+    match result {
+        Ok(report) => {
+            panel.report = Some(report);
+            panel.measured = Some(at);
+            panel.error = None;
+        }
+        Err(why) => panel.error = Some(why),
+    }
+    state.dirty = true;
+}

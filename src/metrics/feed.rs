@@ -1,0 +1,348 @@
+//! The console's analysis executor: judges releases as `update` asks, at most one
+//! judgement in flight per release, a newer request replacing one still queued, and the
+//! caller never waiting. Results reach `State` only as `Msg::Analysis`.
+
+use super::{analyze_report, RangeSource, Window};
+use crate::analysis::config::{AnalysisConfig, Side};
+use crate::app::analysis::AnalysisRequest;
+use crate::app::Msg;
+use crate::model::ReleaseKey;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// Where each context's judgements come from.
+pub trait Sources: Send + Sync {
+    /// The context's Prometheus (or the demo's simulated one).
+    fn source(&self, context: &str) -> Option<Arc<dyn RangeSource>>;
+    /// The analysis config for a release.
+    fn config<'a>(&'a self, key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>>;
+}
+
+#[derive(Default)]
+struct Slot {
+    queued: Option<AnalysisRequest>,
+}
+
+/// Cheap to clone; every clone shares the slots.
+#[derive(Clone)]
+pub struct Feed {
+    /// A release is here while a judgement of it runs.
+    slots: Arc<Mutex<HashMap<ReleaseKey, Slot>>>,
+    sources: Arc<dyn Sources>,
+    msgs: mpsc::Sender<Msg>,
+}
+
+impl Feed {
+    pub fn new(sources: Arc<dyn Sources>, msgs: mpsc::Sender<Msg>) -> Feed {
+        Feed {
+            slots: Arc::default(),
+            sources,
+            msgs,
+        }
+    }
+
+    /// Starts judging `request`, or queues it behind the judgement of the same release
+    /// under way (replacing any request queued before it). Never waits.
+    pub fn request(&self, request: AnalysisRequest) {
+        {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(slot) = slots.get_mut(&request.key) {
+                slot.queued = Some(request);
+                return;
+            }
+            slots.insert(request.key.clone(), Slot::default());
+        }
+        let feed = self.clone();
+        tokio::spawn(async move { feed.run(request).await });
+    }
+
+    async fn run(self, mut request: AnalysisRequest) {
+        loop {
+            let msg = self.judge(&request).await;
+            if self.msgs.send(msg).await.is_err() {
+                return;
+            }
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let next = slots.get_mut(&request.key).and_then(|s| s.queued.take());
+            match next {
+                Some(next) => request = next,
+                None => {
+                    slots.remove(&request.key);
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn judge(&self, request: &AnalysisRequest) -> Msg {
+        let key = &request.key;
+        let result = async {
+            let source = self
+                .sources
+                .source(&key.context)
+                .ok_or_else(|| format!("no Prometheus for context {}", key.context))?;
+            let config = self.sources.config(key).await?;
+            let side = |selector| Side {
+                namespace: &key.namespace,
+                name: &key.name,
+                selector,
+            };
+            let length = chrono::Duration::from_std(request.window).map_err(|e| e.to_string())?;
+            analyze_report(
+                &*source,
+                &config,
+                &side(&request.canary),
+                &side(&request.baseline),
+                Window {
+                    end: request.end,
+                    length,
+                    step: request.step,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+        .await;
+        Msg::Analysis {
+            key: key.clone(),
+            at: request.end,
+            result,
+        }
+    }
+}
+
+/// How long a release's analysis config is reused before its annotation and ConfigMap
+/// are read again.
+const CONFIG_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The live clusters' Prometheus and analysis configs.
+pub struct ClusterSources {
+    prometheus: HashMap<String, Arc<dyn RangeSource>>,
+    clients: HashMap<String, kube::Client>,
+    configs: Mutex<HashMap<ReleaseKey, (std::time::Instant, Result<AnalysisConfig, String>)>>,
+}
+
+impl ClusterSources {
+    /// Each connected context's configured Prometheus; what cannot be set up is returned
+    /// as a problem to show, and that context is not judged.
+    pub async fn connect(
+        clusters: &[crate::cluster::connect::Cluster],
+        settings: &crate::config::Settings,
+        options: &crate::cluster::connect::ConnectOptions,
+    ) -> (ClusterSources, Vec<String>) {
+        use crate::config::settings::PrometheusTarget;
+        let mut problems = Vec::new();
+        let mut prometheus: HashMap<String, Arc<dyn RangeSource>> = HashMap::new();
+        for cluster in clusters {
+            let Some(p) = settings.prometheus(&cluster.context) else {
+                continue;
+            };
+            let kube = match p.target {
+                PrometheusTarget::Service { .. } => {
+                    match crate::cluster::connect::context_config(options, &cluster.context).await
+                    {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            problems.push(e.to_string());
+                            continue;
+                        }
+                    }
+                }
+                PrometheusTarget::Url(_) => None,
+            };
+            match super::Prometheus::connect(p, kube.as_ref()) {
+                Ok(p) => {
+                    prometheus.insert(cluster.context.clone(), Arc::new(p));
+                }
+                Err(e) => problems.push(format!("context {}: {e}", cluster.context)),
+            }
+        }
+        let clients = clusters
+            .iter()
+            .map(|c| (c.context.clone(), c.client.clone()))
+            .collect();
+        let sources = ClusterSources {
+            prometheus,
+            clients,
+            configs: Mutex::default(),
+        };
+        (sources, problems)
+    }
+
+    async fn load_config(&self, key: &ReleaseKey) -> Result<AnalysisConfig, String> {
+        if let Some(client) = self.clients.get(&key.context) {
+            match super::configmap::load_annotated(client, key).await {
+                Ok(Some((_, config))) => return Ok(config),
+                Ok(None) => {}
+                Err(problems) => return Err(problems.join("; ")),
+            }
+        }
+        config_dir_analysis()
+    }
+}
+
+/// analysis.toml in the config dir, for releases without an annotation.
+pub fn config_dir_analysis() -> Result<AnalysisConfig, String> {
+    let path = crate::config::paths::config_dir()
+        .map(|d| d.join("analysis.toml"))
+        .filter(|p| p.exists())
+        .ok_or_else(|| {
+            format!(
+                "no analysis config: annotate the release with {}: CONFIGMAP or create \
+                 analysis.toml in the config dir",
+                super::configmap::ANALYSIS_ANNOTATION
+            )
+        })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (config, issues) = crate::config::analysis::load(&path, &text);
+    match issues.first() {
+        None => Ok(config),
+        Some(issue) => Err(issue.to_string()),
+    }
+}
+
+impl Sources for ClusterSources {
+    fn source(&self, context: &str) -> Option<Arc<dyn RangeSource>> {
+        self.prometheus.get(context).cloned()
+    }
+
+    fn config<'a>(&'a self, key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        Box::pin(async move {
+            let cached = self
+                .configs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .filter(|(at, _)| at.elapsed() < CONFIG_TTL)
+                .map(|(_, c)| c.clone());
+            if let Some(config) = cached {
+                return config;
+            }
+            let config = self.load_config(key).await;
+            self.configs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.clone(), (std::time::Instant::now(), config.clone()));
+            config
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{QueryError, Series};
+    use crate::model::Kind;
+    use chrono::{DateTime, Utc};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+    use tokio::sync::Semaphore;
+
+    /// Answers a query only when the test lets it, and counts.
+    struct Gated {
+        gate: Semaphore,
+        running: AtomicUsize,
+        most: AtomicUsize,
+        ends: Mutex<Vec<i64>>,
+    }
+
+    impl RangeSource for Gated {
+        fn describe(&self) -> String {
+            "gated".into()
+        }
+        fn range<'a>(
+            &'a self,
+            _query: &'a str,
+            _start: DateTime<Utc>,
+            end: DateTime<Utc>,
+            _step: Duration,
+        ) -> BoxFuture<'a, Result<Vec<Series>, QueryError>> {
+            Box::pin(async move {
+                let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most.fetch_max(now, Ordering::SeqCst);
+                self.ends.lock().unwrap().push(end.timestamp());
+                self.gate.acquire().await.expect("open").forget();
+                self.running.fetch_sub(1, Ordering::SeqCst);
+                Ok(vec![Series {
+                    points: vec![(end.timestamp() as f64, 1.0)],
+                }])
+            })
+        }
+    }
+
+    struct One(Arc<Gated>);
+
+    impl Sources for One {
+        fn source(&self, _: &str) -> Option<Arc<dyn RangeSource>> {
+            Some(self.0.clone())
+        }
+        fn config<'a>(&'a self, _: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+            Box::pin(async {
+                let text = "[[metrics]]\nname = \"m\"\nquery = \"x{ {{selector}} }\"\n";
+                let (c, issues) = crate::config::analysis::load(std::path::Path::new("a"), text);
+                assert!(issues.is_empty(), "{issues:?}");
+                Ok(c)
+            })
+        }
+    }
+
+    fn request(key: &ReleaseKey, end: i64) -> AnalysisRequest {
+        AnalysisRequest {
+            key: key.clone(),
+            canary: "a=\"1\"".into(),
+            baseline: "a=\"2\"".into(),
+            end: DateTime::from_timestamp(end, 0).unwrap(),
+            window: Duration::from_secs(60),
+            step: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_judgement_per_release_at_a_time_and_the_newest_request_waits() {
+        let gated = Arc::new(Gated {
+            gate: Semaphore::new(0),
+            running: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            ends: Mutex::new(Vec::new()),
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        let feed = Feed::new(Arc::new(One(gated.clone())), tx);
+        let key = ReleaseKey {
+            context: "c".into(),
+            namespace: "n".into(),
+            kind: Kind::CanaryPair,
+            name: "web".into(),
+        };
+        // Three requests while the first is stuck: the second is replaced by the third,
+        // and none of the calls waits.
+        for end in [100, 200, 300] {
+            let started = std::time::Instant::now();
+            feed.request(request(&key, end));
+            assert!(started.elapsed() < Duration::from_millis(50));
+            tokio::task::yield_now().await;
+        }
+        // Two queries (canary, baseline) per judgement; two judgements.
+        gated.gate.add_permits(4);
+        let mut ends = Vec::new();
+        for _ in 0..2 {
+            match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                Ok(Some(Msg::Analysis { at, result, .. })) => {
+                    assert!(result.is_ok(), "{result:?}");
+                    ends.push(at.timestamp());
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(ends, vec![100, 300]);
+        assert_eq!(*gated.ends.lock().unwrap(), vec![100, 100, 300, 300]);
+        assert_eq!(gated.most.load(Ordering::SeqCst), 1, "one query at a time");
+        assert!(feed.slots.lock().unwrap().is_empty(), "idle again");
+        // Idle: the next request runs at once.
+        gated.gate.add_permits(2);
+        feed.request(request(&key, 400));
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert!(matches!(got, Ok(Some(Msg::Analysis { .. }))), "{got:?}");
+    }
+}

@@ -28,7 +28,10 @@ fn releases_of(objects: &[serde_json::Value]) -> Vec<Release> {
 fn every_fixture_rollout_reads_as_the_plugin_prints_it() {
     let mut checked = BTreeSet::new();
     for dir in fixture_sets() {
-        let set = dir.file_name().and_then(|n| n.to_str()).expect("a set name");
+        let set = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("a set name");
         let releases = releases_of(&load_set(&dir));
         let rollouts: Vec<&Release> = releases
             .iter()
@@ -95,8 +98,18 @@ fn an_aborted_rollout_carries_its_analysis_run_with_the_measurement_that_failed_
         panic!("one analysis run: {:?}", a.analysis_runs)
     };
     assert_eq!(
-        (run.name.as_str(), run.revision, run.phase.as_str(), run.kind.as_str()),
-        ("rollout-background-analysis-db976bc44-2", 2, "Failed", "Background")
+        (
+            run.name.as_str(),
+            run.revision,
+            run.phase.as_str(),
+            run.kind.as_str()
+        ),
+        (
+            "rollout-background-analysis-db976bc44-2",
+            2,
+            "Failed",
+            "Background"
+        )
     );
     let [metric] = run.metrics.as_slice() else {
         panic!("one metric: {:?}", run.metrics)

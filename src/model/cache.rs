@@ -1,8 +1,8 @@
 //! The rows known for one cluster, grouped by namespace.
 
 use super::objects::{
-    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind, ObjectRef,
-    PodRow, ReplicaSetRow,
+    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind,
+    ObjectRef, PodRow, ReplicaSetRow,
 };
 use std::collections::BTreeMap;
 
@@ -84,7 +84,7 @@ impl ClusterCache {
                 ns.trim_events();
                 changed
             }
-            Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, o),
+            Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, *o),
             Object::FlaggerCanary(o) => put(&mut ns.flagger_canaries, name, o),
             Object::AnalysisRun(o) => put(&mut ns.analysis_runs, name, o),
         };

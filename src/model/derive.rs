@@ -590,9 +590,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
                     // whatever the previous update (completed, aborted, rolled back) reached.
                     _ if !in_update => StepState::Pending,
                     std::cmp::Ordering::Less => StepState::Done,
-                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => {
-                        StepState::Failed
-                    }
+                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => StepState::Failed,
                     std::cmp::Ordering::Equal => StepState::Current,
                     std::cmp::Ordering::Greater => StepState::Pending,
                 },

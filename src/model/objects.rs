@@ -249,7 +249,8 @@ pub enum Object {
     ReplicaSet(ReplicaSetRow),
     Pod(PodRow),
     Event(EventRow),
-    ArgoRollout(ArgoRolloutRow),
+    /// Boxed: a Rollout row is several times the size of the others.
+    ArgoRollout(Box<ArgoRolloutRow>),
     FlaggerCanary(FlaggerCanaryRow),
     AnalysisRun(AnalysisRunRow),
 }
@@ -393,7 +394,11 @@ fn replicaset_row(o: WireObject) -> Result<ReplicaSetRow, ObjectError> {
         template_hash: template_hash(m),
         images: images_of(spec),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: o.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+        ready: o
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0),
         available: o.status.and_then(|s| s.available_replicas).unwrap_or(0),
         meta,
     })
@@ -515,7 +520,11 @@ fn int_or_string(v: Option<&Value>) -> Option<i64> {
 }
 
 fn time_at(v: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
-    str_at(v, path).and_then(|s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+    str_at(v, path).and_then(|s| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
 }
 
 fn argo_step(step: &Value) -> StepKind {
@@ -548,7 +557,10 @@ fn argo_step(step: &Value) -> StepKind {
         };
         return StepKind::SetCanaryScale { scale };
     }
-    let named = |key: &str| step.get(key).map(|h| text_at(h, &["name"]).unwrap_or_default());
+    let named = |key: &str| {
+        step.get(key)
+            .map(|h| text_at(h, &["name"]).unwrap_or_default())
+    };
     if let Some(name) = named("setHeaderRoute") {
         return StepKind::SetHeaderRoute { name };
     }
@@ -746,13 +758,15 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
             message: text_at(result, &["message"]).unwrap_or_default(),
             success_condition: text_at(spec, &["successCondition"]).unwrap_or_default(),
             failure_condition: text_at(spec, &["failureCondition"]).unwrap_or_default(),
-            interval: spec.get("interval").and_then(duration_at).unwrap_or_default(),
+            interval: spec
+                .get("interval")
+                .and_then(duration_at)
+                .unwrap_or_default(),
             count: int_or_string(spec.get("count")).unwrap_or(0),
             failure_limit: int_or_string(spec.get("failureLimit")).unwrap_or(0),
             inconclusive_limit: int_or_string(spec.get("inconclusiveLimit")).unwrap_or(0),
             // The controller's default when the spec leaves it out.
-            consecutive_error_limit: int_or_string(spec.get("consecutiveErrorLimit"))
-                .unwrap_or(4),
+            consecutive_error_limit: int_or_string(spec.get("consecutiveErrorLimit")).unwrap_or(4),
             successful: int_at(result, &["successful"]).unwrap_or(0),
             failed: int_at(result, &["failed"]).unwrap_or(0),
             inconclusive: int_at(result, &["inconclusive"]).unwrap_or(0),
@@ -763,7 +777,12 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
     };
     let mut metrics: Vec<MetricSummary> = specs
         .iter()
-        .map(|spec| metric(spec, &result_of(str_at(spec, &["name"]).unwrap_or_default())))
+        .map(|spec| {
+            metric(
+                spec,
+                &result_of(str_at(spec, &["name"]).unwrap_or_default()),
+            )
+        })
         .collect();
     // Results of metrics the spec no longer names (dry-run, or a template edited since).
     for r in &results {
@@ -871,10 +890,10 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
         ObjectKind::Event => event_row(o).map(Object::Event),
         ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun => {
             Err(ObjectError {
-            object: format!(
-                "{kind} {}",
-                o.metadata.and_then(|m| m.name).unwrap_or_default()
-            ),
+                object: format!(
+                    "{kind} {}",
+                    o.metadata.and_then(|m| m.name).unwrap_or_default()
+                ),
                 problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
             })
         }
@@ -884,7 +903,7 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
 /// The row of a custom resource, from its JSON.
 pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
     match kind {
-        ObjectKind::ArgoRollout => argo_rollout_row(v).map(Object::ArgoRollout),
+        ObjectKind::ArgoRollout => argo_rollout_row(v).map(|r| Object::ArgoRollout(Box::new(r))),
         ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
         ObjectKind::AnalysisRun => analysis_run_row(v).map(Object::AnalysisRun),
         _ => Err(ObjectError {

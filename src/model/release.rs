@@ -194,17 +194,35 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum StepKind {
-    SetWeight { weight: u8 },
-    Pause { duration: Option<String> },
-    Analysis { templates: Vec<String> },
-    Experiment { templates: Vec<String> },
+    SetWeight {
+        weight: u8,
+    },
+    Pause {
+        duration: Option<String>,
+    },
+    Analysis {
+        templates: Vec<String>,
+    },
+    Experiment {
+        templates: Vec<String>,
+    },
     /// Canary pods scaled apart from the traffic weight: `weight`, `replicas` or
     /// `matchTrafficWeight`, as written.
-    SetCanaryScale { scale: String },
-    SetHeaderRoute { name: String },
-    SetMirrorRoute { name: String },
-    Plugin { name: String },
-    Other { text: String },
+    SetCanaryScale {
+        scale: String,
+    },
+    SetHeaderRoute {
+        name: String,
+    },
+    SetMirrorRoute {
+        name: String,
+    },
+    Plugin {
+        name: String,
+    },
+    Other {
+        text: String,
+    },
 }
 
 impl fmt::Display for StepKind {

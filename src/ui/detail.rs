@@ -668,7 +668,10 @@ fn flagger_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     }
     for h in &f.webhooks {
         lines.push(Line::from(vec![
-            Span::styled(format!("webhook {} ", inert(&h.type_)), theme.style(Slot::Accent)),
+            Span::styled(
+                format!("webhook {} ", inert(&h.type_)),
+                theme.style(Slot::Accent),
+            ),
             Span::raw(format!("{} ", inert(&h.name))),
             Span::styled(inert(&h.url).into_owned(), theme.style(Slot::Muted)),
         ]));

@@ -43,7 +43,8 @@ pub fn load_set(dir: &Path) -> Vec<Value> {
     files
         .iter()
         .map(|f| {
-            let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let text =
+                std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             serde_saphyr::from_str::<Value>(&text)
                 .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
         })

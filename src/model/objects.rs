@@ -1047,6 +1047,46 @@ mod tests {
     }
 
     #[test]
+    fn analysis_runs_and_canary_settings_are_inert_in_their_rows() {
+        let run = json!({
+            "kind": "AnalysisRun",
+            "metadata": { "name": "r", "namespace": "shop", "labels": { "rollout-type": EVIL } },
+            "spec": { "metrics": [{ "name": EVIL, "successCondition": EVIL, "failureCondition": EVIL,
+                                    "interval": EVIL }] },
+            "status": { "phase": EVIL, "message": EVIL, "metricResults": [{
+                "name": EVIL, "phase": EVIL, "message": EVIL,
+                "measurements": [{ "phase": EVIL, "value": EVIL, "message": EVIL }]
+            }] }
+        });
+        let Ok(Object::AnalysisRun(r)) = object_from_json(&run) else {
+            panic!("an analysis run row")
+        };
+        let m = &r.metrics[0];
+        let x = &m.measurements[0];
+        let mut texts = vec![&r.run_type, &r.phase, &r.message, &m.name, &m.phase, &m.message];
+        texts.extend([&m.success_condition, &m.failure_condition, &m.interval]);
+        texts.extend([&x.phase, &x.value, &x.message]);
+        let canary = json!({
+            "kind": "Canary",
+            "metadata": { "name": "c", "namespace": "shop" },
+            "spec": { "targetRef": { "name": "web" }, "analysis": {
+                "interval": EVIL,
+                "metrics": [{ "name": EVIL, "interval": EVIL, "templateRef": { "name": EVIL } }],
+                "webhooks": [{ "name": EVIL, "type": EVIL, "url": EVIL }] } }
+        });
+        let Ok(Object::FlaggerCanary(c)) = object_from_json(&canary) else {
+            panic!("a canary row")
+        };
+        let (fm, hook) = (&c.metrics[0], &c.webhooks[0]);
+        texts.extend([&c.interval, &fm.name, &fm.interval, &fm.template]);
+        texts.extend([&hook.name, &hook.type_, &hook.url]);
+        assert_eq!(texts.len(), 19);
+        for text in texts {
+            assert!(is_inert(text) && text.contains("^[]0;PWN^G"), "{text:?}");
+        }
+    }
+
+    #[test]
     fn an_error_naming_a_bad_object_is_inert() {
         let e = ObjectError {
             object: format!("Pod shop/{EVIL}"),

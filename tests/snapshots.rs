@@ -861,3 +861,24 @@ fn flagger_settings_80x24() {
 fn flagger_settings_160x48() {
     insta::assert_snapshot!(tab_at("podinfo", '2', 160, 48).backend());
 }
+
+#[test]
+fn argo_experiment_analysis_160x48() {
+    let t = fixture_tab(
+        "experiment-analysis",
+        "rollout-experiment-analysis",
+        '3',
+        160,
+        48,
+    );
+    assert!(
+        find(
+            &t,
+            "experiment rollout-experiment-analysis-6f646bf7b7-1-vcv27"
+        )
+        .is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
+    insta::assert_snapshot!(t.backend());
+}

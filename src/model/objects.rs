@@ -7,7 +7,8 @@
 //! names it.
 
 use super::release::{
-    Condition, FlaggerMetric, FlaggerWebhook, Measurement, MetricSummary, StepKind, Strategy,
+    Condition, ExperimentTemplate, FlaggerMetric, FlaggerWebhook, Measurement, MetricSummary,
+    StepKind, Strategy,
 };
 use super::text::{inert_owned, is_inert};
 use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};
@@ -52,6 +53,7 @@ pub enum ObjectKind {
     ArgoRollout,
     FlaggerCanary,
     AnalysisRun,
+    Experiment,
 }
 
 impl ObjectKind {
@@ -59,7 +61,10 @@ impl ObjectKind {
     pub fn is_custom(self) -> bool {
         matches!(
             self,
-            ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun
+            ObjectKind::ArgoRollout
+                | ObjectKind::FlaggerCanary
+                | ObjectKind::AnalysisRun
+                | ObjectKind::Experiment
         )
     }
 }
@@ -74,6 +79,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::ArgoRollout => "Rollout",
             ObjectKind::FlaggerCanary => "Canary",
             ObjectKind::AnalysisRun => "AnalysisRun",
+            ObjectKind::Experiment => "Experiment",
         })
     }
 }
@@ -221,6 +227,15 @@ pub struct AnalysisRunRow {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentRow {
+    pub meta: Meta,
+    pub revision: i64,
+    pub phase: String,
+    pub message: String,
+    pub templates: Vec<super::release::ExperimentTemplate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlaggerCanaryRow {
     pub meta: Meta,
     pub target: String,
@@ -253,6 +268,7 @@ pub enum Object {
     ArgoRollout(Box<ArgoRolloutRow>),
     FlaggerCanary(FlaggerCanaryRow),
     AnalysisRun(AnalysisRunRow),
+    Experiment(ExperimentRow),
 }
 
 impl Object {
@@ -265,6 +281,7 @@ impl Object {
             Object::ArgoRollout(o) => &o.meta,
             Object::FlaggerCanary(o) => &o.meta,
             Object::AnalysisRun(o) => &o.meta,
+            Object::Experiment(o) => &o.meta,
         }
     }
 
@@ -277,6 +294,7 @@ impl Object {
             Object::ArgoRollout(_) => ObjectKind::ArgoRollout,
             Object::FlaggerCanary(_) => ObjectKind::FlaggerCanary,
             Object::AnalysisRun(_) => ObjectKind::AnalysisRun,
+            Object::Experiment(_) => ObjectKind::Experiment,
         }
     }
 
@@ -791,13 +809,8 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
             metrics.push(metric(&Value::Null, r));
         }
     }
-    let annotations = v.pointer("/metadata/annotations");
     Ok(AnalysisRunRow {
-        revision: annotations
-            .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0),
+        revision: argo_revision_of(v),
         run_type: v
             .pointer("/metadata/labels/rollout-type")
             .and_then(Value::as_str)
@@ -808,6 +821,63 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
         metrics,
         meta,
     })
+}
+
+fn argo_revision_of(v: &Value) -> i64 {
+    v.pointer("/metadata/annotations")
+        .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reads an Argo Experiment: each template's status and pod counts.
+pub fn experiment_row(v: &Value) -> Result<ExperimentRow, ObjectError> {
+    let meta = json_meta(ObjectKind::Experiment, v)?;
+    let statuses: Vec<Value> = v
+        .pointer("/status/templateStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let templates = v
+        .pointer("/spec/templates")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    let name = text_at(t, &["name"]).unwrap_or_default();
+                    let status = statuses
+                        .iter()
+                        .find(|s| str_at(s, &["name"]) == Some(name.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
+                    ExperimentTemplate {
+                        status: text_at(&status, &["status"]).unwrap_or_else(|| "Pending".into()),
+                        message: text_at(&status, &["message"]).unwrap_or_default(),
+                        replicas: int_at(t, &["replicas"]).unwrap_or(1) as i32,
+                        ready: i32_at(&status, &["readyReplicas"]),
+                        available: i32_at(&status, &["availableReplicas"]),
+                        images: images_of_template(t),
+                        name,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ExperimentRow {
+        revision: argo_revision_of(v),
+        phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Pending".into()),
+        message: text_at(v, &["status", "message"]).unwrap_or_default(),
+        templates,
+        meta,
+    })
+}
+
+fn images_of_template(t: &Value) -> Vec<String> {
+    t.pointer("/template/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| cs.iter().filter_map(|c| text_at(c, &["image"])).collect())
+        .unwrap_or_default()
 }
 
 /// Reads a Flagger Canary (flagger.app/v1beta1).
@@ -888,15 +958,16 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
         ObjectKind::ReplicaSet => replicaset_row(o).map(Object::ReplicaSet),
         ObjectKind::Pod => pod_row(o).map(Object::Pod),
         ObjectKind::Event => event_row(o).map(Object::Event),
-        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun => {
-            Err(ObjectError {
-                object: format!(
-                    "{kind} {}",
-                    o.metadata.and_then(|m| m.name).unwrap_or_default()
-                ),
-                problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
-            })
-        }
+        ObjectKind::ArgoRollout
+        | ObjectKind::FlaggerCanary
+        | ObjectKind::AnalysisRun
+        | ObjectKind::Experiment => Err(ObjectError {
+            object: format!(
+                "{kind} {}",
+                o.metadata.and_then(|m| m.name).unwrap_or_default()
+            ),
+            problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
+        }),
     }
 }
 
@@ -906,6 +977,7 @@ pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
         ObjectKind::ArgoRollout => argo_rollout_row(v).map(|r| Object::ArgoRollout(Box::new(r))),
         ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
         ObjectKind::AnalysisRun => analysis_run_row(v).map(Object::AnalysisRun),
+        ObjectKind::Experiment => experiment_row(v).map(Object::Experiment),
         _ => Err(ObjectError {
             object: format!(
                 "{kind} {}",
@@ -927,6 +999,7 @@ pub fn object_from_json(v: &Value) -> Result<Object, ObjectError> {
         "Rollout" => ObjectKind::ArgoRollout,
         "Canary" => ObjectKind::FlaggerCanary,
         "AnalysisRun" => ObjectKind::AnalysisRun,
+        "Experiment" => ObjectKind::Experiment,
         other => {
             return Err(ObjectError {
                 object: format!("object of kind {other:?}"),
@@ -1063,7 +1136,14 @@ mod tests {
         };
         let m = &r.metrics[0];
         let x = &m.measurements[0];
-        let mut texts = vec![&r.run_type, &r.phase, &r.message, &m.name, &m.phase, &m.message];
+        let mut texts = vec![
+            &r.run_type,
+            &r.phase,
+            &r.message,
+            &m.name,
+            &m.phase,
+            &m.message,
+        ];
         texts.extend([&m.success_condition, &m.failure_condition, &m.interval]);
         texts.extend([&x.phase, &x.value, &x.message]);
         let canary = json!({

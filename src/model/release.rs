@@ -326,6 +326,31 @@ pub struct ArgoDetail {
     pub paused_at: Option<DateTime<Utc>>,
     /// AnalysisRuns owned by the Rollout, newest revision first.
     pub analysis_runs: Vec<AnalysisRunSummary>,
+    /// Experiments owned by the Rollout, newest revision first.
+    pub experiments: Vec<ExperimentSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentSummary {
+    pub name: String,
+    pub revision: i64,
+    pub phase: String,
+    pub message: String,
+    pub templates: Vec<ExperimentTemplate>,
+    /// The Experiment's ReplicaSets and their pods.
+    pub replica_sets: Vec<Revision>,
+    pub analysis_runs: Vec<AnalysisRunSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentTemplate {
+    pub name: String,
+    pub status: String,
+    pub message: String,
+    pub replicas: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -133,6 +133,19 @@ pub const EXPECTED: &[Expected] = &[
         actual_weight: Some(0),
         revisions: &[(2, "canary"), (1, "stable")],
     },
+    // TestExperimentRollout (its Experiment and AnalysisRun on revision 2:
+    // TestExperimentAnalysisRolloutInfo).
+    Expected {
+        set: "experiment-analysis",
+        name: "rollout-experiment-analysis",
+        status: "Degraded",
+        message: "ProgressDeadlineExceeded: ReplicaSet \"rollout-experiment-analysis-6f646bf7b7\" has timed out progressing.",
+        strategy: "Canary",
+        step: Some("1/2"),
+        set_weight: Some(25),
+        actual_weight: Some(25),
+        revisions: &[(2, "canary"), (1, "stable")],
+    },
     // TestGetInvalidRollout (no Step line: the Rollout has no steps).
     Expected {
         set: "rollout-invalid",

@@ -265,6 +265,42 @@ mod tests {
     }
 
     #[test]
+    fn every_canary_step_kind_reads_and_shows_what_it_does() {
+        let a = argo_rollout_row(&json!({
+            "metadata": { "name": "r", "namespace": "shop" },
+            "spec": { "strategy": { "canary": { "steps": [
+                { "setWeight": 5 },
+                { "pause": { "duration": 30 } },
+                { "analysis": { "templates": [{ "templateName": "errors" }] } },
+                { "experiment": { "templates": [{ "name": "baseline" }, { "name": "canary" }] } },
+                { "setCanaryScale": { "replicas": 2 } },
+                { "setCanaryScale": { "weight": 25 } },
+                { "setCanaryScale": { "matchTrafficWeight": true } },
+                { "setHeaderRoute": { "name": "beta" } },
+                { "setMirrorRoute": { "name": "shadow" } },
+                { "plugin": { "name": "acme/step" } }
+            ] } } }
+        }))
+        .expect("a rollout");
+        let shown: Vec<String> = a.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "setWeight 5%",
+                "pause 30s",
+                "analysis errors",
+                "experiment baseline,canary",
+                "setCanaryScale replicas 2",
+                "setCanaryScale weight 25%",
+                "setCanaryScale matchTrafficWeight",
+                "setHeaderRoute beta",
+                "setMirrorRoute shadow",
+                "plugin acme/step",
+            ]
+        );
+    }
+
+    #[test]
     fn durations_read_as_the_controller_writes_them() {
         assert_eq!(duration_secs("10s"), Some(10));
         assert_eq!(duration_secs("1h30m"), Some(5400));

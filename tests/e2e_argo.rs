@@ -135,8 +135,8 @@ async fn load(tb: &Testbed, ns: &str, objects: &[Value]) {
         create(tb, ns, d, None).await;
     }
     // The ReplicaSet controller must see the pods before their ReplicaSets, or it makes
-    // its own.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // its own; its cache can lag behind the API under load.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     for rs in of_kind(objects, "ReplicaSet") {
         let (name, uid) = owner_of(rs).expect("a ReplicaSet's Rollout");
         create(tb, ns, rs, Some((&name, &uid))).await;

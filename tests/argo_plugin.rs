@@ -28,7 +28,10 @@ fn releases_of(objects: &[serde_json::Value]) -> Vec<Release> {
 fn every_fixture_rollout_reads_as_the_plugin_prints_it() {
     let mut checked = BTreeSet::new();
     for dir in fixture_sets() {
-        let set = dir.file_name().and_then(|n| n.to_str()).expect("a set name");
+        let set = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("a set name");
         let releases = releases_of(&load_set(&dir));
         let rollouts: Vec<&Release> = releases
             .iter()
@@ -95,8 +98,18 @@ fn an_aborted_rollout_carries_its_analysis_run_with_the_measurement_that_failed_
         panic!("one analysis run: {:?}", a.analysis_runs)
     };
     assert_eq!(
-        (run.name.as_str(), run.revision, run.phase.as_str(), run.kind.as_str()),
-        ("rollout-background-analysis-db976bc44-2", 2, "Failed", "Background")
+        (
+            run.name.as_str(),
+            run.revision,
+            run.phase.as_str(),
+            run.kind.as_str()
+        ),
+        (
+            "rollout-background-analysis-db976bc44-2",
+            2,
+            "Failed",
+            "Background"
+        )
     );
     let [metric] = run.metrics.as_slice() else {
         panic!("one metric: {:?}", run.metrics)
@@ -145,4 +158,99 @@ fn services_point_at_the_revisions_their_selectors_name() {
         ]
     );
     assert_eq!(r.phase, ripcord::model::Phase::WaitingForPromotion);
+}
+
+#[test]
+fn an_experiment_step_carries_its_experiment_replica_sets_and_analysis_run() {
+    let dir = fixture_sets()
+        .into_iter()
+        .find(|d| d.ends_with("experiment-analysis"))
+        .expect("the experiment-analysis set");
+    let releases = releases_of(&load_set(&dir));
+    let r = releases
+        .iter()
+        .find(|r| r.key.name == "rollout-experiment-analysis")
+        .expect("the rollout");
+    let a = r.argo.as_deref().expect("plugin status");
+    // TestExperimentAnalysisRolloutInfo: one Experiment and one AnalysisRun, on revision 2.
+    let experiments: Vec<(&str, i64, &str)> = a
+        .experiments
+        .iter()
+        .map(|e| (e.name.as_str(), e.revision, e.phase.as_str()))
+        .collect();
+    assert_eq!(
+        experiments,
+        vec![(
+            "rollout-experiment-analysis-6f646bf7b7-1-vcv27",
+            2,
+            "Running"
+        )]
+    );
+    let e = &a.experiments[0];
+    // TestExperimentInfo: the experiment's images are blue (baseline) and yellow (canary).
+    let templates: Vec<(&str, &str, i32, Vec<String>)> = e
+        .templates
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.status.as_str(),
+                t.available,
+                t.images.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        templates,
+        vec![
+            (
+                "baseline",
+                "Running",
+                1,
+                vec!["argoproj/rollouts-demo:blue".to_string()]
+            ),
+            (
+                "canary",
+                "Running",
+                1,
+                vec!["argoproj/rollouts-demo:yellow".to_string()]
+            ),
+        ]
+    );
+    let sets: Vec<(&str, usize)> = e
+        .replica_sets
+        .iter()
+        .map(|rs| (rs.object.as_str(), rs.pods.len()))
+        .collect();
+    assert_eq!(
+        sets,
+        vec![
+            (
+                "rollout-experiment-analysis-6f646bf7b7-1-vcv27-baseline-7d768b8b5f",
+                1
+            ),
+            (
+                "rollout-experiment-analysis-6f646bf7b7-1-vcv27-canary-7699dcf5d",
+                1
+            ),
+        ]
+    );
+    let runs: Vec<(i64, &str)> = a
+        .analysis_runs
+        .iter()
+        .map(|run| (run.revision, run.phase.as_str()))
+        .collect();
+    assert_eq!(runs, vec![(2, "Inconclusive")]);
+    // The tree's `✔ 4,✖ 4,? 1,⚠ 1`.
+    let m = &a.analysis_runs[0].metrics;
+    let sum = |f: fn(&ripcord::model::MetricSummary) -> i64| m.iter().map(f).sum::<i64>();
+    assert_eq!(
+        (
+            sum(|m| m.successful),
+            sum(|m| m.failed),
+            sum(|m| m.inconclusive),
+            sum(|m| m.error)
+        ),
+        (4, 4, 1, 1)
+    );
 }

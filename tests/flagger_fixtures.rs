@@ -49,7 +49,12 @@ fn the_istio_example_reads_with_its_analysis_settings_metrics_and_webhooks() {
     let f = r.flagger.as_deref().expect("Flagger detail");
     // analysis: interval 15s, threshold 10, maxWeight 50, stepWeight 5.
     assert_eq!(
-        (f.interval.as_str(), f.threshold, f.max_weight, f.step_weight),
+        (
+            f.interval.as_str(),
+            f.threshold,
+            f.max_weight,
+            f.step_weight
+        ),
         ("15s", 10, Some(50), Some(5))
     );
     assert_eq!((f.canary_weight, f.iterations, f.failed_checks), (15, 3, 1));
@@ -76,12 +81,23 @@ fn the_istio_example_reads_with_its_analysis_settings_metrics_and_webhooks() {
         .collect();
     assert_eq!(
         hooks,
-        vec![("conformance-test", "pre-rollout"), ("load-test", "rollout")]
+        vec![
+            ("conformance-test", "pre-rollout"),
+            ("load-test", "rollout")
+        ]
     );
     // 5, 10, ... 50: at 15% three steps are reached, the third running.
     assert_eq!(r.steps.len(), 10);
     assert_eq!(r.step, Some((3, 10)));
-    assert_eq!(&states(&r)[..4], &[StepState::Done, StepState::Done, StepState::Current, StepState::Pending]);
+    assert_eq!(
+        &states(&r)[..4],
+        &[
+            StepState::Done,
+            StepState::Done,
+            StepState::Current,
+            StepState::Pending
+        ]
+    );
     assert_eq!((r.phase, r.weight), (Phase::Progressing, Some(15)));
     assert_eq!(r.verdict, Some(Verdict::Inconclusive));
     assert_eq!(r.verdict_reason, "1 of 10 allowed checks failed");
@@ -91,7 +107,10 @@ fn the_istio_example_reads_with_its_analysis_settings_metrics_and_webhooks() {
 fn the_linkerd_example_steps_through_its_step_weights() {
     let r = derive_with("linkerd-canary-steps.yaml", status("Progressing", 25, 5, 0));
     let f = r.flagger.as_deref().expect("Flagger detail");
-    assert_eq!(f.step_weights, vec![5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55]);
+    assert_eq!(
+        f.step_weights,
+        vec![5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55]
+    );
     // The last step weight is where Flagger promotes.
     assert_eq!((f.max_weight, f.step_weight), (Some(55), None));
     assert_eq!(r.step, Some((5, 11)));
@@ -107,7 +126,12 @@ fn each_phase_flagger_writes_reads_as_the_console_phase_and_steps() {
         ("Initialized", 0, Phase::Healthy, None),
         ("Waiting", 0, Phase::WaitingForPromotion, Some((0, 10))),
         ("Progressing", 50, Phase::Progressing, Some((10, 10))),
-        ("WaitingPromotion", 50, Phase::WaitingForPromotion, Some((10, 10))),
+        (
+            "WaitingPromotion",
+            50,
+            Phase::WaitingForPromotion,
+            Some((10, 10)),
+        ),
         ("Promoting", 0, Phase::Progressing, Some((10, 10))),
         ("Finalising", 0, Phase::Progressing, Some((10, 10))),
         ("Succeeded", 0, Phase::Healthy, None),

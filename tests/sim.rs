@@ -668,6 +668,38 @@ fn a_failed_analysis_step_shows_failed_and_not_done_after_a_rollback() {
 }
 
 #[test]
+fn a_simulated_analysis_step_has_its_analysis_run_and_the_measurement_that_failed_it() {
+    let (mut world, mut state) = demo_state();
+    let running = release(&state, "checkout")
+        .argo
+        .clone()
+        .expect("argo detail");
+    let phases: Vec<&str> = running
+        .analysis_runs
+        .iter()
+        .map(|r| r.phase.as_str())
+        .collect();
+    assert_eq!(phases, vec!["Running"]);
+    assert!(running.analysis_runs[0].metrics[0].measurements.is_empty());
+    run(&mut world, &mut state, 60.0);
+    let checkout = release(&state, "checkout");
+    let a = checkout.argo.as_deref().expect("argo detail");
+    let run = &a.analysis_runs[0];
+    assert_eq!((run.phase.as_str(), run.kind.as_str()), ("Failed", "Step"));
+    let m = &run.metrics[0];
+    assert_eq!((m.failed, m.failure_limit), (1, 0));
+    let value: f64 = m.measurements[0]
+        .value
+        .trim_matches(['[', ']'])
+        .parse()
+        .expect("a measured rate");
+    assert!(value > 0.05, "{value}");
+    // The controller's message, the run's, and the verdict's agree.
+    assert_eq!(run.message, checkout.verdict_reason);
+    assert!(a.abort_message.is_some());
+}
+
+#[test]
 fn canary_series_exist_only_while_canary_pods_do() {
     let (mut world, mut state) = demo_state();
     let canary_samples =

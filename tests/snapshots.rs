@@ -776,24 +776,52 @@ fn fixture_tab(set: &str, name: &str, key: char, width: u16, height: u16) -> Ter
 
 #[test]
 fn argo_aborted_analysis_80x24() {
-    let t = fixture_tab("rollout-aborted", "rollout-background-analysis", '3', 80, 24);
+    let t = fixture_tab(
+        "rollout-aborted",
+        "rollout-background-analysis",
+        '3',
+        80,
+        24,
+    );
     // The measured value and the limit it broke are both on screen.
-    assert!(find(&t, "measured ✖false").is_some(), "{}", lines(&t).join("\n"));
-    assert!(find(&t, "failed 1 (failureLimit 0)").is_some(), "{}", lines(&t).join("\n"));
+    assert!(
+        find(&t, "measured ✖false").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
+    assert!(
+        find(&t, "failed 1 (failureLimit 0)").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
     insta::assert_snapshot!(t.backend());
 }
 
 #[test]
 fn argo_aborted_steps_160x48() {
-    let t = fixture_tab("rollout-aborted", "rollout-background-analysis", '2', 160, 48);
-    assert!(find(&t, "✖ aborted: metric \"web\"").is_some(), "{}", lines(&t).join("\n"));
+    let t = fixture_tab(
+        "rollout-aborted",
+        "rollout-background-analysis",
+        '2',
+        160,
+        48,
+    );
+    assert!(
+        find(&t, "✖ aborted: metric \"web\"").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
     insta::assert_snapshot!(t.backend());
 }
 
 #[test]
 fn argo_blue_green_overview_160x48() {
     let t = fixture_tab("blue-green", "bluegreen-demo", '1', 160, 48);
-    assert!(find(&t, "← svc bluegreen-demo-preview").is_some(), "{}", lines(&t).join("\n"));
+    assert!(
+        find(&t, "← svc bluegreen-demo-preview").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
     insta::assert_snapshot!(t.backend());
 }
 
@@ -814,7 +842,11 @@ fn argo_timed_pause_counts_down_80x24() {
     press_code(&mut state, KeyCode::Enter);
     press(&mut state, '2');
     let t = frame(&mut state, 80, 24);
-    assert!(find(&t, "▶ pause 10s (6s left)").is_some(), "{}", lines(&t).join("\n"));
+    assert!(
+        find(&t, "▶ pause 10s (6s left)").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
     insta::assert_snapshot!(t.backend());
 }
 
@@ -828,4 +860,25 @@ fn flagger_settings_80x24() {
 #[test]
 fn flagger_settings_160x48() {
     insta::assert_snapshot!(tab_at("podinfo", '2', 160, 48).backend());
+}
+
+#[test]
+fn argo_experiment_analysis_160x48() {
+    let t = fixture_tab(
+        "experiment-analysis",
+        "rollout-experiment-analysis",
+        '3',
+        160,
+        48,
+    );
+    assert!(
+        find(
+            &t,
+            "experiment rollout-experiment-analysis-6f646bf7b7-1-vcv27"
+        )
+        .is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
+    insta::assert_snapshot!(t.backend());
 }

@@ -90,6 +90,10 @@ pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
             ObjectKind::AnalysisRun,
             gvk("argoproj.io", "v1alpha1", "AnalysisRun"),
         ),
+        (
+            ObjectKind::Experiment,
+            gvk("argoproj.io", "v1alpha1", "Experiment"),
+        ),
     ];
     let mut out = Vec::new();
     for (kind, gvk) in candidates {

@@ -93,8 +93,7 @@ pub fn legacy_phase(a: &ArgoRolloutRow) -> (String, String) {
     if let Some(reason) = a.pause_reasons.first() {
         return ("Paused".into(), reason.clone());
     }
-    if a
-        .restart_at
+    if a.restart_at
         .is_some_and(|at| a.restarted_at.is_none_or(|done| done != at))
     {
         return progressing("rollout is restarting");
@@ -266,6 +265,42 @@ mod tests {
     }
 
     #[test]
+    fn every_canary_step_kind_reads_and_shows_what_it_does() {
+        let a = argo_rollout_row(&json!({
+            "metadata": { "name": "r", "namespace": "shop" },
+            "spec": { "strategy": { "canary": { "steps": [
+                { "setWeight": 5 },
+                { "pause": { "duration": 30 } },
+                { "analysis": { "templates": [{ "templateName": "errors" }] } },
+                { "experiment": { "templates": [{ "name": "baseline" }, { "name": "canary" }] } },
+                { "setCanaryScale": { "replicas": 2 } },
+                { "setCanaryScale": { "weight": 25 } },
+                { "setCanaryScale": { "matchTrafficWeight": true } },
+                { "setHeaderRoute": { "name": "beta" } },
+                { "setMirrorRoute": { "name": "shadow" } },
+                { "plugin": { "name": "acme/step" } }
+            ] } } }
+        }))
+        .expect("a rollout");
+        let shown: Vec<String> = a.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "setWeight 5%",
+                "pause 30s",
+                "analysis errors",
+                "experiment baseline,canary",
+                "setCanaryScale replicas 2",
+                "setCanaryScale weight 25%",
+                "setCanaryScale matchTrafficWeight",
+                "setHeaderRoute beta",
+                "setMirrorRoute shadow",
+                "plugin acme/step",
+            ]
+        );
+    }
+
+    #[test]
     fn durations_read_as_the_controller_writes_them() {
         assert_eq!(duration_secs("10s"), Some(10));
         assert_eq!(duration_secs("1h30m"), Some(5400));
@@ -284,8 +319,10 @@ mod tests {
 
     #[test]
     fn a_controller_phase_wins_once_its_generation_is_observed() {
-        let a = rollout(json!({ "phase": "Paused", "message": "CanaryPauseStep", "observedGeneration": "3",
-                                "pauseConditions": [{ "reason": "CanaryPauseStep" }], "controllerPause": true }));
+        let a = rollout(
+            json!({ "phase": "Paused", "message": "CanaryPauseStep", "observedGeneration": "3",
+                                "pauseConditions": [{ "reason": "CanaryPauseStep" }], "controllerPause": true }),
+        );
         assert_eq!(phase(&a), ("Paused".into(), "CanaryPauseStep".into()));
         let stale = rollout(json!({ "phase": "Healthy", "observedGeneration": "2" }));
         assert_eq!(
@@ -307,8 +344,10 @@ mod tests {
 
     #[test]
     fn an_old_controller_phase_comes_from_conditions_pauses_and_replicas() {
-        let mut a = rollout(json!({ "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2,
-                                    "stableRS": "s", "currentPodHash": "s" }));
+        let mut a = rollout(
+            json!({ "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2,
+                                    "stableRS": "s", "currentPodHash": "s" }),
+        );
         assert_eq!(legacy_phase(&a), ("Healthy".into(), String::new()));
         a.current_hash = "c".into();
         assert_eq!(
@@ -343,7 +382,10 @@ mod tests {
             ("Paused".into(), "CanaryPauseStep".into())
         );
         a.paused = true;
-        assert_eq!(legacy_phase(&a), ("Paused".into(), "manually paused".into()));
+        assert_eq!(
+            legacy_phase(&a),
+            ("Paused".into(), "manually paused".into())
+        );
         a.conditions.push(Condition {
             type_: "Progressing".into(),
             status: "False".into(),
@@ -379,7 +421,10 @@ mod tests {
                         "stableRS": "old", "blueGreen": { "activeSelector": "old" } }
         }))
         .expect("a rollout");
-        assert_eq!(legacy_phase(&a), progressing("active service cutover pending"));
+        assert_eq!(
+            legacy_phase(&a),
+            progressing("active service cutover pending")
+        );
         a.active_selector = "new".into();
         assert_eq!(
             legacy_phase(&a),
@@ -403,7 +448,11 @@ mod tests {
         assert_eq!(set_weight(&a), 20);
         assert_eq!(actual_weight(&a, &sets), 25);
         a.traffic_routing = true;
-        assert_eq!(actual_weight(&a, &sets), 20, "no router weight yet: the set weight");
+        assert_eq!(
+            actual_weight(&a, &sets),
+            20,
+            "no router weight yet: the set weight"
+        );
         a.weight = Some(15);
         assert_eq!(actual_weight(&a, &sets), 15);
         a.max_traffic_weight = Some(1000);

@@ -1,8 +1,8 @@
 //! The rows known for one cluster, grouped by namespace.
 
 use super::objects::{
-    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, Object, ObjectKind, ObjectRef,
-    PodRow, ReplicaSetRow,
+    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, ExperimentRow, FlaggerCanaryRow,
+    Object, ObjectKind, ObjectRef, PodRow, ReplicaSetRow,
 };
 use std::collections::BTreeMap;
 
@@ -18,6 +18,7 @@ pub struct NamespaceCache {
     pub argo_rollouts: BTreeMap<String, ArgoRolloutRow>,
     pub flagger_canaries: BTreeMap<String, FlaggerCanaryRow>,
     pub analysis_runs: BTreeMap<String, AnalysisRunRow>,
+    pub experiments: BTreeMap<String, ExperimentRow>,
 }
 
 impl NamespaceCache {
@@ -29,6 +30,7 @@ impl NamespaceCache {
             && self.argo_rollouts.is_empty()
             && self.flagger_canaries.is_empty()
             && self.analysis_runs.is_empty()
+            && self.experiments.is_empty()
     }
 
     fn trim_events(&mut self) {
@@ -84,9 +86,10 @@ impl ClusterCache {
                 ns.trim_events();
                 changed
             }
-            Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, o),
+            Object::ArgoRollout(o) => put(&mut ns.argo_rollouts, name, *o),
             Object::FlaggerCanary(o) => put(&mut ns.flagger_canaries, name, o),
             Object::AnalysisRun(o) => put(&mut ns.analysis_runs, name, o),
+            Object::Experiment(o) => put(&mut ns.experiments, name, o),
         };
         changed.then_some(ns_name)
     }
@@ -103,6 +106,7 @@ impl ClusterCache {
                 ObjectKind::ArgoRollout => drop(ns.argo_rollouts.remove(name)),
                 ObjectKind::FlaggerCanary => drop(ns.flagger_canaries.remove(name)),
                 ObjectKind::AnalysisRun => drop(ns.analysis_runs.remove(name)),
+                ObjectKind::Experiment => drop(ns.experiments.remove(name)),
             }
             if ns.is_empty() {
                 self.namespaces.remove(&object.namespace);
@@ -130,6 +134,7 @@ impl ClusterCache {
                 ObjectKind::ArgoRollout => std::mem::take(&mut ns.argo_rollouts).len(),
                 ObjectKind::FlaggerCanary => std::mem::take(&mut ns.flagger_canaries).len(),
                 ObjectKind::AnalysisRun => std::mem::take(&mut ns.analysis_runs).len(),
+                ObjectKind::Experiment => std::mem::take(&mut ns.experiments).len(),
             };
             if had > 0 {
                 touched.push(name.clone());

@@ -5,8 +5,8 @@
 
 use super::cache::NamespaceCache;
 use super::objects::{
-    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, FlaggerCanaryRow, PodRow,
-    ReplicaSetRow,
+    AnalysisRunRow, ArgoRolloutRow, DeploymentRow, EventRow, ExperimentRow, FlaggerCanaryRow,
+    PodRow, ReplicaSetRow,
 };
 use super::release::*;
 use std::collections::{BTreeSet, HashMap};
@@ -489,18 +489,50 @@ fn analysis_verdict(status: &str) -> Option<Verdict> {
     }
 }
 
-/// The AnalysisRuns a Rollout owns, newest revision first, as the plugin lists them.
-fn analysis_runs(idx: &Index, rollout: &str) -> Vec<AnalysisRunSummary> {
+/// Experiments a Rollout owns, newest revision first, with their ReplicaSets and runs.
+fn experiments(idx: &Index, rollout: &str) -> Vec<ExperimentSummary> {
+    let mut found: Vec<&ExperimentRow> = idx
+        .ns
+        .experiments
+        .values()
+        .filter(|e| owned_by(&e.meta, "Rollout", rollout))
+        .collect();
+    found.sort_by(|a, b| {
+        b.revision
+            .cmp(&a.revision)
+            .then(a.meta.name.cmp(&b.meta.name))
+    });
+    found
+        .into_iter()
+        .map(|e| ExperimentSummary {
+            name: e.meta.name.clone(),
+            revision: e.revision,
+            phase: e.phase.clone(),
+            message: e.message.clone(),
+            templates: e.templates.clone(),
+            replica_sets: idx
+                .replicasets("Experiment", &e.meta.name)
+                .iter()
+                .map(|rs| idx.revision(rs, RevisionRole::Old))
+                .collect(),
+            analysis_runs: analysis_runs(idx, "Experiment", &e.meta.name),
+        })
+        .collect()
+}
+
+fn owned_by(meta: &super::objects::Meta, kind: &str, name: &str) -> bool {
+    meta.owner
+        .as_ref()
+        .is_some_and(|(k, n)| k == kind && n == name)
+}
+
+/// The AnalysisRuns an object owns, newest revision first, as the plugin lists them.
+fn analysis_runs(idx: &Index, kind: &str, owner: &str) -> Vec<AnalysisRunSummary> {
     let mut runs: Vec<&AnalysisRunRow> = idx
         .ns
         .analysis_runs
         .values()
-        .filter(|r| {
-            r.meta
-                .owner
-                .as_ref()
-                .is_some_and(|(k, n)| k == "Rollout" && n == rollout)
-        })
+        .filter(|r| owned_by(&r.meta, kind, owner))
         .collect();
     runs.sort_by(|a, b| {
         b.revision
@@ -590,9 +622,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
                     // whatever the previous update (completed, aborted, rolled back) reached.
                     _ if !in_update => StepState::Pending,
                     std::cmp::Ordering::Less => StepState::Done,
-                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => {
-                        StepState::Failed
-                    }
+                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => StepState::Failed,
                     std::cmp::Ordering::Equal => StepState::Current,
                     std::cmp::Ordering::Greater => StepState::Pending,
                 },
@@ -637,13 +667,18 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         actual_weight: plugin.actual_weight,
         abort_message,
         paused_at: a.paused_at,
-        analysis_runs: analysis_runs(idx, &a.meta.name),
+        analysis_runs: analysis_runs(idx, "Rollout", &a.meta.name),
+        experiments: experiments(idx, &a.meta.name),
     }));
     let mut names = idx.related_names(&a.meta.name, &r.revisions);
     let run_names: Vec<String> = r
         .argo
         .iter()
-        .flat_map(|d| d.analysis_runs.iter().map(|run| run.name.clone()))
+        .flat_map(|d| {
+            let runs = d.analysis_runs.iter().map(|run| run.name.clone());
+            let experiments = d.experiments.iter().map(|e| e.name.clone());
+            runs.chain(experiments)
+        })
         .collect();
     names.extend(run_names.iter().map(String::as_str));
     r.events = idx.events(&names);

@@ -57,7 +57,8 @@ pub fn interval(c: &FlaggerCanaryRow) -> String {
 
 /// Everything the detail view and `-o json` show about a Canary's analysis.
 pub fn detail(c: &FlaggerCanaryRow) -> FlaggerDetail {
-    let by_weight = c.analysis_iterations.is_none() || c.step_weight > 0 || !c.step_weights.is_empty();
+    let by_weight =
+        c.analysis_iterations.is_none() || c.step_weight > 0 || !c.step_weights.is_empty();
     FlaggerDetail {
         phase: c.phase.clone(),
         canary_weight: c.weight,

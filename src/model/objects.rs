@@ -7,7 +7,8 @@
 //! names it.
 
 use super::release::{
-    Condition, FlaggerMetric, FlaggerWebhook, Measurement, MetricSummary, StepKind, Strategy,
+    Condition, ExperimentTemplate, FlaggerMetric, FlaggerWebhook, Measurement, MetricSummary,
+    StepKind, Strategy,
 };
 use super::text::{inert_owned, is_inert};
 use super::wire::{WireLabels, WireMeta, WireObject, WireSpec};
@@ -52,6 +53,7 @@ pub enum ObjectKind {
     ArgoRollout,
     FlaggerCanary,
     AnalysisRun,
+    Experiment,
 }
 
 impl ObjectKind {
@@ -59,7 +61,10 @@ impl ObjectKind {
     pub fn is_custom(self) -> bool {
         matches!(
             self,
-            ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun
+            ObjectKind::ArgoRollout
+                | ObjectKind::FlaggerCanary
+                | ObjectKind::AnalysisRun
+                | ObjectKind::Experiment
         )
     }
 }
@@ -74,6 +79,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::ArgoRollout => "Rollout",
             ObjectKind::FlaggerCanary => "Canary",
             ObjectKind::AnalysisRun => "AnalysisRun",
+            ObjectKind::Experiment => "Experiment",
         })
     }
 }
@@ -221,6 +227,15 @@ pub struct AnalysisRunRow {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentRow {
+    pub meta: Meta,
+    pub revision: i64,
+    pub phase: String,
+    pub message: String,
+    pub templates: Vec<super::release::ExperimentTemplate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlaggerCanaryRow {
     pub meta: Meta,
     pub target: String,
@@ -249,9 +264,11 @@ pub enum Object {
     ReplicaSet(ReplicaSetRow),
     Pod(PodRow),
     Event(EventRow),
-    ArgoRollout(ArgoRolloutRow),
+    /// Boxed: a Rollout row is several times the size of the others.
+    ArgoRollout(Box<ArgoRolloutRow>),
     FlaggerCanary(FlaggerCanaryRow),
     AnalysisRun(AnalysisRunRow),
+    Experiment(ExperimentRow),
 }
 
 impl Object {
@@ -264,6 +281,7 @@ impl Object {
             Object::ArgoRollout(o) => &o.meta,
             Object::FlaggerCanary(o) => &o.meta,
             Object::AnalysisRun(o) => &o.meta,
+            Object::Experiment(o) => &o.meta,
         }
     }
 
@@ -276,6 +294,7 @@ impl Object {
             Object::ArgoRollout(_) => ObjectKind::ArgoRollout,
             Object::FlaggerCanary(_) => ObjectKind::FlaggerCanary,
             Object::AnalysisRun(_) => ObjectKind::AnalysisRun,
+            Object::Experiment(_) => ObjectKind::Experiment,
         }
     }
 
@@ -393,7 +412,11 @@ fn replicaset_row(o: WireObject) -> Result<ReplicaSetRow, ObjectError> {
         template_hash: template_hash(m),
         images: images_of(spec),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: o.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
+        ready: o
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0),
         available: o.status.and_then(|s| s.available_replicas).unwrap_or(0),
         meta,
     })
@@ -515,7 +538,11 @@ fn int_or_string(v: Option<&Value>) -> Option<i64> {
 }
 
 fn time_at(v: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
-    str_at(v, path).and_then(|s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+    str_at(v, path).and_then(|s| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
 }
 
 fn argo_step(step: &Value) -> StepKind {
@@ -548,7 +575,10 @@ fn argo_step(step: &Value) -> StepKind {
         };
         return StepKind::SetCanaryScale { scale };
     }
-    let named = |key: &str| step.get(key).map(|h| text_at(h, &["name"]).unwrap_or_default());
+    let named = |key: &str| {
+        step.get(key)
+            .map(|h| text_at(h, &["name"]).unwrap_or_default())
+    };
     if let Some(name) = named("setHeaderRoute") {
         return StepKind::SetHeaderRoute { name };
     }
@@ -746,13 +776,15 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
             message: text_at(result, &["message"]).unwrap_or_default(),
             success_condition: text_at(spec, &["successCondition"]).unwrap_or_default(),
             failure_condition: text_at(spec, &["failureCondition"]).unwrap_or_default(),
-            interval: spec.get("interval").and_then(duration_at).unwrap_or_default(),
+            interval: spec
+                .get("interval")
+                .and_then(duration_at)
+                .unwrap_or_default(),
             count: int_or_string(spec.get("count")).unwrap_or(0),
             failure_limit: int_or_string(spec.get("failureLimit")).unwrap_or(0),
             inconclusive_limit: int_or_string(spec.get("inconclusiveLimit")).unwrap_or(0),
             // The controller's default when the spec leaves it out.
-            consecutive_error_limit: int_or_string(spec.get("consecutiveErrorLimit"))
-                .unwrap_or(4),
+            consecutive_error_limit: int_or_string(spec.get("consecutiveErrorLimit")).unwrap_or(4),
             successful: int_at(result, &["successful"]).unwrap_or(0),
             failed: int_at(result, &["failed"]).unwrap_or(0),
             inconclusive: int_at(result, &["inconclusive"]).unwrap_or(0),
@@ -763,7 +795,12 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
     };
     let mut metrics: Vec<MetricSummary> = specs
         .iter()
-        .map(|spec| metric(spec, &result_of(str_at(spec, &["name"]).unwrap_or_default())))
+        .map(|spec| {
+            metric(
+                spec,
+                &result_of(str_at(spec, &["name"]).unwrap_or_default()),
+            )
+        })
         .collect();
     // Results of metrics the spec no longer names (dry-run, or a template edited since).
     for r in &results {
@@ -772,13 +809,8 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
             metrics.push(metric(&Value::Null, r));
         }
     }
-    let annotations = v.pointer("/metadata/annotations");
     Ok(AnalysisRunRow {
-        revision: annotations
-            .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0),
+        revision: argo_revision_of(v),
         run_type: v
             .pointer("/metadata/labels/rollout-type")
             .and_then(Value::as_str)
@@ -789,6 +821,63 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
         metrics,
         meta,
     })
+}
+
+fn argo_revision_of(v: &Value) -> i64 {
+    v.pointer("/metadata/annotations")
+        .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reads an Argo Experiment: each template's status and pod counts.
+pub fn experiment_row(v: &Value) -> Result<ExperimentRow, ObjectError> {
+    let meta = json_meta(ObjectKind::Experiment, v)?;
+    let statuses: Vec<Value> = v
+        .pointer("/status/templateStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let templates = v
+        .pointer("/spec/templates")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    let name = text_at(t, &["name"]).unwrap_or_default();
+                    let status = statuses
+                        .iter()
+                        .find(|s| str_at(s, &["name"]) == Some(name.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
+                    ExperimentTemplate {
+                        status: text_at(&status, &["status"]).unwrap_or_else(|| "Pending".into()),
+                        message: text_at(&status, &["message"]).unwrap_or_default(),
+                        replicas: int_at(t, &["replicas"]).unwrap_or(1) as i32,
+                        ready: i32_at(&status, &["readyReplicas"]),
+                        available: i32_at(&status, &["availableReplicas"]),
+                        images: images_of_template(t),
+                        name,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ExperimentRow {
+        revision: argo_revision_of(v),
+        phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Pending".into()),
+        message: text_at(v, &["status", "message"]).unwrap_or_default(),
+        templates,
+        meta,
+    })
+}
+
+fn images_of_template(t: &Value) -> Vec<String> {
+    t.pointer("/template/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| cs.iter().filter_map(|c| text_at(c, &["image"])).collect())
+        .unwrap_or_default()
 }
 
 /// Reads a Flagger Canary (flagger.app/v1beta1).
@@ -869,24 +958,26 @@ pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectErro
         ObjectKind::ReplicaSet => replicaset_row(o).map(Object::ReplicaSet),
         ObjectKind::Pod => pod_row(o).map(Object::Pod),
         ObjectKind::Event => event_row(o).map(Object::Event),
-        ObjectKind::ArgoRollout | ObjectKind::FlaggerCanary | ObjectKind::AnalysisRun => {
-            Err(ObjectError {
+        ObjectKind::ArgoRollout
+        | ObjectKind::FlaggerCanary
+        | ObjectKind::AnalysisRun
+        | ObjectKind::Experiment => Err(ObjectError {
             object: format!(
                 "{kind} {}",
                 o.metadata.and_then(|m| m.name).unwrap_or_default()
             ),
-                problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
-            })
-        }
+            problem: "a custom resource is read from its JSON, not as a built-in kind".into(),
+        }),
     }
 }
 
 /// The row of a custom resource, from its JSON.
 pub fn custom_row(kind: ObjectKind, v: &Value) -> Result<Object, ObjectError> {
     match kind {
-        ObjectKind::ArgoRollout => argo_rollout_row(v).map(Object::ArgoRollout),
+        ObjectKind::ArgoRollout => argo_rollout_row(v).map(|r| Object::ArgoRollout(Box::new(r))),
         ObjectKind::FlaggerCanary => flagger_canary_row(v).map(Object::FlaggerCanary),
         ObjectKind::AnalysisRun => analysis_run_row(v).map(Object::AnalysisRun),
+        ObjectKind::Experiment => experiment_row(v).map(Object::Experiment),
         _ => Err(ObjectError {
             object: format!(
                 "{kind} {}",
@@ -908,6 +999,7 @@ pub fn object_from_json(v: &Value) -> Result<Object, ObjectError> {
         "Rollout" => ObjectKind::ArgoRollout,
         "Canary" => ObjectKind::FlaggerCanary,
         "AnalysisRun" => ObjectKind::AnalysisRun,
+        "Experiment" => ObjectKind::Experiment,
         other => {
             return Err(ObjectError {
                 object: format!("object of kind {other:?}"),
@@ -1025,6 +1117,53 @@ mod tests {
         let steps: Vec<String> = r.steps.iter().map(ToString::to_string).collect();
         assert!(steps.iter().all(|s| is_inert(s)), "{steps:?}");
         assert!(steps[0].contains("^[]52;"), "{steps:?}");
+    }
+
+    #[test]
+    fn analysis_runs_and_canary_settings_are_inert_in_their_rows() {
+        let run = json!({
+            "kind": "AnalysisRun",
+            "metadata": { "name": "r", "namespace": "shop", "labels": { "rollout-type": EVIL } },
+            "spec": { "metrics": [{ "name": EVIL, "successCondition": EVIL, "failureCondition": EVIL,
+                                    "interval": EVIL }] },
+            "status": { "phase": EVIL, "message": EVIL, "metricResults": [{
+                "name": EVIL, "phase": EVIL, "message": EVIL,
+                "measurements": [{ "phase": EVIL, "value": EVIL, "message": EVIL }]
+            }] }
+        });
+        let Ok(Object::AnalysisRun(r)) = object_from_json(&run) else {
+            panic!("an analysis run row")
+        };
+        let m = &r.metrics[0];
+        let x = &m.measurements[0];
+        let mut texts = vec![
+            &r.run_type,
+            &r.phase,
+            &r.message,
+            &m.name,
+            &m.phase,
+            &m.message,
+        ];
+        texts.extend([&m.success_condition, &m.failure_condition, &m.interval]);
+        texts.extend([&x.phase, &x.value, &x.message]);
+        let canary = json!({
+            "kind": "Canary",
+            "metadata": { "name": "c", "namespace": "shop" },
+            "spec": { "targetRef": { "name": "web" }, "analysis": {
+                "interval": EVIL,
+                "metrics": [{ "name": EVIL, "interval": EVIL, "templateRef": { "name": EVIL } }],
+                "webhooks": [{ "name": EVIL, "type": EVIL, "url": EVIL }] } }
+        });
+        let Ok(Object::FlaggerCanary(c)) = object_from_json(&canary) else {
+            panic!("a canary row")
+        };
+        let (fm, hook) = (&c.metrics[0], &c.webhooks[0]);
+        texts.extend([&c.interval, &fm.name, &fm.interval, &fm.template]);
+        texts.extend([&hook.name, &hook.type_, &hook.url]);
+        assert_eq!(texts.len(), 19);
+        for text in texts {
+            assert!(is_inert(text) && text.contains("^[]0;PWN^G"), "{text:?}");
+        }
     }
 
     #[test]

@@ -194,17 +194,35 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum StepKind {
-    SetWeight { weight: u8 },
-    Pause { duration: Option<String> },
-    Analysis { templates: Vec<String> },
-    Experiment { templates: Vec<String> },
+    SetWeight {
+        weight: u8,
+    },
+    Pause {
+        duration: Option<String>,
+    },
+    Analysis {
+        templates: Vec<String>,
+    },
+    Experiment {
+        templates: Vec<String>,
+    },
     /// Canary pods scaled apart from the traffic weight: `weight`, `replicas` or
     /// `matchTrafficWeight`, as written.
-    SetCanaryScale { scale: String },
-    SetHeaderRoute { name: String },
-    SetMirrorRoute { name: String },
-    Plugin { name: String },
-    Other { text: String },
+    SetCanaryScale {
+        scale: String,
+    },
+    SetHeaderRoute {
+        name: String,
+    },
+    SetMirrorRoute {
+        name: String,
+    },
+    Plugin {
+        name: String,
+    },
+    Other {
+        text: String,
+    },
 }
 
 impl fmt::Display for StepKind {
@@ -308,6 +326,31 @@ pub struct ArgoDetail {
     pub paused_at: Option<DateTime<Utc>>,
     /// AnalysisRuns owned by the Rollout, newest revision first.
     pub analysis_runs: Vec<AnalysisRunSummary>,
+    /// Experiments owned by the Rollout, newest revision first.
+    pub experiments: Vec<ExperimentSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentSummary {
+    pub name: String,
+    pub revision: i64,
+    pub phase: String,
+    pub message: String,
+    pub templates: Vec<ExperimentTemplate>,
+    /// The Experiment's ReplicaSets and their pods.
+    pub replica_sets: Vec<Revision>,
+    pub analysis_runs: Vec<AnalysisRunSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentTemplate {
+    pub name: String,
+    pub status: String,
+    pub message: String,
+    pub replicas: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -668,7 +668,10 @@ fn flagger_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     }
     for h in &f.webhooks {
         lines.push(Line::from(vec![
-            Span::styled(format!("webhook {} ", inert(&h.type_)), theme.style(Slot::Accent)),
+            Span::styled(
+                format!("webhook {} ", inert(&h.type_)),
+                theme.style(Slot::Accent),
+            ),
             Span::raw(format!("{} ", inert(&h.name))),
             Span::styled(inert(&h.url).into_owned(), theme.style(Slot::Muted)),
         ]));
@@ -727,20 +730,77 @@ fn step_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// An Argo Rollout's AnalysisRuns: each metric's limits, counts and measured values, so a
-/// failed analysis shows what it measured against what it allowed.
+/// An Argo Rollout's AnalysisRuns, then its Experiments with their templates, ReplicaSets
+/// and their own runs.
 fn analysis_run_lines(r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let Some(a) = r.argo.as_deref() else {
         return vec![];
     };
+    let mut lines = run_lines(&a.analysis_runs, theme);
+    for e in &a.experiments {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} ", inert(&e.phase)),
+                theme.style(run_slot(&e.phase)),
+            ),
+            Span::styled(
+                format!("experiment {} · revision {}", inert(&e.name), e.revision),
+                theme.style(Slot::Header),
+            ),
+        ]));
+        if !e.message.is_empty() {
+            lines.push(Line::raw(format!("  {}", inert(&e.message))));
+        }
+        for t in &e.templates {
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {} ", inert(&t.name))),
+                Span::styled(
+                    format!("{} ", inert(&t.status)),
+                    theme.style(run_slot(&t.status)),
+                ),
+                Span::styled(
+                    format!(
+                        "{}/{} available  {}",
+                        t.available,
+                        t.replicas,
+                        inert(&t.images.join(","))
+                    ),
+                    theme.style(Slot::Muted),
+                ),
+            ]));
+        }
+        for rs in &e.replica_sets {
+            let pods = rs.pods.iter().filter(|p| p.ready).count();
+            lines.push(Line::styled(
+                format!(
+                    "  replicaset {} · {}/{} pods ready",
+                    inert(&rs.object),
+                    pods,
+                    rs.pods.len()
+                ),
+                theme.style(Slot::Muted),
+            ));
+        }
+        lines.extend(run_lines(&e.analysis_runs, theme));
+    }
+    lines
+}
+
+fn run_slot(phase: &str) -> Slot {
+    match phase {
+        "Successful" => Slot::Healthy,
+        "Failed" | "Error" => Slot::Degraded,
+        "Inconclusive" => Slot::Warning,
+        _ => Slot::Progressing,
+    }
+}
+
+/// AnalysisRuns: each metric's limits, counts and measured values, so a failed analysis
+/// shows what it measured against what it allowed.
+fn run_lines(runs: &[crate::model::AnalysisRunSummary], theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for run in &a.analysis_runs {
-        let slot = match run.phase.as_str() {
-            "Successful" => Slot::Healthy,
-            "Failed" | "Error" => Slot::Degraded,
-            "Inconclusive" => Slot::Warning,
-            _ => Slot::Progressing,
-        };
+    for run in runs {
+        let slot = run_slot(&run.phase);
         let kind = if run.kind.is_empty() {
             String::new()
         } else {

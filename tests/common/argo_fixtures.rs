@@ -43,7 +43,8 @@ pub fn load_set(dir: &Path) -> Vec<Value> {
     files
         .iter()
         .map(|f| {
-            let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let text =
+                std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             serde_saphyr::from_str::<Value>(&text)
                 .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
         })
@@ -130,6 +131,19 @@ pub const EXPECTED: &[Expected] = &[
         step: Some("0/2"),
         set_weight: Some(0),
         actual_weight: Some(0),
+        revisions: &[(2, "canary"), (1, "stable")],
+    },
+    // TestExperimentRollout (its Experiment and AnalysisRun on revision 2:
+    // TestExperimentAnalysisRolloutInfo).
+    Expected {
+        set: "experiment-analysis",
+        name: "rollout-experiment-analysis",
+        status: "Degraded",
+        message: "ProgressDeadlineExceeded: ReplicaSet \"rollout-experiment-analysis-6f646bf7b7\" has timed out progressing.",
+        strategy: "Canary",
+        step: Some("1/2"),
+        set_weight: Some(25),
+        actual_weight: Some(25),
         revisions: &[(2, "canary"), (1, "stable")],
     },
     // TestGetInvalidRollout (no Step line: the Rollout has no steps).

@@ -18,8 +18,8 @@ pub fn load_files(files: &[PathBuf]) -> Result<Catalog, Failure> {
     let mut sets = Vec::with_capacity(files.len());
     for path in files {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad_input(format!("reading {name}: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad_input(format!("reading {name}: {e}")))?;
         sets.push(FlagSet::parse(&name, &text).map_err(|e| bad_input(e.to_string()))?);
     }
     Ok(Catalog::new(sets))
@@ -36,7 +36,9 @@ fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
         [] => Ok(None),
         [one] => match serde_json::from_str::<Value>(one) {
             Ok(v @ Value::Object(_)) => Ok(Some(v)),
-            Ok(_) => Err(bad_input("--context: the evaluation context must be a JSON object")),
+            Ok(_) => Err(bad_input(
+                "--context: the evaluation context must be a JSON object",
+            )),
             Err(e) => Err(bad_input(format!(
                 "--context: line {}, column {}: {e}",
                 e.line(),
@@ -204,7 +206,11 @@ fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {
         ),
     ];
     for (i, (name, value)) in flag.variants.iter().enumerate() {
-        let label = if i == 0 { "  variants   " } else { "             " };
+        let label = if i == 0 {
+            "  variants   "
+        } else {
+            "             "
+        };
         lines.push(format!("{label}{name} = {value}"));
     }
     match &flag.targeting {
@@ -212,11 +218,13 @@ fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {
         Some(rule) => {
             lines.push(format!("  targeting  {}", summary(rule)));
             if let Some(split) = fractional_split(rule) {
-                let shares: Vec<String> = split
-                    .iter()
-                    .map(|(v, p)| format!("{v} {p:.1}%"))
-                    .collect();
-                lines.push(format!("  split      {} {}", bar(&split, 20), shares.join(", ")));
+                let shares: Vec<String> =
+                    split.iter().map(|(v, p)| format!("{v} {p:.1}%")).collect();
+                lines.push(format!(
+                    "  split      {} {}",
+                    bar(&split, 20),
+                    shares.join(", ")
+                ));
             }
             lines.push(format!("  rule       {rule}"));
         }

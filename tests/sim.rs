@@ -80,7 +80,13 @@ fn promote_advances_an_argo_canary_to_its_next_step() {
     assert_eq!(release(&state, "cart").phase, Phase::WaitingForPromotion);
     // currentStepIndex/steps, as `kubectl argo rollouts get` shows it.
     assert_eq!(release(&state, "cart").step, Some((1, 6)));
-    act(&mut world, &mut state, "cart", Operation::Promote, None).expect("promote");
+    let message = act(&mut world, &mut state, "cart", Operation::Promote, None).expect("promote");
+    let (n, m) = release(&state, "cart").step.expect("a step");
+    assert_eq!(
+        message,
+        format!("promoted: step {n}/{m}"),
+        "counted as shown"
+    );
     run(&mut world, &mut state, 30.0);
     let cart = release(&state, "cart");
     assert_eq!(cart.weight, Some(50));
@@ -227,6 +233,37 @@ fn restart_rolls_every_pod_onto_a_new_revision() {
         .pods
         .iter()
         .all(|p| !pods_before.contains(&p.name)));
+}
+
+/// Argo's restart replaces pods one at a time: never more than one of them is down, and in
+/// the end no pod predates the restart.
+#[test]
+fn an_argo_restart_replaces_pods_one_at_a_time() {
+    let (mut world, mut state) = demo_state();
+    let names = |state: &State| -> Vec<String> {
+        release(state, "cart")
+            .revisions
+            .iter()
+            .flat_map(|r| r.pods.iter().map(|p| p.name.clone()))
+            .collect()
+    };
+    let before = names(&state);
+    let ready = ready_pods(&state, "cart");
+    let message = act(&mut world, &mut state, "cart", Operation::Restart, None).expect("restart");
+    assert!(message.contains("one at a time"), "{message}");
+    for _ in 0..120 {
+        run(&mut world, &mut state, 1.0);
+        assert!(
+            ready_pods(&state, "cart") >= ready - 1,
+            "more than one pod down"
+        );
+    }
+    let after = names(&state);
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after.iter().all(|p| !before.contains(p)),
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[test]

@@ -95,7 +95,12 @@ pub fn due(state: &mut State) -> Vec<Effect> {
 }
 
 /// A judgement came back: a report replaces the last one, an error keeps it as stale.
-pub fn record(state: &mut State, key: ReleaseKey, at: DateTime<Utc>, result: Result<Report, String>) {
+pub fn record(
+    state: &mut State,
+    key: ReleaseKey,
+    at: DateTime<Utc>,
+    result: Result<Report, String>,
+) {
     if !state.releases.contains_key(&key) {
         return;
     }

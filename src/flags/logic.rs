@@ -117,10 +117,45 @@ fn op_named(name: &str) -> Option<Op> {
 
 /// The names of the operators this engine knows (for summaries and validation).
 pub const OPERATORS: &[&str] = &[
-    "var", "missing", "missing_some", "if", "?:", "and", "or", "!", "!!", "==", "!=", "===",
-    "!==", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "min", "max", "abs", "cat", "substr",
-    "in", "merge", "map", "filter", "reduce", "all", "none", "some", "fractional", "sem_ver",
-    "starts_with", "ends_with",
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "and",
+    "or",
+    "!",
+    "!!",
+    "==",
+    "!=",
+    "===",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "min",
+    "max",
+    "abs",
+    "cat",
+    "substr",
+    "in",
+    "merge",
+    "map",
+    "filter",
+    "reduce",
+    "all",
+    "none",
+    "some",
+    "fractional",
+    "sem_ver",
+    "starts_with",
+    "ends_with",
 ];
 
 /// A compiled rule.
@@ -326,7 +361,11 @@ fn items<'a>(args: &'a Node, name: &str) -> Result<&'a [Node], LogicError> {
 }
 
 /// Every argument evaluated, which must make an array.
-fn evaluated_array<'a>(args: &'a Node, env: &Env<'a>, name: &str) -> Result<Vec<Cow<'a, Value>>, LogicError> {
+fn evaluated_array<'a>(
+    args: &'a Node,
+    env: &Env<'a>,
+    name: &str,
+) -> Result<Vec<Cow<'a, Value>>, LogicError> {
     match args {
         Node::Array(items) => items.iter().map(|item| eval(item, env)).collect(),
         other => match eval(other, env)? {
@@ -591,11 +630,14 @@ fn clause<'a>(node: &'a Node, env: &Env<'a>) -> Out<'a> {
         Value::Object(map) if map.len() == 1 => {
             let rule = Node::compile(&value);
             let data = env.data;
-            let out = eval(&rule, &Env {
-                data,
-                flagd: env.flagd,
-                outer: None,
-            })?
+            let out = eval(
+                &rule,
+                &Env {
+                    data,
+                    flagd: env.flagd,
+                    outer: None,
+                },
+            )?
             .into_owned();
             Ok(Cow::Owned(out))
         }
@@ -605,7 +647,8 @@ fn clause<'a>(node: &'a Node, env: &Env<'a>) -> Out<'a> {
 
 fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
     if let Some(outer) = env.outer {
-        let path_is_plain = !matches!(args, Node::Lit(Value::String(s)) if s.is_empty() || s.starts_with('.'));
+        let path_is_plain =
+            !matches!(args, Node::Lit(Value::String(s)) if s.is_empty() || s.starts_with('.'));
         if path_is_plain {
             let found = var(args, outer)?;
             if !found.is_null() {
@@ -626,7 +669,10 @@ fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
         Value::Number(n) => (Cow::Owned(format_number(n.as_f64().unwrap_or(0.0))), None),
         Value::Array(a) => match a.as_slice() {
             [] => return Ok(Cow::Borrowed(env.data)),
-            [Value::String(s), rest @ ..] => (Cow::Owned(s.clone()), if rest.len() == 1 { rest.first() } else { None }),
+            [Value::String(s), rest @ ..] => (
+                Cow::Owned(s.clone()),
+                if rest.len() == 1 { rest.first() } else { None },
+            ),
             _ => return err("var takes a path"),
         },
         other => return err(format!("var takes a path, not {}", kind(other))),
@@ -638,7 +684,10 @@ fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
         let value = match (parts.next(), parts.next()) {
             (None, _) => Value::Object(Map::from_iter([
                 ("flagKey".to_string(), Value::String(flagd.flag_key.clone())),
-                ("timestamp".to_string(), Value::Number(flagd.timestamp.into())),
+                (
+                    "timestamp".to_string(),
+                    Value::Number(flagd.timestamp.into()),
+                ),
             ])),
             (Some("flagKey"), None) => Value::String(flagd.flag_key.clone()),
             (Some("timestamp"), None) => Value::Number(flagd.timestamp.into()),
@@ -700,7 +749,9 @@ fn missing<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
 
 fn missing_some<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
     let values = evaluated_array(args, env, "missing_some")?;
-    let (Some(need), Some(Value::Array(paths))) = (values.first(), values.get(1).map(|v| v.as_ref())) else {
+    let (Some(need), Some(Value::Array(paths))) =
+        (values.first(), values.get(1).map(|v| v.as_ref()))
+    else {
         return err("missing_some takes a count and paths");
     };
     let need = to_number(need)? as i64;
@@ -900,7 +951,11 @@ fn fractional_pick(args: &Value, env: &Env<'_>) -> Option<Value> {
     let (seed, buckets): (Cow<'_, str>, &[Value]) = match first {
         Value::String(key) => (Cow::Borrowed(key.as_str()), &items[1..]),
         other => {
-            let buckets = if other.is_null() { &items[1..] } else { &items[..] };
+            let buckets = if other.is_null() {
+                &items[1..]
+            } else {
+                &items[..]
+            };
             let targeting_key = match data.get("targetingKey") {
                 None | Some(Value::Null) => return None,
                 Some(Value::String(s)) if !s.is_empty() => s,
@@ -1020,29 +1075,44 @@ mod tests {
         let data = json!({"a": {"b": [10, {"c": "x"}]}, "n": null, "z": 0});
         assert_eq!(ok(json!({"var": "a.b.0"}), data.clone()), json!(10));
         assert_eq!(ok(json!({"var": "a.b.1.c"}), data.clone()), json!("x"));
-        assert_eq!(ok(json!({"var": ["a.q", "dflt"]}), data.clone()), json!("dflt"));
+        assert_eq!(
+            ok(json!({"var": ["a.q", "dflt"]}), data.clone()),
+            json!("dflt")
+        );
         assert_eq!(ok(json!({"var": ["n", 5]}), data.clone()), json!(5));
         assert_eq!(ok(json!({"var": "z"}), data.clone()), json!(0));
         assert_eq!(ok(json!({"var": "a.b.9"}), data.clone()), Value::Null);
         assert_eq!(ok(json!({"var": ""}), data.clone()), data);
-        assert_eq!(ok(json!({"var": ["email"]}), json!({"email": "e"})), json!("e"));
+        assert_eq!(
+            ok(json!({"var": ["email"]}), json!({"email": "e"})),
+            json!("e")
+        );
         assert!(run(json!({"var": [1]}), json!({})).is_err());
     }
 
     #[test]
     fn flagd_properties_in_context() {
-        assert_eq!(ok(json!({"var": "$flagd.flagKey"}), json!({})), json!("my-flag"));
+        assert_eq!(
+            ok(json!({"var": "$flagd.flagKey"}), json!({})),
+            json!("my-flag")
+        );
         assert_eq!(
             ok(json!({"var": "$flagd.timestamp"}), json!({})),
             json!(1_700_000_000)
         );
         // flagd's own properties win over a caller's.
         assert_eq!(
-            ok(json!({"var": "$flagd.flagKey"}), json!({"$flagd": {"flagKey": "x"}})),
+            ok(
+                json!({"var": "$flagd.flagKey"}),
+                json!({"$flagd": {"flagKey": "x"}})
+            ),
             json!("my-flag")
         );
         assert_eq!(
-            ok(json!({">": [{"var": "$flagd.timestamp"}, 1_600_000_000]}), json!({})),
+            ok(
+                json!({">": [{"var": "$flagd.timestamp"}, 1_600_000_000]}),
+                json!({})
+            ),
             json!(true)
         );
     }
@@ -1051,7 +1121,10 @@ mod tests {
     fn if_and_or_not() {
         assert_eq!(ok(json!({"if": [true, "a", "b"]}), json!({})), json!("a"));
         assert_eq!(ok(json!({"if": [0, "a", "b"]}), json!({})), json!("b"));
-        assert_eq!(ok(json!({"if": [false, "a", true, "c", "d"]}), json!({})), json!("c"));
+        assert_eq!(
+            ok(json!({"if": [false, "a", true, "c", "d"]}), json!({})),
+            json!("c")
+        );
         assert_eq!(ok(json!({"if": [false, "a"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"if": []}), json!({})), Value::Null);
         assert_eq!(ok(json!({"?:": [1, "y", "n"]}), json!({})), json!("y"));
@@ -1064,7 +1137,10 @@ mod tests {
         assert_eq!(ok(json!({"!!": ["0"]}), json!({})), json!(true));
         assert_eq!(ok(json!({"!!": [{}]}), json!({})), json!(false));
         // A branch never taken may hold anything.
-        assert_eq!(ok(json!({"if": [true, "a", {"nope": 1}]}), json!({})), json!("a"));
+        assert_eq!(
+            ok(json!({"if": [true, "a", {"nope": 1}]}), json!({})),
+            json!("a")
+        );
         assert!(run(json!({"if": {"var": "x"}}), json!({})).is_err());
         assert!(run(json!({"and": "x"}), json!({})).is_err());
     }
@@ -1116,28 +1192,58 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(ok(json!({"cat": ["a", 1, 2.5, null]}), json!({})), json!("a12.5"));
+        assert_eq!(
+            ok(json!({"cat": ["a", 1, 2.5, null]}), json!({})),
+            json!("a12.5")
+        );
         assert_eq!(ok(json!({"cat": [" a ", "b "]}), json!({})), json!("a b"));
         assert_eq!(ok(json!({"cat": [" a "]}), json!({})), json!(" a "));
         assert_eq!(ok(json!({"cat": "x"}), json!({})), json!("x"));
         assert!(run(json!({"cat": ["a", true]}), json!({})).is_err());
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 4]}), json!({})), json!("logic"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", -5]}), json!({})), json!("logic"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 1, 3]}), json!({})), json!("son"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 4, -2]}), json!({})), json!("log"));
-        assert_eq!(ok(json!({"in": ["Spring", "Springfield"]}), json!({})), json!(true));
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 4]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", -5]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 1, 3]}), json!({})),
+            json!("son")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 4, -2]}), json!({})),
+            json!("log")
+        );
+        assert_eq!(
+            ok(json!({"in": ["Spring", "Springfield"]}), json!({})),
+            json!(true)
+        );
         assert_eq!(ok(json!({"in": ["b", ["a", "b"]]}), json!({})), json!(true));
         assert_eq!(ok(json!({"in": [2, [1, 2]]}), json!({})), json!(true));
         assert_eq!(ok(json!({"in": [5, [[1, 10]]]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"in": ["c", ["a", "b"]]}), json!({})), json!(false));
+        assert_eq!(
+            ok(json!({"in": ["c", ["a", "b"]]}), json!({})),
+            json!(false)
+        );
         assert_eq!(ok(json!({"in": ["c", 5]}), json!({})), json!(false));
         assert!(run(json!({"in": [1, "abc"]}), json!({})).is_err());
         assert_eq!(
-            ok(json!({"starts_with": [{"var": "id"}, "abc"]}), json!({"id": "abcdef"})),
+            ok(
+                json!({"starts_with": [{"var": "id"}, "abc"]}),
+                json!({"id": "abcdef"})
+            ),
             json!(true)
         );
-        assert_eq!(ok(json!({"ends_with": ["abcdef", "def"]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"ends_with": ["abcdef", "abc"]}), json!({})), json!(false));
+        assert_eq!(
+            ok(json!({"ends_with": ["abcdef", "def"]}), json!({})),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"ends_with": ["abcdef", "abc"]}), json!({})),
+            json!(false)
+        );
         assert_eq!(ok(json!({"starts_with": [1, "1"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"ends_with": ["x"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"ends_with": "x"}), json!({})), Value::Null);
@@ -1146,20 +1252,35 @@ mod tests {
     #[test]
     fn missing_and_arrays() {
         let data = json!({"a": 1, "b": null, "list": [1, 2, 3, 4]});
-        assert_eq!(ok(json!({"missing": ["a", "b", "c"]}), data.clone()), json!(["b", "c"]));
+        assert_eq!(
+            ok(json!({"missing": ["a", "b", "c"]}), data.clone()),
+            json!(["b", "c"])
+        );
         assert_eq!(ok(json!({"missing": "a"}), data.clone()), json!([]));
-        assert_eq!(ok(json!({"missing_some": [1, ["a", "c"]]}), data.clone()), json!([]));
+        assert_eq!(
+            ok(json!({"missing_some": [1, ["a", "c"]]}), data.clone()),
+            json!([])
+        );
         assert_eq!(
             ok(json!({"missing_some": [2, ["a", "c"]]}), data.clone()),
             json!(["c"])
         );
-        assert_eq!(ok(json!({"merge": [[1], 2, [3, 4]]}), json!({})), json!([1, 2, 3, 4]));
         assert_eq!(
-            ok(json!({"map": [{"var": "list"}, {"*": [{"var": ""}, 2]}]}), data.clone()),
+            ok(json!({"merge": [[1], 2, [3, 4]]}), json!({})),
+            json!([1, 2, 3, 4])
+        );
+        assert_eq!(
+            ok(
+                json!({"map": [{"var": "list"}, {"*": [{"var": ""}, 2]}]}),
+                data.clone()
+            ),
             json!([2.0, 4.0, 6.0, 8.0])
         );
         assert_eq!(
-            ok(json!({"filter": [{"var": "list"}, {">": [{"var": ""}, 2]}]}), data.clone()),
+            ok(
+                json!({"filter": [{"var": "list"}, {">": [{"var": ""}, 2]}]}),
+                data.clone()
+            ),
             json!([3, 4])
         );
         assert_eq!(
@@ -1169,18 +1290,46 @@ mod tests {
             ),
             json!(10.0)
         );
-        assert_eq!(ok(json!({"all": [[1, 2], {">": [{"var": ""}, 0]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"all": [[], {">": [{"var": ""}, 0]}]}), json!({})), json!(false));
-        assert_eq!(ok(json!({"some": [[1, 2], {">": [{"var": ""}, 1]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"none": [[1, 2], {">": [{"var": ""}, 5]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"none": [[], {">": [{"var": ""}, 5]}]}), json!({})), json!(true));
-        assert!(run(json!({"reduce": [[1], {"var": "current"}, null]}), json!({})).is_err());
+        assert_eq!(
+            ok(json!({"all": [[1, 2], {">": [{"var": ""}, 0]}]}), json!({})),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"all": [[], {">": [{"var": ""}, 0]}]}), json!({})),
+            json!(false)
+        );
+        assert_eq!(
+            ok(
+                json!({"some": [[1, 2], {">": [{"var": ""}, 1]}]}),
+                json!({})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            ok(
+                json!({"none": [[1, 2], {">": [{"var": ""}, 5]}]}),
+                json!({})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"none": [[], {">": [{"var": ""}, 5]}]}), json!({})),
+            json!(true)
+        );
+        assert!(run(
+            json!({"reduce": [[1], {"var": "current"}, null]}),
+            json!({})
+        )
+        .is_err());
     }
 
     #[test]
     fn literals_and_unknown_operators() {
         // More than one key: a literal; none: an empty object.
-        assert_eq!(ok(json!({"a": 1, "b": 2}), json!({})), json!({"a": 1, "b": 2}));
+        assert_eq!(
+            ok(json!({"a": 1, "b": 2}), json!({})),
+            json!({"a": 1, "b": 2})
+        );
         assert_eq!(ok(json!({}), json!({})), json!({}));
         assert_eq!(ok(json!([1, {"var": "x"}]), json!({"x": 2})), json!([1, 2]));
         let e = run(json!({"$ref": "nowhere"}), json!({})).unwrap_err();
@@ -1208,19 +1357,52 @@ mod tests {
     #[test]
     fn fractional_weights() {
         let ctx = json!({"targetingKey": "anyone"});
-        assert_eq!(ok(json!({"fractional": ["k", ["x", 0], ["y", 0]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", ["x", -5], ["y", 1]]}), ctx.clone()), json!("y"));
-        assert_eq!(ok(json!({"fractional": ["k", ["only"]]}), ctx.clone()), json!("only"));
-        assert_eq!(ok(json!({"fractional": ["k", ["x", 1.5]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", ["x", "1"]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", "x"]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", []]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k"]}), ctx.clone()), Value::Null);
         assert_eq!(
-            ok(json!({"fractional": ["k", ["x", 2147483647], ["y", 1]]}), ctx.clone()),
+            ok(
+                json!({"fractional": ["k", ["x", 0], ["y", 0]]}),
+                ctx.clone()
+            ),
             Value::Null
         );
-        assert_eq!(ok(json!({"fractional": ["k", [true, 1]]}), ctx.clone()), json!(true));
+        assert_eq!(
+            ok(
+                json!({"fractional": ["k", ["x", -5], ["y", 1]]}),
+                ctx.clone()
+            ),
+            json!("y")
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["only"]]}), ctx.clone()),
+            json!("only")
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["x", 1.5]]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["x", "1"]]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", "x"]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", []]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(ok(json!({"fractional": ["k"]}), ctx.clone()), Value::Null);
+        assert_eq!(
+            ok(
+                json!({"fractional": ["k", ["x", 2147483647], ["y", 1]]}),
+                ctx.clone()
+            ),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", [true, 1]]}), ctx.clone()),
+            json!(true)
+        );
         assert_eq!(ok(json!({"fractional": "k"}), ctx), Value::Null);
     }
 
@@ -1233,7 +1415,11 @@ mod tests {
             timestamp: 0,
         };
         let a = (0..4000)
-            .filter(|i| rule.eval(&json!({ "k": format!("key-{i}") }), &flagd).unwrap() == json!("a"))
+            .filter(|i| {
+                rule.eval(&json!({ "k": format!("key-{i}") }), &flagd)
+                    .unwrap()
+                    == json!("a")
+            })
             .count();
         assert!((900..1100).contains(&a), "{a} of 4000 in the 25% bucket");
     }
@@ -1251,7 +1437,10 @@ mod tests {
         assert_eq!(v(json!("nope"), "=", "1.0.0"), Value::Null);
         assert_eq!(v(json!("1.0.0"), "===", "1.0.0"), Value::Null);
         assert_eq!(v(json!(true), "=", "1.0.0"), Value::Null);
-        assert_eq!(ok(json!({"sem_ver": ["1.0.0", "="]}), json!({})), Value::Null);
+        assert_eq!(
+            ok(json!({"sem_ver": ["1.0.0", "="]}), json!({})),
+            Value::Null
+        );
         assert_eq!(ok(json!({"sem_ver": "1.0.0"}), json!({})), Value::Null);
         assert_eq!(go_general(1e21), "1e+21");
         assert_eq!(go_general(1.5e-5), "1.5e-05");

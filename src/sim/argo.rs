@@ -200,6 +200,7 @@ impl SimArgoRollout {
         for set in &mut self.sets {
             set.kubelet_tick(now);
         }
+        self.evict_one_for_restart();
         for i in 0..self.sets.len() {
             let desired = self.desired(i);
             self.sets[i].step_toward(desired, now, rng);
@@ -317,9 +318,11 @@ impl SimArgoRollout {
             return Ok("promoted to the new revision".into());
         }
         self.advance(now);
+        // Counted as the step display counts them: steps completed of all steps.
         Ok(format!(
-            "promoted to step {}",
-            (self.step_index + 1).min(self.steps.len())
+            "promoted: step {}/{}",
+            self.step_index.min(self.steps.len()),
+            self.steps.len()
         ))
     }
 
@@ -358,7 +361,7 @@ impl SimArgoRollout {
         self.analysis = None;
         self.step_index = 0;
         self.step_started = now;
-        Ok("retrying from step 1".into())
+        Ok(format!("retrying from step 0/{}", self.steps.len()))
     }
 
     /// `kubectl argo rollouts undo [--to-revision]`: the old template becomes the newest revision.
@@ -387,15 +390,27 @@ impl SimArgoRollout {
     }
 
     /// `kubectl argo rollouts restart`: pods are replaced, the template stays.
-    pub fn restart(&mut self, now: Time, rng: &mut Rng) -> Result<String, String> {
-        let stable = &mut self.sets[self.stable];
-        let n = stable.pods.len();
-        stable.pods.clear();
-        for _ in 0..n {
-            stable.scale_up(now, rng);
-        }
+    pub fn restart(&mut self, now: Time) -> Result<String, String> {
+        let n: usize = self.sets.iter().map(|s| s.pods.len()).sum();
         self.restarted_at = Some(now);
-        Ok(format!("restarting {n} pods"))
+        Ok(format!("restarting {n} pods, one at a time"))
+    }
+
+    /// Like the controller after `restartAt`: one pod older than the restart goes once
+    /// every pod is ready, and its set's scaling brings up the replacement.
+    fn evict_one_for_restart(&mut self) {
+        let Some(at) = self.restarted_at else {
+            return;
+        };
+        if self.sets.iter().any(|s| s.pods.iter().any(|p| !p.ready)) {
+            return;
+        }
+        for set in &mut self.sets {
+            if let Some(i) = set.pods.iter().position(|p| p.created < at) {
+                set.pods.remove(i);
+                return;
+            }
+        }
     }
 
     pub fn objects(&self, now: Time) -> Vec<Value> {

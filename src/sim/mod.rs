@@ -374,7 +374,7 @@ impl SimEntry {
             (SimRelease::Argo(a), Abort) => a.abort(now, events),
             (SimRelease::Argo(a), Retry) => a.retry(now),
             (SimRelease::Argo(a), Rollback { to }) => a.undo(to, now),
-            (SimRelease::Argo(a), Restart) => a.restart(now, rng),
+            (SimRelease::Argo(a), Restart) => a.restart(now),
             (SimRelease::Argo(a), Pause) if a.paused => Err("rollout is already paused".into()),
             (SimRelease::Argo(a), Pause) => {
                 a.paused = true;

@@ -112,14 +112,25 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.read_only {
         spans.push(Span::styled(" [read-only]", theme.style(Slot::Warning)));
     }
+    // The demo clock keeps its place at the right edge: filters and sort give way first.
+    let mut left = top;
     if let Mode::Demo { paused, speed } = state.mode {
-        let clock = if paused { "‖ paused" } else { "▶" };
-        spans.push(Span::styled(
-            format!(" demo {clock} {speed}x {}", state.now.format("%H:%M:%S")),
-            theme.style(Slot::Accent),
-        ));
+        let clock = match (paused, top.width >= 80) {
+            (true, true) => "‖ paused",
+            (true, false) => "‖",
+            (false, _) => "▶",
+        };
+        let text = format!(" demo {clock} {speed}x {} ", state.now.format("%H:%M:%S"));
+        let width = (Line::raw(text.as_str()).width() as u16).min(top.width);
+        let [rest, right] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(top);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.style(Slot::Accent))),
+            right,
+        );
+        left = rest;
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), top);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
 
     // The full line when it fits; else each context short, and its cause before its detail.
     let full = connection_spans(state, theme, false);

@@ -278,30 +278,25 @@ pub fn table_row(values: &[&str], widths: &[usize]) -> String {
     line
 }
 
-/// Column widths of `ripcord status -o table`.
-const STATUS_WIDTHS: [usize; 11] = [14, 14, 24, 15, 12, 5, 4, 7, 7, 8, 4];
-
-/// `ripcord status` as a table, in the console's order.
+/// `ripcord status` as a table, in the console's order. Columns are as wide as their
+/// widest value, as kubectl's are: a name cut short is useless to a script.
 pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
     use crate::model::display::{age_opt, kind_label, replicas};
-    let mut out = table_row(
-        &[
-            "CONTEXT",
-            "NAMESPACE",
-            "NAME",
-            "KIND",
-            "PHASE",
-            "STEP",
-            "WT",
-            "STABLE",
-            "CANARY",
-            "VERDICT",
-            "AGE",
-        ],
-        &STATUS_WIDTHS,
-    );
+    let header = [
+        "CONTEXT",
+        "NAMESPACE",
+        "NAME",
+        "KIND",
+        "PHASE",
+        "STEP",
+        "WT",
+        "STABLE",
+        "CANARY",
+        "VERDICT",
+        "AGE",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for r in releases {
-        let kind: &str = kind_label(r, false);
         let step = r
             .step
             .map(|(n, m)| format!("{n}/{m}"))
@@ -310,24 +305,30 @@ pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
             .weight
             .map(|w| format!("{w}%"))
             .unwrap_or_else(|| "-".into());
-        let (stable, canary) = (replicas(r.stable), replicas(r.canary));
-        let age = age_opt(r.created, now);
-        out.push_str(&table_row(
-            &[
-                &r.key.context,
-                &r.key.namespace,
-                &r.key.name,
-                kind,
-                r.phase.label(),
-                &step,
-                &weight,
-                &stable,
-                &canary,
-                r.verdict.map(|v| v.label()).unwrap_or("-"),
-                &age,
-            ],
-            &STATUS_WIDTHS,
-        ));
+        rows.push(vec![
+            r.key.context.clone(),
+            r.key.namespace.clone(),
+            r.key.name.clone(),
+            kind_label(r, false).to_owned(),
+            r.phase.label().to_owned(),
+            step,
+            weight,
+            replicas(r.stable),
+            replicas(r.canary),
+            r.verdict.map(|v| v.label()).unwrap_or("-").to_owned(),
+            age_opt(r.created, now),
+        ]);
+    }
+    let mut widths = vec![0; header.len()];
+    for row in &rows {
+        for (w, value) in widths.iter_mut().zip(row) {
+            *w = (*w).max(columns(&crate::model::text::inert(value)));
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let values: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&table_row(&values, &widths));
     }
     out
 }

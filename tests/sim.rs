@@ -912,3 +912,19 @@ fn a_pair_promotion_and_abort_keep_the_ready_pods() {
         );
     }
 }
+
+/// `ripcord status` prints names whole however long they are, and keeps the columns aligned.
+#[test]
+fn the_status_table_never_cuts_a_name() {
+    let (_, state) = demo_state();
+    let mut releases: Vec<Release> = state.releases.values().cloned().collect();
+    let long = "a-namespace-name-longer-than-any-column-width";
+    releases[0].key.namespace = long.into();
+    let table = ripcord::headless::status_table(&releases, state.now);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines.iter().any(|l| l.contains(long)), "{table}");
+    let name_at = lines[0].find("NAME ").expect("NAME heading");
+    for (line, r) in lines[1..].iter().zip(&releases) {
+        assert_eq!(line.find(r.key.name.as_str()), Some(name_at), "{table}");
+    }
+}

@@ -2204,3 +2204,24 @@ fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
         .unwrap_or_default();
     assert!(status.contains("#1 runs the same images"), "{status}");
 }
+
+/// The queue's hints offer resume for a paused release, pause for any other.
+#[test]
+fn the_queue_hints_resume_for_a_paused_release() {
+    let (_, mut state) = demo_state();
+    select_kind(&mut state, Kind::Deployment);
+    let words = |state: &mut State| -> Vec<String> {
+        footer(state)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    let running = words(&mut state);
+    assert!(running.iter().any(|w| w == "pause"), "{running:?}");
+    assert!(!running.iter().any(|w| w == "resume"), "{running:?}");
+    let key = state.selected_key().cloned().expect("a selection");
+    state.releases.get_mut(&key).expect("focused").phase = Phase::Paused;
+    let paused = words(&mut state);
+    assert!(paused.iter().any(|w| w == "resume"), "{paused:?}");
+    assert!(!paused.iter().any(|w| w == "pause"), "{paused:?}");
+}

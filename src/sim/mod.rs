@@ -293,7 +293,6 @@ impl SimEntry {
         &mut self,
         req: &ActionRequest,
         now: Time,
-        rng: &mut Rng,
         events: &mut SimEvents,
     ) -> Result<String, String> {
         use Op::*;
@@ -610,7 +609,7 @@ impl World {
         };
         let before = entry.revision();
         let events = self.events.entry(entry.context.clone()).or_default();
-        let mut result = entry.execute(req, now, &mut self.rng, events);
+        let mut result = entry.execute(req, now, events);
         if result.is_ok() && matches!(req.op, Op::PromoteFull | Op::Abort) {
             if let Some(i) = self.entries.iter().position(|e| e.key() == req.key) {
                 result = result.and_then(|text| self.hand_over(i, &text));

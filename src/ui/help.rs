@@ -251,8 +251,16 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
             ],
         ),
     };
+    // A paused release is resumed, not paused again: the queue offers what applies.
+    let paused = state
+        .focused()
+        .is_some_and(|r| r.phase == crate::model::Phase::Paused);
     let mut entries = Vec::new();
     for &action in actions {
+        let action = match (&state.view, action) {
+            (View::Home, Action::Pause) if paused => Action::Resume,
+            _ => action,
+        };
         let Some(keys) = state
             .keymap
             .keys_for_any(&[section, Section::Global], action)

@@ -268,6 +268,8 @@ fn production_needs_the_typed_name_and_a_reason() {
         press_code(&mut state, KeyCode::Enter).is_empty(),
         "a reason is still missing"
     );
+    // A Tab out of habit keeps the reason out of the finished name.
+    press_code(&mut state, KeyCode::Tab);
     type_text(&mut state, "canary looks good");
     drawn(&mut state);
     let effects = press_code(&mut state, KeyCode::Enter);

@@ -222,8 +222,13 @@ pub(super) fn on_confirm_key(
         };
     }
     match answer {
+        // Once the name is typed right it is done: Tab stays on the reason, so a reason is
+        // never typed onto the end of the name by a Tab pressed out of habit.
         Some(Action::NextField) => {
-            confirm.field = 1 - confirm.field;
+            let name_done = confirm.name_input.lines().join("") == confirm.request.key.name;
+            if !(confirm.field == 1 && name_done) {
+                confirm.field = 1 - confirm.field;
+            }
             vec![]
         }
         Some(Action::Submit) => {

@@ -461,8 +461,9 @@ async fn status_inner(
             *printed = true;
         }
         Output::Json => {}
-        // Nothing read and a failure to say: a header alone would only look like "no releases".
-        Output::Table if releases.is_empty() && first_error.is_some() => {}
+        // Nothing read and a failure to say, or a named release not found: a header alone
+        // would only look like an answer.
+        Output::Table if releases.is_empty() && (first_error.is_some() || target.is_some()) => {}
         Output::Table => print_out(&headless::status_table(&releases, chrono::Utc::now()))?,
     }
     match (first_error, &target) {

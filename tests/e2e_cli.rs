@@ -30,6 +30,12 @@ async fn status_json_and_a_rollback_recorded_in_the_journal() {
     })
     .await;
 
+    // A release that is not there prints no table, only why, and exits 1.
+    let out = cli.run(&["status", "nope", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(stdout(&out), "", "{}", text(&out));
+    assert!(text(&out).contains("no release \"nope\""), "{}", text(&out));
+
     let out = cli.run(&["status", "api", "-n", &ns.name, "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let release = &json(&out)["releases"][0];

@@ -15,13 +15,22 @@ use std::path::Path;
 
 fn state(spec: &ScaleSpec, prometheus: bool) -> State {
     let text = if prometheus {
-        format!("[contexts.\"{}\"]\nprometheus = \"http://p:9090\"\n", scale::CONTEXT)
+        format!(
+            "[contexts.\"{}\"]\nprometheus = \"http://p:9090\"\n",
+            scale::CONTEXT
+        )
     } else {
         String::new()
     };
     let (settings, issues) = Settings::load(Path::new("config.toml"), &text);
     assert!(issues.is_empty(), "{issues:?}");
-    let mut state = State::new(Mode::Live, Keymap::default_keymap(), settings, false, scale::now());
+    let mut state = State::new(
+        Mode::Live,
+        Keymap::default_keymap(),
+        settings,
+        false,
+        scale::now(),
+    );
     update(
         &mut state,
         Msg::Connection {
@@ -74,13 +83,23 @@ fn queries_follow_the_canaries_in_flight_not_the_healthy_releases() {
         assert_eq!(state.releases.len(), spec.releases());
         let first = analyses(&tick(&mut state, 1));
         // One judgement per pair (a canary in flight), none for the healthy Deployments.
-        assert_eq!(first.len(), spec.namespaces * spec.pairs_per_namespace(), "{first:?}");
+        assert_eq!(
+            first.len(),
+            spec.namespaces * spec.pairs_per_namespace(),
+            "{first:?}"
+        );
         // Not again before the interval is up, then again.
         assert!(analyses(&tick(&mut state, 1)).is_empty());
-        assert_eq!(analyses(&tick(&mut state, ANALYSIS_EVERY_SECS)).len(), first.len());
+        assert_eq!(
+            analyses(&tick(&mut state, ANALYSIS_EVERY_SECS)).len(),
+            first.len()
+        );
         counts.push(first.len());
     }
-    assert_eq!(counts[0], counts[1], "ten times the healthy releases, the same queries");
+    assert_eq!(
+        counts[0], counts[1],
+        "ten times the healthy releases, the same queries"
+    );
 
     // A context without a Prometheus is not judged at all.
     let mut state = state(&small, false);
@@ -106,7 +125,10 @@ fn the_step_fits_the_terminal_width() {
         }
     }
     assert_eq!(steps.len(), 2);
-    assert!(steps[0] > steps[1], "a wider chart gets a finer step: {steps:?}");
+    assert!(
+        steps[0] > steps[1],
+        "a wider chart gets a finer step: {steps:?}"
+    );
 }
 
 #[test]

@@ -34,7 +34,10 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
     let cli = Cli::new(&tb.kubeconfig);
     std::fs::write(
         cli.dir().join("config.toml"),
-        format!("[contexts.\"{ADMIN}\"]\nprometheus = \"{}\"\n", prometheus_url()),
+        format!(
+            "[contexts.\"{ADMIN}\"]\nprometheus = \"{}\"\n",
+            prometheus_url()
+        ),
     )
     .unwrap();
     std::fs::write(cli.dir().join("analysis.toml"), analysis_named("dir ratio")).unwrap();
@@ -51,10 +54,20 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
     assert!(stdout(&out).contains("dir ratio"), "{}", text(&out));
 
     // The annotation names a ConfigMap: it wins over the config dir.
-    config_map(&tb, &ns.name, "web-analysis", &analysis_named("configmap ratio"));
+    config_map(
+        &tb,
+        &ns.name,
+        "web-analysis",
+        &analysis_named("configmap ratio"),
+    );
     tb.kubectl(
         &ns.name,
-        &["annotate", "deployment", "web", "ripcord.dev/analysis=web-analysis"],
+        &[
+            "annotate",
+            "deployment",
+            "web",
+            "ripcord.dev/analysis=web-analysis",
+        ],
     );
     let out = analyze(&[]);
     assert!(stdout(&out).contains("configmap ratio"), "{}", text(&out));

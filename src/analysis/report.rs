@@ -82,13 +82,19 @@ mod tests {
         assert_eq!(fit_step(ten_minutes, 60), Duration::from_secs(5));
         assert_eq!(fit_step(ten_minutes, 150), Duration::from_secs(2));
         // Never below Prometheus's second, never a division by zero.
-        assert_eq!(fit_step(Duration::from_secs(30), 200), Duration::from_secs(1));
+        assert_eq!(
+            fit_step(Duration::from_secs(30), 200),
+            Duration::from_secs(1)
+        );
         assert_eq!(fit_step(ten_minutes, 0), Duration::from_secs(600));
     }
 
     #[test]
     fn sides_average_per_timestamp_and_thresholds_follow_the_direction() {
-        let avg = average(&[vec![(1.0, 2.0), (2.0, 4.0)], vec![(1.0, 4.0), (2.0, f64::NAN)]]);
+        let avg = average(&[
+            vec![(1.0, 2.0), (2.0, 4.0)],
+            vec![(1.0, 4.0), (2.0, f64::NAN)],
+        ]);
         assert_eq!(avg, vec![(1.0, 3.0), (2.0, 4.0)]);
         let mut rule = MetricRule {
             allowed_increase: 1.5,

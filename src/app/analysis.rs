@@ -94,8 +94,51 @@ pub fn due(state: &mut State) -> Vec<Effect> {
     effects
 }
 
+/// The PromQL of the metric the analysis tab shows (both sides' queries), for the
+/// clipboard; anywhere else it says there is nothing to copy.
+pub fn copy_query(state: &mut State) -> Vec<Effect> {
+    use super::{Level, Tab, View};
+    let shown = match (&state.view, state.tab) {
+        (View::Detail(key), Tab::Analysis) => state
+            .analyses
+            .get(key)
+            .and_then(|p| p.report.as_ref())
+            .and_then(|r| {
+                let panels = &r.panels;
+                panels.get(
+                    state.tab_scroll[Tab::Analysis.index()].min(panels.len().saturating_sub(1)),
+                )
+            }),
+        _ => None,
+    };
+    state.dirty = true;
+    match shown {
+        Some(p) => {
+            let text = format!("{}\n{}", p.canary_query, p.baseline_query);
+            let said = format!(
+                "✔ copied the PromQL of {} (canary and baseline)",
+                crate::model::text::inert(&p.metric)
+            );
+            state.set_status(Level::Success, said);
+            vec![Effect::Copy(text)]
+        }
+        None => {
+            state.set_status(
+                Level::Info,
+                "nothing to copy: the analysis tab of a release ripcord judges shows its PromQL",
+            );
+            vec![]
+        }
+    }
+}
+
 /// A judgement came back: a report replaces the last one, an error keeps it as stale.
-pub fn record(state: &mut State, key: ReleaseKey, at: DateTime<Utc>, result: Result<Report, String>) {
+pub fn record(
+    state: &mut State,
+    key: ReleaseKey,
+    at: DateTime<Utc>,
+    result: Result<Report, String>,
+) {
     if !state.releases.contains_key(&key) {
         return;
     }

@@ -141,8 +141,7 @@ impl ClusterSources {
             };
             let kube = match p.target {
                 PrometheusTarget::Service { .. } => {
-                    match crate::cluster::connect::context_config(options, &cluster.context).await
-                    {
+                    match crate::cluster::connect::context_config(options, &cluster.context).await {
                         Ok(c) => Some(c),
                         Err(e) => {
                             problems.push(e.to_string());
@@ -278,7 +277,10 @@ mod tests {
         fn source(&self, _: &str) -> Option<Arc<dyn RangeSource>> {
             Some(self.0.clone())
         }
-        fn config<'a>(&'a self, _: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        fn config<'a>(
+            &'a self,
+            _: &'a ReleaseKey,
+        ) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
             Box::pin(async {
                 let text = "[[metrics]]\nname = \"m\"\nquery = \"x{ {{selector}} }\"\n";
                 let (c, issues) = crate::config::analysis::load(std::path::Path::new("a"), text);

@@ -434,14 +434,21 @@ pub async fn analyze_report(
         let baseline_series = sides.pop().expect("two sides");
         let canary_series = sides.pop().expect("two sides");
         let pooled = |s: &[Series]| -> Vec<f64> {
-            s.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect()
+            s.iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .collect()
         };
-        let plotted = |s: &[Series]| {
-            average(&s.iter().map(|s| s.points.clone()).collect::<Vec<_>>())
-        };
+        let plotted =
+            |s: &[Series]| average(&s.iter().map(|s| s.points.clone()).collect::<Vec<_>>());
         let (judgement, canary_points, baseline_points) = match (canary_series, baseline_series) {
             (Ok(c), Ok(b)) => (
-                judge_metric(&metric.name, &metric.rule, &pooled(&c), &pooled(&b), config.confidence),
+                judge_metric(
+                    &metric.name,
+                    &metric.rule,
+                    &pooled(&c),
+                    &pooled(&b),
+                    config.confidence,
+                ),
                 plotted(&c),
                 plotted(&b),
             ),

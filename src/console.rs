@@ -7,10 +7,11 @@ use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
 use crate::journal::Journal;
-use crate::metrics::feed::{ClusterSources, Feed};
+use crate::metrics::feed::{demo_analysis, ClusterSources, DemoSources, Feed};
 use crate::model::ops::Operation;
 use crate::service::Service;
 use crate::sim::driver::{self, SimActuator, SimCommand};
+use crate::sim::prometheus::SimPrometheus;
 use crate::sim::World;
 use crate::tui;
 use anyhow::Context;
@@ -32,7 +33,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `ripcord demo`: the console over the simulated world.
-pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyhow::Result<()> {
+pub fn run_demo(mut state: State, theme: &Theme, fps: u32, mut world: World) -> anyhow::Result<()> {
     let Mode::Demo { paused, speed } = state.mode else {
         anyhow::bail!("run_demo needs a demo state");
     };
@@ -57,8 +58,16 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
         let actuator = Arc::new(SimActuator::new(sim_tx.clone()));
         let service = Service::new(actuator, None, state.settings.clone(), state.read_only);
         state.support = service.support();
+        // The demo's metrics come from a simulated Prometheus, judged as a real one is.
+        let prometheus = SimPrometheus::default();
+        world.attach_prometheus(prometheus.clone());
+        let sources = DemoSources {
+            prometheus: Arc::new(prometheus),
+            config: demo_analysis(),
+        };
+        let feed = Feed::new(Arc::new(sources), msg_tx.clone());
         tokio::spawn(driver::run(world, speed, paused, msg_tx.clone(), sim_rx));
-        let mut effects = effect_handler(service, msg_tx, None);
+        let mut effects = effect_handler(service, msg_tx, Some(feed));
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             match effect {
                 // The simulator only stops when the console does.

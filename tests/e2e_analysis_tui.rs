@@ -71,7 +71,10 @@ async fn the_analysis_tab_plots_canary_and_baseline_from_prometheus() {
         s.contains("1/2 error ratio  high: error ratio: canary") && s.contains("vs baseline")
     });
     assert!(screen.contains("ripcord score 0 FAIL"), "{screen}");
-    assert!(screen.contains("judged") && screen.contains(&url), "{screen}");
+    assert!(
+        screen.contains("judged") && screen.contains(&url),
+        "{screen}"
+    );
     assert!(screen.contains("pod_template_hash="), "{screen}");
     assert!(plotted(&screen) > 40, "both series drawn:\n{screen}");
     // The latency metric, the same way.

@@ -229,6 +229,28 @@ impl Sources for ClusterSources {
     }
 }
 
+/// The demo's one simulated Prometheus and the example HTTP analysis.
+pub struct DemoSources {
+    pub prometheus: Arc<dyn RangeSource>,
+    pub config: AnalysisConfig,
+}
+
+impl Sources for DemoSources {
+    fn source(&self, _context: &str) -> Option<Arc<dyn RangeSource>> {
+        Some(self.prometheus.clone())
+    }
+
+    fn config<'a>(&'a self, _key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        Box::pin(async move { Ok(self.config.clone()) })
+    }
+}
+
+/// The analysis the demo judges by: the shipped HTTP example.
+pub fn demo_analysis() -> AnalysisConfig {
+    let (name, text) = crate::config::analysis_examples()[0];
+    crate::config::analysis::load(std::path::Path::new(name), text).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

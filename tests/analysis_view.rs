@@ -38,7 +38,7 @@ fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
 fn report(end: i64) -> Report {
     let (config, issues) = ripcord::config::analysis::load(
         std::path::Path::new("http.toml"),
-        &ripcord::config::analysis_examples()[0].1,
+        ripcord::config::analysis_examples()[0].1,
     );
     assert!(issues.is_empty(), "{issues:?}");
     let config: AnalysisConfig = config;

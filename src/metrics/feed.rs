@@ -121,8 +121,11 @@ const CONFIG_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 pub struct ClusterSources {
     prometheus: HashMap<String, Arc<dyn RangeSource>>,
     clients: HashMap<String, kube::Client>,
-    configs: Mutex<HashMap<ReleaseKey, (std::time::Instant, Result<AnalysisConfig, String>)>>,
+    configs: Mutex<HashMap<ReleaseKey, Loaded>>,
 }
+
+/// A release's analysis config (or why there is none) and when it was read.
+type Loaded = (std::time::Instant, Result<AnalysisConfig, String>);
 
 impl ClusterSources {
     /// Each connected context's configured Prometheus; what cannot be set up is returned

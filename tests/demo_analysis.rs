@@ -19,13 +19,14 @@ async fn a_climbing_canary_fails_and_a_steady_one_passes_by_the_judge() {
     let config = demo_analysis();
     assert_eq!(config.metrics.len(), 2);
 
-    // The releases in flight were asked for at the demo's first tick; the next tick, 20
-    // virtual seconds on, asks again.
+    // Twenty virtual seconds on, every release in flight is asked for afresh.
     world.advance(20.0);
     for msg in ripcord::sim::driver::pending(&mut world) {
         update(&mut state, msg);
     }
-    let effects = update(&mut state, Msg::Tick(world.now));
+    update(&mut state, Msg::Tick(world.now));
+    state.analyses.clear();
+    let effects = ripcord::app::analysis::due(&mut state);
     let requests: Vec<_> = effects
         .into_iter()
         .filter_map(|e| match e {

@@ -78,6 +78,8 @@ actions! {
     TabFlags = "tab_flags",
     TabSecurity = "tab_security",
     TabEvents = "tab_events",
+    /// Analysis tab: copy the shown metric's PromQL to the clipboard (OSC 52).
+    CopyQuery = "copy_query",
     /// Confirmation dialog: run the action (never bound to Enter).
     Confirm = "confirm",
     /// Dialogs and text input: close without doing anything.

@@ -7,10 +7,11 @@ use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
 use crate::journal::Journal;
-use crate::metrics::feed::{ClusterSources, Feed};
+use crate::metrics::feed::{demo_analysis, ClusterSources, DemoSources, Feed};
 use crate::model::ops::Operation;
 use crate::service::Service;
 use crate::sim::driver::{self, SimActuator, SimCommand};
+use crate::sim::prometheus::SimPrometheus;
 use crate::sim::World;
 use crate::tui;
 use anyhow::Context;
@@ -32,7 +33,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `ripcord demo`: the console over the simulated world.
-pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyhow::Result<()> {
+pub fn run_demo(mut state: State, theme: &Theme, fps: u32, mut world: World) -> anyhow::Result<()> {
     let Mode::Demo { paused, speed } = state.mode else {
         anyhow::bail!("run_demo needs a demo state");
     };
@@ -57,8 +58,16 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, world: World) -> anyh
         let actuator = Arc::new(SimActuator::new(sim_tx.clone()));
         let service = Service::new(actuator, None, state.settings.clone(), state.read_only);
         state.support = service.support();
+        // The demo's metrics come from a simulated Prometheus, judged as a real one is.
+        let prometheus = SimPrometheus::default();
+        world.attach_prometheus(prometheus.clone());
+        let sources = DemoSources {
+            prometheus: Arc::new(prometheus),
+            config: demo_analysis(),
+        };
+        let feed = Feed::new(Arc::new(sources), msg_tx.clone());
         tokio::spawn(driver::run(world, speed, paused, msg_tx.clone(), sim_rx));
-        let mut effects = effect_handler(service, msg_tx, None);
+        let mut effects = effect_handler(service, msg_tx, Some(feed));
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             match effect {
                 // The simulator only stops when the console does.
@@ -194,6 +203,12 @@ fn effect_handler(
     feed: Option<Feed>,
 ) -> impl FnMut(Effect) {
     move |effect| match effect {
+        Effect::Copy(text) => {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = out.write_all(osc52(&text).as_bytes());
+            let _ = out.flush();
+        }
         Effect::Analyze(request) => {
             if let Some(feed) = &feed {
                 feed.request(request);
@@ -236,5 +251,44 @@ fn effect_handler(
             });
         }
         Effect::Clock(_) | Effect::Quit => {}
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard of the terminal (local or at the
+/// far end of SSH). Base64 keeps whatever the text holds from reaching the terminal raw.
+pub fn osc52(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::from("\x1b]52;c;");
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.push('\x07');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_is_base64_between_the_markers() {
+        assert_eq!(super::osc52(""), "\x1b]52;c;\x07");
+        assert_eq!(super::osc52("f"), "\x1b]52;c;Zg==\x07");
+        assert_eq!(super::osc52("fo"), "\x1b]52;c;Zm8=\x07");
+        assert_eq!(super::osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");
+        assert_eq!(
+            super::osc52("rate(x{a=\"1\"}[1m])\n\x1b"),
+            "\x1b]52;c;cmF0ZSh4e2E9IjEifVsxbV0pChs=\x07"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use ripcord::analysis::report::Report;
 use ripcord::analysis::score::{Summary, Verdict};
-use ripcord::app::analysis::ANALYSIS_EVERY_SECS;
+use ripcord::app::analysis::{ANALYSIS_EVERY_SECS, FOCUSED_EVERY_SECS};
 use ripcord::app::{update, Effect, Mode, Msg, State};
 use ripcord::config::keymap::Keymap;
 use ripcord::config::Settings;
@@ -95,6 +95,17 @@ fn queries_follow_the_canaries_in_flight_not_the_healthy_releases() {
             first.len()
         );
         counts.push(first.len());
+        // The release open in the detail view is judged more often, and only it.
+        let open = tick(&mut state, ANALYSIS_EVERY_SECS)
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::Analyze(r) => Some(r.key),
+                _ => None,
+            })
+            .expect("a release judged");
+        state.view = ripcord::app::View::Detail(open.clone());
+        let focused = analyses(&tick(&mut state, FOCUSED_EVERY_SECS));
+        assert_eq!(focused, vec![open.name]);
     }
     assert_eq!(
         counts[0], counts[1],

@@ -40,7 +40,6 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
         ),
     )
     .unwrap();
-    std::fs::write(cli.dir().join("analysis.toml"), analysis_named("dir ratio")).unwrap();
     let file = cli.dir().join("file.toml");
     std::fs::write(&file, analysis_named("file ratio")).unwrap();
     let analyze = |extra: &[&str]| {
@@ -49,7 +48,17 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
         cli.run(&args)
     };
 
+    // No annotation and no analysis.toml: said, with where a config may come from.
+    let out = analyze(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("no analysis config: pass --config FILE, annotate the release with ripcord.dev/analysis"),
+        "{}",
+        text(&out)
+    );
+
     // No annotation: the config dir.
+    std::fs::write(cli.dir().join("analysis.toml"), analysis_named("dir ratio")).unwrap();
     let out = analyze(&[]);
     assert!(stdout(&out).contains("dir ratio"), "{}", text(&out));
 

@@ -8,8 +8,11 @@ use crate::model::{Release, ReleaseKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// How often a release with a canary in flight is judged (state time).
-pub const ANALYSIS_EVERY_SECS: i64 = 15;
+/// How often a release with a canary in flight is judged (state time): enough for the
+/// queue's verdict column.
+pub const ANALYSIS_EVERY_SECS: i64 = 60;
+/// How often the release open in the detail view is judged: its charts are being read.
+pub const FOCUSED_EVERY_SECS: i64 = 15;
 /// The window each judgement looks back over.
 pub const ANALYSIS_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// Columns of the analysis view a chart does not get (its labels and border).
@@ -62,15 +65,24 @@ pub fn judged_here(state: &State, r: &Release) -> bool {
 pub fn due(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let step = fit_step(ANALYSIS_WINDOW, state.width.saturating_sub(CHART_MARGIN));
+    let focused = match &state.view {
+        super::View::Detail(key) => Some(key.clone()),
+        super::View::Home => None,
+    };
     let mut effects = Vec::new();
     for r in state.releases.values() {
         if !judged_here(state, r) {
             continue;
         }
+        let every = if focused.as_ref() == Some(&r.key) {
+            FOCUSED_EVERY_SECS
+        } else {
+            ANALYSIS_EVERY_SECS
+        };
         let panel = state.analyses.get(&r.key);
         let fresh = panel
             .and_then(|p| p.requested)
-            .is_some_and(|at| (now - at).num_seconds() < ANALYSIS_EVERY_SECS);
+            .is_some_and(|at| (now - at).num_seconds() < every);
         if fresh {
             continue;
         }
@@ -92,6 +104,44 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// The PromQL of the metric the analysis tab shows (both sides' queries), for the
+/// clipboard; anywhere else it says there is nothing to copy.
+pub fn copy_query(state: &mut State) -> Vec<Effect> {
+    use super::{Level, Tab, View};
+    let shown = match (&state.view, state.tab) {
+        (View::Detail(key), Tab::Analysis) => state
+            .analyses
+            .get(key)
+            .and_then(|p| p.report.as_ref())
+            .and_then(|r| {
+                let panels = &r.panels;
+                panels.get(
+                    state.tab_scroll[Tab::Analysis.index()].min(panels.len().saturating_sub(1)),
+                )
+            }),
+        _ => None,
+    };
+    state.dirty = true;
+    match shown {
+        Some(p) => {
+            let text = format!("{}\n{}", p.canary_query, p.baseline_query);
+            let said = format!(
+                "✔ copied the PromQL of {} (canary and baseline)",
+                crate::model::text::inert(&p.metric)
+            );
+            state.set_status(Level::Success, said);
+            vec![Effect::Copy(text)]
+        }
+        None => {
+            state.set_status(
+                Level::Info,
+                "nothing to copy: the analysis tab of a release ripcord judges shows its PromQL",
+            );
+            vec![]
+        }
+    }
 }
 
 /// A judgement came back: a report replaces the last one, an error keeps it as stale.

@@ -121,6 +121,8 @@ pub enum Effect {
     CheckAccess(ReleaseKey),
     /// Judge a release's canary on Prometheus data.
     Analyze(analysis::AnalysisRequest),
+    /// Put text on the clipboard through the terminal (OSC 52, which works over SSH).
+    Copy(String),
     Clock(ClockControl),
     Quit,
 }

@@ -121,8 +121,11 @@ const CONFIG_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 pub struct ClusterSources {
     prometheus: HashMap<String, Arc<dyn RangeSource>>,
     clients: HashMap<String, kube::Client>,
-    configs: Mutex<HashMap<ReleaseKey, (std::time::Instant, Result<AnalysisConfig, String>)>>,
+    configs: Mutex<HashMap<ReleaseKey, Loaded>>,
 }
+
+/// A release's analysis config (or why there is none) and when it was read.
+type Loaded = (std::time::Instant, Result<AnalysisConfig, String>);
 
 impl ClusterSources {
     /// Each connected context's configured Prometheus; what cannot be set up is returned
@@ -227,6 +230,28 @@ impl Sources for ClusterSources {
             config
         })
     }
+}
+
+/// The demo's one simulated Prometheus and the example HTTP analysis.
+pub struct DemoSources {
+    pub prometheus: Arc<dyn RangeSource>,
+    pub config: AnalysisConfig,
+}
+
+impl Sources for DemoSources {
+    fn source(&self, _context: &str) -> Option<Arc<dyn RangeSource>> {
+        Some(self.prometheus.clone())
+    }
+
+    fn config<'a>(&'a self, _key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        Box::pin(async move { Ok(self.config.clone()) })
+    }
+}
+
+/// The analysis the demo judges by: the shipped HTTP example.
+pub fn demo_analysis() -> AnalysisConfig {
+    let (name, text) = crate::config::analysis_examples()[0];
+    crate::config::analysis::load(std::path::Path::new(name), text).0
 }
 
 #[cfg(test)]

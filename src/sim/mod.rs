@@ -5,6 +5,7 @@ mod argo;
 mod deployment;
 pub mod driver;
 mod flagger;
+pub mod prometheus;
 mod replicas;
 mod scenario;
 
@@ -442,6 +443,8 @@ pub struct World {
     since_sample: i64,
     /// Fractional virtual seconds not yet simulated.
     carry: f64,
+    /// The simulated Prometheus, told of templates as they change.
+    prometheus: Option<prometheus::SimPrometheus>,
 }
 
 impl World {
@@ -458,6 +461,7 @@ impl World {
             emitted_findings: BTreeMap::new(),
             since_sample: 0,
             carry: 0.0,
+            prometheus: None,
         }
     }
 
@@ -501,8 +505,17 @@ impl World {
         out
     }
 
+    /// Serves this world's pods to `prometheus` from now on.
+    pub fn attach_prometheus(&mut self, prometheus: prometheus::SimPrometheus) {
+        prometheus.update(self);
+        self.prometheus = Some(prometheus);
+    }
+
     /// Object changes since the last call, per context.
     pub fn take_changes(&mut self) -> BTreeMap<String, Vec<Change>> {
+        if let Some(p) = &self.prometheus {
+            p.update(self);
+        }
         let mut current: BTreeMap<(String, ObjectRef), Object> = BTreeMap::new();
         for (ctx, v) in self.render() {
             let object = match object_from_json(&v) {
@@ -538,6 +551,37 @@ impl World {
     /// Every release the world simulates.
     pub fn release_keys(&self) -> Vec<ReleaseKey> {
         self.entries.iter().map(SimEntry::key).collect()
+    }
+
+    /// Each pod-template-hash's side and error profile, for the simulated Prometheus.
+    pub fn side_profiles(&self) -> std::collections::HashMap<String, prometheus::SideProfile> {
+        let mut out = std::collections::HashMap::new();
+        for entry in &self.entries {
+            let mut put = |sets: &[replicas::SimReplicaSet], new_side: &dyn Fn(usize) -> bool| {
+                for (i, set) in sets.iter().enumerate() {
+                    out.insert(
+                        set.hash.clone(),
+                        prometheus::SideProfile {
+                            errors: entry.errors,
+                            new_side: new_side(i),
+                        },
+                    );
+                }
+            };
+            match &entry.release {
+                SimRelease::Deployment(d) => put(&d.sets, &|i| i == d.current),
+                SimRelease::Pair { stable, canary } => {
+                    put(&stable.sets, &|_| false);
+                    put(&canary.sets, &|_| true);
+                }
+                SimRelease::Argo(a) => put(&a.sets, &|i| i == a.current && a.current != a.stable),
+                SimRelease::Flagger(f) => {
+                    put(&f.primary.sets, &|_| false);
+                    put(&f.target.sets, &|_| true);
+                }
+            }
+        }
+        out
     }
 
     /// Metric series that changed since the last call.

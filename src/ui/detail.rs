@@ -7,6 +7,8 @@ use super::format::{
     age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text, weight_text,
 };
 use crate::action::Action;
+use crate::analysis::report::Panel;
+use crate::app::analysis::AnalysisPanel;
 use crate::app::{Extent, State, Tab};
 use crate::config::keymap::Section;
 use crate::config::theme::{Slot, Theme};
@@ -172,6 +174,19 @@ pub fn render(
         };
         frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list);
         render_bar(frame, bar, state, r, theme, extent, scroll);
+        return (tab, extent);
+    } else if let Some(panel) = judged(state, r).filter(|_| tab == Tab::Analysis) {
+        let scroll = state.tab_scroll[tab.index()];
+        let extent = render_analysis(frame, content, state, r, panel, theme, scroll);
+        render_bar(
+            frame,
+            bar,
+            state,
+            r,
+            theme,
+            extent,
+            scroll.min(extent.max_scroll()),
+        );
         return (tab, extent);
     } else {
         let lines = wrap(tab_lines(state, r, theme, tab), content.width);
@@ -963,6 +978,248 @@ fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static
         );
     }
     lines
+}
+
+/// ripcord's own judgement of a release, when it has made (or tried) one.
+fn judged<'a>(state: &'a State, r: &Release) -> Option<&'a AnalysisPanel> {
+    state
+        .analyses
+        .get(&r.key)
+        .filter(|p| p.report.is_some() || p.error.is_some())
+}
+
+fn analysis_verdict_slot(v: crate::analysis::score::Verdict) -> Slot {
+    use crate::analysis::score::Verdict;
+    match v {
+        Verdict::Pass => Slot::VerdictPass,
+        Verdict::Marginal => Slot::VerdictInconclusive,
+        Verdict::Fail => Slot::VerdictFail,
+    }
+}
+
+fn outcome_slot(o: crate::analysis::judge::Outcome) -> Slot {
+    use crate::analysis::judge::Outcome;
+    match o {
+        Outcome::Pass => Slot::VerdictPass,
+        Outcome::High | Outcome::Low => Slot::VerdictFail,
+        Outcome::NoData | Outcome::Error => Slot::VerdictInconclusive,
+    }
+}
+
+/// The analysis tab over ripcord's own judgement: the score and verdict, then one metric at
+/// a time (j/k to the next), its canary and baseline plotted together with the threshold,
+/// its verdict and reason, and the PromQL that ran. Returns the metrics as the extent, one
+/// per scroll step.
+fn render_analysis(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    r: &Release,
+    panel: &AnalysisPanel,
+    theme: &Theme,
+    scroll: usize,
+) -> Extent {
+    use crate::model::display::age;
+    let mut head: Vec<Line<'static>> = Vec::new();
+    let (base, new) = match (r.key.kind, r.strategy) {
+        (crate::model::Kind::Deployment, _) | (_, crate::model::Strategy::BlueGreen) => {
+            r.side_labels()
+        }
+        _ => ("baseline", "canary"),
+    };
+    if let Some(report) = &panel.report {
+        let s = &report.summary;
+        let mut spans = vec![
+            Span::styled("ripcord ", theme.style(Slot::Muted)),
+            Span::styled(
+                format!("score {:.0} {}", s.score, s.verdict.label()),
+                theme.style(analysis_verdict_slot(s.verdict)),
+            ),
+        ];
+        if let Some(at) = panel.measured {
+            spans.push(Span::styled(
+                format!(
+                    "  judged {} ago on {}",
+                    age(at, state.now),
+                    inert(&report.source)
+                ),
+                theme.style(Slot::Muted),
+            ));
+        }
+        head.push(Line::from(spans));
+    }
+    if let Some(error) = &panel.error {
+        let what = match panel.measured.filter(|_| panel.stale()) {
+            Some(at) => format!("⚠ stale, {} old: ", age(at, state.now)),
+            None => "⚠ no judgement: ".to_owned(),
+        };
+        head.push(Line::from(vec![
+            Span::styled(what, theme.style(Slot::Warning)),
+            Span::styled(inert(error).into_owned(), theme.style(Slot::Text)),
+        ]));
+    }
+    if let Some(line) = verdict_line(r, theme) {
+        let mut spans = vec![Span::styled("controller ", theme.style(Slot::Muted))];
+        spans.extend(line.spans);
+        head.push(Line::from(spans));
+    }
+    let head = clip(head, area.width);
+    let panels = panel.report.as_ref().map_or(&[][..], |rep| &rep.panels[..]);
+    let extent = Extent {
+        lines: panels.len().max(1),
+        view: 1,
+    };
+    let index = scroll.min(extent.max_scroll());
+    let Some(p) = panels.get(index) else {
+        frame.render_widget(Paragraph::new(head), area);
+        return extent;
+    };
+    let judged = panel
+        .report
+        .as_ref()
+        .and_then(|rep| rep.summary.metrics.iter().find(|m| m.metric == p.metric));
+    let mut metric = vec![Span::styled(
+        format!("{}/{} {}", index + 1, panels.len(), inert(&p.metric)),
+        theme.style(Slot::Header),
+    )];
+    if let Some(m) = judged {
+        metric.push(Span::styled(
+            format!("  {}", m.judgement.outcome.label()),
+            theme.style(outcome_slot(m.judgement.outcome)),
+        ));
+        metric.push(Span::styled(
+            format!(": {}", inert(&m.judgement.reason)),
+            theme.style(Slot::Text),
+        ));
+    }
+    let below = wrap(vec![Line::from(metric)], area.width);
+    // The PromQL as one line each (a template may span lines); the key copies it whole.
+    let one_line = |q: &str| q.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut query_lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{new:<9}"), theme.style(Slot::Canary)),
+            Span::raw(inert(&one_line(&p.canary_query)).into_owned()),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{base:<9}"), theme.style(Slot::Stable)),
+            Span::raw(inert(&one_line(&p.baseline_query)).into_owned()),
+        ]),
+    ];
+    let copy = state.keymap.keys_for_any(
+        &[Section::Detail, Section::Global],
+        crate::action::Action::CopyQuery,
+    );
+    let mut keys = Vec::new();
+    if let Some(t) = p.threshold {
+        keys.push(Span::styled(
+            format!("threshold {}", crate::analysis::judge::num(t)),
+            theme.style(Slot::Warning),
+        ));
+    }
+    if let Some(k) = copy {
+        keys.push(Span::styled(format!("  {k}"), theme.style(Slot::Key)));
+        keys.push(Span::raw(" copy the PromQL"));
+    }
+    if panels.len() > 1 {
+        keys.push(Span::styled("  j/k", theme.style(Slot::Key)));
+        keys.push(Span::raw(" next/previous metric"));
+    }
+    query_lines.push(Line::from(keys));
+    let queries = clip(query_lines, area.width);
+    let [head_area, metric_area, chart_area, query_area] = Layout::vertical([
+        Constraint::Length(head.len() as u16),
+        Constraint::Length(below.len() as u16),
+        Constraint::Min(4),
+        Constraint::Length(queries.len() as u16),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(head), head_area);
+    frame.render_widget(Paragraph::new(below), metric_area);
+    render_chart(
+        frame,
+        chart_area,
+        p,
+        panel.measured.unwrap_or(state.now),
+        (base, new),
+        theme,
+    );
+    frame.render_widget(Paragraph::new(queries), query_area);
+    extent
+}
+
+/// Canary and baseline over the window, with the threshold as a line across.
+fn render_chart(
+    frame: &mut Frame,
+    area: Rect,
+    p: &Panel,
+    end: chrono::DateTime<chrono::Utc>,
+    (base, new): (&str, &str),
+    theme: &Theme,
+) {
+    use crate::analysis::judge::num;
+    use ratatui::symbols::Marker;
+    use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+    let end = end.timestamp() as f64;
+    let relative = |s: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        s.iter().map(|&(t, v)| ((t - end) / 60.0, v)).collect()
+    };
+    let canary = relative(&p.canary);
+    let baseline = relative(&p.baseline);
+    let xs = canary.iter().chain(&baseline).map(|q| q.0);
+    let x_min = xs.clone().fold(f64::INFINITY, f64::min).min(-1.0);
+    let x_max = 0.0;
+    let ys = canary
+        .iter()
+        .chain(&baseline)
+        .map(|q| q.1)
+        .chain(p.threshold);
+    let y_max = ys.fold(0.0_f64, f64::max).max(f64::MIN_POSITIVE) * 1.1;
+    let threshold: Vec<(f64, f64)> = p
+        .threshold
+        .map(|t| vec![(x_min, t), (x_max, t)])
+        .unwrap_or_default();
+    let mut datasets = vec![
+        Dataset::default()
+            .name(base.to_owned())
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.style(Slot::Stable))
+            .data(&baseline),
+        Dataset::default()
+            .name(new.to_owned())
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.style(Slot::Canary))
+            .data(&canary),
+    ];
+    if !threshold.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name("threshold")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(theme.style(Slot::Warning))
+                .data(&threshold),
+        );
+    }
+    let minutes = format!("{:.0}m", x_min);
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .style(theme.style(Slot::Muted))
+                .bounds([x_min, x_max])
+                .labels([minutes, "now".to_owned()]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.style(Slot::Muted))
+                .bounds([0.0, y_max])
+                .labels(["0".to_owned(), num(y_max)]),
+        )
+        .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
+        // On a small chart the labelled PromQL lines below say which colour is which.
+        .hidden_legend_constraints((Constraint::Ratio(1, 3), Constraint::Ratio(1, 2)));
+    frame.render_widget(chart, area);
 }
 
 fn flag_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {

@@ -121,14 +121,32 @@ fn kind_text(state: &State, r: &Release, width: u16) -> &'static str {
     kind_label(r, !long_fits)
 }
 
-/// The verdict cell: the controller's verdict, or why metrics rank the row as failing.
+/// The verdict cell, saying whose it is: ripcord's own judgement, marked `rc` (and `~` when
+/// the last one failed and it is stale), where ripcord judges the release; else the
+/// controller's, unmarked, or why metrics rank the row as failing.
 fn verdict_cell(state: &State, r: &Release) -> String {
+    if let Some((verdict, stale)) = ripcord_verdict(state, r) {
+        use crate::analysis::score::Verdict;
+        let text = match verdict {
+            Verdict::Pass => "✔ pass",
+            Verdict::Marginal => "? marg",
+            Verdict::Fail => "✖ FAIL",
+        };
+        return format!("rc{text}{}", if stale { "~" } else { "" });
+    }
     if r.verdict != Some(crate::model::Verdict::Fail)
         && crate::app::attention(state, r).from_metrics
     {
         return "✖ metrics".to_owned();
     }
     verdict_text(r.verdict)
+}
+
+/// ripcord's latest verdict on a release it judges, and whether it is stale.
+fn ripcord_verdict(state: &State, r: &Release) -> Option<(crate::analysis::score::Verdict, bool)> {
+    let panel = state.analyses.get(&r.key)?;
+    let report = panel.report.as_ref()?;
+    Some((report.summary.verdict, panel.stale()))
 }
 
 fn has_warning(state: &State, r: &Release) -> bool {
@@ -267,6 +285,14 @@ fn cell_slot(col: Col, r: &Release, state: &State) -> Slot {
         Col::Kind | Col::Age | Col::Message => Slot::Muted,
         Col::Phase => phase_slot(r.phase),
         Col::Weight => Slot::Canary,
+        Col::Verdict if ripcord_verdict(state, r).is_some() => {
+            use crate::analysis::score::Verdict;
+            match ripcord_verdict(state, r).map(|v| v.0) {
+                Some(Verdict::Pass) => Slot::VerdictPass,
+                Some(Verdict::Fail) => Slot::VerdictFail,
+                _ => Slot::VerdictInconclusive,
+            }
+        }
         Col::Verdict if crate::app::attention(state, r).from_metrics => {
             verdict_slot(Some(crate::model::Verdict::Fail))
         }

@@ -219,6 +219,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         a if crate::app::tabs::handles(state, a) => return crate::app::tabs::on_action(state, a),
         Action::Quit => return quit(state),
+        Action::CopyQuery => return super::super::analysis::copy_query(state),
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Problems => {
             if state.warnings.is_empty() && state.messages.is_empty() {

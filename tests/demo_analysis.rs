@@ -1,0 +1,90 @@
+//! The demo's verdicts come from the real judge: its simulated Prometheus answers the
+//! example HTTP analysis for the simulated pods, and the console judges what it answers.
+
+mod common;
+use common::demo::demo_state;
+
+use ripcord::analysis::config::Side;
+use ripcord::analysis::score::Verdict;
+use ripcord::app::{update, Effect, Msg};
+use ripcord::metrics::feed::demo_analysis;
+use ripcord::metrics::{analyze_report, Window};
+use ripcord::sim::prometheus::SimPrometheus;
+
+#[tokio::test]
+async fn a_climbing_canary_fails_and_a_steady_one_passes_by_the_judge() {
+    let (mut world, mut state) = demo_state();
+    let prometheus = SimPrometheus::default();
+    world.attach_prometheus(prometheus.clone());
+    let config = demo_analysis();
+    assert_eq!(config.metrics.len(), 2);
+
+    // Twenty virtual seconds on, every release in flight is asked for afresh.
+    world.advance(20.0);
+    for msg in ripcord::sim::driver::pending(&mut world) {
+        update(&mut state, msg);
+    }
+    update(&mut state, Msg::Tick(world.now));
+    state.analyses.clear();
+    let effects = ripcord::app::analysis::due(&mut state);
+    let requests: Vec<_> = effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Analyze(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let names: Vec<&str> = requests.iter().map(|r| r.key.name.as_str()).collect();
+    assert!(names.contains(&"checkout"), "{names:?}");
+    assert!(names.contains(&"payments-api"), "{names:?}");
+    for r in &requests {
+        let side = |selector| Side {
+            namespace: &r.key.namespace,
+            name: &r.key.name,
+            selector,
+        };
+        let report = analyze_report(
+            &prometheus,
+            &config,
+            &side(&r.canary),
+            &side(&r.baseline),
+            Window {
+                end: r.end,
+                length: chrono::Duration::from_std(r.window).unwrap(),
+                step: r.step,
+            },
+        )
+        .await
+        .expect("the simulated Prometheus answers");
+        update(
+            &mut state,
+            Msg::Analysis {
+                key: r.key.clone(),
+                at: r.end,
+                result: Ok(report),
+            },
+        );
+    }
+    let verdict = |name: &str| {
+        let key = requests
+            .iter()
+            .find(|r| r.key.name == name)
+            .unwrap()
+            .key
+            .clone();
+        let report = state.analyses[&key].report.clone().expect("a report");
+        assert!(
+            report
+                .panels
+                .iter()
+                .all(|p| !p.canary.is_empty() && !p.baseline.is_empty()),
+            "{name}: both sides measured"
+        );
+        (report.summary.verdict, report.summary.reasons.join("; "))
+    };
+    let (checkout, why) = verdict("checkout");
+    assert_eq!(checkout, Verdict::Fail, "{why}");
+    assert!(why.contains("error ratio: canary"), "{why}");
+    let (payments, why) = verdict("payments-api");
+    assert_eq!(payments, Verdict::Pass, "{why}");
+}

@@ -82,7 +82,7 @@ pub fn run(
                 None => catalog
                     .flags()
                     .into_iter()
-                    .map(|(f, s)| f.evaluate(&context, timestamp, &s.metadata, FlagType::Any))
+                    .map(|(f, _)| f.evaluate(&context, timestamp, FlagType::Any))
                     .collect(),
             };
             print_resolutions(&resolutions, key.is_some(), output)?;
@@ -236,7 +236,7 @@ fn resolution_json(r: &Resolution) -> Value {
         "reason": r.reason.as_str(),
         "error_code": r.error.map(|e| e.as_str()),
         "error_message": r.message,
-        "metadata": r.metadata,
+        "metadata": r.metadata.as_ref(),
     })
 }
 

@@ -11,6 +11,7 @@ pub use definition::{DefinitionError, Flag, FlagSet, State};
 
 use logic::Flagd;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Why a flag resolved as it did (OpenFeature's reasons, as flagd reports them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub struct Resolution {
     pub error: Option<ErrorCode>,
     /// What went wrong, for people.
     pub message: Option<String>,
-    pub metadata: Map<String, Value>,
+    pub metadata: Arc<Map<String, Value>>,
 }
 
 impl Resolution {
@@ -97,7 +98,12 @@ impl Resolution {
         self.value.clone().unwrap_or(default)
     }
 
-    fn error(key: &str, code: ErrorCode, message: String, metadata: Map<String, Value>) -> Self {
+    fn error(
+        key: &str,
+        code: ErrorCode,
+        message: String,
+        metadata: Arc<Map<String, Value>>,
+    ) -> Self {
         Resolution {
             key: key.to_string(),
             value: None,
@@ -142,21 +148,10 @@ fn json_number(n: &serde_json::Number) -> String {
 impl Flag {
     /// Evaluates this flag for `context` at `timestamp` (seconds since the epoch, for
     /// `$flagd.timestamp`). Metadata is the set's, overlaid by the flag's.
-    pub fn evaluate(
-        &self,
-        context: &Value,
-        timestamp: i64,
-        set_metadata: &Map<String, Value>,
-        ty: FlagType,
-    ) -> Resolution {
-        let mut metadata = set_metadata.clone();
-        for (k, v) in &self.metadata {
-            if !v.is_null() {
-                metadata.insert(k.clone(), v.clone());
-            }
-        }
+    pub fn evaluate(&self, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
+        let metadata = Arc::clone(&self.resolved_metadata);
         let key = self.key.as_str();
-        let done = |variant: Option<String>, reason: Reason, metadata: Map<String, Value>| {
+        let done = |variant: Option<String>, reason: Reason, metadata: Arc<Map<String, Value>>| {
             let Some(variant) = variant else {
                 // No default variant: the caller's default, as flagd's providers report it.
                 return Resolution {
@@ -205,7 +200,7 @@ impl Flag {
             return done(self.default_variant.clone(), Reason::Static, metadata);
         };
         let flagd = Flagd {
-            flag_key: self.key.clone(),
+            flag_key: key,
             timestamp,
         };
         let result = match rule.eval(context, &flagd) {
@@ -238,12 +233,12 @@ impl FlagSet {
     /// Evaluates flag `key`; `FLAG_NOT_FOUND` when there is none.
     pub fn evaluate(&self, key: &str, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
         match self.flags.get(key) {
-            Some(flag) => flag.evaluate(context, timestamp, &self.metadata, ty),
+            Some(flag) => flag.evaluate(context, timestamp, ty),
             None => Resolution::error(
                 key,
                 ErrorCode::FlagNotFound,
                 format!("no flag {key:?}"),
-                self.metadata.clone(),
+                Arc::new(self.metadata.clone()),
             ),
         }
     }
@@ -282,12 +277,12 @@ impl Catalog {
 
     pub fn evaluate(&self, key: &str, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
         match self.get(key) {
-            Some((flag, set)) => flag.evaluate(context, timestamp, &set.metadata, ty),
+            Some((flag, _)) => flag.evaluate(context, timestamp, ty),
             None => Resolution::error(
                 key,
                 ErrorCode::FlagNotFound,
                 format!("no flag {key:?}"),
-                Map::new(),
+                Arc::default(),
             ),
         }
     }

@@ -234,9 +234,16 @@ pub enum Command {
     Flags {
         #[command(subcommand)]
         command: FlagsCommand,
-        /// A flagd flag file (repeatable; a later file wins a key defined twice).
+        /// A flagd flag file (repeatable; a later file wins a key defined twice). Without
+        /// one, the flags come from the cluster: FeatureFlag resources and labelled ConfigMaps.
         #[arg(long = "flags", global = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// The label (KEY or KEY=VALUE) of ConfigMaps holding flagd JSON.
+        #[arg(long, global = true, value_name = "SELECTOR", default_value = "ripcord.dev/flagd")]
+        configmap_label: String,
+        /// Only this data key of those ConfigMaps (default: every key ending in .json).
+        #[arg(long, global = true, value_name = "KEY")]
+        data_key: Option<String>,
         #[arg(long, short = 'o', value_enum, default_value = "table", global = true)]
         output: Output,
     },

@@ -1,7 +1,10 @@
-//! `ripcord flags`: list, show and evaluate flagd feature flags from files.
+//! `ripcord flags`: list, show and evaluate flagd feature flags from files or a cluster.
 
 use super::cli::{ClusterArgs, FlagsCommand, Output};
-use super::print_out;
+use super::{connect_all, print_out};
+use ripcord::cluster::watch::classify;
+use ripcord::flags::cluster::ConfigMapSource;
+use ripcord::headless::scope_failure;
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
 use ripcord::headless::{exit, Failure};
@@ -47,10 +50,43 @@ fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
     }
 }
 
-pub fn run(
+/// Where the flags come from: files, else the cluster.
+pub struct Sources<'a> {
+    pub files: &'a [PathBuf],
+    pub configmap_label: String,
+    pub data_key: Option<String>,
+}
+
+/// The flags of every context asked for, with one LIST per kind; definitions that do not
+/// load are reported on stderr and skipped.
+async fn load_cluster(args: &ClusterArgs, sources: &Sources<'_>) -> Result<Catalog, Failure> {
+    let clusters = connect_all(args).await?;
+    let configmaps = ConfigMapSource {
+        label: sources.configmap_label.clone(),
+        data_key: sources.data_key.clone(),
+    };
+    let mut sets = Vec::new();
+    for cluster in &clusters {
+        let namespace = match (&args.namespace, args.all_namespaces) {
+            (Some(ns), _) => Some(ns.as_str()),
+            (None, true) => None,
+            (None, false) => Some(cluster.namespace.as_str()),
+        };
+        let found = ripcord::flags::cluster::list(&cluster.client, namespace, &configmaps)
+            .await
+            .map_err(|e| scope_failure(classify(&cluster.context, "listing feature flags", &e)))?;
+        for problem in &found.problems {
+            eprintln!("ripcord: warning: {}", inert(&problem.to_string()));
+        }
+        sets.extend(found.sets);
+    }
+    Ok(Catalog::new(sets))
+}
+
+pub async fn run(
     cluster: &ClusterArgs,
     command: &FlagsCommand,
-    files: &[PathBuf],
+    sources: Sources<'_>,
     output: Output,
 ) -> Result<(), Failure> {
     let context = evaluation_context(&cluster.context)?;
@@ -59,19 +95,32 @@ pub fn run(
             "--context with a JSON object is an evaluation context: only `flags eval` takes one",
         ));
     }
-    if files.is_empty() {
-        return Err(bad_input(
-            "name the flag definitions with --flags FILE (reading them from a cluster is not \
-             supported by this command yet)",
-        ));
-    }
-    let catalog = load_files(files)?;
+    let files = sources.files;
+    let catalog = if files.is_empty() {
+        // The JSON --context is the evaluation's; the others name kubeconfig contexts.
+        let mut kube_args = cluster.clone();
+        kube_args.context.retain(|c| !c.trim_start().starts_with('{'));
+        load_cluster(&kube_args, &sources).await.map_err(|f| {
+            if f.code == exit::BAD_INPUT {
+                Failure::new(f.code, format!("{}; or read flag files with --flags FILE", f.message))
+            } else {
+                f
+            }
+        })?
+    } else {
+        load_files(files)?
+    };
+    let origin = if files.is_empty() {
+        "the cluster".to_string()
+    } else {
+        sources_text(files)
+    };
     match command {
         FlagsCommand::List => list(&catalog, output),
         FlagsCommand::Get { key } => {
             let (flag, set) = catalog
                 .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {:?} in {}", key, sources(files))))?;
+                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
             get(flag, set, output)
         }
         FlagsCommand::Eval { key } => {
@@ -101,7 +150,7 @@ pub fn run(
     }
 }
 
-fn sources(files: &[PathBuf]) -> String {
+fn sources_text(files: &[PathBuf]) -> String {
     files
         .iter()
         .map(|p| p.display().to_string())

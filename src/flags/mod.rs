@@ -1,6 +1,7 @@
 //! Feature flags in flagd's format: definitions, evaluation exactly as flagd does it, and
 //! the summaries the console shows. Pure: reading sources lives elsewhere.
 
+pub mod cluster;
 pub mod definition;
 pub mod logic;
 pub mod murmur;

@@ -1,0 +1,134 @@
+//! `ripcord flags` against the testbed: FeatureFlag resources (the OpenFeature Operator's
+//! CRD) and labelled ConfigMaps, read with one LIST each.
+
+mod common;
+use common::cli::{json, stderr, text, Cli};
+use common::testbed;
+
+use testbed::*;
+
+fn feature_flag(name: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "core.openfeature.dev/v1beta1",
+        "kind": "FeatureFlag",
+        "metadata": {"name": name},
+        "spec": {"flagSpec": {
+            "flags": {
+                "new-checkout": {
+                    "state": "ENABLED",
+                    "variants": {"on": true, "off": false},
+                    "defaultVariant": "off",
+                    "targeting": {"if": [{"$ref": "staff"}, "on", {"fractional": [["on", 50], ["off", 50]]}]}
+                }
+            },
+            "$evaluators": {"staff": {"ends_with": [{"var": "email"}, "@example.com"]}}
+        }}
+    })
+    .to_string()
+}
+
+fn config_map(name: &str, labelled: bool, data: &[(&str, &str)]) -> String {
+    let labels = if labelled {
+        serde_json::json!({"ripcord.dev/flagd": "true"})
+    } else {
+        serde_json::json!({})
+    };
+    let data: serde_json::Map<String, serde_json::Value> = data
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect();
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": labels},
+        "data": data,
+    })
+    .to_string()
+}
+
+const BANNER: &str = r#"{"flags": {"banner": {"state": "DISABLED", "variants": {"big": "BIG"}, "defaultVariant": "big"}}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_from_feature_flags_and_labelled_config_maps() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    tb.apply(&ns.name, &config_map("ui-flags", true, &[("ui.json", BANNER), ("notes.txt", "x")]));
+    tb.apply(&ns.name, &config_map("broken-flags", true, &[("bad.json", "{\n  \"flags\": [}")]));
+    tb.apply(
+        &ns.name,
+        &config_map("unrelated", false, &[("other.json", r#"{"flags": {"hidden": {"state": "ENABLED", "variants": {"x": 1}}}}"#)]),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+
+    let out = cli.run(&["flags", "list", "-n", &ns.name, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = json(&out);
+    let found: Vec<(String, String)> = doc["flags"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap_or_default().to_string(),
+                f["source"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("banner".to_string(), format!("configmap/{}/ui-flags/ui.json", ns.name)),
+            ("new-checkout".to_string(), format!("featureflag/{}/shop", ns.name)),
+        ],
+        "{}",
+        text(&out)
+    );
+    // The broken definition is reported where it is, and the rest still loads.
+    assert!(
+        stderr(&out).contains(&format!("configmap/{}/broken-flags/bad.json:2:", ns.name)),
+        "{}",
+        text(&out)
+    );
+
+    // Evaluated with the shared evaluator, a kubeconfig context beside the JSON one.
+    let out = cli.run(&[
+        "flags", "eval", "new-checkout", "-n", &ns.name, "--context", ADMIN, "--context",
+        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#, "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = json(&out);
+    assert_eq!((&r["value"], &r["reason"]), (&serde_json::json!(true), &serde_json::json!("TARGETING_MATCH")), "{r}");
+
+    let out = cli.run(&["flags", "eval", "banner", "-n", &ns.name, "-o", "json"]);
+    assert_eq!(json(&out)["reason"], "DISABLED", "{}", text(&out));
+
+    let out = cli.run(&["flags", "get", "hidden", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("no flag \"hidden\" in the cluster"), "{}", text(&out));
+
+    // Another label finds the other ConfigMap instead.
+    let out = cli.run(&[
+        "flags", "list", "-n", &ns.name, "--configmap-label", "ripcord.dev/flagd!=true", "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let keys: Vec<String> = json(&out)["flags"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(keys.contains(&"new-checkout".to_string()), "{keys:?}");
+    assert!(!keys.contains(&"banner".to_string()), "{keys:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_not_read_the_namespace_is_told_so() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-denied").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&["flags", "list", "-n", &ns.name, "--context", NSVIEWER]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains(NSVIEWER), "{}", text(&out));
+}

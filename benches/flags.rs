@@ -37,7 +37,11 @@ fn contexts(n: usize) -> Vec<Value> {
     let tiers = ["gold", "silver", "bronze"];
     (0..n)
         .map(|i| {
-            let domain = if next(20) == 0 { "example.com" } else { "mail.test" };
+            let domain = if next(20) == 0 {
+                "example.com"
+            } else {
+                "mail.test"
+            };
             let mut ctx = json!({
                 "targetingKey": format!("user-{i}"),
                 "email": format!("u{i}@{domain}"),
@@ -101,7 +105,10 @@ fn counts(
             let label = r
                 .variant
                 .unwrap_or_else(|| format!("({})", r.reason.as_str()));
-            *out.entry(key.clone()).or_default().entry(label).or_default() += 1;
+            *out.entry(key.clone())
+                .or_default()
+                .entry(label)
+                .or_default() += 1;
         }
     }
     out

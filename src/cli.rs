@@ -239,7 +239,12 @@ pub enum Command {
         #[arg(long = "flags", global = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// The label (KEY or KEY=VALUE) of ConfigMaps holding flagd JSON.
-        #[arg(long, global = true, value_name = "SELECTOR", default_value = "ripcord.dev/flagd")]
+        #[arg(
+            long,
+            global = true,
+            value_name = "SELECTOR",
+            default_value = "ripcord.dev/flagd"
+        )]
         configmap_label: String,
         /// Only this data key of those ConfigMaps (default: every key ending in .json).
         #[arg(long, global = true, value_name = "KEY")]

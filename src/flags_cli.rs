@@ -4,9 +4,9 @@ use super::cli::{ClusterArgs, FlagsCommand, Output};
 use super::{connect_all, print_out};
 use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::ConfigMapSource;
-use ripcord::headless::scope_failure;
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
+use ripcord::headless::scope_failure;
 use ripcord::headless::{exit, Failure};
 use ripcord::model::text::inert;
 use serde_json::{json, Value};
@@ -21,8 +21,8 @@ pub fn load_files(files: &[PathBuf]) -> Result<Catalog, Failure> {
     let mut sets = Vec::with_capacity(files.len());
     for path in files {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad_input(format!("reading {name}: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad_input(format!("reading {name}: {e}")))?;
         sets.push(FlagSet::parse(&name, &text).map_err(|e| bad_input(e.to_string()))?);
     }
     Ok(Catalog::new(sets))
@@ -39,7 +39,9 @@ fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
         [] => Ok(None),
         [one] => match serde_json::from_str::<Value>(one) {
             Ok(v @ Value::Object(_)) => Ok(Some(v)),
-            Ok(_) => Err(bad_input("--context: the evaluation context must be a JSON object")),
+            Ok(_) => Err(bad_input(
+                "--context: the evaluation context must be a JSON object",
+            )),
             Err(e) => Err(bad_input(format!(
                 "--context: line {}, column {}: {e}",
                 e.line(),
@@ -99,10 +101,15 @@ pub async fn run(
     let catalog = if files.is_empty() {
         // The JSON --context is the evaluation's; the others name kubeconfig contexts.
         let mut kube_args = cluster.clone();
-        kube_args.context.retain(|c| !c.trim_start().starts_with('{'));
+        kube_args
+            .context
+            .retain(|c| !c.trim_start().starts_with('{'));
         load_cluster(&kube_args, &sources).await.map_err(|f| {
             if f.code == exit::BAD_INPUT {
-                Failure::new(f.code, format!("{}; or read flag files with --flags FILE", f.message))
+                Failure::new(
+                    f.code,
+                    format!("{}; or read flag files with --flags FILE", f.message),
+                )
             } else {
                 f
             }
@@ -253,7 +260,11 @@ fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {
         ),
     ];
     for (i, (name, value)) in flag.variants.iter().enumerate() {
-        let label = if i == 0 { "  variants   " } else { "             " };
+        let label = if i == 0 {
+            "  variants   "
+        } else {
+            "             "
+        };
         lines.push(format!("{label}{name} = {value}"));
     }
     match &flag.targeting {
@@ -261,11 +272,13 @@ fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {
         Some(rule) => {
             lines.push(format!("  targeting  {}", summary(rule)));
             if let Some(split) = fractional_split(rule) {
-                let shares: Vec<String> = split
-                    .iter()
-                    .map(|(v, p)| format!("{v} {p:.1}%"))
-                    .collect();
-                lines.push(format!("  split      {} {}", bar(&split, 20), shares.join(", ")));
+                let shares: Vec<String> =
+                    split.iter().map(|(v, p)| format!("{v} {p:.1}%")).collect();
+                lines.push(format!(
+                    "  split      {} {}",
+                    bar(&split, 20),
+                    shares.join(", ")
+                ));
             }
             lines.push(format!("  rule       {rule}"));
         }

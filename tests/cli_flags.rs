@@ -46,26 +46,43 @@ fn list_shows_each_flag_with_its_targeting_in_words() {
     let table = stdout(&out);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("KEY"), "{table}");
-    assert!(lines.iter().any(|l| l.starts_with("banner") && l.contains("DISABLED")), "{table}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("banner") && l.contains("DISABLED")),
+        "{table}"
+    );
     let checkout = lines
         .iter()
         .find(|l| l.starts_with("new-checkout"))
         .expect("new-checkout listed");
-    assert!(checkout.contains("ENABLED") && checkout.contains("off=false on=true"), "{checkout}");
+    assert!(
+        checkout.contains("ENABLED") && checkout.contains("off=false on=true"),
+        "{checkout}"
+    );
     assert!(
         checkout.contains(r#"email ends with "@example.com""#)
             && checkout.contains(r#"split "on" 10% / "off" 90%"#),
         "{checkout}"
     );
     // The shared evaluator is shown in place, not as a $ref.
-    let colour = lines.iter().find(|l| l.starts_with("colour")).expect("colour");
-    assert!(colour.contains(r#"targetingKey in ["u1","u2"]"#), "{colour}");
+    let colour = lines
+        .iter()
+        .find(|l| l.starts_with("colour"))
+        .expect("colour");
+    assert!(
+        colour.contains(r#"targetingKey in ["u1","u2"]"#),
+        "{colour}"
+    );
 
     let out = cli.run(&["flags", "list", "-o", "json", "--flags", p(&file)]);
     let doc = json(&out);
     let flags = doc["flags"].as_array().expect("a list");
     assert_eq!(flags.len(), 3);
-    let checkout = flags.iter().find(|f| f["key"] == "new-checkout").expect("listed");
+    let checkout = flags
+        .iter()
+        .find(|f| f["key"] == "new-checkout")
+        .expect("listed");
     assert_eq!(checkout["default_variant"], "off");
     assert_eq!(checkout["line"], 3);
     assert_eq!(checkout["split"][0]["variant"], "on");
@@ -81,7 +98,10 @@ fn get_shows_one_flag_and_refuses_an_unknown_key() {
     let shown = stdout(&out);
     assert!(shown.contains("shop.json:3"), "{shown}");
     assert!(shown.contains("default    off"), "{shown}");
-    assert!(shown.contains("split      ██▓▓") && shown.contains("on 10.0%, off 90.0%"), "{shown}");
+    assert!(
+        shown.contains("split      ██▓▓") && shown.contains("on 10.0%, off 90.0%"),
+        "{shown}"
+    );
 
     let out = cli.run(&["flags", "get", "nope", "--flags", p(&file)]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -95,30 +115,61 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
     let eval = |args: &[&str]| cli.run(args);
 
     let out = eval(&[
-        "flags", "eval", "new-checkout", "--flags", p(&file), "--context",
-        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#, "-o", "json",
+        "flags",
+        "eval",
+        "new-checkout",
+        "--flags",
+        p(&file),
+        "--context",
+        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#,
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let r = json(&out);
     assert_eq!(
         (&r["value"], &r["variant"], &r["reason"]),
-        (&serde_json::json!(true), &serde_json::json!("on"), &serde_json::json!("TARGETING_MATCH"))
+        (
+            &serde_json::json!(true),
+            &serde_json::json!("on"),
+            &serde_json::json!("TARGETING_MATCH")
+        )
     );
 
     // --flags before the subcommand, no rule matching: the default variant.
     let out = eval(&[
-        "flags", "--flags", p(&file), "eval", "new-checkout", "--context",
-        r#"{"targetingKey": "u1", "app_version": "1.0.0"}"#, "-o", "json",
+        "flags",
+        "--flags",
+        p(&file),
+        "eval",
+        "new-checkout",
+        "--context",
+        r#"{"targetingKey": "u1", "app_version": "1.0.0"}"#,
+        "-o",
+        "json",
     ]);
     let r = json(&out);
-    assert_eq!((&r["value"], &r["reason"]), (&serde_json::json!(false), &serde_json::json!("DEFAULT")));
+    assert_eq!(
+        (&r["value"], &r["reason"]),
+        (&serde_json::json!(false), &serde_json::json!("DEFAULT"))
+    );
 
     // The fractional branch is deterministic per targeting key: the same answer twice, and
     // both variants across many users.
     let mut seen = std::collections::BTreeSet::new();
     for user in 0..40 {
         let ctx = format!(r#"{{"targetingKey": "user-{user}", "app_version": "2.3.0"}}"#);
-        let args = ["flags", "eval", "new-checkout", "--flags", p(&file), "--context", &ctx, "-o", "json"];
+        let args = [
+            "flags",
+            "eval",
+            "new-checkout",
+            "--flags",
+            p(&file),
+            "--context",
+            &ctx,
+            "-o",
+            "json",
+        ];
         let first = json(&eval(&args));
         assert_eq!(first, json(&eval(&args)), "user-{user}");
         assert_eq!(first["reason"], "TARGETING_MATCH");
@@ -132,8 +183,19 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
     assert_eq!(stdout(&out), "banner: the caller's default (DISABLED)\n");
 
     // A shared evaluator through $ref.
-    let out = eval(&["flags", "eval", "colour", "--flags", p(&file), "--context", r#"{"targetingKey": "u2"}"#]);
-    assert_eq!(stdout(&out), "colour: \"blue\" (variant blue, TARGETING_MATCH)\n");
+    let out = eval(&[
+        "flags",
+        "eval",
+        "colour",
+        "--flags",
+        p(&file),
+        "--context",
+        r#"{"targetingKey": "u2"}"#,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "colour: \"blue\" (variant blue, TARGETING_MATCH)\n"
+    );
 }
 
 #[test]
@@ -173,16 +235,31 @@ fn errors_exit_with_their_codes() {
     assert!(stdout(&out).contains("error PARSE_ERROR"), "{}", text(&out));
 
     // A context that is not JSON: where, and exit 2.
-    let out = cli.run(&["flags", "eval", "b", "--flags", p(&file), "--context", "{\n  \"a\": }"]);
+    let out = cli.run(&[
+        "flags",
+        "eval",
+        "b",
+        "--flags",
+        p(&file),
+        "--context",
+        "{\n  \"a\": }",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(stderr(&out).contains("--context: line 2, column 8"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--context: line 2, column 8"),
+        "{}",
+        text(&out)
+    );
 
     // A definition with a mistake: file:line:col, exit 2.
     let bad = write(cli.dir(), "bad.json", "{\"flags\": {\n  \"a\": {\"state\": \"ENABLED\", \"variants\": {\"x\": 1}, \"defaultVariant\": \"y\"}\n}}");
     let out = cli.run(&["flags", "list", "--flags", p(&bad)]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = stderr(&out);
-    assert!(err.contains("bad.json:2:3:") && err.contains("\"y\" is not one of its variants"), "{err}");
+    assert!(
+        err.contains("bad.json:2:3:") && err.contains("\"y\" is not one of its variants"),
+        "{err}"
+    );
 
     // A missing file, and no file at all.
     let out = cli.run(&["flags", "list", "--flags", "/nonexistent/flags.json"]);

@@ -53,11 +53,24 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("flags").await;
     tb.apply(&ns.name, &feature_flag("shop"));
-    tb.apply(&ns.name, &config_map("ui-flags", true, &[("ui.json", BANNER), ("notes.txt", "x")]));
-    tb.apply(&ns.name, &config_map("broken-flags", true, &[("bad.json", "{\n  \"flags\": [}")]));
     tb.apply(
         &ns.name,
-        &config_map("unrelated", false, &[("other.json", r#"{"flags": {"hidden": {"state": "ENABLED", "variants": {"x": 1}}}}"#)]),
+        &config_map("ui-flags", true, &[("ui.json", BANNER), ("notes.txt", "x")]),
+    );
+    tb.apply(
+        &ns.name,
+        &config_map("broken-flags", true, &[("bad.json", "{\n  \"flags\": [}")]),
+    );
+    tb.apply(
+        &ns.name,
+        &config_map(
+            "unrelated",
+            false,
+            &[(
+                "other.json",
+                r#"{"flags": {"hidden": {"state": "ENABLED", "variants": {"x": 1}}}}"#,
+            )],
+        ),
     );
     let cli = Cli::new(&tb.kubeconfig);
 
@@ -78,8 +91,14 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
     assert_eq!(
         found,
         [
-            ("banner".to_string(), format!("configmap/{}/ui-flags/ui.json", ns.name)),
-            ("new-checkout".to_string(), format!("featureflag/{}/shop", ns.name)),
+            (
+                "banner".to_string(),
+                format!("configmap/{}/ui-flags/ui.json", ns.name)
+            ),
+            (
+                "new-checkout".to_string(),
+                format!("featureflag/{}/shop", ns.name)
+            ),
         ],
         "{}",
         text(&out)
@@ -93,23 +112,50 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
 
     // Evaluated with the shared evaluator, a kubeconfig context beside the JSON one.
     let out = cli.run(&[
-        "flags", "eval", "new-checkout", "-n", &ns.name, "--context", ADMIN, "--context",
-        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#, "-o", "json",
+        "flags",
+        "eval",
+        "new-checkout",
+        "-n",
+        &ns.name,
+        "--context",
+        ADMIN,
+        "--context",
+        r#"{"targetingKey": "u1", "email": "ann@example.com"}"#,
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let r = json(&out);
-    assert_eq!((&r["value"], &r["reason"]), (&serde_json::json!(true), &serde_json::json!("TARGETING_MATCH")), "{r}");
+    assert_eq!(
+        (&r["value"], &r["reason"]),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!("TARGETING_MATCH")
+        ),
+        "{r}"
+    );
 
     let out = cli.run(&["flags", "eval", "banner", "-n", &ns.name, "-o", "json"]);
     assert_eq!(json(&out)["reason"], "DISABLED", "{}", text(&out));
 
     let out = cli.run(&["flags", "get", "hidden", "-n", &ns.name]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(stderr(&out).contains("no flag \"hidden\" in the cluster"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("no flag \"hidden\" in the cluster"),
+        "{}",
+        text(&out)
+    );
 
     // Another label finds the other ConfigMap instead.
     let out = cli.run(&[
-        "flags", "list", "-n", &ns.name, "--configmap-label", "ripcord.dev/flagd!=true", "-o", "json",
+        "flags",
+        "list",
+        "-n",
+        &ns.name,
+        "--configmap-label",
+        "ripcord.dev/flagd!=true",
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let keys: Vec<String> = json(&out)["flags"]

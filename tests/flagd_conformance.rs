@@ -234,16 +234,17 @@ fn run(scenario: &Scenario, flags: &FlagSet) -> Result<(), String> {
         let args = quoted(text);
         let resolved = || result.as_ref().ok_or("no evaluation yet".to_string());
         if text == "an evaluator" {
-        } else if let Some(rest) = text.strip_prefix("a ").filter(|r| r.contains("-flag with key")) {
+        } else if let Some(rest) = text
+            .strip_prefix("a ")
+            .filter(|r| r.contains("-flag with key"))
+        {
             let ty = flag_type(rest.split('-').next().unwrap_or(""));
             let default = last_quoted(text, "fallback value \"");
             flag = Some((args[0].clone(), ty, typed(ty, default)));
         } else if text.starts_with("a context containing a targeting key") {
             context.insert("targetingKey".into(), json!(args[0]));
         } else if text.starts_with("a context containing a nested property") {
-            let inner = context
-                .entry(args[0].clone())
-                .or_insert_with(|| json!({}));
+            let inner = context.entry(args[0].clone()).or_insert_with(|| json!({}));
             inner
                 .as_object_mut()
                 .ok_or("the outer key holds no object")?
@@ -267,7 +268,11 @@ fn run(scenario: &Scenario, flags: &FlagSet) -> Result<(), String> {
         } else if text.starts_with("the reason should be") {
             let got = resolved()?.reason.as_str();
             if got != args[0] {
-                return Err(format!("reason {got} instead of {} ({:?})", args[0], resolved()?));
+                return Err(format!(
+                    "reason {got} instead of {} ({:?})",
+                    args[0],
+                    resolved()?
+                ));
             }
         } else if text.starts_with("the error-code should be") {
             let got = resolved()?.error.map(|e| e.as_str());
@@ -314,7 +319,11 @@ fn flagd_evaluator_gherkin_suite() {
         .filter(|p| p.extension().is_some_and(|e| e == "feature"))
         .collect();
     features.sort();
-    assert!(features.len() >= 10, "only {} feature files", features.len());
+    assert!(
+        features.len() >= 10,
+        "only {} feature files",
+        features.len()
+    );
 
     let (mut passed, mut skipped, mut failed) = (0, Vec::new(), Vec::new());
     for path in &features {
@@ -348,7 +357,12 @@ fn flagd_evaluator_gherkin_suite() {
         skipped.len()
     ));
     let _ = std::io::stderr().write_all(report.as_bytes());
-    assert!(failed.is_empty(), "{} scenarios failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} scenarios failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
     // The suite has 125 evaluation scenarios besides the legacy ones; a reader that lost them
     // would otherwise pass vacuously.
     assert!(passed >= 120, "only {passed} scenarios ran");

@@ -184,7 +184,10 @@ mod tests {
             .filter_map(|r| r.as_ref().err().map(ToString::to_string))
             .collect();
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].starts_with("configmap/prod/flags/broken.json:2:"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("configmap/prod/flags/broken.json:2:"),
+            "{errors:?}"
+        );
         let only = from_config_map(&map, Some("shop.json"));
         assert_eq!(only.len(), 1);
         assert_eq!(
@@ -196,9 +199,18 @@ mod tests {
     #[test]
     fn linked_names_from_annotations() {
         let annotations = std::collections::BTreeMap::from([
-            ("openfeature.dev/featureflagsource".to_string(), "shop-flags".to_string()),
-            ("ripcord.dev/flags".to_string(), "new-checkout, dark-mode,".to_string()),
+            (
+                "openfeature.dev/featureflagsource".to_string(),
+                "shop-flags".to_string(),
+            ),
+            (
+                "ripcord.dev/flags".to_string(),
+                "new-checkout, dark-mode,".to_string(),
+            ),
         ]);
-        assert_eq!(linked_names(&annotations), ["shop-flags", "new-checkout", "dark-mode"]);
+        assert_eq!(
+            linked_names(&annotations),
+            ["shop-flags", "new-checkout", "dark-mode"]
+        );
     }
 }

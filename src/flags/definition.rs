@@ -4,8 +4,8 @@
 use super::logic::Node;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -315,23 +315,41 @@ mod tests {
         let bad_json = "{\n  \"flags\": {\n    \"a\": {,}\n  }\n}";
         let e = FlagSet::parse("f.json", bad_json).unwrap_err();
         assert_eq!((e.line, e.column), (3, 11));
-        assert!(e.to_string().starts_with("f.json:3:11: not valid JSON"), "{e}");
+        assert!(
+            e.to_string().starts_with("f.json:3:11: not valid JSON"),
+            "{e}"
+        );
 
         let unknown_default = "{\n  \"flags\": {\n    \"a\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultVariant\": \"of\"}\n  }\n}";
         let e = FlagSet::parse("f.json", unknown_default).unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("\"of\" is not one of its variants"), "{e}");
+        assert!(
+            e.message.contains("\"of\" is not one of its variants"),
+            "{e}"
+        );
 
         for (text, words) in [
             (r#"[]"#, "JSON object"),
             (r#"{}"#, "no \"flags\""),
             (r#"{"flags": 1}"#, "must be an object"),
             (r#"{"flags": {"a": {"variants": {"x": 1}}}}"#, "no state"),
-            (r#"{"flags": {"a": {"state": "ON", "variants": {"x": 1}}}}"#, "state must be"),
+            (
+                r#"{"flags": {"a": {"state": "ON", "variants": {"x": 1}}}}"#,
+                "state must be",
+            ),
             (r#"{"flags": {"a": {"state": "ENABLED"}}}"#, "no variants"),
-            (r#"{"flags": {"a": {"state": "ENABLED", "variants": {}}}}"#, "no variants"),
-            (r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "targeting": 3}}}"#, "targeting must be"),
-            (r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": 1}}}"#, "defaultVariant must be"),
+            (
+                r#"{"flags": {"a": {"state": "ENABLED", "variants": {}}}}"#,
+                "no variants",
+            ),
+            (
+                r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "targeting": 3}}}"#,
+                "targeting must be",
+            ),
+            (
+                r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": 1}}}"#,
+                "defaultVariant must be",
+            ),
             (r#"{"flags": {}, "$evaluators": []}"#, "$evaluators"),
             (r#"{"flags": [{"state": "ENABLED"}]}"#, "no \"key\""),
         ] {

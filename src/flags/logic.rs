@@ -117,10 +117,45 @@ fn op_named(name: &str) -> Option<Op> {
 
 /// The names of the operators this engine knows (for summaries and validation).
 pub const OPERATORS: &[&str] = &[
-    "var", "missing", "missing_some", "if", "?:", "and", "or", "!", "!!", "==", "!=", "===",
-    "!==", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "min", "max", "abs", "cat", "substr",
-    "in", "merge", "map", "filter", "reduce", "all", "none", "some", "fractional", "sem_ver",
-    "starts_with", "ends_with",
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "and",
+    "or",
+    "!",
+    "!!",
+    "==",
+    "!=",
+    "===",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "min",
+    "max",
+    "abs",
+    "cat",
+    "substr",
+    "in",
+    "merge",
+    "map",
+    "filter",
+    "reduce",
+    "all",
+    "none",
+    "some",
+    "fractional",
+    "sem_ver",
+    "starts_with",
+    "ends_with",
 ];
 
 /// A compiled rule.
@@ -341,7 +376,11 @@ fn items<'a>(args: &'a Node, name: &str) -> Result<&'a [Node], LogicError> {
 }
 
 /// Every argument evaluated, which must make an array.
-fn evaluated_array<'a>(args: &'a Node, env: &Env<'a>, name: &str) -> Result<Vec<Cow<'a, Value>>, LogicError> {
+fn evaluated_array<'a>(
+    args: &'a Node,
+    env: &Env<'a>,
+    name: &str,
+) -> Result<Vec<Cow<'a, Value>>, LogicError> {
     match args {
         Node::Array(items) => items.iter().map(|item| eval(item, env)).collect(),
         other => match eval(other, env)? {
@@ -590,13 +629,17 @@ fn apply<'a>(op: Op, args: &'a Node, raw: &'a Value, env: &Env<'a>) -> Out<'a> {
         }
         Op::StartsWith | Op::EndsWith => {
             let values = custom_args(args, env)?;
-            let pair = values.as_deref().map(|v| v.iter().map(|c| c.as_ref()).collect::<Vec<_>>());
+            let pair = values
+                .as_deref()
+                .map(|v| v.iter().map(|c| c.as_ref()).collect::<Vec<_>>());
             Ok(Cow::Owned(match pair.as_deref() {
-                Some([Value::String(s), Value::String(t)]) => Value::Bool(if op == Op::StartsWith {
-                    s.starts_with(t.as_str())
-                } else {
-                    s.ends_with(t.as_str())
-                }),
+                Some([Value::String(s), Value::String(t)]) => {
+                    Value::Bool(if op == Op::StartsWith {
+                        s.starts_with(t.as_str())
+                    } else {
+                        s.ends_with(t.as_str())
+                    })
+                }
                 _ => Value::Null,
             }))
         }
@@ -605,9 +648,16 @@ fn apply<'a>(op: Op, args: &'a Node, raw: &'a Value, env: &Env<'a>) -> Out<'a> {
 
 /// The evaluated arguments of flagd's own operators, `None` when they are not an array
 /// (those operators then answer null).
-fn custom_args<'a>(args: &'a Node, env: &Env<'a>) -> Result<Option<Vec<Cow<'a, Value>>>, LogicError> {
+fn custom_args<'a>(
+    args: &'a Node,
+    env: &Env<'a>,
+) -> Result<Option<Vec<Cow<'a, Value>>>, LogicError> {
     match args {
-        Node::Array(items) => items.iter().map(|item| eval(item, env)).collect::<Result<Vec<_>, _>>().map(Some),
+        Node::Array(items) => items
+            .iter()
+            .map(|item| eval(item, env))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
         Node::Lit(Value::Array(items)) => Ok(Some(items.iter().map(Cow::Borrowed).collect())),
         other => Ok(match eval(other, env)? {
             Cow::Owned(Value::Array(values)) => Some(values.into_iter().map(Cow::Owned).collect()),
@@ -624,11 +674,14 @@ fn clause<'a>(node: &'a Node, env: &Env<'a>) -> Out<'a> {
         Value::Object(map) if map.len() == 1 => {
             let rule = Node::compile(&value);
             let data = env.data;
-            let out = eval(&rule, &Env {
-                data,
-                flagd: env.flagd,
-                outer: None,
-            })?
+            let out = eval(
+                &rule,
+                &Env {
+                    data,
+                    flagd: env.flagd,
+                    outer: None,
+                },
+            )?
             .into_owned();
             Ok(Cow::Owned(out))
         }
@@ -638,7 +691,8 @@ fn clause<'a>(node: &'a Node, env: &Env<'a>) -> Out<'a> {
 
 fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
     if let Some(outer) = env.outer {
-        let path_is_plain = !matches!(args, Node::Lit(Value::String(s)) if s.is_empty() || s.starts_with('.'));
+        let path_is_plain =
+            !matches!(args, Node::Lit(Value::String(s)) if s.is_empty() || s.starts_with('.'));
         if path_is_plain {
             let found = var(args, outer)?;
             if !found.is_null() {
@@ -673,8 +727,14 @@ fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
         parts.next();
         let value = match (parts.next(), parts.next()) {
             (None, _) => Value::Object(Map::from_iter([
-                ("flagKey".to_string(), Value::String(flagd.flag_key.to_string())),
-                ("timestamp".to_string(), Value::Number(flagd.timestamp.into())),
+                (
+                    "flagKey".to_string(),
+                    Value::String(flagd.flag_key.to_string()),
+                ),
+                (
+                    "timestamp".to_string(),
+                    Value::Number(flagd.timestamp.into()),
+                ),
             ])),
             (Some("flagKey"), None) => Value::String(flagd.flag_key.to_string()),
             (Some("timestamp"), None) => Value::Number(flagd.timestamp.into()),
@@ -736,7 +796,9 @@ fn missing<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
 
 fn missing_some<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
     let values = evaluated_array(args, env, "missing_some")?;
-    let (Some(need), Some(Value::Array(paths))) = (values.first(), values.get(1).map(|v| v.as_ref())) else {
+    let (Some(need), Some(Value::Array(paths))) =
+        (values.first(), values.get(1).map(|v| v.as_ref()))
+    else {
         return err("missing_some takes a count and paths");
     };
     let need = to_number(need)? as i64;
@@ -933,7 +995,7 @@ fn fractional_pick(items: &[Cow<'_, Value>], env: &Env<'_>) -> Option<Value> {
     let (seed, buckets): (Cow<'_, str>, &[Cow<'_, Value>]) = match first.as_ref() {
         Value::String(key) => (Cow::Borrowed(key.as_str()), &items[1..]),
         other => {
-            let buckets = if other.is_null() { &items[1..] } else { &items[..] };
+            let buckets = if other.is_null() { &items[1..] } else { items };
             let targeting_key = match data.get("targetingKey") {
                 None | Some(Value::Null) => return None,
                 Some(Value::String(s)) if !s.is_empty() => s,
@@ -1049,29 +1111,44 @@ mod tests {
         let data = json!({"a": {"b": [10, {"c": "x"}]}, "n": null, "z": 0});
         assert_eq!(ok(json!({"var": "a.b.0"}), data.clone()), json!(10));
         assert_eq!(ok(json!({"var": "a.b.1.c"}), data.clone()), json!("x"));
-        assert_eq!(ok(json!({"var": ["a.q", "dflt"]}), data.clone()), json!("dflt"));
+        assert_eq!(
+            ok(json!({"var": ["a.q", "dflt"]}), data.clone()),
+            json!("dflt")
+        );
         assert_eq!(ok(json!({"var": ["n", 5]}), data.clone()), json!(5));
         assert_eq!(ok(json!({"var": "z"}), data.clone()), json!(0));
         assert_eq!(ok(json!({"var": "a.b.9"}), data.clone()), Value::Null);
         assert_eq!(ok(json!({"var": ""}), data.clone()), data);
-        assert_eq!(ok(json!({"var": ["email"]}), json!({"email": "e"})), json!("e"));
+        assert_eq!(
+            ok(json!({"var": ["email"]}), json!({"email": "e"})),
+            json!("e")
+        );
         assert!(run(json!({"var": [1]}), json!({})).is_err());
     }
 
     #[test]
     fn flagd_properties_in_context() {
-        assert_eq!(ok(json!({"var": "$flagd.flagKey"}), json!({})), json!("my-flag"));
+        assert_eq!(
+            ok(json!({"var": "$flagd.flagKey"}), json!({})),
+            json!("my-flag")
+        );
         assert_eq!(
             ok(json!({"var": "$flagd.timestamp"}), json!({})),
             json!(1_700_000_000)
         );
         // flagd's own properties win over a caller's.
         assert_eq!(
-            ok(json!({"var": "$flagd.flagKey"}), json!({"$flagd": {"flagKey": "x"}})),
+            ok(
+                json!({"var": "$flagd.flagKey"}),
+                json!({"$flagd": {"flagKey": "x"}})
+            ),
             json!("my-flag")
         );
         assert_eq!(
-            ok(json!({">": [{"var": "$flagd.timestamp"}, 1_600_000_000]}), json!({})),
+            ok(
+                json!({">": [{"var": "$flagd.timestamp"}, 1_600_000_000]}),
+                json!({})
+            ),
             json!(true)
         );
     }
@@ -1080,7 +1157,10 @@ mod tests {
     fn if_and_or_not() {
         assert_eq!(ok(json!({"if": [true, "a", "b"]}), json!({})), json!("a"));
         assert_eq!(ok(json!({"if": [0, "a", "b"]}), json!({})), json!("b"));
-        assert_eq!(ok(json!({"if": [false, "a", true, "c", "d"]}), json!({})), json!("c"));
+        assert_eq!(
+            ok(json!({"if": [false, "a", true, "c", "d"]}), json!({})),
+            json!("c")
+        );
         assert_eq!(ok(json!({"if": [false, "a"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"if": []}), json!({})), Value::Null);
         assert_eq!(ok(json!({"?:": [1, "y", "n"]}), json!({})), json!("y"));
@@ -1093,7 +1173,10 @@ mod tests {
         assert_eq!(ok(json!({"!!": ["0"]}), json!({})), json!(true));
         assert_eq!(ok(json!({"!!": [{}]}), json!({})), json!(false));
         // A branch never taken may hold anything.
-        assert_eq!(ok(json!({"if": [true, "a", {"nope": 1}]}), json!({})), json!("a"));
+        assert_eq!(
+            ok(json!({"if": [true, "a", {"nope": 1}]}), json!({})),
+            json!("a")
+        );
         assert!(run(json!({"if": {"var": "x"}}), json!({})).is_err());
         assert!(run(json!({"and": "x"}), json!({})).is_err());
     }
@@ -1145,28 +1228,58 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(ok(json!({"cat": ["a", 1, 2.5, null]}), json!({})), json!("a12.5"));
+        assert_eq!(
+            ok(json!({"cat": ["a", 1, 2.5, null]}), json!({})),
+            json!("a12.5")
+        );
         assert_eq!(ok(json!({"cat": [" a ", "b "]}), json!({})), json!("a b"));
         assert_eq!(ok(json!({"cat": [" a "]}), json!({})), json!(" a "));
         assert_eq!(ok(json!({"cat": "x"}), json!({})), json!("x"));
         assert!(run(json!({"cat": ["a", true]}), json!({})).is_err());
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 4]}), json!({})), json!("logic"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", -5]}), json!({})), json!("logic"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 1, 3]}), json!({})), json!("son"));
-        assert_eq!(ok(json!({"substr": ["jsonlogic", 4, -2]}), json!({})), json!("log"));
-        assert_eq!(ok(json!({"in": ["Spring", "Springfield"]}), json!({})), json!(true));
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 4]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", -5]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 1, 3]}), json!({})),
+            json!("son")
+        );
+        assert_eq!(
+            ok(json!({"substr": ["jsonlogic", 4, -2]}), json!({})),
+            json!("log")
+        );
+        assert_eq!(
+            ok(json!({"in": ["Spring", "Springfield"]}), json!({})),
+            json!(true)
+        );
         assert_eq!(ok(json!({"in": ["b", ["a", "b"]]}), json!({})), json!(true));
         assert_eq!(ok(json!({"in": [2, [1, 2]]}), json!({})), json!(true));
         assert_eq!(ok(json!({"in": [5, [[1, 10]]]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"in": ["c", ["a", "b"]]}), json!({})), json!(false));
+        assert_eq!(
+            ok(json!({"in": ["c", ["a", "b"]]}), json!({})),
+            json!(false)
+        );
         assert_eq!(ok(json!({"in": ["c", 5]}), json!({})), json!(false));
         assert!(run(json!({"in": [1, "abc"]}), json!({})).is_err());
         assert_eq!(
-            ok(json!({"starts_with": [{"var": "id"}, "abc"]}), json!({"id": "abcdef"})),
+            ok(
+                json!({"starts_with": [{"var": "id"}, "abc"]}),
+                json!({"id": "abcdef"})
+            ),
             json!(true)
         );
-        assert_eq!(ok(json!({"ends_with": ["abcdef", "def"]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"ends_with": ["abcdef", "abc"]}), json!({})), json!(false));
+        assert_eq!(
+            ok(json!({"ends_with": ["abcdef", "def"]}), json!({})),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"ends_with": ["abcdef", "abc"]}), json!({})),
+            json!(false)
+        );
         assert_eq!(ok(json!({"starts_with": [1, "1"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"ends_with": ["x"]}), json!({})), Value::Null);
         assert_eq!(ok(json!({"ends_with": "x"}), json!({})), Value::Null);
@@ -1175,20 +1288,35 @@ mod tests {
     #[test]
     fn missing_and_arrays() {
         let data = json!({"a": 1, "b": null, "list": [1, 2, 3, 4]});
-        assert_eq!(ok(json!({"missing": ["a", "b", "c"]}), data.clone()), json!(["b", "c"]));
+        assert_eq!(
+            ok(json!({"missing": ["a", "b", "c"]}), data.clone()),
+            json!(["b", "c"])
+        );
         assert_eq!(ok(json!({"missing": "a"}), data.clone()), json!([]));
-        assert_eq!(ok(json!({"missing_some": [1, ["a", "c"]]}), data.clone()), json!([]));
+        assert_eq!(
+            ok(json!({"missing_some": [1, ["a", "c"]]}), data.clone()),
+            json!([])
+        );
         assert_eq!(
             ok(json!({"missing_some": [2, ["a", "c"]]}), data.clone()),
             json!(["c"])
         );
-        assert_eq!(ok(json!({"merge": [[1], 2, [3, 4]]}), json!({})), json!([1, 2, 3, 4]));
         assert_eq!(
-            ok(json!({"map": [{"var": "list"}, {"*": [{"var": ""}, 2]}]}), data.clone()),
+            ok(json!({"merge": [[1], 2, [3, 4]]}), json!({})),
+            json!([1, 2, 3, 4])
+        );
+        assert_eq!(
+            ok(
+                json!({"map": [{"var": "list"}, {"*": [{"var": ""}, 2]}]}),
+                data.clone()
+            ),
             json!([2.0, 4.0, 6.0, 8.0])
         );
         assert_eq!(
-            ok(json!({"filter": [{"var": "list"}, {">": [{"var": ""}, 2]}]}), data.clone()),
+            ok(
+                json!({"filter": [{"var": "list"}, {">": [{"var": ""}, 2]}]}),
+                data.clone()
+            ),
             json!([3, 4])
         );
         assert_eq!(
@@ -1198,18 +1326,46 @@ mod tests {
             ),
             json!(10.0)
         );
-        assert_eq!(ok(json!({"all": [[1, 2], {">": [{"var": ""}, 0]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"all": [[], {">": [{"var": ""}, 0]}]}), json!({})), json!(false));
-        assert_eq!(ok(json!({"some": [[1, 2], {">": [{"var": ""}, 1]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"none": [[1, 2], {">": [{"var": ""}, 5]}]}), json!({})), json!(true));
-        assert_eq!(ok(json!({"none": [[], {">": [{"var": ""}, 5]}]}), json!({})), json!(true));
-        assert!(run(json!({"reduce": [[1], {"var": "current"}, null]}), json!({})).is_err());
+        assert_eq!(
+            ok(json!({"all": [[1, 2], {">": [{"var": ""}, 0]}]}), json!({})),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"all": [[], {">": [{"var": ""}, 0]}]}), json!({})),
+            json!(false)
+        );
+        assert_eq!(
+            ok(
+                json!({"some": [[1, 2], {">": [{"var": ""}, 1]}]}),
+                json!({})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            ok(
+                json!({"none": [[1, 2], {">": [{"var": ""}, 5]}]}),
+                json!({})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            ok(json!({"none": [[], {">": [{"var": ""}, 5]}]}), json!({})),
+            json!(true)
+        );
+        assert!(run(
+            json!({"reduce": [[1], {"var": "current"}, null]}),
+            json!({})
+        )
+        .is_err());
     }
 
     #[test]
     fn literals_and_unknown_operators() {
         // More than one key: a literal; none: an empty object.
-        assert_eq!(ok(json!({"a": 1, "b": 2}), json!({})), json!({"a": 1, "b": 2}));
+        assert_eq!(
+            ok(json!({"a": 1, "b": 2}), json!({})),
+            json!({"a": 1, "b": 2})
+        );
         assert_eq!(ok(json!({}), json!({})), json!({}));
         assert_eq!(ok(json!([1, {"var": "x"}]), json!({"x": 2})), json!([1, 2]));
         let e = run(json!({"$ref": "nowhere"}), json!({})).unwrap_err();
@@ -1237,19 +1393,52 @@ mod tests {
     #[test]
     fn fractional_weights() {
         let ctx = json!({"targetingKey": "anyone"});
-        assert_eq!(ok(json!({"fractional": ["k", ["x", 0], ["y", 0]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", ["x", -5], ["y", 1]]}), ctx.clone()), json!("y"));
-        assert_eq!(ok(json!({"fractional": ["k", ["only"]]}), ctx.clone()), json!("only"));
-        assert_eq!(ok(json!({"fractional": ["k", ["x", 1.5]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", ["x", "1"]]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", "x"]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k", []]}), ctx.clone()), Value::Null);
-        assert_eq!(ok(json!({"fractional": ["k"]}), ctx.clone()), Value::Null);
         assert_eq!(
-            ok(json!({"fractional": ["k", ["x", 2147483647], ["y", 1]]}), ctx.clone()),
+            ok(
+                json!({"fractional": ["k", ["x", 0], ["y", 0]]}),
+                ctx.clone()
+            ),
             Value::Null
         );
-        assert_eq!(ok(json!({"fractional": ["k", [true, 1]]}), ctx.clone()), json!(true));
+        assert_eq!(
+            ok(
+                json!({"fractional": ["k", ["x", -5], ["y", 1]]}),
+                ctx.clone()
+            ),
+            json!("y")
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["only"]]}), ctx.clone()),
+            json!("only")
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["x", 1.5]]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", ["x", "1"]]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", "x"]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", []]}), ctx.clone()),
+            Value::Null
+        );
+        assert_eq!(ok(json!({"fractional": ["k"]}), ctx.clone()), Value::Null);
+        assert_eq!(
+            ok(
+                json!({"fractional": ["k", ["x", 2147483647], ["y", 1]]}),
+                ctx.clone()
+            ),
+            Value::Null
+        );
+        assert_eq!(
+            ok(json!({"fractional": ["k", [true, 1]]}), ctx.clone()),
+            json!(true)
+        );
         assert_eq!(ok(json!({"fractional": "k"}), ctx), Value::Null);
     }
 
@@ -1262,7 +1451,11 @@ mod tests {
             timestamp: 0,
         };
         let a = (0..4000)
-            .filter(|i| rule.eval(&json!({ "k": format!("key-{i}") }), &flagd).unwrap() == json!("a"))
+            .filter(|i| {
+                rule.eval(&json!({ "k": format!("key-{i}") }), &flagd)
+                    .unwrap()
+                    == json!("a")
+            })
             .count();
         assert!((900..1100).contains(&a), "{a} of 4000 in the 25% bucket");
     }
@@ -1280,7 +1473,10 @@ mod tests {
         assert_eq!(v(json!("nope"), "=", "1.0.0"), Value::Null);
         assert_eq!(v(json!("1.0.0"), "===", "1.0.0"), Value::Null);
         assert_eq!(v(json!(true), "=", "1.0.0"), Value::Null);
-        assert_eq!(ok(json!({"sem_ver": ["1.0.0", "="]}), json!({})), Value::Null);
+        assert_eq!(
+            ok(json!({"sem_ver": ["1.0.0", "="]}), json!({})),
+            Value::Null
+        );
         assert_eq!(ok(json!({"sem_ver": "1.0.0"}), json!({})), Value::Null);
         assert_eq!(go_general(1e21), "1e+21");
         assert_eq!(go_general(1.5e-5), "1.5e-05");

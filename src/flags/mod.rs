@@ -323,47 +323,74 @@ mod tests {
     #[test]
     fn static_and_disabled() {
         let r = eval("static", json!({}), FlagType::Boolean);
-        assert_eq!((r.value, r.variant.as_deref(), r.reason), (Some(json!(true)), Some("on"), Reason::Static));
+        assert_eq!(
+            (r.value, r.variant.as_deref(), r.reason),
+            (Some(json!(true)), Some("on"), Reason::Static)
+        );
         let r = eval("off", json!({}), FlagType::Boolean);
-        assert_eq!((r.value.clone(), r.variant.clone(), r.reason, r.error), (None, None, Reason::Disabled, None));
+        assert_eq!(
+            (r.value.clone(), r.variant.clone(), r.reason, r.error),
+            (None, None, Reason::Disabled, None)
+        );
         assert_eq!(r.value_or(json!(false)), json!(false));
     }
 
     #[test]
     fn no_default_variant_gives_the_callers_default() {
         let r = eval("no-default", json!({}), FlagType::Boolean);
-        assert_eq!((r.value.clone(), r.reason, r.error), (None, Reason::Default, None));
+        assert_eq!(
+            (r.value.clone(), r.reason, r.error),
+            (None, Reason::Default, None)
+        );
         assert_eq!(r.value_or(json!(false)), json!(false));
     }
 
     #[test]
     fn targeting_reasons_and_errors() {
         let r = eval("targeted", json!({"who": "b"}), FlagType::String);
-        assert_eq!((r.value, r.reason), (Some(json!("B")), Reason::TargetingMatch));
+        assert_eq!(
+            (r.value, r.reason),
+            (Some(json!("B")), Reason::TargetingMatch)
+        );
         let r = eval("targeted", json!({"who": "nobody"}), FlagType::String);
-        assert_eq!((r.value, r.variant.as_deref(), r.reason), (Some(json!("A")), Some("a"), Reason::Default));
+        assert_eq!(
+            (r.value, r.variant.as_deref(), r.reason),
+            (Some(json!("A")), Some("a"), Reason::Default)
+        );
         // Non-string results name variants by their JSON text.
         let r = eval("targeted", json!({"who": "num"}), FlagType::String);
         assert_eq!(r.value, Some(json!("one")));
         let r = eval("targeted", json!({"who": "bool"}), FlagType::String);
         assert_eq!(r.value, Some(json!("yes")));
         let r = eval("targeted", json!({"who": "ghost"}), FlagType::String);
-        assert_eq!((r.reason, r.error), (Reason::Error, Some(ErrorCode::General)));
+        assert_eq!(
+            (r.reason, r.error),
+            (Reason::Error, Some(ErrorCode::General))
+        );
         let r = eval("targeted", json!({"who": "broken"}), FlagType::String);
-        assert_eq!((r.reason, r.error), (Reason::Error, Some(ErrorCode::ParseError)));
+        assert_eq!(
+            (r.reason, r.error),
+            (Reason::Error, Some(ErrorCode::ParseError))
+        );
         assert!(r.message.unwrap().contains("nope"));
     }
 
     #[test]
     fn type_mismatch_and_not_found() {
         let r = eval("static", json!({}), FlagType::String);
-        assert_eq!((r.reason, r.error, r.value), (Reason::Error, Some(ErrorCode::TypeMismatch), None));
+        assert_eq!(
+            (r.reason, r.error, r.value),
+            (Reason::Error, Some(ErrorCode::TypeMismatch), None)
+        );
         let r = eval("targeted", json!({}), FlagType::Integer);
         assert_eq!(r.error, Some(ErrorCode::TypeMismatch));
         let r = eval("static", json!({}), FlagType::Any);
         assert_eq!(r.error, None);
         let r = eval("nothing", json!({}), FlagType::Boolean);
-        assert_eq!((r.reason, r.error), (Reason::Error, Some(ErrorCode::FlagNotFound)));
+        assert_eq!(
+            (r.reason, r.error),
+            (Reason::Error, Some(ErrorCode::FlagNotFound))
+        );
     }
 
     #[test]
@@ -379,11 +406,20 @@ mod tests {
         let one = FlagSet::parse("one", r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}, "b": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"}}}"#).unwrap();
         let two = FlagSet::parse("two", r#"{"flags": {"a": {"state": "DISABLED", "variants": {"y": 2}, "defaultVariant": "y"}}}"#).unwrap();
         let catalog = Catalog::new(vec![one, two]);
-        assert_eq!(catalog.get("a").map(|(_, s)| s.source.as_str()), Some("two"));
-        assert_eq!(catalog.get("b").map(|(_, s)| s.source.as_str()), Some("one"));
+        assert_eq!(
+            catalog.get("a").map(|(_, s)| s.source.as_str()),
+            Some("two")
+        );
+        assert_eq!(
+            catalog.get("b").map(|(_, s)| s.source.as_str()),
+            Some("one")
+        );
         let keys: Vec<_> = catalog.flags().iter().map(|(f, _)| f.key.clone()).collect();
         assert_eq!(keys, ["a", "b"]);
-        assert_eq!(catalog.evaluate("a", &json!({}), 0, FlagType::Any).reason, Reason::Disabled);
+        assert_eq!(
+            catalog.evaluate("a", &json!({}), 0, FlagType::Any).reason,
+            Reason::Disabled
+        );
         assert_eq!(
             catalog.evaluate("zz", &json!({}), 0, FlagType::Any).error,
             Some(ErrorCode::FlagNotFound)

@@ -72,10 +72,7 @@ fn number(text: &str) -> Option<(&str, &str)> {
 }
 
 fn ident(part: &str) -> bool {
-    !part.is_empty()
-        && part
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn prerelease_ident(part: &str) -> bool {
@@ -161,8 +158,20 @@ mod tests {
         assert!(parse("1.2").is_some());
         assert_eq!(parse("1"), parse("1.0.0"));
         for bad in [
-            "", "v", "1.", "1.2.", "01.2.3", "1.2.3.4", "1-rc", "1.2-rc", "1.2.3-", "1.2.3-01",
-            "1.2.3+", "1.2.3-a..b", "x1.2.3", "1.2.3 ",
+            "",
+            "v",
+            "1.",
+            "1.2.",
+            "01.2.3",
+            "1.2.3.4",
+            "1-rc",
+            "1.2-rc",
+            "1.2.3-",
+            "1.2.3-01",
+            "1.2.3+",
+            "1.2.3-a..b",
+            "x1.2.3",
+            "1.2.3 ",
         ] {
             assert!(parse(bad).is_none(), "{bad:?} parsed");
         }

@@ -249,7 +249,9 @@ mod tests {
             r#"if email ends with "@acme.com" then "on" else "off""#
         );
         assert_eq!(
-            summary(&json!({"if": [{"==": [{"var": "tier"}, "gold"]}, "a", {"in": [{"var": "country"}, ["de", "fr"]]}, "b"]})),
+            summary(
+                &json!({"if": [{"==": [{"var": "tier"}, "gold"]}, "a", {"in": [{"var": "country"}, ["de", "fr"]]}, "b"]})
+            ),
             r#"if tier = "gold" then "a" else if country in ["de","fr"] then "b""#
         );
         assert_eq!(
@@ -264,7 +266,10 @@ mod tests {
             summary(&json!({"sem_ver": [{"var": "version"}, ">=", "1.2.0"]})),
             "version >= 1.2.0"
         );
-        assert_eq!(summary(&json!({"and": [{"!": {"var": "beta"}}, true]})), "not beta and true");
+        assert_eq!(
+            summary(&json!({"and": [{"!": {"var": "beta"}}, true]})),
+            "not beta and true"
+        );
         assert_eq!(summary(&json!({"custom": [1, 2]})), "custom(1, 2)");
     }
 
@@ -272,7 +277,10 @@ mod tests {
     fn finds_the_fractional_split_and_draws_it() {
         let rule = json!({"if": [{"var": "x"}, {"fractional": [["on", 10], ["off", 90]]}, "off"]});
         let split = fractional_split(&rule).expect("a split");
-        assert_eq!(split, vec![("on".to_string(), 10.0), ("off".to_string(), 90.0)]);
+        assert_eq!(
+            split,
+            vec![("on".to_string(), 10.0), ("off".to_string(), 90.0)]
+        );
         assert_eq!(bar(&split, 10), "█▓▓▓▓▓▓▓▓▓");
         assert_eq!(fractional_split(&json!({"if": [true, "a"]})), None);
         assert_eq!(

@@ -19,4 +19,4 @@ pub mod wire;
 pub use cache::ClusterCache;
 pub use connection::{ClusterReport, ConnState, Permission};
 pub use release::*;
-pub use sources::{Finding, Findings, FlagState, Flags, MetricSeries, Metrics, Severity};
+pub use sources::{Finding, Findings, Flags, MetricSeries, Metrics, Severity};

@@ -122,11 +122,42 @@ impl Resolution {
 pub fn variant_key(result: &Value) -> Option<String> {
     match result {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
+        // The common case needs no escaping and no copy of anything but the name.
+        Value::String(s) if !s.chars().any(escaped_by_flagd) => Some(s.clone()),
+        Value::String(s) => Some(escape_like_flagd(s)),
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(json_number(n)),
-        other => Some(other.to_string().replace('"', "")),
+        other => Some(escape_html(&other.to_string()).replace('"', "")),
     }
+}
+
+/// Characters flagd's JSON encoder escapes in a string (it escapes HTML too).
+fn escaped_by_flagd(c: char) -> bool {
+    c < ' ' || matches!(c, '"' | '\\' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}')
+}
+
+/// A string as flagd's encoder writes it, quotes dropped: a variant named with one of
+/// those characters is never matched by a targeting result in flagd, and so not here.
+fn escape_like_flagd(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push('\\'),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if escaped_by_flagd(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// A number as JSON writes it in flagd (no trailing `.0`; exponents outside 1e-6..1e21).
@@ -435,5 +466,10 @@ mod tests {
         assert_eq!(variant_key(&json!(false)), Some("false".into()));
         assert_eq!(variant_key(&json!(["a", 1])), Some("[a,1]".into()));
         assert_eq!(variant_key(&Value::Null), None);
+        // flagd's encoder escapes HTML characters and quotes before looking the name up.
+        assert_eq!(variant_key(&json!("a<b")), Some("a\\u003cb".into()));
+        assert_eq!(variant_key(&json!("say \"hi\"")), Some("say \\hi\\".into()));
+        assert_eq!(variant_key(&json!("a\\b\n")), Some("a\\\\b\\n".into()));
+        assert_eq!(variant_key(&json!({"k": "<"})), Some("{k:\\u003c}".into()));
     }
 }

@@ -249,6 +249,10 @@ pub enum Command {
         /// Only this data key of those ConfigMaps (default: every key ending in .json).
         #[arg(long, global = true, value_name = "KEY")]
         data_key: Option<String>,
+        /// Only the flags this Deployment's pod template links to (annotations
+        /// openfeature.dev/featureflagsource or ripcord.dev/flags): deployment/NAME or NAME.
+        #[arg(long, global = true, value_name = "TARGET")]
+        release: Option<String>,
         #[arg(long, short = 'o', value_enum, default_value = "table", global = true)]
         output: Output,
     },

@@ -2,8 +2,10 @@
 
 use super::cli::{ClusterArgs, FlagsCommand, Output};
 use super::{connect_all, print_out};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
 use ripcord::cluster::watch::classify;
-use ripcord::flags::cluster::ConfigMapSource;
+use ripcord::flags::cluster::{ConfigMapSource, Links};
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
 use ripcord::headless::scope_failure;
@@ -57,6 +59,41 @@ pub struct Sources<'a> {
     pub files: &'a [PathBuf],
     pub configmap_label: String,
     pub data_key: Option<String>,
+    /// Only the flags this Deployment links to.
+    pub release: Option<String>,
+}
+
+/// The links of the Deployment `target` (`deployment/NAME` or `NAME`) in `namespace`.
+async fn release_links(
+    cluster: &ripcord::cluster::connect::Cluster,
+    namespace: &str,
+    target: &str,
+) -> Result<Links, Failure> {
+    let name = match target.split_once('/') {
+        Some(("deployment" | "deployments" | "deploy", name)) => name,
+        Some(_) => {
+            return Err(bad_input(format!(
+                "--release {target}: flags are linked to Deployments (deployment/NAME)"
+            )))
+        }
+        None => target,
+    };
+    let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), namespace);
+    let denied =
+        |e: kube::Error| scope_failure(classify(&cluster.context, "reading the release", &e));
+    let deployment = api
+        .get_opt(name)
+        .await
+        .map_err(denied)?
+        .ok_or_else(|| bad_input(format!("no deployment/{name} in {namespace}")))?;
+    let annotations = deployment
+        .spec
+        .and_then(|s| s.template.metadata)
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    ripcord::flags::cluster::links(&cluster.client, namespace, &annotations)
+        .await
+        .map_err(|e| scope_failure(classify(&cluster.context, "reading flag sources", &e)))
 }
 
 /// The flags of every context asked for, with one LIST per kind; definitions that do not
@@ -80,7 +117,19 @@ async fn load_cluster(args: &ClusterArgs, sources: &Sources<'_>) -> Result<Catal
         for problem in &found.problems {
             eprintln!("ripcord: warning: {}", inert(&problem.to_string()));
         }
-        sets.extend(found.sets);
+        let mut found_sets = found.sets;
+        if let Some(target) = &sources.release {
+            let Some(ns) = namespace else {
+                return Err(bad_input("--release needs one namespace, not -A"));
+            };
+            let links = release_links(cluster, ns, target).await?;
+            for set in &mut found_sets {
+                let source = set.source.clone();
+                set.flags.retain(|key, _| links.covers(&source, key));
+            }
+            found_sets.retain(|s| !s.flags.is_empty());
+        }
+        sets.extend(found_sets);
     }
     Ok(Catalog::new(sets))
 }
@@ -98,6 +147,11 @@ pub async fn run(
         ));
     }
     let files = sources.files;
+    if sources.release.is_some() && !files.is_empty() {
+        return Err(bad_input(
+            "--release links flags through the cluster; it does not apply to --flags files",
+        ));
+    }
     let catalog = if files.is_empty() {
         // The JSON --context is the evaluation's; the others name kubeconfig contexts.
         let mut kube_args = cluster.clone();

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             files,
             configmap_label,
             data_key,
+            release,
             output,
         }) => block_on(flags_cli::run(
             &cli.cluster,
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
                 files: &files,
                 configmap_label,
                 data_key,
+                release,
             },
             output,
         )),

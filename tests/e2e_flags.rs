@@ -178,3 +178,91 @@ async fn a_user_who_may_not_read_the_namespace_is_told_so() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains(NSVIEWER), "{}", text(&out));
 }
+
+fn deployment_linked(name: &str, annotations: serde_json::Value) -> String {
+    serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}, "annotations": annotations},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}
+            }
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_shows_the_flags_its_pod_template_links_to() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-link").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    let other = feature_flag("other").replace("new-checkout", "other-flag");
+    tb.apply(&ns.name, &other);
+    tb.apply(
+        &ns.name,
+        &config_map("ui-flags", true, &[("ui.json", BANNER)]),
+    );
+    tb.apply(
+        &ns.name,
+        &serde_json::json!({
+            "apiVersion": "core.openfeature.dev/v1beta1",
+            "kind": "FeatureFlagSource",
+            "metadata": {"name": "shop-source"},
+            "spec": {"sources": [{"source": format!("{}/shop", ns.name), "provider": "kubernetes"}]}
+        })
+        .to_string(),
+    );
+    tb.apply(
+        &ns.name,
+        &deployment_linked(
+            "web",
+            serde_json::json!({"openfeature.dev/featureflagsource": "shop-source"}),
+        ),
+    );
+    tb.apply(
+        &ns.name,
+        &deployment_linked(
+            "ui",
+            serde_json::json!({"ripcord.dev/flags": "ui-flags, other-flag"}),
+        ),
+    );
+    tb.apply(&ns.name, &deployment_linked("plain", serde_json::json!({})));
+    let cli = Cli::new(&tb.kubeconfig);
+    let keys = |release: &str| -> Vec<String> {
+        let out = cli.run(&[
+            "flags",
+            "list",
+            "-n",
+            &ns.name,
+            "--release",
+            release,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        json(&out)["flags"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|f| f["key"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(keys("deployment/web"), ["new-checkout"]);
+    assert_eq!(keys("ui"), ["banner", "other-flag"]);
+    assert!(keys("plain").is_empty());
+
+    let out = cli.run(&[
+        "flags",
+        "list",
+        "-n",
+        &ns.name,
+        "--release",
+        "deployment/ghost",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}

@@ -125,14 +125,99 @@ fn dynamic_api(
     }
 }
 
-/// The flag keys or sources a workload names in its pod template: the OpenFeature
-/// Operator's `openfeature.dev/featureflagsource` and ripcord's own `ripcord.dev/flags`
-/// (comma-separated keys or sources).
-pub fn linked_names(annotations: &std::collections::BTreeMap<String, String>) -> Vec<String> {
-    ["openfeature.dev/featureflagsource", "ripcord.dev/flags"]
-        .iter()
-        .filter_map(|a| annotations.get(*a))
-        .flat_map(|v| v.split(','))
+/// The OpenFeature Operator's resource tying workloads to flag sources.
+pub fn feature_flag_source_gvk() -> GroupVersionKind {
+    GroupVersionKind::gvk("core.openfeature.dev", "v1beta1", "FeatureFlagSource")
+}
+
+/// What a release's pod template links it to: flag sources (as named in [`FlagSet::source`],
+/// a ConfigMap's standing for all its keys) and single flag keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    pub sources: Vec<String>,
+    pub keys: Vec<String>,
+}
+
+impl Links {
+    /// Whether `key` from the set named `source` belongs to the release.
+    pub fn covers(&self, source: &str, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+            || self
+                .sources
+                .iter()
+                .any(|s| source == s || source.starts_with(&format!("{s}/")))
+    }
+}
+
+/// The `FeatureFlag`s a `FeatureFlagSource` serves (`spec.sources[].source`, `NS/NAME` or a
+/// name in its own namespace), as source names.
+pub fn sources_of(feature_flag_source: &DynamicObject) -> Vec<String> {
+    let ns = feature_flag_source
+        .metadata
+        .namespace
+        .as_deref()
+        .unwrap_or("");
+    feature_flag_source
+        .data
+        .get("spec")
+        .and_then(|s| s.get("sources"))
+        .and_then(|s| s.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|entry| entry.get("source").and_then(|s| s.as_str()))
+                .map(|source| match source.split_once('/') {
+                    Some((n, name)) => format!("featureflag/{n}/{name}"),
+                    None => format!("featureflag/{ns}/{source}"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Resolves what a pod template's annotations name in `namespace`: a
+/// `FeatureFlagSource` through the operator's annotation; through `ripcord.dev/flags`, a
+/// `FeatureFlag` or labelled ConfigMap by name, else a flag key.
+pub async fn links(
+    client: &Client,
+    namespace: &str,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> Result<Links, kube::Error> {
+    let mut links = Links::default();
+    let operator = annotations
+        .get("openfeature.dev/featureflagsource")
+        .map(|v| split_names(v))
+        .unwrap_or_default();
+    if !operator.is_empty() {
+        if let Ok((resource, _)) =
+            kube::discovery::pinned_kind(client, &feature_flag_source_gvk()).await
+        {
+            let api: Api<DynamicObject> = dynamic_api(client, &resource, Some(namespace));
+            for name in &operator {
+                if let Some(object) = api.get_opt(name).await? {
+                    links.sources.extend(sources_of(&object));
+                }
+            }
+        }
+    }
+    for name in annotations
+        .get("ripcord.dev/flags")
+        .map(|v| split_names(v))
+        .unwrap_or_default()
+    {
+        // A name may be a source in this namespace or a flag key: both are kept, and
+        // whichever exists matches.
+        links
+            .sources
+            .push(format!("featureflag/{namespace}/{name}"));
+        links.sources.push(format!("configmap/{namespace}/{name}"));
+        links.keys.push(name);
+    }
+    Ok(links)
+}
+
+fn split_names(value: &str) -> Vec<String> {
+    value
+        .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -197,20 +282,29 @@ mod tests {
     }
 
     #[test]
-    fn linked_names_from_annotations() {
-        let annotations = std::collections::BTreeMap::from([
-            (
-                "openfeature.dev/featureflagsource".to_string(),
-                "shop-flags".to_string(),
-            ),
-            (
-                "ripcord.dev/flags".to_string(),
-                "new-checkout, dark-mode,".to_string(),
-            ),
-        ]);
+    fn a_feature_flag_source_names_feature_flags() {
+        let object: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "core.openfeature.dev/v1beta1", "kind": "FeatureFlagSource",
+            "metadata": {"name": "src", "namespace": "shop"},
+            "spec": {"sources": [{"source": "other/flags", "provider": "kubernetes"}, {"source": "local"}]}
+        }))
+        .expect("an object");
         assert_eq!(
-            linked_names(&annotations),
-            ["shop-flags", "new-checkout", "dark-mode"]
+            sources_of(&object),
+            ["featureflag/other/flags", "featureflag/shop/local"]
         );
+        let links = Links {
+            sources: sources_of(&object),
+            keys: vec!["dark-mode".into()],
+        };
+        assert!(links.covers("featureflag/other/flags", "anything"));
+        assert!(links.covers("configmap/shop/x/y.json", "dark-mode"));
+        assert!(!links.covers("featureflag/other/flags-2", "x"));
+        let by_map = Links {
+            sources: vec!["configmap/shop/ui".into()],
+            keys: vec![],
+        };
+        assert!(by_map.covers("configmap/shop/ui/a.json", "k"));
+        assert!(!by_map.covers("configmap/shop/ui2/a.json", "k"));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod definition;
+pub mod edit;
 pub mod logic;
 pub mod murmur;
 pub mod semver;

@@ -280,6 +280,29 @@ pub enum FlagsCommand {
     Get { key: String },
     /// Evaluate one flag (or all) as flagd would, for `--context '{"targetingKey": ...}'`.
     Eval { key: Option<String> },
+    /// Change a flag in the cluster: its state, default variant or fractional weights.
+    Set {
+        key: String,
+        #[arg(long, value_enum, conflicts_with_all = ["default_variant", "weights"])]
+        state: Option<FlagStateArg>,
+        #[arg(long, value_name = "VARIANT", conflicts_with = "weights")]
+        default_variant: Option<String>,
+        /// The split's weights, every variant of it: VARIANT=WEIGHT,...
+        #[arg(long, value_name = "V=W,...")]
+        weights: Option<String>,
+        /// Why: recorded in the Kubernetes Event; required.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum FlagStateArg {
+    Enabled,
+    Disabled,
 }
 
 /// Where the analysis config and Prometheus come from.

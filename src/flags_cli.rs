@@ -1,17 +1,22 @@
 //! `ripcord flags`: list, show and evaluate flagd feature flags from files or a cluster.
 
+use super::cli::FlagStateArg;
 use super::cli::{ClusterArgs, FlagsCommand, Output};
 use super::{connect_all, print_out};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::{ConfigMapSource, Links};
+use ripcord::flags::edit::{self, Edit};
 use ripcord::flags::summary::{bar, fractional_split, summary};
+use ripcord::flags::write::{self, Stored, WriteError};
+use ripcord::flags::State;
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
 use ripcord::headless::scope_failure;
 use ripcord::headless::{exit, Failure};
 use ripcord::model::text::inert;
 use serde_json::{json, Value};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 fn bad_input(message: impl Into<String>) -> Failure {
@@ -152,6 +157,13 @@ pub async fn run(
             "--release links flags through the cluster; it does not apply to --flags files",
         ));
     }
+    if let FlagsCommand::Set { .. } = command {
+        if !files.is_empty() {
+            return Err(bad_input(
+                "flags set changes flags in the cluster; it does not write --flags files",
+            ));
+        }
+    }
     let catalog = if files.is_empty() {
         // The JSON --context is the evaluation's; the others name kubeconfig contexts.
         let mut kube_args = cluster.clone();
@@ -183,6 +195,39 @@ pub async fn run(
                 .get(key)
                 .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
             get(flag, set, output)
+        }
+        FlagsCommand::Set {
+            key,
+            state,
+            default_variant,
+            weights,
+            reason,
+            yes,
+        } => {
+            let edit = match (state, default_variant, weights) {
+                (Some(FlagStateArg::Enabled), _, _) => Edit::State(State::Enabled),
+                (Some(FlagStateArg::Disabled), _, _) => Edit::State(State::Disabled),
+                (None, Some(v), _) => Edit::DefaultVariant(v.clone()),
+                (None, None, Some(w)) => Edit::Weights(parse_weights(w)?),
+                (None, None, None) => {
+                    return Err(bad_input(
+                        "say what to change: --state, --default-variant or --weights",
+                    ))
+                }
+            };
+            let reason = reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| bad_input("a flag change needs --reason TEXT"))?;
+            let (_, set) = catalog
+                .get(key)
+                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+            let mut kube_args = cluster.clone();
+            kube_args
+                .context
+                .retain(|c| !c.trim_start().starts_with('{'));
+            set_flag(&kube_args, &set.source, key, &edit, reason, *yes, output).await
         }
         FlagsCommand::Eval { key } => {
             let context = context.unwrap_or_else(|| json!({}));
@@ -386,4 +431,111 @@ fn print_resolutions(all: &[Resolution], single: bool, output: Output) -> Result
         text.push('\n');
     }
     print_out(&text)
+}
+
+fn parse_weights(text: &str) -> Result<Vec<(String, i64)>, Failure> {
+    text.split(',')
+        .map(|pair| {
+            let (variant, weight) = pair
+                .split_once('=')
+                .ok_or_else(|| bad_input(format!("--weights: {pair:?} is not VARIANT=WEIGHT")))?;
+            let weight = weight
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| bad_input(format!("--weights: {weight:?} is not a whole number")))?;
+            Ok((variant.trim().to_string(), weight))
+        })
+        .collect()
+}
+
+/// Reads the flag's source, applies the edit (refused: nothing is written), shows the diff,
+/// asks (or takes --yes), writes at the version read, and posts an Event.
+async fn set_flag(
+    args: &ClusterArgs,
+    source: &str,
+    key: &str,
+    edit: &Edit,
+    reason: &str,
+    yes: bool,
+    output: Output,
+) -> Result<(), Failure> {
+    let stored = Stored::from_source(source)
+        .ok_or_else(|| bad_input(format!("{source} cannot be written")))?;
+    let clusters = connect_all(args).await?;
+    let cluster = clusters
+        .first()
+        .ok_or_else(|| bad_input("no cluster to write to"))?;
+    let failure = |e: WriteError| match e {
+        WriteError::Kube(e) => scope_failure(classify(&cluster.context, "changing the flag", &e)),
+        WriteError::Conflict => Failure::new(
+            exit::FAILED,
+            format!(
+                "{source} was changed by someone else since it was read; nothing was written: \
+                 run again to see its new state"
+            ),
+        ),
+        WriteError::Unusable(why) => bad_input(why),
+    };
+    let loaded = write::load(&cluster.client, &stored)
+        .await
+        .map_err(failure)?;
+    let after = edit::apply(&loaded.document, key, edit)
+        .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
+    let diff = edit::diff(&loaded.document, &after, key);
+    if output == Output::Table {
+        print_out(&format!("{source}\n{}", inert(&diff)))?;
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(bad_input("changing a flag needs --yes without a terminal"));
+        }
+        eprint!("write this change to {source}? [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if answer.trim() != "y" {
+            return Err(Failure::new(
+                exit::FAILED,
+                "not confirmed; nothing was written",
+            ));
+        }
+    }
+    write::store(&cluster.client, &loaded, &after)
+        .await
+        .map_err(failure)?;
+    let what = match edit {
+        Edit::State(s) => format!("set {key} to {}", s.as_str()),
+        Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
+        Edit::Weights(w) => format!(
+            "set the split of {key} to {}",
+            w.iter()
+                .map(|(v, n)| format!("{v}={n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    let message = format!("{what} in {source} because: {reason}");
+    if let Err(e) = write::post_event(
+        &cluster.client,
+        &loaded,
+        &cluster.user,
+        &message,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        eprintln!(
+            "ripcord: warning: the Event was not posted: {}",
+            inert(&e.to_string())
+        );
+    }
+    match output {
+        Output::Json => print_out(&pretty(&json!({
+            "key": key,
+            "source": source,
+            "result": "ok",
+            "message": message,
+            "diff": diff,
+        }))?),
+        Output::Table => print_out(&format!("ok: {}\n", inert(&message))),
+    }
 }

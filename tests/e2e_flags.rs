@@ -266,3 +266,209 @@ async fn a_release_shows_the_flags_its_pod_template_links_to() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+fn flag_state(tb: &Testbed, ns: &str) -> (String, String) {
+    let out = tb.kubectl(ns, &["get", "featureflag", "shop", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    (
+        v["spec"]["flagSpec"]["flags"]["new-checkout"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        v["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-set").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    let cli = Cli::new(&tb.kubeconfig);
+    let set = |extra: &[&str]| {
+        let mut args = vec!["flags", "set", "new-checkout", "-n", ns.name.as_str()];
+        args.extend_from_slice(extra);
+        cli.run(&args)
+    };
+
+    // Refused before anything is written: no reason, no --yes, an unknown variant.
+    let (_, version) = flag_state(&tb, &ns.name);
+    let out = set(&["--state", "disabled", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = set(&["--state", "disabled", "--reason", "kill switch"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", text(&out));
+    let out = set(&["--default-variant", "maybe", "--reason", "x", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("refused, nothing was written"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(flag_state(&tb, &ns.name), ("ENABLED".to_string(), version));
+
+    // The kill switch: shown as a diff, written, and an Event posted.
+    let out = set(&[
+        "--state",
+        "disabled",
+        "--reason",
+        "errors up after deploy",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = common::cli::stdout(&out);
+    assert!(
+        shown.contains("-   \"state\": \"ENABLED\"")
+            && shown.contains("+   \"state\": \"DISABLED\""),
+        "{shown}"
+    );
+    assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
+    let events = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=FlagEdited",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(
+        events.contains("errors up after deploy") && events.contains("FeatureFlag"),
+        "{events}"
+    );
+
+    // Weights of the split.
+    let out = set(&[
+        "--weights",
+        "on=25,off=75",
+        "--reason",
+        "ramp",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let spec = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "featureflag",
+            "shop",
+            "-o",
+            "jsonpath={.spec.flagSpec.flags.new-checkout.targeting}",
+        ],
+    );
+    assert!(
+        spec.contains("[\"on\",25]") && spec.contains("[\"off\",75]"),
+        "{spec}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_made_in_between_is_not_overwritten() {
+    use ripcord::flags::edit::{apply, Edit};
+    use ripcord::flags::write::{load, store, Stored, WriteError};
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-race").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    let client = tb.client(ADMIN).await;
+    let stored = Stored::FeatureFlag {
+        namespace: ns.name.clone(),
+        name: "shop".into(),
+    };
+    let loaded = load(&client, &stored).await.expect("loads");
+    // Someone else changes the default variant meanwhile.
+    tb.kubectl(&ns.name, &["patch", "featureflag", "shop", "--type=json", "-p",
+        r#"[{"op": "replace", "path": "/spec/flagSpec/flags/new-checkout/defaultVariant", "value": "on"}]"#]);
+    let after = apply(
+        &loaded.document,
+        "new-checkout",
+        &Edit::State(ripcord::flags::State::Disabled),
+    )
+    .expect("applies");
+    let result = store(&client, &loaded, &after).await;
+    assert!(matches!(result, Err(WriteError::Conflict)), "{result:?}");
+    let out = tb.kubectl(&ns.name, &["get", "featureflag", "shop", "-o", "jsonpath={.spec.flagSpec.flags.new-checkout.defaultVariant}/{.spec.flagSpec.flags.new-checkout.state}"]);
+    assert_eq!(
+        out.trim(),
+        "on/ENABLED",
+        "the other edit stands and ours was not written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_read_but_not_update_sees_why() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-ro").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    tb.apply(
+        &ns.name,
+        &serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "flag-reader"},
+            "rules": [
+                {"apiGroups": ["core.openfeature.dev"], "resources": ["featureflags"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}
+            ]
+        })
+        .to_string(),
+    );
+    tb.apply(
+        &ns.name,
+        &serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "flag-reader"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "flag-reader"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "viewer"}]
+        })
+        .to_string(),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&[
+        "flags",
+        "list",
+        "-n",
+        &ns.name,
+        "--context",
+        VIEWER,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "reads: {}", text(&out));
+    let out = cli.run(&[
+        "flags",
+        "set",
+        "new-checkout",
+        "-n",
+        &ns.name,
+        "--context",
+        VIEWER,
+        "--state",
+        "disabled",
+        "--reason",
+        "kill switch",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("forbidden") || stderr(&out).contains("not allowed"),
+        "{}",
+        text(&out)
+    );
+    let state = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "featureflag",
+            "shop",
+            "-o",
+            "jsonpath={.spec.flagSpec.flags.new-checkout.state}",
+        ],
+    );
+    assert_eq!(state.trim(), "ENABLED");
+}

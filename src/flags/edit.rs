@@ -119,7 +119,9 @@ fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Resu
             continue; // the bucketing key
         };
         let Some(Value::String(variant)) = entry.first() else {
-            return refuse(format!("a bucket of {key:?} is computed and cannot be edited"));
+            return refuse(format!(
+                "a bucket of {key:?} is computed and cannot be edited"
+            ));
         };
         let Some((_, weight)) = weights.iter().find(|(v, _)| v == variant) else {
             return refuse(format!("no weight given for {variant:?}"));
@@ -197,7 +199,11 @@ mod tests {
     fn state_and_default_variant() {
         let out = apply(&doc(), "checkout", &Edit::State(State::Disabled)).expect("applies");
         assert_eq!(out["flags"]["checkout"]["state"], "DISABLED");
-        assert_eq!(out["flags"]["plain"], doc()["flags"]["plain"], "others untouched");
+        assert_eq!(
+            out["flags"]["plain"],
+            doc()["flags"]["plain"],
+            "others untouched"
+        );
         let out = apply(&doc(), "plain", &Edit::DefaultVariant("b".into())).expect("applies");
         assert_eq!(out["flags"]["plain"]["defaultVariant"], "b");
         let e = apply(&doc(), "plain", &Edit::DefaultVariant("c".into())).unwrap_err();
@@ -218,7 +224,10 @@ mod tests {
         );
         for (edit, words) in [
             (w(&[("on", 50)]), "no weight given for \"off\""),
-            (w(&[("on", 50), ("off", 50), ("x", 1)]), "\"x\" is not in the split"),
+            (
+                w(&[("on", 50), ("off", 50), ("x", 1)]),
+                "\"x\" is not in the split",
+            ),
             (w(&[("on", -1), ("off", 5)]), "negative"),
             (w(&[("on", 0), ("off", 0)]), "add up"),
         ] {
@@ -245,7 +254,13 @@ mod tests {
         let d = diff(&doc(), &after, "checkout");
         assert!(d.contains("-   \"state\": \"ENABLED\""), "{d}");
         assert!(d.contains("+   \"state\": \"DISABLED\""), "{d}");
-        assert_eq!(d.lines().filter(|l| l.starts_with(['-', '+'])).count(), 2, "{d}");
-        assert!(d.lines().any(|l| l.starts_with("  ") && l.contains("defaultVariant")));
+        assert_eq!(
+            d.lines().filter(|l| l.starts_with(['-', '+'])).count(),
+            2,
+            "{d}"
+        );
+        assert!(d
+            .lines()
+            .any(|l| l.starts_with("  ") && l.contains("defaultVariant")));
     }
 }

@@ -8,6 +8,7 @@ pub mod logic;
 pub mod murmur;
 pub mod semver;
 pub mod summary;
+pub mod write;
 
 pub use definition::{DefinitionError, Flag, FlagSet, State};
 

@@ -465,6 +465,13 @@ async fn set_flag(
     let cluster = clusters
         .first()
         .ok_or_else(|| bad_input("no cluster to write to"))?;
+    // The guards every action has: a context marked read-only in config.toml changes nothing.
+    if super::load_settings().is_read_only(&cluster.context) {
+        return Err(Failure::new(
+            exit::DENIED,
+            format!("{} is read-only in config.toml", cluster.context),
+        ));
+    }
     let failure = |e: WriteError| match e {
         WriteError::Kube(e) => scope_failure(classify(&cluster.context, "changing the flag", &e)),
         WriteError::Conflict => Failure::new(

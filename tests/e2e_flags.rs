@@ -342,6 +342,18 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
         "{events}"
     );
 
+    // A context marked read-only changes nothing.
+    std::fs::write(
+        cli.dir().join("config.toml"),
+        "[contexts.\"testbed-admin\"]\nread_only = true\n",
+    )
+    .expect("config");
+    let out = set(&["--state", "enabled", "--reason", "back on", "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains("read-only"), "{}", text(&out));
+    assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
+    std::fs::remove_file(cli.dir().join("config.toml")).expect("config removed");
+
     // Weights of the split.
     let out = set(&[
         "--weights",

@@ -490,7 +490,8 @@ async fn set_flag(
         .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
     let diff = edit::diff(&loaded.document, &after, key);
     if output == Output::Table {
-        print_out(&format!("{source}\n{}", inert(&diff)))?;
+        let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
+        print_out(&format!("{}\n{lines}", inert(source)))?;
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
@@ -506,9 +507,6 @@ async fn set_flag(
             ));
         }
     }
-    write::store(&cluster.client, &loaded, &after)
-        .await
-        .map_err(failure)?;
     let what = match edit {
         Edit::State(s) => format!("set {key} to {}", s.as_str()),
         Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
@@ -521,6 +519,43 @@ async fn set_flag(
         ),
     };
     let message = format!("{what} in {source} because: {reason}");
+    // Every attempt is journaled, as for the other actions: a refused write too.
+    let journal = super::open_journal()?;
+    let written = write::store(&cluster.client, &loaded, &after).await;
+    let (kind, name) = match &stored {
+        Stored::FeatureFlag { name, .. } => ("featureflag", name.clone()),
+        Stored::ConfigMap { name, key, .. } => ("configmap", format!("{name}/{key}")),
+    };
+    let entry = ripcord::journal::JournalEntry {
+        time: chrono::Utc::now(),
+        user: cluster.user.clone(),
+        context: cluster.context.clone(),
+        namespace: match &stored {
+            Stored::FeatureFlag { namespace, .. } | Stored::ConfigMap { namespace, .. } => {
+                namespace.clone()
+            }
+        },
+        kind: kind.to_string(),
+        name,
+        action: "flag-set".to_string(),
+        to_revision: None,
+        weight: None,
+        reason: Some(reason.to_string()),
+        revision_before: None,
+        revision_after: None,
+        result: match &written {
+            Ok(()) => format!("ok: {what}"),
+            Err(WriteError::Conflict) => "error: changed by someone else since read".to_string(),
+            Err(WriteError::Kube(e)) => format!("error: {e}"),
+            Err(WriteError::Unusable(why)) => format!("error: {why}"),
+        },
+        ok: written.is_ok(),
+        dry_run: false,
+    };
+    if let Err(e) = journal.append(&entry) {
+        eprintln!("ripcord: warning: not journaled: {e}");
+    }
+    written.map_err(failure)?;
     if let Err(e) = write::post_event(
         &cluster.client,
         &loaded,

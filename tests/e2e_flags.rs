@@ -325,7 +325,24 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
             && shown.contains("+   \"state\": \"DISABLED\""),
         "{shown}"
     );
+    assert!(
+        shown.lines().any(|l| l == "+   \"state\": \"DISABLED\","),
+        "the diff keeps its lines: {shown}"
+    );
     assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
+    let journal = common::cli::json_lines(&cli.run(&["journal", "-o", "json"]));
+    let last = journal.last().expect("a journal entry");
+    assert_eq!(
+        (&last["action"], &last["kind"], &last["name"], &last["ok"]),
+        (
+            &serde_json::json!("flag-set"),
+            &serde_json::json!("featureflag"),
+            &serde_json::json!("shop"),
+            &serde_json::json!(true)
+        ),
+        "{last}"
+    );
+    assert_eq!(last["reason"], "errors up after deploy");
     let events = tb.kubectl(
         &ns.name,
         &[
@@ -352,6 +369,11 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains("read-only"), "{}", text(&out));
     assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
+    assert_eq!(
+        common::cli::json_lines(&cli.run(&["journal", "-o", "json"])).len(),
+        1,
+        "a refused change is not an attempt to write"
+    );
     std::fs::remove_file(cli.dir().join("config.toml")).expect("config removed");
 
     // Weights of the split.

@@ -138,6 +138,27 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
     let out = cli.run(&["flags", "eval", "banner", "-n", &ns.name, "-o", "json"]);
     assert_eq!(json(&out)["reason"], "DISABLED", "{}", text(&out));
 
+    // A flag in a ConfigMap is changed in place, under its own data key.
+    let out = cli.run(&[
+        "flags", "set", "banner", "-n", &ns.name, "--state", "enabled", "--reason", "launch",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stored = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "configmap",
+            "ui-flags",
+            "-o",
+            "jsonpath={.data.ui\\.json}",
+        ],
+    );
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("flagd JSON kept");
+    assert_eq!(stored["flags"]["banner"]["state"], "ENABLED");
+    let out = cli.run(&["flags", "eval", "banner", "-n", &ns.name, "-o", "json"]);
+    assert_eq!(json(&out)["value"], "BIG", "{}", text(&out));
+
     let out = cli.run(&["flags", "get", "hidden", "-n", &ns.name]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(

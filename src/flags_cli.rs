@@ -483,30 +483,6 @@ async fn set_flag(
         ),
         WriteError::Unusable(why) => bad_input(why),
     };
-    let loaded = write::load(&cluster.client, &stored)
-        .await
-        .map_err(failure)?;
-    let after = edit::apply(&loaded.document, key, edit)
-        .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
-    let diff = edit::diff(&loaded.document, &after, key);
-    if output == Output::Table {
-        let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
-        print_out(&format!("{}\n{lines}", inert(source)))?;
-    }
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(bad_input("changing a flag needs --yes without a terminal"));
-        }
-        eprint!("write this change to {source}? [y/N] ");
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if answer.trim() != "y" {
-            return Err(Failure::new(
-                exit::FAILED,
-                "not confirmed; nothing was written",
-            ));
-        }
-    }
     let what = match edit {
         Edit::State(s) => format!("set {key} to {}", s.as_str()),
         Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
@@ -521,40 +497,89 @@ async fn set_flag(
     let message = format!("{what} in {source} because: {reason}");
     // Every attempt is journaled, as for the other actions: a refused write too.
     let journal = super::open_journal()?;
-    let written = write::store(&cluster.client, &loaded, &after).await;
-    let (kind, name) = match &stored {
-        Stored::FeatureFlag { name, .. } => ("featureflag", name.clone()),
-        Stored::ConfigMap { name, key, .. } => ("configmap", format!("{name}/{key}")),
+    let record = |written: &Result<(), WriteError>| {
+        let (kind, name, namespace) = match &stored {
+            Stored::FeatureFlag { name, namespace } => ("featureflag", name.clone(), namespace),
+            Stored::ConfigMap {
+                name,
+                key,
+                namespace,
+            } => ("configmap", format!("{name}/{key}"), namespace),
+        };
+        let entry = ripcord::journal::JournalEntry {
+            time: chrono::Utc::now(),
+            user: cluster.user.clone(),
+            context: cluster.context.clone(),
+            namespace: namespace.clone(),
+            kind: kind.to_string(),
+            name,
+            action: "flag-set".to_string(),
+            to_revision: None,
+            weight: None,
+            reason: Some(reason.to_string()),
+            revision_before: None,
+            revision_after: None,
+            result: match written {
+                Ok(()) => format!("ok: {what}"),
+                Err(WriteError::Conflict) => {
+                    "error: changed by someone else since read".to_string()
+                }
+                Err(WriteError::Kube(e)) => format!("error: {e}"),
+                Err(WriteError::Unusable(why)) => format!("error: {why}"),
+            },
+            ok: written.is_ok(),
+            dry_run: false,
+        };
+        if let Err(e) = journal.append(&entry) {
+            eprintln!("ripcord: warning: not journaled: {e}");
+        }
     };
-    let entry = ripcord::journal::JournalEntry {
-        time: chrono::Utc::now(),
-        user: cluster.user.clone(),
-        context: cluster.context.clone(),
-        namespace: match &stored {
-            Stored::FeatureFlag { namespace, .. } | Stored::ConfigMap { namespace, .. } => {
-                namespace.clone()
+    // On a terminal, a change made by someone else meanwhile is shown and asked about again;
+    // without one (--yes) the command stops and says so.
+    let mut rounds = 0;
+    let (loaded, written, diff) = loop {
+        let loaded = write::load(&cluster.client, &stored)
+            .await
+            .map_err(failure)?;
+        let after = edit::apply(&loaded.document, key, edit)
+            .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
+        let diff = edit::diff(&loaded.document, &after, key);
+        let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
+        let shown = format!("{}\n{lines}", inert(source));
+        match (output, yes) {
+            (Output::Table, _) => print_out(&shown)?,
+            // JSON stays alone on stdout; a person asked to confirm still sees the change.
+            (Output::Json, false) => eprint!("{shown}"),
+            (Output::Json, true) => {}
+        }
+        if !yes {
+            if !std::io::stdin().is_terminal() {
+                return Err(bad_input("changing a flag needs --yes without a terminal"));
             }
-        },
-        kind: kind.to_string(),
-        name,
-        action: "flag-set".to_string(),
-        to_revision: None,
-        weight: None,
-        reason: Some(reason.to_string()),
-        revision_before: None,
-        revision_after: None,
-        result: match &written {
-            Ok(()) => format!("ok: {what}"),
-            Err(WriteError::Conflict) => "error: changed by someone else since read".to_string(),
-            Err(WriteError::Kube(e)) => format!("error: {e}"),
-            Err(WriteError::Unusable(why)) => format!("error: {why}"),
-        },
-        ok: written.is_ok(),
-        dry_run: false,
+            eprint!("write this change to {}? [y/N] ", inert(source));
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if answer.trim() != "y" {
+                return Err(Failure::new(
+                    exit::FAILED,
+                    "not confirmed; nothing was written",
+                ));
+            }
+        }
+        let written = write::store(&cluster.client, &loaded, &after).await;
+        record(&written);
+        match written {
+            Err(WriteError::Conflict) if !yes && rounds < 5 => {
+                rounds += 1;
+                eprintln!(
+                    "ripcord: {} was changed by someone else meanwhile; nothing was written. \
+                     Its current state, with this change:",
+                    inert(source)
+                );
+            }
+            other => break (loaded, other, diff),
+        }
     };
-    if let Err(e) = journal.append(&entry) {
-        eprintln!("ripcord: warning: not journaled: {e}");
-    }
     written.map_err(failure)?;
     if let Err(e) = write::post_event(
         &cluster.client,

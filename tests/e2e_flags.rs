@@ -527,3 +527,40 @@ async fn a_user_who_may_read_but_not_update_sees_why() {
     );
     assert_eq!(state.trim(), "ENABLED");
 }
+
+/// On a terminal, a change made by someone else between reading and confirming is shown and
+/// asked about again; both changes end up stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_a_change_in_between_is_shown_and_asked_again() {
+    use common::tmux::Tmux;
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-tty").await;
+    tb.apply(&ns.name, &feature_flag("shop"));
+    let cli = Cli::new(&tb.kubeconfig);
+    let t = Tmux::ripcord(
+        "flags-set",
+        &cli,
+        &format!(
+            "flags set new-checkout -n {} --state disabled --reason 'kill switch'",
+            ns.name
+        ),
+        120,
+        60,
+    );
+    t.wait_text("[y/N]");
+    // Someone else changes the default variant while the question is open.
+    tb.kubectl(&ns.name, &["patch", "featureflag", "shop", "--type=json", "-p",
+        r#"[{"op": "replace", "path": "/spec/flagSpec/flags/new-checkout/defaultVariant", "value": "on"}]"#]);
+    t.keys(&["y", "Enter"]);
+    let screen = t.wait_text("changed by someone else meanwhile");
+    t.wait_for("the question again", |s| s.matches("[y/N]").count() == 2);
+    assert!(
+        screen.contains("\"defaultVariant\": \"on\""),
+        "the current state is shown: {screen}"
+    );
+    t.keys(&["y", "Enter"]);
+    t.wait_text("EXITED 0");
+    let out = tb.kubectl(&ns.name, &["get", "featureflag", "shop", "-o",
+        "jsonpath={.spec.flagSpec.flags.new-checkout.defaultVariant}/{.spec.flagSpec.flags.new-checkout.state}"]);
+    assert_eq!(out.trim(), "on/DISABLED", "both changes stand");
+}

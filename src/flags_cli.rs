@@ -5,6 +5,7 @@ use super::cli::{ClusterArgs, FlagsCommand, Output};
 use super::{connect_all, print_out};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
+use ripcord::cluster::access::{AccessCache, AccessCheck};
 use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::{ConfigMapSource, Links};
 use ripcord::flags::edit::{self, Edit};
@@ -534,6 +535,47 @@ async fn set_flag(
             eprintln!("ripcord: warning: not journaled: {e}");
         }
     };
+    // The user's right to write, asked before anything is shown or asked.
+    let check = match &stored {
+        Stored::FeatureFlag { .. } => AccessCheck {
+            verb: "update",
+            group: "core.openfeature.dev",
+            resource: "featureflags",
+            subresource: None,
+        },
+        Stored::ConfigMap { .. } => AccessCheck {
+            verb: "update",
+            group: "",
+            resource: "configmaps",
+            subresource: None,
+        },
+    };
+    let namespace = match &stored {
+        Stored::FeatureFlag { namespace, .. } | Stored::ConfigMap { namespace, .. } => namespace,
+    };
+    let access = AccessCache::new(std::time::Duration::from_secs(60));
+    match access
+        .allowed(&cluster.client, &cluster.context, namespace, check)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Failure::new(
+                exit::DENIED,
+                format!(
+                    "{}: not allowed to update {} in {namespace}",
+                    cluster.context,
+                    check.resource_name()
+                ),
+            ))
+        }
+        Err(e) => {
+            return Err(Failure::new(
+                exit::UNREACHABLE,
+                format!("{}: checking permissions: {e}", cluster.context),
+            ))
+        }
+    }
     // On a terminal, a change made by someone else meanwhile is shown and asked about again;
     // without one (--yes) the command stops and says so.
     let mut rounds = 0;

@@ -511,7 +511,7 @@ async fn a_user_who_may_read_but_not_update_sees_why() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
-        stderr(&out).contains("forbidden") || stderr(&out).contains("not allowed"),
+        stderr(&out).contains("not allowed to update featureflags.core.openfeature.dev"),
         "{}",
         text(&out)
     );

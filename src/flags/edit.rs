@@ -97,6 +97,13 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
             set_weights(args, weights, key)?;
         }
     }
+    let problems = super::schema::problems(&out);
+    if !problems.is_empty() {
+        return refuse(format!(
+            "the result would not conform to flagd's schema: {}",
+            problems.join("; ")
+        ));
+    }
     FlagSet::from_value("edit", out.clone(), None)
         .map_err(|e| EditError(format!("the result would not load: {}", e.message)))?;
     Ok(out)
@@ -243,9 +250,21 @@ mod tests {
     #[test]
     fn an_edit_that_would_not_load_is_refused() {
         let mut broken = doc();
-        broken["flags"]["plain"]["variants"] = json!({});
+        // The schema allows any name here; a default variant that is not a variant does not load.
+        broken["flags"]["plain"]["defaultVariant"] = json!("zzz");
         let e = apply(&broken, "checkout", &Edit::State(State::Disabled)).unwrap_err();
         assert!(e.0.starts_with("the result would not load"), "{e}");
+    }
+
+    #[test]
+    fn an_edit_to_a_definition_outside_the_schema_is_refused() {
+        let mut mixed = doc();
+        mixed["flags"]["plain"]["variants"]["b"] = json!("two");
+        let e = apply(&mixed, "checkout", &Edit::State(State::Disabled)).unwrap_err();
+        assert!(
+            e.0.contains("schema") && e.0.contains("variants mix"),
+            "{e}"
+        );
     }
 
     #[test]

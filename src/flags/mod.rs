@@ -6,6 +6,7 @@ pub mod definition;
 pub mod edit;
 pub mod logic;
 pub mod murmur;
+pub mod schema;
 pub mod semver;
 pub mod summary;
 pub mod write;

@@ -234,9 +234,25 @@ pub enum Command {
     Flags {
         #[command(subcommand)]
         command: FlagsCommand,
-        /// A flagd flag file (repeatable; a later file wins a key defined twice).
+        /// A flagd flag file (repeatable; a later file wins a key defined twice). Without
+        /// one, the flags come from the cluster: FeatureFlag resources and labelled ConfigMaps.
         #[arg(long = "flags", global = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// The label (KEY or KEY=VALUE) of ConfigMaps holding flagd JSON.
+        #[arg(
+            long,
+            global = true,
+            value_name = "SELECTOR",
+            default_value = "ripcord.dev/flagd"
+        )]
+        configmap_label: String,
+        /// Only this data key of those ConfigMaps (default: every key ending in .json).
+        #[arg(long, global = true, value_name = "KEY")]
+        data_key: Option<String>,
+        /// Only the flags this Deployment's pod template links to (annotations
+        /// openfeature.dev/featureflagsource or ripcord.dev/flags): deployment/NAME or NAME.
+        #[arg(long, global = true, value_name = "TARGET")]
+        release: Option<String>,
         #[arg(long, short = 'o', value_enum, default_value = "table", global = true)]
         output: Output,
     },
@@ -264,6 +280,29 @@ pub enum FlagsCommand {
     Get { key: String },
     /// Evaluate one flag (or all) as flagd would, for `--context '{"targetingKey": ...}'`.
     Eval { key: Option<String> },
+    /// Change a flag in the cluster: its state, default variant or fractional weights.
+    Set {
+        key: String,
+        #[arg(long, value_enum, conflicts_with_all = ["default_variant", "weights"])]
+        state: Option<FlagStateArg>,
+        #[arg(long, value_name = "VARIANT", conflicts_with = "weights")]
+        default_variant: Option<String>,
+        /// The split's weights, every variant of it: VARIANT=WEIGHT,...
+        #[arg(long, value_name = "V=W,...")]
+        weights: Option<String>,
+        /// Why: recorded in the Kubernetes Event; required.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum FlagStateArg {
+    Enabled,
+    Disabled,
 }
 
 /// Where the analysis config and Prometheus come from.

@@ -1,12 +1,23 @@
-//! `ripcord flags`: list, show and evaluate flagd feature flags from files.
+//! `ripcord flags`: list, show and evaluate flagd feature flags from files or a cluster.
 
+use super::cli::FlagStateArg;
 use super::cli::{ClusterArgs, FlagsCommand, Output};
-use super::print_out;
+use super::{connect_all, print_out};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use ripcord::cluster::access::{AccessCache, AccessCheck};
+use ripcord::cluster::watch::classify;
+use ripcord::flags::cluster::{ConfigMapSource, Links};
+use ripcord::flags::edit::{self, Edit};
 use ripcord::flags::summary::{bar, fractional_split, summary};
+use ripcord::flags::write::{self, Stored, WriteError};
+use ripcord::flags::State;
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
+use ripcord::headless::scope_failure;
 use ripcord::headless::{exit, Failure};
 use ripcord::model::text::inert;
 use serde_json::{json, Value};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 fn bad_input(message: impl Into<String>) -> Failure {
@@ -49,10 +60,90 @@ fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
     }
 }
 
-pub fn run(
+/// Where the flags come from: files, else the cluster.
+pub struct Sources<'a> {
+    pub files: &'a [PathBuf],
+    pub configmap_label: String,
+    pub data_key: Option<String>,
+    /// Only the flags this Deployment links to.
+    pub release: Option<String>,
+}
+
+/// The links of the Deployment `target` (`deployment/NAME` or `NAME`) in `namespace`.
+async fn release_links(
+    cluster: &ripcord::cluster::connect::Cluster,
+    namespace: &str,
+    target: &str,
+) -> Result<Links, Failure> {
+    let name = match target.split_once('/') {
+        Some(("deployment" | "deployments" | "deploy", name)) => name,
+        Some(_) => {
+            return Err(bad_input(format!(
+                "--release {target}: flags are linked to Deployments (deployment/NAME)"
+            )))
+        }
+        None => target,
+    };
+    let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), namespace);
+    let denied =
+        |e: kube::Error| scope_failure(classify(&cluster.context, "reading the release", &e));
+    let deployment = api
+        .get_opt(name)
+        .await
+        .map_err(denied)?
+        .ok_or_else(|| bad_input(format!("no deployment/{name} in {namespace}")))?;
+    let annotations = deployment
+        .spec
+        .and_then(|s| s.template.metadata)
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    ripcord::flags::cluster::links(&cluster.client, namespace, &annotations)
+        .await
+        .map_err(|e| scope_failure(classify(&cluster.context, "reading flag sources", &e)))
+}
+
+/// The flags of every context asked for, with one LIST per kind; definitions that do not
+/// load are reported on stderr and skipped.
+async fn load_cluster(args: &ClusterArgs, sources: &Sources<'_>) -> Result<Catalog, Failure> {
+    let clusters = connect_all(args).await?;
+    let configmaps = ConfigMapSource {
+        label: sources.configmap_label.clone(),
+        data_key: sources.data_key.clone(),
+    };
+    let mut sets = Vec::new();
+    for cluster in &clusters {
+        let namespace = match (&args.namespace, args.all_namespaces) {
+            (Some(ns), _) => Some(ns.as_str()),
+            (None, true) => None,
+            (None, false) => Some(cluster.namespace.as_str()),
+        };
+        let found = ripcord::flags::cluster::list(&cluster.client, namespace, &configmaps)
+            .await
+            .map_err(|e| scope_failure(classify(&cluster.context, "listing feature flags", &e)))?;
+        for problem in &found.problems {
+            eprintln!("ripcord: warning: {}", inert(&problem.to_string()));
+        }
+        let mut found_sets = found.sets;
+        if let Some(target) = &sources.release {
+            let Some(ns) = namespace else {
+                return Err(bad_input("--release needs one namespace, not -A"));
+            };
+            let links = release_links(cluster, ns, target).await?;
+            for set in &mut found_sets {
+                let source = set.source.clone();
+                set.flags.retain(|key, _| links.covers(&source, key));
+            }
+            found_sets.retain(|s| !s.flags.is_empty());
+        }
+        sets.extend(found_sets);
+    }
+    Ok(Catalog::new(sets))
+}
+
+pub async fn run(
     cluster: &ClusterArgs,
     command: &FlagsCommand,
-    files: &[PathBuf],
+    sources: Sources<'_>,
     output: Output,
 ) -> Result<(), Failure> {
     let context = evaluation_context(&cluster.context)?;
@@ -61,20 +152,83 @@ pub fn run(
             "--context with a JSON object is an evaluation context: only `flags eval` takes one",
         ));
     }
-    if files.is_empty() {
+    let files = sources.files;
+    if sources.release.is_some() && !files.is_empty() {
         return Err(bad_input(
-            "name the flag definitions with --flags FILE (reading them from a cluster is not \
-             supported by this command yet)",
+            "--release links flags through the cluster; it does not apply to --flags files",
         ));
     }
-    let catalog = load_files(files)?;
+    if let FlagsCommand::Set { .. } = command {
+        if !files.is_empty() {
+            return Err(bad_input(
+                "flags set changes flags in the cluster; it does not write --flags files",
+            ));
+        }
+    }
+    let catalog = if files.is_empty() {
+        // The JSON --context is the evaluation's; the others name kubeconfig contexts.
+        let mut kube_args = cluster.clone();
+        kube_args
+            .context
+            .retain(|c| !c.trim_start().starts_with('{'));
+        load_cluster(&kube_args, &sources).await.map_err(|f| {
+            if f.code == exit::BAD_INPUT {
+                Failure::new(
+                    f.code,
+                    format!("{}; or read flag files with --flags FILE", f.message),
+                )
+            } else {
+                f
+            }
+        })?
+    } else {
+        load_files(files)?
+    };
+    let origin = if files.is_empty() {
+        "the cluster".to_string()
+    } else {
+        sources_text(files)
+    };
     match command {
         FlagsCommand::List => list(&catalog, output),
         FlagsCommand::Get { key } => {
             let (flag, set) = catalog
                 .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {:?} in {}", key, sources(files))))?;
+                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
             get(flag, set, output)
+        }
+        FlagsCommand::Set {
+            key,
+            state,
+            default_variant,
+            weights,
+            reason,
+            yes,
+        } => {
+            let edit = match (state, default_variant, weights) {
+                (Some(FlagStateArg::Enabled), _, _) => Edit::State(State::Enabled),
+                (Some(FlagStateArg::Disabled), _, _) => Edit::State(State::Disabled),
+                (None, Some(v), _) => Edit::DefaultVariant(v.clone()),
+                (None, None, Some(w)) => Edit::Weights(parse_weights(w)?),
+                (None, None, None) => {
+                    return Err(bad_input(
+                        "say what to change: --state, --default-variant or --weights",
+                    ))
+                }
+            };
+            let reason = reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| bad_input("a flag change needs --reason TEXT"))?;
+            let (_, set) = catalog
+                .get(key)
+                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+            let mut kube_args = cluster.clone();
+            kube_args
+                .context
+                .retain(|c| !c.trim_start().starts_with('{'));
+            set_flag(&kube_args, &set.source, key, &edit, reason, *yes, output).await
         }
         FlagsCommand::Eval { key } => {
             let context = context.unwrap_or_else(|| json!({}));
@@ -84,7 +238,7 @@ pub fn run(
                 None => catalog
                     .flags()
                     .into_iter()
-                    .map(|(f, s)| f.evaluate(&context, timestamp, &s.metadata, FlagType::Any))
+                    .map(|(f, _)| f.evaluate(&context, timestamp, FlagType::Any))
                     .collect(),
             };
             print_resolutions(&resolutions, key.is_some(), output)?;
@@ -103,7 +257,7 @@ pub fn run(
     }
 }
 
-fn sources(files: &[PathBuf]) -> String {
+fn sources_text(files: &[PathBuf]) -> String {
     files
         .iter()
         .map(|p| p.display().to_string())
@@ -244,7 +398,7 @@ fn resolution_json(r: &Resolution) -> Value {
         "reason": r.reason.as_str(),
         "error_code": r.error.map(|e| e.as_str()),
         "error_message": r.message,
-        "metadata": r.metadata,
+        "metadata": r.metadata.as_ref(),
     })
 }
 
@@ -278,4 +432,219 @@ fn print_resolutions(all: &[Resolution], single: bool, output: Output) -> Result
         text.push('\n');
     }
     print_out(&text)
+}
+
+fn parse_weights(text: &str) -> Result<Vec<(String, i64)>, Failure> {
+    text.split(',')
+        .map(|pair| {
+            let (variant, weight) = pair
+                .split_once('=')
+                .ok_or_else(|| bad_input(format!("--weights: {pair:?} is not VARIANT=WEIGHT")))?;
+            let weight = weight
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| bad_input(format!("--weights: {weight:?} is not a whole number")))?;
+            Ok((variant.trim().to_string(), weight))
+        })
+        .collect()
+}
+
+/// Reads the flag's source, applies the edit (refused: nothing is written), shows the diff,
+/// asks (or takes --yes), writes at the version read, and posts an Event.
+async fn set_flag(
+    args: &ClusterArgs,
+    source: &str,
+    key: &str,
+    edit: &Edit,
+    reason: &str,
+    yes: bool,
+    output: Output,
+) -> Result<(), Failure> {
+    let stored = Stored::from_source(source)
+        .ok_or_else(|| bad_input(format!("{source} cannot be written")))?;
+    let clusters = connect_all(args).await?;
+    let cluster = clusters
+        .first()
+        .ok_or_else(|| bad_input("no cluster to write to"))?;
+    // The guards every action has: a context marked read-only in config.toml changes nothing.
+    if super::load_settings().is_read_only(&cluster.context) {
+        return Err(Failure::new(
+            exit::DENIED,
+            format!("{} is read-only in config.toml", cluster.context),
+        ));
+    }
+    let failure = |e: WriteError| match e {
+        WriteError::Kube(e) => scope_failure(classify(&cluster.context, "changing the flag", &e)),
+        WriteError::Conflict => Failure::new(
+            exit::FAILED,
+            format!(
+                "{source} was changed by someone else since it was read; nothing was written: \
+                 run again to see its new state"
+            ),
+        ),
+        WriteError::Unusable(why) => bad_input(why),
+    };
+    let what = match edit {
+        Edit::State(s) => format!("set {key} to {}", s.as_str()),
+        Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
+        Edit::Weights(w) => format!(
+            "set the split of {key} to {}",
+            w.iter()
+                .map(|(v, n)| format!("{v}={n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    let message = format!("{what} in {source} because: {reason}");
+    // Every attempt is journaled, as for the other actions: a refused write too.
+    let journal = super::open_journal()?;
+    let record = |written: &Result<(), WriteError>| {
+        let (kind, name, namespace) = match &stored {
+            Stored::FeatureFlag { name, namespace } => ("featureflag", name.clone(), namespace),
+            Stored::ConfigMap {
+                name,
+                key,
+                namespace,
+            } => ("configmap", format!("{name}/{key}"), namespace),
+        };
+        let entry = ripcord::journal::JournalEntry {
+            time: chrono::Utc::now(),
+            user: cluster.user.clone(),
+            context: cluster.context.clone(),
+            namespace: namespace.clone(),
+            kind: kind.to_string(),
+            name,
+            action: "flag-set".to_string(),
+            to_revision: None,
+            weight: None,
+            reason: Some(reason.to_string()),
+            revision_before: None,
+            revision_after: None,
+            result: match written {
+                Ok(()) => format!("ok: {what}"),
+                Err(WriteError::Conflict) => {
+                    "error: changed by someone else since read".to_string()
+                }
+                Err(WriteError::Kube(e)) => format!("error: {e}"),
+                Err(WriteError::Unusable(why)) => format!("error: {why}"),
+            },
+            ok: written.is_ok(),
+            dry_run: false,
+        };
+        if let Err(e) = journal.append(&entry) {
+            eprintln!("ripcord: warning: not journaled: {e}");
+        }
+    };
+    // The user's right to write, asked before anything is shown or asked.
+    let check = match &stored {
+        Stored::FeatureFlag { .. } => AccessCheck {
+            verb: "update",
+            group: "core.openfeature.dev",
+            resource: "featureflags",
+            subresource: None,
+        },
+        Stored::ConfigMap { .. } => AccessCheck {
+            verb: "update",
+            group: "",
+            resource: "configmaps",
+            subresource: None,
+        },
+    };
+    let namespace = match &stored {
+        Stored::FeatureFlag { namespace, .. } | Stored::ConfigMap { namespace, .. } => namespace,
+    };
+    let access = AccessCache::new(std::time::Duration::from_secs(60));
+    match access
+        .allowed(&cluster.client, &cluster.context, namespace, check)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Failure::new(
+                exit::DENIED,
+                format!(
+                    "{}: not allowed to update {} in {namespace}",
+                    cluster.context,
+                    check.resource_name()
+                ),
+            ))
+        }
+        Err(e) => {
+            return Err(Failure::new(
+                exit::UNREACHABLE,
+                format!("{}: checking permissions: {e}", cluster.context),
+            ))
+        }
+    }
+    // On a terminal, a change made by someone else meanwhile is shown and asked about again;
+    // without one (--yes) the command stops and says so.
+    let mut rounds = 0;
+    let (loaded, written, diff) = loop {
+        let loaded = write::load(&cluster.client, &stored)
+            .await
+            .map_err(failure)?;
+        let after = edit::apply(&loaded.document, key, edit)
+            .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
+        let diff = edit::diff(&loaded.document, &after, key);
+        let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
+        let shown = format!("{}\n{lines}", inert(source));
+        match (output, yes) {
+            (Output::Table, _) => print_out(&shown)?,
+            // JSON stays alone on stdout; a person asked to confirm still sees the change.
+            (Output::Json, false) => eprint!("{shown}"),
+            (Output::Json, true) => {}
+        }
+        if !yes {
+            if !std::io::stdin().is_terminal() {
+                return Err(bad_input("changing a flag needs --yes without a terminal"));
+            }
+            eprint!("write this change to {}? [y/N] ", inert(source));
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if answer.trim() != "y" {
+                return Err(Failure::new(
+                    exit::FAILED,
+                    "not confirmed; nothing was written",
+                ));
+            }
+        }
+        let written = write::store(&cluster.client, &loaded, &after).await;
+        record(&written);
+        match written {
+            Err(WriteError::Conflict) if !yes && rounds < 5 => {
+                rounds += 1;
+                eprintln!(
+                    "ripcord: {} was changed by someone else meanwhile; nothing was written. \
+                     Its current state, with this change:",
+                    inert(source)
+                );
+            }
+            other => break (loaded, other, diff),
+        }
+    };
+    written.map_err(failure)?;
+    if let Err(e) = write::post_event(
+        &cluster.client,
+        &loaded,
+        &cluster.user,
+        &message,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        eprintln!(
+            "ripcord: warning: the Event was not posted: {}",
+            inert(&e.to_string())
+        );
+    }
+    match output {
+        Output::Json => print_out(&pretty(&json!({
+            "key": key,
+            "source": source,
+            "result": "ok",
+            "message": message,
+            "diff": diff,
+        }))?),
+        Output::Table => print_out(&format!("ok: {}\n", inert(&message))),
+    }
 }

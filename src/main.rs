@@ -49,8 +49,21 @@ fn main() -> ExitCode {
         Some(Command::Flags {
             command,
             files,
+            configmap_label,
+            data_key,
+            release,
             output,
-        }) => flags_cli::run(&cli.cluster, &command, &files, output),
+        }) => block_on(flags_cli::run(
+            &cli.cluster,
+            &command,
+            flags_cli::Sources {
+                files: &files,
+                configmap_label,
+                data_key,
+                release,
+            },
+            output,
+        )),
         Some(Command::Analyze {
             target,
             analysis,

@@ -268,6 +268,11 @@ fn errors_exit_with_their_codes() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("--flags FILE"), "{}", text(&out));
 
+    // Links to releases live in the cluster, not in files.
+    let out = cli.run(&["flags", "list", "--flags", p(&file), "--release", "web"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--release"), "{}", text(&out));
+
     // An evaluation context where none is taken.
     let out = cli.run(&["flags", "list", "--flags", p(&file), "--context", "{}"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

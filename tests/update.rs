@@ -981,14 +981,14 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     let (_, state) = demo_state();
     let checkout = key_of(&state, "checkout");
     assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
-    assert_eq!(state.flags_of(&checkout).states.len(), 2, "flags");
+    assert_eq!(state.flags_of(&checkout).flags.len(), 2, "flags");
     assert_eq!(state.findings_of(&checkout).items.len(), 1, "findings");
     let named = |keys: Vec<&ripcord::model::ReleaseKey>| {
         let mut names: Vec<String> = keys.into_iter().map(|k| k.name.clone()).collect();
         names.sort();
         names
     };
-    let flagged = state.flags.iter().filter(|(_, f)| !f.states.is_empty());
+    let flagged = state.flags.iter().filter(|(_, f)| !f.flags.is_empty());
     assert_eq!(
         named(flagged.map(|(k, _)| k).collect()),
         ["cart", "checkout", "payments-api"]
@@ -1005,7 +1005,7 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     );
     // A release no source spoke of reads as empty, not as missing.
     let search = key_of(&state, "search-api");
-    assert!(state.flags_of(&search).states.is_empty());
+    assert!(state.flags_of(&search).flags.is_empty());
     assert!(state.findings_of(&search).items.is_empty());
 }
 
@@ -1016,7 +1016,7 @@ fn one_sources_message_never_erases_anothers_data() {
     let key = key_of(&state, "checkout");
     let flags = state.flags_of(&key).clone();
     let findings = state.findings_of(&key).clone();
-    assert!(!flags.states.is_empty() && !findings.items.is_empty());
+    assert!(!flags.flags.is_empty() && !findings.items.is_empty());
     let metrics = Metrics {
         series: vec![MetricSeries {
             name: "saturation".into(),
@@ -1041,7 +1041,7 @@ fn one_sources_message_never_erases_anothers_data() {
             flags: Flags::default(),
         },
     );
-    assert!(state.flags_of(&key).states.is_empty(), "no flags now");
+    assert!(state.flags_of(&key).flags.is_empty(), "no flags now");
     assert_eq!(state.metrics_of(&key), &metrics);
     assert_eq!(state.findings_of(&key), &findings);
     update(

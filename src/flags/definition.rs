@@ -5,6 +5,7 @@ use super::logic::Node;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -33,6 +34,8 @@ pub struct Flag {
     pub targeting: Option<Value>,
     pub rule: Option<Node>,
     pub metadata: Map<String, Value>,
+    /// What an evaluation reports: the set's metadata overlaid by the flag's.
+    pub resolved_metadata: Arc<Map<String, Value>>,
     /// Line of the flag's key in its source (1-based; 0 when unknown).
     pub line: usize,
 }
@@ -179,7 +182,14 @@ impl FlagSet {
         let mut flags = BTreeMap::new();
         for (key, raw) in entries {
             let line = text.map_or(0, |t| position_of_key(t, &key).0);
-            let flag = parse_flag(&key, raw, &evaluators, line).map_err(|m| fail(&key, m))?;
+            let mut flag = parse_flag(&key, raw, &evaluators, line).map_err(|m| fail(&key, m))?;
+            let mut resolved = metadata.clone();
+            for (k, v) in &flag.metadata {
+                if !v.is_null() {
+                    resolved.insert(k.clone(), v.clone());
+                }
+            }
+            flag.resolved_metadata = Arc::new(resolved);
             flags.insert(key, flag);
         }
         Ok(FlagSet {
@@ -256,6 +266,7 @@ fn parse_flag(
         rule: targeting.as_ref().map(Node::compile),
         targeting,
         metadata,
+        resolved_metadata: Arc::default(),
         line,
     })
 }

@@ -176,13 +176,28 @@ pub enum Node {
 impl Node {
     pub fn compile(rule: &Value) -> Node {
         match rule {
-            Value::Array(items) => Node::Array(items.iter().map(Node::compile).collect()),
+            Value::Array(items) => {
+                let nodes: Vec<Node> = items.iter().map(Node::compile).collect();
+                // An array of literals evaluates to itself: keep it whole, borrowed per use.
+                if nodes.iter().all(|n| matches!(n, Node::Lit(_))) {
+                    Node::Lit(rule.clone())
+                } else {
+                    Node::Array(nodes)
+                }
+            }
             Value::Object(map) if map.len() == 1 => {
                 let (name, args) = map.iter().next().expect("one entry");
                 match op_named(name) {
                     Some(op) => Node::Op {
                         op,
-                        args: Box::new(Node::compile(args)),
+                        // An operator's own argument list stays a list of nodes, for the
+                        // operators that walk it; only arrays inside it are folded.
+                        args: Box::new(match args {
+                            Value::Array(items) => {
+                                Node::Array(items.iter().map(Node::compile).collect())
+                            }
+                            other => Node::compile(other),
+                        }),
                         raw: Box::new(args.clone()),
                     },
                     None => Node::Unknown(name.clone()),
@@ -193,7 +208,7 @@ impl Node {
     }
 
     /// Evaluates against `data` (the evaluation context, with `$flagd` described by `flagd`).
-    pub fn eval<'a>(&'a self, data: &'a Value, flagd: &'a Flagd) -> Result<Value, LogicError> {
+    pub fn eval<'a>(&'a self, data: &'a Value, flagd: &'a Flagd<'a>) -> Result<Value, LogicError> {
         let env = Env {
             data,
             flagd: Some(flagd),
@@ -206,15 +221,15 @@ impl Node {
 
 /// What flagd adds to every context as `$flagd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flagd {
-    pub flag_key: String,
+pub struct Flagd<'k> {
+    pub flag_key: &'k str,
     pub timestamp: i64,
 }
 
 struct Env<'a> {
     data: &'a Value,
     /// Only at the root of the context: inside `map` and friends the data is an element.
-    flagd: Option<&'a Flagd>,
+    flagd: Option<&'a Flagd<'a>>,
     /// Variables are looked up here first (the reference engine substitutes them before
     /// iterating in `filter`, `some` and `none`).
     outer: Option<&'a Env<'a>>,
@@ -599,27 +614,56 @@ fn apply<'a>(op: Op, args: &'a Node, raw: &'a Value, env: &Env<'a>) -> Out<'a> {
             iterate(op, args, raw, env)
         }
         Op::Fractional => {
-            let value = eval(args, env)?;
-            Ok(Cow::Owned(fractional(&value, env)))
+            let values = custom_args(args, env)?;
+            Ok(Cow::Owned(match values {
+                Some(values) => fractional(&values, env),
+                None => Value::Null,
+            }))
         }
         Op::SemVer => {
-            let value = eval(args, env)?;
-            Ok(Cow::Owned(sem_ver(&value)))
-        }
-        Op::StartsWith | Op::EndsWith => {
-            let value = eval(args, env)?;
-            Ok(Cow::Owned(match value.as_ref() {
-                Value::Array(a) => match a.as_slice() {
-                    [Value::String(s), Value::String(t)] => Value::Bool(if op == Op::StartsWith {
-                        s.starts_with(t.as_str())
-                    } else {
-                        s.ends_with(t.as_str())
-                    }),
-                    _ => Value::Null,
-                },
+            let values = custom_args(args, env)?;
+            Ok(Cow::Owned(match values.as_deref() {
+                Some([left, op, right]) => sem_ver(left, op, right),
                 _ => Value::Null,
             }))
         }
+        Op::StartsWith | Op::EndsWith => {
+            let values = custom_args(args, env)?;
+            let pair = values
+                .as_deref()
+                .map(|v| v.iter().map(|c| c.as_ref()).collect::<Vec<_>>());
+            Ok(Cow::Owned(match pair.as_deref() {
+                Some([Value::String(s), Value::String(t)]) => {
+                    Value::Bool(if op == Op::StartsWith {
+                        s.starts_with(t.as_str())
+                    } else {
+                        s.ends_with(t.as_str())
+                    })
+                }
+                _ => Value::Null,
+            }))
+        }
+    }
+}
+
+/// The evaluated arguments of flagd's own operators, `None` when they are not an array
+/// (those operators then answer null).
+fn custom_args<'a>(
+    args: &'a Node,
+    env: &Env<'a>,
+) -> Result<Option<Vec<Cow<'a, Value>>>, LogicError> {
+    match args {
+        Node::Array(items) => items
+            .iter()
+            .map(|item| eval(item, env))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Node::Lit(Value::Array(items)) => Ok(Some(items.iter().map(Cow::Borrowed).collect())),
+        other => Ok(match eval(other, env)? {
+            Cow::Owned(Value::Array(values)) => Some(values.into_iter().map(Cow::Owned).collect()),
+            Cow::Borrowed(Value::Array(values)) => Some(values.iter().map(Cow::Borrowed).collect()),
+            _ => None,
+        }),
     }
 }
 
@@ -665,12 +709,12 @@ fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
             });
         }
         Value::String(s) if s.is_empty() => return Ok(Cow::Borrowed(env.data)),
-        Value::String(s) => (Cow::Owned(s.clone()), None),
+        Value::String(s) => (Cow::Borrowed(s.as_str()), None),
         Value::Number(n) => (Cow::Owned(format_number(n.as_f64().unwrap_or(0.0))), None),
         Value::Array(a) => match a.as_slice() {
             [] => return Ok(Cow::Borrowed(env.data)),
             [Value::String(s), rest @ ..] => (
-                Cow::Owned(s.clone()),
+                Cow::Borrowed(s.as_str()),
                 if rest.len() == 1 { rest.first() } else { None },
             ),
             _ => return err("var takes a path"),
@@ -683,13 +727,16 @@ fn var<'a>(args: &'a Node, env: &Env<'a>) -> Out<'a> {
         parts.next();
         let value = match (parts.next(), parts.next()) {
             (None, _) => Value::Object(Map::from_iter([
-                ("flagKey".to_string(), Value::String(flagd.flag_key.clone())),
+                (
+                    "flagKey".to_string(),
+                    Value::String(flagd.flag_key.to_string()),
+                ),
                 (
                     "timestamp".to_string(),
                     Value::Number(flagd.timestamp.into()),
                 ),
             ])),
-            (Some("flagKey"), None) => Value::String(flagd.flag_key.clone()),
+            (Some("flagKey"), None) => Value::String(flagd.flag_key.to_string()),
             (Some("timestamp"), None) => Value::Number(flagd.timestamp.into()),
             _ => return default(),
         };
@@ -936,36 +983,29 @@ fn iterate<'a>(op: Op, args: &'a Node, raw: &'a Value, env: &Env<'a>) -> Out<'a>
 const MAX_WEIGHT: i64 = i32::MAX as i64;
 
 /// flagd's `fractional`: the arguments already evaluated. `null` on anything malformed.
-fn fractional(args: &Value, env: &Env<'_>) -> Value {
-    fractional_pick(args, env).unwrap_or(Value::Null)
+fn fractional(items: &[Cow<'_, Value>], env: &Env<'_>) -> Value {
+    fractional_pick(items, env).unwrap_or(Value::Null)
 }
 
-fn fractional_pick(args: &Value, env: &Env<'_>) -> Option<Value> {
-    let Value::Array(items) = args else {
-        return None;
-    };
+fn fractional_pick(items: &[Cow<'_, Value>], env: &Env<'_>) -> Option<Value> {
     let Value::Object(data) = env.data else {
         return None;
     };
     let first = items.first()?;
-    let (seed, buckets): (Cow<'_, str>, &[Value]) = match first {
+    let (seed, buckets): (Cow<'_, str>, &[Cow<'_, Value>]) = match first.as_ref() {
         Value::String(key) => (Cow::Borrowed(key.as_str()), &items[1..]),
         other => {
-            let buckets = if other.is_null() {
-                &items[1..]
-            } else {
-                &items[..]
-            };
+            let buckets = if other.is_null() { &items[1..] } else { items };
             let targeting_key = match data.get("targetingKey") {
                 None | Some(Value::Null) => return None,
                 Some(Value::String(s)) if !s.is_empty() => s,
                 Some(_) => return None,
             };
-            let flag_key = env.flagd.map(|f| f.flag_key.as_str()).unwrap_or("");
+            let flag_key = env.flagd.map(|f| f.flag_key).unwrap_or("");
             (Cow::Owned(format!("{flag_key}{targeting_key}")), buckets)
         }
     };
-    let weights = bucket_weights(buckets)?;
+    let weights = bucket_weights(buckets.iter().map(|b| b.as_ref()))?;
     let total: i64 = weights.iter().map(|(_, w)| w).sum();
     if total == 0 {
         return None;
@@ -984,8 +1024,10 @@ fn fractional_pick(args: &Value, env: &Env<'_>) -> Option<Value> {
 
 /// The `[variant, weight]` buckets, weights defaulting to 1 and negative ones counting as 0;
 /// `None` when any is malformed or the total is out of range.
-pub fn bucket_weights(buckets: &[Value]) -> Option<Vec<(&Value, i64)>> {
-    let mut out = Vec::with_capacity(buckets.len());
+pub fn bucket_weights<'v>(
+    buckets: impl IntoIterator<Item = &'v Value>,
+) -> Option<Vec<(&'v Value, i64)>> {
+    let mut out = Vec::new();
     let mut total = 0i64;
     for bucket in buckets {
         let Value::Array(entry) = bucket else {
@@ -1013,13 +1055,7 @@ pub fn bucket_weights(buckets: &[Value]) -> Option<Vec<(&Value, i64)>> {
 }
 
 /// flagd's `sem_ver`: `[version, operator, version]`, `null` on anything malformed.
-fn sem_ver(args: &Value) -> Value {
-    let Value::Array(items) = args else {
-        return Value::Null;
-    };
-    let [left, op, right] = items.as_slice() else {
-        return Value::Null;
-    };
+fn sem_ver(left: &Value, op: &Value, right: &Value) -> Value {
     let (left, right) = (version_text(left), version_text(right));
     let (Some(l), Some(r), Value::String(op)) = (semver::parse(&left), semver::parse(&right), op)
     else {
@@ -1060,7 +1096,7 @@ mod tests {
 
     fn run(rule: Value, data: Value) -> Result<Value, LogicError> {
         let flagd = Flagd {
-            flag_key: "my-flag".into(),
+            flag_key: "my-flag",
             timestamp: 1_700_000_000,
         };
         Node::compile(&rule).eval(&data, &flagd)
@@ -1411,7 +1447,7 @@ mod tests {
         // hash * total >> 32 picks the bucket: check the split of many keys is near 25/75.
         let rule = Node::compile(&json!({"fractional": [{"var": "k"}, ["a", 1], ["b", 3]]}));
         let flagd = Flagd {
-            flag_key: "f".into(),
+            flag_key: "f",
             timestamp: 0,
         };
         let a = (0..4000)

@@ -1,16 +1,21 @@
 //! Feature flags in flagd's format: definitions, evaluation exactly as flagd does it, and
 //! the summaries the console shows. Pure: reading sources lives elsewhere.
 
+pub mod cluster;
 pub mod definition;
+pub mod edit;
 pub mod logic;
 pub mod murmur;
+pub mod schema;
 pub mod semver;
 pub mod summary;
+pub mod write;
 
 pub use definition::{DefinitionError, Flag, FlagSet, State};
 
 use logic::Flagd;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// Why a flag resolved as it did (OpenFeature's reasons, as flagd reports them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +93,7 @@ pub struct Resolution {
     pub error: Option<ErrorCode>,
     /// What went wrong, for people.
     pub message: Option<String>,
-    pub metadata: Map<String, Value>,
+    pub metadata: Arc<Map<String, Value>>,
 }
 
 impl Resolution {
@@ -97,7 +102,12 @@ impl Resolution {
         self.value.clone().unwrap_or(default)
     }
 
-    fn error(key: &str, code: ErrorCode, message: String, metadata: Map<String, Value>) -> Self {
+    fn error(
+        key: &str,
+        code: ErrorCode,
+        message: String,
+        metadata: Arc<Map<String, Value>>,
+    ) -> Self {
         Resolution {
             key: key.to_string(),
             value: None,
@@ -115,11 +125,42 @@ impl Resolution {
 pub fn variant_key(result: &Value) -> Option<String> {
     match result {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
+        // The common case needs no escaping and no copy of anything but the name.
+        Value::String(s) if !s.chars().any(escaped_by_flagd) => Some(s.clone()),
+        Value::String(s) => Some(escape_like_flagd(s)),
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(json_number(n)),
-        other => Some(other.to_string().replace('"', "")),
+        other => Some(escape_html(&other.to_string()).replace('"', "")),
     }
+}
+
+/// Characters flagd's JSON encoder escapes in a string (it escapes HTML too).
+fn escaped_by_flagd(c: char) -> bool {
+    c < ' ' || matches!(c, '"' | '\\' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}')
+}
+
+/// A string as flagd's encoder writes it, quotes dropped: a variant named with one of
+/// those characters is never matched by a targeting result in flagd, and so not here.
+fn escape_like_flagd(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push('\\'),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if escaped_by_flagd(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// A number as JSON writes it in flagd (no trailing `.0`; exponents outside 1e-6..1e21).
@@ -142,21 +183,10 @@ fn json_number(n: &serde_json::Number) -> String {
 impl Flag {
     /// Evaluates this flag for `context` at `timestamp` (seconds since the epoch, for
     /// `$flagd.timestamp`). Metadata is the set's, overlaid by the flag's.
-    pub fn evaluate(
-        &self,
-        context: &Value,
-        timestamp: i64,
-        set_metadata: &Map<String, Value>,
-        ty: FlagType,
-    ) -> Resolution {
-        let mut metadata = set_metadata.clone();
-        for (k, v) in &self.metadata {
-            if !v.is_null() {
-                metadata.insert(k.clone(), v.clone());
-            }
-        }
+    pub fn evaluate(&self, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
+        let metadata = Arc::clone(&self.resolved_metadata);
         let key = self.key.as_str();
-        let done = |variant: Option<String>, reason: Reason, metadata: Map<String, Value>| {
+        let done = |variant: Option<String>, reason: Reason, metadata: Arc<Map<String, Value>>| {
             let Some(variant) = variant else {
                 // No default variant: the caller's default, as flagd's providers report it.
                 return Resolution {
@@ -205,7 +235,7 @@ impl Flag {
             return done(self.default_variant.clone(), Reason::Static, metadata);
         };
         let flagd = Flagd {
-            flag_key: self.key.clone(),
+            flag_key: key,
             timestamp,
         };
         let result = match rule.eval(context, &flagd) {
@@ -238,12 +268,12 @@ impl FlagSet {
     /// Evaluates flag `key`; `FLAG_NOT_FOUND` when there is none.
     pub fn evaluate(&self, key: &str, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
         match self.flags.get(key) {
-            Some(flag) => flag.evaluate(context, timestamp, &self.metadata, ty),
+            Some(flag) => flag.evaluate(context, timestamp, ty),
             None => Resolution::error(
                 key,
                 ErrorCode::FlagNotFound,
                 format!("no flag {key:?}"),
-                self.metadata.clone(),
+                Arc::new(self.metadata.clone()),
             ),
         }
     }
@@ -282,12 +312,12 @@ impl Catalog {
 
     pub fn evaluate(&self, key: &str, context: &Value, timestamp: i64, ty: FlagType) -> Resolution {
         match self.get(key) {
-            Some((flag, set)) => flag.evaluate(context, timestamp, &set.metadata, ty),
+            Some((flag, _)) => flag.evaluate(context, timestamp, ty),
             None => Resolution::error(
                 key,
                 ErrorCode::FlagNotFound,
                 format!("no flag {key:?}"),
-                Map::new(),
+                Arc::default(),
             ),
         }
     }
@@ -439,5 +469,10 @@ mod tests {
         assert_eq!(variant_key(&json!(false)), Some("false".into()));
         assert_eq!(variant_key(&json!(["a", 1])), Some("[a,1]".into()));
         assert_eq!(variant_key(&Value::Null), None);
+        // flagd's encoder escapes HTML characters and quotes before looking the name up.
+        assert_eq!(variant_key(&json!("a<b")), Some("a\\u003cb".into()));
+        assert_eq!(variant_key(&json!("say \"hi\"")), Some("say \\hi\\".into()));
+        assert_eq!(variant_key(&json!("a\\b\n")), Some("a\\\\b\\n".into()));
+        assert_eq!(variant_key(&json!({"k": "<"})), Some("{k:\\u003c}".into()));
     }
 }

@@ -22,21 +22,15 @@ impl Metrics {
     pub const NONE: &'static Metrics = &Metrics { series: Vec::new() };
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlagState {
-    pub key: String,
-    pub enabled: bool,
-    pub default_variant: String,
-}
-
-/// The feature flags a flag source ties to one release.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The feature flags a flag source ties to one release: flagd definitions, shown and
+/// evaluated by `crate::flags`.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flags {
-    pub states: Vec<FlagState>,
+    pub flags: Vec<crate::flags::Flag>,
 }
 
 impl Flags {
-    pub const NONE: &'static Flags = &Flags { states: Vec::new() };
+    pub const NONE: &'static Flags = &Flags { flags: Vec::new() };
 }
 
 /// How bad a finding is, least first, so `max` gives the worst.

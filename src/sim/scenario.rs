@@ -4,7 +4,8 @@ use super::argo::{ArgoStep, ArgoStrategy, SimArgoRollout};
 use super::deployment::SimDeployment;
 use super::flagger::SimFlaggerCanary;
 use super::{ErrorProfile, SimEntry, SimRelease, Time, World};
-use crate::model::{Finding, FindingObject, Findings, FlagState, Flags, Severity};
+use crate::flags::{Flag, FlagSet};
+use crate::model::{Finding, FindingObject, Findings, Flags, Severity};
 use chrono::{Duration, TimeZone, Utc};
 
 pub const PROD: &str = "prod-eu";
@@ -17,12 +18,43 @@ pub fn demo_epoch() -> Time {
         .unwrap_or_default()
 }
 
-fn flag(key: &str, enabled: bool, variant: &str) -> FlagState {
-    FlagState {
-        key: key.into(),
-        enabled,
-        default_variant: variant.into(),
+/// The demo's flags, as flagd definitions a flag source would serve.
+const DEMO_FLAGS: &str = r#"{
+  "flags": {
+    "payments.3ds-v2": {
+      "state": "ENABLED",
+      "variants": {"on": true, "off": false},
+      "defaultVariant": "off",
+      "targeting": {"if": [{"in": [{"var": "country"}, ["de", "fr", "nl"]]}, "on",
+                           {"fractional": [["on", 80], ["off", 20]]}]}
+    },
+    "checkout.one-click": {
+      "state": "ENABLED",
+      "variants": {"on": true, "off": false},
+      "defaultVariant": "on",
+      "targeting": {"if": [{"sem_ver": [{"var": "app_version"}, "<", "1.9.0"]}, "off"]}
+    },
+    "checkout.new-tax-engine": {
+      "state": "DISABLED",
+      "variants": {"on": true, "off": false},
+      "defaultVariant": "off",
+      "targeting": {"if": [{"ends_with": [{"var": "email"}, "@shop.example"]}, "on",
+                           {"fractional": [["on", 10], ["off", 90]]}]}
+    },
+    "cart.saved-for-later": {
+      "state": "ENABLED",
+      "variants": {"on": true, "off": false},
+      "defaultVariant": "on"
     }
+  }
+}"#;
+
+/// The demo's flags under `keys`, parsed by the same code as any flag source's.
+fn flags(keys: &[&str]) -> Vec<Flag> {
+    let set = FlagSet::parse("demo", DEMO_FLAGS).expect("the demo's flags are valid");
+    keys.iter()
+        .filter_map(|k| set.flags.get(*k).cloned())
+        .collect()
 }
 
 fn finding(severity: Severity, category: &str, message: &str) -> Finding {
@@ -56,14 +88,14 @@ impl World {
         let mut add = |context: &str,
                        release: SimRelease,
                        errors: ErrorProfile,
-                       flags: Vec<FlagState>,
+                       flags: Vec<Flag>,
                        findings: Vec<Finding>| {
             w.entries.push(SimEntry {
                 context: context.into(),
                 release,
                 errors,
                 metrics: Default::default(),
-                flags: Flags { states: flags },
+                flags: Flags { flags },
                 findings: Findings { items: findings },
             });
         };
@@ -109,7 +141,7 @@ impl World {
             PROD,
             SimRelease::Pair { stable, canary },
             ErrorProfile::Steady(0.5),
-            vec![flag("payments.3ds-v2", true, "on")],
+            flags(&["payments.3ds-v2"]),
             vec![finding(
                 Severity::Critical,
                 "secret",
@@ -141,10 +173,7 @@ impl World {
                 per_sec: 0.1,
                 since: epoch - Duration::seconds(60),
             },
-            vec![
-                flag("checkout.one-click", true, "on"),
-                flag("checkout.new-tax-engine", false, "off"),
-            ],
+            flags(&["checkout.one-click", "checkout.new-tax-engine"]),
             vec![finding(
                 Severity::Medium,
                 "image",
@@ -220,7 +249,7 @@ impl World {
                 rng,
             )),
             ErrorProfile::Steady(0.35),
-            vec![flag("cart.saved-for-later", true, "on")],
+            flags(&["cart.saved-for-later"]),
             vec![],
         );
         // 7: an Argo blue-green waiting for promotion.

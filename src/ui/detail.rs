@@ -260,7 +260,7 @@ fn tab_label(state: &State, r: &Release, tab: Tab, numbered: bool) -> (String, O
             slot = found.iter().map(|f| f.severity).max().map(severity_slot);
         }
         Tab::Flags => {
-            let n = state.flags_of(&r.key).states.len();
+            let n = state.flags_of(&r.key).flags.len();
             if n > 0 {
                 label.push_str(&format!(" ⚑{n}"));
             }
@@ -1222,30 +1222,53 @@ fn render_chart(
     frame.render_widget(chart, area);
 }
 
+/// Each flag: key, state and default variant; its variants with their values; its
+/// targeting in words; and the split of a `fractional` rule as a bar.
 fn flag_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let lines: Vec<Line<'static>> = state
-        .flags_of(&r.key)
-        .states
-        .iter()
-        .map(|f| {
-            Line::from(vec![
-                Span::styled("⚑ ", theme.style(Slot::Accent)),
-                Span::raw(format!("{} ", inert(&f.key))),
-                Span::styled(
-                    format!(
-                        "{} → {}",
-                        if f.enabled { "on" } else { "off" },
-                        inert(&f.default_variant)
-                    ),
-                    theme.style(if f.enabled {
-                        Slot::Healthy
-                    } else {
-                        Slot::Muted
-                    }),
-                ),
-            ])
-        })
-        .collect();
+    use crate::flags::summary::{bar, fractional_split, summary, BAR_GLYPHS};
+    use crate::flags::State as FlagState;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for f in &state.flags_of(&r.key).flags {
+        let enabled = f.state == FlagState::Enabled;
+        lines.push(Line::from(vec![
+            Span::styled("⚑ ", theme.style(Slot::Accent)),
+            Span::styled(format!("{} ", inert(&f.key)), theme.style(Slot::Title)),
+            Span::styled(
+                if enabled { "enabled" } else { "disabled" },
+                theme.style(if enabled { Slot::Healthy } else { Slot::Muted }),
+            ),
+            Span::raw(format!(
+                "  default {}",
+                inert(f.default_variant.as_deref().unwrap_or("-"))
+            )),
+        ]));
+        let variants: Vec<String> = f
+            .variants
+            .iter()
+            .map(|(name, value)| format!("{}={}", inert(name), inert(&value.to_string())))
+            .collect();
+        lines.push(Line::styled(
+            format!("  variants {}", variants.join(" ")),
+            theme.style(Slot::Muted),
+        ));
+        if let Some(rule) = &f.targeting {
+            lines.push(Line::raw(format!("  targeting {}", inert(&summary(rule)))));
+            if let Some(split) = fractional_split(rule) {
+                let shares: Vec<String> = split
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (v, p))| {
+                        format!("{} {} {p:.0}%", BAR_GLYPHS[i % BAR_GLYPHS.len()], inert(v))
+                    })
+                    .collect();
+                lines.push(Line::raw(format!(
+                    "  split {}  {}",
+                    bar(&split, 20),
+                    shares.join("  ")
+                )));
+            }
+        }
+    }
     if lines.is_empty() {
         return nothing("no feature flags known for this release", theme);
     }

@@ -1,0 +1,285 @@
+//! Edits to a flag definition as stored (a flagd document, or a `FeatureFlag`'s
+//! `spec.flagSpec`): enable or disable, change the default variant, change the weights of
+//! its `fractional` split. Each edit is checked by loading the result again, and shown as a
+//! line diff of the flag before and after.
+
+use super::{FlagSet, State};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    State(State),
+    DefaultVariant(String),
+    /// New weights for the split, by variant; every variant of the split, no other.
+    Weights(Vec<(String, i64)>),
+}
+
+/// Why an edit was refused; nothing is changed then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditError(pub String);
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EditError {}
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, EditError> {
+    Err(EditError(message.into()))
+}
+
+fn flag_mut<'a>(root: &'a mut Value, key: &str) -> Result<&'a mut Value, EditError> {
+    let flags = match root.get_mut("flags") {
+        Some(f) => f,
+        None => return refuse("the definition has no \"flags\""),
+    };
+    let found = match flags {
+        Value::Object(map) => map.get_mut(key),
+        Value::Array(list) => list
+            .iter_mut()
+            .find(|f| f.get("key").and_then(Value::as_str) == Some(key)),
+        _ => None,
+    };
+    found.ok_or_else(|| EditError(format!("no flag {key:?}")))
+}
+
+/// The first `fractional` of a rule, where its buckets can be edited in place (not inside a
+/// shared `$ref`, which other flags may use).
+fn fractional_mut(rule: &mut Value) -> Option<&mut Vec<Value>> {
+    match rule {
+        Value::Object(map) if map.len() == 1 => {
+            let is_fractional = map.contains_key("fractional");
+            let (_, args) = map.iter_mut().next()?;
+            if is_fractional {
+                return args.as_array_mut();
+            }
+            match args {
+                Value::Array(items) => items.iter_mut().find_map(fractional_mut),
+                other => fractional_mut(other),
+            }
+        }
+        Value::Array(items) => items.iter_mut().find_map(fractional_mut),
+        _ => None,
+    }
+}
+
+/// Applies `edit` to flag `key` of the document `root`, returning the new document. The
+/// result must load as a flag definition, or the edit is refused.
+pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
+    let mut out = root.clone();
+    let flag = flag_mut(&mut out, key)?;
+    match edit {
+        Edit::State(state) => {
+            flag["state"] = Value::String(state.as_str().to_string());
+        }
+        Edit::DefaultVariant(variant) => {
+            let known = flag
+                .get("variants")
+                .and_then(Value::as_object)
+                .is_some_and(|v| v.contains_key(variant));
+            if !known {
+                return refuse(format!("{key:?} has no variant {variant:?}"));
+            }
+            flag["defaultVariant"] = Value::String(variant.clone());
+        }
+        Edit::Weights(weights) => {
+            let Some(targeting) = flag.get_mut("targeting") else {
+                return refuse(format!("{key:?} has no targeting, so no split to change"));
+            };
+            let Some(args) = fractional_mut(targeting) else {
+                return refuse(format!(
+                    "{key:?} has no fractional split of its own (one in a shared $ref is \
+                     edited there)"
+                ));
+            };
+            set_weights(args, weights, key)?;
+        }
+    }
+    let problems = super::schema::problems(&out);
+    if !problems.is_empty() {
+        return refuse(format!(
+            "the result would not conform to flagd's schema: {}",
+            problems.join("; ")
+        ));
+    }
+    FlagSet::from_value("edit", out.clone(), None)
+        .map_err(|e| EditError(format!("the result would not load: {}", e.message)))?;
+    Ok(out)
+}
+
+fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Result<(), EditError> {
+    let mut total = 0i64;
+    for (variant, weight) in weights {
+        if *weight < 0 {
+            return refuse(format!("the weight of {variant:?} is negative"));
+        }
+        total += weight;
+    }
+    if total == 0 || total > i64::from(i32::MAX) {
+        return refuse("the weights must add up to more than 0 and at most 2147483647");
+    }
+    let mut seen = Vec::new();
+    for bucket in args.iter_mut() {
+        let Value::Array(entry) = bucket else {
+            continue; // the bucketing key
+        };
+        let Some(Value::String(variant)) = entry.first() else {
+            return refuse(format!(
+                "a bucket of {key:?} is computed and cannot be edited"
+            ));
+        };
+        let Some((_, weight)) = weights.iter().find(|(v, _)| v == variant) else {
+            return refuse(format!("no weight given for {variant:?}"));
+        };
+        seen.push(variant.clone());
+        let weight = Value::from(*weight);
+        match entry.len() {
+            1 => entry.push(weight),
+            _ => entry[1] = weight,
+        }
+    }
+    if let Some((extra, _)) = weights.iter().find(|(v, _)| !seen.contains(v)) {
+        return refuse(format!("{extra:?} is not in the split of {key:?}"));
+    }
+    Ok(())
+}
+
+/// The flag `key` before and after, as pretty JSON lines marked `-`, `+` or ` `.
+pub fn diff(before: &Value, after: &Value, key: &str) -> String {
+    let show = |root: &Value| {
+        let mut copy = root.clone();
+        flag_mut(&mut copy, key)
+            .ok()
+            .map(|f| serde_json::to_string_pretty(f).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let (a, b) = (show(before), show(after));
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    // Longest common subsequence of lines; flags are small.
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push_str(&format!("  {}\n", a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+        } else {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({"flags": {
+            "checkout": {"state": "ENABLED", "variants": {"on": true, "off": false},
+                         "defaultVariant": "off",
+                         "targeting": {"if": [{"var": "beta"}, "on",
+                                              {"fractional": [{"var": "targetingKey"}, ["on", 10], ["off", 90]]}]}},
+            "shared": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": "a",
+                       "targeting": {"$ref": "split"}},
+            "plain": {"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "a"}
+        }, "$evaluators": {"split": {"fractional": [["a", 1]]}}})
+    }
+
+    #[test]
+    fn state_and_default_variant() {
+        let out = apply(&doc(), "checkout", &Edit::State(State::Disabled)).expect("applies");
+        assert_eq!(out["flags"]["checkout"]["state"], "DISABLED");
+        assert_eq!(
+            out["flags"]["plain"],
+            doc()["flags"]["plain"],
+            "others untouched"
+        );
+        let out = apply(&doc(), "plain", &Edit::DefaultVariant("b".into())).expect("applies");
+        assert_eq!(out["flags"]["plain"]["defaultVariant"], "b");
+        let e = apply(&doc(), "plain", &Edit::DefaultVariant("c".into())).unwrap_err();
+        assert!(e.0.contains("no variant \"c\""), "{e}");
+        let e = apply(&doc(), "ghost", &Edit::State(State::Enabled)).unwrap_err();
+        assert_eq!(e.0, "no flag \"ghost\"");
+    }
+
+    #[test]
+    fn weights_of_the_split() {
+        let w = |pairs: &[(&str, i64)]| {
+            Edit::Weights(pairs.iter().map(|(v, n)| (v.to_string(), *n)).collect())
+        };
+        let out = apply(&doc(), "checkout", &w(&[("on", 50), ("off", 50)])).expect("applies");
+        assert_eq!(
+            out["flags"]["checkout"]["targeting"]["if"][2]["fractional"],
+            json!([{"var": "targetingKey"}, ["on", 50], ["off", 50]])
+        );
+        for (edit, words) in [
+            (w(&[("on", 50)]), "no weight given for \"off\""),
+            (
+                w(&[("on", 50), ("off", 50), ("x", 1)]),
+                "\"x\" is not in the split",
+            ),
+            (w(&[("on", -1), ("off", 5)]), "negative"),
+            (w(&[("on", 0), ("off", 0)]), "add up"),
+        ] {
+            let e = apply(&doc(), "checkout", &edit).unwrap_err();
+            assert!(e.0.contains(words), "{edit:?}: {e}");
+        }
+        let e = apply(&doc(), "shared", &w(&[("a", 2)])).unwrap_err();
+        assert!(e.0.contains("shared $ref"), "{e}");
+        let e = apply(&doc(), "plain", &w(&[("a", 2)])).unwrap_err();
+        assert!(e.0.contains("no targeting"), "{e}");
+    }
+
+    #[test]
+    fn an_edit_that_would_not_load_is_refused() {
+        let mut broken = doc();
+        // The schema allows any name here; a default variant that is not a variant does not load.
+        broken["flags"]["plain"]["defaultVariant"] = json!("zzz");
+        let e = apply(&broken, "checkout", &Edit::State(State::Disabled)).unwrap_err();
+        assert!(e.0.starts_with("the result would not load"), "{e}");
+    }
+
+    #[test]
+    fn an_edit_to_a_definition_outside_the_schema_is_refused() {
+        let mut mixed = doc();
+        mixed["flags"]["plain"]["variants"]["b"] = json!("two");
+        let e = apply(&mixed, "checkout", &Edit::State(State::Disabled)).unwrap_err();
+        assert!(
+            e.0.contains("schema") && e.0.contains("variants mix"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_diff_marks_changed_lines() {
+        let after = apply(&doc(), "checkout", &Edit::State(State::Disabled)).expect("applies");
+        let d = diff(&doc(), &after, "checkout");
+        assert!(d.contains("-   \"state\": \"ENABLED\""), "{d}");
+        assert!(d.contains("+   \"state\": \"DISABLED\""), "{d}");
+        assert_eq!(
+            d.lines().filter(|l| l.starts_with(['-', '+'])).count(),
+            2,
+            "{d}"
+        );
+        assert!(d
+            .lines()
+            .any(|l| l.starts_with("  ") && l.contains("defaultVariant")));
+    }
+}

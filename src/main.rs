@@ -16,6 +16,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod check_cli;
 mod cli;
 mod gate_cli;
 use cli::{ActionArgs, Cli, ClusterArgs, Command, ConfigCommand, Output, UiArgs};
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
             block_on(status(&cli.cluster, target.as_deref(), output))
         }
         Some(Command::Journal { output }) => journal(output),
+        Some(Command::Check(args)) => check_cli::check(&cli.cluster, &args),
         Some(Command::Analyze {
             target,
             analysis,

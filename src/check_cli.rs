@@ -7,8 +7,9 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use ripcord::checks::load::{self, LoadError};
 use ripcord::checks::report::{self, Located};
 use ripcord::checks::{self, Inventory, Settings};
+use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::connect::Cluster;
-use ripcord::cluster::watch::classify;
+use ripcord::cluster::watch::{classify, resolve_scope_detailed, Requested, Scope};
 use ripcord::headless::{exit, scope_failure, Failure};
 use ripcord::model::text::inert;
 use ripcord::model::Severity;
@@ -279,11 +280,23 @@ async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {
     let cluster = clusters
         .first()
         .ok_or_else(|| bad_input("no context to check"))?;
-    // Without -A the context's namespace, as kubectl.
-    let namespace = match (&args.namespace, args.all_namespaces) {
-        (Some(ns), _) => Some(ns.clone()),
-        (None, true) => None,
-        (None, false) => Some(cluster.namespace.clone()),
+    // As `status`: every namespace unless -n, narrowed to those the user may read.
+    let requested = match &args.namespace {
+        Some(ns) => Requested::Namespace(ns.clone()),
+        None => Requested::AllNamespaces,
+    };
+    let settings = super::load_settings();
+    let scope = resolve_scope_detailed(
+        cluster,
+        &requested,
+        settings.namespaces(&cluster.context),
+        &AccessCache::default(),
+    )
+    .await
+    .map_err(scope_failure)?;
+    let namespaces: Vec<Option<String>> = match scope {
+        Scope::AllNamespaces => vec![None],
+        Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
     };
     let (core, custom) = live_kinds();
     let mut inv = Inventory::new();
@@ -305,36 +318,41 @@ async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {
     }
     let mut secrets_listed = true;
     for (resource, listed) in kinds {
-        let ns = if listed.namespaced {
-            namespace.as_deref()
+        let scopes: &[Option<String>] = if listed.namespaced {
+            &namespaces
         } else {
-            None
+            &[None]
         };
-        match list_all(cluster, &resource, ns, &mut inv).await {
-            Ok(()) => {}
-            Err(kube::Error::Api(s)) if s.is_forbidden() && !listed.required => {
-                if resource.kind == "Secret" {
-                    secrets_listed = false;
+        for ns in scopes {
+            let ns = ns.as_deref();
+            match list_all(cluster, &resource, ns, &mut inv).await {
+                Ok(()) => {}
+                // An older apiserver may not serve a kind (batch/v1 CronJob before 1.21).
+                Err(kube::Error::Api(s)) if s.code == 404 && !listed.required => break,
+                Err(kube::Error::Api(s)) if s.is_forbidden() && !listed.required => {
+                    if resource.kind == "Secret" {
+                        secrets_listed = false;
+                    }
+                    eprintln!(
+                        "ripcord: warning: {}: may not list {}{}{}: its checks are skipped",
+                        cluster.context,
+                        resource.plural,
+                        if resource.group.is_empty() {
+                            String::new()
+                        } else {
+                            format!(".{}", resource.group)
+                        },
+                        ns.map(|n| format!(" in {n}")).unwrap_or_default()
+                    );
                 }
-                eprintln!(
-                    "ripcord: warning: {}: may not list {}{}{}: its checks are skipped",
-                    cluster.context,
-                    resource.plural,
-                    if resource.group.is_empty() {
-                        String::new()
-                    } else {
-                        format!(".{}", resource.group)
-                    },
-                    ns.map(|n| format!(" in {n}")).unwrap_or_default()
-                );
-            }
-            Err(e) => {
-                let doing = format!(
-                    "cannot list {}{}",
-                    resource.plural,
-                    ns.map(|n| format!(" in {n}")).unwrap_or_default()
-                );
-                return Err(scope_failure(classify(&cluster.context, &doing, &e)));
+                Err(e) => {
+                    let doing = format!(
+                        "cannot list {}{}",
+                        resource.plural,
+                        ns.map(|n| format!(" in {n}")).unwrap_or_default()
+                    );
+                    return Err(scope_failure(classify(&cluster.context, &doing, &e)));
+                }
             }
         }
     }

@@ -3,12 +3,13 @@
 
 use super::cli::ClusterArgs;
 use super::{connect_all, print_out};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use ripcord::checks::load::{self, LoadError};
 use ripcord::checks::report::{self, Located};
 use ripcord::checks::{self, Inventory, Settings};
 use ripcord::cluster::access::AccessCache;
 use ripcord::cluster::connect::Cluster;
+use ripcord::cluster::findings;
 use ripcord::cluster::watch::{classify, resolve_scope_detailed, Requested, Scope};
 use ripcord::headless::{exit, scope_failure, Failure};
 use ripcord::model::text::inert;
@@ -181,95 +182,6 @@ fn file_inventory(paths: &[PathBuf]) -> (Inventory, Vec<LoadError>) {
     (inv, errors)
 }
 
-/// A kind the live check lists: where its API is, and whether failing to list it is fatal.
-struct Listed {
-    gvk: GroupVersionKind,
-    /// Without it there is nothing to check: a refusal is the user's answer.
-    required: bool,
-    namespaced: bool,
-}
-
-fn kind(group: &str, version: &str, kind: &str, namespaced: bool) -> Listed {
-    Listed {
-        gvk: GroupVersionKind::gvk(group, version, kind),
-        required: false,
-        namespaced,
-    }
-}
-
-/// The built-in kinds, then the custom ones looked up by discovery; each CRD's name too.
-fn live_kinds() -> (Vec<Listed>, Vec<(Listed, &'static str)>) {
-    let mut deployments = kind("apps", "v1", "Deployment", true);
-    deployments.required = true;
-    let core = vec![
-        deployments,
-        kind("apps", "v1", "StatefulSet", true),
-        kind("apps", "v1", "DaemonSet", true),
-        kind("apps", "v1", "ReplicaSet", true),
-        kind("batch", "v1", "Job", true),
-        kind("batch", "v1", "CronJob", true),
-        kind("", "v1", "Pod", true),
-        kind("", "v1", "Secret", true),
-        kind("", "v1", "ConfigMap", true),
-        kind("", "v1", "ServiceAccount", true),
-        kind("rbac.authorization.k8s.io", "v1", "Role", true),
-        kind("rbac.authorization.k8s.io", "v1", "RoleBinding", true),
-        kind("rbac.authorization.k8s.io", "v1", "ClusterRole", false),
-        kind(
-            "rbac.authorization.k8s.io",
-            "v1",
-            "ClusterRoleBinding",
-            false,
-        ),
-    ];
-    let custom = vec![
-        (
-            kind("argoproj.io", "v1alpha1", "Rollout", true),
-            "rollouts.argoproj.io",
-        ),
-        (
-            kind("flagger.app", "v1beta1", "Canary", true),
-            "canaries.flagger.app",
-        ),
-        (
-            kind("kyverno.io", "v1", "ClusterPolicy", false),
-            "clusterpolicies.kyverno.io",
-        ),
-        (
-            kind("kyverno.io", "v1", "Policy", true),
-            "policies.kyverno.io",
-        ),
-        (
-            kind(
-                "policy.sigstore.dev",
-                "v1beta1",
-                "ClusterImagePolicy",
-                false,
-            ),
-            "clusterimagepolicies.policy.sigstore.dev",
-        ),
-        (
-            kind(
-                "policy.sigstore.dev",
-                "v1alpha1",
-                "ClusterImagePolicy",
-                false,
-            ),
-            "clusterimagepolicies.policy.sigstore.dev",
-        ),
-        (
-            kind(
-                "aquasecurity.github.io",
-                "v1alpha1",
-                "VulnerabilityReport",
-                true,
-            ),
-            "vulnerabilityreports.aquasecurity.github.io",
-        ),
-    ];
-    (core, custom)
-}
-
 async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {
     if args.context.len() > 1 {
         return Err(bad_input(
@@ -298,26 +210,10 @@ async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {
         Scope::AllNamespaces => vec![None],
         Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
     };
-    let (core, custom) = live_kinds();
     let mut inv = Inventory::new();
-    let mut kinds: Vec<(ApiResource, &Listed)> = core
-        .iter()
-        .map(|l| (ApiResource::from_gvk(&l.gvk), l))
-        .collect();
-    let mut found_crds = std::collections::BTreeSet::new();
-    for (listed, crd) in &custom {
-        if found_crds.contains(crd) {
-            continue;
-        }
-        if let Ok((resource, _)) = kube::discovery::pinned_kind(&cluster.client, &listed.gvk).await
-        {
-            inv.add_crd(crd);
-            found_crds.insert(*crd);
-            kinds.push((resource, listed));
-        }
-    }
+    let kinds = findings::discover(&cluster.client, findings::checked_kinds(), &mut inv).await;
     let mut secrets_listed = true;
-    for (resource, listed) in kinds {
+    for (resource, listed) in &kinds {
         let scopes: &[Option<String>] = if listed.namespaced {
             &namespaces
         } else {
@@ -325,7 +221,7 @@ async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {
         };
         for ns in scopes {
             let ns = ns.as_deref();
-            match list_all(cluster, &resource, ns, &mut inv).await {
+            match list_all(cluster, resource, ns, &mut inv).await {
                 Ok(()) => {}
                 // An older apiserver may not serve a kind (batch/v1 CronJob before 1.21).
                 Err(kube::Error::Api(s)) if s.code == 404 && !listed.required => break,
@@ -375,15 +271,9 @@ async fn list_all(
     loop {
         let page = api.list(&params).await?;
         for item in page.items {
-            let Ok(mut value) = serde_json::to_value(&item) else {
+            let Some(value) = findings::to_value(&item, resource) else {
                 continue;
             };
-            // List items come without their type.
-            value["apiVersion"] = Value::String(resource.api_version.clone());
-            value["kind"] = Value::String(resource.kind.clone());
-            if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("managedFields");
-            }
             if resource.kind == "Pod" && controlled(&value) {
                 continue;
             }

@@ -271,3 +271,119 @@ spec:
     // Unknown Secrets are not taken as missing when they could not be listed.
     assert!(!mine.iter().any(|f| f["code"] == "SEC009"), "{mine:#?}");
 }
+
+/// The console's findings source: a new RoleBinding and a fixed env var each change the
+/// release's findings within a second of the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_findings_follow_a_new_binding_and_a_fixed_env_var_within_a_second() {
+    use ripcord::cluster::connect::Cluster;
+    use ripcord::cluster::watch::Scope;
+    use ripcord::model::{Findings, Kind, ReleaseKey};
+    use std::time::{Duration, Instant};
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("checkwatch").await;
+    let n = ns.name.clone();
+    tb.apply(
+        &n,
+        &format!(
+            r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: api, namespace: {n}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api, namespace: {n}}}
+spec:
+  replicas: 0
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata: {{labels: {{app: api}}}}
+    spec:
+      serviceAccountName: api
+      containers:
+      - name: api
+        image: nginx:1.25
+        env: [{{name: API_TOKEN, value: "hQ8s-Zr2pW9xL4vK"}}]
+"#
+        ),
+    );
+    let cluster = Cluster {
+        context: ADMIN.to_owned(),
+        client: tb.client(ADMIN).await,
+        user: "admin".to_owned(),
+        namespace: n.clone(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let task = tokio::spawn(ripcord::cluster::findings::run(
+        cluster,
+        Scope::Namespaces(vec![n.clone()]),
+        Default::default(),
+        tx,
+    ));
+    let key = ReleaseKey {
+        context: ADMIN.to_owned(),
+        namespace: n.clone(),
+        kind: Kind::Deployment,
+        name: "api".to_owned(),
+    };
+    let has = |f: &Findings, code: &str| f.items.iter().any(|i| i.code == code);
+    let mut latest = Findings::default();
+    wait_for(&mut rx, &key, &mut latest, "the first check", &|f| {
+        has(f, "SEC001")
+    })
+    .await;
+    assert!(!has(&latest, "SEC012"));
+
+    tb.apply(
+        &n,
+        &format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: secrets, namespace: {n}}}
+rules: [{{apiGroups: [""], resources: [secrets], verbs: [list]}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: api-secrets, namespace: {n}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: secrets}}
+subjects: [{{kind: ServiceAccount, name: api, namespace: {n}}}]
+"#
+        ),
+    );
+    let took = wait_for(&mut rx, &key, &mut latest, "the binding", &|f| {
+        has(f, "SEC012")
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "the binding took {took:?}");
+
+    tb.kubectl(&n, &["set", "env", "deployment/api", "API_TOKEN-"]);
+    let took = wait_for(&mut rx, &key, &mut latest, "the fix", &|f| {
+        !has(f, "SEC001")
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "the fix took {took:?}");
+    task.abort();
+}
+
+/// Waits for a release's findings to satisfy `want`, and says how long that took.
+async fn wait_for(
+    rx: &mut tokio::sync::mpsc::Receiver<(ripcord::model::ReleaseKey, ripcord::model::Findings)>,
+    key: &ripcord::model::ReleaseKey,
+    latest: &mut ripcord::model::Findings,
+    what: &str,
+    want: &dyn Fn(&ripcord::model::Findings) -> bool,
+) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while !want(latest) {
+        let got = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no findings update for {what}: {latest:#?}"))
+            .expect("the source runs");
+        if &got.0 == key {
+            *latest = got.1;
+        }
+    }
+    start.elapsed()
+}

@@ -233,3 +233,43 @@ fn who_can_change_names_each_subject_with_its_binding() {
     );
     assert!(messages("RBAC001/good.yaml").is_empty());
 }
+
+#[test]
+fn the_demo_findings_come_from_the_checks_over_the_simulated_objects() {
+    use ripcord::model::Kind;
+    let mut world = ripcord::sim::World::demo(7);
+    let found = world.check();
+    let codes = |kind: Kind, name: &str| -> BTreeSet<&'static str> {
+        found
+            .iter()
+            .filter(|(k, _)| k.kind == kind && k.name == name)
+            .flat_map(|(_, f)| f.items.iter().map(|i| i.code))
+            .collect()
+    };
+    assert_eq!(
+        codes(Kind::Deployment, "frontend"),
+        BTreeSet::from(["IMG002"])
+    );
+    assert!(codes(Kind::CanaryPair, "payments-api").contains("SEC001"));
+    let checkout = codes(Kind::ArgoRollout, "checkout");
+    assert!(
+        checkout.contains("SEC012") && checkout.contains("POD003"),
+        "{checkout:?}"
+    );
+    assert!(codes(Kind::CanaryPair, "gateway").contains("SEC012"));
+    let all = format!("{found:?}");
+    assert!(codes(Kind::CanaryPair, "payments-api").contains("SEC002"));
+    for value in ["DEMOq8Zr2pW9xL4vKhQ8s", "AKIADEMO7EXAMPLE0001"] {
+        assert!(!all.contains(value), "the demo's {value} is masked");
+    }
+
+    // Sent once; then only what changes, as a fixed env var does.
+    let first = world.take_findings();
+    assert!(first
+        .iter()
+        .any(|(k, f)| k.name == "payments-api" && !f.items.is_empty()));
+    assert!(
+        world.take_findings().is_empty(),
+        "unchanged findings are not sent again"
+    );
+}

@@ -279,7 +279,7 @@ async fn live_findings_follow_a_new_binding_and_a_fixed_env_var_within_a_second(
     use ripcord::cluster::connect::Cluster;
     use ripcord::cluster::watch::Scope;
     use ripcord::model::{Findings, Kind, ReleaseKey};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("checkwatch").await;
     let n = ns.name.clone();

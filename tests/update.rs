@@ -980,7 +980,14 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     let checkout = key_of(&state, "checkout");
     assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
     assert_eq!(state.flags_of(&checkout).states.len(), 2, "flags");
-    assert_eq!(state.findings_of(&checkout).items.len(), 1, "findings");
+    let mut codes: Vec<&str> = state
+        .findings_of(&checkout)
+        .items
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["IMG002", "POD003", "SEC012"], "findings");
     let named = |keys: Vec<&ripcord::model::ReleaseKey>| {
         let mut names: Vec<String> = keys.into_iter().map(|k| k.name.clone()).collect();
         names.sort();
@@ -991,10 +998,16 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
         named(flagged.map(|(k, _)| k).collect()),
         ["cart", "checkout", "payments-api"]
     );
-    let found = state.findings.iter().filter(|(_, f)| !f.items.is_empty());
+    // Every demo image is a tag without a digest, and in staging the gateway's cluster-admin
+    // binding may change every release; beyond that, three releases have findings.
+    let found = state.findings.iter().filter(|(_, f)| {
+        f.items
+            .iter()
+            .any(|i| !matches!(i.code, "IMG002" | "RBAC001"))
+    });
     assert_eq!(
         named(found.map(|(k, _)| k).collect()),
-        ["checkout", "frontend", "gateway", "payments-api"]
+        ["checkout", "gateway", "payments-api"]
     );
     assert_eq!(
         state.metrics.len(),
@@ -1004,7 +1017,11 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     // A release no source spoke of reads as empty, not as missing.
     let search = key_of(&state, "search-api");
     assert!(state.flags_of(&search).states.is_empty());
-    assert!(state.findings_of(&search).items.is_empty());
+    assert!(state
+        .findings_of(&search)
+        .items
+        .iter()
+        .all(|f| matches!(f.code, "IMG002" | "RBAC001")));
 }
 
 #[test]

@@ -273,3 +273,22 @@ fn the_demo_findings_come_from_the_checks_over_the_simulated_objects() {
         "unchanged findings are not sent again"
     );
 }
+
+#[test]
+fn the_promote_acknowledgement_severity_is_read_from_config_toml() {
+    use ripcord::config::Settings as Config;
+    use ripcord::model::Severity;
+    let path = Path::new("config.toml");
+    assert_eq!(Config::default().promote_ack, Severity::High);
+    let (s, issues) = Config::load(path, "promote_ack = \"critical\"\n");
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(s.promote_ack, Severity::Critical);
+    let (s, issues) = Config::load(path, "promote_ack = \"severe\"\n");
+    assert_eq!(issues.len(), 1);
+    assert!(issues[0].to_string().contains(":1:"), "{}", issues[0]);
+    assert_eq!(
+        s.promote_ack,
+        Severity::High,
+        "a bad value keeps the default"
+    );
+}

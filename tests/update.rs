@@ -2221,3 +2221,46 @@ fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
         .unwrap_or_default();
     assert!(status.contains("#1 runs the same images"), "{status}");
 }
+
+#[test]
+fn promote_asks_to_acknowledge_findings_at_the_configured_severity_and_journals_it() {
+    use ripcord::model::Severity;
+    // cart, in staging, has low findings only (an unpinned image, who may change it).
+    let (_, mut state) = demo_state();
+    select(&mut state, "cart");
+    let worst = state
+        .focused()
+        .map(|r| {
+            state
+                .findings_of(&r.key)
+                .items
+                .iter()
+                .map(|f| f.severity)
+                .max()
+        })
+        .expect("cart");
+    assert_eq!(worst, Some(Severity::Low));
+    let effects = press(&mut state, 'p');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.reason.is_none()),
+        "below the severity, promote goes ahead: {effects:?}"
+    );
+
+    let (_, mut state) = demo_state();
+    state.settings.promote_ack = Severity::Low;
+    select(&mut state, "cart");
+    press(&mut state, 'p');
+    let c = confirm(&state);
+    let found = c.findings.clone().expect("findings to acknowledge");
+    assert!(found.contains("IMG002"), "{found}");
+    drawn(&mut state);
+    let request = match press(&mut state, 'y').as_slice() {
+        [Effect::Execute(r)] => r.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert_eq!(
+        request.reason.as_deref(),
+        Some(format!("acknowledged security findings: {found}").as_str()),
+        "the acknowledgement goes to the journal with the action"
+    );
+}

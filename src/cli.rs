@@ -256,6 +256,8 @@ pub enum Command {
         #[arg(long, short = 'o', value_enum, default_value = "table", global = true)]
         output: Output,
     },
+    /// Security findings (secrets, RBAC, images, pod security) in manifests or the cluster.
+    Check(crate::check_cli::CheckArgs),
     /// Configuration files.
     Config {
         #[command(subcommand)]

@@ -4,6 +4,7 @@ use crate::app::{Effect, Mode, Msg, State};
 use crate::cluster::access::AccessCache;
 use crate::cluster::actions::KubeActuator;
 use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
+use crate::cluster::findings;
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
 use crate::journal::Journal;
@@ -111,6 +112,7 @@ async fn watch_context(
                         msgs.clone(),
                     ));
                 }
+                spawn_findings(&cluster, &scope, &msgs);
                 let mut kinds = watch::core_kinds();
                 kinds.extend(watch::discovered_kinds(&cluster.client).await);
                 watch::spawn(cluster, scope, kinds, msgs);
@@ -133,6 +135,21 @@ async fn watch_context(
 }
 
 /// The console over real clusters.
+/// The security checks follow the same scope as the release watches, as their own source.
+fn spawn_findings(cluster: &Cluster, scope: &watch::Scope, msgs: &mpsc::Sender<Msg>) {
+    let (tx, mut rx) = mpsc::channel(64);
+    let settings = crate::checks::Settings::default();
+    tokio::spawn(findings::run(cluster.clone(), scope.clone(), settings, tx));
+    let msgs = msgs.clone();
+    tokio::spawn(async move {
+        while let Some((key, findings)) = rx.recv().await {
+            if msgs.send(Msg::Findings { key, findings }).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
 pub fn run_live(
     mut state: State,
     theme: &Theme,

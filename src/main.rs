@@ -16,6 +16,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod check_cli;
 mod cli;
 mod flags_cli;
 mod gate_cli;
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
             },
             output,
         )),
+        Some(Command::Check(args)) => check_cli::check(&cli.cluster, &args),
         Some(Command::Analyze {
             target,
             analysis,

@@ -170,22 +170,15 @@ fn an_argo_rollout_mid_canary_is_compared_with_its_stable_replicaset() {
     );
 }
 
-/// Values planted in the corpus; none may appear in any rendering of the findings.
-pub const PLANTED: &[&str] = &[
-    "hQ8s-Zr2pW9xL4vK",
-    "AKIAPLANTEDKEY12345X",
-    "PLANTEDKEY12345",
-    "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-    "T0PLANTED/B0PLANTED",
-    "planted0secret0value0x",
-    "MIIEpAIBAAKCAQEAplanted",
-    "eyJzdWIiOiJwbGFudGVkLXVzZXIifQ",
-    "c2lnbmF0dXJlLXBsYW50ZWQ",
-    "Zr2p-W9xL4vKhQ8s",
-    "planted-lastapplied-pw",
-    "first-planted-value",
-    "second-planted-value",
-];
+/// Values planted in the corpus (planted.txt); none may appear in any rendering of findings.
+fn planted() -> Vec<String> {
+    std::fs::read_to_string(corpus().join("planted.txt"))
+        .expect("planted.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
 
 #[test]
 fn no_planted_secret_appears_in_a_table_json_or_sarif_report() {
@@ -210,8 +203,8 @@ fn no_planted_secret_appears_in_a_table_json_or_sarif_report() {
         report::sarif(&located, &[]).to_string(),
     ];
     for out in &outputs {
-        for value in PLANTED {
-            assert!(!out.contains(value), "{value} leaked into a report");
+        for value in planted() {
+            assert!(!out.contains(&value), "{value} leaked into a report");
         }
     }
     assert!(
@@ -239,4 +232,63 @@ fn who_can_change_names_each_subject_with_its_binding() {
         ["Group oncall can update, patch it through ClusterRoleBinding oncall → ClusterRole release-admin"]
     );
     assert!(messages("RBAC001/good.yaml").is_empty());
+}
+
+#[test]
+fn the_demo_findings_come_from_the_checks_over_the_simulated_objects() {
+    use ripcord::model::Kind;
+    let mut world = ripcord::sim::World::demo(7);
+    let found = world.check();
+    let codes = |kind: Kind, name: &str| -> BTreeSet<&'static str> {
+        found
+            .iter()
+            .filter(|(k, _)| k.kind == kind && k.name == name)
+            .flat_map(|(_, f)| f.items.iter().map(|i| i.code))
+            .collect()
+    };
+    assert_eq!(
+        codes(Kind::Deployment, "frontend"),
+        BTreeSet::from(["IMG002"])
+    );
+    assert!(codes(Kind::CanaryPair, "payments-api").contains("SEC001"));
+    let checkout = codes(Kind::ArgoRollout, "checkout");
+    assert!(
+        checkout.contains("SEC012") && checkout.contains("POD003"),
+        "{checkout:?}"
+    );
+    assert!(codes(Kind::CanaryPair, "gateway").contains("SEC012"));
+    let all = format!("{found:?}");
+    assert!(codes(Kind::CanaryPair, "payments-api").contains("SEC002"));
+    for value in ["DEMOq8Zr2pW9xL4vKhQ8s", "AKIADEMO7EXAMPLE0001"] {
+        assert!(!all.contains(value), "the demo's {value} is masked");
+    }
+
+    // Sent once; then only what changes, as a fixed env var does.
+    let first = world.take_findings();
+    assert!(first
+        .iter()
+        .any(|(k, f)| k.name == "payments-api" && !f.items.is_empty()));
+    assert!(
+        world.take_findings().is_empty(),
+        "unchanged findings are not sent again"
+    );
+}
+
+#[test]
+fn the_promote_acknowledgement_severity_is_read_from_config_toml() {
+    use ripcord::config::Settings as Config;
+    use ripcord::model::Severity;
+    let path = Path::new("config.toml");
+    assert_eq!(Config::default().promote_ack, Severity::High);
+    let (s, issues) = Config::load(path, "promote_ack = \"critical\"\n");
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(s.promote_ack, Severity::Critical);
+    let (s, issues) = Config::load(path, "promote_ack = \"severe\"\n");
+    assert_eq!(issues.len(), 1);
+    assert!(issues[0].to_string().contains(":1:"), "{}", issues[0]);
+    assert_eq!(
+        s.promote_ack,
+        Severity::High,
+        "a bad value keeps the default"
+    );
 }

@@ -289,7 +289,7 @@ fn the_critical_finding_is_visible_on_every_tab_at_80x24_and_60x16() {
             press(&mut state, key);
             let t = frame(&mut state, width, height);
             assert!(
-                find(&t, "STRIPE_KEY").is_some(),
+                find(&t, "AWS_ACCESS_KEY_ID").is_some(),
                 "{width}x{height} tab {key}:\n{}",
                 lines(&t).join("\n")
             );
@@ -881,4 +881,30 @@ fn argo_experiment_analysis_160x48() {
         lines(&t).join("\n")
     );
     insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_queue_badge_counts_findings_in_the_colour_of_the_worst() {
+    let (_, mut state) = demo_state();
+    let theme = Theme::default();
+    let t = draw(&mut state, 160, 48, &theme);
+    let buffer = t.backend().buffer();
+    // Rows other than the selected one, which is drawn in the selection's colours.
+    for (name, slot) in [("payments-api", Slot::Danger), ("frontend", Slot::Muted)] {
+        let key = state
+            .releases
+            .keys()
+            .find(|k| k.name == name)
+            .expect("a demo release")
+            .clone();
+        let count = state.findings_of(&key).items.len();
+        let badge = format!("{name} ⚠{count}");
+        let (x, y) = find(&t, &badge).unwrap_or_else(|| panic!("{badge} in the queue"));
+        let at = x + name.chars().count() as u16 + 1;
+        assert_eq!(
+            buffer[(at, y)].fg,
+            theme.style(slot).fg.unwrap_or(Color::Reset),
+            "{badge}"
+        );
+    }
 }

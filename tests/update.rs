@@ -982,7 +982,14 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     let checkout = key_of(&state, "checkout");
     assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
     assert_eq!(state.flags_of(&checkout).flags.len(), 2, "flags");
-    assert_eq!(state.findings_of(&checkout).items.len(), 1, "findings");
+    let mut codes: Vec<&str> = state
+        .findings_of(&checkout)
+        .items
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["IMG002", "POD003", "SEC012"], "findings");
     let named = |keys: Vec<&ripcord::model::ReleaseKey>| {
         let mut names: Vec<String> = keys.into_iter().map(|k| k.name.clone()).collect();
         names.sort();
@@ -993,10 +1000,16 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
         named(flagged.map(|(k, _)| k).collect()),
         ["cart", "checkout", "payments-api"]
     );
-    let found = state.findings.iter().filter(|(_, f)| !f.items.is_empty());
+    // Every demo image is a tag without a digest, and in staging the gateway's cluster-admin
+    // binding may change every release; beyond that, three releases have findings.
+    let found = state.findings.iter().filter(|(_, f)| {
+        f.items
+            .iter()
+            .any(|i| !matches!(i.code, "IMG002" | "RBAC001"))
+    });
     assert_eq!(
         named(found.map(|(k, _)| k).collect()),
-        ["checkout", "frontend", "gateway", "payments-api"]
+        ["checkout", "gateway", "payments-api"]
     );
     assert_eq!(
         state.metrics.len(),
@@ -1006,7 +1019,11 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     // A release no source spoke of reads as empty, not as missing.
     let search = key_of(&state, "search-api");
     assert!(state.flags_of(&search).flags.is_empty());
-    assert!(state.findings_of(&search).items.is_empty());
+    assert!(state
+        .findings_of(&search)
+        .items
+        .iter()
+        .all(|f| matches!(f.code, "IMG002" | "RBAC001")));
 }
 
 #[test]
@@ -2226,4 +2243,47 @@ fn the_queue_hints_resume_for_a_paused_release() {
     let paused = words(&mut state);
     assert!(paused.iter().any(|w| w == "resume"), "{paused:?}");
     assert!(!paused.iter().any(|w| w == "pause"), "{paused:?}");
+}
+
+#[test]
+fn promote_asks_to_acknowledge_findings_at_the_configured_severity_and_journals_it() {
+    use ripcord::model::Severity;
+    // cart, in staging, has low findings only (an unpinned image, who may change it).
+    let (_, mut state) = demo_state();
+    select(&mut state, "cart");
+    let worst = state
+        .focused()
+        .map(|r| {
+            state
+                .findings_of(&r.key)
+                .items
+                .iter()
+                .map(|f| f.severity)
+                .max()
+        })
+        .expect("cart");
+    assert_eq!(worst, Some(Severity::Low));
+    let effects = press(&mut state, 'p');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.reason.is_none()),
+        "below the severity, promote goes ahead: {effects:?}"
+    );
+
+    let (_, mut state) = demo_state();
+    state.settings.promote_ack = Severity::Low;
+    select(&mut state, "cart");
+    press(&mut state, 'p');
+    let c = confirm(&state);
+    let found = c.findings.clone().expect("findings to acknowledge");
+    assert!(found.contains("IMG002"), "{found}");
+    drawn(&mut state);
+    let request = match press(&mut state, 'y').as_slice() {
+        [Effect::Execute(r)] => r.clone(),
+        other => panic!("expected Execute, got {other:?}"),
+    };
+    assert_eq!(
+        request.reason.as_deref(),
+        Some(format!("acknowledged security findings: {found}").as_str()),
+        "the acknowledgement goes to the journal with the action"
+    );
 }

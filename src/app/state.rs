@@ -77,6 +77,8 @@ pub struct Confirm {
     /// 0: the name field, 1: the reason field.
     pub field: usize,
     pub error: Option<String>,
+    /// Security findings a promote must acknowledge, by code; journaled with the action.
+    pub findings: Option<String>,
 }
 
 #[derive(Debug, Clone)]

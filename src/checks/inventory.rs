@@ -295,3 +295,51 @@ pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
         })
         .unwrap_or_default()
 }
+
+impl Inventory {
+    /// The objects of one namespace with every cluster-scoped one: what the checks of that
+    /// namespace's releases read, so a change there re-checks it alone.
+    pub fn namespace_view(&self, namespace: &str) -> Inventory {
+        Inventory {
+            objects: self
+                .objects
+                .iter()
+                .filter(|(k, _)| k.namespace == namespace || k.namespace.is_empty())
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .collect(),
+            secrets: self
+                .secrets
+                .iter()
+                .filter(|((ns, _), _)| ns == namespace)
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect(),
+            crds: self.crds.clone(),
+            secrets_listed: self.secrets_listed,
+        }
+    }
+
+    /// Namespaces that hold at least one object.
+    pub fn namespaces(&self) -> BTreeSet<String> {
+        self.objects
+            .keys()
+            .map(|k| k.namespace.clone())
+            .chain(self.secrets.keys().map(|(ns, _)| ns.clone()))
+            .filter(|ns| !ns.is_empty())
+            .collect()
+    }
+}
+
+impl Inventory {
+    /// Keys of every object of a kind (Secrets included).
+    pub fn keys_of<'a>(&'a self, group: &'a str, kind: &'a str) -> impl Iterator<Item = Key> + 'a {
+        let secrets = (group.is_empty() && kind == "Secret")
+            .then(|| self.secrets.values().map(|s| s.key.clone()))
+            .into_iter()
+            .flatten();
+        self.objects
+            .keys()
+            .filter(move |k| k.group == group && k.kind == kind)
+            .cloned()
+            .chain(secrets)
+    }
+}

@@ -11,6 +11,7 @@ pub mod load;
 pub mod mask;
 pub mod podsec;
 pub mod rbac;
+pub mod releases;
 pub mod report;
 pub mod secrets;
 pub mod workloads;

@@ -79,7 +79,7 @@ fn pod(t: &Template, out: &mut Vec<Finding>) {
                 &codes::POD_ROOT,
                 &id,
                 format!("{cpath}.securityContext.runAsUser"),
-                format!("container {name} runs as user 0 (root)"),
+                format!("container {name} runs as root (user 0)"),
             ));
         } else if user.is_none() && non_root != Some(true) {
             out.push(finding(

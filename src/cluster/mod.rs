@@ -4,5 +4,6 @@
 pub mod access;
 pub mod actions;
 pub mod connect;
+pub mod findings;
 pub mod watch;
 pub mod watched;

@@ -6,6 +6,7 @@
 //! fps = 30
 //! production_pattern = "*prod*"
 //! pair_steps = [10, 25, 50, 75]
+//! promote_ack = "high"
 //!
 //! [contexts."kind-dev"]
 //! read_only = true
@@ -39,6 +40,8 @@ pub struct Settings {
     pub production_pattern: String,
     /// Canary weights (percent, rising) that `promote` steps a canary pair through.
     pub pair_steps: Vec<u8>,
+    /// A promote asks for an explicit acknowledgement of findings at or above this.
+    pub promote_ack: crate::model::Severity,
     pub contexts: BTreeMap<String, ContextSettings>,
 }
 
@@ -145,17 +148,19 @@ impl Default for Settings {
             fps: 30,
             production_pattern: "prod".to_string(),
             pair_steps: crate::model::ops::DEFAULT_PAIR_STEPS.to_vec(),
+            promote_ack: crate::model::Severity::High,
             contexts: BTreeMap::new(),
         }
     }
 }
 
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "theme",
     "keymap",
     "fps",
     "production_pattern",
     "pair_steps",
+    "promote_ack",
     "contexts",
 ];
 
@@ -214,6 +219,20 @@ impl Settings {
                 "pair_steps" => {
                     if let Some(steps) = parse_pair_steps(source, entry, &mut issues) {
                         settings.pair_steps = steps;
+                    }
+                }
+                "promote_ack" => {
+                    let expected = "critical, high, medium or low";
+                    match &entry.value {
+                        TomlNode::Str(v) => match crate::model::Severity::parse(v) {
+                            Some(s) => settings.promote_ack = s,
+                            None => issues.push(source.issue(
+                                entry.span.clone(),
+                                format!("promote_ack {v:?} is not a severity"),
+                                expected,
+                            )),
+                        },
+                        _ => issues.push(source.wrong_type(entry, "a string", expected)),
                     }
                 }
                 "contexts" => parse_contexts(source, entry, &mut settings.contexts, &mut issues),

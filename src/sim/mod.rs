@@ -154,10 +154,46 @@ pub struct SimEntry {
     pub context: String,
     pub release: SimRelease,
     pub errors: ErrorProfile,
-    /// What the demo's metrics, flag and findings sources say about this release.
+    /// What the demo's metrics and flag sources say about this release.
     pub metrics: Metrics,
     pub flags: Flags,
-    pub findings: Findings,
+    /// How its pods are set up and what stands beside it; the checks find what is wrong.
+    pub security: Security,
+}
+
+/// The security side of a simulated release, for the checks to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Security {
+    /// Pod-level fields laid over every pod spec of the release.
+    pub pod: serde_json::Map<String, Value>,
+    /// Container-level fields laid over every container.
+    pub container: serde_json::Map<String, Value>,
+    /// Objects beside the release: Secrets, ServiceAccounts, Roles, bindings.
+    pub objects: Vec<Value>,
+}
+
+impl Security {
+    /// Lays the pod and container fields over the pod spec an object holds, if any.
+    fn dress(&self, obj: &mut Value) {
+        let pointer = if obj["kind"] == "Pod" {
+            "/spec"
+        } else {
+            "/spec/template/spec"
+        };
+        let Some(spec) = obj.pointer_mut(pointer).and_then(Value::as_object_mut) else {
+            return;
+        };
+        for (k, v) in &self.pod {
+            spec.insert(k.clone(), v.clone());
+        }
+        if let Some(containers) = spec.get_mut("containers").and_then(Value::as_array_mut) {
+            for c in containers.iter_mut().filter_map(Value::as_object_mut) {
+                for (k, v) in &self.container {
+                    c.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
 }
 
 impl SimEntry {
@@ -197,7 +233,7 @@ impl SimEntry {
     }
 
     fn objects(&self, now: Time) -> Vec<Value> {
-        match &self.release {
+        let mut out = match &self.release {
             SimRelease::Deployment(d) => d.objects(now),
             SimRelease::Pair { stable, canary } => {
                 let mut out = stable.objects(now);
@@ -206,7 +242,11 @@ impl SimEntry {
             }
             SimRelease::Argo(a) => a.objects(now),
             SimRelease::Flagger(f) => f.objects(now),
+        };
+        for obj in &mut out {
+            self.security.dress(obj);
         }
+        out
     }
 
     fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents) {
@@ -594,9 +634,53 @@ impl World {
         changed(&self.entries, &mut self.emitted_flags, |e| &e.flags)
     }
 
-    /// Findings that changed since the last call.
+    /// Findings that changed since the last call: the security checks over the simulated
+    /// objects, as a cluster's would be checked.
     pub fn take_findings(&mut self) -> Vec<(ReleaseKey, Findings)> {
-        changed(&self.entries, &mut self.emitted_findings, |e| &e.findings)
+        let found = self.check();
+        let mut out = Vec::new();
+        for key in self.release_keys() {
+            let findings = found.get(&key).cloned().unwrap_or_default();
+            if self.emitted_findings.get(&key) != Some(&findings) {
+                self.emitted_findings.insert(key.clone(), findings.clone());
+                out.push((key, findings));
+            }
+        }
+        out
+    }
+
+    /// Every release's findings, from the checks over each context's objects.
+    pub fn check(&self) -> BTreeMap<ReleaseKey, Findings> {
+        use crate::checks::{releases, Inventory, Settings};
+        let mut inventories: BTreeMap<String, Inventory> = BTreeMap::new();
+        for (ctx, obj) in self.render() {
+            let _ = inventories.entry(ctx).or_default().upsert(obj, None);
+        }
+        for entry in &self.entries {
+            let inv = inventories.entry(entry.context.clone()).or_default();
+            for obj in &entry.security.objects {
+                let _ = inv.upsert(obj.clone(), None);
+            }
+        }
+        let mut out = BTreeMap::new();
+        let keys = self.release_keys();
+        for (ctx, inv) in &mut inventories {
+            inv.set_secrets_listed(true);
+            let namespaces: std::collections::BTreeSet<&str> = keys
+                .iter()
+                .filter(|k| &k.context == ctx)
+                .map(|k| k.namespace.as_str())
+                .collect();
+            for ns in namespaces {
+                out.extend(releases::namespace_findings(
+                    inv,
+                    &Settings::default(),
+                    ctx,
+                    ns,
+                ));
+            }
+        }
+        out
     }
 
     /// The second half of a pair's promotion or abort: the world runs on until the
@@ -744,7 +828,7 @@ mod tests {
             errors: ErrorProfile::Steady(0.0),
             metrics: Default::default(),
             flags: Default::default(),
-            findings: Default::default(),
+            security: Default::default(),
         });
         let key = world.release_keys().remove(0);
         let outcome = world.execute(&ActionRequest {

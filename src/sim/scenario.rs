@@ -3,10 +3,11 @@
 use super::argo::{ArgoStep, ArgoStrategy, SimArgoRollout};
 use super::deployment::SimDeployment;
 use super::flagger::SimFlaggerCanary;
-use super::{ErrorProfile, SimEntry, SimRelease, Time, World};
+use super::{ErrorProfile, Security, SimEntry, SimRelease, Time, World};
 use crate::flags::{Flag, FlagSet};
-use crate::model::{Finding, FindingObject, Findings, Flags, Severity};
+use crate::model::Flags;
 use chrono::{Duration, TimeZone, Utc};
+use serde_json::json;
 
 pub const PROD: &str = "prod-eu";
 pub const STAGING: &str = "staging-us";
@@ -57,19 +58,69 @@ fn flags(keys: &[&str]) -> Vec<Flag> {
         .collect()
 }
 
-fn finding(severity: Severity, category: &str, message: &str) -> Finding {
-    Finding {
-        code: "DEMO",
-        severity,
-        object: FindingObject {
-            kind: category.into(),
-            namespace: String::new(),
-            name: String::new(),
-        },
-        path: String::new(),
-        message: message.into(),
-        remediation: String::new(),
+/// Pods as a careful team sets them up: their own ServiceAccount without a mounted token,
+/// not root, no privilege escalation.
+fn hardened(service_account: &str) -> Security {
+    let mut s = Security::default();
+    s.pod
+        .insert("serviceAccountName".into(), json!(service_account));
+    s.pod
+        .insert("automountServiceAccountToken".into(), json!(false));
+    s.pod
+        .insert("securityContext".into(), json!({ "runAsNonRoot": true }));
+    s.container.insert(
+        "securityContext".into(),
+        json!({ "allowPrivilegeEscalation": false }),
+    );
+    s
+}
+
+impl Security {
+    fn pod(mut self, field: &str, value: serde_json::Value) -> Security {
+        self.pod.insert(field.into(), value);
+        self
     }
+
+    /// A literal env var in every container.
+    fn env(mut self, name: &str, value: &str) -> Security {
+        let env = self.container.entry("env").or_insert_with(|| json!([]));
+        if let Some(list) = env.as_array_mut() {
+            list.push(json!({ "name": name, "value": value }));
+        }
+        self
+    }
+
+    fn beside(mut self, objects: Vec<serde_json::Value>) -> Security {
+        self.objects.extend(objects);
+        self
+    }
+}
+
+/// A Role that reads every Secret, bound to a ServiceAccount.
+fn secret_reader(namespace: &str, service_account: &str) -> Vec<serde_json::Value> {
+    vec![
+        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                "metadata": { "name": "secret-reader", "namespace": namespace },
+                "rules": [{ "apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"] }] }),
+        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": { "name": format!("{service_account}-reads-secrets"), "namespace": namespace },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "secret-reader" },
+                "subjects": [{ "kind": "ServiceAccount", "name": service_account, "namespace": namespace }] }),
+    ]
+}
+
+/// cluster-admin, as the apiserver creates it, bound to a ServiceAccount.
+fn cluster_admin(namespace: &str, service_account: &str) -> Vec<serde_json::Value> {
+    vec![
+        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": { "name": "cluster-admin",
+                              "labels": { "kubernetes.io/bootstrapping": "rbac-defaults" } },
+                "rules": [{ "apiGroups": ["*"], "resources": ["*"], "verbs": ["*"] }] }),
+        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": { "name": format!("{service_account}-admin") },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin" },
+                "subjects": [{ "kind": "ServiceAccount", "name": service_account, "namespace": namespace }] }),
+    ]
 }
 
 /// A scripted step in the world's history: at `at`, do something to entry `index`.
@@ -89,14 +140,14 @@ impl World {
                        release: SimRelease,
                        errors: ErrorProfile,
                        flags: Vec<Flag>,
-                       findings: Vec<Finding>| {
+                       security: Security| {
             w.entries.push(SimEntry {
                 context: context.into(),
                 release,
                 errors,
                 metrics: Default::default(),
                 flags: Flags { flags },
-                findings: Findings { items: findings },
+                security,
             });
         };
 
@@ -113,11 +164,7 @@ impl World {
             )),
             steady,
             vec![],
-            vec![finding(
-                Severity::Medium,
-                "image",
-                "nginx:1.26.0 is a mutable tag; pin a digest",
-            )],
+            hardened("frontend"),
         );
         // 1: a canary pair, canary up and waiting for a human.
         let stable = SimDeployment::new(
@@ -142,11 +189,9 @@ impl World {
             SimRelease::Pair { stable, canary },
             ErrorProfile::Steady(0.5),
             flags(&["payments.3ds-v2"]),
-            vec![finding(
-                Severity::Critical,
-                "secret",
-                "env STRIPE_KEY is a literal in the pod spec, not a Secret reference",
-            )],
+            hardened("payments-api")
+                .env("AWS_ACCESS_KEY_ID", "AKIADEMO7EXAMPLE0001")
+                .env("STRIPE_KEY", "sk_live_DEMOq8Zr2pW9xL4vKhQ8s"),
         );
         // 2: an Argo canary whose error rate climbs until analysis fails.
         let steps = vec![
@@ -174,11 +219,9 @@ impl World {
                 since: epoch - Duration::seconds(60),
             },
             flags(&["checkout.one-click", "checkout.new-tax-engine"]),
-            vec![finding(
-                Severity::Medium,
-                "image",
-                "shop/checkout:1.9.0 runs as root",
-            )],
+            hardened("checkout")
+                .pod("securityContext", json!({ "runAsUser": 0 }))
+                .beside(secret_reader("shop", "checkout")),
         );
         // 3: a Flagger canary progressing.
         add(
@@ -194,7 +237,7 @@ impl World {
             )),
             ErrorProfile::Steady(0.3),
             vec![],
-            vec![],
+            hardened("podinfo"),
         );
         // 4: a rolling update paused half way.
         add(
@@ -209,7 +252,7 @@ impl World {
             )),
             steady,
             vec![],
-            vec![],
+            hardened("indexer"),
         );
         // 5: a rollout stuck on a crash-looping image.
         let mut recommender = SimDeployment::new(
@@ -226,7 +269,7 @@ impl World {
             SimRelease::Deployment(recommender),
             steady,
             vec![],
-            vec![],
+            hardened("recommender"),
         );
         // 6: an Argo canary paused until promoted.
         let steps = vec![
@@ -250,7 +293,7 @@ impl World {
             )),
             ErrorProfile::Steady(0.35),
             flags(&["cart.saved-for-later"]),
-            vec![],
+            hardened("cart"),
         );
         // 7: an Argo blue-green waiting for promotion.
         add(
@@ -266,7 +309,7 @@ impl World {
             )),
             steady,
             vec![],
-            vec![],
+            hardened("search-api"),
         );
         // 8: a healthy Deployment.
         add(
@@ -281,7 +324,7 @@ impl World {
             )),
             steady,
             vec![],
-            vec![],
+            hardened("ledger"),
         );
         // 9: a canary pair with no canary running.
         let stable = SimDeployment::new(
@@ -306,11 +349,7 @@ impl World {
             SimRelease::Pair { stable, canary },
             steady,
             vec![],
-            vec![finding(
-                Severity::Medium,
-                "rbac",
-                "ServiceAccount gateway is bound to cluster-admin",
-            )],
+            hardened("gateway").beside(cluster_admin("platform", "gateway")),
         );
 
         let script: [Script; 7] = [

@@ -57,7 +57,9 @@ fn answer_line(keys: &[(String, &str)], theme: &Theme, gap: &str) -> Line<'stati
 pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: &Theme) {
     let req = &c.request;
     let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
-    let extra = u16::from(c.target.is_some()) + u16::from(c.replaces.is_some());
+    let extra = u16::from(c.target.is_some())
+        + u16::from(c.replaces.is_some())
+        + u16::from(c.findings.is_some());
     let height = if c.guarded { 13 } else { 8 } + extra;
     let rect = super::centered(frame, area, 64, height);
     let mut lines = vec![
@@ -84,6 +86,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             Span::styled("replaces ", theme.style(Slot::Muted)),
             Span::styled(revision_words(r, state), theme.style(Slot::Danger)),
         ]));
+    }
+    if let Some(found) = &c.findings {
+        lines.push(Line::styled(
+            format!("Acknowledge security findings: {found}"),
+            theme.style(Slot::Danger),
+        ));
     }
     if c.guarded {
         lines.push(Line::styled(

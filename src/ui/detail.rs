@@ -356,7 +356,7 @@ fn bar_spans(
     spans
 }
 
-fn severity_slot(severity: Severity) -> Slot {
+pub(super) fn severity_slot(severity: Severity) -> Slot {
     match severity {
         Severity::Critical | Severity::High => Slot::Danger,
         Severity::Medium => Slot::Warning,
@@ -1275,14 +1275,33 @@ fn flag_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// Findings, the most severe first.
+/// Findings grouped by severity, the most severe first, each with its remedy.
 fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    let mut found: Vec<&Finding> = state.findings_of(&r.key).items.iter().collect();
+    let found = &state.findings_of(&r.key).items;
     if found.is_empty() {
         return nothing("no security findings for this release", theme);
     }
-    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    found.into_iter().map(|f| finding_line(f, theme)).collect()
+    let mut lines = Vec::new();
+    for severity in Severity::ALL {
+        let group: Vec<&Finding> = found.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(
+            format!("{} ({})", severity.word().to_uppercase(), group.len()),
+            theme.style(severity_slot(severity)),
+        ));
+        for f in group {
+            lines.push(finding_line(f, theme));
+            if !f.remediation.is_empty() {
+                lines.push(Line::styled(
+                    format!("  fix: {}", f.remediation),
+                    theme.style(Slot::Muted),
+                ));
+            }
+        }
+    }
+    lines
 }
 
 fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {
@@ -1290,7 +1309,7 @@ fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {
         format!(
             "⚠ {} {}: {}",
             f.code,
-            inert(&f.object.to_string()),
+            inert(&f.object.name),
             inert(&f.message)
         ),
         theme.style(severity_slot(f.severity)),

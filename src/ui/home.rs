@@ -14,7 +14,6 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 const SPACING: u16 = 1;
-const WARN: &str = " ⚠";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -149,8 +148,11 @@ fn ripcord_verdict(state: &State, r: &Release) -> Option<(crate::analysis::score
     Some((report.summary.verdict, panel.stale()))
 }
 
-fn has_warning(state: &State, r: &Release) -> bool {
-    !state.findings_of(&r.key).items.is_empty()
+/// The findings badge after a release's name: how many, and the worst severity's colour.
+fn badge(state: &State, r: &Release) -> Option<(String, crate::model::Severity)> {
+    let found = &state.findings_of(&r.key).items;
+    let worst = found.iter().map(|f| f.severity).max()?;
+    Some((format!(" ⚠{}", found.len()), worst))
 }
 
 /// What the row's message cell says.
@@ -210,9 +212,8 @@ fn specs(
                 Col::Context => (widest(&|r| len(&r.key.context)).max(title), 4),
                 Col::Namespace => (widest(&|r| len(&r.key.namespace)).max(title), 4),
                 Col::Name => {
-                    let w = widest(&|r| {
-                        len(&r.key.name) + if has_warning(state, r) { len(WARN) } else { 0 }
-                    });
+                    let w =
+                        widest(&|r| len(&r.key.name) + badge(state, r).map_or(0, |(b, _)| len(&b)));
                     (w.max(title), 8)
                 }
                 Col::Kind => (
@@ -258,8 +259,10 @@ fn cell_text(col: Col, r: &Release, state: &State, width: u16) -> String {
     let text = match col {
         Col::Context => r.key.context.clone(),
         Col::Namespace => r.key.namespace.clone(),
-        Col::Name if has_warning(state, r) => return fit_keeping(&r.key.name, WARN, width),
-        Col::Name => r.key.name.clone(),
+        Col::Name => match badge(state, r) {
+            Some((b, _)) => return fit_keeping(&r.key.name, &b, width),
+            None => r.key.name.clone(),
+        },
         Col::Kind => kind_text(state, r, width).to_owned(),
         Col::Phase => format!("{} {}", r.phase.icon(), r.phase.label()),
         Col::Step => r
@@ -309,7 +312,18 @@ fn row<'a>(
     selected: bool,
 ) -> Row<'a> {
     let cells = cols.iter().map(|&(col, width)| {
-        let cell = Cell::from(cell_text(col, r, state, width));
+        let text = cell_text(col, r, state, width);
+        let cell = match (col, badge(state, r)) {
+            (Col::Name, Some((b, worst))) if !selected && text.ends_with(&b) => {
+                let name = text[..text.len() - b.len()].to_owned();
+                let slot = super::detail::severity_slot(worst);
+                Cell::from(Line::from(vec![
+                    Span::raw(name),
+                    Span::styled(b, theme.style(slot)),
+                ]))
+            }
+            _ => Cell::from(text),
+        };
         // A selected row is drawn in the selection's colours alone, so no slot colour can
         // vanish into the selection background.
         if selected {

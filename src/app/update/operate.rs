@@ -169,7 +169,8 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         dry_run: false,
     };
     let guarded = state.settings.is_production(&request.key.context);
-    if guarded || op.is_dangerous() {
+    let findings = findings_to_acknowledge(state, &request.key, op);
+    if guarded || op.is_dangerous() || findings.is_some() {
         state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             request,
             target,
@@ -180,10 +181,50 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
             reason_input: TextArea::default(),
             field: 0,
             error: None,
+            findings,
         })));
         return vec![];
     }
     vec![Effect::Execute(request)]
+}
+
+/// The findings at or above the configured severity that a promote must acknowledge, as
+/// codes with counts (`SEC002 ×2, SEC001`), never their text.
+fn findings_to_acknowledge(state: &State, key: &ReleaseKey, op: Operation) -> Option<String> {
+    if !matches!(op, Operation::Promote | Operation::PromoteFull) {
+        return None;
+    }
+    let floor = state.settings.promote_ack;
+    let mut counts: Vec<(&str, crate::model::Severity, usize)> = Vec::new();
+    for f in state
+        .findings_of(key)
+        .items
+        .iter()
+        .filter(|f| f.severity >= floor)
+    {
+        match counts.iter_mut().find(|(c, _, _)| *c == f.code) {
+            Some(entry) => entry.2 += 1,
+            None => counts.push((f.code, f.severity, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let words: Vec<String> = counts
+        .iter()
+        .map(|(code, _, n)| match n {
+            1 => (*code).to_owned(),
+            n => format!("{code} ×{n}"),
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(", "))
+}
+
+/// The journaled reason of a confirmed action: what was typed, and the findings accepted.
+fn with_acknowledgement(reason: Option<String>, findings: &Option<String>) -> Option<String> {
+    match (reason, findings) {
+        (r, None) => r,
+        (None, Some(f)) => Some(format!("acknowledged security findings: {f}")),
+        (Some(r), Some(f)) => Some(format!("{r} (acknowledged security findings: {f})")),
+    }
 }
 
 pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
@@ -209,7 +250,8 @@ pub(super) fn on_confirm_key(
         return match answer {
             // Only a key pressed with the dialog on screen answers it.
             Some(Action::Confirm) if confirm.shown => {
-                let request = confirm.request.clone();
+                let mut request = confirm.request.clone();
+                request.reason = with_acknowledgement(request.reason, &confirm.findings);
                 state.overlay = None;
                 vec![Effect::Execute(request)]
             }
@@ -248,7 +290,7 @@ pub(super) fn on_confirm_key(
                 return vec![];
             }
             let mut request = confirm.request.clone();
-            request.reason = Some(reason);
+            request.reason = with_acknowledgement(Some(reason), &confirm.findings);
             state.overlay = None;
             vec![Effect::Execute(request)]
         }

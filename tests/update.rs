@@ -1977,15 +1977,16 @@ fn help_lists_only_the_operations_the_focused_kind_supports() {
         );
     }
     assert!(shown.contains("Restart pods"), "{shown}");
-    // On a cluster an Argo Rollout takes no key at all, as its hint line says.
+    // On a cluster a Flagger Canary takes no retry or restart key: Flagger does those.
     state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
-    select_kind(&mut state, Kind::ArgoRollout);
+    select_kind(&mut state, Kind::FlaggerCanary);
     let shown = help(&state);
     let hints = footer(&mut state);
-    for (desc, name) in [("Promote one step", "promote"), ("Roll back", "rollback")] {
+    for (desc, name) in [("Retry rollout", "retry"), ("Restart pods", "restart")] {
         assert!(!shown.contains(desc), "help offers {desc:?}: {shown}");
         assert!(!hints.split_whitespace().any(|w| w == name), "{hints}");
     }
+    assert!(shown.contains("Promote one step"), "{shown}");
 }
 
 #[test]
@@ -2203,4 +2204,63 @@ fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
         .map(|s| s.text.clone())
         .unwrap_or_default();
     assert!(status.contains("#1 runs the same images"), "{status}");
+}
+
+/// `w` asks for a weight in a small prompt, then confirms like any dangerous action.
+#[test]
+fn set_weight_prompts_for_the_weight_then_confirms() {
+    let (_, mut state) = demo_state();
+    select_kind(&mut state, Kind::CanaryPair);
+    let key = state.focused().map(|r| r.key.clone()).expect("a pair");
+    assert!(press(&mut state, 'w').is_empty());
+    assert!(state.weight_input.is_some(), "no prompt");
+    // The prompt shows in the header, and the hint line names its keys.
+    let shown = footer(&mut state);
+    assert!(shown.contains("set-weight pair/"), "{shown}");
+    assert!(shown.contains("set weight (0-100)"), "{shown}");
+    for c in "140".chars() {
+        press(&mut state, c);
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    let status = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(status.contains("0 to 100"), "{status}");
+    assert!(state.weight_input.is_some(), "a bad weight closed the prompt");
+    for _ in 0..3 {
+        press_code(&mut state, KeyCode::Backspace);
+    }
+    for c in "40%".chars() {
+        press(&mut state, c);
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(state.weight_input.is_none());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?}", state.overlay);
+    };
+    assert_eq!(c.request.op, Op::SetWeight { weight: 40 });
+    assert_eq!(c.request.key, key);
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Execute(r) if r.op == Op::SetWeight { weight: 40 })),
+        "{effects:?}"
+    );
+    // Esc leaves the prompt without acting.
+    press(&mut state, 'w');
+    assert!(press_code(&mut state, KeyCode::Esc).is_empty());
+    assert!(state.weight_input.is_none() && state.overlay.is_none());
+    // Where the kind has no weight to set, the key says why and opens nothing.
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    select(&mut state, "ledger");
+    assert!(press(&mut state, 'w').is_empty());
+    assert!(state.weight_input.is_none());
+}
+
+#[test]
+fn a_weight_is_a_whole_percentage() {
+    assert_eq!(ripcord::app::parse_weight("40"), Ok(40));
+    assert_eq!(ripcord::app::parse_weight(" 100% "), Ok(100));
+    assert!(ripcord::app::parse_weight("101").is_err());
+    assert!(ripcord::app::parse_weight("-1").is_err());
+    assert!(ripcord::app::parse_weight("").is_err());
+    assert!(ripcord::app::parse_weight("4.5").is_err());
 }

@@ -10,7 +10,7 @@ use common::watching;
 use kube::api::GroupVersionKind;
 use ripcord::cluster::watch::{self, Scope};
 use ripcord::model::objects::{Change, Object, ObjectKind};
-use ripcord::model::ClusterReport;
+use ripcord::model::{ClusterReport, ConnState};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 async fn until(
     rx: &mut mpsc::Receiver<ClusterReport>,
     seen: &mut Vec<Change>,
+    states: &mut Vec<ConnState>,
     what: &str,
     within: Duration,
     done: impl Fn(&[Change]) -> bool,
@@ -28,6 +29,7 @@ async fn until(
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, rx.recv()).await {
             Ok(Some(ClusterReport::Changes { changes, .. })) => seen.extend(changes),
+            Ok(Some(ClusterReport::Connection { state, .. })) => states.push(state),
             Ok(Some(_)) => {}
             Ok(None) => panic!("the watches stopped before {what}"),
             Err(_) => panic!("{what}: not within {within:?}; saw {seen:?}"),
@@ -98,8 +100,8 @@ async fn a_crd_that_appears_or_disappears_is_noticed() {
         tb.kubectl_status(&ns.name, &["apply", "-f", &path]).0.then_some(())
     })
     .await;
-    let mut seen = Vec::new();
-    until(&mut rx, &mut seen, "the new kind's rows", Duration::from_secs(60), |c| {
+    let (mut seen, mut states) = (Vec::new(), Vec::new());
+    until(&mut rx, &mut seen, &mut states, "the new kind's rows", Duration::from_secs(60), |c| {
         has_rollout(c, "web")
     })
     .await;
@@ -107,10 +109,18 @@ async fn a_crd_that_appears_or_disappears_is_noticed() {
     // Removed: the rows go.
     seen.clear();
     tb.kubectl("default", &["delete", "crd", &crd_name, "--wait=false"]);
-    until(&mut rx, &mut seen, "the rows gone", Duration::from_secs(60), |c| {
+    until(&mut rx, &mut seen, &mut states, "the rows gone", Duration::from_secs(60), |c| {
         c.iter().any(|c| {
             matches!(c, Change::Reset { kind: ObjectKind::ArgoRollout, objects, .. } if objects.is_empty())
         })
     })
     .await;
+    // Its watch is stopped, not retried forever: the context settles back to synced.
+    let settled = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(report)) = tokio::time::timeout_at(settled, rx.recv()).await {
+        if let ClusterReport::Connection { state, .. } = report {
+            states.push(state);
+        }
+    }
+    assert_eq!(states.last(), Some(&ConnState::Synced), "{states:?}");
 }

@@ -357,8 +357,16 @@ fn help_lists_exactly_the_bound_keys() {
     assert!(matches!(state.overlay, Some(Overlay::Help { .. })));
     let theme = ripcord::config::theme::Theme::default();
     let text: Vec<String> = ripcord::ui::help_text(&state, &theme);
+    // An operation the focused release's kind cannot take (set-weight on an Argo Rollout in
+    // the demo) is left out of help like everywhere else.
+    let kind = state.focused().map(|r| r.key.kind).expect("a focused release");
+    let applies = |b: &&ripcord::config::keymap::Binding| {
+        b.action
+            .operation()
+            .is_none_or(|op| state.support.supports(kind, op).is_ok())
+    };
     for section in ripcord::config::keymap::Section::ALL {
-        for b in state.keymap.bindings(section) {
+        for b in state.keymap.bindings(section).filter(applies) {
             let listed = text.iter().any(|l| {
                 l.split_whitespace()
                     .collect::<Vec<_>>()
@@ -370,7 +378,7 @@ fn help_lists_exactly_the_bound_keys() {
     }
     let bound: usize = ripcord::config::keymap::Section::ALL
         .iter()
-        .map(|s| state.keymap.bindings(*s).count())
+        .map(|s| state.keymap.bindings(*s).filter(applies).count())
         .sum();
     let listed = text.iter().filter(|l| l.starts_with("  ")).count();
     assert_eq!(listed, bound, "help lists something that is not bound");
@@ -2210,14 +2218,22 @@ fn after_a_restart_the_rollback_heading_agrees_with_the_revision_list() {
 #[test]
 fn set_weight_prompts_for_the_weight_then_confirms() {
     let (_, mut state) = demo_state();
-    select_kind(&mut state, Kind::CanaryPair);
-    let key = state.focused().map(|r| r.key.clone()).expect("a pair");
+    // A pair outside production: its confirmation is a plain `y`.
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.kind == Kind::CanaryPair && !state.settings.is_production(&k.context))
+        .cloned()
+        .expect("a pair outside production");
+    select(&mut state, &key.name.clone());
+    assert_eq!(state.focused().map(|r| &r.key), Some(&key));
     assert!(press(&mut state, 'w').is_empty());
     assert!(state.weight_input.is_some(), "no prompt");
     // The prompt shows in the header, and the hint line names its keys.
     let shown = footer(&mut state);
-    assert!(shown.contains("set-weight pair/"), "{shown}");
     assert!(shown.contains("set weight (0-100)"), "{shown}");
+    let header = screen_at(&mut state, 200, 40).join("\n");
+    assert!(header.contains("set-weight pair/"), "{header}");
     for c in "140".chars() {
         press(&mut state, c);
     }

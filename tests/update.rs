@@ -1298,6 +1298,7 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
                 );
             }
             state.overlay = None;
+            state.weight_input = None;
             state.status = None;
             let effects = update(&mut state, Msg::Key(*event));
             let status = state.status.as_ref().map(|s| s.text.clone());
@@ -1325,10 +1326,13 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
             }
         }
         state.overlay = None;
+        state.weight_input = None;
     }
-    // Every Argo Rollout and Flagger Canary key, and the canary keys on a Deployment.
-    assert!(refused >= 2 * 8 + 4, "only {refused} refusals");
-    // Help leaves out what no kind supports there (retry is an Argo Rollout's).
+    // The canary keys on a Deployment, pause, resume and retry on a pair, and retry,
+    // restart and set-weight on a Flagger Canary.
+    assert!(refused >= 5 + 3 + 3, "only {refused} refusals");
+    // Help leaves out what the focused kind cannot do there (Flagger retries by itself).
+    select_kind(&mut state, Kind::FlaggerCanary);
     let theme = ripcord::config::theme::Theme::default();
     let retry = |state: &State| {
         ripcord::ui::help_text(state, &theme)

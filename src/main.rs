@@ -1,12 +1,12 @@
 use clap::Parser;
 use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::flagger;
 use ripcord::cluster::actions::KubeActuator;
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectError, ConnectOptions};
 use ripcord::cluster::watch::Requested;
 use ripcord::config::theme::Theme;
 use ripcord::config::{self, LoadedConfig};
-use ripcord::cluster::actions::flagger;
 use ripcord::headless::{self, exit, Failure};
 use ripcord::journal::Journal;
 use ripcord::model::ops::{next_pair_step, ActionRequest, Op};

@@ -94,7 +94,11 @@ impl Twins {
 
     async fn patch_status_or_object(&self, name: &str, patch: &Value) {
         let params = PatchParams::default();
-        match self.api.patch_status(name, &params, &Patch::Merge(patch)).await {
+        match self
+            .api
+            .patch_status(name, &params, &Patch::Merge(patch))
+            .await
+        {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => {
                 self.api
@@ -135,7 +139,11 @@ impl Twins {
     async fn assert_same(&self, ours: &str, theirs: &str, what: &str) -> Value {
         let (a, b) = (self.get(ours).await, self.get(theirs).await);
         for field in ["spec", "status"] {
-            assert_eq!(a[field], b[field], "{what}: {field} of {ours} and {theirs} in {}", self.ns);
+            assert_eq!(
+                a[field], b[field],
+                "{what}: {field} of {ours} and {theirs} in {}",
+                self.ns
+            );
         }
         for field in ["labels", "annotations", "generation"] {
             assert_eq!(
@@ -176,7 +184,9 @@ fn cases() -> Vec<Case> {
             paused: false,
             status: pause_step.clone(),
             op: Op::Promote { step: None },
-            plugin: vec![Sent::Status(json!({ "status": { "pauseConditions": null } }))],
+            plugin: vec![Sent::Status(
+                json!({ "status": { "pauseConditions": null } }),
+            )],
         },
         // Default case, no pause condition, spec.paused: step index + 1, then unpause.
         Case {
@@ -298,7 +308,10 @@ async fn restart_sets_restart_at_to_now_like_the_plugin() {
     assert!(stamp.ends_with('Z') && !stamp.contains('.'), "{stamp}");
     assert!(at >= start && at <= chrono::Utc::now(), "{stamp}");
     twins
-        .send(&theirs, vec![Sent::Spec(json!({ "spec": { "restartAt": stamp } }))])
+        .send(
+            &theirs,
+            vec![Sent::Spec(json!({ "spec": { "restartAt": stamp } }))],
+        )
         .await;
     twins.assert_same(&ours, &theirs, "restart").await;
 }
@@ -405,12 +418,22 @@ async fn undo_restores_the_replica_set_template_like_the_plugin() {
         )
         .await;
     let before = twins.get(&ours).await;
-    let outcome =
-        actions::execute(&tb.admin, &request(&ns.name, &ours, Op::Rollback { to: Some(3) })).await;
-    assert!(ok(&outcome).contains("skipped rollback"), "{:?}", outcome.result);
+    let outcome = actions::execute(
+        &tb.admin,
+        &request(&ns.name, &ours, Op::Rollback { to: Some(3) }),
+    )
+    .await;
+    assert!(
+        ok(&outcome).contains("skipped rollback"),
+        "{:?}",
+        outcome.result
+    );
     assert_eq!(twins.get(&ours).await["spec"], before["spec"]);
-    let outcome =
-        actions::execute(&tb.admin, &request(&ns.name, &ours, Op::Rollback { to: Some(9) })).await;
+    let outcome = actions::execute(
+        &tb.admin,
+        &request(&ns.name, &ours, Op::Rollback { to: Some(9) }),
+    )
+    .await;
     assert!(
         matches!(&outcome.result, Err(e) if e.to_string().contains("unable to find specified revision 9")),
         "{:?}",
@@ -464,7 +487,12 @@ async fn no_status_crd(tb: &Testbed, ns: &str) -> NoStatusCrd {
     tb.apply(ns, &crd.to_string());
     tb.kubectl(
         ns,
-        &["wait", "--for=condition=Established", &format!("crd/{name}"), "--timeout=60s"],
+        &[
+            "wait",
+            "--for=condition=Established",
+            &format!("crd/{name}"),
+            "--timeout=60s",
+        ],
     );
     guard
 }
@@ -494,8 +522,18 @@ async fn without_a_status_subresource_the_plugins_fallback_is_taken() {
             Op::PromoteFull,
             json!({ "spec": { "paused": false }, "status": { "promoteFull": true } }),
         ),
-        ("abort", false, Op::Abort, json!({ "status": { "abort": true } })),
-        ("retry", false, Op::Retry, json!({ "status": { "abort": false } })),
+        (
+            "abort",
+            false,
+            Op::Abort,
+            json!({ "status": { "abort": true } }),
+        ),
+        (
+            "retry",
+            false,
+            Op::Retry,
+            json!({ "status": { "abort": false } }),
+        ),
     ];
     for (case, paused, op, patch) in fallbacks {
         let body = retype(rollout(case, "web:3", paused));
@@ -558,8 +596,17 @@ async fn named_rbac_reads_as_allowed_for_the_named_objects() {
                 .expect("the preflight answers")
         }
     };
-    for op in [Operation::Promote, Operation::Abort, Operation::Pause, Operation::SetWeight] {
-        assert_eq!(check(Kind::ArgoRollout, "web", op).await, Permission::Allowed, "{op:?}");
+    for op in [
+        Operation::Promote,
+        Operation::Abort,
+        Operation::Pause,
+        Operation::SetWeight,
+    ] {
+        assert_eq!(
+            check(Kind::ArgoRollout, "web", op).await,
+            Permission::Allowed,
+            "{op:?}"
+        );
         let other = check(Kind::ArgoRollout, "api", op).await;
         assert!(
             matches!(&other, Permission::Denied(why) if why.contains("rollouts.argoproj.io \"api\"")),
@@ -578,7 +625,13 @@ async fn named_rbac_reads_as_allowed_for_the_named_objects() {
     );
     // Without the name, the same user reads as denied: the check the preflight used to make.
     let unnamed = access
-        .check(&viewer, testbed::VIEWER, &ns.name, Kind::ArgoRollout, Operation::Abort)
+        .check(
+            &viewer,
+            testbed::VIEWER,
+            &ns.name,
+            Kind::ArgoRollout,
+            Operation::Abort,
+        )
         .await
         .expect("answers");
     assert!(matches!(unnamed, Permission::Denied(_)), "{unnamed:?}");
@@ -591,7 +644,8 @@ async fn named_rbac_reads_as_allowed_for_the_named_objects() {
     let clusters = ripcord::cluster::connect::connect_clusters(&connect)
         .await
         .expect("connect");
-    let actuator = actions::KubeActuator::new(clusters, std::sync::Arc::new(AccessCache::default()));
+    let actuator =
+        actions::KubeActuator::new(clusters, std::sync::Arc::new(AccessCache::default()));
     let key = |name: &str| ReleaseKey {
         context: testbed::VIEWER.into(),
         namespace: ns.name.clone(),

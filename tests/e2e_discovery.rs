@@ -88,7 +88,12 @@ async fn a_crd_that_appears_or_disappears_is_noticed() {
     );
     tb.kubectl(
         &ns.name,
-        &["wait", "--for=condition=Established", &format!("crd/{crd_name}"), "--timeout=60s"],
+        &[
+            "wait",
+            "--for=condition=Established",
+            &format!("crd/{crd_name}"),
+            "--timeout=60s",
+        ],
     );
     let mut rollout = testbed::argo_rollout("web", "web:1");
     rollout["apiVersion"] = json!(format!("{group}/v1alpha1"));
@@ -97,13 +102,20 @@ async fn a_crd_that_appears_or_disappears_is_noticed() {
     std::fs::write(file.path(), rollout.to_string()).expect("write");
     let path = file.path().display().to_string();
     wait_until("the Rollout created", Duration::from_secs(30), || async {
-        tb.kubectl_status(&ns.name, &["apply", "-f", &path]).0.then_some(())
+        tb.kubectl_status(&ns.name, &["apply", "-f", &path])
+            .0
+            .then_some(())
     })
     .await;
     let (mut seen, mut states) = (Vec::new(), Vec::new());
-    until(&mut rx, &mut seen, &mut states, "the new kind's rows", Duration::from_secs(60), |c| {
-        has_rollout(c, "web")
-    })
+    until(
+        &mut rx,
+        &mut seen,
+        &mut states,
+        "the new kind's rows",
+        Duration::from_secs(60),
+        |c| has_rollout(c, "web"),
+    )
     .await;
 
     // Removed: the rows go.

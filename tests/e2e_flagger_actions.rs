@@ -42,7 +42,9 @@ fn request(ns: &str, name: &str, op: Op) -> ActionRequest {
 
 /// A fixture Canary, moved into `ns`.
 fn load_canary(tb: &Testbed, ns: &str, file: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES).join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(FIXTURES)
+        .join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .replace("namespace: test", &format!("namespace: {ns}"))
@@ -81,7 +83,12 @@ async fn pause_and_resume_set_spec_suspend() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("flg-suspend").await;
     load_canary(&tb, &ns.name, "linkerd-canary-steps.yaml");
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("Progressing", 10) }));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Progressing", 10) }),
+    );
     let before = get(&tb, &ns.name, "podinfo").await;
     let paused = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Pause)).await;
     assert!(paused.result.is_ok(), "{:?}", paused.result);
@@ -96,7 +103,10 @@ async fn pause_and_resume_set_spec_suspend() {
     assert!(failed(&again.result).contains("already suspended"));
     let resumed = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Resume)).await;
     assert!(resumed.result.is_ok(), "{:?}", resumed.result);
-    assert_eq!(get(&tb, &ns.name, "podinfo").await["spec"]["suspend"], false);
+    assert_eq!(
+        get(&tb, &ns.name, "podinfo").await["spec"]["suspend"],
+        false
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,16 +115,29 @@ async fn promote_full_skips_the_analysis_and_puts_it_back_once_promoted() {
     let ns = tb.namespace("flg-skip").await;
     load_canary(&tb, &ns.name, "istio-canary.yaml");
     // Nothing to skip before an analysis runs.
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("Succeeded", 0) }));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Succeeded", 0) }),
+    );
     let idle = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::PromoteFull)).await;
     assert!(failed(&idle.result).contains("no analysis to skip"));
 
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("Progressing", 20) }));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Progressing", 20) }),
+    );
     let cli = Cli::new(&tb.kubeconfig);
     let target = "canary/podinfo";
     let out = cli.run(&["promote", "--full", target, "-n", &ns.name, "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", common::cli::text(&out));
-    assert_eq!(get(&tb, &ns.name, "podinfo").await["spec"]["skipAnalysis"], true);
+    assert_eq!(
+        get(&tb, &ns.name, "podinfo").await["spec"]["skipAnalysis"],
+        true
+    );
     let journal = Journal::at(cli.dir().join("journal.jsonl"));
     let entries = journal.read().expect("the journal");
     let set = entries.last().expect("a line");
@@ -124,10 +147,18 @@ async fn promote_full_skips_the_analysis_and_puts_it_back_once_promoted() {
     let user = "e2e";
     let settled = flagger::settle(&tb.admin, testbed::ADMIN, &journal, user).await;
     assert!(settled.is_empty(), "{settled:?}");
-    assert_eq!(get(&tb, &ns.name, "podinfo").await["spec"]["skipAnalysis"], true);
+    assert_eq!(
+        get(&tb, &ns.name, "podinfo").await["spec"]["skipAnalysis"],
+        true
+    );
 
     // Promoted: the next ripcord command puts the field back first, and journals it.
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("Succeeded", 0) }));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Succeeded", 0) }),
+    );
     let out = cli.run(&["pause", target, "-n", &ns.name, "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", common::cli::text(&out));
     let spec = get(&tb, &ns.name, "podinfo").await["spec"].clone();
@@ -225,10 +256,16 @@ fn host_ip() -> Option<String> {
     if let Ok(ip) = std::env::var("RIPCORD_TESTBED_HOST_IP") {
         return Some(ip);
     }
-    let out = std::process::Command::new("hostname").arg("-I").output().ok()?;
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()?;
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
-        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| !ip.is_loopback()))
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
         .map(str::to_string)
 }
 
@@ -284,7 +321,9 @@ async fn approve_and_roll_back_open_the_load_tester_gates_through_the_service_pr
     let mut hooks = get(&tb, &ns.name, "podinfo").await["spec"]["analysis"]["webhooks"].clone();
     let list = hooks.as_array_mut().expect("webhooks");
     list.push(json!({ "name": "ask", "type": "confirm-rollout", "url": format!("http://gate.{}/gate/check", ns.name) }));
-    list.push(json!({ "name": "promo", "type": "confirm-promotion", "url": "http://gate:80/gate/check" }));
+    list.push(
+        json!({ "name": "promo", "type": "confirm-promotion", "url": "http://gate:80/gate/check" }),
+    );
     list.push(json!({ "name": "back", "type": "rollback", "url": "http://gate/rollback/check" }));
     canaries(&tb, &ns.name)
         .patch(
@@ -294,18 +333,30 @@ async fn approve_and_roll_back_open_the_load_tester_gates_through_the_service_pr
         )
         .await
         .expect("add the gate webhooks");
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("Waiting", 0) }));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Waiting", 0) }),
+    );
     let spec_before = get(&tb, &ns.name, "podinfo").await["spec"].clone();
 
     let key = format!("podinfo.{}", ns.name);
-    let approved = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Promote { step: None })).await;
+    let approved = actions::execute(
+        &tb.admin,
+        &request(&ns.name, "podinfo", Op::Promote { step: None }),
+    )
+    .await;
     let said = approved.result.clone().unwrap_or_else(|e| panic!("{e}"));
     assert!(said.contains("confirm-rollout gate"), "{said}");
     {
         let g = gates.lock().expect("lock");
         assert!(g.open.contains(&key), "{:?}", g.open);
         assert_eq!(g.posts.last().map(|p| p.0.as_str()), Some("/gate/open"));
-        assert_eq!(g.posts.last().map(|p| &p.1), Some(&json!({ "name": "podinfo", "namespace": ns.name })));
+        assert_eq!(
+            g.posts.last().map(|p| &p.1),
+            Some(&json!({ "name": "podinfo", "namespace": ns.name }))
+        );
         assert!(!g.open.contains(&format!("rollback.{key}")));
     }
     // What Flagger's check of that webhook would now get, through the same proxy.
@@ -313,7 +364,8 @@ async fn approve_and_roll_back_open_the_load_tester_gates_through_the_service_pr
         "/api/v1/namespaces/{}/services/gate:80/proxy/gate/check",
         ns.name
     );
-    let body = serde_json::to_vec(&json!({ "name": "podinfo", "namespace": ns.name })).expect("body");
+    let body =
+        serde_json::to_vec(&json!({ "name": "podinfo", "namespace": ns.name })).expect("body");
     let answer = tb
         .admin
         .request_text(http::Request::post(check).body(body).expect("request"))
@@ -323,16 +375,30 @@ async fn approve_and_roll_back_open_the_load_tester_gates_through_the_service_pr
 
     let rolled = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Abort)).await;
     assert!(rolled.result.is_ok(), "{:?}", rolled.result);
-    assert!(gates.lock().expect("lock").open.contains(&format!("rollback.{key}")));
+    assert!(gates
+        .lock()
+        .expect("lock")
+        .open
+        .contains(&format!("rollback.{key}")));
     // The Canary itself is left alone.
     assert_eq!(get(&tb, &ns.name, "podinfo").await["spec"], spec_before);
 
     // The load tester's own refusal is said as such, not as a permission problem.
     gates.lock().expect("lock").allowed = Some("elsewhere".into());
-    let refused = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Promote { step: None })).await;
+    let refused = actions::execute(
+        &tb.admin,
+        &request(&ns.name, "podinfo", Op::Promote { step: None }),
+    )
+    .await;
     let why = failed(&refused.result);
-    assert!(matches!(refused.result, Err(ActionFailure::Rejected(_))), "{why}");
-    assert!(why.contains("load tester refused") && why.contains("403"), "{why}");
+    assert!(
+        matches!(refused.result, Err(ActionFailure::Rejected(_))),
+        "{why}"
+    );
+    assert!(
+        why.contains("load tester refused") && why.contains("403"),
+        "{why}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,8 +406,17 @@ async fn a_canary_without_gates_says_so() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("flg-nogate").await;
     load_canary(&tb, &ns.name, "linkerd-canary-steps.yaml");
-    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": status("WaitingPromotion", 50) }));
-    let promote = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Promote { step: None })).await;
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("WaitingPromotion", 50) }),
+    );
+    let promote = actions::execute(
+        &tb.admin,
+        &request(&ns.name, "podinfo", Op::Promote { step: None }),
+    )
+    .await;
     assert!(failed(&promote.result).contains("no confirm-rollout or confirm-promotion gate"));
     let abort = actions::execute(&tb.admin, &request(&ns.name, "podinfo", Op::Abort)).await;
     assert!(failed(&abort.result).contains("no rollback gate"));
@@ -359,6 +434,9 @@ async fn loopback_endpoints_are_refused_by_the_apiserver() {
         .to_string(),
     )
     .expect("write");
-    let (ok, said) = tb.kubectl_status(&ns.name, &["create", "-f", &file.path().display().to_string()]);
+    let (ok, said) = tb.kubectl_status(
+        &ns.name,
+        &["create", "-f", &file.path().display().to_string()],
+    );
     assert!(!ok && said.contains("loopback"), "{said}");
 }

@@ -359,7 +359,10 @@ fn help_lists_exactly_the_bound_keys() {
     let text: Vec<String> = ripcord::ui::help_text(&state, &theme);
     // An operation the focused release's kind cannot take (set-weight on an Argo Rollout in
     // the demo) is left out of help like everywhere else.
-    let kind = state.focused().map(|r| r.key.kind).expect("a focused release");
+    let kind = state
+        .focused()
+        .map(|r| r.key.kind)
+        .expect("a focused release");
     let applies = |b: &&ripcord::config::keymap::Binding| {
         b.action
             .operation()
@@ -2242,9 +2245,16 @@ fn set_weight_prompts_for_the_weight_then_confirms() {
         press(&mut state, c);
     }
     assert!(press_code(&mut state, KeyCode::Enter).is_empty());
-    let status = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
     assert!(status.contains("0 to 100"), "{status}");
-    assert!(state.weight_input.is_some(), "a bad weight closed the prompt");
+    assert!(
+        state.weight_input.is_some(),
+        "a bad weight closed the prompt"
+    );
     for _ in 0..3 {
         press_code(&mut state, KeyCode::Backspace);
     }
@@ -2261,7 +2271,9 @@ fn set_weight_prompts_for_the_weight_then_confirms() {
     drawn(&mut state);
     let effects = press(&mut state, 'y');
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::Execute(r) if r.op == Op::SetWeight { weight: 40 })),
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Execute(r) if r.op == Op::SetWeight { weight: 40 })),
         "{effects:?}"
     );
     // Esc leaves the prompt without acting.
@@ -2283,4 +2295,19 @@ fn a_weight_is_a_whole_percentage() {
     assert!(ripcord::app::parse_weight("-1").is_err());
     assert!(ripcord::app::parse_weight("").is_err());
     assert!(ripcord::app::parse_weight("4.5").is_err());
+}
+
+/// On a cluster, `u` on a Flagger Canary asks to open its rollback gate: no revision to aim at.
+#[test]
+fn a_flagger_rollback_aims_at_no_revision() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    select_kind(&mut state, Kind::FlaggerCanary);
+    assert!(press(&mut state, 'u').is_empty());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?} {:?}", state.overlay, state.status);
+    };
+    assert_eq!(c.request.op, Op::Rollback { to: None });
+    assert_eq!(c.request.key.kind, Kind::FlaggerCanary);
 }

@@ -470,7 +470,10 @@ mod tests {
             [
                 ("get deployments.apps".to_string(), Some("web".to_string())),
                 ("list replicasets.apps".to_string(), None),
-                ("patch deployments.apps".to_string(), Some("web".to_string())),
+                (
+                    "patch deployments.apps".to_string(),
+                    Some("web".to_string())
+                ),
             ]
         );
         assert_eq!(
@@ -517,7 +520,10 @@ mod tests {
         );
         assert_eq!(
             names(Kind::ArgoRollout, Operation::Abort),
-            ["get rollouts.argoproj.io", "patch rollouts.argoproj.io/status"]
+            [
+                "get rollouts.argoproj.io",
+                "patch rollouts.argoproj.io/status"
+            ]
         );
         assert_eq!(
             names(Kind::ArgoRollout, Operation::Promote),

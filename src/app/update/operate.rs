@@ -139,7 +139,8 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
             .find(|v| v.role == RevisionRole::Stable)
             .map(RevisionBrief::of);
     }
-    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
+    // Flagger rolls a canary back to its primary: there is no revision to aim at.
+    if op == Operation::Rollback && !matches!(key.kind, Kind::CanaryPair | Kind::FlaggerCanary) {
         let Some((to, _)) = rollback_aim(state, release) else {
             let why = no_rollback_why(release);
             return refuse(

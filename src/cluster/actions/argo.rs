@@ -141,9 +141,12 @@ impl<'a> Rollouts<'a> {
         .await?;
         let mut owned = Vec::new();
         for rs in list.items {
-            let controlled = rs.metadata.owner_references.iter().flatten().any(|o| {
-                o.controller == Some(true) && !uid.is_empty() && o.uid == uid
-            });
+            let controlled = rs
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true) && !uid.is_empty() && o.uid == uid);
             if controlled {
                 owned.push(to_json(&rs)?);
             }
@@ -303,9 +306,8 @@ pub fn promote_patches(rollout: &Value, full: bool) -> PromotePatches {
     let paused = spec["paused"].as_bool().unwrap_or(false);
     let unpause = || json!({ "spec": { "paused": false } });
     let mut out = PromotePatches::default();
-    let next = || {
-        canary_step(rollout).map(|(index, count)| if index < count { index + 1 } else { index })
-    };
+    let next =
+        || canary_step(rollout).map(|(index, count)| if index < count { index + 1 } else { index });
     if full {
         if paused {
             out.spec = Some(unpause());
@@ -314,16 +316,16 @@ pub fn promote_patches(rollout: &Value, full: bool) -> PromotePatches {
         if text(&status["currentPodHash"]) != text(&status["stableRS"]) {
             out.status = Some(json!({ "status": { "promoteFull": true } }));
         }
-        out.unified = Some(json!({ "spec": { "paused": false }, "status": { "promoteFull": true } }));
+        out.unified =
+            Some(json!({ "spec": { "paused": false }, "status": { "promoteFull": true } }));
         return out;
     }
-    out.unified = Some(json!({ "spec": { "paused": false }, "status": { "pauseConditions": null } }));
+    out.unified =
+        Some(json!({ "spec": { "paused": false }, "status": { "pauseConditions": null } }));
     if paused {
         out.spec = Some(unpause());
     }
-    let pause_conditions = status["pauseConditions"]
-        .as_array()
-        .map_or(0, |a| a.len());
+    let pause_conditions = status["pauseConditions"].as_array().map_or(0, |a| a.len());
     let inconclusive = spec["strategy"]["canary"].is_object()
         && status["canary"]["currentStepAnalysisRunStatus"]["status"].as_str()
             == Some("Inconclusive");
@@ -381,7 +383,11 @@ async fn promote(api: &Rollouts<'_>, rollout: &Value, full: bool) -> Result<Stri
 
 /// `undo [--to-revision N]`: the template of the ReplicaSet at revision N (0: the one
 /// before the newest) goes back on the Rollout, or on its workloadRef, with one JSON patch.
-async fn undo(api: &Rollouts<'_>, rollout: &Value, to_revision: i64) -> Result<String, ActionFailure> {
+async fn undo(
+    api: &Rollouts<'_>,
+    rollout: &Value,
+    to_revision: i64,
+) -> Result<String, ActionFailure> {
     let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
     let replica_sets = api.owned_replica_sets(rollout).await?;
     let target = pick_rollout_revision(&replica_sets, to_revision).ok_or_else(|| {
@@ -528,7 +534,11 @@ pub fn weight_step_index(rollout: &Value, weight: u8) -> Result<i64, String> {
 
 /// Moves the canary to its own `setWeight` step of `weight`, with the step-index status
 /// patch the plugin's `promote --skip-current-step` sends; the controller does the rest.
-async fn set_weight(api: &Rollouts<'_>, rollout: &Value, weight: u8) -> Result<String, ActionFailure> {
+async fn set_weight(
+    api: &Rollouts<'_>,
+    rollout: &Value,
+    weight: u8,
+) -> Result<String, ActionFailure> {
     let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
     let index = weight_step_index(rollout, weight)
         .map_err(|why| ActionFailure::Rejected(format!("rollout '{name}': {why}")))?;
@@ -565,7 +575,10 @@ mod tests {
             false,
         );
         let p = promote_patches(&paused, false);
-        assert_eq!(p.status, Some(json!({ "status": { "pauseConditions": null } })));
+        assert_eq!(
+            p.status,
+            Some(json!({ "status": { "pauseConditions": null } }))
+        );
         assert_eq!(p.spec, None);
         let running = canary(json!({ "currentStepIndex": 2 }), true);
         let p = promote_patches(&running, false);
@@ -620,19 +633,29 @@ mod tests {
             }
             v
         };
-        let sets = vec![rs("a", Some("3")), rs("b", Some("1")), rs("c", Some("x")), rs("d", Some("2"))];
-        let name = |v: Option<&Value>| v.and_then(|v| v["metadata"]["name"].as_str().map(String::from));
+        let sets = vec![
+            rs("a", Some("3")),
+            rs("b", Some("1")),
+            rs("c", Some("x")),
+            rs("d", Some("2")),
+        ];
+        let name =
+            |v: Option<&Value>| v.and_then(|v| v["metadata"]["name"].as_str().map(String::from));
         assert_eq!(name(pick_rollout_revision(&sets, 0)).as_deref(), Some("d"));
         assert_eq!(name(pick_rollout_revision(&sets, 1)).as_deref(), Some("b"));
         assert_eq!(name(pick_rollout_revision(&sets, 7)), None);
         // No annotation reads as revision 0.
         let bare = vec![rs("new", Some("1")), rs("old", None)];
-        assert_eq!(name(pick_rollout_revision(&bare, 0)).as_deref(), Some("old"));
+        assert_eq!(
+            name(pick_rollout_revision(&bare, 0)).as_deref(),
+            Some("old")
+        );
     }
 
     #[test]
     fn derivative_ignores_what_the_first_leaves_unset() {
-        let a = json!({ "spec": { "containers": [{ "name": "app", "image": "web:1", "env": [] }] } });
+        let a =
+            json!({ "spec": { "containers": [{ "name": "app", "image": "web:1", "env": [] }] } });
         let b = json!({ "spec": { "containers": [{ "name": "app", "image": "web:1", "env": [{ "name": "X" }], "resources": {} }] } });
         assert!(derivative(&a, &b));
         assert!(!derivative(&b, &a));
@@ -648,7 +671,9 @@ mod tests {
         let why = weight_step_index(&r, 30).unwrap_err();
         assert!(why.contains("20, 50"), "{why}");
         let bg = json!({ "spec": { "strategy": { "blueGreen": { "activeService": "a" } } } });
-        assert!(weight_step_index(&bg, 50).unwrap_err().contains("blue-green"));
+        assert!(weight_step_index(&bg, 50)
+            .unwrap_err()
+            .contains("blue-green"));
         let no_steps = json!({ "spec": { "strategy": { "canary": {} } } });
         assert!(weight_step_index(&no_steps, 50).is_err());
     }

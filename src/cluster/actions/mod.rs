@@ -99,8 +99,13 @@ pub async fn execute(client: &Client, request: &ActionRequest) -> ActionOutcome 
     }
     if key.kind == Kind::ArgoRollout {
         let resource = argo::rollout_resource();
-        outcome.result =
-            argo::run_on(client, resource.clone(), request, &mut outcome.revision_before).await;
+        outcome.result = argo::run_on(
+            client,
+            resource.clone(),
+            request,
+            &mut outcome.revision_before,
+        )
+        .await;
         outcome.revision_after = if request.dry_run {
             outcome.revision_before
         } else {

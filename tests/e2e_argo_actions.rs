@@ -661,3 +661,64 @@ async fn named_rbac_reads_as_allowed_for_the_named_objects() {
         Ok(Permission::Denied(_))
     ));
 }
+
+/// A canary pair's preflight names both Deployments it patches: RBAC on exactly the stable
+/// and its canary reads as allowed, and leaving the canary out says which one is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairs_preflight_names_its_canary_too() {
+    use ripcord::cluster::access::AccessCache;
+    use ripcord::model::ops::{Actuator, Operation};
+    use ripcord::model::Permission;
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("pair-rbac").await;
+    for d in testbed::canary_pair("shop", ("shop:1", 1), ("shop:2", 1)) {
+        tb.create_deployment(&ns.name, &d).await;
+    }
+    let role = |names: &[&str]| {
+        json!({
+            "apiVersion": "v1", "kind": "List", "items": [
+                { "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                  "metadata": { "name": "shop" },
+                  "rules": [
+                    { "apiGroups": ["apps"], "resources": ["deployments"],
+                      "resourceNames": names, "verbs": ["get", "patch"] },
+                    { "apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["list"] }
+                  ] },
+                { "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                  "metadata": { "name": "shop" },
+                  "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "shop" },
+                  "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "viewer" }] }
+            ]
+        })
+        .to_string()
+    };
+    let connect = ripcord::cluster::connect::ConnectOptions {
+        kubeconfig: Some(tb.kubeconfig.clone()),
+        contexts: vec![testbed::VIEWER.into()],
+    };
+    let key = ReleaseKey {
+        context: testbed::VIEWER.into(),
+        namespace: ns.name.clone(),
+        kind: Kind::CanaryPair,
+        name: "shop".into(),
+    };
+    let permission = || async {
+        let clusters = ripcord::cluster::connect::connect_clusters(&connect)
+            .await
+            .expect("connect");
+        let actuator =
+            actions::KubeActuator::new(clusters, std::sync::Arc::new(AccessCache::default()));
+        actuator
+            .permission(&key, Operation::SetWeight)
+            .await
+            .expect("answers")
+    };
+    tb.apply(&ns.name, &role(&["shop", "shop-canary"]));
+    assert_eq!(permission().await, Permission::Allowed);
+    tb.apply(&ns.name, &role(&["shop"]));
+    let only_stable = permission().await;
+    assert!(
+        matches!(&only_stable, Permission::Denied(why) if why.contains("patch deployments.apps \"shop-canary\"")),
+        "{only_stable:?}"
+    );
+}

@@ -63,6 +63,8 @@ actions! {
     Retry = "retry",
     Rollback = "rollback",
     Restart = "restart",
+    /// Asks for a canary weight, then sets it (canary pairs, Argo canaries with steps).
+    SetWeight = "set_weight",
     /// Demo only: stop or start the simulated clock.
     ToggleClock = "toggle_clock",
     /// Demo only: run the simulated clock faster or slower.
@@ -104,6 +106,7 @@ impl Action {
             Action::Retry => Operation::Retry,
             Action::Rollback => Operation::Rollback,
             Action::Restart => Operation::Restart,
+            Action::SetWeight => Operation::SetWeight,
             _ => return None,
         })
     }

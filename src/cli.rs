@@ -91,7 +91,8 @@ pub enum Output {
 /// Options shared by every action command.
 #[derive(Debug, Args)]
 pub struct ActionArgs {
-    /// deployment/NAME, pair/NAME (the stable Deployment of a canary pair) or rollout/NAME.
+    /// deployment/NAME, pair/NAME (the stable Deployment of a canary pair), rollout/NAME
+    /// (an Argo Rollout), canary/NAME (a Flagger Canary) or NAME.
     pub target: String,
     /// Why: recorded in the journal and the Kubernetes Event; required in production.
     #[arg(long, value_name = "TEXT")]
@@ -156,7 +157,8 @@ pub enum Command {
         #[command(flatten)]
         action: ActionArgs,
     },
-    /// Split a canary pair's replicas to the nearest achievable canary weight.
+    /// Split a canary pair's replicas to the nearest achievable canary weight, or move an
+    /// Argo canary to its own setWeight step of that weight.
     SetWeight {
         #[command(flatten)]
         action: ActionArgs,

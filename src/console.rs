@@ -113,9 +113,15 @@ async fn watch_context(
                     ));
                 }
                 spawn_findings(&cluster, &scope, &msgs);
-                let mut kinds = watch::core_kinds();
-                kinds.extend(watch::discovered_kinds(&cluster.client).await);
-                watch::spawn(cluster, scope, kinds, msgs);
+                // Argo and Flagger kinds are watched while their CRDs are installed.
+                watch::spawn_discovering(
+                    cluster,
+                    scope,
+                    watch::core_kinds(),
+                    watch::custom_kinds(),
+                    watch::DISCOVERY_EVERY,
+                    msgs,
+                );
                 return;
             }
             Err(e) => {
@@ -162,6 +168,8 @@ pub fn run_live(
     runtime.block_on(async {
         // Clients must be built on the runtime that drives them.
         let clusters = connect_clusters(&connect).await?;
+        // As the headless commands do: no context answering is an exit code, not a console.
+        reachable(&clusters).await?;
         tui::install_panic_hook();
         let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
@@ -193,6 +201,7 @@ pub fn run_live(
             let _ = msg_tx.send(Msg::Problem(problem)).await;
         }
         let feed = Feed::new(Arc::new(sources), msg_tx.clone());
+        tokio::spawn(settle_flagger(clusters.clone(), journal.clone()));
         let actuator = Arc::new(KubeActuator::new(clusters, access));
         let service = Service::new(
             actuator,
@@ -210,6 +219,52 @@ pub fn run_live(
     })?;
     runtime.shutdown_background();
     Ok(())
+}
+
+/// How often the console puts back a Flagger `spec.skipAnalysis` that a `promote --full`
+/// set, once the promotion is over.
+const SETTLE_FLAGGER_EVERY: Duration = Duration::from_secs(20);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Fails with the first context's reason when no context answers at all.
+async fn reachable(clusters: &[Cluster]) -> Result<(), watch::ScopeError> {
+    let mut first = None;
+    for cluster in clusters {
+        match tokio::time::timeout(PROBE_TIMEOUT, cluster.client.apiserver_version()).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => {
+                first.get_or_insert(watch::classify(
+                    &cluster.context,
+                    "reaching the API server",
+                    &e,
+                ));
+            }
+            Err(_) => {
+                first.get_or_insert(watch::ScopeError::Unreachable(format!(
+                    "{}: reaching the API server: no answer within {} s",
+                    cluster.context,
+                    PROBE_TIMEOUT.as_secs()
+                )));
+            }
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+async fn settle_flagger(clusters: Vec<Cluster>, journal: Journal) {
+    let mut interval = tokio::time::interval(SETTLE_FLAGGER_EVERY);
+    loop {
+        interval.tick().await;
+        for cluster in &clusters {
+            crate::cluster::actions::flagger::settle(
+                &cluster.client,
+                &cluster.context,
+                &journal,
+                &cluster.user,
+            )
+            .await;
+        }
+    }
 }
 
 /// Carries out the console's effects through `service`, whatever world it acts on; the

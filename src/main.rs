@@ -1,6 +1,7 @@
 use clap::Parser;
 use ripcord::app::{Mode, State};
 use ripcord::cluster::access::AccessCache;
+use ripcord::cluster::actions::flagger;
 use ripcord::cluster::actions::KubeActuator;
 use ripcord::cluster::connect::{connect_clusters, Cluster, ConnectError, ConnectOptions};
 use ripcord::cluster::watch::Requested;
@@ -406,10 +407,16 @@ fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
         requested(args),
         journal,
     )
-    .map_err(|e| match e.downcast_ref::<ConnectError>() {
-        // A kubeconfig that cannot be used is bad input, as for the headless commands.
-        Some(connect) => Failure::new(exit::BAD_INPUT, connect.to_string()),
-        None => failed(e),
+    .map_err(|e| {
+        // A kubeconfig that cannot be used is bad input, and a context that does not answer
+        // is unreachable, as for the headless commands.
+        if let Some(connect) = e.downcast_ref::<ConnectError>() {
+            return Failure::new(exit::BAD_INPUT, connect.to_string());
+        }
+        match e.downcast::<ripcord::cluster::watch::ScopeError>() {
+            Ok(scope) => headless::scope_failure(scope),
+            Err(e) => failed(e),
+        }
     })
 }
 
@@ -582,7 +589,15 @@ async fn act_inner(
             ));
         }
     }
-    let service = service.with_journal(open_journal()?);
+    let journal = open_journal()?;
+    if !action.dry_run {
+        // A Flagger skipAnalysis an earlier `promote --full` set goes back once promoted.
+        let user = cluster.user.clone();
+        for done in flagger::settle(&cluster.client, &cluster.context, &journal, &user).await {
+            eprintln!("ripcord: {}", ripcord::model::text::inert(&done));
+        }
+    }
+    let service = service.with_journal(journal);
     let (outcome, problems) = service.execute(&request).await;
     for problem in &problems {
         eprintln!("ripcord: warning: {problem}");

@@ -300,3 +300,18 @@ fn config_check_names_what_it_checked_and_a_missing_directory_is_an_error() {
     );
     let _ = std::io::stdout().flush();
 }
+
+/// A console whose context does not answer exits 4 like `status`, before it needs a
+/// terminal, instead of failing with 1.
+#[test]
+fn a_console_that_reaches_no_context_exits_4_like_status() {
+    let cli = Cli::offline();
+    let kubeconfig = unreachable_kubeconfig(cli.dir());
+    let kc = kubeconfig.to_str().expect("utf-8 path");
+    let status = cli.run(&["--kubeconfig", kc, "status"]);
+    assert_eq!(status.status.code(), Some(4), "{}", text(&status));
+    let console = cli.run(&["--kubeconfig", kc]);
+    assert_eq!(console.status.code(), Some(4), "{}", text(&console));
+    assert!(stderr(&console).contains("down"), "{}", text(&console));
+    assert!(!stderr(&console).contains("terminal"), "{}", text(&console));
+}

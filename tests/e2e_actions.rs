@@ -1157,9 +1157,23 @@ async fn dry_runs_change_nothing() {
         assert_eq!(now.metadata.generation, was.metadata.generation, "{name}");
     }
 
-    // Argo and Flagger actions are not wired yet; they say so without touching anything.
-    let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry", Operation::Abort)).await;
-    assert!(rejected(&argo).contains("cannot act on Argo Rollouts in a cluster yet"));
+    // An Argo Rollout's dry run reads it and changes nothing.
+    argo_rollout(&tb, ns, "dry-ro");
+    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        tb.admin.clone(),
+        ns,
+        &ripcord::cluster::actions::argo::rollout_resource(),
+    );
+    let before = serde_json::to_value(api.get("dry-ro").await.expect("rollout")).expect("json");
+    for op in [Operation::Abort, Operation::Promote, Operation::Pause] {
+        let argo = actions::execute(&tb.admin, &dry(Kind::ArgoRollout, "dry-ro", op)).await;
+        assert!(ok(&argo).starts_with("dry run: would have "), "{op:?}");
+    }
+    let after = serde_json::to_value(api.get("dry-ro").await.expect("rollout")).expect("json");
+    assert_eq!(
+        (&before["spec"], &before["status"]),
+        (&after["spec"], &after["status"])
+    );
 }
 
 /// Needs no testbed: nothing listens on port 1.
@@ -1224,10 +1238,10 @@ fn argo_rollout(tb: &Testbed, ns: &str, name: &str) {
     tb.patch_status(ns, "rollout", name, &status);
 }
 
-/// The console on a real cluster: the Kubernetes actuator does not act on Argo Rollouts
-/// yet, so promote is not hinted and its key is refused at once, with no confirmation.
+/// The console on a real cluster acts on Argo Rollouts: promote and abort are hinted, abort
+/// asks first, and promote clears the pause the way the plugin does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster() {
+async fn an_argo_rollouts_promote_is_hinted_and_acts_on_a_cluster() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ripcord::app::{update, Effect, Msg};
     use ripcord::cluster::actions::KubeActuator;
@@ -1279,31 +1293,34 @@ async fn an_argo_rollouts_promote_is_neither_hinted_nor_confirmed_on_a_cluster()
     let hints = demo::rendered(&state).pop().unwrap_or_default();
     let words: Vec<&str> = hints.split_whitespace().collect();
     assert!(words.contains(&"help"), "the hint line: {hints}");
-    for op in ["promote", "abort", "pause", "rollback"] {
-        assert!(!words.contains(&op), "{op} is hinted: {hints}");
+    for op in ["promote", "abort"] {
+        assert!(words.contains(&op), "{op} is not hinted: {hints}");
     }
-
-    for key in ['p', 'P', 'a'] {
-        let effects = update(
-            &mut state,
+    let press = |state: &mut ripcord::app::State, key: char| {
+        update(
+            state,
             Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
-        );
-        assert!(
-            effects.iter().all(|e| !matches!(e, Effect::Execute(_))),
-            "{key}: {effects:?}"
-        );
-        assert!(state.overlay.is_none(), "{key} asked for a confirmation");
-        let status = state.status.as_ref().map(|s| s.text.clone());
-        assert!(
-            status
-                .as_deref()
-                .is_some_and(|s| s.contains("cannot act on Argo Rollouts")),
-            "{key}: {status:?}"
-        );
-    }
-    // Had a request got through anyway, the service refuses it without touching the cluster.
-    let request = request(ns, Kind::ArgoRollout, "ro", Operation::Promote);
+        )
+    };
+    // Abort is dangerous: it asks first.
+    let effects = press(&mut state, 'a');
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Execute(_))));
+    assert!(state.overlay.is_some(), "abort did not ask");
+    press(&mut state, 'n');
+    state.overlay = None;
+    let effects = press(&mut state, 'p');
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Execute(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("promote did not run: {effects:?} {:?}", state.status));
+    assert_eq!(request.key, key);
     let (outcome, problems) = service.act(&request).await;
     assert!(problems.is_empty(), "{problems:?}");
-    assert!(rejected(&outcome).contains("cannot act on Argo Rollouts"));
+    ok(&outcome);
+    let (_, out) = tb.kubectl_status(ns, &["get", "rollout", "ro", "-o", "json"]);
+    let rollout: Value = serde_json::from_str(&out).expect("json");
+    assert!(rollout["status"]["pauseConditions"].is_null(), "{out}");
 }

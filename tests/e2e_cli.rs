@@ -194,10 +194,11 @@ async fn production_contexts_need_a_reason_and_read_only_contexts_refuse() {
     );
 }
 
-/// On a real cluster ripcord does not act on Argo Rollouts yet: the command says so before
-/// it asks for any confirmation, and the rollout is left alone.
+/// On a real cluster ripcord acts on Argo Rollouts as on the other kinds: a dangerous action
+/// needs a confirmation (exit 2 without one, nothing tried), a dry run changes nothing, and
+/// an abort with --yes sets the plugin's `status.abort`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
+async fn an_argo_rollout_action_is_confirmed_then_carried_out() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("cli-argo").await;
     let cli = Cli::new(&tb.kubeconfig);
@@ -205,24 +206,20 @@ async fn an_argo_rollout_action_is_refused_before_any_confirmation() {
         &ns.name,
         &argo_rollout("ro", "registry.example/ro:2").to_string(),
     );
-    for args in [
-        vec!["promote", "rollout/ro"],
-        vec!["abort", "rollout/ro"],
-        vec!["promote", "rollout/ro", "--yes", "--dry-run"],
-    ] {
-        let mut args = args;
-        args.extend(["-n", ns.name.as_str()]);
-        let out = cli.run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        let said = text(&out);
-        assert!(said.contains("cannot act on Argo Rollouts"), "{said}");
-        assert!(
-            !said.contains("--yes"),
-            "asked for a confirmation first: {said}"
-        );
-    }
+    let out = cli.run(&["abort", "rollout/ro", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
     let out = cli.run(&["journal", "-o", "json"]);
     assert!(out.stdout.is_empty(), "nothing was tried: {}", text(&out));
+
+    let out = cli.run(&["abort", "rollout/ro", "-n", &ns.name, "--yes", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("dry run"), "{}", text(&out));
+    let out = cli.run(&["abort", "rollout/ro", "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (_, json) = tb.kubectl_status(&ns.name, &["get", "rollout", "ro", "-o", "json"]);
+    let rollout: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(rollout["status"]["abort"], true, "{json}");
 }
 
 /// `-o json` on a failure prints the failure as JSON: an action the user may not do gives the

@@ -359,8 +359,19 @@ fn help_lists_exactly_the_bound_keys() {
     assert!(matches!(state.overlay, Some(Overlay::Help { .. })));
     let theme = ripcord::config::theme::Theme::default();
     let text: Vec<String> = ripcord::ui::help_text(&state, &theme);
+    // An operation the focused release's kind cannot take (set-weight on an Argo Rollout in
+    // the demo) is left out of help like everywhere else.
+    let kind = state
+        .focused()
+        .map(|r| r.key.kind)
+        .expect("a focused release");
+    let applies = |b: &&ripcord::config::keymap::Binding| {
+        b.action
+            .operation()
+            .is_none_or(|op| state.support.supports(kind, op).is_ok())
+    };
     for section in ripcord::config::keymap::Section::ALL {
-        for b in state.keymap.bindings(section) {
+        for b in state.keymap.bindings(section).filter(applies) {
             let listed = text.iter().any(|l| {
                 l.split_whitespace()
                     .collect::<Vec<_>>()
@@ -372,7 +383,7 @@ fn help_lists_exactly_the_bound_keys() {
     }
     let bound: usize = ripcord::config::keymap::Section::ALL
         .iter()
-        .map(|s| state.keymap.bindings(*s).count())
+        .map(|s| state.keymap.bindings(*s).filter(applies).count())
         .sum();
     let listed = text.iter().filter(|l| l.starts_with("  ")).count();
     assert_eq!(listed, bound, "help lists something that is not bound");
@@ -1309,6 +1320,7 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
                 );
             }
             state.overlay = None;
+            state.weight_input = None;
             state.status = None;
             let effects = update(&mut state, Msg::Key(*event));
             let status = state.status.as_ref().map(|s| s.text.clone());
@@ -1336,10 +1348,13 @@ fn on_a_cluster_no_key_is_offered_for_what_the_kubernetes_actuator_cannot_do() {
             }
         }
         state.overlay = None;
+        state.weight_input = None;
     }
-    // Every Argo Rollout and Flagger Canary key, and the canary keys on a Deployment.
-    assert!(refused >= 2 * 8 + 4, "only {refused} refusals");
-    // Help leaves out what no kind supports there (retry is an Argo Rollout's).
+    // The canary keys on a Deployment, pause, resume and retry on a pair, and retry,
+    // restart and set-weight on a Flagger Canary.
+    assert!(refused >= 5 + 3 + 3, "only {refused} refusals");
+    // Help leaves out what the focused kind cannot do there (Flagger retries by itself).
+    select_kind(&mut state, Kind::FlaggerCanary);
     let theme = ripcord::config::theme::Theme::default();
     let retry = |state: &State| {
         ripcord::ui::help_text(state, &theme)
@@ -1996,15 +2011,16 @@ fn help_lists_only_the_operations_the_focused_kind_supports() {
         );
     }
     assert!(shown.contains("Restart pods"), "{shown}");
-    // On a cluster an Argo Rollout takes no key at all, as its hint line says.
+    // On a cluster a Flagger Canary takes no retry or restart key: Flagger does those.
     state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
-    select_kind(&mut state, Kind::ArgoRollout);
+    select_kind(&mut state, Kind::FlaggerCanary);
     let shown = help(&state);
     let hints = footer(&mut state);
-    for (desc, name) in [("Promote one step", "promote"), ("Roll back", "rollback")] {
+    for (desc, name) in [("Retry rollout", "retry"), ("Restart pods", "restart")] {
         assert!(!shown.contains(desc), "help offers {desc:?}: {shown}");
         assert!(!hints.split_whitespace().any(|w| w == name), "{hints}");
     }
+    assert!(shown.contains("Promote one step"), "{shown}");
 }
 
 #[test]
@@ -2286,4 +2302,95 @@ fn promote_asks_to_acknowledge_findings_at_the_configured_severity_and_journals_
         Some(format!("acknowledged security findings: {found}").as_str()),
         "the acknowledgement goes to the journal with the action"
     );
+}
+
+/// `w` asks for a weight in a small prompt, then confirms like any dangerous action.
+#[test]
+fn set_weight_prompts_for_the_weight_then_confirms() {
+    let (_, mut state) = demo_state();
+    // A pair outside production: its confirmation is a plain `y`.
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.kind == Kind::CanaryPair && !state.settings.is_production(&k.context))
+        .cloned()
+        .expect("a pair outside production");
+    select(&mut state, &key.name.clone());
+    assert_eq!(state.focused().map(|r| &r.key), Some(&key));
+    assert!(press(&mut state, 'w').is_empty());
+    assert!(state.weight_input.is_some(), "no prompt");
+    // The prompt shows in the header, and the hint line names its keys.
+    let shown = footer(&mut state);
+    assert!(shown.contains("set weight (0-100)"), "{shown}");
+    let header = screen_at(&mut state, 200, 40).join("\n");
+    assert!(header.contains("set-weight pair/"), "{header}");
+    for c in "140".chars() {
+        press(&mut state, c);
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("0 to 100"), "{status}");
+    assert!(
+        state.weight_input.is_some(),
+        "a bad weight closed the prompt"
+    );
+    for _ in 0..3 {
+        press_code(&mut state, KeyCode::Backspace);
+    }
+    for c in "40%".chars() {
+        press(&mut state, c);
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(state.weight_input.is_none());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?}", state.overlay);
+    };
+    assert_eq!(c.request.op, Op::SetWeight { weight: 40 });
+    assert_eq!(c.request.key, key);
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Execute(r) if r.op == Op::SetWeight { weight: 40 })),
+        "{effects:?}"
+    );
+    // Esc leaves the prompt without acting.
+    press(&mut state, 'w');
+    assert!(press_code(&mut state, KeyCode::Esc).is_empty());
+    assert!(state.weight_input.is_none() && state.overlay.is_none());
+    // Where the kind has no weight to set, the key says why and opens nothing.
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    select(&mut state, "ledger");
+    assert!(press(&mut state, 'w').is_empty());
+    assert!(state.weight_input.is_none());
+}
+
+#[test]
+fn a_weight_is_a_whole_percentage() {
+    assert_eq!(ripcord::app::parse_weight("40"), Ok(40));
+    assert_eq!(ripcord::app::parse_weight(" 100% "), Ok(100));
+    assert!(ripcord::app::parse_weight("101").is_err());
+    assert!(ripcord::app::parse_weight("-1").is_err());
+    assert!(ripcord::app::parse_weight("").is_err());
+    assert!(ripcord::app::parse_weight("4.5").is_err());
+}
+
+/// On a cluster, `u` on a Flagger Canary asks to open its rollback gate: no revision to aim at.
+#[test]
+fn a_flagger_rollback_aims_at_no_revision() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    select_kind(&mut state, Kind::FlaggerCanary);
+    assert!(press(&mut state, 'u').is_empty());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?} {:?}", state.overlay, state.status);
+    };
+    assert_eq!(c.request.op, Op::Rollback { to: None });
+    assert_eq!(c.request.key.kind, Kind::FlaggerCanary);
 }

@@ -13,7 +13,8 @@ pub use attention::{attention, attention_of, queue_message, Attention, Rank};
 pub use state::*;
 pub use tabs::{Extent, Extents, Tab};
 pub use update::{
-    blocked_reason, default_rollback_target, no_rollback_why, rollback_aim, update, visible_rows,
+    blocked_reason, default_rollback_target, no_rollback_why, parse_weight, rollback_aim, update,
+    visible_rows,
 };
 
 /// Below this the console cannot lay itself out, and so takes no key but quit.

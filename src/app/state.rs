@@ -174,6 +174,8 @@ pub struct State {
     pub overlay: Option<Overlay>,
     /// The filter being typed, while `/` is open.
     pub filter_input: Option<TextArea<'static>>,
+    /// The canary weight being typed for set-weight, and the release it is for.
+    pub weight_input: Option<(ReleaseKey, TextArea<'static>)>,
     pub filter: String,
     pub context_filter: Option<String>,
     pub namespace_filter: Option<String>,
@@ -253,6 +255,7 @@ impl State {
             view: View::Home,
             overlay: None,
             filter_input: None,
+            weight_input: None,
             filter: String::new(),
             context_filter: None,
             namespace_filter: None,

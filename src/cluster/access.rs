@@ -1,7 +1,8 @@
 //! Asks the API server, before an action, whether the current user may carry it out.
 //!
-//! Each operation needs a fixed set of (verb, resource) permissions: the ones the calls in
-//! `actions` make. The console checks them with SelfSubjectAccessReviews so that it can
+//! Each operation needs a fixed set of (verb, resource, subresource) permissions: the ones
+//! the calls in `actions` make, on the objects they make them on. Checks about one object
+//! carry its name, so RBAC rules scoped with `resourceNames` read as allowed. The console checks them with SelfSubjectAccessReviews so that it can
 //! grey out a key and say what is missing instead of failing halfway through a promotion.
 //! Answers are cached per context and namespace for a few minutes.
 
@@ -62,8 +63,21 @@ impl fmt::Display for AccessCheck {
 
 const GET_DEPLOYMENTS: AccessCheck = AccessCheck::new("get", "apps", "deployments");
 const LIST_DEPLOYMENTS: AccessCheck = AccessCheck::new("list", "apps", "deployments");
-const PATCH_DEPLOYMENTS: AccessCheck = AccessCheck::new("patch", "apps", "deployments");
+pub const PATCH_DEPLOYMENTS: AccessCheck = AccessCheck::new("patch", "apps", "deployments");
 const LIST_REPLICASETS: AccessCheck = AccessCheck::new("list", "apps", "replicasets");
+const GET_ROLLOUTS: AccessCheck = AccessCheck::new("get", "argoproj.io", "rollouts");
+const PATCH_ROLLOUTS: AccessCheck = AccessCheck::new("patch", "argoproj.io", "rollouts");
+const PATCH_ROLLOUTS_STATUS: AccessCheck = AccessCheck {
+    subresource: Some("status"),
+    ..PATCH_ROLLOUTS
+};
+const GET_CANARIES: AccessCheck = AccessCheck::new("get", "flagger.app", "canaries");
+const PATCH_CANARIES: AccessCheck = AccessCheck::new("patch", "flagger.app", "canaries");
+/// A POST through the apiserver's service proxy to a Flagger gate.
+pub const PROXY_SERVICES: AccessCheck = AccessCheck {
+    subresource: Some("proxy"),
+    ..AccessCheck::new("create", "", "services")
+};
 
 /// What `actions::post_event` needs. Not part of `required_access`: the action itself
 /// works without it, and a failed event is reported, not fatal.
@@ -88,9 +102,32 @@ pub fn required_access(kind: Kind, op: Operation) -> Vec<AccessCheck> {
             Rollback => vec![GET_DEPLOYMENTS, LIST_REPLICASETS, PATCH_DEPLOYMENTS],
             _ => vec![GET_DEPLOYMENTS, LIST_DEPLOYMENTS, PATCH_DEPLOYMENTS],
         },
-        // Not acted on in a cluster yet (see `actions::supports`).
-        Kind::ArgoRollout | Kind::FlaggerCanary => Vec::new(),
+        // The plugin's calls: a get, then status patches (promote also unpauses the spec),
+        // or spec patches; undo lists the ReplicaSets and patches the template.
+        Kind::ArgoRollout => match op {
+            Promote | PromoteFull => vec![GET_ROLLOUTS, PATCH_ROLLOUTS_STATUS, PATCH_ROLLOUTS],
+            Abort | Retry | SetWeight => vec![GET_ROLLOUTS, PATCH_ROLLOUTS_STATUS],
+            Pause | Resume | Restart => vec![GET_ROLLOUTS, PATCH_ROLLOUTS],
+            Rollback => vec![GET_ROLLOUTS, LIST_REPLICASETS, PATCH_ROLLOUTS],
+        },
+        // Spec patches, or a POST to the Canary's gate through the service proxy.
+        Kind::FlaggerCanary => match op {
+            PromoteFull | Pause | Resume => vec![GET_CANARIES, PATCH_CANARIES],
+            Promote | Abort | Rollback => vec![GET_CANARIES, PROXY_SERVICES],
+            Retry | Restart | SetWeight => Vec::new(),
+        },
     }
+}
+
+/// The object a check is about, when the call names one: the release itself for a get or a
+/// patch of it, nothing for a list. `None` asks about every object of the resource.
+pub fn object_of(kind: Kind, check: &AccessCheck, name: &str) -> Option<String> {
+    let own = match kind {
+        Kind::Deployment | Kind::CanaryPair => check.resource == "deployments",
+        Kind::ArgoRollout => check.resource == "rollouts",
+        Kind::FlaggerCanary => check.resource == "canaries",
+    };
+    (own && check.verb != "list" && !name.is_empty()).then(|| name.to_string())
 }
 
 /// Why a preflight could not be answered; distinct from a denial so the caller can say
@@ -114,6 +151,7 @@ struct CacheKey {
     context: String,
     namespace: String,
     check: AccessCheck,
+    name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,7 +199,7 @@ impl AccessCache {
         self.lock().clear();
     }
 
-    /// Whether the user of `client` may run `op` on a `kind` release in `namespace`.
+    /// Whether the user of `client` may run `op` on every `kind` release in `namespace`.
     /// `context` only keys the cache; `client` must be the one for that context.
     pub async fn check(
         &self,
@@ -171,6 +209,48 @@ impl AccessCache {
         kind: Kind,
         op: Operation,
     ) -> Result<Permission, AccessError> {
+        let checks = required_access(kind, op)
+            .into_iter()
+            .map(|c| (c, None))
+            .collect();
+        self.check_all(client, context, namespace, kind, op, checks)
+            .await
+    }
+
+    /// Whether the user of `client` may run `op` on the release `name`: each check about
+    /// one object carries that object's name. `extra` names further objects the calls
+    /// touch (a pair's canary Deployment).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn check_release(
+        &self,
+        client: &Client,
+        context: &str,
+        namespace: &str,
+        kind: Kind,
+        name: &str,
+        op: Operation,
+        extra: &[(AccessCheck, Option<String>)],
+    ) -> Result<Permission, AccessError> {
+        // A check `extra` names an object for replaces the check about every object.
+        let mut checks: Vec<(AccessCheck, Option<String>)> = required_access(kind, op)
+            .into_iter()
+            .filter(|c| !extra.iter().any(|(e, _)| e == c))
+            .map(|c| (c, object_of(kind, &c, name)))
+            .collect();
+        checks.extend(extra.iter().cloned());
+        self.check_all(client, context, namespace, kind, op, checks)
+            .await
+    }
+
+    async fn check_all(
+        &self,
+        client: &Client,
+        context: &str,
+        namespace: &str,
+        kind: Kind,
+        op: Operation,
+        checks: Vec<(AccessCheck, Option<String>)>,
+    ) -> Result<Permission, AccessError> {
         if let Err(why) = supports(kind, op) {
             return Ok(Permission::Denied(format!(
                 "{} is not available here: {why}",
@@ -178,11 +258,14 @@ impl AccessCache {
             )));
         }
         let mut missing = Vec::new();
-        for check in required_access(kind, op) {
-            let answer = self.answer(client, context, namespace, check).await?;
+        for (check, name) in checks {
+            let answer = self
+                .answer(client, context, namespace, check, name.as_deref())
+                .await?;
             if !answer.allowed {
+                let object = name.map(|n| format!(" {n:?}")).unwrap_or_default();
                 let mut text = format!(
-                    "not allowed to {} {} in {}",
+                    "not allowed to {} {}{object} in {}",
                     check.verb,
                     check.resource_name(),
                     where_(namespace)
@@ -209,7 +292,7 @@ impl AccessCache {
         check: AccessCheck,
     ) -> Result<bool, AccessError> {
         Ok(self
-            .answer(client, context, namespace, check)
+            .answer(client, context, namespace, check, None)
             .await?
             .allowed)
     }
@@ -220,18 +303,20 @@ impl AccessCache {
         context: &str,
         namespace: &str,
         check: AccessCheck,
+        name: Option<&str>,
     ) -> Result<Answer, AccessError> {
         let key = CacheKey {
             context: context.to_string(),
             namespace: namespace.to_string(),
             check,
+            name: name.map(str::to_string),
         };
         if let Some(answer) = self.lock().get(&key) {
             if answer.at.elapsed() < self.ttl {
                 return Ok(answer.clone());
             }
         }
-        let answer = review(client, context, namespace, check).await?;
+        let answer = review(client, context, namespace, check, name).await?;
         self.lock().insert(key, answer.clone());
         Ok(answer)
     }
@@ -256,6 +341,7 @@ async fn review(
     context: &str,
     namespace: &str,
     check: AccessCheck,
+    name: Option<&str>,
 ) -> Result<Answer, AccessError> {
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
@@ -265,6 +351,7 @@ async fn review(
                 group: Some(check.group.to_string()),
                 resource: Some(check.resource.to_string()),
                 subresource: check.subresource.map(str::to_string),
+                name: name.map(str::to_string),
                 ..Default::default()
             }),
             ..Default::default()
@@ -371,6 +458,39 @@ mod tests {
     }
 
     #[test]
+    fn checks_about_the_release_carry_its_name_and_lists_none() {
+        let named = |kind, op| {
+            required_access(kind, op)
+                .iter()
+                .map(|c| (c.to_string(), object_of(kind, c, "web")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            named(Kind::Deployment, Operation::Rollback),
+            [
+                ("get deployments.apps".to_string(), Some("web".to_string())),
+                ("list replicasets.apps".to_string(), None),
+                (
+                    "patch deployments.apps".to_string(),
+                    Some("web".to_string())
+                ),
+            ]
+        );
+        assert_eq!(
+            named(Kind::ArgoRollout, Operation::Abort)[1],
+            (
+                "patch rollouts.argoproj.io/status".to_string(),
+                Some("web".to_string())
+            )
+        );
+        assert_eq!(
+            named(Kind::CanaryPair, Operation::SetWeight)[1],
+            ("list deployments.apps".to_string(), None)
+        );
+        assert_eq!(named(Kind::FlaggerCanary, Operation::Abort)[1].1, None);
+    }
+
+    #[test]
     fn checks_match_the_calls_actions_make() {
         let names = |k, o| {
             required_access(k, o)
@@ -398,7 +518,25 @@ mod tests {
                 "patch deployments.apps"
             ]
         );
-        assert!(names(Kind::ArgoRollout, Operation::Abort).is_empty());
+        assert_eq!(
+            names(Kind::ArgoRollout, Operation::Abort),
+            [
+                "get rollouts.argoproj.io",
+                "patch rollouts.argoproj.io/status"
+            ]
+        );
+        assert_eq!(
+            names(Kind::ArgoRollout, Operation::Promote),
+            [
+                "get rollouts.argoproj.io",
+                "patch rollouts.argoproj.io/status",
+                "patch rollouts.argoproj.io"
+            ]
+        );
+        assert_eq!(
+            names(Kind::FlaggerCanary, Operation::Promote),
+            ["get canaries.flagger.app", "create services/proxy"]
+        );
         assert_eq!(CREATE_EVENTS.to_string(), "create events");
     }
 }

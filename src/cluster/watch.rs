@@ -77,7 +77,18 @@ pub fn core_kinds() -> Vec<WatchedKind> {
 
 /// Custom kinds found by discovery; a cluster without their CRDs simply has none.
 pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
-    let candidates = [
+    let mut out = Vec::new();
+    for (kind, gvk) in custom_kinds() {
+        if let Ok((resource, _)) = kube::discovery::pinned_kind(client, &gvk).await {
+            out.push(WatchedKind { kind, resource });
+        }
+    }
+    out
+}
+
+/// The optional kinds, found by discovery when their CRDs are installed.
+pub fn custom_kinds() -> Vec<(ObjectKind, GroupVersionKind)> {
+    vec![
         (
             ObjectKind::ArgoRollout,
             gvk("argoproj.io", "v1alpha1", "Rollout"),
@@ -94,15 +105,12 @@ pub async fn discovered_kinds(client: &Client) -> Vec<WatchedKind> {
             ObjectKind::Experiment,
             gvk("argoproj.io", "v1alpha1", "Experiment"),
         ),
-    ];
-    let mut out = Vec::new();
-    for (kind, gvk) in candidates {
-        if let Ok((resource, _)) = kube::discovery::pinned_kind(client, &gvk).await {
-            out.push(WatchedKind { kind, resource });
-        }
-    }
-    out
+    ]
 }
+
+/// How often a running console looks for CRDs installed or removed since it started.
+pub const DISCOVERY_EVERY: Duration = Duration::from_secs(20);
+const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reading Deployments through a watch: what the console needs in a namespace.
 const WATCH_DEPLOYMENTS: AccessCheck = AccessCheck {
@@ -301,12 +309,38 @@ pub fn spawn<M: Report>(
     kinds: Vec<WatchedKind>,
     msgs: mpsc::Sender<M>,
 ) {
+    spawn_discovering(cluster, scope, kinds, Vec::new(), DISCOVERY_EVERY, msgs);
+}
+
+/// Starts the watches of `kinds`, and of each of `custom` while its CRD is installed: a
+/// CRD that appears or disappears is noticed within `every`, its rows come or go with it.
+pub fn spawn_discovering<M: Report>(
+    cluster: Cluster,
+    scope: Scope,
+    kinds: Vec<WatchedKind>,
+    custom: Vec<(ObjectKind, GroupVersionKind)>,
+    every: Duration,
+    msgs: mpsc::Sender<M>,
+) {
     let namespaces: Vec<Option<String>> = match scope {
         Scope::AllNamespaces => vec![None],
         Scope::Namespaces(list) => list.into_iter().map(Some).collect(),
     };
     let (status_tx, status_rx) = mpsc::unbounded_channel();
     let mut watches = 0;
+    if !custom.is_empty() {
+        let first = watches + 1;
+        watches += custom.len() * namespaces.len();
+        tokio::spawn(discover(
+            cluster.clone(),
+            custom,
+            namespaces.clone(),
+            first,
+            every,
+            status_tx.clone(),
+            msgs.clone(),
+        ));
+    }
     for ns in &namespaces {
         for kind in &kinds {
             watches += 1;
@@ -324,6 +358,91 @@ pub fn spawn<M: Report>(
         }
     }
     tokio::spawn(supervise(cluster.context.clone(), watches, status_rx, msgs));
+}
+
+/// Whether a discovery error says the kind is not served (as opposed to not answering).
+fn not_served(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 404,
+        kube::Error::Discovery(_) => true,
+        _ => false,
+    }
+}
+
+/// Keeps one watch per namespace running for each custom kind while the API serves it.
+/// A kind that goes away stops its watches and empties its rows; one that comes back is
+/// watched again. Watch ids start at `first`, kind by kind, namespace by namespace.
+async fn discover<M: Report>(
+    cluster: Cluster,
+    custom: Vec<(ObjectKind, GroupVersionKind)>,
+    namespaces: Vec<Option<String>>,
+    first: usize,
+    every: Duration,
+    status: mpsc::UnboundedSender<(usize, WatchState)>,
+    msgs: mpsc::Sender<M>,
+) {
+    let mut running: Vec<Option<Vec<tokio::task::JoinHandle<()>>>> =
+        custom.iter().map(|_| None).collect();
+    let id = |k: usize, n: usize| first + k * namespaces.len() + n;
+    loop {
+        for (k, (kind, gvk)) in custom.iter().enumerate() {
+            let found = tokio::time::timeout(
+                DISCOVERY_TIMEOUT,
+                kube::discovery::pinned_kind(&cluster.client, gvk),
+            )
+            .await;
+            match found {
+                Ok(Ok((resource, _))) if running[k].is_none() => {
+                    let watched = WatchedKind {
+                        kind: *kind,
+                        resource,
+                    };
+                    let handles = namespaces
+                        .iter()
+                        .enumerate()
+                        .map(|(n, ns)| {
+                            tokio::spawn(run_watch::<DynamicObject, M>(
+                                cluster.clone(),
+                                watched.clone(),
+                                ns.clone(),
+                                id(k, n),
+                                status.clone(),
+                                msgs.clone(),
+                            ))
+                        })
+                        .collect();
+                    running[k] = Some(handles);
+                }
+                Ok(Err(e)) if not_served(&e) => {
+                    if let Some(handles) = running[k].take() {
+                        for handle in handles {
+                            handle.abort();
+                        }
+                        let mut gone: Vec<Change> = namespaces
+                            .iter()
+                            .map(|ns| Change::Reset {
+                                kind: *kind,
+                                namespace: ns.clone(),
+                                objects: Vec::new(),
+                            })
+                            .collect();
+                        if !flush(&msgs, &cluster.context, &mut gone).await {
+                            return;
+                        }
+                    }
+                    for n in 0..namespaces.len() {
+                        let _ = status.send((id(k, n), WatchState::Skipped));
+                    }
+                }
+                // Served and watched already, or no answer: look again next round.
+                _ => {}
+            }
+        }
+        if msgs.is_closed() {
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// Folds the state of each watch into the context's connection state.

@@ -181,13 +181,25 @@ pub fn hint_line<'a>(state: &State, theme: &Theme, width: u16) -> Line<'a> {
 
 /// The hint line's entries: one key and what it does, each a few spans.
 fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
-    // Typing a filter: its own keys, read from the keymap.
-    if state.filter_input.is_some() && state.overlay.is_none() {
-        let mut out = Vec::new();
-        for (action, what) in [
+    // Typing a filter or a weight: its own keys, read from the keymap.
+    let typing: Option<[(Action, &str); 2]> = if state.overlay.is_some() {
+        None
+    } else if state.weight_input.is_some() {
+        Some([
+            (Action::Submit, "set weight (0-100)"),
+            (Action::Cancel, "cancel"),
+        ])
+    } else if state.filter_input.is_some() {
+        Some([
             (Action::Submit, "apply filter"),
             (Action::Cancel, "clear filter"),
-        ] {
+        ])
+    } else {
+        None
+    };
+    if let Some(keys) = typing {
+        let mut out = Vec::new();
+        for (action, what) in keys {
             if let Some(keys) = state.keymap.keys_for_any(&[Section::Input], action) {
                 out.push(vec![
                     Span::styled(format!(" {keys}"), theme.style(Slot::Key)),

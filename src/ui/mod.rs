@@ -109,6 +109,20 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(" filter:", theme.style(Slot::Muted)));
         spans.push(Span::styled(f, theme.style(Slot::Accent)));
     }
+    if let Some((key, input)) = &state.weight_input {
+        spans.push(Span::styled(
+            format!(
+                " set-weight {}/{} to:",
+                key.kind.target_prefix(),
+                crate::model::text::inert(&key.name)
+            ),
+            theme.style(Slot::Muted),
+        ));
+        spans.push(Span::styled(
+            format!("{}▏%", input.lines().join("")),
+            theme.style(Slot::Accent),
+        ));
+    }
     if state.read_only {
         spans.push(Span::styled(" [read-only]", theme.style(Slot::Warning)));
     }

@@ -30,7 +30,9 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         state.pending_keys.clear();
         return quit(state);
     }
-    let typing = state.filter_input.is_some() || matches!(state.overlay, Some(Overlay::Confirm(_)));
+    let typing = state.filter_input.is_some()
+        || state.weight_input.is_some()
+        || matches!(state.overlay, Some(Overlay::Confirm(_)));
     if !state.fits() {
         // Nothing can be seen: no key but quit may act, and no half-typed chord survives.
         state.pending_keys.clear();
@@ -60,6 +62,10 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         return effects;
+    }
+    if state.weight_input.is_some() && state.overlay.is_none() {
+        let answer = single_key(state, Section::Input, &key);
+        return on_weight_key(state, key, answer);
     }
     if state.filter_input.is_some() {
         let answer = single_key(state, Section::Input, &key);
@@ -329,6 +335,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 return request_operation(state, op);
             }
         }
+        Action::SetWeight => return request_weight(state),
     }
     vec![]
 }

@@ -10,7 +10,9 @@ mod queue;
 
 use keys::*;
 use operate::*;
-pub use operate::{blocked_reason, default_rollback_target, no_rollback_why, rollback_aim};
+pub use operate::{
+    blocked_reason, default_rollback_target, no_rollback_why, parse_weight, rollback_aim,
+};
 use queue::*;
 pub use queue::{apply_changes, rebuild_rows, visible_rows};
 

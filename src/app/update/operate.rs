@@ -139,7 +139,8 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
             .find(|v| v.role == RevisionRole::Stable)
             .map(RevisionBrief::of);
     }
-    if op == Operation::Rollback && key.kind != Kind::CanaryPair {
+    // Flagger rolls a canary back to its primary: there is no revision to aim at.
+    if op == Operation::Rollback && !matches!(key.kind, Kind::CanaryPair | Kind::FlaggerCanary) {
         let Some((to, _)) = rollback_aim(state, release) else {
             let why = no_rollback_why(release);
             return refuse(
@@ -168,9 +169,19 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         reason: None,
         dry_run: false,
     };
+    confirm_or_run(state, request, target, replaces)
+}
+
+/// A dangerous or production request waits for its confirmation; any other runs.
+fn confirm_or_run(
+    state: &mut State,
+    request: ActionRequest,
+    target: Option<RevisionBrief>,
+    replaces: Option<RevisionBrief>,
+) -> Vec<Effect> {
     let guarded = state.settings.is_production(&request.key.context);
-    let findings = findings_to_acknowledge(state, &request.key, op);
-    if guarded || op.is_dangerous() || findings.is_some() {
+    let findings = findings_to_acknowledge(state, &request.key, request.op.kind());
+    if guarded || request.op.is_dangerous() || findings.is_some() {
         state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             request,
             target,
@@ -224,6 +235,81 @@ fn with_acknowledgement(reason: Option<String>, findings: &Option<String>) -> Op
         (r, None) => r,
         (None, Some(f)) => Some(format!("acknowledged security findings: {f}")),
         (Some(r), Some(f)) => Some(format!("{r} (acknowledged security findings: {f})")),
+    }
+}
+
+/// `set-weight`: a small prompt for the weight first, for the focused release.
+pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
+    let Some(release) = state.focused() else {
+        return refuse(state, "no release selected".into());
+    };
+    let key = release.key.clone();
+    if let Some(why) = blocked_reason(state, &key, Operation::SetWeight) {
+        return refuse(
+            state,
+            format!(
+                "✖ cannot set-weight {}/{}: {why}",
+                key.kind.target_prefix(),
+                key.name
+            ),
+        );
+    }
+    state.weight_input = Some((key, TextArea::default()));
+    vec![]
+}
+
+/// A key while the weight prompt is open: digits, submit (then the confirmation), cancel.
+pub(super) fn on_weight_key(
+    state: &mut State,
+    key: KeyEvent,
+    answer: Option<Action>,
+) -> Vec<Effect> {
+    match answer {
+        Some(Action::Cancel) => {
+            state.weight_input = None;
+            state.set_status(Level::Info, "cancelled");
+            vec![]
+        }
+        Some(Action::Submit) => {
+            let Some((release, input)) = state.weight_input.take() else {
+                return vec![];
+            };
+            let typed = input.lines().join("");
+            match parse_weight(&typed) {
+                Ok(weight) => {
+                    let request = ActionRequest {
+                        key: release,
+                        op: Op::SetWeight { weight },
+                        reason: None,
+                        dry_run: false,
+                    };
+                    confirm_or_run(state, request, None, None)
+                }
+                Err(why) => {
+                    state.weight_input = Some((release, input));
+                    refuse(state, format!("✖ {why}"))
+                }
+            }
+        }
+        Some(Action::NextField) => vec![],
+        _ => {
+            if let Some((_, input)) = &mut state.weight_input {
+                input.input(key);
+            }
+            vec![]
+        }
+    }
+}
+
+/// A weight as typed: a whole percentage, `%` allowed.
+pub fn parse_weight(text: &str) -> Result<u8, String> {
+    let digits = text.trim().trim_end_matches('%').trim();
+    match digits.parse::<u8>() {
+        Ok(w) if w <= 100 => Ok(w),
+        _ => Err(format!(
+            "a weight is a whole percentage from 0 to 100, not {:?}",
+            crate::model::text::inert(text)
+        )),
     }
 }
 

@@ -9,8 +9,10 @@
 //! This module holds the call plumbing and the actuator; each kind's operations live in a
 //! file of their own, and Events in `events`.
 
+pub mod argo;
 mod deployment;
 mod events;
+pub mod flagger;
 mod pair;
 
 pub use events::{event_reason, post_event};
@@ -47,9 +49,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(3);
 const SETTLE_POLL: Duration = Duration::from_millis(150);
 
-/// What ripcord can carry out on a real cluster. Deployments and canary pairs only: the
-/// Argo Rollouts and Flagger operations are not implemented against the API yet, so no key
-/// or command offers them there.
+/// What ripcord can carry out on a real cluster; no key or command offers the rest there.
 pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
     use Operation::*;
     match kind {
@@ -65,10 +65,16 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
             Pause | Resume => Err("a canary pair has no controller to pause"),
             Retry => Err("a canary pair has no analysis to retry"),
         },
-        Kind::ArgoRollout => {
-            Err("ripcord cannot act on Argo Rollouts in a cluster yet: use kubectl argo rollouts")
-        }
-        Kind::FlaggerCanary => Err("Flagger drives this canary; act on it through Flagger"),
+        // set-weight needs a setWeight step of that weight; `argo` says so when there is none.
+        Kind::ArgoRollout => Ok(()),
+        // promote opens a confirm gate, promote --full skips the analysis, abort and
+        // rollback open the rollback gate, pause and resume suspend the Canary.
+        Kind::FlaggerCanary => match op {
+            Promote | PromoteFull | Pause | Resume | Abort | Rollback => Ok(()),
+            Retry => Err("Flagger starts a new analysis by itself when the target changes"),
+            Restart => Err("restart the target Deployment: Flagger analyses the change"),
+            SetWeight => Err("Flagger sets a canary's weight from its analysis steps"),
+        },
     }
 }
 
@@ -91,14 +97,36 @@ pub async fn execute(client: &Client, request: &ActionRequest) -> ActionOutcome 
         )));
         return outcome;
     }
+    if key.kind == Kind::ArgoRollout {
+        let resource = argo::rollout_resource();
+        outcome.result = argo::run_on(
+            client,
+            resource.clone(),
+            request,
+            &mut outcome.revision_before,
+        )
+        .await;
+        outcome.revision_after = if request.dry_run {
+            outcome.revision_before
+        } else {
+            argo::Rollouts::new(client, &key.namespace, false, resource)
+                .get(&key.name)
+                .await
+                .ok()
+                .and_then(|r| argo::rollout_revision(&r))
+        };
+        return outcome;
+    }
     let kube = Kube::new(client, &key.namespace, request.dry_run);
     outcome.result = match key.kind {
         Kind::Deployment => deployment::run(&kube, request, &mut outcome.revision_before).await,
         Kind::CanaryPair => pair::run(&kube, request, &mut outcome.revision_before).await,
-        // `supports` refused these above.
-        Kind::ArgoRollout | Kind::FlaggerCanary => {
+        Kind::FlaggerCanary => {
+            outcome.result = flagger::run(client, request).await;
             return outcome;
         }
+        // Handled above.
+        Kind::ArgoRollout => return outcome,
     };
     let may_have_changed =
         !request.dry_run && !matches!(outcome.result, Err(ActionFailure::Unreachable(_)));
@@ -147,8 +175,17 @@ impl Actuator for KubeActuator {
             let Some(cluster) = self.clusters.get(&key.context) else {
                 return Err(CheckError::Unreachable(Self::not_connected(&key.context)));
             };
+            let extra = further_objects(&cluster.client, key, op).await;
             self.access
-                .check(&cluster.client, &key.context, &key.namespace, key.kind, op)
+                .check_release(
+                    &cluster.client,
+                    &key.context,
+                    &key.namespace,
+                    key.kind,
+                    &key.name,
+                    op,
+                    &extra,
+                )
                 .await
                 .map_err(|e| match e {
                     AccessError::CredentialsRejected { .. } => {
@@ -197,6 +234,40 @@ impl Actuator for KubeActuator {
             .get(context)
             .map(|c| c.user.clone())
             .unwrap_or_default()
+    }
+}
+
+/// Objects besides the release that `op` writes to, by name, for the preflight: a pair's
+/// canary Deployment. When it cannot be found here the list check or the action says why.
+async fn further_objects(
+    client: &Client,
+    key: &ReleaseKey,
+    op: Operation,
+) -> Vec<(super::access::AccessCheck, Option<String>)> {
+    if supports(key.kind, op).is_err() {
+        return Vec::new();
+    }
+    if key.kind == Kind::FlaggerCanary {
+        // The proxy is asked about the gate's service, by the name the URL gives it.
+        return match flagger::gate_for(client, key, op).await {
+            Some(gate) if gate.namespace == key.namespace => {
+                vec![(super::access::PROXY_SERVICES, Some(gate.service))]
+            }
+            _ => Vec::new(),
+        };
+    }
+    if key.kind != Kind::CanaryPair || op == Operation::Rollback {
+        return Vec::new();
+    }
+    match Kube::new(client, &key.namespace, true)
+        .canary_of(&key.name)
+        .await
+    {
+        Ok(canary) => vec![(
+            super::access::PATCH_DEPLOYMENTS,
+            Some(name_of(&canary).to_string()),
+        )],
+        Err(_) => Vec::new(),
     }
 }
 

@@ -276,7 +276,11 @@ fn production_needs_the_typed_name_and_a_reason() {
     match effects.as_slice() {
         [Effect::Execute(req)] => {
             assert_eq!(req.op.kind(), Operation::Promote);
-            assert_eq!(req.reason.as_deref(), Some("canary looks good"));
+            // The demo's payments-api has critical and high findings: acknowledged with it.
+            assert_eq!(
+                req.reason.as_deref(),
+                Some("canary looks good (acknowledged security findings: SEC002 ×2, SEC001 ×2)")
+            );
         }
         other => panic!("expected Execute, got {other:?}"),
     }
@@ -1383,6 +1387,9 @@ fn the_demo_offers_what_its_simulator_performs() {
         matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Promote);
     let status = state.status.as_ref().map(|s| s.text.clone());
     assert!(ran || asked, "promote neither ran nor asked: {status:?}");
+    if asked {
+        press_code(&mut state, KeyCode::Esc);
+    }
     select_kind(&mut state, Kind::FlaggerCanary);
     let hints = footer(&mut state);
     assert!(

@@ -615,9 +615,41 @@ def apiserver_floor(ctx, runs=3):
     return out
 
 
+def check_all(ctx, tool, P, runs=3):
+    """`ripcord check -A` once over the whole fixture, as a pipeline runs it: wall time, peak
+    RSS of the process (ru_maxrss from wait4), the findings it printed and its exit code;
+    `runs` times, median."""
+    argv = [ctx.ripcord, "check", "--context", ctx.context, "-A", "-o", "json"]
+    samples = []
+    for _ in range(runs):
+        with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+            t0 = time.monotonic()
+            proc = subprocess.Popen(argv, stdout=out_f, stderr=err_f, env=Ripcord_env(ctx))
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.monotonic() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out_f.seek(0)
+            err_f.seek(0)
+            out, err = out_f.read(), err_f.read()
+        findings = None
+        try:
+            findings = len(json.loads(out)["findings"])
+        except (ValueError, KeyError):
+            pass
+        samples.append({"seconds": round(seconds, 2), "maxrss_mib": round(usage.ru_maxrss / 1024, 1),
+                        "findings": findings, "exit": proc.returncode,
+                        "stderr": err.decode(errors="replace")[-500:]})
+    return {"runs": samples,
+            "seconds_median": statistics.median(s["seconds"] for s in samples),
+            "maxrss_mib_max": max(s["maxrss_mib"] for s in samples)}
+
+
 def run_tool(ctx, tool, P, parts):
     res = {"errors": [], "cluster_at_start": cluster_counts(ctx)}
-    for part, fn in (("main", session_main), ("small", session_small), ("throttled", session_throttled)):
+    sessions = [("main", session_main), ("small", session_small), ("throttled", session_throttled)]
+    if tool.name == "ripcord":
+        sessions.append(("check", check_all))
+    for part, fn in sessions:
         if part not in parts:
             continue
         res.setdefault("cool_down", {})[part] = cool_down()
@@ -672,7 +704,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="ripcord benchmark suite")
     ap.add_argument("--mode", choices=sorted(PROFILES), default="full")
     ap.add_argument("--tools", default="ripcord,kubectl-get-w,kdash")
-    ap.add_argument("--parts", default="main,small,throttled")
+    ap.add_argument("--parts", default="main,small,throttled,check")
     ap.add_argument("--kubeconfig", required=True)
     ap.add_argument("--context", default="testbed-admin")
     ap.add_argument("--testbed-dir", required=True)

@@ -280,6 +280,11 @@ async fn each_argo_action_equals_the_plugins_patches() {
         assert_eq!(outcome.revision_before, Some(3), "{}", case.name);
         twins.send(&theirs, case.plugin).await;
         let after = twins.assert_same(&ours, &theirs, case.name).await;
+        if let (Op::SetWeight { .. }, Ok(text)) = (case.op, &outcome.result) {
+            // The message counts steps as the step column does: currentStepIndex/steps.
+            let index = &after["status"]["currentStepIndex"];
+            assert!(text.contains(&format!("step {index}/")), "{text}");
+        }
         assert_ne!(
             (&before["spec"], &before["status"]),
             (&after["spec"], &after["status"]),
@@ -721,4 +726,36 @@ async fn a_pairs_preflight_names_its_canary_too() {
         matches!(&only_stable, Permission::Denied(why) if why.contains("patch deployments.apps \"shop-canary\"")),
         "{only_stable:?}"
     );
+}
+
+/// `ripcord set-weight rollout/NAME W` with a weight no step of the Rollout names is bad
+/// input: exit 2, and the Rollout is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_weight_refuses_a_weight_the_rollouts_steps_do_not_name() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-weight").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let status = json!({ "currentStepIndex": 0, "currentPodHash": "new", "stableRS": "old" });
+    let (ours, _) = twins
+        .create("weight", &rollout("weight", "web:3", false), &status)
+        .await;
+    let before = twins.get(&ours).await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    let out = cli.run(&[
+        "set-weight",
+        &target,
+        "33",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "t",
+    ]);
+    let text = common::cli::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("33% is not a step"), "{text}");
+    let after = twins.get(&ours).await;
+    assert_eq!(before["status"], after["status"]);
+    assert_eq!(before["spec"], after["spec"]);
 }

@@ -2401,3 +2401,72 @@ fn a_flagger_rollback_aims_at_no_revision() {
     assert_eq!(c.request.op, Op::Rollback { to: None });
     assert_eq!(c.request.key.kind, Kind::FlaggerCanary);
 }
+
+/// `y` answers a confirmation and is also retry's key: a second `y` after confirming an
+/// abort must not retry the canary unasked.
+#[test]
+fn a_second_y_after_confirming_an_abort_retries_nothing_unasked() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "cart"); // staging: a plain y confirms
+    assert!(press(&mut state, 'a').is_empty());
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(
+        matches!(effects.as_slice(), [Effect::Execute(r)] if r.op.kind() == Operation::Abort),
+        "{effects:?}"
+    );
+    let effects = press(&mut state, 'y');
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute(_))),
+        "retry ran without a confirmation: {effects:?}"
+    );
+}
+
+/// An Argo canary moves only to its own setWeight steps: the prompt lists them, and another
+/// weight is refused before any confirmation.
+#[test]
+fn set_weight_on_a_rollout_offers_its_steps_weights_only() {
+    let (_, mut state) = demo_state();
+    state.support = SupportTable::from_fn(ripcord::cluster::actions::supports);
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let choices = state
+        .focused()
+        .and_then(|r| r.weight_choices())
+        .expect("an Argo canary's choices");
+    assert!(!choices.is_empty() && !choices.contains(&33), "{choices:?}");
+    assert!(press(&mut state, 'w').is_empty());
+    let listed = ripcord::app::update::weight_list(&choices);
+    let shown = footer(&mut state);
+    assert!(shown.contains(&format!("set weight ({listed})")), "{shown}");
+    for c in "33".chars() {
+        press(&mut state, c);
+    }
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(
+        state.overlay.is_none(),
+        "a confirmation for a weight no step has"
+    );
+    assert!(
+        state.weight_input.is_some(),
+        "the prompt stays for another try"
+    );
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains(&listed), "{status}");
+    // One of its steps goes on to the confirmation.
+    press_code(&mut state, KeyCode::Backspace);
+    press_code(&mut state, KeyCode::Backspace);
+    for c in choices[0].to_string().chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(&state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+}

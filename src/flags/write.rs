@@ -2,8 +2,8 @@
 //! the object is replaced only at the resourceVersion it was read at, so an edit made by
 //! someone else in between is never overwritten (the API answers 409 Conflict instead).
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use crate::cluster::actions::events::{ripcord_event, EventTarget};
+use k8s_openapi::api::core::v1::{ConfigMap, Event};
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::Client;
 use serde_json::Value;
@@ -192,42 +192,21 @@ pub async fn post_event(
         ),
     };
     let ns = loaded.stored.namespace().to_string();
-    let time = k8s_openapi::jiff::Timestamp::from_second(now.timestamp())
-        .ok()
-        .map(Time);
-    let text = crate::model::text::inert(&format!("{user}: {message}")).into_owned();
-    let event = Event {
-        metadata: ObjectMeta {
-            name: Some(format!(
-                "{}.{:x}",
-                name.chars().take(236).collect::<String>(),
-                now.timestamp_nanos_opt().unwrap_or_default()
-            )),
-            namespace: Some(ns.clone()),
-            ..Default::default()
-        },
-        involved_object: ObjectReference {
-            api_version: Some(api_version.into()),
-            kind: Some(kind.into()),
-            name: Some(name),
-            namespace: Some(ns.clone()),
-            uid,
-            ..Default::default()
-        },
-        reason: Some("FlagEdited".into()),
-        message: Some(text.chars().take(1000).collect()),
-        type_: Some("Normal".into()),
-        source: Some(EventSource {
-            component: Some("ripcord".into()),
-            host: None,
-        }),
-        reporting_component: Some("ripcord".into()),
-        reporting_instance: Some(user.to_string()),
-        first_timestamp: time.clone(),
-        last_timestamp: time,
-        count: Some(1),
-        ..Default::default()
+    let target = EventTarget {
+        api_version,
+        kind,
+        namespace: &ns,
+        name: &name,
+        uid,
     };
+    let event = ripcord_event(
+        &target,
+        "FlagEdited",
+        "Normal",
+        &format!("{user}: {message}"),
+        user,
+        now,
+    );
     let api: Api<Event> = Api::namespaced(client.clone(), &ns);
     api.create(&PostParams::default(), &event).await?;
     Ok(())

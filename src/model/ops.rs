@@ -41,6 +41,8 @@ impl Operation {
             self,
             Operation::PromoteFull
                 | Operation::Abort
+                // Sends traffic back to a canary that was aborted, often a moment ago.
+                | Operation::Retry
                 | Operation::Rollback
                 | Operation::Restart
                 // Moves traffic like a promotion: 100 hands the canary every pod.

@@ -450,6 +450,25 @@ impl Release {
         }
     }
 
+    /// The weights set-weight may choose, smallest first: an Argo canary moves only to one
+    /// of its own setWeight steps; `None` for kinds that take any whole percentage.
+    pub fn weight_choices(&self) -> Option<Vec<u8>> {
+        if self.key.kind != Kind::ArgoRollout {
+            return None;
+        }
+        let mut weights: Vec<u8> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s.kind {
+                StepKind::SetWeight { weight } => Some(weight),
+                _ => None,
+            })
+            .collect();
+        weights.sort_unstable();
+        weights.dedup();
+        Some(weights)
+    }
+
     /// Revisions a rollback may target, newest first: never the one being rolled out, and
     /// for a pair (whose rollback acts on the stable Deployment) not the stable's own.
     pub fn rollback_targets(&self) -> impl Iterator<Item = &Revision> {

@@ -182,13 +182,17 @@ pub fn hint_line<'a>(state: &State, theme: &Theme, width: u16) -> Line<'a> {
 /// The hint line's entries: one key and what it does, each a few spans.
 fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
     // Typing a filter or a weight: its own keys, read from the keymap.
+    let weights = state.weight_input.as_ref().map(|(key, _)| {
+        let choices = state.releases.get(key).and_then(|r| r.weight_choices());
+        match choices {
+            Some(c) => format!("set weight ({})", crate::app::update::weight_list(&c)),
+            None => "set weight (0-100)".to_owned(),
+        }
+    });
     let typing: Option<[(Action, &str); 2]> = if state.overlay.is_some() {
         None
-    } else if state.weight_input.is_some() {
-        Some([
-            (Action::Submit, "set weight (0-100)"),
-            (Action::Cancel, "cancel"),
-        ])
+    } else if let Some(weights) = &weights {
+        Some([(Action::Submit, weights), (Action::Cancel, "cancel")])
     } else if state.filter_input.is_some() {
         Some([
             (Action::Submit, "apply filter"),

@@ -275,7 +275,20 @@ pub(super) fn on_weight_key(
                 return vec![];
             };
             let typed = input.lines().join("");
+            let choices = state
+                .releases
+                .get(&release)
+                .and_then(|r| r.weight_choices());
             match parse_weight(&typed) {
+                // Refused here, before a confirmation, a journal entry or an Event.
+                Ok(weight) if choices.as_ref().is_some_and(|c| !c.contains(&weight)) => {
+                    let listed = weight_list(choices.as_deref().unwrap_or_default());
+                    state.weight_input = Some((release, input));
+                    refuse(
+                        state,
+                        format!("✖ {weight}% is not a step of this rollout: choose {listed}"),
+                    )
+                }
                 Ok(weight) => {
                     let request = ActionRequest {
                         key: release,
@@ -390,5 +403,13 @@ pub(super) fn on_confirm_key(
             confirm.error = None;
             vec![]
         }
+    }
+}
+
+/// Weights as a prompt lists them: `20, 50, 80`, or `none` for a rollout without any.
+pub fn weight_list(weights: &[u8]) -> String {
+    match weights {
+        [] => "none (it has no setWeight step)".into(),
+        w => w.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
     }
 }

@@ -544,9 +544,9 @@ async fn set_weight(
         .map_err(|why| ActionFailure::Rejected(format!("rollout '{name}': {why}")))?;
     let patch = json!({ "status": { "currentStepIndex": index } });
     api.status_or_object(name, &patch).await?;
+    // Counted as the step column counts: currentStepIndex/steps.
     Ok(format!(
-        "rollout '{name}' moved to step {} of {} (setWeight {weight})",
-        index + 1,
+        "rollout '{name}' moved to step {index}/{} (setWeight {weight})",
         canary_step(rollout).map_or(0, |(_, n)| n)
     ))
 }

@@ -25,7 +25,6 @@ pub async fn post_event(
         Kind::ArgoRollout => ("argoproj.io/v1alpha1", "Rollout"),
         Kind::FlaggerCanary => ("flagger.app/v1beta1", "Canary"),
     };
-    // The uid lets `kubectl describe` find the event; without it the event still lists.
     let uid = match key.kind {
         Kind::Deployment | Kind::CanaryPair => {
             let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
@@ -36,10 +35,6 @@ pub async fn post_event(
         }
         _ => None,
     };
-    let now = Utc::now();
-    let time = k8s_openapi::jiff::Timestamp::from_second(now.timestamp())
-        .ok()
-        .map(Time);
     let (event_type, result) = match &outcome.result {
         Ok(text) => ("Normal", format!("ok: {text}")),
         Err(failure) => ("Warning", format!("error: {failure}")),
@@ -54,43 +49,21 @@ pub async fn post_event(
         message.push_str(&format!(" because: {}", crate::model::text::inert(reason)));
     }
     message.push_str(&format!("; {result}"));
-    let event = Event {
-        metadata: ObjectMeta {
-            // client-go's naming: the object's name and a nanosecond stamp in hex.
-            // 236 + "." + 16 hex digits fits the 253 a name may have.
-            name: Some(format!(
-                "{}.{:x}",
-                key.name.chars().take(236).collect::<String>(),
-                now.timestamp_nanos_opt().unwrap_or_default()
-            )),
-            namespace: Some(ns.to_string()),
-            ..Default::default()
-        },
-        involved_object: ObjectReference {
-            api_version: Some(api_version.into()),
-            kind: Some(kind.into()),
-            name: Some(key.name.clone()),
-            namespace: Some(ns.to_string()),
-            uid,
-            ..Default::default()
-        },
-        reason: Some(event_reason(request.op.kind())),
-        message: Some(truncate(
-            &crate::model::text::inert(&message),
-            EVENT_MESSAGE_LIMIT,
-        )),
-        type_: Some(event_type.into()),
-        source: Some(EventSource {
-            component: Some("ripcord".into()),
-            host: None,
-        }),
-        reporting_component: Some("ripcord".into()),
-        reporting_instance: Some(user.to_string()),
-        first_timestamp: time.clone(),
-        last_timestamp: time,
-        count: Some(1),
-        ..Default::default()
+    let target = EventTarget {
+        api_version,
+        kind,
+        namespace: ns,
+        name: &key.name,
+        uid,
     };
+    let event = ripcord_event(
+        &target,
+        &event_reason(request.op.kind()),
+        event_type,
+        &message,
+        user,
+        Utc::now(),
+    );
     let api: Api<Event> = Api::namespaced(client.clone(), ns);
     let params = PostParams {
         dry_run: request.dry_run,
@@ -122,6 +95,68 @@ fn truncate(text: &str, limit: usize) -> String {
         end -= 1;
     }
     format!("{}...", &text[..end])
+}
+
+/// The object an Event is about.
+pub struct EventTarget<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// Lets `kubectl describe` find the event; without it the event still lists.
+    pub uid: Option<String>,
+}
+
+/// A core/v1 Event from ripcord on `target`, as `user`: the message made inert and cut to
+/// what the API server accepts.
+pub fn ripcord_event(
+    target: &EventTarget,
+    reason: &str,
+    event_type: &str,
+    message: &str,
+    user: &str,
+    now: chrono::DateTime<Utc>,
+) -> Event {
+    let time = k8s_openapi::jiff::Timestamp::from_second(now.timestamp())
+        .ok()
+        .map(Time);
+    Event {
+        metadata: ObjectMeta {
+            // client-go's naming: the object's name and a nanosecond stamp in hex.
+            // 236 + "." + 16 hex digits fits the 253 a name may have.
+            name: Some(format!(
+                "{}.{:x}",
+                target.name.chars().take(236).collect::<String>(),
+                now.timestamp_nanos_opt().unwrap_or_default()
+            )),
+            namespace: Some(target.namespace.to_string()),
+            ..Default::default()
+        },
+        involved_object: ObjectReference {
+            api_version: Some(target.api_version.into()),
+            kind: Some(target.kind.into()),
+            name: Some(target.name.to_string()),
+            namespace: Some(target.namespace.to_string()),
+            uid: target.uid.clone(),
+            ..Default::default()
+        },
+        reason: Some(reason.into()),
+        message: Some(truncate(
+            &crate::model::text::inert(message),
+            EVENT_MESSAGE_LIMIT,
+        )),
+        type_: Some(event_type.into()),
+        source: Some(EventSource {
+            component: Some("ripcord".into()),
+            host: None,
+        }),
+        reporting_component: Some("ripcord".into()),
+        reporting_instance: Some(user.to_string()),
+        first_timestamp: time.clone(),
+        last_timestamp: time,
+        count: Some(1),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 
 pub mod argo;
 mod deployment;
-mod events;
+pub mod events;
 pub mod flagger;
 mod pair;
 

@@ -20,7 +20,9 @@ fn consequence(op: Operation) -> &'static str {
         Operation::Pause => "stop the rollout where it is",
         Operation::Resume => "let the rollout continue",
         Operation::Abort => "send all traffic back to stable and scale the canary down",
-        Operation::Retry => "start the aborted update again from step 1",
+        Operation::Retry => {
+            "start the aborted update again from its first step: traffic goes back to the canary"
+        }
         Operation::Rollback => "roll back to an earlier revision",
         Operation::Restart => "replace every pod, a few at a time",
         Operation::SetWeight => "move replicas between stable and canary",

@@ -853,7 +853,7 @@ async fn the_simulators_actuator_acts_through_the_driver() {
         .supports(Kind::ArgoRollout, Operation::Promote)
         .is_ok());
     assert!(actuator
-        .supports(Kind::ArgoRollout, Operation::SetWeight)
+        .supports(Kind::FlaggerCanary, Operation::Promote)
         .is_err());
     let mut settings = state.settings.clone();
     settings.production_pattern = "no-context-is-production".into();
@@ -929,4 +929,27 @@ fn the_status_table_never_cuts_a_name() {
     for (line, r) in lines[1..].iter().zip(&releases) {
         assert_eq!(line.find(r.key.name.as_str()), Some(name_at), "{table}");
     }
+}
+
+/// The demo's set-weight on an Argo canary moves it to the step that sets that weight,
+/// as a real cluster's currentStepIndex patch does, and refuses a weight no step sets.
+#[test]
+fn set_weight_moves_an_argo_canary_to_its_step() {
+    let (mut world, mut state) = demo_state();
+    let request = |state: &State, weight| ActionRequest {
+        key: key(state, "cart"),
+        op: Op::SetWeight { weight },
+        reason: None,
+        dry_run: false,
+    };
+    let refused = world.execute(&request(&state, 33));
+    assert!(refused.result.is_err(), "{:?}", refused.result);
+    let outcome = world.execute(&request(&state, 50));
+    let text = outcome.result.clone().expect("set-weight 50");
+    feed(&mut world, &mut state);
+    let (n, m) = release(&state, "cart").step.expect("a step");
+    assert_eq!(text, format!("moved to step {n}/{m} (setWeight 50)"));
+    // The pods follow within the step's 30 s pause.
+    run(&mut world, &mut state, 20.0);
+    assert_eq!(release(&state, "cart").weight, Some(50));
 }

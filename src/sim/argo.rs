@@ -343,6 +343,27 @@ impl SimArgoRollout {
         );
     }
 
+    /// ripcord's set-weight: on to the step that sets `weight`, as a real cluster's
+    /// `status.currentStepIndex` patch does; the controller then applies that weight.
+    pub fn set_weight(&mut self, weight: u8, now: Time) -> Result<String, String> {
+        if self.blue_green {
+            return Err("a blue-green rollout has no weight to set".into());
+        }
+        let index = self
+            .steps
+            .iter()
+            .position(|s| *s == ArgoStep::SetWeight(weight))
+            .ok_or_else(|| format!("no setWeight step of {weight}%"))?;
+        self.aborted = false;
+        self.analysis = None;
+        self.step_index = index;
+        self.step_started = now;
+        Ok(format!(
+            "moved to step {index}/{} (setWeight {weight})",
+            self.steps.len()
+        ))
+    }
+
     /// `kubectl argo rollouts abort`.
     pub fn abort(&mut self, now: Time, events: &mut SimEvents) -> Result<String, String> {
         if !self.in_update() {

@@ -413,6 +413,7 @@ impl SimEntry {
             (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
             (SimRelease::Argo(a), Abort) => a.abort(now, events),
             (SimRelease::Argo(a), Retry) => a.retry(now),
+            (SimRelease::Argo(a), SetWeight { weight }) => a.set_weight(weight, now),
             (SimRelease::Argo(a), Rollback { to }) => a.undo(to, now),
             (SimRelease::Argo(a), Restart) => a.restart(now),
             (SimRelease::Argo(a), Pause) if a.paused => Err("rollout is already paused".into()),
@@ -450,7 +451,7 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
             op,
             Promote | PromoteFull | Abort | Rollback | Restart | SetWeight
         ),
-        Kind::ArgoRollout => op != SetWeight,
+        Kind::ArgoRollout => true,
         Kind::FlaggerCanary => false,
     };
     if ok {
@@ -462,7 +463,6 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
             "a plain Deployment has no canary to promote, abort or retry"
         }
         (Kind::CanaryPair, Pause | Resume) => "a canary pair has no controller to pause",
-        (Kind::ArgoRollout, SetWeight) => "an Argo Rollout's weight follows its steps",
         _ => "not supported for this kind",
     })
 }

@@ -124,15 +124,33 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Restores the terminal before the previous panic hook prints its message, then exits:
-/// a panic in any task (a watcher, say) must not leave the console drawing over the shell.
+/// Restores the terminal, prints the panic made inert, then exits: a panic in any task (a
+/// watcher, say) must not leave the console drawing over the shell, and its message may
+/// quote cluster text.
 pub fn install_panic_hook() {
-    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
-        previous(info);
+        eprintln!("{}", panic_text(info));
         std::process::exit(101);
     }));
+}
+
+/// `ripcord panicked at FILE:LINE: MESSAGE`, with the message made inert.
+fn panic_text(info: &std::panic::PanicHookInfo) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!(
+        "ripcord panicked{at}: {}",
+        crate::model::text::inert(message)
+    )
 }
 
 pub fn enter_terminal() -> io::Result<(Term, TerminalGuard)> {

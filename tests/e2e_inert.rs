@@ -29,7 +29,12 @@ fn assert_inert(bytes: &[u8], what: &str) {
             let before = text[..at].chars().next_back();
             assert!(
                 !matches!(before, Some('\u{1b}' | '\u{9d}' | '\u{9b}')),
-                "{what}: a live {body:?} at byte {at}"
+                "{what}: a live {body:?} at byte {at}, after {:?}",
+                &text[text[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(120)
+                    .map_or(0, |(i, _)| i)..at]
             );
         }
     }

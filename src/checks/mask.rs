@@ -93,11 +93,11 @@ pub fn scan(text: &str) -> Vec<Match> {
 }
 
 fn shape_at(text: &str, i: usize) -> Option<Match> {
-    let bytes = text.as_bytes();
-    let rest = &text[i..];
     if !text.is_char_boundary(i) {
         return None;
     }
+    let bytes = text.as_bytes();
+    let rest = &text[i..];
     let at = |shape, len: usize| {
         Some(Match {
             shape,
@@ -274,6 +274,16 @@ pub fn mask(value: &str, shape: Option<Shape>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text with multi-byte characters (a C1 control, say) is scanned without slicing
+    /// inside one, and a credential after it is still found.
+    #[test]
+    fn multi_byte_text_is_scanned_whole() {
+        let text = "nginx:1.25\u{9b}2J\u{9d}0;C1 AKIAABCDEFGHIJKLMNOP é";
+        let found = scan(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&text[found[0].start..found[0].end], "AKIAABCDEFGHIJKLMNOP");
+    }
 
     #[test]
     fn shapes_are_found_and_masked() {

@@ -2469,4 +2469,10 @@ fn set_weight_on_a_rollout_offers_its_steps_weights_only() {
         "{:?}",
         state.status
     );
+    // The confirmation names the weight it will set.
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains(&format!("set-weight rollout/cart to {}%", choices[0])),
+        "{shown}"
+    );
 }

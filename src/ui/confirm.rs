@@ -68,6 +68,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
         Line::from(vec![
             Span::styled(format!("{} ", req.op.verb()), theme.style(Slot::Danger)),
             Span::styled(target.clone(), theme.style(Slot::Title)),
+            // The number typed in the prompt, where the answer is given.
+            Span::styled(
+                match req.op {
+                    crate::model::ops::Op::SetWeight { weight } => format!(" to {weight}%"),
+                    _ => String::new(),
+                },
+                theme.style(Slot::Title),
+            ),
             Span::raw(format!(" in {}/{}", req.key.context, req.key.namespace)),
         ]),
         Line::raw(format!("This will {}.", consequence(req.op.kind()))),

@@ -553,18 +553,14 @@ async fn act_inner(
     let key = headless::resolve_release(&releases, kind, &name)?;
     // A weight no step of a rollout names is bad input, refused before anything is asked.
     if let Op::SetWeight { weight } = op {
-        let choices = releases
+        let refused = releases
             .iter()
             .find(|r| r.key == key)
-            .and_then(|r| r.weight_choices());
-        if choices.as_ref().is_some_and(|c| !c.contains(&weight)) {
+            .and_then(|r| r.weight_refused(weight));
+        if let Some(why) = refused {
             return Err(Failure::new(
                 exit::BAD_INPUT,
-                format!(
-                    "{weight}% is not a step of {}: choose {}",
-                    action.target,
-                    ripcord::app::update::weight_list(choices.as_deref().unwrap_or_default())
-                ),
+                format!("{}: {why}", action.target),
             ));
         }
     }

@@ -2436,7 +2436,7 @@ fn set_weight_on_a_rollout_offers_its_steps_weights_only() {
         .expect("an Argo canary's choices");
     assert!(!choices.is_empty() && !choices.contains(&33), "{choices:?}");
     assert!(press(&mut state, 'w').is_empty());
-    let listed = ripcord::app::update::weight_list(&choices);
+    let listed = ripcord::model::weight_list(&choices);
     let shown = footer(&mut state);
     assert!(shown.contains(&format!("set weight ({listed})")), "{shown}");
     for c in "33".chars() {

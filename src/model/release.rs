@@ -469,6 +469,18 @@ impl Release {
         Some(weights)
     }
 
+    /// Why set-weight may not choose `weight` here, if it may not: the one check the
+    /// console's prompt and the CLI share.
+    pub fn weight_refused(&self, weight: u8) -> Option<String> {
+        let choices = self.weight_choices()?;
+        (!choices.contains(&weight)).then(|| {
+            format!(
+                "{weight}% is not a step of this rollout: choose {}",
+                weight_list(&choices)
+            )
+        })
+    }
+
     /// Revisions a rollback may target, newest first: never the one being rolled out, and
     /// for a pair (whose rollback acts on the stable Deployment) not the stable's own.
     pub fn rollback_targets(&self) -> impl Iterator<Item = &Revision> {
@@ -505,5 +517,13 @@ impl Release {
             .iter()
             .find(|r| r.number == current)
             .map(|r| &r.images)
+    }
+}
+
+/// Weights as a prompt lists them: `20, 50, 80`, or `none` for a rollout without any.
+pub fn weight_list(weights: &[u8]) -> String {
+    match weights {
+        [] => "none (it has no setWeight step)".into(),
+        w => w.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
     }
 }

@@ -185,7 +185,7 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
     let weights = state.weight_input.as_ref().map(|(key, _)| {
         let choices = state.releases.get(key).and_then(|r| r.weight_choices());
         match choices {
-            Some(c) => format!("set weight ({})", crate::app::update::weight_list(&c)),
+            Some(c) => format!("set weight ({})", crate::model::weight_list(&c)),
             None => "set weight (0-100)".to_owned(),
         }
     });

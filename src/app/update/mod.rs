@@ -12,7 +12,6 @@ use keys::*;
 use operate::*;
 pub use operate::{
     blocked_reason, default_rollback_target, no_rollback_why, parse_weight, rollback_aim,
-    weight_list,
 };
 use queue::*;
 pub use queue::{apply_changes, rebuild_rows, visible_rows};

@@ -275,21 +275,19 @@ pub(super) fn on_weight_key(
                 return vec![];
             };
             let typed = input.lines().join("");
-            let choices = state
-                .releases
-                .get(&release)
-                .and_then(|r| r.weight_choices());
-            match parse_weight(&typed) {
+            let refused = |weight| {
+                state
+                    .releases
+                    .get(&release)
+                    .and_then(|r| r.weight_refused(weight))
+            };
+            match parse_weight(&typed).map(|w| (w, refused(w))) {
                 // Refused here, before a confirmation, a journal entry or an Event.
-                Ok(weight) if choices.as_ref().is_some_and(|c| !c.contains(&weight)) => {
-                    let listed = weight_list(choices.as_deref().unwrap_or_default());
+                Ok((_, Some(why))) => {
                     state.weight_input = Some((release, input));
-                    refuse(
-                        state,
-                        format!("✖ {weight}% is not a step of this rollout: choose {listed}"),
-                    )
+                    refuse(state, format!("✖ {why}"))
                 }
-                Ok(weight) => {
+                Ok((weight, None)) => {
                     let request = ActionRequest {
                         key: release,
                         op: Op::SetWeight { weight },
@@ -403,13 +401,5 @@ pub(super) fn on_confirm_key(
             confirm.error = None;
             vec![]
         }
-    }
-}
-
-/// Weights as a prompt lists them: `20, 50, 80`, or `none` for a rollout without any.
-pub fn weight_list(weights: &[u8]) -> String {
-    match weights {
-        [] => "none (it has no setWeight step)".into(),
-        w => w.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
     }
 }

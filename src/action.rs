@@ -82,6 +82,14 @@ actions! {
     TabEvents = "tab_events",
     /// Analysis tab: copy the shown metric's PromQL to the clipboard (OSC 52).
     CopyQuery = "copy_query",
+    /// Flags tab: type an evaluation context and see what every flag gives for it.
+    EvaluateFlags = "evaluate_flags",
+    /// Flags tab: enable or disable the flag under the cursor.
+    FlagToggle = "flag_toggle",
+    /// Flags tab: choose another default variant for the flag under the cursor.
+    FlagDefault = "flag_default",
+    /// Flags tab: change the weights of the flag's fractional split.
+    FlagWeights = "flag_weights",
     /// Confirmation dialog: run the action (never bound to Enter).
     Confirm = "confirm",
     /// Dialogs and text input: close without doing anything.
@@ -111,13 +119,21 @@ impl Action {
         })
     }
 
+    /// Whether the action edits a feature flag.
+    pub fn is_flag_edit(self) -> bool {
+        matches!(
+            self,
+            Action::FlagToggle | Action::FlagDefault | Action::FlagWeights
+        )
+    }
+
     /// Whether the action changes a cluster (and so vanishes in read-only mode).
     pub fn is_mutating(self) -> bool {
-        self.operation().is_some()
+        self.operation().is_some() || self.is_flag_edit()
     }
 
     /// Whether the action is dangerous: it needs confirmation and is marked in help.
     pub fn is_dangerous(self) -> bool {
-        self.operation().is_some_and(Operation::is_dangerous)
+        self.operation().is_some_and(Operation::is_dangerous) || self.is_flag_edit()
     }
 }

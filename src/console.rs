@@ -11,7 +11,8 @@ use crate::journal::Journal;
 use crate::metrics::feed::{demo_analysis, ClusterSources, DemoSources, Feed};
 use crate::model::ops::Operation;
 use crate::service::Service;
-use crate::sim::driver::{self, SimActuator, SimCommand};
+use crate::flags::flip::{FlagActuator, KubeFlags};
+use crate::sim::driver::{self, SimActuator, SimCommand, SimFlags};
 use crate::sim::prometheus::SimPrometheus;
 use crate::sim::World;
 use crate::tui;
@@ -68,7 +69,8 @@ pub fn run_demo(mut state: State, theme: &Theme, fps: u32, mut world: World) -> 
         };
         let feed = Feed::new(Arc::new(sources), msg_tx.clone());
         tokio::spawn(driver::run(world, speed, paused, msg_tx.clone(), sim_rx));
-        let mut effects = effect_handler(service, msg_tx, Some(feed));
+        let flags = Arc::new(SimFlags::new(sim_tx.clone()));
+        let mut effects = effect_handler(service, flags, msg_tx, Some(feed));
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             match effect {
                 // The simulator only stops when the console does.
@@ -202,6 +204,14 @@ pub fn run_live(
         }
         let feed = Feed::new(Arc::new(sources), msg_tx.clone());
         tokio::spawn(settle_flagger(clusters.clone(), journal.clone()));
+        // Flag edits go through the same checks, journal and Events as `ripcord flags set`.
+        let flags = Arc::new(KubeFlags::new(
+            clusters.clone(),
+            access.clone(),
+            Some(journal.clone()),
+            state.settings.clone(),
+            state.read_only,
+        ));
         let actuator = Arc::new(KubeActuator::new(clusters, access));
         let service = Service::new(
             actuator,
@@ -210,7 +220,7 @@ pub fn run_live(
             state.read_only,
         );
         state.support = service.support();
-        let mut effects = effect_handler(service, msg_tx, Some(feed));
+        let mut effects = effect_handler(service, flags, msg_tx, Some(feed));
         tui::run_loop(&mut terminal, &mut state, theme, fps, msg_rx, |effect| {
             effects(effect)
         })
@@ -267,14 +277,29 @@ async fn settle_flagger(clusters: Vec<Cluster>, journal: Journal) {
     }
 }
 
-/// Carries out the console's effects through `service`, whatever world it acts on; the
-/// clock is the demo's own.
+/// Carries out the console's effects through `service` and `flags`, whatever world they act
+/// on; the clock is the demo's own.
 fn effect_handler(
     service: Service,
+    flags: Arc<dyn FlagActuator>,
     msgs: mpsc::Sender<Msg>,
     feed: Option<Feed>,
 ) -> impl FnMut(Effect) {
     move |effect| match effect {
+        Effect::FlagPrepare(request) => {
+            let (flags, msgs) = (flags.clone(), msgs.clone());
+            tokio::spawn(async move {
+                let result = flags.prepare(&request).await;
+                let _ = msgs.send(Msg::FlagPrepared { request, result }).await;
+            });
+        }
+        Effect::FlagWrite { request, version } => {
+            let (flags, msgs) = (flags.clone(), msgs.clone());
+            tokio::spawn(async move {
+                let written = flags.write(&request, &version).await;
+                let _ = msgs.send(Msg::FlagWritten { request, written }).await;
+            });
+        }
         Effect::Copy(text) => {
             use std::io::Write;
             let mut out = std::io::stdout();

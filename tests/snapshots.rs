@@ -908,3 +908,30 @@ fn the_queue_badge_counts_findings_in_the_colour_of_the_worst() {
         );
     }
 }
+
+/// checkout's flags tab with the evaluation box open on `typed`.
+fn evaluating(typed: &str, width: u16, height: u16) -> Terminal<TestBackend> {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, 'e');
+    type_text(&mut state, typed);
+    frame(&mut state, width, height)
+}
+
+#[test]
+fn flags_evaluation_80x24() {
+    let typed = r#"{"targetingKey": "u1", "app_version": "1.8.4"}"#;
+    insta::assert_snapshot!(evaluating(typed, 80, 24).backend());
+}
+
+#[test]
+fn flags_evaluation_160x48() {
+    let typed = r#"{"targetingKey": "u1", "email": "ann@shop.example"}"#;
+    insta::assert_snapshot!(evaluating(typed, 160, 48).backend());
+}
+
+#[test]
+fn flags_evaluation_error_80x24() {
+    insta::assert_snapshot!(evaluating(r#"{"targetingKey": u1}"#, 80, 24).backend());
+}

@@ -2476,3 +2476,93 @@ fn set_weight_on_a_rollout_offers_its_steps_weights_only() {
         "{shown}"
     );
 }
+
+/// The flags tab's evaluation box: `e` opens it on the flags tab, the context is evaluated
+/// against every flag of the release as it is typed, a JSON error says where, and Esc
+/// closes it with the text kept for next time.
+#[test]
+fn the_evaluation_box_evaluates_every_flag_as_the_context_is_typed() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.tab, ripcord::app::Tab::Overview);
+    press(&mut state, 'e');
+    assert_eq!(state.tab, ripcord::app::Tab::Flags);
+    assert!(state.flags_tab.evaluating);
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(shown.contains("evaluation context (JSON)"), "{shown}");
+    // Empty is `{}`: one-click's default serves, the tax engine is off.
+    assert!(shown.contains("→ true (variant on)  DEFAULT"), "{shown}");
+    assert!(shown.contains("→ the caller's default  DISABLED"), "{shown}");
+
+    // Letters that are keys elsewhere type here: `q` does not quit, `j` does not move.
+    type_text(&mut state, r#"{"app_version": "#);
+    assert!(!state.quit);
+    let why = state.flags_tab.parsed.clone().expect_err("half typed");
+    assert!(
+        why.starts_with("line 1, column 16: EOF while parsing"),
+        "{why}"
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(shown.contains("✖ line 1, column 16: EOF"), "{shown}");
+    assert!(!shown.contains("→ "), "no results for a context that does not read");
+
+    type_text(&mut state, r#""1.8.4"}"#);
+    assert_eq!(
+        state.flags_tab.parsed,
+        Ok(serde_json::json!({"app_version": "1.8.4"}))
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("→ false (variant off)  TARGETING_MATCH"),
+        "{shown}"
+    );
+
+    // Enter starts a new line; an error on it is placed on line 2.
+    press_code(&mut state, KeyCode::Enter);
+    type_text(&mut state, "x");
+    assert_eq!(state.flags_tab.context.lines().len(), 2);
+    let why = state.flags_tab.parsed.clone().expect_err("trailing x");
+    assert!(why.starts_with("line 2, column 1: "), "{why}");
+    press_code(&mut state, KeyCode::Backspace);
+    press_code(&mut state, KeyCode::Backspace);
+    assert!(state.flags_tab.parsed.is_ok());
+
+    // Esc closes the box and stays in the detail view; `e` brings the text back.
+    press_code(&mut state, KeyCode::Esc);
+    assert!(!state.flags_tab.evaluating);
+    assert!(matches!(state.view, View::Detail(_)));
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(!shown.contains("→ "), "{shown}");
+    press(&mut state, 'e');
+    assert_eq!(
+        state.flags_tab.context.lines().join(""),
+        r#"{"app_version": "1.8.4"}"#
+    );
+    // The hint line names the box's own keys while it is open.
+    let hints = footer(&mut state);
+    assert!(hints.contains("<Esc> close (the text stays)"), "{hints}");
+    press_code(&mut state, KeyCode::Esc);
+    let hints = footer(&mut state);
+    assert!(hints.contains("e evaluate-flags"), "{hints}");
+}
+
+/// In the flags tab j/k move a cursor over the flags, which the tab marks.
+#[test]
+fn the_flags_tab_moves_a_cursor_over_its_flags() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    let selected = |state: &State| ripcord::app::flags::selected(state).map(|f| f.key.clone());
+    assert_eq!(selected(&state).as_deref(), Some("checkout.one-click"));
+    press(&mut state, 'j');
+    assert_eq!(selected(&state).as_deref(), Some("checkout.new-tax-engine"));
+    press(&mut state, 'j');
+    assert_eq!(selected(&state).as_deref(), Some("checkout.new-tax-engine"));
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(shown.contains("▸ checkout.new-tax-engine"), "{shown}");
+    assert!(shown.contains("⚑ checkout.one-click"), "{shown}");
+    press(&mut state, 'k');
+    assert_eq!(selected(&state).as_deref(), Some("checkout.one-click"));
+}

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 mod attention;
+pub mod flags;
 mod state;
 pub mod tabs;
 pub mod update;
@@ -77,6 +78,16 @@ pub enum Msg {
         permission: Permission,
     },
     ActionDone(ActionOutcome),
+    /// A flag edit checked against what is stored now, or why it cannot be made.
+    FlagPrepared {
+        request: crate::flags::flip::FlagRequest,
+        result: Result<crate::flags::flip::Prepared, String>,
+    },
+    /// How a confirmed flag edit's write ended.
+    FlagWritten {
+        request: crate::flags::flip::FlagRequest,
+        written: crate::flags::flip::Written,
+    },
     /// A problem the user should see without stopping anything (bad object, lost watch).
     Problem(String),
     /// A frame of this size went to the terminal: what the state holds is on screen, and
@@ -118,6 +129,14 @@ pub enum ClockControl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Execute(ActionRequest),
+    /// Check a flag edit (rights, read-only) and read the flag as stored now, for the
+    /// confirmation's diff.
+    FlagPrepare(crate::flags::flip::FlagRequest),
+    /// Write a confirmed flag edit, only over the version the user saw.
+    FlagWrite {
+        request: crate::flags::flip::FlagRequest,
+        version: String,
+    },
     /// Ask the API server which operations the user may run on this release.
     CheckAccess(ReleaseKey),
     /// Judge a release's canary on Prometheus data.

@@ -87,6 +87,8 @@ pub enum Overlay {
         scroll: usize,
     },
     Confirm(Box<Confirm>),
+    /// A flag edit: its diff, a reason, then `y`.
+    FlagConfirm(Box<super::flags::FlagConfirm>),
     /// The full list of configuration problems.
     Problems {
         scroll: usize,
@@ -176,6 +178,8 @@ pub struct State {
     pub filter_input: Option<TextArea<'static>>,
     /// The canary weight being typed for set-weight, and the release it is for.
     pub weight_input: Option<(ReleaseKey, TextArea<'static>)>,
+    /// The flags tab: its cursor, and the evaluation box with what was typed in it.
+    pub flags_tab: super::flags::FlagsTab,
     pub filter: String,
     pub context_filter: Option<String>,
     pub namespace_filter: Option<String>,
@@ -256,6 +260,7 @@ impl State {
             overlay: None,
             filter_input: None,
             weight_input: None,
+            flags_tab: Default::default(),
             filter: String::new(),
             context_filter: None,
             namespace_filter: None,

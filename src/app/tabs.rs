@@ -119,6 +119,8 @@ pub fn handles(state: &State, action: Action) -> bool {
 pub fn reset(state: &mut State) {
     state.tab = Tab::Overview;
     state.tab_scroll = [0; Tab::COUNT];
+    state.flags_tab.cursor = 0;
+    state.flags_tab.evaluating = false;
     state.drawn.tab = None;
 }
 
@@ -149,6 +151,11 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if matches!(action, Action::NextTab | Action::PrevTab) {
         state.tab = state.tab.step(action == Action::NextTab);
+        return Vec::new();
+    }
+    // The flags tab moves a cursor over its flags; the view follows it.
+    if state.tab == Tab::Flags {
+        super::flags::move_cursor(state, action);
         return Vec::new();
     }
     // Not drawn yet: move freely, the next frame's extents clamp it.

@@ -38,6 +38,8 @@ pub struct Flag {
     pub resolved_metadata: Arc<Map<String, Value>>,
     /// Line of the flag's key in its source (1-based; 0 when unknown).
     pub line: usize,
+    /// The source it was read from, as [`FlagSet::source`] names it: where an edit goes.
+    pub source: String,
 }
 
 /// The flags of one source.
@@ -190,6 +192,7 @@ impl FlagSet {
                 }
             }
             flag.resolved_metadata = Arc::new(resolved);
+            flag.source = source.to_string();
             flags.insert(key, flag);
         }
         Ok(FlagSet {
@@ -268,6 +271,7 @@ fn parse_flag(
         metadata,
         resolved_metadata: Arc::default(),
         line,
+        source: String::new(),
     })
 }
 
@@ -291,6 +295,7 @@ mod tests {
         assert_eq!(a.state, State::Enabled);
         assert_eq!(a.default_variant.as_deref(), Some("on"));
         assert_eq!(a.line, 3);
+        assert_eq!(a.source, "f.json");
         assert_eq!(
             a.targeting,
             Some(serde_json::json!({"if": [{"in": ["@vip.com", {"var": "email"}]}, "off"]}))

@@ -146,6 +146,54 @@ fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Resu
     Ok(())
 }
 
+/// The weights of the split a weights edit changes (the first `fractional` of `targeting`
+/// outside a shared `$ref`), by variant; a bucket without a weight weighs 1. `None` when
+/// there is no such split or a bucket is computed.
+pub fn weights(targeting: &Value) -> Option<Vec<(String, i64)>> {
+    let mut rule = targeting.clone();
+    let args = fractional_mut(&mut rule)?;
+    let mut out = Vec::new();
+    for bucket in args.iter() {
+        let Value::Array(entry) = bucket else {
+            continue; // the bucketing key
+        };
+        let Some(Value::String(variant)) = entry.first() else {
+            return None;
+        };
+        let weight = match entry.get(1) {
+            None => 1,
+            Some(w) => w.as_i64()?,
+        };
+        out.push((variant.clone(), weight));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Weights as typed: `on=25,off=75` (spaces allowed).
+pub fn parse_weights(text: &str) -> Result<Vec<(String, i64)>, EditError> {
+    text.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let Some((variant, weight)) = pair.split_once('=') else {
+                return refuse(format!("{:?} is not VARIANT=WEIGHT", pair.trim()));
+            };
+            let Ok(weight) = weight.trim().parse::<i64>() else {
+                return refuse(format!("{:?} is not a whole number", weight.trim()));
+            };
+            Ok((variant.trim().to_string(), weight))
+        })
+        .collect()
+}
+
+/// Weights as `on=25,off=75`.
+pub fn weights_text(weights: &[(String, i64)]) -> String {
+    weights
+        .iter()
+        .map(|(v, n)| format!("{v}={n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The flag `key` before and after, as pretty JSON lines marked `-`, `+` or ` `.
 pub fn diff(before: &Value, after: &Value, key: &str) -> String {
     let show = |root: &Value| {
@@ -245,6 +293,22 @@ mod tests {
         assert!(e.0.contains("shared $ref"), "{e}");
         let e = apply(&doc(), "plain", &w(&[("a", 2)])).unwrap_err();
         assert!(e.0.contains("no targeting"), "{e}");
+    }
+
+    #[test]
+    fn weights_are_read_and_typed_back() {
+        let rule = &doc()["flags"]["checkout"]["targeting"];
+        let found = weights(rule).expect("a split");
+        assert_eq!(found, [("on".to_string(), 10), ("off".to_string(), 90)]);
+        assert_eq!(weights_text(&found), "on=10,off=90");
+        assert_eq!(parse_weights(" on = 10, off=90 ").expect("parses"), found);
+        assert_eq!(
+            weights(&json!({"fractional": [["a"], ["b", 3]]})),
+            Some(vec![("a".to_string(), 1), ("b".to_string(), 3)])
+        );
+        assert_eq!(weights(&json!({"if": [true, "a"]})), None);
+        assert!(parse_weights("on:10").unwrap_err().0.contains("VARIANT=WEIGHT"));
+        assert!(parse_weights("on=ten").unwrap_err().0.contains("whole number"));
     }
 
     #[test]

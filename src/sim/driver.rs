@@ -2,6 +2,7 @@
 
 use super::World;
 use crate::app::{ClockControl, Msg};
+use crate::flags::flip::{FlagActuator, FlagRequest, Prepared, Written};
 use crate::model::ops::{
     ActionFailure, ActionOutcome, ActionRequest, Actuator, BoxFuture, CheckError, Operation, Why,
 };
@@ -16,6 +17,10 @@ const FRAME: Duration = Duration::from_millis(100);
 pub enum SimCommand {
     /// Carry out the request; the outcome goes back once the world's changes are out.
     Execute(ActionRequest, oneshot::Sender<ActionOutcome>),
+    /// Check a flag edit against the world's flag set, writing nothing.
+    FlagPrepare(FlagRequest, oneshot::Sender<Result<Prepared, String>>),
+    /// Write a flag edit over the version given.
+    FlagWrite(FlagRequest, String, oneshot::Sender<Written>),
     Clock(ClockControl),
 }
 
@@ -106,6 +111,50 @@ impl Actuator for SimActuator {
     }
 }
 
+/// The demo's flag edits: handed to the task that drives the world, which applies them to
+/// its flag set with the same edit code a cluster's definitions get.
+#[derive(Debug, Clone)]
+pub struct SimFlags {
+    commands: mpsc::UnboundedSender<SimCommand>,
+}
+
+impl SimFlags {
+    pub fn new(commands: mpsc::UnboundedSender<SimCommand>) -> Self {
+        SimFlags { commands }
+    }
+}
+
+const STOPPED: &str = "the demo world has stopped";
+
+impl FlagActuator for SimFlags {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a FlagRequest,
+    ) -> BoxFuture<'a, Result<Prepared, String>> {
+        Box::pin(async move {
+            let (tx, rx) = oneshot::channel();
+            let sent = self
+                .commands
+                .send(SimCommand::FlagPrepare(request.clone(), tx));
+            match (sent, rx.await) {
+                (Ok(()), Ok(result)) => result,
+                _ => Err(STOPPED.into()),
+            }
+        })
+    }
+
+    fn write<'a>(&'a self, request: &'a FlagRequest, version: &'a str) -> BoxFuture<'a, Written> {
+        Box::pin(async move {
+            let (tx, rx) = oneshot::channel();
+            let command = SimCommand::FlagWrite(request.clone(), version.to_owned(), tx);
+            match (self.commands.send(command), rx.await) {
+                (Ok(()), Ok(written)) => written,
+                _ => Written::Failed(STOPPED.into()),
+            }
+        })
+    }
+}
+
 /// Sends everything that changed in the world since the last call.
 pub async fn publish(world: &mut World, msgs: &mpsc::Sender<Msg>) -> bool {
     let mut alive = true;
@@ -162,6 +211,16 @@ pub async fn run(
                         }
                         // The caller reports the outcome; one that has gone away wants none.
                         let _ = reply.send(outcome);
+                    }
+                    SimCommand::FlagPrepare(request, reply) => {
+                        let _ = reply.send(world.flag_prepare(&request));
+                    }
+                    SimCommand::FlagWrite(request, version, reply) => {
+                        let written = world.flag_write(&request, &version);
+                        if !publish(&mut world, &msgs).await {
+                            return;
+                        }
+                        let _ = reply.send(written);
                     }
                     SimCommand::Clock(control) => {
                         match control {

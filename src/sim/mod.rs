@@ -5,6 +5,7 @@ mod argo;
 mod deployment;
 pub mod driver;
 mod flagger;
+pub mod flags;
 pub mod prometheus;
 mod replicas;
 mod scenario;
@@ -157,6 +158,8 @@ pub struct SimEntry {
     /// What the demo's metrics and flag sources say about this release.
     pub metrics: Metrics,
     pub flags: Flags,
+    /// The flag whose `on` causes the canary's climbing errors, if one does.
+    pub kill_switch: Option<flags::KillSwitch>,
     /// How its pods are set up and what stands beside it; the checks find what is wrong.
     pub security: Security,
 }
@@ -219,8 +222,14 @@ impl SimEntry {
                 base,
                 per_sec,
                 since,
-            } => base + per_sec * (now - since).num_seconds().max(0) as f64,
+            } => base + per_sec * (now - since).num_seconds().max(0) as f64 * self.share(now),
         }
+    }
+
+    /// The share of the canary's requests its kill switch is on for: what of the climb
+    /// the canary suffers.
+    fn share(&self, now: Time) -> f64 {
+        self.kill_switch.as_ref().map_or(1.0, |k| k.share.at(now))
     }
 
     fn revision(&self) -> i64 {
@@ -485,6 +494,9 @@ pub struct World {
     carry: f64,
     /// The simulated Prometheus, told of templates as they change.
     prometheus: Option<prometheus::SimPrometheus>,
+    /// The demo's flags as flagd JSON, and how many edits it has had (its version).
+    flag_doc: Value,
+    flag_version: u64,
 }
 
 impl World {
@@ -502,6 +514,8 @@ impl World {
             since_sample: 0,
             carry: 0.0,
             prometheus: None,
+            flag_doc: json!({"flags": {}}),
+            flag_version: 1,
         }
     }
 
@@ -604,6 +618,11 @@ impl World {
                         prometheus::SideProfile {
                             errors: entry.errors,
                             new_side: new_side(i),
+                            share: entry
+                                .kill_switch
+                                .as_ref()
+                                .map(|k| k.share.clone())
+                                .unwrap_or_default(),
                         },
                     );
                 }
@@ -828,6 +847,7 @@ mod tests {
             errors: ErrorProfile::Steady(0.0),
             metrics: Default::default(),
             flags: Default::default(),
+            kill_switch: None,
             security: Default::default(),
         });
         let key = world.release_keys().remove(0);

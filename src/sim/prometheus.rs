@@ -11,12 +11,15 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// What the simulated Prometheus knows of one pod-template-hash.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SideProfile {
     pub errors: ErrorProfile,
     /// The new side (canary, preview, new ReplicaSet): its errors follow the profile; the
     /// old side's stay at the profile's base.
     pub new_side: bool,
+    /// The share of the new side's requests its kill switch flag is on for: what of the
+    /// climb it suffers.
+    pub share: super::flags::Share,
 }
 
 /// Cheap to clone; the world keeps it up to date as templates come and go.
@@ -39,12 +42,12 @@ impl SimPrometheus {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(hash)
-            .copied()
+            .cloned()
     }
 }
 
 /// Error percentage of a side at `t`.
-fn error_pct(side: SideProfile, t: Time) -> f64 {
+fn error_pct(side: &SideProfile, t: Time) -> f64 {
     match (side.errors, side.new_side) {
         (ErrorProfile::Steady(e), _) | (ErrorProfile::Climbing { base: e, .. }, false) => e,
         (
@@ -54,7 +57,7 @@ fn error_pct(side: SideProfile, t: Time) -> f64 {
                 since,
             },
             true,
-        ) => base + per_sec * (t - since).num_seconds().max(0) as f64,
+        ) => base + per_sec * (t - since).num_seconds().max(0) as f64 * side.share.at(t),
     }
 }
 
@@ -109,7 +112,7 @@ impl RangeSource for SimPrometheus {
                 .take_while(|t| *t <= to)
                 .map(|t| {
                     let at = chrono::DateTime::from_timestamp(t, 0).unwrap_or(start);
-                    let pct = error_pct(side, at);
+                    let pct = error_pct(&side, at);
                     let value = if latency {
                         (120.0 + pct * 40.0 + wobble(hash, t, 1) * 30.0) / 1000.0
                     } else {
@@ -138,14 +141,16 @@ mod tests {
         let new = SideProfile {
             errors,
             new_side: true,
+            share: Default::default(),
         };
         let old = SideProfile {
             errors,
             new_side: false,
+            share: Default::default(),
         };
         let later = since + chrono::Duration::seconds(60);
-        assert!((error_pct(new, later) - 6.5).abs() < 1e-9);
-        assert!((error_pct(old, later) - 0.5).abs() < 1e-9);
+        assert!((error_pct(&new, later) - 6.5).abs() < 1e-9);
+        assert!((error_pct(&old, later) - 0.5).abs() < 1e-9);
         assert_eq!(
             selected_hash("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
             Some("7d9f")

@@ -52,7 +52,8 @@ const DEMO_FLAGS: &str = r#"{
 
 /// The demo's flags under `keys`, parsed by the same code as any flag source's.
 fn flags(keys: &[&str]) -> Vec<Flag> {
-    let set = FlagSet::parse("demo", DEMO_FLAGS).expect("the demo's flags are valid");
+    let set = FlagSet::parse(super::flags::DEMO_SOURCE, DEMO_FLAGS)
+        .expect("the demo's flags are valid");
     keys.iter()
         .filter_map(|k| set.flags.get(*k).cloned())
         .collect()
@@ -134,6 +135,7 @@ impl World {
         let start = epoch - Duration::seconds(120);
         let long_ago = epoch - Duration::days(9);
         let mut w = World::empty(seed, start, &[PROD, STAGING]);
+        w.flag_doc = serde_json::from_str(DEMO_FLAGS).expect("the demo's flags are JSON");
         let rng = &mut w.rng;
         let steady = ErrorProfile::Steady(0.4);
         let mut add = |context: &str,
@@ -147,6 +149,7 @@ impl World {
                 errors,
                 metrics: Default::default(),
                 flags: Flags { flags },
+                kill_switch: None,
                 security,
             });
         };
@@ -352,6 +355,13 @@ impl World {
             hardened("gateway").beside(cluster_admin("platform", "gateway")),
         );
 
+        // checkout 1.9.0 serves one-click checkout, and that is what fails: the flag is its
+        // kill switch.
+        w.entries[2].kill_switch = Some(super::flags::KillSwitch {
+            flag: "checkout.one-click".into(),
+            context: json!({ "app_version": "1.9.0" }),
+            share: Default::default(),
+        });
         let script: [Script; 7] = [
             (0, 5, |r, t| {
                 if let SimRelease::Deployment(d) = r {

@@ -53,7 +53,7 @@ fn denied(state: &State, r: &Release) -> Option<String> {
 
 /// Wraps lines to `width` columns, at a space when the word fits on the next line, so
 /// nothing is lost off the right edge and the line count is known before drawing.
-fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+pub(super) fn wrap(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width.max(1));
     let mut out = Vec::new();
     for line in lines {
@@ -173,6 +173,10 @@ pub fn render(
             view: list_view,
         };
         frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list);
+        render_bar(frame, bar, state, r, theme, extent, scroll);
+        return (tab, extent);
+    } else if tab == Tab::Flags {
+        let (extent, scroll) = super::flags::render(frame, content, state, r, theme);
         render_bar(frame, bar, state, r, theme, extent, scroll);
         return (tab, extent);
     } else if let Some(panel) = judged(state, r).filter(|_| tab == Tab::Analysis) {
@@ -365,7 +369,7 @@ pub(super) fn severity_slot(severity: Severity) -> Slot {
 }
 
 /// A tab with nothing in it says so, and why.
-fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
+pub(super) fn nothing(text: &str, theme: &Theme) -> Vec<Line<'static>> {
     vec![Line::styled(text.to_owned(), theme.style(Slot::Muted))]
 }
 
@@ -374,7 +378,8 @@ fn tab_lines(state: &State, r: &Release, theme: &Theme, tab: Tab) -> Vec<Line<'s
         Tab::Overview => revision_lines(state, r, theme, u16::MAX).0,
         Tab::Steps => step_lines(state, r, theme),
         Tab::Analysis => analysis_lines(state, r, theme),
-        Tab::Flags => flag_lines(state, r, theme),
+        // Drawn by `super::flags`, with its cursor and evaluation box.
+        Tab::Flags => Vec::new(),
         Tab::Security => finding_lines(state, r, theme),
         Tab::Events => event_lines(state, r, theme),
     }
@@ -1220,59 +1225,6 @@ fn render_chart(
         // On a small chart the labelled PromQL lines below say which colour is which.
         .hidden_legend_constraints((Constraint::Ratio(1, 3), Constraint::Ratio(1, 2)));
     frame.render_widget(chart, area);
-}
-
-/// Each flag: key, state and default variant; its variants with their values; its
-/// targeting in words; and the split of a `fractional` rule as a bar.
-fn flag_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
-    use crate::flags::summary::{bar, fractional_split, summary, BAR_GLYPHS};
-    use crate::flags::State as FlagState;
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for f in &state.flags_of(&r.key).flags {
-        let enabled = f.state == FlagState::Enabled;
-        lines.push(Line::from(vec![
-            Span::styled("⚑ ", theme.style(Slot::Accent)),
-            Span::styled(format!("{} ", inert(&f.key)), theme.style(Slot::Title)),
-            Span::styled(
-                if enabled { "enabled" } else { "disabled" },
-                theme.style(if enabled { Slot::Healthy } else { Slot::Muted }),
-            ),
-            Span::raw(format!(
-                "  default {}",
-                inert(f.default_variant.as_deref().unwrap_or("-"))
-            )),
-        ]));
-        let variants: Vec<String> = f
-            .variants
-            .iter()
-            .map(|(name, value)| format!("{}={}", inert(name), inert(&value.to_string())))
-            .collect();
-        lines.push(Line::styled(
-            format!("  variants {}", variants.join(" ")),
-            theme.style(Slot::Muted),
-        ));
-        if let Some(rule) = &f.targeting {
-            lines.push(Line::raw(format!("  targeting {}", inert(&summary(rule)))));
-            if let Some(split) = fractional_split(rule) {
-                let shares: Vec<String> = split
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (v, p))| {
-                        format!("{} {} {p:.0}%", BAR_GLYPHS[i % BAR_GLYPHS.len()], inert(v))
-                    })
-                    .collect();
-                lines.push(Line::raw(format!(
-                    "  split {}  {}",
-                    bar(&split, 20),
-                    shares.join("  ")
-                )));
-            }
-        }
-    }
-    if lines.is_empty() {
-        return nothing("no feature flags known for this release", theme);
-    }
-    lines
 }
 
 /// Findings grouped by severity, the most severe first, each with its remedy.

@@ -146,6 +146,24 @@ pub fn dialog_keys(state: &State, guarded: bool) -> Vec<(String, &'static str)> 
         .collect()
 }
 
+/// The keys of a flag edit's confirmation while its reason is typed.
+pub fn reason_keys(state: &State, guarded: bool) -> Vec<(String, &'static str)> {
+    let mut wanted = vec![
+        (Action::Submit, "accepts the reason"),
+        (Action::Cancel, "cancels"),
+    ];
+    if guarded {
+        wanted.insert(0, (Action::NextField, "switches field"));
+    }
+    wanted
+        .into_iter()
+        .filter_map(|(action, what)| {
+            let max = if action == Action::NextField { 1 } else { 2 };
+            answer_keys(&state.keymap, Section::Input, action, max).map(|k| (k, what))
+        })
+        .collect()
+}
+
 /// The focused release's context, when settings make it read-only.
 fn focused_read_only(state: &State) -> Option<String> {
     state
@@ -189,12 +207,30 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
             None => "set weight (0-100)".to_owned(),
         }
     });
-    let typing: Option<[(Action, &str); 2]> = if state.overlay.is_some() {
+    let prompt = state.flags_tab.prompt.as_ref().map(|p| &p.choice);
+    let typing: Option<Vec<(Action, &str)>> = if state.overlay.is_some() {
         None
+    } else if let Some(crate::app::flags::Choice::Variant { .. }) = prompt {
+        Some(vec![
+            (Action::NextField, "next variant"),
+            (Action::Submit, "choose"),
+            (Action::Cancel, "cancel"),
+        ])
+    } else if let Some(crate::app::flags::Choice::Weights(_)) = prompt {
+        Some(vec![
+            (Action::Submit, "set these weights"),
+            (Action::Cancel, "cancel"),
+        ])
+    } else if state.flags_tab.evaluating {
+        // Every other key types into the box, Enter a new line.
+        Some(vec![
+            (Action::Cancel, "close (the text stays)"),
+            (Action::Submit, "new line"),
+        ])
     } else if let Some(weights) = &weights {
-        Some([(Action::Submit, weights), (Action::Cancel, "cancel")])
+        Some(vec![(Action::Submit, weights.as_str()), (Action::Cancel, "cancel")])
     } else if state.filter_input.is_some() {
-        Some([
+        Some(vec![
             (Action::Submit, "apply filter"),
             (Action::Cancel, "clear filter"),
         ])
@@ -220,6 +256,8 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
     // An open dialog takes the keys, so the line names its keys instead.
     let dialog: Option<Vec<(String, &str)>> = match &state.overlay {
         Some(Overlay::Confirm(c)) => Some(dialog_keys(state, c.guarded)),
+        Some(Overlay::FlagConfirm(c)) if c.ready => Some(dialog_keys(state, false)),
+        Some(Overlay::FlagConfirm(c)) => Some(reason_keys(state, c.guarded)),
         Some(Overlay::Problems { .. }) | Some(Overlay::Help { .. }) => Some(vec![
             ("j/k".to_owned(), "scroll"),
             ("any other key".to_owned(), "close"),
@@ -251,6 +289,24 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
                 Action::Rollback,
                 Action::NextContext,
                 Action::NextNamespace,
+            ],
+        ),
+        // The flags tab's own keys first: the line is cut at the right.
+        View::Detail(_) if state.tab == crate::app::Tab::Flags => (
+            Section::Detail,
+            &[
+                Action::Help,
+                Action::Back,
+                Action::EvaluateFlags,
+                Action::FlagToggle,
+                Action::FlagDefault,
+                Action::FlagWeights,
+                Action::Promote,
+                Action::Pause,
+                Action::Resume,
+                Action::Abort,
+                Action::Rollback,
+                Action::Restart,
             ],
         ),
         View::Detail(_) => (

@@ -2,6 +2,7 @@
 
 mod confirm;
 mod detail;
+mod flags;
 pub mod format;
 mod help;
 mod home;
@@ -61,6 +62,7 @@ pub fn render_measured(frame: &mut Frame, state: &State, theme: &Theme) -> Exten
             });
         }
         Some(Overlay::Confirm(c)) => confirm::render(frame, area, state, c, theme),
+        Some(Overlay::FlagConfirm(c)) => flags::render_confirm(frame, area, state, c, theme),
         Some(Overlay::Problems { scroll }) => {
             extents.overlay = Some(problems::render(frame, area, state, *scroll, theme));
         }

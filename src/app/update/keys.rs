@@ -32,7 +32,12 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     let typing = state.filter_input.is_some()
         || state.weight_input.is_some()
-        || matches!(state.overlay, Some(Overlay::Confirm(_)));
+        || state.flags_tab.evaluating
+        || state.flags_tab.prompt.is_some()
+        || matches!(
+            state.overlay,
+            Some(Overlay::Confirm(_) | Overlay::FlagConfirm(_))
+        );
     if !state.fits() {
         // Nothing can be seen: no key but quit may act, and no half-typed chord survives.
         state.pending_keys.clear();
@@ -43,6 +48,16 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             return quit(state);
         }
         return vec![];
+    }
+    if let Some(Overlay::FlagConfirm(c)) = &state.overlay {
+        // The reason is typed first; then the dialog is answered like any confirmation.
+        let section = if c.ready {
+            Section::Confirm
+        } else {
+            Section::Input
+        };
+        let answer = single_key(state, section, &key);
+        return crate::app::flags::on_confirm_key(state, key, answer);
     }
     if let Some(Overlay::Confirm(c)) = &state.overlay {
         // The production guard is typed into: its keys are the text fields'.
@@ -66,6 +81,14 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if state.weight_input.is_some() && state.overlay.is_none() {
         let answer = single_key(state, Section::Input, &key);
         return on_weight_key(state, key, answer);
+    }
+    if state.flags_tab.prompt.is_some() && state.overlay.is_none() {
+        let answer = single_key(state, Section::Input, &key);
+        return crate::app::flags::on_prompt_key(state, key, answer);
+    }
+    if state.flags_tab.evaluating && state.overlay.is_none() {
+        let answer = single_key(state, Section::Input, &key);
+        return crate::app::flags::on_eval_key(state, key, answer);
     }
     if state.filter_input.is_some() {
         let answer = single_key(state, Section::Input, &key);
@@ -226,6 +249,10 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         a if crate::app::tabs::handles(state, a) => return crate::app::tabs::on_action(state, a),
         Action::Quit => return quit(state),
         Action::CopyQuery => return super::super::analysis::copy_query(state),
+        Action::EvaluateFlags => return crate::app::flags::open_evaluation(state),
+        Action::FlagToggle | Action::FlagDefault | Action::FlagWeights => {
+            return crate::app::flags::on_action(state, action)
+        }
         Action::Help => state.overlay = Some(Overlay::Help { scroll: 0 }),
         Action::Problems => {
             if state.warnings.is_empty() && state.messages.is_empty() {
@@ -359,7 +386,7 @@ pub(super) fn demo_clock(state: &State, control: ClockControl) -> Vec<Effect> {
 
 /// What an open confirmation says when a key that does not answer it is pressed: the
 /// keys that do, from the keymap.
-pub(super) fn confirm_hint(keymap: &crate::config::keymap::Keymap) -> String {
+pub(crate) fn confirm_hint(keymap: &crate::config::keymap::Keymap) -> String {
     let keys = |action| crate::app::answer_keys(keymap, Section::Confirm, action, 2);
     match (keys(Action::Confirm), keys(Action::Cancel)) {
         (Some(yes), Some(no)) => format!("press {yes} to confirm, {no} to cancel"),

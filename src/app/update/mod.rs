@@ -14,6 +14,7 @@ pub use operate::{
     blocked_reason, default_rollback_target, no_rollback_why, parse_weight, rollback_aim,
 };
 use queue::*;
+pub(crate) use keys::confirm_hint;
 pub use queue::{apply_changes, rebuild_rows, visible_rows};
 
 use super::attention::{attention, attention_of};
@@ -93,8 +94,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             clamp_scroll(state);
             // A confirmation counts only once its dialog has been on screen.
             if width >= MIN_WIDTH && height >= MIN_HEIGHT {
-                if let Some(Overlay::Confirm(c)) = &mut state.overlay {
-                    c.shown = true;
+                match &mut state.overlay {
+                    Some(Overlay::Confirm(c)) => c.shown = true,
+                    Some(Overlay::FlagConfirm(c)) => c.shown = true,
+                    _ => {}
                 }
             }
             vec![]
@@ -183,6 +186,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 ),
             }
             state.dirty = true;
+            vec![]
+        }
+        Msg::FlagPrepared { request, result } => {
+            super::flags::prepared(state, request, result);
+            vec![]
+        }
+        Msg::FlagWritten { request, written } => {
+            super::flags::written(state, request, written);
             vec![]
         }
         Msg::Problem(text) => {

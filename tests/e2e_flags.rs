@@ -564,3 +564,283 @@ async fn on_a_terminal_a_change_in_between_is_shown_and_asked_again() {
         "jsonpath={.spec.flagSpec.flags.new-checkout.defaultVariant}/{.spec.flagSpec.flags.new-checkout.state}"]);
     assert_eq!(out.trim(), "on/DISABLED", "both changes stand");
 }
+
+/// The console as the loop runs it: a frame drawn, and `update` told so.
+fn drawn(state: &mut ripcord::app::State) {
+    use ripcord::app::{update, Msg};
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    let mut extents = ripcord::app::Extents::default();
+    update(
+        state,
+        Msg::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    terminal
+        .draw(|f| extents = ripcord::ui::render_measured(f, state, &theme))
+        .expect("draw");
+    update(
+        state,
+        Msg::Drawn {
+            width: 120,
+            height: 40,
+            extents,
+        },
+    );
+}
+
+fn status(state: &ripcord::app::State) -> String {
+    state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+/// A live console that knows the Deployment `name` of `ns` and the flags its pod template
+/// links to, read from the cluster, with its flags tab open.
+async fn console_on(tb: &Testbed, ns: &str, name: &str) -> ripcord::app::State {
+    use ripcord::app::{update, Msg};
+    use ripcord::model::objects::{object_from_json, Change};
+    let client = tb.client(ADMIN).await;
+    let text = tb.kubectl(ns, &["get", "deployment", name, "-o", "json"]);
+    let deployment: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let object = object_from_json(&deployment).expect("a Deployment");
+    let mut state = common::demo::live_state_at(chrono::Utc::now());
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: ADMIN.into(),
+            changes: vec![Change::Applied(object)],
+        },
+    );
+    let key = state.rows.first().cloned().expect("the release is queued");
+    let annotations: std::collections::BTreeMap<String, String> = serde_json::from_value(
+        deployment["spec"]["template"]["metadata"]["annotations"].clone(),
+    )
+    .expect("annotations");
+    let links = ripcord::flags::cluster::links(&client, ns, &annotations)
+        .await
+        .expect("links");
+    let found = ripcord::flags::cluster::list(&client, Some(ns), &Default::default())
+        .await
+        .expect("flags");
+    let flags = found
+        .sets
+        .into_iter()
+        .flat_map(|s| s.flags.into_values())
+        .filter(|f| links.covers(&f.source, &f.key))
+        .collect();
+    update(
+        &mut state,
+        Msg::Flags {
+            key,
+            flags: ripcord::model::Flags { flags },
+        },
+    );
+    common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);
+    common::demo::press(&mut state, '4');
+    state
+}
+
+/// The console's own flag edit on a ConfigMap source: the rights checked before anything
+/// is shown (a viewer is refused there), the diff against what is stored, a reason and
+/// `y`; a change made meanwhile is shown and asked about again; the write is journaled
+/// and posted as an Event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_flips_a_config_map_flag_after_the_rights_check_diff_and_reason() {
+    use common::demo::{press, press_code, type_text};
+    use crossterm::event::KeyCode;
+    use ripcord::app::{update, Effect, Msg, Overlay};
+    use ripcord::flags::flip::{FlagActuator, KubeFlags, Written};
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-console").await;
+    tb.apply(
+        &ns.name,
+        &config_map("ui-flags", true, &[("ui.json", BANNER)]),
+    );
+    tb.apply(
+        &ns.name,
+        &deployment_linked("ui", serde_json::json!({"ripcord.dev/flags": "ui-flags"})),
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let journal = ripcord::journal::Journal::at(dir.path().join("journal.jsonl"));
+    let actuator = |context: &str, client: kube::Client| {
+        let cluster = ripcord::cluster::connect::Cluster {
+            context: ADMIN.into(),
+            client,
+            user: context.into(),
+            namespace: ns.name.clone(),
+        };
+        KubeFlags::new(
+            vec![cluster],
+            std::sync::Arc::new(Default::default()),
+            Some(journal.clone()),
+            Default::default(),
+            false,
+        )
+    };
+    let stored = || {
+        let text = tb.kubectl(
+            &ns.name,
+            &[
+                "get",
+                "configmap",
+                "ui-flags",
+                "-o",
+                "jsonpath={.data.ui\\.json}",
+            ],
+        );
+        serde_json::from_str::<serde_json::Value>(&text).expect("flagd JSON")
+    };
+
+    // A viewer: refused before any confirmation, nothing written or journaled.
+    let viewer = actuator(VIEWER, tb.client(VIEWER).await);
+    let mut state = console_on(&tb, &ns.name, "ui").await;
+    let effects = press(&mut state, 'x');
+    let [Effect::FlagPrepare(request)] = effects.as_slice() else {
+        panic!("x asks for the edit to be checked: {effects:?}");
+    };
+    assert_eq!(
+        request.source,
+        format!("configmap/{}/ui-flags/ui.json", ns.name)
+    );
+    let result = viewer.prepare(request).await;
+    update(
+        &mut state,
+        Msg::FlagPrepared {
+            request: request.clone(),
+            result,
+        },
+    );
+    assert!(state.overlay.is_none(), "a viewer is asked nothing");
+    assert!(
+        status(&state).contains("not allowed to update configmaps"),
+        "{}",
+        status(&state)
+    );
+    assert_eq!(stored()["flags"]["banner"]["state"], "DISABLED");
+    assert!(journal.read().expect("journal").is_empty());
+
+    // An admin: the diff, a reason, `y`.
+    let admin = actuator(ADMIN, tb.client(ADMIN).await);
+    let mut state = console_on(&tb, &ns.name, "ui").await;
+    let effects = press(&mut state, 'x');
+    let [Effect::FlagPrepare(request)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let result = admin.prepare(request).await;
+    update(
+        &mut state,
+        Msg::FlagPrepared {
+            request: request.clone(),
+            result,
+        },
+    );
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("no confirmation: {}", status(&state));
+    };
+    assert!(
+        c.prepared.diff.contains("-   \"state\": \"DISABLED\"")
+            && c.prepared.diff.contains("+   \"state\": \"ENABLED\""),
+        "{}",
+        c.prepared.diff
+    );
+    drawn(&mut state);
+    // `y` before the reason is accepted is part of the reason, not an answer.
+    assert!(press(&mut state, 'y').is_empty());
+    press_code(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "launch the banner");
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+
+    // Someone else changes the definition while the question is open.
+    let changed = r#"{"flags": {"banner": {"state": "DISABLED", "variants": {"big": "BIG", "small": "SMALL"}, "defaultVariant": "big"}}}"#;
+    tb.apply(
+        &ns.name,
+        &config_map("ui-flags", true, &[("ui.json", changed)]),
+    );
+    let effects = press(&mut state, 'y');
+    let [Effect::FlagWrite { request, version }] = effects.as_slice() else {
+        panic!("y writes: {effects:?}");
+    };
+    assert_eq!(request.reason.as_deref(), Some("launch the banner"));
+    let written = admin.write(request, version).await;
+    assert!(matches!(written, Written::Changed(_)), "{written:?}");
+    update(
+        &mut state,
+        Msg::FlagWritten {
+            request: request.clone(),
+            written,
+        },
+    );
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("asked again: {}", status(&state));
+    };
+    assert!(
+        c.changed && c.prepared.diff.contains("\"small\": \"SMALL\""),
+        "the new state is shown: {}",
+        c.prepared.diff
+    );
+    assert_eq!(stored()["flags"]["banner"]["state"], "DISABLED", "not written");
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::FlagWrite { request, version }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let written = admin.write(request, version).await;
+    assert!(matches!(written, Written::Done(_)), "{written:?}");
+    update(
+        &mut state,
+        Msg::FlagWritten {
+            request: request.clone(),
+            written,
+        },
+    );
+    assert!(
+        status(&state).contains("✔ set banner to ENABLED"),
+        "{}",
+        status(&state)
+    );
+    let now = stored();
+    assert_eq!(now["flags"]["banner"]["state"], "ENABLED");
+    assert_eq!(
+        now["flags"]["banner"]["variants"]["small"], "SMALL",
+        "the other change stands"
+    );
+
+    let entries = journal.read().expect("journal");
+    let results: Vec<(bool, String)> = entries.iter().map(|e| (e.ok, e.result.clone())).collect();
+    assert_eq!(entries.len(), 2, "{results:?}");
+    let last = entries.last().expect("an entry");
+    assert_eq!(
+        (
+            last.action.as_str(),
+            last.kind.as_str(),
+            last.name.as_str(),
+            last.ok
+        ),
+        ("flag-set", "configmap", "ui-flags/ui.json", true),
+        "{results:?}"
+    );
+    assert_eq!(last.reason.as_deref(), Some("launch the banner"));
+    assert!(!entries[0].ok && entries[0].result.contains("changed by someone else"));
+    let events = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=FlagEdited",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(
+        events.contains("launch the banner") && events.contains("ConfigMap"),
+        "{events}"
+    );
+}

@@ -935,3 +935,23 @@ fn flags_evaluation_160x48() {
 fn flags_evaluation_error_80x24() {
     insta::assert_snapshot!(evaluating(r#"{"targetingKey": u1}"#, 80, 24).backend());
 }
+
+/// A flag edit's confirmation in production: the diff, the key and the reason typed.
+#[test]
+fn flag_confirm_80x24() {
+    use ripcord::app::{update, Effect, Msg};
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    for effect in press(&mut state, 'x') {
+        if let Effect::FlagPrepare(request) = effect {
+            let result = world.flag_prepare(&request);
+            update(&mut state, Msg::FlagPrepared { request, result });
+        }
+    }
+    type_text(&mut state, "checkout.one-click");
+    press_code(&mut state, KeyCode::Tab);
+    type_text(&mut state, "errors up after 1.9.0");
+    insta::assert_snapshot!(frame(&mut state, 80, 24).backend());
+}

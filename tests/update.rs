@@ -2566,3 +2566,235 @@ fn the_flags_tab_moves_a_cursor_over_its_flags() {
     press(&mut state, 'k');
     assert_eq!(selected(&state).as_deref(), Some("checkout.one-click"));
 }
+
+/// Carries out flag edits' effects on the demo world, as the console's executor does.
+fn run_flag_effects(world: &mut ripcord::sim::World, state: &mut State, effects: Vec<Effect>) {
+    for effect in effects {
+        match effect {
+            Effect::FlagPrepare(request) => {
+                let result = world.flag_prepare(&request);
+                update(state, Msg::FlagPrepared { request, result });
+            }
+            Effect::FlagWrite { request, version } => {
+                let written = world.flag_write(&request, &version);
+                update(state, Msg::FlagWritten { request, written });
+                for msg in ripcord::sim::driver::pending(world) {
+                    update(state, msg);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn status_text(state: &State) -> String {
+    state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+fn flag_state(state: &State, name: &str, flag: &str) -> ripcord::flags::State {
+    let key = state
+        .releases
+        .keys()
+        .find(|k| k.name == name)
+        .expect("the release");
+    state
+        .flags_of(key)
+        .flags
+        .iter()
+        .find(|f| f.key == flag)
+        .map(|f| f.state)
+        .expect("the flag")
+}
+
+/// x on the flag under the cursor: the edit is checked and its diff shown; a reason is
+/// required; only `y`, once the question is on screen, writes it.
+#[test]
+fn a_flag_edit_shows_its_diff_asks_a_reason_and_writes_only_on_y() {
+    use ripcord::flags::edit::Edit;
+    let (mut world, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    // Outside the flags tab the key says where it works.
+    assert!(press(&mut state, 'x').is_empty());
+    assert!(status_text(&state).contains("flags tab (4)"), "{}", status_text(&state));
+    press(&mut state, '4');
+    let effects = press(&mut state, 'x');
+    assert!(
+        matches!(effects.as_slice(), [Effect::FlagPrepare(r)]
+            if r.flag == "checkout.one-click"
+                && r.edit == Edit::State(ripcord::flags::State::Disabled)),
+        "{effects:?}"
+    );
+    run_flag_effects(&mut world, &mut state, effects);
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("no confirmation: {}", status_text(&state));
+    };
+    assert!(
+        c.prepared.diff.contains("+   \"state\": \"DISABLED\""),
+        "{}",
+        c.prepared.diff
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("set checkout.one-click to DISABLED")
+            && shown.contains("+   \"state\": \"DISABLED\""),
+        "{shown}"
+    );
+    drawn(&mut state);
+    // No reason, no question.
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("the dialog stays");
+    };
+    assert_eq!(c.error.as_deref(), Some("a flag change needs a reason"));
+    type_text(&mut state, "errors up");
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    // `y` before the question is on screen, and Enter, never write.
+    assert!(press(&mut state, 'y').is_empty());
+    drawn(&mut state);
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert_eq!(
+        flag_state(&state, "checkout", "checkout.one-click"),
+        ripcord::flags::State::Enabled
+    );
+    let effects = press(&mut state, 'y');
+    assert!(
+        matches!(effects.as_slice(), [Effect::FlagWrite { request, .. }]
+            if request.reason.as_deref() == Some("errors up")),
+        "{effects:?}"
+    );
+    run_flag_effects(&mut world, &mut state, effects);
+    assert!(state.overlay.is_none());
+    assert!(
+        status_text(&state).contains("✔ set checkout.one-click to DISABLED"),
+        "{}",
+        status_text(&state)
+    );
+    assert_eq!(
+        flag_state(&state, "checkout", "checkout.one-click"),
+        ripcord::flags::State::Disabled
+    );
+    // Cancelled, nothing changes.
+    let effects = press(&mut state, 'x');
+    run_flag_effects(&mut world, &mut state, effects);
+    assert!(matches!(state.overlay, Some(Overlay::FlagConfirm(_))));
+    press_code(&mut state, KeyCode::Esc);
+    assert!(state.overlay.is_none());
+    assert_eq!(
+        flag_state(&state, "checkout", "checkout.one-click"),
+        ripcord::flags::State::Disabled
+    );
+}
+
+/// In production the flag's key is typed as well as the reason; read-only offers no edit.
+#[test]
+fn a_flag_edit_in_production_needs_its_key_typed_and_read_only_has_none() {
+    let (mut world, mut state) = demo_state();
+    select(&mut state, "checkout");
+    assert!(state.settings.is_production("prod-eu"));
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    let effects = press(&mut state, 'x');
+    run_flag_effects(&mut world, &mut state, effects);
+    drawn(&mut state);
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("{}", status_text(&state));
+    };
+    assert!(c.guarded);
+    // Tab to the reason, type it: the key is still missing.
+    press_code(&mut state, KeyCode::Tab);
+    type_text(&mut state, "kill switch");
+    press_code(&mut state, KeyCode::Enter);
+    let Some(Overlay::FlagConfirm(c)) = &state.overlay else {
+        panic!("the dialog stays");
+    };
+    assert!(!c.ready);
+    assert_eq!(
+        c.error.as_deref(),
+        Some("type checkout.one-click to confirm")
+    );
+    type_text(&mut state, "checkout.one-click");
+    press_code(&mut state, KeyCode::Enter);
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(
+        matches!(effects.as_slice(), [Effect::FlagWrite { request, .. }]
+            if request.reason.as_deref() == Some("kill switch")),
+        "{effects:?}"
+    );
+
+    let (_, mut state) = demo_state_with(true);
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    for key in ['x', 'v', '%'] {
+        assert!(press(&mut state, key).is_empty());
+    }
+    assert!(state.overlay.is_none() && state.flags_tab.prompt.is_none());
+}
+
+/// v chooses the default among the flag's variants; % types the split's weights.
+#[test]
+fn a_default_variant_is_chosen_among_its_variants_and_weights_are_typed() {
+    use ripcord::flags::edit::Edit;
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    // one-click has no split of its own.
+    assert!(press(&mut state, '%').is_empty());
+    assert!(
+        status_text(&state).contains("no fractional split"),
+        "{}",
+        status_text(&state)
+    );
+    assert!(press(&mut state, 'v').is_empty());
+    let hints = footer(&mut state);
+    assert!(hints.contains("next variant"), "{hints}");
+    // It starts on the variant that is not the default; Tab moves on.
+    press_code(&mut state, KeyCode::Tab);
+    press_code(&mut state, KeyCode::Tab);
+    let effects = press_code(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::FlagPrepare(r)]
+            if r.edit == Edit::DefaultVariant("off".into())),
+        "{effects:?}"
+    );
+
+    press(&mut state, 'j');
+    assert!(press(&mut state, '%').is_empty());
+    let Some(ripcord::app::flags::FlagPrompt {
+        choice: ripcord::app::flags::Choice::Weights(input),
+        ..
+    }) = &state.flags_tab.prompt
+    else {
+        panic!("a weights prompt");
+    };
+    assert_eq!(input.lines().join(""), "on=10,off=90");
+    for _ in 0..2 {
+        press_code(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "5O");
+    // A typo is refused, and the prompt stays for another try.
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(state.flags_tab.prompt.is_some());
+    assert!(
+        status_text(&state).contains("not a whole number"),
+        "{}",
+        status_text(&state)
+    );
+    press_code(&mut state, KeyCode::Backspace);
+    type_text(&mut state, "0");
+    let effects = press_code(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::FlagPrepare(r)]
+            if r.flag == "checkout.new-tax-engine"
+                && r.edit == Edit::Weights(vec![("on".into(), 10), ("off".into(), 50)])),
+        "{effects:?}"
+    );
+}

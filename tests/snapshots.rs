@@ -940,7 +940,7 @@ fn flags_evaluation_error_80x24() {
 #[test]
 fn flag_confirm_80x24() {
     use ripcord::app::{update, Effect, Msg};
-    let (mut world, mut state) = demo_state();
+    let (world, mut state) = demo_state();
     select(&mut state, "checkout");
     press_code(&mut state, KeyCode::Enter);
     press(&mut state, '4');

@@ -203,7 +203,8 @@ impl World {
             ArgoStep::SetWeight(40),
             ArgoStep::Analysis,
             ArgoStep::SetWeight(60),
-            ArgoStep::Pause(Some(60)),
+            // A person promotes the last step, on ripcord's verdict.
+            ArgoStep::Pause(None),
         ];
         add(
             PROD,

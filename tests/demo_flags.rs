@@ -63,7 +63,12 @@ use ripcord::metrics::{analyze_report, Window};
 use ripcord::sim::prometheus::SimPrometheus;
 
 /// ripcord's own judgement of `name` now, as the console asks for it.
-async fn judge(world: &mut World, state: &mut Console, prometheus: &SimPrometheus, name: &str) -> Option<Report> {
+async fn judge(
+    world: &mut World,
+    state: &mut Console,
+    prometheus: &SimPrometheus,
+    name: &str,
+) -> Option<Report> {
     for msg in ripcord::sim::driver::pending(world) {
         update(state, msg);
     }
@@ -137,10 +142,13 @@ async fn turning_the_kill_switch_off_brings_the_bad_canarys_verdict_back() {
     let before = judge(&mut world, &mut state, &prometheus, "checkout")
         .await
         .expect("checkout is judged");
-    assert_eq!(before.summary.verdict, Verdict::Fail, "{:?}", before.summary.reasons);
-    assert!(
-        recent_canary(&before, "error", 60.0) > 3.0 * recent_baseline(&before, "error", 60.0)
+    assert_eq!(
+        before.summary.verdict,
+        Verdict::Fail,
+        "{:?}",
+        before.summary.reasons
     );
+    assert!(recent_canary(&before, "error", 60.0) > 3.0 * recent_baseline(&before, "error", 60.0));
 
     select(&mut state, "checkout");
     press_code(&mut state, KeyCode::Enter);
@@ -153,7 +161,14 @@ async fn turning_the_kill_switch_off_brings_the_bad_canarys_verdict_back() {
                 update(&mut state, Msg::FlagPrepared { request, result });
                 type_text(&mut state, "errors since one-click");
                 press_code(&mut state, KeyCode::Enter);
-                update(&mut state, Msg::Drawn { width: 80, height: 24, extents: Default::default() });
+                update(
+                    &mut state,
+                    Msg::Drawn {
+                        width: 80,
+                        height: 24,
+                        extents: Default::default(),
+                    },
+                );
                 effects.extend(press(&mut state, 'y'));
             }
             Effect::FlagWrite { request, version } => {
@@ -163,8 +178,15 @@ async fn turning_the_kill_switch_off_brings_the_bad_canarys_verdict_back() {
             _ => {}
         }
     }
-    let status = state.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
-    assert!(status.contains("✔ set checkout.one-click to DISABLED"), "{status}");
+    let status = state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("✔ set checkout.one-click to DISABLED"),
+        "{status}"
+    );
 
     // Within a minute the canary's errors are the baseline's again...
     let mut soon = (world.clone(), state.clone());
@@ -186,7 +208,12 @@ async fn turning_the_kill_switch_off_brings_the_bad_canarys_verdict_back() {
     let after = judge(&mut world, &mut state, &prometheus, "checkout")
         .await
         .expect("the canary is still up for judging");
-    assert_eq!(after.summary.verdict, Verdict::Pass, "{:?}", after.summary.reasons);
+    assert_eq!(
+        after.summary.verdict,
+        Verdict::Pass,
+        "{:?}",
+        after.summary.reasons
+    );
     assert!(after.summary.score > before.summary.score);
 
     // Without the flip the same minutes end the other way.
@@ -194,9 +221,14 @@ async fn turning_the_kill_switch_off_brings_the_bad_canarys_verdict_back() {
     let control_prometheus = SimPrometheus::default();
     control.attach_prometheus(control_prometheus.clone());
     control.advance(300.0);
-    let verdict = judge(&mut control, &mut control_state, &control_prometheus, "checkout")
-        .await
-        .map(|r| r.summary.verdict);
+    let verdict = judge(
+        &mut control,
+        &mut control_state,
+        &control_prometheus,
+        "checkout",
+    )
+    .await
+    .map(|r| r.summary.verdict);
     assert_ne!(verdict, Some(Verdict::Pass));
     let phase = control_state
         .releases

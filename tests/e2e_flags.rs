@@ -618,10 +618,9 @@ async fn console_on(tb: &Testbed, ns: &str, name: &str) -> ripcord::app::State {
         },
     );
     let key = state.rows.first().cloned().expect("the release is queued");
-    let annotations: std::collections::BTreeMap<String, String> = serde_json::from_value(
-        deployment["spec"]["template"]["metadata"]["annotations"].clone(),
-    )
-    .expect("annotations");
+    let annotations: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(deployment["spec"]["template"]["metadata"]["annotations"].clone())
+            .expect("annotations");
     let links = ripcord::flags::cluster::links(&client, ns, &annotations)
         .await
         .expect("links");
@@ -785,7 +784,11 @@ async fn the_console_flips_a_config_map_flag_after_the_rights_check_diff_and_rea
         "the new state is shown: {}",
         c.prepared.diff
     );
-    assert_eq!(stored()["flags"]["banner"]["state"], "DISABLED", "not written");
+    assert_eq!(
+        stored()["flags"]["banner"]["state"],
+        "DISABLED",
+        "not written"
+    );
     drawn(&mut state);
     let effects = press(&mut state, 'y');
     let [Effect::FlagWrite { request, version }] = effects.as_slice() else {

@@ -2493,7 +2493,10 @@ fn the_evaluation_box_evaluates_every_flag_as_the_context_is_typed() {
     assert!(shown.contains("evaluation context (JSON)"), "{shown}");
     // Empty is `{}`: one-click's default serves, the tax engine is off.
     assert!(shown.contains("→ true (variant on)  DEFAULT"), "{shown}");
-    assert!(shown.contains("→ the caller's default  DISABLED"), "{shown}");
+    assert!(
+        shown.contains("→ the caller's default  DISABLED"),
+        "{shown}"
+    );
 
     // Letters that are keys elsewhere type here: `q` does not quit, `j` does not move.
     type_text(&mut state, r#"{"app_version": "#);
@@ -2505,7 +2508,10 @@ fn the_evaluation_box_evaluates_every_flag_as_the_context_is_typed() {
     );
     let shown = screen_at(&mut state, 120, 40).join("\n");
     assert!(shown.contains("✖ line 1, column 16: EOF"), "{shown}");
-    assert!(!shown.contains("→ "), "no results for a context that does not read");
+    assert!(
+        !shown.contains("→ "),
+        "no results for a context that does not read"
+    );
 
     type_text(&mut state, r#""1.8.4"}"#);
     assert_eq!(
@@ -2621,7 +2627,11 @@ fn a_flag_edit_shows_its_diff_asks_a_reason_and_writes_only_on_y() {
     press_code(&mut state, KeyCode::Enter);
     // Outside the flags tab the key says where it works.
     assert!(press(&mut state, 'x').is_empty());
-    assert!(status_text(&state).contains("flags tab (4)"), "{}", status_text(&state));
+    assert!(
+        status_text(&state).contains("flags tab (4)"),
+        "{}",
+        status_text(&state)
+    );
     press(&mut state, '4');
     let effects = press(&mut state, 'x');
     assert!(

@@ -43,7 +43,7 @@ pub enum Choice {
     /// The new default variant, among the flag's variants.
     Variant { variants: Vec<String>, at: usize },
     /// The split's weights, typed as `on=25,off=75`.
-    Weights(TextArea<'static>),
+    Weights(Box<TextArea<'static>>),
 }
 
 /// A flag edit waiting for its reason and the user's `y`, with the diff against what is
@@ -244,7 +244,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             };
             let mut input = TextArea::new(vec![edit::weights_text(&weights)]);
             input.move_cursor(tui_textarea::CursorMove::End);
-            state.flags_tab.prompt = Some(prompt(Choice::Weights(input)));
+            state.flags_tab.prompt = Some(prompt(Choice::Weights(Box::new(input))));
             Vec::new()
         }
         _ => Vec::new(),
@@ -370,7 +370,7 @@ pub fn written(state: &mut State, request: FlagRequest, written: Written) {
             let guarded = state.settings.is_production(&request.key.context);
             let reason = request.reason.clone().unwrap_or_default();
             state.overlay = Some(Overlay::FlagConfirm(Box::new(FlagConfirm {
-                prepared,
+                prepared: *prepared,
                 guarded,
                 name_input: TextArea::new(vec![if guarded {
                     request.flag.clone()

@@ -307,8 +307,14 @@ mod tests {
             Some(vec![("a".to_string(), 1), ("b".to_string(), 3)])
         );
         assert_eq!(weights(&json!({"if": [true, "a"]})), None);
-        assert!(parse_weights("on:10").unwrap_err().0.contains("VARIANT=WEIGHT"));
-        assert!(parse_weights("on=ten").unwrap_err().0.contains("whole number"));
+        assert!(parse_weights("on:10")
+            .unwrap_err()
+            .0
+            .contains("VARIANT=WEIGHT"));
+        assert!(parse_weights("on=ten")
+            .unwrap_err()
+            .0
+            .contains("whole number"));
     }
 
     #[test]

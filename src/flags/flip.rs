@@ -63,7 +63,7 @@ pub enum Written {
     Done(String),
     /// Someone else changed the definition after the diff was shown; nothing was written.
     /// The edit against what is stored now, to be shown and asked about again.
-    Changed(Prepared),
+    Changed(Box<Prepared>),
     Failed(String),
 }
 
@@ -79,8 +79,7 @@ pub fn apply(document: &Value, request: &FlagRequest) -> Result<(Value, String),
 pub trait FlagActuator: Send + Sync {
     /// Checks that the edit may be made (read-only, the user's rights), reads the flag's
     /// definition as it is now and applies the edit to it, writing nothing.
-    fn prepare<'a>(&'a self, request: &'a FlagRequest)
-        -> BoxFuture<'a, Result<Prepared, String>>;
+    fn prepare<'a>(&'a self, request: &'a FlagRequest) -> BoxFuture<'a, Result<Prepared, String>>;
 
     /// Writes the edit, only if the definition is still at `version`.
     fn write<'a>(&'a self, request: &'a FlagRequest, version: &'a str) -> BoxFuture<'a, Written>;
@@ -242,10 +241,7 @@ fn write_error(source: &str, e: WriteError) -> String {
 }
 
 impl FlagActuator for KubeFlags {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a FlagRequest,
-    ) -> BoxFuture<'a, Result<Prepared, String>> {
+    fn prepare<'a>(&'a self, request: &'a FlagRequest) -> BoxFuture<'a, Result<Prepared, String>> {
         Box::pin(async move {
             let (_, loaded, _, diff) = self.prepare_at(request).await?;
             Ok(Prepared {
@@ -259,7 +255,10 @@ impl FlagActuator for KubeFlags {
     fn write<'a>(&'a self, request: &'a FlagRequest, version: &'a str) -> BoxFuture<'a, Written> {
         Box::pin(async move {
             if self.settings.is_production(&request.key.context)
-                && request.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+                && request
+                    .reason
+                    .as_deref()
+                    .is_none_or(|r| r.trim().is_empty())
             {
                 return Written::Failed(format!(
                     "{} is a production context: a reason is required",
@@ -275,11 +274,11 @@ impl FlagActuator for KubeFlags {
             };
             // Changed since the diff was shown: show it again, as it is now.
             let changed = |loaded: &write::Loaded, diff: String| {
-                Written::Changed(Prepared {
+                Written::Changed(Box::new(Prepared {
                     request: request.clone(),
                     diff,
                     version: loaded.resource_version.clone(),
-                })
+                }))
             };
             const CHANGED: &str = "error: changed by someone else since read";
             if loaded.resource_version != version {

@@ -127,10 +127,7 @@ impl SimFlags {
 const STOPPED: &str = "the demo world has stopped";
 
 impl FlagActuator for SimFlags {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a FlagRequest,
-    ) -> BoxFuture<'a, Result<Prepared, String>> {
+    fn prepare<'a>(&'a self, request: &'a FlagRequest) -> BoxFuture<'a, Result<Prepared, String>> {
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
             let sent = self

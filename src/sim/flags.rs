@@ -76,7 +76,7 @@ impl World {
     pub fn flag_write(&mut self, request: &FlagRequest, version: &str) -> Written {
         if version != self.flag_version.to_string() {
             return match self.flag_prepare(request) {
-                Ok(prepared) => Written::Changed(prepared),
+                Ok(prepared) => Written::Changed(Box::new(prepared)),
                 Err(why) => Written::Failed(why),
             };
         }

@@ -52,8 +52,8 @@ const DEMO_FLAGS: &str = r#"{
 
 /// The demo's flags under `keys`, parsed by the same code as any flag source's.
 fn flags(keys: &[&str]) -> Vec<Flag> {
-    let set = FlagSet::parse(super::flags::DEMO_SOURCE, DEMO_FLAGS)
-        .expect("the demo's flags are valid");
+    let set =
+        FlagSet::parse(super::flags::DEMO_SOURCE, DEMO_FLAGS).expect("the demo's flags are valid");
     keys.iter()
         .filter_map(|k| set.flags.get(*k).cloned())
         .collect()

@@ -61,12 +61,12 @@ pub fn render(
                 "✔ evaluated for every flag below, as flagd would",
                 theme.style(Slot::Healthy),
             ),
-            Err(why) => Line::styled(
-                format!("✖ {}", inert(why)),
-                theme.style(Slot::Danger),
-            ),
+            Err(why) => Line::styled(format!("✖ {}", inert(why)), theme.style(Slot::Danger)),
         };
-        frame.render_widget(Paragraph::new(wrap(vec![status_line], status.width)), status);
+        frame.render_widget(
+            Paragraph::new(wrap(vec![status_line], status.width)),
+            status,
+        );
         list
     } else {
         area
@@ -79,14 +79,8 @@ pub fn render(
     };
     // The cursor's flag in view, from its first line when it all fits.
     let (start, end) = cursor;
-    let scroll = end
-        .saturating_sub(view)
-        .min(start)
-        .min(extent.max_scroll());
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll as u16, 0)),
-        list_area,
-    );
+    let scroll = end.saturating_sub(view).min(start).min(extent.max_scroll());
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list_area);
     (extent, scroll)
 }
 
@@ -99,7 +93,10 @@ fn lines(
 ) -> (Vec<Line<'static>>, (usize, usize)) {
     let flags = &state.flags_of(&r.key).flags;
     if flags.is_empty() {
-        return (nothing("no feature flags known for this release", theme), (0, 0));
+        return (
+            nothing("no feature flags known for this release", theme),
+            (0, 0),
+        );
     }
     let cursor = state.flags_tab.cursor.min(flags.len() - 1);
     let context = match (&state.flags_tab.parsed, state.flags_tab.evaluating) {
@@ -180,10 +177,7 @@ fn flag_lines(f: &Flag, selected: bool, theme: &Theme) -> Vec<Line<'static>> {
 /// What the flag gives for the typed context: value, variant and flagd's reason.
 fn resolution_line(r: &Resolution, theme: &Theme) -> Line<'static> {
     let arrow = Span::styled("  → ", theme.style(Slot::Accent));
-    let reason = Span::styled(
-        format!("  {}", r.reason.as_str()),
-        theme.style(Slot::Muted),
-    );
+    let reason = Span::styled(format!("  {}", r.reason.as_str()), theme.style(Slot::Muted));
     match (&r.value, r.error) {
         (_, Some(code)) => Line::from(vec![
             arrow,
@@ -208,11 +202,7 @@ fn resolution_line(r: &Resolution, theme: &Theme) -> Line<'static> {
             )),
             reason,
         ]),
-        (None, None) => Line::from(vec![
-            arrow,
-            Span::raw("the caller's default"),
-            reason,
-        ]),
+        (None, None) => Line::from(vec![arrow, Span::raw("the caller's default"), reason]),
     }
 }
 
@@ -278,12 +268,19 @@ fn diff_lines(diff: &str, theme: &Theme) -> Vec<Line<'static>> {
 
 /// The flag edit's confirmation: what changes (the diff against what is stored now), the
 /// reason, and the keys that answer it.
-pub fn render_confirm(frame: &mut Frame, area: Rect, state: &State, c: &FlagConfirm, theme: &Theme) {
+pub fn render_confirm(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    c: &FlagConfirm,
+    theme: &Theme,
+) {
     let request = &c.prepared.request;
     let mut lines = vec![
-        Line::from(vec![
-            Span::styled(inert(&request.describe()).into_owned(), theme.style(Slot::Danger)),
-        ]),
+        Line::from(vec![Span::styled(
+            inert(&request.describe()).into_owned(),
+            theme.style(Slot::Danger),
+        )]),
         Line::styled(
             format!(
                 "in {} ({}) for {}/{}",
@@ -313,7 +310,11 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, state: &State, c: &FlagConf
                 }),
             ),
             Span::styled(
-                format!("{}{}", inert(&text), if focused && !c.ready { "▏" } else { "" }),
+                format!(
+                    "{}{}",
+                    inert(&text),
+                    if focused && !c.ready { "▏" } else { "" }
+                ),
                 theme.style(Slot::Text),
             ),
         ])

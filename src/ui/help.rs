@@ -228,7 +228,10 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
             (Action::Submit, "new line"),
         ])
     } else if let Some(weights) = &weights {
-        Some(vec![(Action::Submit, weights.as_str()), (Action::Cancel, "cancel")])
+        Some(vec![
+            (Action::Submit, weights.as_str()),
+            (Action::Cancel, "cancel"),
+        ])
     } else if state.filter_input.is_some() {
         Some(vec![
             (Action::Submit, "apply filter"),

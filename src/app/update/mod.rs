@@ -8,13 +8,13 @@ mod keys;
 mod operate;
 mod queue;
 
+pub(crate) use keys::confirm_hint;
 use keys::*;
 use operate::*;
 pub use operate::{
     blocked_reason, default_rollback_target, no_rollback_why, parse_weight, rollback_aim,
 };
 use queue::*;
-pub(crate) use keys::confirm_hint;
 pub use queue::{apply_changes, rebuild_rows, visible_rows};
 
 use super::attention::{attention, attention_of};

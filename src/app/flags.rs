@@ -114,7 +114,8 @@ pub fn move_cursor(state: &mut State, action: Action) {
         return;
     };
     let last = state.flags_of(key).flags.len().saturating_sub(1);
-    let page = super::tabs::page(state).max(1) / 4 + 1;
+    // A flag takes about four lines: a page moves by the flags a page shows.
+    let page = super::tabs::page(state) / 4 + 1;
     let cursor = state.flags_tab.cursor.min(last);
     state.flags_tab.cursor = match action {
         Action::Up => cursor.saturating_sub(1),

@@ -774,6 +774,57 @@ fn fixture_tab(set: &str, name: &str, key: char, width: u16, height: u16) -> Ter
     frame(&mut state, width, height)
 }
 
+/// A blue-green pause with `autoPromotionSeconds` counts down on the console's clock.
+#[test]
+fn argo_blue_green_auto_promotion_80x24() {
+    let (_, mut state) = demo_state();
+    let start = state.now - chrono::Duration::seconds(40);
+    with_fixture(&mut state, "blue-green", "bluegreen-demo", |v| {
+        if v["kind"] == "Rollout" {
+            v["spec"]["strategy"]["blueGreen"]["autoPromotionEnabled"] = serde_json::json!(true);
+            v["spec"]["strategy"]["blueGreen"]["autoPromotionSeconds"] = serde_json::json!(120);
+            v["status"]["pauseConditions"][0]["startTime"] = serde_json::json!(start.to_rfc3339());
+        }
+    });
+    let queued = |state: &State| {
+        let r = state
+            .releases
+            .values()
+            .find(|r| r.key.name == "bluegreen-demo")
+            .expect("the rollout");
+        ripcord::app::queue_message(state, r)
+    };
+    assert!(
+        queued(&state).contains("auto-promotes in 1m20s"),
+        "{}",
+        queued(&state)
+    );
+    select(&mut state, "bluegreen-demo");
+    press_code(&mut state, KeyCode::Enter);
+    let t = frame(&mut state, 80, 24);
+    assert!(
+        find(&t, "auto-promotes in 1m20s").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
+    insta::assert_snapshot!(t.backend());
+    // Time comes in messages: the countdown follows the clock, to its end.
+    let later = state.now + chrono::Duration::seconds(50);
+    ripcord::app::update(&mut state, ripcord::app::Msg::Tick(later));
+    assert!(
+        queued(&state).contains("auto-promotes in 30s"),
+        "{}",
+        queued(&state)
+    );
+    let done = state.now + chrono::Duration::seconds(60);
+    ripcord::app::update(&mut state, ripcord::app::Msg::Tick(done));
+    assert!(
+        queued(&state).contains("auto-promotes now"),
+        "{}",
+        queued(&state)
+    );
+}
+
 #[test]
 fn argo_aborted_analysis_80x24() {
     let t = fixture_tab(

@@ -324,6 +324,8 @@ pub struct ArgoDetail {
     pub abort_message: Option<String>,
     /// When the current pause step (or blue-green pause) started, for its time remaining.
     pub paused_at: Option<DateTime<Utc>>,
+    /// Blue-green with `autoPromotionSeconds`: when its pause for promotion ends by itself.
+    pub auto_promote_at: Option<DateTime<Utc>>,
     /// AnalysisRuns owned by the Rollout, newest revision first.
     pub analysis_runs: Vec<AnalysisRunSummary>,
     /// Experiments owned by the Rollout, newest revision first.
@@ -438,6 +440,18 @@ pub struct FlaggerWebhook {
 }
 
 impl Release {
+    /// `auto-promotes in 1m20s` while a blue-green pause counts down to its promotion, at
+    /// `now`; the console's clock comes in messages, so this is computed when drawn.
+    pub fn auto_promotion_note(&self, now: DateTime<Utc>) -> Option<String> {
+        let at = self.argo.as_deref()?.auto_promote_at?;
+        let left = (at - now).num_seconds();
+        Some(if left > 0 {
+            format!("auto-promotes in {}", super::display::countdown(left))
+        } else {
+            "auto-promotes now".to_owned()
+        })
+    }
+
     /// The words for the two sides of this kind of release, (base, new): a Deployment's
     /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
     pub fn side_labels(&self) -> (&'static str, &'static str) {

@@ -2477,3 +2477,122 @@ fn set_weight_on_a_rollout_offers_its_steps_weights_only() {
         "{shown}"
     );
 }
+
+/// A pair outside production, focused, with `stable` and `canary` desired replicas.
+fn focused_pair(state: &mut State, stable: i32, canary: i32) -> ripcord::model::ReleaseKey {
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.kind == Kind::CanaryPair && !state.settings.is_production(&k.context))
+        .cloned()
+        .expect("a pair outside production");
+    let r = state.releases.get_mut(&key).expect("the pair");
+    r.stable.desired = stable;
+    r.canary.desired = canary;
+    select(state, &key.name.clone());
+    key
+}
+
+/// The weight prompt takes digits only: other characters are not typed and raise nothing.
+#[test]
+fn the_weight_prompt_takes_digits_only_and_says_nothing_of_the_rest() {
+    let (_, mut state) = demo_state();
+    focused_pair(&mut state, 3, 2);
+    press(&mut state, 'w');
+    for c in "a5x%0 q1".chars() {
+        assert!(press(&mut state, c).is_empty());
+        assert!(state.status.is_none(), "{c:?}: {:?}", state.status);
+    }
+    let typed = state
+        .weight_input
+        .as_ref()
+        .map(|(_, input)| input.lines().join(""))
+        .expect("the prompt");
+    assert_eq!(typed, "501", "three digits at most");
+    press_code(&mut state, KeyCode::Backspace);
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?}", state.status);
+    };
+    assert_eq!(c.request.op, Op::SetWeight { weight: 50 });
+}
+
+/// A pair's confirmation gives the split of its pods, and says when whole pods cannot
+/// meet the weight; no stale answer stays under it.
+#[test]
+fn the_set_weight_confirmation_gives_a_pairs_pod_split_and_what_cannot_be_met() {
+    let (_, mut state) = demo_state();
+    focused_pair(&mut state, 3, 2);
+    press(&mut state, 'w');
+    press_code(&mut state, KeyCode::Esc);
+    assert_eq!(
+        state.status.as_ref().map(|s| s.text.as_str()),
+        Some("cancelled")
+    );
+    press(&mut state, 'w');
+    assert!(state.status.is_none(), "{:?}", state.status);
+    for c in "50".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 5 pods (40%), stable 3"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("50% is not possible on 5 pods: 2 of 5 = 40%"),
+        "{shown}"
+    );
+    assert!(!shown.contains("cancelled"), "{shown}");
+    // A weight whole pods meet says only the split.
+    press_code(&mut state, KeyCode::Esc);
+    press(&mut state, 'w');
+    for c in "40".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 5 pods (40%), stable 3"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not possible"), "{shown}");
+    assert!(!shown.contains("cancelled"), "{shown}");
+}
+
+/// An Argo canary's confirmation gives the step it moves from and to, and the split.
+#[test]
+fn the_set_weight_confirmation_gives_a_rollouts_step_move_and_split() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let r = state.focused().expect("cart");
+    let (at, total) = r.step.expect("cart's step");
+    let to = r
+        .steps
+        .iter()
+        .position(|s| s.kind == ripcord::model::StepKind::SetWeight { weight: 75 })
+        .expect("cart's setWeight 75 step");
+    press(&mut state, 'w');
+    for c in "75".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains(&format!("step {at}/{total} → {to}/{total}")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("move the canary to the step that sets this weight"),
+        "{shown}"
+    );
+    assert!(shown.contains("canary 75% / stable 25%"), "{shown}");
+}

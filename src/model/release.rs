@@ -483,6 +483,51 @@ impl Release {
         Some(weights)
     }
 
+    /// What set-weight to `weight` will do, in the confirmation's words: for an Argo canary
+    /// the step it moves to and the traffic split; for a pair the split of its pods, and
+    /// when whole pods cannot meet the weight, what they come to.
+    pub fn set_weight_preview(&self, weight: u8) -> Vec<String> {
+        use super::ops::{achieved_weight, split_replicas, weight_step};
+        match self.key.kind {
+            Kind::ArgoRollout => {
+                let steps: Vec<(i64, u8)> = self
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| match s.kind {
+                        StepKind::SetWeight { weight } => Some((i as i64, weight)),
+                        _ => None,
+                    })
+                    .collect();
+                let (current, total) = self.step.unwrap_or((0, self.steps.len()));
+                let mut out = Vec::new();
+                if let Some(to) = weight_step(&steps, current as i64, weight) {
+                    out.push(format!("step {current}/{total} → {to}/{total}"));
+                }
+                out.push(format!(
+                    "canary {weight}% / stable {}%",
+                    100 - weight.min(100)
+                ));
+                out
+            }
+            Kind::CanaryPair => {
+                let total = self.stable.desired.max(0) + self.canary.desired.max(0);
+                let (stable, canary) = split_replicas(total, weight);
+                let achieved = achieved_weight(stable, canary);
+                let mut out = vec![format!(
+                    "canary {canary} of {total} pods ({achieved}%), stable {stable}"
+                )];
+                if achieved != weight {
+                    out.push(format!(
+                        "{weight}% is not possible on {total} pods: {canary} of {total} = {achieved}%"
+                    ));
+                }
+                out
+            }
+            Kind::Deployment | Kind::FlaggerCanary => Vec::new(),
+        }
+    }
+
     /// Why set-weight may not choose `weight` here, if it may not: the one check the
     /// console's prompt and the CLI share.
     pub fn weight_refused(&self, weight: u8) -> Option<String> {

@@ -182,6 +182,8 @@ fn confirm_or_run(
     let guarded = state.settings.is_production(&request.key.context);
     let findings = findings_to_acknowledge(state, &request.key, request.op.kind());
     if guarded || request.op.is_dangerous() || findings.is_some() {
+        // An earlier answer ("cancelled", a refusal) is not about this question.
+        state.status = None;
         state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             request,
             target,
@@ -254,9 +256,13 @@ pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
             ),
         );
     }
+    state.status = None;
     state.weight_input = Some((key, TextArea::default()));
     vec![]
 }
+
+/// The most digits a weight takes: `100`.
+const WEIGHT_DIGITS: usize = 3;
 
 /// A key while the weight prompt is open: digits, submit (then the confirmation), cancel.
 pub(super) fn on_weight_key(
@@ -305,7 +311,16 @@ pub(super) fn on_weight_key(
         Some(Action::NextField) => vec![],
         _ => {
             if let Some((_, input)) = &mut state.weight_input {
-                input.input(key);
+                // A weight is digits: other characters are not typed, and say nothing.
+                let typed = match key.code {
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        c.is_ascii_digit() && input.lines().join("").chars().count() < WEIGHT_DIGITS
+                    }
+                    _ => true,
+                };
+                if typed {
+                    input.input(key);
+                }
             }
             vec![]
         }

@@ -2596,3 +2596,63 @@ fn the_set_weight_confirmation_gives_a_rollouts_step_move_and_split() {
     );
     assert!(shown.contains("canary 75% / stable 25%"), "{shown}");
 }
+
+/// While an action runs on a release, another key on that release says which action it
+/// waits for and sends nothing; other releases are unaffected, and the answer frees it.
+#[test]
+fn one_action_at_a_time_per_release() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    assert!(press(&mut state, 'a').is_empty());
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    for c in ['p', 'z', 'a', 'w'] {
+        state.status = None;
+        let effects = press(&mut state, c);
+        assert!(effects.is_empty(), "{c:?}: {effects:?}");
+        assert!(
+            state.overlay.is_none() && state.weight_input.is_none(),
+            "{c:?} opened a dialog while abort runs"
+        );
+        let status = state
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        assert!(
+            status.contains("abort is still running on it") && status.contains("rollout/cart"),
+            "{c:?}: {status}"
+        );
+    }
+    // Another release is not held up.
+    select(&mut state, "payments-api");
+    let effects = press(&mut state, 'p');
+    assert!(
+        !effects.is_empty() || matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{effects:?} {:?}",
+        state.status
+    );
+    state.overlay = None;
+    // The answer frees the release.
+    update(
+        &mut state,
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request: abort,
+            result: Ok("aborted".into()),
+            revision_before: None,
+            revision_after: None,
+        }),
+    );
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+}

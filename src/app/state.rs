@@ -176,6 +176,8 @@ pub struct State {
     pub filter_input: Option<TextArea<'static>>,
     /// The canary weight being typed for set-weight, and the release it is for.
     pub weight_input: Option<(ReleaseKey, TextArea<'static>)>,
+    /// The action sent for each release and not yet answered: one at a time per release.
+    pub in_flight: HashMap<ReleaseKey, Operation>,
     pub filter: String,
     pub context_filter: Option<String>,
     pub namespace_filter: Option<String>,
@@ -256,6 +258,7 @@ impl State {
             overlay: None,
             filter_input: None,
             weight_input: None,
+            in_flight: HashMap::new(),
             filter: String::new(),
             context_filter: None,
             namespace_filter: None,

@@ -171,6 +171,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone(outcome) => {
             let req = &outcome.request;
+            state.in_flight.remove(&req.key);
             let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
             match &outcome.result {
                 Ok(text) => state.set_status(

@@ -282,6 +282,26 @@ pub fn find_gate(canary: &Value, kind: GateKind, canary_ns: &str) -> Option<Gate
     None
 }
 
+/// The Service a gate URL's host names, and its namespace, as cluster DNS resolves it:
+/// `NAME` (in the Canary's namespace), `NAME.NS`, `NAME.NS.svc` or
+/// `NAME.NS.svc.CLUSTER-DOMAIN`. Any other host is no Service the apiserver's proxy reaches.
+pub fn service_of_host<'a>(host: &'a str, canary_ns: &'a str) -> Option<(&'a str, &'a str)> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let (service, namespace) = match labels.as_slice() {
+        [service] => (*service, canary_ns),
+        [service, namespace] | [service, namespace, "svc", ..] => (*service, *namespace),
+        _ => return None,
+    };
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    (label(service) && label(namespace)).then_some((service, namespace))
+}
+
 fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option<Gate> {
     let (scheme, rest) = url.split_once("://")?;
     let (authority, path) = match rest.find('/') {
@@ -294,9 +314,7 @@ fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option
         Some((h, p)) => (h, p.parse::<u16>().ok()?),
         None => (authority, if scheme == "https" { 443 } else { 80 }),
     };
-    let mut parts = host.split('.');
-    let service = parts.next().filter(|s| !s.is_empty())?;
-    let namespace = parts.next().unwrap_or(canary_ns);
+    let (service, namespace) = service_of_host(host, canary_ns)?;
     let prefix = if scheme == "https" { "https:" } else { "" };
     Some(Gate {
         kind: GateKind::Confirm,
@@ -514,6 +532,42 @@ mod tests {
             json!([{ "name": "h", "type": "confirm-rollout", "url": "http://lt.test/gate/halt" }]),
         );
         assert_eq!(find_gate(&none, GateKind::Confirm, "test"), None);
+    }
+
+    #[test]
+    fn a_gate_url_names_its_service_and_namespace_as_cluster_dns_does() {
+        let gate = |url: &str| {
+            parse_gate_url(url, "/gate/check", "/gate/open", "apps")
+                .map(|g| (g.namespace, g.service, g.path))
+        };
+        let at = |ns: &str, service: &str| {
+            Some((
+                ns.to_string(),
+                service.to_string(),
+                "/gate/open".to_string(),
+            ))
+        };
+        assert_eq!(gate("http://lt/gate/check"), at("apps", "lt:80"));
+        assert_eq!(gate("http://lt.ops/gate/check"), at("ops", "lt:80"));
+        assert_eq!(gate("http://lt.ops.svc/gate/check"), at("ops", "lt:80"));
+        assert_eq!(
+            gate("http://lt.ops.svc.cluster.local:8080/gate/check"),
+            at("ops", "lt:8080")
+        );
+        assert_eq!(
+            gate("https://lt.ops.svc.cluster.local/gate/check"),
+            at("ops", "https:lt:443")
+        );
+        // Hosts that are no Service of the cluster: the proxy cannot reach them.
+        for url in [
+            "http://gates.example.com/gate/check",
+            "http://10.0.0.7:8080/gate/check",
+            "http://[::1]:8080/gate/check",
+            "http://LT.ops/gate/check",
+            "http://lt..ops/gate/check",
+        ] {
+            assert_eq!(gate(url), None, "{url}");
+        }
     }
 
     fn entry(action: &str, name: &str, result: &str, ok: bool) -> JournalEntry {

@@ -78,10 +78,8 @@ async fn the_gate_preflight_checks_the_service_in_the_namespace_its_url_names() 
             let clusters = ripcord::cluster::connect::connect_clusters(&connect)
                 .await
                 .expect("connect");
-            let actuator = actions::KubeActuator::new(
-                clusters,
-                std::sync::Arc::new(AccessCache::default()),
-            );
+            let actuator =
+                actions::KubeActuator::new(clusters, std::sync::Arc::new(AccessCache::default()));
             actuator.permission(&key, op).await.expect("answers")
         }
     };
@@ -100,7 +98,10 @@ async fn the_gate_preflight_checks_the_service_in_the_namespace_its_url_names() 
     };
     assert!(
         why.contains(&format!("services/proxy \"lt:80\" in {}", apps.name))
-            && why.contains(&format!("rollback gate of webhook back, service {}/lt:80", apps.name)),
+            && why.contains(&format!(
+                "rollback gate of webhook back, service {}/lt:80",
+                apps.name
+            )),
         "{why}"
     );
 }

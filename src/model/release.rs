@@ -453,12 +453,13 @@ impl Release {
     }
 
     /// The words for the two sides of this kind of release, (base, new): a Deployment's
-    /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
+    /// base and update, blue-green's active and preview, a canary's stable and canary.
     pub fn side_labels(&self) -> (&'static str, &'static str) {
         match (self.key.kind, self.strategy) {
-            // Rolled out, the base side holds the current template's pods: the new ones.
-            (Kind::Deployment, _) if self.weight.is_none() => ("new", "old"),
-            (Kind::Deployment, _) => ("old", "new"),
+            // The same words whether or not a rollout is in flight: the base side holds the
+            // old ReplicaSets' pods during one and every pod once it is over, when the
+            // update side is empty. "new"/"old" would trade places between the two.
+            (Kind::Deployment, _) => ("base", "update"),
             (_, Strategy::BlueGreen) => ("active", "preview"),
             _ => ("stable", "canary"),
         }

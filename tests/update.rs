@@ -439,6 +439,27 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
     assert!(state.dirty, "the newest release's age in seconds changed");
 }
 
+/// A blue-green countdown in the queue's message is redrawn as it runs, also where no
+/// age on screen changes.
+#[test]
+fn a_clock_tick_redraws_a_countdown_on_screen() {
+    let (world, mut state) = live_demo_state();
+    let key = key_of(&state, "search-api");
+    let r = state.releases.get_mut(&key).expect("search-api");
+    r.created = Some(world.now - chrono::Duration::days(9));
+    r.argo.as_mut().expect("an Argo rollout").auto_promote_at =
+        Some(world.now + chrono::Duration::seconds(80));
+    state.rows = vec![key];
+    state.offset = 0;
+    state.selected = 0;
+    state.dirty = false;
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(1)),
+    );
+    assert!(state.dirty, "the countdown on screen changed");
+}
+
 #[test]
 fn a_pod_update_that_changes_nothing_shown_is_not_drawn_and_one_that_does_is() {
     use ripcord::app::{update, Msg};

@@ -2581,6 +2581,20 @@ fn the_set_weight_confirmation_gives_a_pairs_pod_split_and_what_cannot_be_met() 
     );
     assert!(!shown.contains("not possible"), "{shown}");
     assert!(!shown.contains("cancelled"), "{shown}");
+    // A pair with no pods at all has nothing to split, and says so.
+    press_code(&mut state, KeyCode::Esc);
+    focused_pair(&mut state, 0, 0);
+    press(&mut state, 'w');
+    for c in "50".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("both have 0 replicas: nothing to split"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not possible"), "{shown}");
 }
 
 /// An Argo canary's confirmation gives the step it moves from and to, and the split.

@@ -513,6 +513,9 @@ impl Release {
             }
             Kind::CanaryPair => {
                 let total = self.stable.desired.max(0) + self.canary.desired.max(0);
+                if total == 0 {
+                    return vec!["stable and canary both have 0 replicas: nothing to split".into()];
+                }
                 let (stable, canary) = split_replicas(total, weight);
                 let achieved = achieved_weight(stable, canary);
                 let mut out = vec![format!(

@@ -594,6 +594,12 @@ async fn act_inner(
     let production = service.is_production(&key.context);
     let needs_confirmation = (op.is_dangerous() || production) && !action.dry_run;
     if needs_confirmation && !action.yes {
+        // What set-weight will do, as the console's confirmation says it.
+        if let (Op::SetWeight { weight }, Some(r)) = (op, releases.iter().find(|r| r.key == key)) {
+            for line in r.set_weight_preview(weight) {
+                eprintln!("{line}");
+            }
+        }
         let prompt = format!("{} {key}: type {} to confirm:", op.verb(), key.name);
         if !confirm(&prompt, &key.name) {
             return Err(Failure::new(

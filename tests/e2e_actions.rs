@@ -855,7 +855,14 @@ async fn cli_set_weight_needs_confirmation() {
     let (code, out) = ripcord(&["set-weight", "pair/fig", "100"]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("needs confirmation: pass --yes"), "{out}");
+    assert!(out.contains("canary 5 of 5 pods (100%), stable 0"), "{out}");
     assert_eq!(replicas().await, (4, 1), "nothing changed");
+    let (code, out) = ripcord(&["set-weight", "pair/fig", "50"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("50% is not possible on 5 pods: 2 of 5 = 40%"),
+        "{out}"
+    );
     let (code, out) = ripcord(&["set-weight", "pair/fig", "40", "--yes"]);
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(replicas().await, (3, 2));

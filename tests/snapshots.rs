@@ -515,9 +515,9 @@ fn a_read_only_context_loses_its_action_keys_and_says_so_in_the_header() {
 #[test]
 fn each_kind_uses_its_own_words_and_wt_means_one_thing() {
     let (_, t) = open("frontend", 80, 24);
-    assert!(find(&t, "old 3/3").is_some(), "{}", lines(&t).join("\n"));
-    assert!(find(&t, "new 5/10").is_some());
-    let summary = line_with(&t, "new 5/10");
+    assert!(find(&t, "base 3/3").is_some(), "{}", lines(&t).join("\n"));
+    assert!(find(&t, "update 5/10").is_some());
+    let summary = line_with(&t, "update 5/10");
     assert!(
         !summary.contains("canary") && !summary.contains("stable"),
         "{summary}"
@@ -695,21 +695,34 @@ fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
         .rows
         .retain(|k| k.kind == ripcord::model::Kind::Deployment);
     state.selected = 0;
-    // Rolled-out Deployments hold their current template's pods on the base side, so a mix
-    // of rolling and rolled-out rows shares no words.
+    // Rolling and rolled-out Deployments share their words: the base side holds the old
+    // pods during a rollout and every pod after it, the update side what is rolled in.
     let t = draw(&mut state, 160, 48, &Theme::default());
-    assert!(find(&t, "OLD NEW").is_none(), "{}", lines(&t).join("\n"));
+    assert!(
+        find(&t, "BASE UPDATE").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
     let rows = state.rows.clone();
     let rolling = |k: &ripcord::model::ReleaseKey| state.releases[k].weight.is_some();
     let (in_flight, done): (Vec<_>, Vec<_>) = rows.into_iter().partition(|k| rolling(k));
     assert!(!in_flight.is_empty() && !done.is_empty());
-    state.rows = in_flight;
-    let t = draw(&mut state, 160, 48, &Theme::default());
-    assert!(find(&t, "OLD NEW").is_some(), "{}", lines(&t).join("\n"));
-    state.rows = done;
-    state.selected = 0;
-    let t = draw(&mut state, 160, 48, &Theme::default());
-    assert!(find(&t, "NEW OLD").is_some(), "{}", lines(&t).join("\n"));
+    // At 80 columns too, one release at a time, each state with the same words.
+    for rows in [in_flight, done] {
+        state.rows = rows[..1].to_vec();
+        state.selected = 0;
+        let t = draw(&mut state, 80, 24, &Theme::default());
+        assert!(
+            find(&t, "BASE UPDATE").is_some(),
+            "{}",
+            lines(&t).join("\n")
+        );
+        assert!(
+            find(&t, "OLD").is_none() && find(&t, "NEW").is_none(),
+            "{}",
+            lines(&t).join("\n")
+        );
+    }
     let t = home(160, 48);
     assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
 }
@@ -772,6 +785,57 @@ fn fixture_tab(set: &str, name: &str, key: char, width: u16, height: u16) -> Ter
     press_code(&mut state, KeyCode::Enter);
     press(&mut state, key);
     frame(&mut state, width, height)
+}
+
+/// A blue-green pause with `autoPromotionSeconds` counts down on the console's clock.
+#[test]
+fn argo_blue_green_auto_promotion_80x24() {
+    let (_, mut state) = demo_state();
+    let start = state.now - chrono::Duration::seconds(40);
+    with_fixture(&mut state, "blue-green", "bluegreen-demo", |v| {
+        if v["kind"] == "Rollout" {
+            v["spec"]["strategy"]["blueGreen"]["autoPromotionEnabled"] = serde_json::json!(true);
+            v["spec"]["strategy"]["blueGreen"]["autoPromotionSeconds"] = serde_json::json!(120);
+            v["status"]["pauseConditions"][0]["startTime"] = serde_json::json!(start.to_rfc3339());
+        }
+    });
+    let queued = |state: &State| {
+        let r = state
+            .releases
+            .values()
+            .find(|r| r.key.name == "bluegreen-demo")
+            .expect("the rollout");
+        ripcord::app::queue_message(state, r)
+    };
+    assert!(
+        queued(&state).contains("auto-promotes in 1m20s"),
+        "{}",
+        queued(&state)
+    );
+    select(&mut state, "bluegreen-demo");
+    press_code(&mut state, KeyCode::Enter);
+    let t = frame(&mut state, 80, 24);
+    assert!(
+        find(&t, "auto-promotes in 1m20s").is_some(),
+        "{}",
+        lines(&t).join("\n")
+    );
+    insta::assert_snapshot!(t.backend());
+    // Time comes in messages: the countdown follows the clock, to its end.
+    let later = state.now + chrono::Duration::seconds(50);
+    ripcord::app::update(&mut state, ripcord::app::Msg::Tick(later));
+    assert!(
+        queued(&state).contains("auto-promotes in 30s"),
+        "{}",
+        queued(&state)
+    );
+    let done = state.now + chrono::Duration::seconds(60);
+    ripcord::app::update(&mut state, ripcord::app::Msg::Tick(done));
+    assert!(
+        queued(&state).contains("auto-promotes now"),
+        "{}",
+        queued(&state)
+    );
 }
 
 #[test]

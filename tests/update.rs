@@ -439,6 +439,27 @@ fn a_clock_tick_redraws_only_when_an_age_on_screen_changes() {
     assert!(state.dirty, "the newest release's age in seconds changed");
 }
 
+/// A blue-green countdown in the queue's message is redrawn as it runs, also where no
+/// age on screen changes.
+#[test]
+fn a_clock_tick_redraws_a_countdown_on_screen() {
+    let (world, mut state) = live_demo_state();
+    let key = key_of(&state, "search-api");
+    let r = state.releases.get_mut(&key).expect("search-api");
+    r.created = Some(world.now - chrono::Duration::days(9));
+    r.argo.as_mut().expect("an Argo rollout").auto_promote_at =
+        Some(world.now + chrono::Duration::seconds(80));
+    state.rows = vec![key];
+    state.offset = 0;
+    state.selected = 0;
+    state.dirty = false;
+    update(
+        &mut state,
+        Msg::Tick(world.now + chrono::Duration::seconds(1)),
+    );
+    assert!(state.dirty, "the countdown on screen changed");
+}
+
 #[test]
 fn a_pod_update_that_changes_nothing_shown_is_not_drawn_and_one_that_does_is() {
     use ripcord::app::{update, Msg};
@@ -1392,9 +1413,10 @@ fn the_demo_offers_what_its_simulator_performs() {
     }
     select_kind(&mut state, Kind::FlaggerCanary);
     let hints = footer(&mut state);
+    let words: Vec<&str> = hints.split_whitespace().collect();
     assert!(
-        !hints.split_whitespace().any(|w| w == "promote"),
-        "Flagger drives its canaries: {hints}"
+        words.contains(&"promote") && !words.contains(&"retry"),
+        "the simulator gates Flagger canaries as the cluster's actuator does: {hints}"
     );
 }
 
@@ -2806,5 +2828,195 @@ fn a_default_variant_is_chosen_among_its_variants_and_weights_are_typed() {
             if r.flag == "checkout.new-tax-engine"
                 && r.edit == Edit::Weights(vec![("on".into(), 10), ("off".into(), 50)])),
         "{effects:?}"
+/// A pair outside production, focused, with `stable` and `canary` desired replicas.
+fn focused_pair(state: &mut State, stable: i32, canary: i32) -> ripcord::model::ReleaseKey {
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.kind == Kind::CanaryPair && !state.settings.is_production(&k.context))
+        .cloned()
+        .expect("a pair outside production");
+    let r = state.releases.get_mut(&key).expect("the pair");
+    r.stable.desired = stable;
+    r.canary.desired = canary;
+    select(state, &key.name.clone());
+    key
+}
+
+/// The weight prompt takes digits only: other characters are not typed and raise nothing.
+#[test]
+fn the_weight_prompt_takes_digits_only_and_says_nothing_of_the_rest() {
+    let (_, mut state) = demo_state();
+    focused_pair(&mut state, 3, 2);
+    press(&mut state, 'w');
+    for c in "a5x%0 q1".chars() {
+        assert!(press(&mut state, c).is_empty());
+        assert!(state.status.is_none(), "{c:?}: {:?}", state.status);
+    }
+    let typed = state
+        .weight_input
+        .as_ref()
+        .map(|(_, input)| input.lines().join(""))
+        .expect("the prompt");
+    assert_eq!(typed, "501", "three digits at most");
+    press_code(&mut state, KeyCode::Backspace);
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    let Some(Overlay::Confirm(c)) = &state.overlay else {
+        panic!("no confirmation: {:?}", state.status);
+    };
+    assert_eq!(c.request.op, Op::SetWeight { weight: 50 });
+}
+
+/// A pair's confirmation gives the split of its pods, and says when whole pods cannot
+/// meet the weight; no stale answer stays under it.
+#[test]
+fn the_set_weight_confirmation_gives_a_pairs_pod_split_and_what_cannot_be_met() {
+    let (_, mut state) = demo_state();
+    focused_pair(&mut state, 3, 2);
+    press(&mut state, 'w');
+    press_code(&mut state, KeyCode::Esc);
+    assert_eq!(
+        state.status.as_ref().map(|s| s.text.as_str()),
+        Some("cancelled")
+    );
+    press(&mut state, 'w');
+    assert!(state.status.is_none(), "{:?}", state.status);
+    for c in "50".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    assert!(matches!(state.overlay, Some(Overlay::Confirm(_))));
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 5 pods (40%), stable 3"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("50% is not possible on 5 pods: 2 of 5 = 40%"),
+        "{shown}"
+    );
+    assert!(!shown.contains("cancelled"), "{shown}");
+    // A weight whole pods meet says only the split.
+    press_code(&mut state, KeyCode::Esc);
+    press(&mut state, 'w');
+    for c in "40".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 5 pods (40%), stable 3"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not possible"), "{shown}");
+    assert!(!shown.contains("cancelled"), "{shown}");
+    // A pair with no pods at all has nothing to split, and says so.
+    press_code(&mut state, KeyCode::Esc);
+    focused_pair(&mut state, 0, 0);
+    press(&mut state, 'w');
+    for c in "50".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("both have 0 replicas: nothing to split"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not possible"), "{shown}");
+}
+
+/// An Argo canary's confirmation gives the step it moves from and to, and the split.
+#[test]
+fn the_set_weight_confirmation_gives_a_rollouts_step_move_and_split() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let r = state.focused().expect("cart");
+    let (at, total) = r.step.expect("cart's step");
+    let to = r
+        .steps
+        .iter()
+        .position(|s| s.kind == ripcord::model::StepKind::SetWeight { weight: 75 })
+        .expect("cart's setWeight 75 step");
+    press(&mut state, 'w');
+    for c in "75".chars() {
+        press(&mut state, c);
+    }
+    press_code(&mut state, KeyCode::Enter);
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains(&format!("step {at}/{total} → {to}/{total}")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("move the canary to the step that sets this weight"),
+        "{shown}"
+    );
+    assert!(shown.contains("canary 75% / stable 25%"), "{shown}");
+}
+
+/// While an action runs on a release, another key on that release says which action it
+/// waits for and sends nothing; other releases are unaffected, and the answer frees it.
+#[test]
+fn one_action_at_a_time_per_release() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    assert!(press(&mut state, 'a').is_empty());
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    for c in ['p', 'z', 'a', 'w'] {
+        state.status = None;
+        let effects = press(&mut state, c);
+        assert!(effects.is_empty(), "{c:?}: {effects:?}");
+        assert!(
+            state.overlay.is_none() && state.weight_input.is_none(),
+            "{c:?} opened a dialog while abort runs"
+        );
+        let status = state
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        assert!(
+            status.contains("abort is still running on it") && status.contains("rollout/cart"),
+            "{c:?}: {status}"
+        );
+    }
+    // Another release is not held up.
+    select(&mut state, "payments-api");
+    let effects = press(&mut state, 'p');
+    assert!(
+        !effects.is_empty() || matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{effects:?} {:?}",
+        state.status
+    );
+    state.overlay = None;
+    // The answer frees the release.
+    update(
+        &mut state,
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request: abort,
+            result: Ok("aborted".into()),
+            revision_before: None,
+            revision_after: None,
+        }),
+    );
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
     );
 }

@@ -17,10 +17,16 @@ pub fn attention(state: &State, r: &Release) -> Attention {
 /// The queue's message for a release: why it ranks high, then what its controller says.
 pub fn queue_message(state: &State, r: &Release) -> String {
     let a = attention(state, r);
-    let message = crate::model::text::inert(&r.message);
+    let inert = crate::model::text::inert(&r.message);
+    // A countdown goes before the controller's words, so a narrow cell keeps it.
+    let message = match r.auto_promotion_note(state.now) {
+        Some(note) if inert.is_empty() => note,
+        Some(note) => format!("{note} · {inert}"),
+        None => inert.into_owned(),
+    };
     match a.rank {
         Rank::Failing | Rank::Waiting if message.is_empty() => a.reason,
         Rank::Failing | Rank::Waiting => format!("{} · {message}", a.reason),
-        _ => message.into_owned(),
+        _ => message,
     }
 }

@@ -180,6 +180,8 @@ pub struct State {
     pub weight_input: Option<(ReleaseKey, TextArea<'static>)>,
     /// The flags tab: its cursor, and the evaluation box with what was typed in it.
     pub flags_tab: super::flags::FlagsTab,
+    /// The action sent for each release and not yet answered: one at a time per release.
+    pub in_flight: HashMap<ReleaseKey, Operation>,
     pub filter: String,
     pub context_filter: Option<String>,
     pub namespace_filter: Option<String>,
@@ -261,6 +263,7 @@ impl State {
             filter_input: None,
             weight_input: None,
             flags_tab: Default::default(),
+            in_flight: HashMap::new(),
             filter: String::new(),
             context_filter: None,
             namespace_filter: None,

@@ -79,6 +79,16 @@ pub const PROXY_SERVICES: AccessCheck = AccessCheck {
     ..AccessCheck::new("create", "", "services")
 };
 
+/// A check beyond what `required_access` lists: a further object the calls touch, by name,
+/// in its own namespace when that is not the release's, and what it is in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Further {
+    pub check: AccessCheck,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub what: Option<String>,
+}
+
 /// What `actions::post_event` needs. Not part of `required_access`: the action itself
 /// works without it, and a failed event is reported, not fatal.
 pub const CREATE_EVENTS: AccessCheck = AccessCheck::new("create", "", "events");
@@ -211,7 +221,12 @@ impl AccessCache {
     ) -> Result<Permission, AccessError> {
         let checks = required_access(kind, op)
             .into_iter()
-            .map(|c| (c, None))
+            .map(|check| Further {
+                check,
+                name: None,
+                namespace: None,
+                what: None,
+            })
             .collect();
         self.check_all(client, context, namespace, kind, op, checks)
             .await
@@ -229,13 +244,18 @@ impl AccessCache {
         kind: Kind,
         name: &str,
         op: Operation,
-        extra: &[(AccessCheck, Option<String>)],
+        extra: &[Further],
     ) -> Result<Permission, AccessError> {
         // A check `extra` names an object for replaces the check about every object.
-        let mut checks: Vec<(AccessCheck, Option<String>)> = required_access(kind, op)
+        let mut checks: Vec<Further> = required_access(kind, op)
             .into_iter()
-            .filter(|c| !extra.iter().any(|(e, _)| e == c))
-            .map(|c| (c, object_of(kind, &c, name)))
+            .filter(|c| !extra.iter().any(|e| e.check == *c))
+            .map(|check| Further {
+                check,
+                name: object_of(kind, &check, name),
+                namespace: None,
+                what: None,
+            })
             .collect();
         checks.extend(extra.iter().cloned());
         self.check_all(client, context, namespace, kind, op, checks)
@@ -249,7 +269,7 @@ impl AccessCache {
         namespace: &str,
         kind: Kind,
         op: Operation,
-        checks: Vec<(AccessCheck, Option<String>)>,
+        checks: Vec<Further>,
     ) -> Result<Permission, AccessError> {
         if let Err(why) = supports(kind, op) {
             return Ok(Permission::Denied(format!(
@@ -258,7 +278,14 @@ impl AccessCache {
             )));
         }
         let mut missing = Vec::new();
-        for (check, name) in checks {
+        for Further {
+            check,
+            name,
+            namespace: own,
+            what,
+        } in checks
+        {
+            let namespace = own.as_deref().unwrap_or(namespace);
             let answer = self
                 .answer(client, context, namespace, check, name.as_deref())
                 .await?;
@@ -270,6 +297,9 @@ impl AccessCache {
                     check.resource_name(),
                     where_(namespace)
                 );
+                if let Some(what) = what {
+                    text.push_str(&format!(" ({what})"));
+                }
                 if !answer.detail.is_empty() {
                     text.push_str(&format!(" ({})", answer.detail));
                 }

@@ -667,6 +667,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         actual_weight: plugin.actual_weight,
         abort_message,
         paused_at: a.paused_at,
+        auto_promote_at: a.auto_promote_at,
         analysis_runs: analysis_runs(idx, "Rollout", &a.meta.name),
         experiments: experiments(idx, &a.meta.name),
     }));

@@ -16,6 +16,23 @@ pub fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// A time left to the second: `45s`, `1m20s`, `2m`, `1h5m`.
+pub fn countdown(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if (s > 0 && h == 0) || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
 pub fn age_opt(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     since.map(|s| age(s, now)).unwrap_or_else(|| "-".into())
 }
@@ -112,6 +129,12 @@ pub fn weight_text(r: &Release) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_countdown_reads_to_the_second_under_an_hour() {
+        let shown: Vec<String> = [0, 45, 60, 80, 3599, 3700].map(countdown).to_vec();
+        assert_eq!(shown, ["0s", "45s", "1m", "1m20s", "59m59s", "1h1m"]);
+    }
 
     #[test]
     fn fit_cuts_by_display_width() {

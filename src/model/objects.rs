@@ -185,6 +185,9 @@ pub struct ArgoRolloutRow {
     pub pause_reasons: Vec<String>,
     /// When the first pause condition started.
     pub paused_at: Option<DateTime<Utc>>,
+    /// When a blue-green pause for promotion ends by itself: its `BlueGreenPause` start
+    /// plus `autoPromotionSeconds` (ignored when `autoPromotionEnabled` is false).
+    pub auto_promote_at: Option<DateTime<Utc>>,
     pub weight: Option<u8>,
     pub analysis_status: Option<String>,
     pub analysis_message: String,
@@ -676,6 +679,7 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
             .iter()
             .filter_map(|p| time_at(p, &["startTime"]))
             .min(),
+        auto_promote_at: auto_promote_at(v, &blue_green, &pause_conditions),
         weight: int_at(&status, &["canary", "weights", "canary", "weight"]).map(weight),
         analysis_status: text_at(
             &status,
@@ -951,6 +955,30 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
     })
 }
 
+/// When the controller promotes a paused blue-green Rollout by itself, if it will: the
+/// countdown runs from the `BlueGreenPause` condition's start; a manual pause stops it.
+fn auto_promote_at(
+    rollout: &Value,
+    blue_green: &Value,
+    pause_conditions: &[Value],
+) -> Option<DateTime<Utc>> {
+    let secs = int_at(blue_green, &["autoPromotionSeconds"]).filter(|s| *s > 0)?;
+    if blue_green
+        .get("autoPromotionEnabled")
+        .and_then(Value::as_bool)
+        == Some(false)
+        || bool_at(rollout, &["spec", "paused"])
+    {
+        return None;
+    }
+    pause_conditions
+        .iter()
+        .filter(|p| text_at(p, &["reason"]).as_deref() == Some("BlueGreenPause"))
+        .filter_map(|p| time_at(p, &["startTime"]))
+        .min()
+        .map(|start| start + chrono::Duration::seconds(secs))
+}
+
 /// The row of a built-in object (see [`ObjectKind::is_custom`]).
 pub fn builtin_row(kind: ObjectKind, o: WireObject) -> Result<Object, ObjectError> {
     match kind {
@@ -1043,6 +1071,31 @@ mod tests {
     use serde_json::json;
 
     const EVIL: &str = "x\u{1b}]0;PWN\u{7}\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\r\u{9b}2J";
+
+    #[test]
+    fn a_blue_green_pause_with_auto_promotion_seconds_says_when_it_promotes() {
+        let rollout = |blue_green: Value, paused: bool, reason: &str| {
+            argo_rollout_row(&json!({
+                "metadata": { "name": "bg", "namespace": "shop" },
+                "spec": { "paused": paused, "strategy": { "blueGreen": blue_green } },
+                "status": { "controllerPause": true, "pauseConditions": [
+                    { "reason": reason, "startTime": "2024-05-01T10:00:00Z" }
+                ] }
+            }))
+            .expect("a rollout")
+            .auto_promote_at
+        };
+        let at: DateTime<Utc> = "2024-05-01T10:02:00Z".parse().expect("a time");
+        let seconds = json!({ "activeService": "a", "autoPromotionSeconds": 120 });
+        assert_eq!(rollout(seconds.clone(), false, "BlueGreenPause"), Some(at));
+        // Ignored when auto promotion is off, while paused by hand, for another pause,
+        // and without the setting.
+        let off = json!({ "autoPromotionSeconds": 120, "autoPromotionEnabled": false });
+        assert_eq!(rollout(off, false, "BlueGreenPause"), None);
+        assert_eq!(rollout(seconds.clone(), true, "BlueGreenPause"), None);
+        assert_eq!(rollout(seconds, false, "PausedByUser"), None);
+        assert_eq!(rollout(json!({}), false, "BlueGreenPause"), None);
+    }
 
     #[test]
     fn every_string_from_a_cluster_is_inert_in_its_row() {

@@ -359,6 +359,21 @@ pub fn pair_promote_target(
     Ok((weight, s, c))
 }
 
+/// The step `set-weight` moves an Argo canary to: of its `setWeight` steps, as
+/// `(index, weight)` in step order, one of `weight`, the nearest at or after `current` first.
+pub fn weight_step(steps: &[(i64, u8)], current: i64, weight: u8) -> Option<i64> {
+    let matching: Vec<i64> = steps
+        .iter()
+        .filter(|(_, w)| *w == weight)
+        .map(|(i, _)| *i)
+        .collect();
+    matching
+        .iter()
+        .find(|i| **i >= current)
+        .or_else(|| matching.last())
+        .copied()
+}
+
 /// The canary's share of pods a split actually gives, in whole percent.
 pub fn achieved_weight(stable: i32, canary: i32) -> u8 {
     let total = stable.max(0) + canary.max(0);

@@ -324,6 +324,8 @@ pub struct ArgoDetail {
     pub abort_message: Option<String>,
     /// When the current pause step (or blue-green pause) started, for its time remaining.
     pub paused_at: Option<DateTime<Utc>>,
+    /// Blue-green with `autoPromotionSeconds`: when its pause for promotion ends by itself.
+    pub auto_promote_at: Option<DateTime<Utc>>,
     /// AnalysisRuns owned by the Rollout, newest revision first.
     pub analysis_runs: Vec<AnalysisRunSummary>,
     /// Experiments owned by the Rollout, newest revision first.
@@ -438,13 +440,26 @@ pub struct FlaggerWebhook {
 }
 
 impl Release {
+    /// `auto-promotes in 1m20s` while a blue-green pause counts down to its promotion, at
+    /// `now`; the console's clock comes in messages, so this is computed when drawn.
+    pub fn auto_promotion_note(&self, now: DateTime<Utc>) -> Option<String> {
+        let at = self.argo.as_deref()?.auto_promote_at?;
+        let left = (at - now).num_seconds();
+        Some(if left > 0 {
+            format!("auto-promotes in {}", super::display::countdown(left))
+        } else {
+            "auto-promotes now".to_owned()
+        })
+    }
+
     /// The words for the two sides of this kind of release, (base, new): a Deployment's
-    /// old and new ReplicaSets, blue-green's active and preview, a canary's stable and canary.
+    /// base and update, blue-green's active and preview, a canary's stable and canary.
     pub fn side_labels(&self) -> (&'static str, &'static str) {
         match (self.key.kind, self.strategy) {
-            // Rolled out, the base side holds the current template's pods: the new ones.
-            (Kind::Deployment, _) if self.weight.is_none() => ("new", "old"),
-            (Kind::Deployment, _) => ("old", "new"),
+            // The same words whether or not a rollout is in flight: the base side holds the
+            // old ReplicaSets' pods during one and every pod once it is over, when the
+            // update side is empty. "new"/"old" would trade places between the two.
+            (Kind::Deployment, _) => ("base", "update"),
             (_, Strategy::BlueGreen) => ("active", "preview"),
             _ => ("stable", "canary"),
         }
@@ -467,6 +482,54 @@ impl Release {
         weights.sort_unstable();
         weights.dedup();
         Some(weights)
+    }
+
+    /// What set-weight to `weight` will do, in the confirmation's words: for an Argo canary
+    /// the step it moves to and the traffic split; for a pair the split of its pods, and
+    /// when whole pods cannot meet the weight, what they come to.
+    pub fn set_weight_preview(&self, weight: u8) -> Vec<String> {
+        use super::ops::{achieved_weight, split_replicas, weight_step};
+        match self.key.kind {
+            Kind::ArgoRollout => {
+                let steps: Vec<(i64, u8)> = self
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| match s.kind {
+                        StepKind::SetWeight { weight } => Some((i as i64, weight)),
+                        _ => None,
+                    })
+                    .collect();
+                let (current, total) = self.step.unwrap_or((0, self.steps.len()));
+                let mut out = Vec::new();
+                if let Some(to) = weight_step(&steps, current as i64, weight) {
+                    out.push(format!("step {current}/{total} → {to}/{total}"));
+                }
+                out.push(format!(
+                    "canary {weight}% / stable {}%",
+                    100 - weight.min(100)
+                ));
+                out
+            }
+            Kind::CanaryPair => {
+                let total = self.stable.desired.max(0) + self.canary.desired.max(0);
+                if total == 0 {
+                    return vec!["stable and canary both have 0 replicas: nothing to split".into()];
+                }
+                let (stable, canary) = split_replicas(total, weight);
+                let achieved = achieved_weight(stable, canary);
+                let mut out = vec![format!(
+                    "canary {canary} of {total} pods ({achieved}%), stable {stable}"
+                )];
+                if achieved != weight {
+                    out.push(format!(
+                        "{weight}% is not possible on {total} pods: {canary} of {total} = {achieved}%"
+                    ));
+                }
+                out
+            }
+            Kind::Deployment | Kind::FlaggerCanary => Vec::new(),
+        }
     }
 
     /// Why set-weight may not choose `weight` here, if it may not: the one check the

@@ -1,8 +1,12 @@
-//! A Flagger Canary: Flagger shifts weight step by step while checks pass, then copies the
-//! canary's template onto the `-primary` Deployment.
+//! A Flagger Canary: Flagger shifts weight step by step while checks pass, waits at the
+//! confirm-promotion gate of its load tester, then copies the canary's template onto the
+//! `-primary` Deployment. Actions go through the real actuator's plan
+//! (`cluster::actions::flagger::plan`): spec patches and load tester gates.
 
 use super::deployment::SimDeployment;
 use super::{Rng, SimEvents, Time};
+use crate::cluster::actions::flagger::{self as actions, GateKind, Plan};
+use crate::model::ops::Op;
 use serde_json::{json, Value};
 
 /// Seconds between Flagger's analysis iterations.
@@ -24,6 +28,17 @@ pub struct SimFlaggerCanary {
     pub threshold: i64,
     pub failed_checks: i64,
     pub last_iteration: Time,
+    /// `spec.skipAnalysis` and `spec.suspend`.
+    pub skip_analysis: bool,
+    pub suspended: bool,
+    /// The load tester's gates for this canary: `/gate/open` and `/rollback/open` set them.
+    pub gate_open: bool,
+    pub rollback_open: bool,
+}
+
+/// Where the demo's load tester serves its gates.
+fn loadtester(namespace: &str) -> String {
+    format!("http://flagger-loadtester.{namespace}")
 }
 
 impl SimFlaggerCanary {
@@ -59,7 +74,83 @@ impl SimFlaggerCanary {
             threshold: 5,
             failed_checks: 0,
             last_iteration: created,
+            skip_analysis: false,
+            suspended: false,
+            gate_open: false,
+            rollback_open: false,
         }
+    }
+
+    /// `name.namespace`, as Flagger names a canary in its events.
+    fn id(&self) -> String {
+        format!("{}.{}", self.name, self.namespace)
+    }
+
+    fn event(&self, events: &mut SimEvents, warning: bool, message: &str, now: Time) {
+        let (ns, name) = (&self.namespace, &self.name);
+        if warning {
+            events.warning(ns, "Canary", name, "Synced", message, now);
+        } else {
+            events.normal(ns, "Canary", name, "Synced", message, now);
+        }
+    }
+
+    /// Carries out `op` the way the real actuator does: its plan, from this Canary's object.
+    pub fn act(&mut self, op: Op, now: Time) -> Result<String, String> {
+        let canary = self.canary(now);
+        match actions::plan(&canary, &self.name, &self.namespace, op)? {
+            Plan::Patch { patch, done } => {
+                let spec = &patch["spec"];
+                if let Some(skip) = spec["skipAnalysis"].as_bool() {
+                    self.skip_analysis = skip;
+                }
+                if let Some(suspend) = spec["suspend"].as_bool() {
+                    self.suspended = suspend;
+                }
+                Ok(done)
+            }
+            Plan::Gate(gate) => {
+                match gate.kind {
+                    GateKind::Confirm => self.gate_open = true,
+                    GateKind::Rollback => self.rollback_open = true,
+                }
+                Ok(gate.opened_text(&self.name))
+            }
+        }
+    }
+
+    /// Flagger's rollback: no traffic and no pods for the canary, phase Failed.
+    fn roll_back(&mut self, now: Time, events: &mut SimEvents) {
+        self.phase = "Failed";
+        self.weight = 0;
+        self.rollback_open = false;
+        self.target.scale(0, now);
+        let message = format!("Canary failed! Scaling down {}", self.id());
+        self.event(events, true, &message, now);
+    }
+
+    /// Copies the canary's template onto the primary.
+    fn copy_to_primary(&mut self, now: Time, events: &mut SimEvents) {
+        let image = self.target.image().to_owned();
+        self.primary.set_image(&image, now);
+        let message = format!(
+            "Copying {} template spec to {}-primary.{}",
+            self.id(),
+            self.name,
+            self.namespace
+        );
+        self.event(events, false, &message, now);
+    }
+
+    /// Puts `spec.skipAnalysis` back, as ripcord does once the promotion is over; the
+    /// phase it was put back in, if it was.
+    pub fn restore_skip(&mut self) -> Option<bool> {
+        if !actions::promotion_over(self.phase) {
+            return None;
+        }
+        let was_set = self.skip_analysis;
+        self.skip_analysis = false;
+        Some(was_set)
     }
 
     pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, canary_error: f64) {
@@ -73,43 +164,58 @@ impl SimFlaggerCanary {
             return;
         }
         self.last_iteration = now;
-        match self.phase {
-            "Progressing" if canary_error > ERROR_THRESHOLD => {
-                self.failed_checks += 1;
-                if self.failed_checks >= self.threshold {
-                    self.phase = "Failed";
-                    self.weight = 0;
-                    self.target.scale(0, now);
-                    events.warning(
-                        &self.namespace,
-                        "Canary",
-                        &self.name,
-                        "Synced",
-                        "Canary failed! Scaling down",
-                        now,
-                    );
-                }
+        // A suspended Canary is skipped by Flagger's scheduler until resumed.
+        if self.suspended {
+            return;
+        }
+        let analysing = matches!(self.phase, "Progressing" | "WaitingPromotion");
+        if analysing && self.rollback_open {
+            let message = format!("Rolling back {} manual webhook invoked", self.id());
+            self.event(events, true, &message, now);
+            self.roll_back(now, events);
+            return;
+        }
+        if analysing && self.skip_analysis {
+            // Flagger promotes at once, without the analysis or the gates.
+            self.copy_to_primary(now, events);
+            self.weight = 0;
+            self.target.scale(0, now);
+            self.phase = "Succeeded";
+            self.gate_open = false;
+            let message = format!(
+                "Promotion completed! Canary analysis was skipped for {}",
+                self.id()
+            );
+            self.event(events, false, &message, now);
+            return;
+        }
+        if analysing && canary_error > ERROR_THRESHOLD {
+            self.failed_checks += 1;
+            if self.failed_checks >= self.threshold {
+                self.roll_back(now, events);
             }
-            "Progressing" if self.weight >= self.max_weight => {
+            return;
+        }
+        match self.phase {
+            "Progressing" | "WaitingPromotion" if self.weight >= self.max_weight => {
+                if !self.gate_open {
+                    if self.phase != "WaitingPromotion" {
+                        self.phase = "WaitingPromotion";
+                        let message = format!(
+                            "Halt {} advancement waiting for promotion approval promotion-gate",
+                            self.id()
+                        );
+                        self.event(events, true, &message, now);
+                    }
+                    return;
+                }
                 self.phase = "Promoting";
-                let image = self.target.image().to_owned();
-                self.primary.set_image(&image, now);
-                events.normal(
-                    &self.namespace,
-                    "Canary",
-                    &self.name,
-                    "Synced",
-                    "Copying canary template to primary",
-                    now,
-                );
+                self.copy_to_primary(now, events);
             }
             "Progressing" => {
                 self.weight = (self.weight + self.step_weight).min(self.max_weight);
-                let msg = format!(
-                    "Advance {}.{} canary weight {}",
-                    self.name, self.namespace, self.weight
-                );
-                events.normal(&self.namespace, "Canary", &self.name, "Synced", &msg, now);
+                let message = format!("Advance {} canary weight {}", self.id(), self.weight);
+                self.event(events, false, &message, now);
             }
             "Promoting" if self.primary.is_complete() => {
                 self.phase = "Finalising";
@@ -117,27 +223,50 @@ impl SimFlaggerCanary {
             }
             "Finalising" => {
                 self.phase = "Succeeded";
+                // The load tester's gate closes after the promotion.
+                self.gate_open = false;
                 self.target.scale(0, now);
-                events.normal(
-                    &self.namespace,
-                    "Canary",
-                    &self.name,
-                    "Synced",
-                    "Promotion completed! Scaling down",
-                    now,
-                );
+                let message = format!("Promotion completed! Scaling down {}", self.id());
+                self.event(events, false, &message, now);
             }
             _ => {}
         }
     }
 
-    pub fn objects(&self, now: Time) -> Vec<Value> {
-        let mut out = vec![json!({
+    /// The Canary object as the apiserver would serve it.
+    fn canary(&self, _now: Time) -> Value {
+        let loadtester = loadtester(&self.namespace);
+        let (status, message) = match self.phase {
+            "Succeeded" => (
+                "True",
+                "Canary analysis completed successfully, promotion finished.",
+            ),
+            "Failed" => (
+                "False",
+                "Canary analysis failed, Deployment scaled to zero.",
+            ),
+            "Waiting" | "WaitingPromotion" => ("Unknown", "Waiting for approval."),
+            "Promoting" => (
+                "Unknown",
+                "Canary analysis completed, starting primary rolling update.",
+            ),
+            "Finalising" => (
+                "Unknown",
+                "Canary analysis completed, routing all traffic to primary.",
+            ),
+            _ => (
+                "Unknown",
+                "New revision detected, progressing canary analysis.",
+            ),
+        };
+        json!({
             "apiVersion": "flagger.app/v1beta1",
             "kind": "Canary",
             "metadata": { "name": self.name, "namespace": self.namespace, "creationTimestamp": super::ts(self.created) },
             "spec": {
                 "targetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": self.name },
+                "skipAnalysis": self.skip_analysis,
+                "suspend": self.suspended,
                 "analysis": { "interval": format!("{INTERVAL_SECS}s"), "threshold": self.threshold,
                               "maxWeight": self.max_weight, "stepWeight": self.step_weight,
                               "metrics": [
@@ -145,23 +274,22 @@ impl SimFlaggerCanary {
                                   { "name": "request-duration", "interval": "30s", "thresholdRange": { "max": 500 } }
                               ],
                               "webhooks": [
-                                  { "name": "load-test", "type": "rollout", "url": "http://flagger-loadtester.test/" }
+                                  { "name": "load-test", "type": "rollout", "url": format!("{loadtester}/") },
+                                  { "name": "promotion-gate", "type": "confirm-promotion", "url": format!("{loadtester}/gate/check") },
+                                  { "name": "rollback-gate", "type": "rollback", "url": format!("{loadtester}/rollback/check") }
                               ] }
             },
             "status": {
                 "phase": self.phase,
                 "canaryWeight": self.weight,
                 "failedChecks": self.failed_checks,
-                "conditions": [{ "type": "Promoted", "status": if self.phase == "Succeeded" { "True" } else { "Unknown" },
-                                 "reason": self.phase,
-                                 "message": match self.phase {
-                                     "Progressing" => "New revision detected, progressing canary analysis.",
-                                     "Succeeded" => "Canary analysis completed successfully, promotion finished.",
-                                     "Failed" => "Canary analysis failed, Deployment scaled to zero.",
-                                     _ => "Canary promotion in progress.",
-                                 } }]
+                "conditions": [{ "type": "Promoted", "status": status, "reason": self.phase, "message": message }]
             }
-        })];
+        })
+    }
+
+    pub fn objects(&self, now: Time) -> Vec<Value> {
+        let mut out = vec![self.canary(now)];
         out.extend(self.primary.objects(now));
         out.extend(self.target.objects(now));
         out

@@ -10,6 +10,7 @@ pub mod prometheus;
 mod replicas;
 mod scenario;
 
+use crate::journal::JournalEntry;
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
 use crate::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op, Operation, Why};
 use crate::model::{Findings, Flags, Kind, MetricSeries, Metrics, ReleaseKey};
@@ -435,6 +436,7 @@ impl SimEntry {
                 a.paused = false;
                 Ok("resumed".into())
             }
+            (SimRelease::Flagger(f), op) => f.act(op, now),
             (_, op) => Err(format!("{} is not supported here", op.verb())),
         }
     }
@@ -461,13 +463,13 @@ pub fn supports(kind: Kind, op: Operation) -> Result<(), Why> {
             Promote | PromoteFull | Abort | Rollback | Restart | SetWeight
         ),
         Kind::ArgoRollout => true,
-        Kind::FlaggerCanary => false,
+        // Flagger's world is acted on through the real actuator's plan.
+        Kind::FlaggerCanary => return crate::cluster::actions::supports(kind, op),
     };
     if ok {
         return Ok(());
     }
     Err(match (kind, op) {
-        (Kind::FlaggerCanary, _) => "Flagger drives this canary; act on it through Flagger",
         (Kind::Deployment, Promote | PromoteFull | Abort | Retry) => {
             "a plain Deployment has no canary to promote, abort or retry"
         }
@@ -497,6 +499,9 @@ pub struct World {
     /// The demo's flags as flagd JSON, and how many edits it has had (its version).
     flag_doc: Value,
     flag_version: u64,
+    /// What the demo's actions on Flagger canaries did, as ripcord's journal records it:
+    /// the record of which `spec.skipAnalysis` to put back.
+    journal: Vec<JournalEntry>,
 }
 
 impl World {
@@ -516,6 +521,7 @@ impl World {
             prometheus: None,
             flag_doc: json!({"flags": {}}),
             flag_version: 1,
+            journal: Vec::new(),
         }
     }
 
@@ -542,7 +548,43 @@ impl World {
                     entry.sample_metrics(now, &mut self.rng);
                 }
             }
+            self.settle_flagger();
         }
+    }
+
+    /// Puts back each `spec.skipAnalysis` the journal says a `promote --full` set, once the
+    /// promotion is over, and journals it: what the console does on a real cluster.
+    fn settle_flagger(&mut self) {
+        use crate::cluster::actions::flagger::{pending_restores, restore_entry, restored_text};
+        if self.journal.is_empty() {
+            return;
+        }
+        for context in &self.contexts {
+            for (ns, name) in pending_restores(&self.journal, context) {
+                let canary = self.entries.iter_mut().find_map(|e| match &mut e.release {
+                    SimRelease::Flagger(f)
+                        if &e.context == context && f.namespace == ns && f.name == name =>
+                    {
+                        Some(f)
+                    }
+                    _ => None,
+                });
+                let text = match canary {
+                    Some(f) => match f.restore_skip() {
+                        Some(was_set) => restored_text(&name, f.phase, was_set),
+                        None => continue,
+                    },
+                    None => format!("canary '{name}' is gone: nothing to put back"),
+                };
+                let entry = restore_entry(context, &ns, &name, DEMO_USER, self.now, &text);
+                self.journal.push(entry);
+            }
+        }
+    }
+
+    /// The demo's journal of Flagger actions and restores, oldest first.
+    pub fn journal(&self) -> &[JournalEntry] {
+        &self.journal
     }
 
     /// Every object now in the world, per context, as JSON.
@@ -802,11 +844,16 @@ impl World {
                 ),
             }
         }
-        outcome(
+        let done = outcome(
             result.map_err(ActionFailure::Rejected),
             Some(before),
             Some(after),
-        )
+        );
+        if req.key.kind == Kind::FlaggerCanary {
+            self.journal
+                .push(JournalEntry::from_outcome(&done, DEMO_USER, now));
+        }
+        done
     }
 }
 

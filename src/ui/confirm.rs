@@ -5,14 +5,19 @@ use crate::app::{Confirm, RevisionBrief, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
+use crate::model::Kind;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 /// What the operation will do, in the words an on-call engineer needs.
-fn consequence(op: Operation) -> &'static str {
+fn consequence(op: Operation, kind: Kind) -> &'static str {
     match op {
+        // An Argo canary's weight is its steps': set-weight moves the step, not replicas.
+        Operation::SetWeight if kind == Kind::ArgoRollout => {
+            "move the canary to the step that sets this weight"
+        }
         Operation::Promote => "advance the canary to its next step",
         Operation::PromoteFull => {
             "skip every remaining step and analysis: the canary becomes stable now"
@@ -59,9 +64,19 @@ fn answer_line(keys: &[(String, &str)], theme: &Theme, gap: &str) -> Line<'stati
 pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: &Theme) {
     let req = &c.request;
     let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
+    // What set-weight will do to this release as it stands now.
+    let preview = match req.op {
+        crate::model::ops::Op::SetWeight { weight } => state
+            .releases
+            .get(&req.key)
+            .map(|r| r.set_weight_preview(weight))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let extra = u16::from(c.target.is_some())
         + u16::from(c.replaces.is_some())
-        + u16::from(c.findings.is_some());
+        + u16::from(c.findings.is_some())
+        + preview.len() as u16;
     let height = if c.guarded { 13 } else { 8 } + extra;
     let rect = super::centered(frame, area, 64, height);
     let mut lines = vec![
@@ -78,8 +93,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             ),
             Span::raw(format!(" in {}/{}", req.key.context, req.key.namespace)),
         ]),
-        Line::raw(format!("This will {}.", consequence(req.op.kind()))),
+        Line::raw(format!(
+            "This will {}.",
+            consequence(req.op.kind(), req.key.kind)
+        )),
     ];
+    lines.extend(
+        preview
+            .into_iter()
+            .map(|l| Line::styled(l, theme.style(Slot::Canary))),
+    );
     match &c.target {
         Some(t) => lines.push(Line::from(vec![
             Span::styled("to       ", theme.style(Slot::Muted)),

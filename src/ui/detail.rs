@@ -452,14 +452,15 @@ fn summary(state: &State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'s
     ));
     let mut lines = vec![title, Line::from(progress)];
     lines.extend(verdict_lines(state, r, theme, true));
-    lines.push(Line::styled(
-        if r.message.is_empty() {
-            "-".to_owned()
-        } else {
-            inert(&r.message).into_owned()
-        },
-        theme.style(phase_slot(r.phase)),
-    ));
+    let mut message = if r.message.is_empty() {
+        "-".to_owned()
+    } else {
+        inert(&r.message).into_owned()
+    };
+    if let Some(note) = r.auto_promotion_note(state.now) {
+        message = format!("{note} · {message}");
+    }
+    lines.push(Line::styled(message, theme.style(phase_slot(r.phase))));
     if let Some(denied) = denied(state, r) {
         lines.push(Line::styled(
             inert(&denied).into_owned(),

@@ -59,16 +59,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             let before = state.now;
             state.now = now;
-            // On the queue, redraw only when an age on screen changes; the detail view
-            // shows pod and event ages too, so it follows the clock.
+            // On the queue, redraw only when an age or a countdown on screen changes; the
+            // detail view shows pod and event ages too, so it follows the clock.
             let aged = match &state.view {
                 View::Home => state
                     .rows
                     .iter()
                     .skip(state.offset)
                     .take(visible_rows(state))
-                    .filter_map(|k| state.releases.get(k)?.created)
-                    .any(|c| age(c, before) != age(c, now)),
+                    .filter_map(|k| state.releases.get(k))
+                    .any(|r| {
+                        r.created.is_some_and(|c| age(c, before) != age(c, now))
+                            || r.auto_promotion_note(before) != r.auto_promotion_note(now)
+                    }),
                 View::Detail(_) => true,
             };
             if aged || matches!(state.mode, Mode::Demo { .. }) {
@@ -174,6 +177,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone(outcome) => {
             let req = &outcome.request;
+            state.in_flight.remove(&req.key);
             let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
             match &outcome.result {
                 Ok(text) => state.set_status(

@@ -7,6 +7,30 @@ pub(super) fn refuse(state: &mut State, text: String) -> Vec<Effect> {
     vec![]
 }
 
+/// Sends `request`, unless another action on its release is still in flight.
+fn send(state: &mut State, request: ActionRequest) -> Vec<Effect> {
+    if let Some(why) = in_flight_refusal(state, &request.key, request.op.kind()) {
+        return refuse(state, why);
+    }
+    state
+        .in_flight
+        .insert(request.key.clone(), request.op.kind());
+    vec![Effect::Execute(request)]
+}
+
+/// Why `op` must wait on `key`: the action sent before it has not been answered yet, and
+/// two changes at once would race on the same objects.
+fn in_flight_refusal(state: &State, key: &ReleaseKey, op: Operation) -> Option<String> {
+    let running = state.in_flight.get(key)?;
+    Some(format!(
+        "✖ cannot {} {}/{}: {} is still running on it, wait for its answer",
+        op.verb(),
+        key.kind.target_prefix(),
+        key.name,
+        running.verb()
+    ))
+}
+
 /// Why `op` cannot run on `key` right now, if it cannot.
 pub fn blocked_reason(state: &State, key: &ReleaseKey, op: Operation) -> Option<String> {
     if state.is_read_only(&key.context) {
@@ -116,6 +140,9 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
             );
         }
     };
+    if let Some(why) = in_flight_refusal(state, &key, op) {
+        return refuse(state, why);
+    }
     let (mut target, mut replaces) = (None, None);
     // A pair rolls back its stable Deployment to that Deployment's previous revision, the
     // newest of the stable's earlier templates the pair lists.
@@ -182,6 +209,8 @@ fn confirm_or_run(
     let guarded = state.settings.is_production(&request.key.context);
     let findings = findings_to_acknowledge(state, &request.key, request.op.kind());
     if guarded || request.op.is_dangerous() || findings.is_some() {
+        // An earlier answer ("cancelled", a refusal) is not about this question.
+        state.status = None;
         state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             request,
             target,
@@ -196,7 +225,7 @@ fn confirm_or_run(
         })));
         return vec![];
     }
-    vec![Effect::Execute(request)]
+    send(state, request)
 }
 
 /// The findings at or above the configured severity that a promote must acknowledge, as
@@ -254,9 +283,16 @@ pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
             ),
         );
     }
+    if let Some(why) = in_flight_refusal(state, &key, Operation::SetWeight) {
+        return refuse(state, why);
+    }
+    state.status = None;
     state.weight_input = Some((key, TextArea::default()));
     vec![]
 }
+
+/// The most digits a weight takes: `100`.
+const WEIGHT_DIGITS: usize = 3;
 
 /// A key while the weight prompt is open: digits, submit (then the confirmation), cancel.
 pub(super) fn on_weight_key(
@@ -305,7 +341,16 @@ pub(super) fn on_weight_key(
         Some(Action::NextField) => vec![],
         _ => {
             if let Some((_, input)) = &mut state.weight_input {
-                input.input(key);
+                // A weight is digits: other characters are not typed, and say nothing.
+                let typed = match key.code {
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        c.is_ascii_digit() && input.lines().join("").chars().count() < WEIGHT_DIGITS
+                    }
+                    _ => true,
+                };
+                if typed {
+                    input.input(key);
+                }
             }
             vec![]
         }
@@ -350,7 +395,7 @@ pub(super) fn on_confirm_key(
                 let mut request = confirm.request.clone();
                 request.reason = with_acknowledgement(request.reason, &confirm.findings);
                 state.overlay = None;
-                vec![Effect::Execute(request)]
+                send(state, request)
             }
             // Enter is what people press without reading: it never confirms.
             Some(Action::Submit) => {
@@ -389,7 +434,7 @@ pub(super) fn on_confirm_key(
             let mut request = confirm.request.clone();
             request.reason = with_acknowledgement(Some(reason), &confirm.findings);
             state.overlay = None;
-            vec![Effect::Execute(request)]
+            send(state, request)
         }
         _ => {
             let input = if confirm.field == 0 {

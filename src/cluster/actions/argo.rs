@@ -513,23 +513,13 @@ pub fn weight_step_index(rollout: &Value, weight: u8) -> Result<i64, String> {
         );
     }
     let current = canary_step(rollout).map_or(0, |(i, _)| i);
-    let matching: Vec<i64> = steps
-        .iter()
-        .filter(|(_, w)| *w == weight)
-        .map(|(i, _)| *i)
-        .collect();
-    matching
-        .iter()
-        .find(|i| **i >= current)
-        .or_else(|| matching.last())
-        .copied()
-        .ok_or_else(|| {
-            let named: Vec<String> = steps.iter().map(|(_, w)| format!("{w}")).collect();
-            format!(
-                "no setWeight step of {weight}%: this Rollout's steps set {}",
-                named.join(", ")
-            )
-        })
+    crate::model::ops::weight_step(&steps, current, weight).ok_or_else(|| {
+        let named: Vec<String> = steps.iter().map(|(_, w)| format!("{w}")).collect();
+        format!(
+            "no setWeight step of {weight}%: this Rollout's steps set {}",
+            named.join(", ")
+        )
+    })
 }
 
 /// Moves the canary to its own `setWeight` step of `weight`, with the step-index status

@@ -79,79 +79,101 @@ impl<'a> Canaries<'a> {
     }
 }
 
-pub async fn run(client: &Client, request: &ActionRequest) -> Result<String, ActionFailure> {
-    let key = &request.key;
-    let api = Canaries::new(client, &key.namespace, request.dry_run);
-    let name = key.name.as_str();
-    let canary = api.get(name).await?;
-    let phase = phase_of(&canary);
-    let text = match request.op {
+/// What an operation does to a Canary, decided from the Canary alone: the real actuator
+/// and the demo's simulated Flagger both carry out this plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// A merge patch of the Canary's spec, and what to say once it is sent.
+    Patch { patch: Value, done: String },
+    /// A gate of flagger's load tester to open.
+    Gate(Gate),
+}
+
+/// The text of a `promote --full` that set `spec.skipAnalysis`; the journal finds it by
+/// [`SKIP_SET`].
+pub fn promoted_full_text(name: &str) -> String {
+    format!("canary '{name}' promoted: {SKIP_SET}; set back to false once the promotion completes")
+}
+
+/// The plan for `op` on `canary` (named `name` in `namespace`), or why there is none.
+pub fn plan(canary: &Value, name: &str, namespace: &str, op: Op) -> Result<Plan, String> {
+    let phase = phase_of(canary);
+    match op {
         Op::PromoteFull => {
             if canary["spec"]["skipAnalysis"].as_bool() == Some(true) {
-                return Err(ActionFailure::Rejected(format!(
+                return Err(format!(
                     "canary '{name}': spec.skipAnalysis is already true (phase {phase})"
-                )));
+                ));
             }
             if !ANALYSING_PHASES.contains(&phase.as_str()) {
-                return Err(ActionFailure::Rejected(format!(
+                return Err(format!(
                     "canary '{name}' has no analysis to skip (phase {phase})"
-                )));
+                ));
             }
-            api.merge(name, &json!({ "spec": { "skipAnalysis": true } }))
-                .await?;
-            format!(
-                "canary '{name}' promoted: {SKIP_SET}; set back to false once the promotion completes"
-            )
+            Ok(Plan::Patch {
+                patch: json!({ "spec": { "skipAnalysis": true } }),
+                done: promoted_full_text(name),
+            })
         }
         Op::Pause | Op::Resume => {
-            let suspend = request.op == Op::Pause;
+            let suspend = op == Op::Pause;
             if canary["spec"]["suspend"].as_bool().unwrap_or(false) == suspend {
-                return Err(ActionFailure::Rejected(format!(
+                return Err(format!(
                     "canary '{name}' is {}",
                     if suspend {
                         "already suspended"
                     } else {
                         "not suspended"
                     }
-                )));
+                ));
             }
-            api.merge(name, &json!({ "spec": { "suspend": suspend } }))
-                .await?;
-            format!(
-                "canary '{name}' {} (spec.suspend {suspend})",
-                if suspend { "paused" } else { "resumed" }
-            )
+            Ok(Plan::Patch {
+                patch: json!({ "spec": { "suspend": suspend } }),
+                done: format!(
+                    "canary '{name}' {} (spec.suspend {suspend})",
+                    if suspend { "paused" } else { "resumed" }
+                ),
+            })
         }
-        Op::Promote { .. } => {
-            let gate = find_gate(&canary, GateKind::Confirm, &key.namespace).ok_or_else(|| {
-                ActionFailure::Rejected(format!(
+        Op::Promote { .. } => find_gate(canary, GateKind::Confirm, namespace)
+            .map(Plan::Gate)
+            .ok_or_else(|| {
+                format!(
                     "canary '{name}' has no confirm-rollout or confirm-promotion gate of flagger's \
                      load tester (a webhook on .../gate/check): promote --full skips its analysis"
-                ))
-            })?;
-            open_gate(&api, &gate, name).await?
-        }
-        Op::Abort | Op::Rollback { to: None } => {
-            let gate = find_gate(&canary, GateKind::Rollback, &key.namespace).ok_or_else(|| {
-                ActionFailure::Rejected(format!(
+                )
+            }),
+        Op::Abort | Op::Rollback { to: None } => find_gate(canary, GateKind::Rollback, namespace)
+            .map(Plan::Gate)
+            .ok_or_else(|| {
+                format!(
                     "canary '{name}' has no rollback gate of flagger's load tester \
                      (a rollback webhook on .../rollback/check)"
-                ))
-            })?;
-            open_gate(&api, &gate, name).await?
-        }
-        Op::Rollback { to: Some(_) } => {
-            return Err(ActionFailure::Rejected(format!(
-                "canary '{name}': Flagger rolls back to its primary, it has no revisions to pick"
-            )))
-        }
-        other => {
-            return Err(ActionFailure::Rejected(format!(
-                "{} is not an operation on a Flagger canary",
-                other.verb()
-            )))
-        }
-    };
+                )
+            }),
+        Op::Rollback { to: Some(_) } => Err(format!(
+            "canary '{name}': Flagger rolls back to its primary, it has no revisions to pick"
+        )),
+        other => Err(format!(
+            "{} is not an operation on a Flagger canary",
+            other.verb()
+        )),
+    }
+}
+
+pub async fn run(client: &Client, request: &ActionRequest) -> Result<String, ActionFailure> {
+    let key = &request.key;
+    let api = Canaries::new(client, &key.namespace, request.dry_run);
+    let name = key.name.as_str();
+    let canary = api.get(name).await?;
+    let text =
+        match plan(&canary, name, &key.namespace, request.op).map_err(ActionFailure::Rejected)? {
+            Plan::Patch { patch, done } => {
+                api.merge(name, &patch).await?;
+                done
+            }
+            Plan::Gate(gate) => open_gate(&api, &gate, name).await?,
+        };
     Ok(if request.dry_run {
         format!("dry run: would have {text}")
     } else {
@@ -177,6 +199,7 @@ pub enum GateKind {
 /// A load tester gate, where the apiserver's service proxy reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
+    pub kind: GateKind,
     /// The webhook's name and type in the Canary.
     pub webhook: String,
     pub hook_type: String,
@@ -193,6 +216,14 @@ impl Gate {
         format!(
             "/api/v1/namespaces/{}/services/{}/proxy{}",
             self.namespace, self.service, self.path
+        )
+    }
+
+    /// What opening it for canary `name` did.
+    pub fn opened_text(&self, name: &str) -> String {
+        format!(
+            "opened the {} gate of canary '{name}' (webhook {}, {} in {})",
+            self.hook_type, self.webhook, self.path, self.service
         )
     }
 }
@@ -240,6 +271,7 @@ pub fn find_gate(canary: &Value, kind: GateKind, canary_ns: &str) -> Option<Gate
             };
             if let Some(gate) = parse_gate_url(url, check, open, canary_ns) {
                 return Some(Gate {
+                    kind,
                     webhook: hook["name"].as_str().unwrap_or_default().to_string(),
                     hook_type: wanted.to_string(),
                     ..gate
@@ -248,6 +280,26 @@ pub fn find_gate(canary: &Value, kind: GateKind, canary_ns: &str) -> Option<Gate
         }
     }
     None
+}
+
+/// The Service a gate URL's host names, and its namespace, as cluster DNS resolves it:
+/// `NAME` (in the Canary's namespace), `NAME.NS`, `NAME.NS.svc` or
+/// `NAME.NS.svc.CLUSTER-DOMAIN`. Any other host is no Service the apiserver's proxy reaches.
+pub fn service_of_host<'a>(host: &'a str, canary_ns: &'a str) -> Option<(&'a str, &'a str)> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let (service, namespace) = match labels.as_slice() {
+        [service] => (*service, canary_ns),
+        [service, namespace] | [service, namespace, "svc", ..] => (*service, *namespace),
+        _ => return None,
+    };
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    (label(service) && label(namespace)).then_some((service, namespace))
 }
 
 fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option<Gate> {
@@ -262,11 +314,10 @@ fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option
         Some((h, p)) => (h, p.parse::<u16>().ok()?),
         None => (authority, if scheme == "https" { 443 } else { 80 }),
     };
-    let mut parts = host.split('.');
-    let service = parts.next().filter(|s| !s.is_empty())?;
-    let namespace = parts.next().unwrap_or(canary_ns);
+    let (service, namespace) = service_of_host(host, canary_ns)?;
     let prefix = if scheme == "https" { "https:" } else { "" };
     Some(Gate {
+        kind: GateKind::Confirm,
         webhook: String::new(),
         hook_type: String::new(),
         namespace: namespace.to_string(),
@@ -277,12 +328,10 @@ fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option
 
 /// POSTs the load tester's payload (the Canary's name and namespace) to the gate.
 async fn open_gate(api: &Canaries<'_>, gate: &Gate, name: &str) -> Result<String, ActionFailure> {
-    let what = format!(
-        "{} gate of canary '{name}' (webhook {}, {} in {})",
-        gate.hook_type, gate.webhook, gate.path, gate.service
-    );
+    let opened = gate.opened_text(name);
+    let what = opened.trim_start_matches("opened the ");
     if api.dry_run {
-        return Ok(format!("opened the {what}"));
+        return Ok(opened);
     }
     let body = serde_json::to_vec(&json!({ "name": name, "namespace": api.ns }))
         .map_err(|e| ActionFailure::Rejected(format!("internal error: {e}")))?;
@@ -293,7 +342,7 @@ async fn open_gate(api: &Canaries<'_>, gate: &Gate, name: &str) -> Result<String
     let sent = tokio::time::timeout(CALL_TIMEOUT, api.client.request_text(request)).await;
     let resource = "services/proxy";
     match sent {
-        Ok(Ok(_)) => Ok(format!("opened the {what}")),
+        Ok(Ok(_)) => Ok(opened),
         // A plain-text answer is the load tester's own, not the apiserver's.
         Ok(Err(kube::Error::Api(s))) if s.reason == "Failed to parse error data" => {
             Err(ActionFailure::Rejected(format!(
@@ -351,6 +400,52 @@ pub fn pending_restores(entries: &[JournalEntry], context: &str) -> Vec<(String,
     pending
 }
 
+/// What putting `spec.skipAnalysis` back once the promotion is over says; `was_set` is
+/// false when it was already back.
+pub fn restored_text(name: &str, phase: &str, was_set: bool) -> String {
+    if was_set {
+        format!(
+            "spec.skipAnalysis of canary '{name}' set back to false after the promotion \
+             (phase {phase})"
+        )
+    } else {
+        format!("spec.skipAnalysis of canary '{name}' was already false (phase {phase})")
+    }
+}
+
+/// The journal line of a restore, which ends the canary's pending restore.
+pub fn restore_entry(
+    context: &str,
+    namespace: &str,
+    name: &str,
+    user: &str,
+    time: chrono::DateTime<Utc>,
+    text: &str,
+) -> JournalEntry {
+    JournalEntry {
+        time,
+        user: user.to_string(),
+        context: context.to_string(),
+        namespace: namespace.to_string(),
+        kind: "flagger-canary".into(),
+        name: name.to_string(),
+        action: RESTORE_ACTION.into(),
+        to_revision: None,
+        weight: None,
+        reason: Some("promote --full is over".into()),
+        revision_before: None,
+        revision_after: None,
+        result: format!("ok: {text}"),
+        ok: true,
+        dry_run: false,
+    }
+}
+
+/// Whether a Canary in `phase` is done with its promotion, so a skip can be put back.
+pub fn promotion_over(phase: &str) -> bool {
+    DONE_PHASES.contains(&phase)
+}
+
 /// Puts `spec.skipAnalysis` back to false on every Canary the journal says ripcord set it
 /// on, once its promotion is over (phase Succeeded or Failed), and journals each restore.
 /// A Canary that is gone is recorded as restored: there is nothing left to put back.
@@ -364,22 +459,15 @@ pub async fn settle(client: &Client, context: &str, journal: &Journal, user: &st
         let result = match api.get(&name).await {
             Ok(canary) => {
                 let phase = phase_of(&canary);
-                if !DONE_PHASES.contains(&phase.as_str()) {
+                if !promotion_over(&phase) {
                     continue;
                 }
                 if canary["spec"]["skipAnalysis"].as_bool() != Some(true) {
-                    Ok(format!(
-                        "spec.skipAnalysis of canary '{name}' was already false (phase {phase})"
-                    ))
+                    Ok(restored_text(&name, &phase, false))
                 } else {
                     api.merge(&name, &json!({ "spec": { "skipAnalysis": false } }))
                         .await
-                        .map(|_| {
-                            format!(
-                                "spec.skipAnalysis of canary '{name}' set back to false after \
-                                 the promotion (phase {phase})"
-                            )
-                        })
+                        .map(|_| restored_text(&name, &phase, true))
                 }
             }
             Err(ActionFailure::Rejected(m)) if m.contains("not found") => {
@@ -389,23 +477,7 @@ pub async fn settle(client: &Client, context: &str, journal: &Journal, user: &st
         };
         // Only a done restore is journalled; a failed one is tried again next time.
         let Ok(text) = result else { continue };
-        let entry = JournalEntry {
-            time: Utc::now(),
-            user: user.to_string(),
-            context: context.to_string(),
-            namespace: ns.clone(),
-            kind: "flagger-canary".into(),
-            name: name.clone(),
-            action: RESTORE_ACTION.into(),
-            to_revision: None,
-            weight: None,
-            reason: Some("promote --full is over".into()),
-            revision_before: None,
-            revision_after: None,
-            result: format!("ok: {text}"),
-            ok: true,
-            dry_run: false,
-        };
+        let entry = restore_entry(context, &ns, &name, user, Utc::now(), &text);
         if journal.append(&entry).is_ok() {
             done.push(text);
         }
@@ -460,6 +532,42 @@ mod tests {
             json!([{ "name": "h", "type": "confirm-rollout", "url": "http://lt.test/gate/halt" }]),
         );
         assert_eq!(find_gate(&none, GateKind::Confirm, "test"), None);
+    }
+
+    #[test]
+    fn a_gate_url_names_its_service_and_namespace_as_cluster_dns_does() {
+        let gate = |url: &str| {
+            parse_gate_url(url, "/gate/check", "/gate/open", "apps")
+                .map(|g| (g.namespace, g.service, g.path))
+        };
+        let at = |ns: &str, service: &str| {
+            Some((
+                ns.to_string(),
+                service.to_string(),
+                "/gate/open".to_string(),
+            ))
+        };
+        assert_eq!(gate("http://lt/gate/check"), at("apps", "lt:80"));
+        assert_eq!(gate("http://lt.ops/gate/check"), at("ops", "lt:80"));
+        assert_eq!(gate("http://lt.ops.svc/gate/check"), at("ops", "lt:80"));
+        assert_eq!(
+            gate("http://lt.ops.svc.cluster.local:8080/gate/check"),
+            at("ops", "lt:8080")
+        );
+        assert_eq!(
+            gate("https://lt.ops.svc.cluster.local/gate/check"),
+            at("ops", "https:lt:443")
+        );
+        // Hosts that are no Service of the cluster: the proxy cannot reach them.
+        for url in [
+            "http://gates.example.com/gate/check",
+            "http://10.0.0.7:8080/gate/check",
+            "http://[::1]:8080/gate/check",
+            "http://LT.ops/gate/check",
+            "http://lt..ops/gate/check",
+        ] {
+            assert_eq!(gate(url), None, "{url}");
+        }
     }
 
     fn entry(action: &str, name: &str, result: &str, ok: bool) -> JournalEntry {

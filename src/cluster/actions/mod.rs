@@ -17,7 +17,7 @@ mod pair;
 
 pub use events::{event_reason, post_event};
 
-use super::access::{AccessCache, AccessError};
+use super::access::{AccessCache, AccessError, Further};
 use super::connect::Cluster;
 use crate::model::objects::{CANARY_OF_LABEL, REVISION_ANNOTATION};
 use crate::model::ops::{
@@ -238,22 +238,18 @@ impl Actuator for KubeActuator {
 }
 
 /// Objects besides the release that `op` writes to, by name, for the preflight: a pair's
-/// canary Deployment. When it cannot be found here the list check or the action says why.
-async fn further_objects(
-    client: &Client,
-    key: &ReleaseKey,
-    op: Operation,
-) -> Vec<(super::access::AccessCheck, Option<String>)> {
+/// canary Deployment, a Flagger gate's Service. When it cannot be found here the list
+/// check or the action says why.
+async fn further_objects(client: &Client, key: &ReleaseKey, op: Operation) -> Vec<Further> {
     if supports(key.kind, op).is_err() {
         return Vec::new();
     }
     if key.kind == Kind::FlaggerCanary {
-        // The proxy is asked about the gate's service, by the name the URL gives it.
+        // The proxy is asked about the gate's Service, by the name and in the namespace
+        // the webhook URL gives it.
         return match flagger::gate_for(client, key, op).await {
-            Some(gate) if gate.namespace == key.namespace => {
-                vec![(super::access::PROXY_SERVICES, Some(gate.service))]
-            }
-            _ => Vec::new(),
+            Some(gate) => vec![gate_check(&gate)],
+            None => Vec::new(),
         };
     }
     if key.kind != Kind::CanaryPair || op == Operation::Rollback {
@@ -263,11 +259,26 @@ async fn further_objects(
         .canary_of(&key.name)
         .await
     {
-        Ok(canary) => vec![(
-            super::access::PATCH_DEPLOYMENTS,
-            Some(name_of(&canary).to_string()),
-        )],
+        Ok(canary) => vec![Further {
+            check: super::access::PATCH_DEPLOYMENTS,
+            name: Some(name_of(&canary).to_string()),
+            namespace: None,
+            what: None,
+        }],
         Err(_) => Vec::new(),
+    }
+}
+
+/// The service proxy check a gate needs, about its own Service and namespace.
+pub fn gate_check(gate: &flagger::Gate) -> Further {
+    Further {
+        check: super::access::PROXY_SERVICES,
+        name: Some(gate.service.clone()),
+        namespace: Some(gate.namespace.clone()),
+        what: Some(format!(
+            "the {} gate of webhook {}, service {}/{}",
+            gate.hook_type, gate.webhook, gate.namespace, gate.service
+        )),
     }
 }
 

@@ -2828,6 +2828,9 @@ fn a_default_variant_is_chosen_among_its_variants_and_weights_are_typed() {
             if r.flag == "checkout.new-tax-engine"
                 && r.edit == Edit::Weights(vec![("on".into(), 10), ("off".into(), 50)])),
         "{effects:?}"
+    );
+}
+
 /// A pair outside production, focused, with `stable` and `canary` desired replicas.
 fn focused_pair(state: &mut State, stable: i32, canary: i32) -> ripcord::model::ReleaseKey {
     let key = state

@@ -7,6 +7,8 @@ use crate::cluster::connect::{connect_clusters, Cluster, ConnectOptions};
 use crate::cluster::findings;
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
+use crate::flags::cluster::ConfigMapSource;
+use crate::flags::watch::FlagSource;
 use crate::journal::Journal;
 use crate::metrics::feed::{demo_analysis, ClusterSources, DemoSources, Feed};
 use crate::model::ops::Operation;
@@ -94,6 +96,7 @@ async fn watch_context(
     requested: Requested,
     configured: Vec<String>,
     access: Arc<AccessCache>,
+    flags: FlagSource,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -113,6 +116,7 @@ async fn watch_context(
                     ));
                 }
                 spawn_findings(&cluster, &scope, &msgs);
+                flags.watch(&cluster, &scope);
                 // Argo and Flagger kinds are watched while their CRDs are installed.
                 watch::spawn_discovering(
                     cluster,
@@ -175,6 +179,11 @@ pub fn run_live(
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
         tui::spawn_input(msg_tx.clone());
         let access = Arc::new(AccessCache::default());
+        let flags = FlagSource::start(
+            ConfigMapSource::default(),
+            watch::DISCOVERY_EVERY,
+            msg_tx.clone(),
+        );
         for cluster in &clusters {
             let configured = state.settings.namespaces(&cluster.context).to_vec();
             tokio::spawn(watch_context(
@@ -182,6 +191,7 @@ pub fn run_live(
                 requested.clone(),
                 configured,
                 access.clone(),
+                flags.clone(),
                 msg_tx.clone(),
             ));
         }

@@ -108,6 +108,16 @@ impl From<crate::model::ClusterReport> for Msg {
     }
 }
 
+impl From<crate::flags::live::News> for Msg {
+    fn from(news: crate::flags::live::News) -> Self {
+        use crate::flags::live::News;
+        match news {
+            News::Flags { key, flags } => Msg::Flags { key, flags },
+            News::Problem(text) => Msg::Problem(text),
+        }
+    }
+}
+
 /// What the demo clock should do.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ClockControl {

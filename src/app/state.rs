@@ -163,6 +163,9 @@ pub struct State {
     /// ripcord's own judgement of each release it judges.
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
     pub flags: HashMap<ReleaseKey, Flags>,
+    /// Flags told for a release not shown yet: the flag source and the release watches
+    /// race, and a release that arrives second finds its flags here.
+    pub flags_waiting: HashMap<ReleaseKey, Flags>,
     pub findings: HashMap<ReleaseKey, Findings>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
     /// When each release's permissions were last asked for or answered (state time): after
@@ -248,6 +251,7 @@ impl State {
             metrics: HashMap::new(),
             analyses: HashMap::new(),
             flags: HashMap::new(),
+            flags_waiting: HashMap::new(),
             findings: HashMap::new(),
             permissions: HashMap::new(),
             access_checked: HashMap::new(),

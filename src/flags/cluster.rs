@@ -47,7 +47,9 @@ pub fn from_feature_flag(object: &DynamicObject) -> Result<FlagSet, DefinitionEr
             column: 0,
             message: "no spec.flagSpec".into(),
         })?;
-    FlagSet::from_value(&source, spec, None)
+    // Positions in errors are those of `spec.flagSpec` as `jq` prints it (two-space indent).
+    let text = serde_json::to_string_pretty(&spec).unwrap_or_default();
+    FlagSet::from_value(&source, spec, Some(&text))
 }
 
 /// Every data key of a ConfigMap that ends in `.json` (or only `data_key`), each as a set

@@ -101,6 +101,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Cluster { context, changes } => {
             apply_changes(state, &context, changes);
+            adopt_waiting_flags(state);
             access_check(state)
         }
         Msg::Connection {
@@ -146,6 +147,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if state.releases.contains_key(&key) {
                 state.flags.insert(key, flags);
                 state.dirty = true;
+            } else if flags.flags.is_empty() {
+                state.flags_waiting.remove(&key);
+            } else {
+                state.flags_waiting.insert(key, flags);
             }
             vec![]
         }
@@ -203,6 +208,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Quit => {
             state.quit = true;
             vec![Effect::Quit]
+        }
+    }
+}
+
+/// Moves flags told before their release arrived to the release, now that it has.
+fn adopt_waiting_flags(state: &mut State) {
+    if state.flags_waiting.is_empty() {
+        return;
+    }
+    let arrived: Vec<ReleaseKey> = state
+        .flags_waiting
+        .keys()
+        .filter(|k| state.releases.contains_key(*k))
+        .cloned()
+        .collect();
+    for key in arrived {
+        if let Some(flags) = state.flags_waiting.remove(&key) {
+            state.flags.insert(key, flags);
+            state.dirty = true;
         }
     }
 }

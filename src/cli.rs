@@ -14,6 +14,10 @@ pub struct Cli {
     pub ui: UiArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// A flagd flag file for the console (repeatable), read again whenever it changes; its
+    /// flags join the releases whose pod templates name their keys (ripcord.dev/flags).
+    #[arg(long = "flags", value_name = "FILE")]
+    pub flag_files: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

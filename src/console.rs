@@ -167,6 +167,7 @@ pub fn run_live(
     connect: ConnectOptions,
     requested: Requested,
     journal: Journal,
+    flag_files: Vec<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -174,16 +175,17 @@ pub fn run_live(
         let clusters = connect_clusters(&connect).await?;
         // As the headless commands do: no context answering is an exit code, not a console.
         reachable(&clusters).await?;
-        tui::install_panic_hook();
-        let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
         let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
-        tui::spawn_input(msg_tx.clone());
-        let access = Arc::new(AccessCache::default());
         let flags = FlagSource::start(
             ConfigMapSource::default(),
             watch::DISCOVERY_EVERY,
             msg_tx.clone(),
         );
+        crate::flags::files::spawn(&flag_files, flags.input())?;
+        tui::install_panic_hook();
+        let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
+        tui::spawn_input(msg_tx.clone());
+        let access = Arc::new(AccessCache::default());
         for cluster in &clusters {
             let configured = state.settings.namespaces(&cluster.context).to_vec();
             tokio::spawn(watch_context(

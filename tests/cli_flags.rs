@@ -297,3 +297,27 @@ fn text_from_a_flag_file_reaches_the_terminal_inert() {
         assert!(!stdout(&out).contains('\u{7}'), "{args:?}: {}", text(&out));
     }
 }
+
+#[test]
+fn the_consoles_flags_option_is_checked_before_anything_starts() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    // A mistyped path is said at once, before any cluster or terminal.
+    let out = cli.run(&["--flags", "/nonexistent/flags.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--flags /nonexistent/flags.json"),
+        "{}",
+        text(&out)
+    );
+    // Before `flags` it is that command's file; before another command it is refused.
+    let out = cli.run(&["--flags", p(&file), "flags", "get", "banner"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = cli.run(&["--flags", p(&file), "status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--flags applies to"),
+        "{}",
+        text(&out)
+    );
+}

@@ -92,3 +92,95 @@ fn flags_told_before_their_release_arrives_are_shown_when_it_does() {
     );
     assert!(state.flags_waiting.is_empty());
 }
+
+mod files {
+    use super::*;
+    use ripcord::flags::cluster::ConfigMapSource;
+    use ripcord::flags::live::{Annotated, Entry, Input, ObjKey, SourceKind};
+    use ripcord::flags::watch::FlagSource;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+
+    const FLAG: &str = r#"{
+  "flags": {
+    "dark-mode": {"state": "STATE", "variants": {"on": true, "off": false}, "defaultVariant": "on"}
+  }
+}"#;
+
+    /// The next message, or a panic naming what was awaited.
+    async fn next(rx: &mut mpsc::Receiver<Msg>, what: &str) -> Msg {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(msg)) => msg,
+            other => panic!("waiting for {what}: {other:?}"),
+        }
+    }
+
+    fn state_of(msg: &Msg) -> Option<String> {
+        match msg {
+            Msg::Flags { key, flags } if key == &web() => {
+                Some(flags.flags.iter().map(|f| f.state.as_str()).collect())
+            }
+            _ => None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flags_file_is_read_again_when_it_changes_and_a_broken_edit_keeps_the_last_good() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("flags.json");
+        std::fs::write(&path, FLAG.replace("STATE", "ENABLED")).expect("write");
+        let (tx, mut rx) = mpsc::channel(64);
+        let source = FlagSource::start(ConfigMapSource::default(), Duration::from_secs(60), tx);
+        // A Deployment whose pod template names the file's flag key.
+        source
+            .input()
+            .send(Input::Applied {
+                context: CTX.into(),
+                key: ObjKey {
+                    kind: SourceKind::Deployment,
+                    namespace: "shop".into(),
+                    name: "web".into(),
+                },
+                entry: Entry::Deployment {
+                    links: Annotated {
+                        flag_sources: vec![],
+                        names: vec!["dark-mode".into()],
+                    },
+                    canary_of: None,
+                },
+            })
+            .await
+            .expect("sent");
+        ripcord::flags::files::spawn(std::slice::from_ref(&path), source.input())
+            .expect("watching");
+        let first = next(&mut rx, "the file's flags").await;
+        assert_eq!(state_of(&first).as_deref(), Some("ENABLED"), "{first:?}");
+
+        // Rewritten in place.
+        std::fs::write(&path, FLAG.replace("STATE", "DISABLED")).expect("write");
+        let msg = next(&mut rx, "the rewrite").await;
+        assert_eq!(state_of(&msg).as_deref(), Some("DISABLED"), "{msg:?}");
+
+        // Broken: the error names the file, line and column, and nothing else is sent.
+        std::fs::write(&path, FLAG.replace("\"STATE\"", "DISABLED")).expect("write");
+        let msg = next(&mut rx, "the error").await;
+        let Msg::Problem(text) = &msg else {
+            panic!("expected the error, got {msg:?}")
+        };
+        let at = format!("{}:3:", path.display());
+        assert!(text.contains(&at), "{text}");
+        assert!(text.contains("the last good flags stay"), "{text}");
+        assert_eq!(
+            text.matches("line").count(),
+            0,
+            "the position is said once: {text}"
+        );
+
+        // Fixed the way editors save: a new file renamed over the old one.
+        let new = dir.path().join(".flags.json.swp");
+        std::fs::write(&new, FLAG.replace("STATE", "ENABLED")).expect("write");
+        std::fs::rename(&new, &path).expect("rename");
+        let msg = next(&mut rx, "the fix").await;
+        assert_eq!(state_of(&msg).as_deref(), Some("ENABLED"), "{msg:?}");
+    }
+}

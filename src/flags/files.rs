@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 
 /// Editors write in several steps: changes this close together are read once.
 const SETTLE: Duration = Duration::from_millis(50);
+/// A file caught half-written (emptied, not yet written) reads as broken: it is read once
+/// more this much later before it is called broken.
+const RECHECK: Duration = Duration::from_millis(250);
 
 /// Why the files cannot be watched.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +35,19 @@ struct Watched {
 }
 
 impl Watched {
-    /// Reads the file again: its flags when they load and changed, else the problem once.
-    fn reload(&mut self, index: usize) -> Option<Input> {
-        let loaded = std::fs::read_to_string(self.dir.join(&self.file_name))
+    fn load(&self) -> Result<FlagSet, String> {
+        std::fs::read_to_string(self.dir.join(&self.file_name))
             .map_err(|e| format!("{}: {e}", self.name))
-            .and_then(|text| FlagSet::parse(&self.name, &text).map_err(|e| e.to_string()));
+            .and_then(|text| FlagSet::parse(&self.name, &text).map_err(|e| e.to_string()))
+    }
+
+    /// Reads the file again: its flags when they load and changed, else the problem once.
+    async fn reload(&mut self, index: usize) -> Option<Input> {
+        let mut loaded = self.load();
+        if loaded.is_err() {
+            tokio::time::sleep(RECHECK).await;
+            loaded = self.load();
+        }
         match loaded {
             Ok(set) => {
                 self.last_error = None;
@@ -90,21 +101,20 @@ pub fn spawn(files: &[PathBuf], input: mpsc::Sender<Input>) -> Result<(), WatchE
         });
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
-    let mut watcher =
-        notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event {
-                for path in event.paths {
-                    let _ = tx.send(path);
-                }
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            for path in event.paths {
+                let _ = tx.send(path);
             }
-        })
-        .map_err(|e| WatchError {
-            path: files
-                .first()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            message: e.to_string(),
-        })?;
+        }
+    })
+    .map_err(|e| WatchError {
+        path: files
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        message: e.to_string(),
+    })?;
     let mut dirs: Vec<&PathBuf> = watched.iter().map(|w| &w.dir).collect();
     dirs.sort();
     dirs.dedup();
@@ -120,7 +130,7 @@ pub fn spawn(files: &[PathBuf], input: mpsc::Sender<Input>) -> Result<(), WatchE
         // The watcher lives as long as this task.
         let _watcher = watcher;
         for (index, w) in watched.iter_mut().enumerate() {
-            if let Some(news) = w.reload(index) {
+            if let Some(news) = w.reload(index).await {
                 if input.send(news).await.is_err() {
                     return;
                 }
@@ -140,7 +150,7 @@ pub fn spawn(files: &[PathBuf], input: mpsc::Sender<Input>) -> Result<(), WatchE
                 if !hit {
                     continue;
                 }
-                if let Some(news) = w.reload(index) {
+                if let Some(news) = w.reload(index).await {
                     if input.send(news).await.is_err() {
                         return;
                     }

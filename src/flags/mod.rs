@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod definition;
 pub mod edit;
+pub mod files;
 pub mod live;
 pub mod logic;
 pub mod murmur;

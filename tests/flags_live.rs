@@ -184,3 +184,107 @@ mod files {
         assert_eq!(state_of(&msg).as_deref(), Some("ENABLED"), "{msg:?}");
     }
 }
+
+/// The queue row of `name`, as drawn.
+fn queue_row(state: &State, name: &str) -> String {
+    common::demo::rendered(state)
+        .into_iter()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| {
+            panic!(
+                "no row for {name}:\n{}",
+                common::demo::rendered(state).join("\n")
+            )
+        })
+}
+
+#[test]
+fn the_queue_badge_counts_flags_and_marks_a_recent_change() {
+    let start = chrono::Utc::now();
+    let mut state = live_state_at(start);
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 120,
+            height: 24,
+        },
+    );
+    deployment_arrives(&mut state);
+    // A second release, selected, so that `web`'s row is drawn in its own colours.
+    update(
+        &mut state,
+        Msg::Cluster {
+            context: CTX.into(),
+            changes: vec![Change::Applied(
+                object_from_json(&serde_json::json!({
+                    "apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": { "name": "aaa", "namespace": "shop", "uid": "a-1" },
+                    "spec": { "replicas": 1, "selector": { "matchLabels": { "app": "a" } },
+                              "template": { "metadata": { "labels": { "app": "a" } },
+                                            "spec": { "containers": [{ "name": "c", "image": "a:1" }] } } }
+                }))
+                .expect("a deployment"),
+            )],
+        },
+    );
+    let two = flags(&[("a", "ENABLED"), ("b", "ENABLED")]);
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: two.clone(),
+        },
+    );
+    // The first word is no change.
+    let row = queue_row(&state, "web");
+    assert!(row.contains("web ⚑2 "), "{row}");
+    assert!(!state.flags_changed_recently(&web()));
+
+    let tick = |state: &mut State, secs: i64| {
+        update(state, Msg::Tick(start + chrono::Duration::seconds(secs)));
+    };
+    tick(&mut state, 10);
+    // The same set again is no change either.
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: two,
+        },
+    );
+    assert!(!state.flags_changed_recently(&web()));
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: flags(&[("a", "DISABLED"), ("b", "ENABLED")]),
+        },
+    );
+    let row = queue_row(&state, "web");
+    assert!(row.contains("web ⚑2*"), "{row}");
+    // In the warning colour.
+    let backend = ratatui::backend::TestBackend::new(120, 24);
+    let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
+    let theme = ripcord::config::theme::Theme::default();
+    terminal
+        .draw(|f| ripcord::ui::render(f, &state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let lines = common::demo::buffer_lines(&buffer);
+    let y = lines
+        .iter()
+        .position(|l| l.contains("web ⚑2*"))
+        .expect("the row");
+    let x = lines[y].chars().position(|c| c == '⚑').expect("the flag") as u16;
+    let warning = theme.style(ripcord::config::theme::Slot::Warning);
+    assert_eq!(buffer[(x, y as u16)].fg, warning.fg.expect("a colour"));
+
+    // Still marked a few minutes on; gone after, and that is drawn.
+    tick(&mut state, 200);
+    assert!(queue_row(&state, "web").contains("⚑2*"));
+    state.dirty = false;
+    tick(&mut state, 10 + ripcord::app::FLAG_CHANGE_MARK_SECS);
+    assert!(state.dirty, "the mark running out is redrawn");
+    let row = queue_row(&state, "web");
+    assert!(row.contains("web ⚑2 ") && !row.contains('*'), "{row}");
+}

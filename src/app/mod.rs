@@ -25,6 +25,8 @@ pub const STATUS_TTL_SECS: i64 = 10;
 /// Seconds of state time a permission answer holds: a focused release older than this is
 /// asked again.
 pub const PERMISSION_TTL_SECS: i64 = 60;
+/// Seconds of state time a release's flag badge stays marked after one of its flags changed.
+pub const FLAG_CHANGE_MARK_SECS: i64 = 300;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};

@@ -70,7 +70,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     .any(|c| age(c, before) != age(c, now)),
                 View::Detail(_) => true,
             };
-            if aged || matches!(state.mode, Mode::Demo { .. }) {
+            // A flag badge's mark that runs out is redrawn.
+            let unmarked = state
+                .flags_changed
+                .values()
+                .any(|at| flag_mark_holds(*at, before) != flag_mark_holds(*at, now));
+            if aged || unmarked || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
             if state.mode == Mode::Live {
@@ -145,6 +150,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Flags { key, flags } => {
             if state.releases.contains_key(&key) {
+                // A first word about a release is not a change; a different set after it is.
+                if state.flags.get(&key).is_some_and(|old| old != &flags) {
+                    state.flags_changed.insert(key.clone(), state.now);
+                }
                 state.flags.insert(key, flags);
                 state.dirty = true;
             } else if flags.flags.is_empty() {

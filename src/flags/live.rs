@@ -239,12 +239,7 @@ impl Index {
     fn releases(&self, context: &str) -> BTreeMap<ReleaseKey, Flags> {
         let empty = BTreeMap::new();
         let objects = self.objects.get(context).unwrap_or(&empty);
-        let of = |kind: SourceKind| {
-            objects
-                .iter()
-                .filter(move |(k, _)| k.kind == kind)
-                .map(|(k, e)| (k, e))
-        };
+        let of = |kind: SourceKind| objects.iter().filter(move |(k, _)| k.kind == kind);
         let sets: Vec<&FlagSet> = objects
             .values()
             .filter_map(|e| match e {

@@ -179,3 +179,53 @@ async fn flags_follow_their_feature_flag_live() {
     .await;
     assert!(!state.flags_of(&ui).flags.is_empty());
 }
+
+/// The console itself, in a real terminal: a Deployment linked to a FeatureFlag and to a
+/// key of a `--flags` file shows both on its queue row, and editing the file marks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_counts_cluster_and_file_flags_and_marks_an_edit() {
+    use common::cli::Cli;
+    use common::tmux::Tmux;
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-tui").await;
+    tb.apply(&ns.name, &feature_flag("shop", "ENABLED"));
+    tb.apply(
+        &ns.name,
+        &deployment_linked(
+            "web",
+            serde_json::json!({"ripcord.dev/flags": "shop, dark-mode"}),
+        ),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let file = cli.dir().join("flags.json");
+    let flag = |state: &str| {
+        format!(
+            "{{\"flags\": {{\n  \"dark-mode\": {{\"state\": \"{state}\", \"variants\": {{\"on\": true}}, \"defaultVariant\": \"on\"}}\n}}}}"
+        )
+    };
+    std::fs::write(&file, flag("ENABLED")).expect("write");
+    let t = Tmux::ripcord(
+        "flags-live",
+        &cli,
+        &format!(
+            "--context {ADMIN} -n {} --flags {}",
+            ns.name,
+            file.display()
+        ),
+        120,
+        30,
+    )
+    .timeout(Duration::from_secs(60));
+    // After the findings badge, if any.
+    let row = |s: &str, badge: &str| {
+        s.lines()
+            .any(|l| l.starts_with("web ") && l.contains(badge))
+    };
+    t.wait_for("web with its two flags", |s| row(s, "⚑2 "));
+    std::fs::write(&file, flag("DISABLED")).expect("write");
+    t.wait_for("the edit marked", |s| row(s, "⚑2*"));
+    // A broken edit is said with its position; the flags stay.
+    std::fs::write(&file, flag("DISABLED").replace("\"on\": true", "\"on\": ")).expect("write");
+    let screen = t.wait_for("the error", |s| s.contains("flags.json:2:"));
+    assert!(row(&screen, "⚑2*"), "{screen}");
+}

@@ -14,6 +14,10 @@ pub struct Cli {
     pub ui: UiArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// A flagd flag file for the console (repeatable), read again whenever it changes; its
+    /// flags join the releases whose pod templates name their keys (ripcord.dev/flags).
+    #[arg(long = "flags", value_name = "FILE")]
+    pub flag_files: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -282,8 +286,14 @@ pub enum FlagsCommand {
     List,
     /// One flag in full.
     Get { key: String },
-    /// Evaluate one flag (or all) as flagd would, for `--context '{"targetingKey": ...}'`.
-    Eval { key: Option<String> },
+    /// Evaluate one flag (or all) as flagd would, for `--eval-context '{"targetingKey": ...}'`.
+    Eval {
+        key: Option<String>,
+        /// The evaluation context, a JSON object (default {}). `--context` names a
+        /// kubeconfig context here too, as everywhere.
+        #[arg(long = "eval-context", value_name = "JSON")]
+        eval_context: Option<String>,
+    },
     /// Change a flag in the cluster: its state, default variant or fractional weights.
     Set {
         key: String,

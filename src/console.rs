@@ -8,6 +8,8 @@ use crate::cluster::findings;
 use crate::cluster::watch::{self, Requested};
 use crate::config::theme::Theme;
 use crate::flags::flip::{FlagActuator, KubeFlags};
+use crate::flags::cluster::ConfigMapSource;
+use crate::flags::watch::FlagSource;
 use crate::journal::Journal;
 use crate::metrics::feed::{demo_analysis, ClusterSources, DemoSources, Feed};
 use crate::model::ops::Operation;
@@ -96,6 +98,7 @@ async fn watch_context(
     requested: Requested,
     configured: Vec<String>,
     access: Arc<AccessCache>,
+    flags: FlagSource,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -115,6 +118,7 @@ async fn watch_context(
                     ));
                 }
                 spawn_findings(&cluster, &scope, &msgs);
+                flags.watch(&cluster, &scope);
                 // Argo and Flagger kinds are watched while their CRDs are installed.
                 watch::spawn_discovering(
                     cluster,
@@ -165,6 +169,7 @@ pub fn run_live(
     connect: ConnectOptions,
     requested: Requested,
     journal: Journal,
+    flag_files: Vec<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -172,9 +177,15 @@ pub fn run_live(
         let clusters = connect_clusters(&connect).await?;
         // As the headless commands do: no context answering is an exit code, not a console.
         reachable(&clusters).await?;
+        let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
+        let flags = FlagSource::start(
+            ConfigMapSource::default(),
+            watch::DISCOVERY_EVERY,
+            msg_tx.clone(),
+        );
+        crate::flags::files::spawn(&flag_files, flags.input())?;
         tui::install_panic_hook();
         let (mut terminal, _guard) = tui::enter_terminal().context("setting up the terminal")?;
-        let (msg_tx, msg_rx) = mpsc::channel(tui::MSG_QUEUE);
         tui::spawn_input(msg_tx.clone());
         let access = Arc::new(AccessCache::default());
         for cluster in &clusters {
@@ -184,6 +195,7 @@ pub fn run_live(
                 requested.clone(),
                 configured,
                 access.clone(),
+                flags.clone(),
                 msg_tx.clone(),
             ));
         }

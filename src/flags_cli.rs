@@ -8,6 +8,7 @@ use kube::Api;
 use ripcord::cluster::access::{AccessCache, AccessCheck};
 use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::{ConfigMapSource, Links};
+use ripcord::flags::definition::json_error_text;
 use ripcord::flags::edit::{self, Edit};
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::write::{self, Stored, WriteError};
@@ -15,6 +16,7 @@ use ripcord::flags::State;
 use ripcord::flags::{Catalog, Flag, FlagSet, FlagType, Reason, Resolution};
 use ripcord::headless::scope_failure;
 use ripcord::headless::{exit, Failure};
+use ripcord::model::display::{columns, fit};
 use ripcord::model::text::inert;
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal};
@@ -36,28 +38,42 @@ pub fn load_files(files: &[PathBuf]) -> Result<Catalog, Failure> {
     Ok(Catalog::new(sets))
 }
 
-/// The evaluation context among `--context` values: the one that is a JSON object (the
-/// others name kubeconfig contexts).
-fn evaluation_context(values: &[String]) -> Result<Option<Value>, Failure> {
-    let json: Vec<&String> = values
-        .iter()
-        .filter(|v| v.trim_start().starts_with('{'))
-        .collect();
-    match json.as_slice() {
-        [] => Ok(None),
-        [one] => match serde_json::from_str::<Value>(one) {
-            Ok(v @ Value::Object(_)) => Ok(Some(v)),
-            Ok(_) => Err(bad_input(
-                "--context: the evaluation context must be a JSON object",
-            )),
-            Err(e) => Err(bad_input(format!(
-                "--context: line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))),
-        },
-        _ => Err(bad_input("--context: give one evaluation context")),
+/// The `--eval-context` JSON object; `{}` when none is given.
+fn evaluation_context(text: Option<&str>) -> Result<Value, Failure> {
+    let Some(text) = text else {
+        return Ok(json!({}));
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(bad_input(
+            "--eval-context: the evaluation context must be a JSON object",
+        )),
+        Err(e) => Err(bad_input(format!(
+            "--eval-context:{}:{}: {}",
+            e.line(),
+            e.column(),
+            json_error_text(&e)
+        ))),
     }
+}
+
+/// `--context` names kubeconfig contexts only: one that looks like JSON was meant as an
+/// evaluation context, and with `--flags` files no cluster is read at all.
+fn check_kube_contexts(contexts: &[String], files: &[PathBuf]) -> Result<(), Failure> {
+    if contexts.iter().any(|c| c.trim_start().starts_with('{')) {
+        return Err(bad_input(
+            "--context names a kubeconfig context; give an evaluation context as \
+             --eval-context JSON",
+        ));
+    }
+    if !contexts.is_empty() && !files.is_empty() {
+        return Err(bad_input(format!(
+            "--context {} names a kubeconfig context, but --flags files are read with no \
+             cluster; give an evaluation context as --eval-context JSON",
+            inert(&contexts[0])
+        )));
+    }
+    Ok(())
 }
 
 /// Where the flags come from: files, else the cluster.
@@ -146,13 +162,12 @@ pub async fn run(
     sources: Sources<'_>,
     output: Output,
 ) -> Result<(), Failure> {
-    let context = evaluation_context(&cluster.context)?;
-    if context.is_some() && !matches!(command, FlagsCommand::Eval { .. }) {
-        return Err(bad_input(
-            "--context with a JSON object is an evaluation context: only `flags eval` takes one",
-        ));
-    }
     let files = sources.files;
+    check_kube_contexts(&cluster.context, files)?;
+    let context = match command {
+        FlagsCommand::Eval { eval_context, .. } => evaluation_context(eval_context.as_deref())?,
+        _ => json!({}),
+    };
     if sources.release.is_some() && !files.is_empty() {
         return Err(bad_input(
             "--release links flags through the cluster; it does not apply to --flags files",
@@ -166,12 +181,7 @@ pub async fn run(
         }
     }
     let catalog = if files.is_empty() {
-        // The JSON --context is the evaluation's; the others name kubeconfig contexts.
-        let mut kube_args = cluster.clone();
-        kube_args
-            .context
-            .retain(|c| !c.trim_start().starts_with('{'));
-        load_cluster(&kube_args, &sources).await.map_err(|f| {
+        load_cluster(cluster, &sources).await.map_err(|f| {
             if f.code == exit::BAD_INPUT {
                 Failure::new(
                     f.code,
@@ -224,14 +234,15 @@ pub async fn run(
             let (_, set) = catalog
                 .get(key)
                 .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
-            let mut kube_args = cluster.clone();
-            kube_args
-                .context
-                .retain(|c| !c.trim_start().starts_with('{'));
-            set_flag(&kube_args, &set.source, key, &edit, reason, *yes, output).await
+            set_flag(cluster, &set.source, key, &edit, reason, *yes, output).await
         }
-        FlagsCommand::Eval { key } => {
-            let context = context.unwrap_or_else(|| json!({}));
+        FlagsCommand::Eval { key, .. } => {
+            // An unknown key is bad input, as for `get`, not an evaluation that failed.
+            if let Some(key) = key {
+                if catalog.get(key).is_none() {
+                    return Err(bad_input(format!("no flag {key:?} in {origin}")));
+                }
+            }
             let timestamp = chrono::Utc::now().timestamp();
             let resolutions: Vec<Resolution> = match key {
                 Some(key) => vec![catalog.evaluate(key, &context, timestamp, FlagType::Any)],
@@ -323,26 +334,58 @@ fn list(catalog: &Catalog, output: Output) -> Result<(), Failure> {
         })
         .collect();
     let header = ["KEY", "STATE", "DEFAULT", "VARIANTS", "TARGETING"].map(String::from);
-    let mut widths = [0usize; 4];
-    for row in std::iter::once(&header).chain(&rows) {
+    // Made inert first, so that what is measured is what is printed.
+    let table: Vec<[String; 5]> = std::iter::once(header)
+        .chain(rows)
+        .map(|row| row.map(|cell| inert(&cell).into_owned()))
+        .collect();
+    let mut widths = [0usize; 5];
+    for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(columns(cell));
         }
     }
+    cap_widths(&mut widths, &table[0], list_width());
     let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in &table {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
+            let cell = fit(cell, u16::try_from(widths[i]).unwrap_or(u16::MAX));
+            line.push_str(&cell);
             if i < 4 {
-                line.push_str(&format!("{:<w$}  ", cell, w = widths[i]));
-            } else {
-                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[i] - columns(&cell) + 2));
             }
         }
-        text.push_str(&inert(line.trim_end()));
+        text.push_str(line.trim_end());
         text.push('\n');
     }
     print_out(&text)
+}
+
+/// How wide `flags list` may print: the terminal's width, or 100 when stdout is not one.
+fn list_width() -> usize {
+    const NOT_A_TERMINAL: usize = 100;
+    if !std::io::stdout().is_terminal() {
+        return NOT_A_TERMINAL;
+    }
+    crossterm::terminal::size()
+        .map(|(cols, _)| usize::from(cols))
+        .unwrap_or(NOT_A_TERMINAL)
+}
+
+/// Narrows the widest columns, one character at a time, until the row (with two spaces
+/// between columns) fits `total`; no column goes below its title.
+fn cap_widths(widths: &mut [usize], titles: &[String], total: usize) {
+    let gaps = 2 * widths.len().saturating_sub(1);
+    while widths.iter().sum::<usize>() + gaps > total {
+        let widest = (0..widths.len())
+            .filter(|&i| widths[i] > columns(&titles[i]).max(4))
+            .max_by_key(|&i| (widths[i], i));
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => return,
+        }
+    }
 }
 
 fn get(flag: &Flag, set: &FlagSet, output: Output) -> Result<(), Failure> {

@@ -14,6 +14,7 @@ use ripcord::model::Kind;
 use ripcord::service::Service;
 use ripcord::sim::World;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -33,6 +34,11 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(exit::BAD_INPUT);
     }
+    // `--flags` before a subcommand: the console's, or the `flags` command's own.
+    if !cli.flag_files.is_empty() && !matches!(cli.command, None | Some(Command::Flags { .. })) {
+        eprintln!("ripcord: --flags applies to the console and `ripcord flags` only");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let result = match cli.command {
         Some(Command::Config {
             command: ConfigCommand::Check { files },
@@ -43,7 +49,7 @@ fn main() -> ExitCode {
             seed,
             paused,
         }) => run_demo(&ui.or(&cli.ui), &cli.cluster, speed, seed, paused),
-        None => run_console(&cli.ui, &cli.cluster),
+        None => run_console(&cli.ui, &cli.cluster, &cli.flag_files),
         Some(Command::Status { target, output }) => {
             block_on(status(&cli.cluster, target.as_deref(), output))
         }
@@ -59,7 +65,7 @@ fn main() -> ExitCode {
             &cli.cluster,
             &command,
             flags_cli::Sources {
-                files: &files,
+                files: &[cli.flag_files.clone(), files].concat(),
                 configmap_label,
                 data_key,
                 release,
@@ -391,7 +397,22 @@ fn open_journal() -> Result<Journal, Failure> {
         .map_err(|e| Failure::new(exit::FAILED, format!("opening the journal: {e}")))
 }
 
-fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
+fn run_console(ui: &UiArgs, args: &ClusterArgs, flag_files: &[PathBuf]) -> Result<(), Failure> {
+    // A mistyped path is said at once; a file that does not load is shown in the console.
+    for path in flag_files {
+        if let Err(e) = std::fs::metadata(path).and_then(|m| {
+            if m.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("not a file"))
+            }
+        }) {
+            return Err(Failure::new(
+                exit::BAD_INPUT,
+                format!("--flags {}: {e}", path.display()),
+            ));
+        }
+    }
     let journal = open_journal()?;
     let (mut state, theme, fps) = console_state(ui, Mode::Live, chrono::Utc::now());
     // The header tells the truth about what is shown: `-n NS` and a single `--context`.
@@ -406,8 +427,12 @@ fn run_console(ui: &UiArgs, args: &ClusterArgs) -> Result<(), Failure> {
         connect_options(args),
         requested(args),
         journal,
+        flag_files.to_vec(),
     )
     .map_err(|e| {
+        if let Some(files) = e.downcast_ref::<ripcord::flags::files::WatchError>() {
+            return Failure::new(exit::BAD_INPUT, files.to_string());
+        }
         // A kubeconfig that cannot be used is bad input, and a context that does not answer
         // is unreachable, as for the headless commands.
         if let Some(connect) = e.downcast_ref::<ConnectError>() {

@@ -60,9 +60,9 @@ fn list_shows_each_flag_with_its_targeting_in_words() {
         checkout.contains("ENABLED") && checkout.contains("off=false on=true"),
         "{checkout}"
     );
+    // The table is cut to 100 columns off a terminal; the words in full are in the JSON.
     assert!(
-        checkout.contains(r#"email ends with "@example.com""#)
-            && checkout.contains(r#"split "on" 10% / "off" 90%"#),
+        checkout.contains(r#"email ends with "@example.com""#) && checkout.ends_with('…'),
         "{checkout}"
     );
     // The shared evaluator is shown in place, not as a $ref.
@@ -87,6 +87,12 @@ fn list_shows_each_flag_with_its_targeting_in_words() {
     assert_eq!(checkout["line"], 3);
     assert_eq!(checkout["split"][0]["variant"], "on");
     assert_eq!(checkout["split"][0]["percent"], 10.0);
+    let words = checkout["summary"].as_str().expect("a summary");
+    assert!(
+        words.contains(r#"email ends with "@example.com""#)
+            && words.contains(r#"split "on" 10% / "off" 90%"#),
+        "{words}"
+    );
 }
 
 #[test]
@@ -120,7 +126,7 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
         "new-checkout",
         "--flags",
         p(&file),
-        "--context",
+        "--eval-context",
         r#"{"targetingKey": "u1", "email": "ann@example.com"}"#,
         "-o",
         "json",
@@ -143,7 +149,7 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
         p(&file),
         "eval",
         "new-checkout",
-        "--context",
+        "--eval-context",
         r#"{"targetingKey": "u1", "app_version": "1.0.0"}"#,
         "-o",
         "json",
@@ -165,7 +171,7 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
             "new-checkout",
             "--flags",
             p(&file),
-            "--context",
+            "--eval-context",
             &ctx,
             "-o",
             "json",
@@ -189,7 +195,7 @@ fn eval_answers_as_flagd_with_the_flags_option_anywhere() {
         "colour",
         "--flags",
         p(&file),
-        "--context",
+        "--eval-context",
         r#"{"targetingKey": "u2"}"#,
     ]);
     assert_eq!(
@@ -219,10 +225,13 @@ fn errors_exit_with_their_codes() {
     let cli = Cli::offline();
     let file = write(cli.dir(), "shop.json", SHOP);
 
-    // Not found: flagd's answer, and exit 1.
-    let out = cli.run(&["flags", "eval", "ghost", "--flags", p(&file), "-o", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(json(&out)["error_code"], "FLAG_NOT_FOUND");
+    // An unknown key is bad input, from eval as from get: exit 2, nothing on stdout.
+    for command in ["eval", "get"] {
+        let out = cli.run(&["flags", command, "ghost", "--flags", p(&file), "-o", "json"]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", text(&out));
+        assert!(stdout(&out).is_empty(), "{command}: {}", text(&out));
+        assert!(stderr(&out).contains("no flag \"ghost\""), "{}", text(&out));
+    }
 
     // A rule flagd cannot apply: PARSE_ERROR, exit 1.
     let broken = write(
@@ -241,15 +250,13 @@ fn errors_exit_with_their_codes() {
         "b",
         "--flags",
         p(&file),
-        "--context",
+        "--eval-context",
         "{\n  \"a\": }",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        stderr(&out).contains("--context: line 2, column 8"),
-        "{}",
-        text(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("--eval-context:2:8: "), "{err}");
+    assert!(!err.contains("line"), "the position is said once: {err}");
 
     // A definition with a mistake: file:line:col, exit 2.
     let bad = write(cli.dir(), "bad.json", "{\"flags\": {\n  \"a\": {\"state\": \"ENABLED\", \"variants\": {\"x\": 1}, \"defaultVariant\": \"y\"}\n}}");
@@ -273,9 +280,106 @@ fn errors_exit_with_their_codes() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("--release"), "{}", text(&out));
 
-    // An evaluation context where none is taken.
-    let out = cli.run(&["flags", "list", "--flags", p(&file), "--context", "{}"]);
+    // --context names a kubeconfig context, never an evaluation context: JSON there is
+    // pointed at --eval-context, and with files (no cluster) a context is not ignored.
+    for args in [
+        vec![
+            "flags",
+            "eval",
+            "colour",
+            "--flags",
+            p(&file),
+            "--context",
+            "{}",
+        ],
+        vec![
+            "flags",
+            "eval",
+            "colour",
+            "--flags",
+            p(&file),
+            "--context",
+            "u1",
+        ],
+        vec!["flags", "list", "--flags", p(&file), "--context", "prod"],
+    ] {
+        let out = cli.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", text(&out));
+        assert!(
+            stderr(&out).contains("--eval-context JSON"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    // The evaluation context is a JSON object.
+    let out = cli.run(&[
+        "flags",
+        "eval",
+        "colour",
+        "--flags",
+        p(&file),
+        "--eval-context",
+        "[1]",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // And --help says so.
+    let help = stdout(&cli.run(&["flags", "eval", "--help"]));
+    assert!(help.contains("--eval-context <JSON>"), "{help}");
+    assert!(help.contains("kubeconfig context"), "{help}");
+}
+
+#[test]
+fn a_broken_file_gives_its_position_once() {
+    let cli = Cli::offline();
+    let bad = write(cli.dir(), "bad.json", "{\n  \"flags\": [}");
+    let out = cli.run(&["flags", "list", "--flags", p(&bad)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("bad.json:2:13: not valid JSON"), "{err}");
+    assert!(!err.contains("line"), "{err}");
+}
+
+#[test]
+fn list_fits_its_columns_to_the_width_with_an_ellipsis() {
+    let cli = Cli::offline();
+    let long_key = format!("k{}", "x".repeat(80));
+    let long_variant = "v".repeat(60);
+    let flags = format!(
+        r#"{{"flags": {{
+  "{long_key}": {{"state": "ENABLED", "variants": {{"{long_variant}": "{long_variant}", "b": 1}}, "defaultVariant": "b",
+     "targeting": {{"if": [{{"in": [{{"var": "email"}}, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]]}}, "b"]}}}},
+  "short": {{"state": "ENABLED", "variants": {{"on": true}}, "defaultVariant": "on"}}
+}}}}"#
+    );
+    let file = write(cli.dir(), "long.json", &flags);
+    // Not a terminal: 100 columns.
+    let out = cli.run(&["flags", "list", "--flags", p(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let table = stdout(&out);
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} wide: {line}",
+            line.chars().count()
+        );
+    }
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[1].starts_with("kxxx") && lines[1].contains('…'),
+        "{table}"
+    );
+    // Columns still line up: STATE starts at the same place on every row.
+    let at = |l: &str| {
+        let chars: Vec<char> = l.chars().collect();
+        (0..chars.len()).find(|&i| {
+            let rest: String = chars[i..].iter().collect();
+            rest.starts_with("ENABLED") || rest.starts_with("STATE")
+        })
+    };
+    assert_eq!(at(lines[0]), at(lines[1]), "{table}");
+    assert_eq!(at(lines[1]), at(lines[2]), "{table}");
+    assert!(lines[2].starts_with("short "), "{table}");
 }
 
 #[test]
@@ -296,4 +400,28 @@ fn text_from_a_flag_file_reaches_the_terminal_inert() {
         assert!(!stdout(&out).contains('\u{1b}'), "{args:?}: {}", text(&out));
         assert!(!stdout(&out).contains('\u{7}'), "{args:?}: {}", text(&out));
     }
+}
+
+#[test]
+fn the_consoles_flags_option_is_checked_before_anything_starts() {
+    let cli = Cli::offline();
+    let file = write(cli.dir(), "shop.json", SHOP);
+    // A mistyped path is said at once, before any cluster or terminal.
+    let out = cli.run(&["--flags", "/nonexistent/flags.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--flags /nonexistent/flags.json"),
+        "{}",
+        text(&out)
+    );
+    // Before `flags` it is that command's file; before another command it is refused.
+    let out = cli.run(&["--flags", p(&file), "flags", "get", "banner"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = cli.run(&["--flags", p(&file), "status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--flags applies to"),
+        "{}",
+        text(&out)
+    );
 }

@@ -110,7 +110,7 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
         text(&out)
     );
 
-    // Evaluated with the shared evaluator, a kubeconfig context beside the JSON one.
+    // Evaluated with the shared evaluator, a kubeconfig context beside the evaluation's.
     let out = cli.run(&[
         "flags",
         "eval",
@@ -119,7 +119,7 @@ async fn flags_from_feature_flags_and_labelled_config_maps() {
         &ns.name,
         "--context",
         ADMIN,
-        "--context",
+        "--eval-context",
         r#"{"targetingKey": "u1", "email": "ann@example.com"}"#,
         "-o",
         "json",

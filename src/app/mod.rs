@@ -26,6 +26,8 @@ pub const STATUS_TTL_SECS: i64 = 10;
 /// Seconds of state time a permission answer holds: a focused release older than this is
 /// asked again.
 pub const PERMISSION_TTL_SECS: i64 = 60;
+/// Seconds of state time a release's flag badge stays marked after one of its flags changed.
+pub const FLAG_CHANGE_MARK_SECS: i64 = 300;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
@@ -115,6 +117,16 @@ impl From<crate::model::ClusterReport> for Msg {
             ClusterReport::Changes { context, changes } => Msg::Cluster { context, changes },
             ClusterReport::Connection { context, state } => Msg::Connection { context, state },
             ClusterReport::Problem(text) => Msg::Problem(text),
+        }
+    }
+}
+
+impl From<crate::flags::live::News> for Msg {
+    fn from(news: crate::flags::live::News) -> Self {
+        use crate::flags::live::News;
+        match news {
+            News::Flags { key, flags } => Msg::Flags { key, flags },
+            News::Problem(text) => Msg::Problem(text),
         }
     }
 }

@@ -165,6 +165,11 @@ pub struct State {
     /// ripcord's own judgement of each release it judges.
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
     pub flags: HashMap<ReleaseKey, Flags>,
+    /// Flags told for a release not shown yet: the flag source and the release watches
+    /// race, and a release that arrives second finds its flags here.
+    pub flags_waiting: HashMap<ReleaseKey, Flags>,
+    /// When a flag of a release last changed (state time), for the queue's badge.
+    pub flags_changed: HashMap<ReleaseKey, DateTime<Utc>>,
     pub findings: HashMap<ReleaseKey, Findings>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
     /// When each release's permissions were last asked for or answered (state time): after
@@ -254,6 +259,8 @@ impl State {
             metrics: HashMap::new(),
             analyses: HashMap::new(),
             flags: HashMap::new(),
+            flags_waiting: HashMap::new(),
+            flags_changed: HashMap::new(),
             findings: HashMap::new(),
             permissions: HashMap::new(),
             access_checked: HashMap::new(),
@@ -351,6 +358,13 @@ impl State {
         self.flags.get(key).unwrap_or(Flags::NONE)
     }
 
+    /// Whether a flag of `key` changed less than `FLAG_CHANGE_MARK_SECS` ago.
+    pub fn flags_changed_recently(&self, key: &ReleaseKey) -> bool {
+        self.flags_changed
+            .get(key)
+            .is_some_and(|at| flag_mark_holds(*at, self.now))
+    }
+
     /// What the checks found wrong with `key`.
     pub fn findings_of(&self, key: &ReleaseKey) -> &Findings {
         self.findings.get(key).unwrap_or(Findings::NONE)
@@ -374,6 +388,7 @@ impl State {
         self.metrics.remove(key);
         self.analyses.remove(key);
         self.flags.remove(key);
+        self.flags_changed.remove(key);
         self.findings.remove(key);
         self.bad_images.remove(key);
         self.access_checked.remove(key);
@@ -383,4 +398,9 @@ impl State {
     pub fn is_read_only(&self, context: &str) -> bool {
         self.read_only || self.settings.is_read_only(context)
     }
+}
+
+/// Whether a flag change at `at` is still marked at `now`.
+pub fn flag_mark_holds(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    (now - at).num_seconds() < super::FLAG_CHANGE_MARK_SECS
 }

@@ -47,7 +47,9 @@ pub fn from_feature_flag(object: &DynamicObject) -> Result<FlagSet, DefinitionEr
             column: 0,
             message: "no spec.flagSpec".into(),
         })?;
-    FlagSet::from_value(&source, spec, None)
+    // Positions in errors are those of `spec.flagSpec` as `jq` prints it (two-space indent).
+    let text = serde_json::to_string_pretty(&spec).unwrap_or_default();
+    FlagSet::from_value(&source, spec, Some(&text))
 }
 
 /// Every data key of a ConfigMap that ends in `.json` (or only `data_key`), each as a set
@@ -249,6 +251,16 @@ mod tests {
         .expect("an object");
         let e = from_feature_flag(&empty).unwrap_err();
         assert_eq!(e.to_string(), "featureflag/prod/e: no spec.flagSpec");
+
+        // A malformed flag is named with its position in the flagSpec as JSON.
+        let bad: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "core.openfeature.dev/v1beta1", "kind": "FeatureFlag",
+            "metadata": {"name": "bad", "namespace": "prod"},
+            "spec": {"flagSpec": {"flags": {"a": {"state": "ON", "variants": {"x": 1}}}}}
+        }))
+        .expect("an object");
+        let e = from_feature_flag(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("featureflag/prod/bad:3:5: flag \"a\""), "{e}");
     }
 
     #[test]

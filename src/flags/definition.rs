@@ -72,6 +72,17 @@ impl fmt::Display for DefinitionError {
 
 impl std::error::Error for DefinitionError {}
 
+/// A JSON parse error without the position serde appends, for messages that give the
+/// position once themselves (`file:line:col`).
+pub fn json_error_text(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&suffix) {
+        Some(bare) => bare.to_string(),
+        None => text,
+    }
+}
+
 /// Line and column (1-based) of the first `"key":` in `text`, for error messages.
 fn position_of_key(text: &str, key: &str) -> (usize, usize) {
     let quoted = serde_json::to_string(key).unwrap_or_default();
@@ -125,7 +136,7 @@ impl FlagSet {
             source: source.to_string(),
             line: e.line(),
             column: e.column(),
-            message: format!("not valid JSON: {e}"),
+            message: format!("not valid JSON: {}", json_error_text(&e)),
         })?;
         FlagSet::from_value(source, root, Some(text))
     }

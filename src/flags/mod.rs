@@ -5,11 +5,14 @@ pub mod cluster;
 pub mod definition;
 pub mod edit;
 pub mod flip;
+pub mod files;
+pub mod live;
 pub mod logic;
 pub mod murmur;
 pub mod schema;
 pub mod semver;
 pub mod summary;
+pub mod watch;
 pub mod write;
 
 pub use definition::{DefinitionError, Flag, FlagSet, State};

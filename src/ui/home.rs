@@ -148,11 +148,31 @@ fn ripcord_verdict(state: &State, r: &Release) -> Option<(crate::analysis::score
     Some((report.summary.verdict, panel.stale()))
 }
 
-/// The findings badge after a release's name: how many, and the worst severity's colour.
-fn badge(state: &State, r: &Release) -> Option<(String, crate::model::Severity)> {
+/// The badges after a release's name: its findings (how many, in the worst severity's
+/// colour), then its flags (how many; `*` and the warning colour while one changed lately).
+fn badges(state: &State, r: &Release) -> Vec<(String, Slot)> {
+    let mut out = Vec::new();
     let found = &state.findings_of(&r.key).items;
-    let worst = found.iter().map(|f| f.severity).max()?;
-    Some((format!(" ⚠{}", found.len()), worst))
+    if let Some(worst) = found.iter().map(|f| f.severity).max() {
+        out.push((
+            format!(" ⚠{}", found.len()),
+            super::detail::severity_slot(worst),
+        ));
+    }
+    let flags = state.flags_of(&r.key).flags.len();
+    if flags > 0 {
+        if state.flags_changed_recently(&r.key) {
+            out.push((format!(" ⚑{flags}*"), Slot::Warning));
+        } else {
+            out.push((format!(" ⚑{flags}"), Slot::Muted));
+        }
+    }
+    out
+}
+
+/// The badges as the text after the name.
+fn badge_text(badges: &[(String, Slot)]) -> String {
+    badges.iter().map(|(b, _)| b.as_str()).collect()
 }
 
 /// What the row's message cell says.
@@ -212,8 +232,7 @@ fn specs(
                 Col::Context => (widest(&|r| len(&r.key.context)).max(title), 4),
                 Col::Namespace => (widest(&|r| len(&r.key.namespace)).max(title), 4),
                 Col::Name => {
-                    let w =
-                        widest(&|r| len(&r.key.name) + badge(state, r).map_or(0, |(b, _)| len(&b)));
+                    let w = widest(&|r| len(&r.key.name) + len(&badge_text(&badges(state, r))));
                     (w.max(title), 8)
                 }
                 Col::Kind => (
@@ -259,10 +278,14 @@ fn cell_text(col: Col, r: &Release, state: &State, width: u16) -> String {
     let text = match col {
         Col::Context => r.key.context.clone(),
         Col::Namespace => r.key.namespace.clone(),
-        Col::Name => match badge(state, r) {
-            Some((b, _)) => return fit_keeping(&r.key.name, &b, width),
-            None => r.key.name.clone(),
-        },
+        Col::Name => {
+            let badges = badges(state, r);
+            if badges.is_empty() {
+                r.key.name.clone()
+            } else {
+                return fit_keeping(&r.key.name, &badge_text(&badges), width);
+            }
+        }
         Col::Kind => kind_text(state, r, width).to_owned(),
         Col::Phase => format!("{} {}", r.phase.icon(), r.phase.label()),
         Col::Step => r
@@ -313,16 +336,22 @@ fn row<'a>(
 ) -> Row<'a> {
     let cells = cols.iter().map(|&(col, width)| {
         let text = cell_text(col, r, state, width);
-        let cell = match (col, badge(state, r)) {
-            (Col::Name, Some((b, worst))) if !selected && text.ends_with(&b) => {
-                let name = text[..text.len() - b.len()].to_owned();
-                let slot = super::detail::severity_slot(worst);
-                Cell::from(Line::from(vec![
-                    Span::raw(name),
-                    Span::styled(b, theme.style(slot)),
-                ]))
-            }
-            _ => Cell::from(text),
+        let badges = if col == Col::Name && !selected {
+            badges(state, r)
+        } else {
+            Vec::new()
+        };
+        let suffix = badge_text(&badges);
+        let cell = if !badges.is_empty() && text.ends_with(&suffix) {
+            let mut spans = vec![Span::raw(text[..text.len() - suffix.len()].to_owned())];
+            spans.extend(
+                badges
+                    .into_iter()
+                    .map(|(b, slot)| Span::styled(b, theme.style(slot))),
+            );
+            Cell::from(Line::from(spans))
+        } else {
+            Cell::from(text)
         };
         // A selected row is drawn in the selection's colours alone, so no slot colour can
         // vanish into the selection background.

@@ -74,7 +74,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }),
                 View::Detail(_) => true,
             };
-            if aged || matches!(state.mode, Mode::Demo { .. }) {
+            // A flag badge's mark that runs out is redrawn.
+            let unmarked = state
+                .flags_changed
+                .values()
+                .any(|at| flag_mark_holds(*at, before) != flag_mark_holds(*at, now));
+            if aged || unmarked || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
             }
             if state.mode == Mode::Live {
@@ -107,6 +112,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Cluster { context, changes } => {
             apply_changes(state, &context, changes);
+            adopt_waiting_flags(state);
             access_check(state)
         }
         Msg::Connection {
@@ -150,8 +156,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Flags { key, flags } => {
             if state.releases.contains_key(&key) {
+                // A first word about a release is not a change; a different set after it is.
+                if state.flags.get(&key).is_some_and(|old| old != &flags) {
+                    state.flags_changed.insert(key.clone(), state.now);
+                }
                 state.flags.insert(key, flags);
                 state.dirty = true;
+            } else if flags.flags.is_empty() {
+                state.flags_waiting.remove(&key);
+            } else {
+                state.flags_waiting.insert(key, flags);
             }
             vec![]
         }
@@ -218,6 +232,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Quit => {
             state.quit = true;
             vec![Effect::Quit]
+        }
+    }
+}
+
+/// Moves flags told before their release arrived to the release, now that it has.
+fn adopt_waiting_flags(state: &mut State) {
+    if state.flags_waiting.is_empty() {
+        return;
+    }
+    let arrived: Vec<ReleaseKey> = state
+        .flags_waiting
+        .keys()
+        .filter(|k| state.releases.contains_key(*k))
+        .cloned()
+        .collect();
+    for key in arrived {
+        if let Some(flags) = state.flags_waiting.remove(&key) {
+            state.flags.insert(key, flags);
+            state.dirty = true;
         }
     }
 }

@@ -147,11 +147,31 @@ async fn watch_context(
 fn spawn_findings(cluster: &Cluster, scope: &watch::Scope, msgs: &mpsc::Sender<Msg>) {
     let (tx, mut rx) = mpsc::channel(64);
     let settings = crate::checks::Settings::default();
-    tokio::spawn(findings::run(cluster.clone(), scope.clone(), settings, tx));
+    tokio::spawn(findings::run_reporting(
+        cluster.clone(),
+        scope.clone(),
+        settings,
+        tx,
+    ));
     let msgs = msgs.clone();
     tokio::spawn(async move {
-        while let Some((key, findings)) = rx.recv().await {
-            if msgs.send(Msg::Findings { key, findings }).await.is_err() {
+        while let Some(report) = rx.recv().await {
+            let msg = match report {
+                findings::Report::Release(key, findings) => Msg::Findings { key, findings },
+                findings::Report::Namespace {
+                    context,
+                    namespace,
+                    findings,
+                } => Msg::NamespaceFindings {
+                    context,
+                    namespace,
+                    findings,
+                },
+                findings::Report::Status { context, status } => {
+                    Msg::ChecksStatus { context, status }
+                }
+            };
+            if msgs.send(msg).await.is_err() {
                 return;
             }
         }

@@ -15,6 +15,8 @@ use tui_textarea::TextArea;
 pub enum View {
     Home,
     Detail(ReleaseKey),
+    /// Every finding in the queue's context and namespace filters, grouped by severity.
+    Security,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +168,12 @@ pub struct State {
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
     pub flags: HashMap<ReleaseKey, Flags>,
     pub findings: HashMap<ReleaseKey, Findings>,
+    /// Findings on objects no release claims, per (context, namespace).
+    pub unclaimed: BTreeMap<(String, String), Vec<crate::model::Finding>>,
+    /// How far each context's checks have got; absent until its checks say anything.
+    pub checks: BTreeMap<String, crate::model::ChecksStatus>,
+    /// The security view's cursor, and the finding the detail view's security tab marks.
+    pub security: super::security::SecurityView,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
     /// When each release's permissions were last asked for or answered (state time): after
     /// `PERMISSION_TTL_SECS` they are asked again, so a changed RoleBinding shows.
@@ -253,6 +261,9 @@ impl State {
             analyses: HashMap::new(),
             flags: HashMap::new(),
             findings: HashMap::new(),
+            unclaimed: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            security: Default::default(),
             permissions: HashMap::new(),
             access_checked: HashMap::new(),
             support: crate::model::ops::SupportTable::unchecked(),
@@ -298,6 +309,8 @@ impl State {
         match &self.view {
             View::Detail(key) => self.releases.get(key),
             View::Home => self.selected_key().and_then(|k| self.releases.get(k)),
+            // A list of findings: no release takes actions from it.
+            View::Security => None,
         }
     }
 

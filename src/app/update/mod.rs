@@ -70,6 +70,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     .filter_map(|k| state.releases.get(k)?.created)
                     .any(|c| age(c, before) != age(c, now)),
                 View::Detail(_) => true,
+                View::Security => false,
             };
             if aged || matches!(state.mode, Mode::Demo { .. }) {
                 state.dirty = true;
@@ -153,10 +154,33 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Findings { key, findings } => {
+            // A context whose checks never said how far they got (the demo's) has them all.
+            state.checks.entry(key.context.clone()).or_default();
             if state.releases.contains_key(&key) {
                 state.findings.insert(key, findings);
                 state.dirty = true;
             }
+            vec![]
+        }
+        Msg::NamespaceFindings {
+            context,
+            namespace,
+            findings,
+        } => {
+            if findings.is_empty() {
+                state.unclaimed.remove(&(context, namespace));
+            } else {
+                state.unclaimed.insert((context, namespace), findings);
+            }
+            if state.view == View::Security {
+                super::security::clamp(state);
+            }
+            state.dirty = true;
+            vec![]
+        }
+        Msg::ChecksStatus { context, status } => {
+            state.checks.insert(context, status);
+            state.dirty = true;
             vec![]
         }
         Msg::Permission {

@@ -77,7 +77,7 @@ pub fn rollback_aim<'a>(state: &State, r: &'a Release) -> Option<(&'a Revision, 
             .revisions
             .get(state.revision_cursor)
             .filter(|v| rollback_candidate(state, r, v)),
-        View::Home => None,
+        View::Home | View::Security => None,
     };
     match under_cursor {
         Some(v) => Some((v, true)),

@@ -3006,3 +3006,70 @@ fn the_security_view_is_honest_about_what_it_has_not_seen() {
         "{screen}"
     );
 }
+
+/// The API server's answers about the user become a finding on the release, and follow
+/// each new answer; the checks' own findings stay beside it.
+#[test]
+fn the_users_own_rights_are_a_finding_from_the_access_answers() {
+    use ripcord::model::Permission;
+    let (_, mut state) = live_demo_state();
+    let key = state.selected_key().cloned().expect("a release");
+    let own = |state: &State| {
+        state
+            .findings_of(&key)
+            .items
+            .iter()
+            .find(|f| f.code == "RBAC008")
+            .map(|f| f.message.clone())
+    };
+    assert_eq!(own(&state), None, "nothing is guessed before an answer");
+    let checked = state.findings_of(&key).items.len();
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Allowed,
+        },
+    );
+    assert_eq!(own(&state).as_deref(), Some("you can promote this release"));
+    assert_eq!(state.findings_of(&key).items.len(), checked + 1);
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Denied("cannot patch deployments.apps in shop".into()),
+        },
+    );
+    assert_eq!(
+        own(&state).as_deref(),
+        Some("you cannot promote: cannot patch deployments.apps in shop; it will be refused")
+    );
+    // New findings from the checks keep the user's rights.
+    update(
+        &mut state,
+        Msg::Findings {
+            key: key.clone(),
+            findings: Default::default(),
+        },
+    );
+    assert_eq!(state.findings_of(&key).items.len(), 1);
+    assert!(own(&state).is_some());
+    // It is about the user: a promote never asks to acknowledge it.
+    state.settings.promote_ack = ripcord::model::Severity::Low;
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Allowed,
+        },
+    );
+    let effects = press(&mut state, 'p');
+    let asked = match &state.overlay {
+        Some(Overlay::Confirm(c)) => c.findings.clone(),
+        _ => None,
+    };
+    assert_eq!(asked, None, "{effects:?}");
+}

@@ -221,3 +221,22 @@ pub fn tab_rows(found: &[Finding]) -> Vec<TabRow> {
     }
     rows
 }
+
+/// Rebuilds what `key` shows: the checks' findings, and the user's own rights as the
+/// latest permission answers give them.
+pub fn refresh(state: &mut State, key: &ReleaseKey) {
+    let answers: Vec<(crate::model::ops::Operation, &crate::model::Permission)> =
+        crate::model::ops::Operation::ALL
+            .into_iter()
+            .filter_map(|op| state.permission_of(key, op).map(|p| (op, p)))
+            .collect();
+    let rights = crate::checks::rights::own_rights(key, &answers);
+    let mut shown = state.checked.get(key).cloned().unwrap_or_default();
+    if let Some(f) = rights {
+        shown.items.push(f);
+        crate::checks::sort(&mut shown.items);
+    }
+    if state.checked.contains_key(key) || !shown.items.is_empty() {
+        state.findings.insert(key.clone(), shown);
+    }
+}

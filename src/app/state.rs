@@ -167,7 +167,10 @@ pub struct State {
     /// ripcord's own judgement of each release it judges.
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
     pub flags: HashMap<ReleaseKey, Flags>,
+    /// What each release shows: the checks' findings (`checked`) with the user's own
+    /// rights from the permission answers.
     pub findings: HashMap<ReleaseKey, Findings>,
+    pub checked: HashMap<ReleaseKey, Findings>,
     /// Findings on objects no release claims, per (context, namespace).
     pub unclaimed: BTreeMap<(String, String), Vec<crate::model::Finding>>,
     /// How far each context's checks have got; absent until its checks say anything.
@@ -261,6 +264,7 @@ impl State {
             analyses: HashMap::new(),
             flags: HashMap::new(),
             findings: HashMap::new(),
+            checked: HashMap::new(),
             unclaimed: BTreeMap::new(),
             checks: BTreeMap::new(),
             security: Default::default(),
@@ -385,6 +389,7 @@ impl State {
         self.analyses.remove(key);
         self.flags.remove(key);
         self.findings.remove(key);
+        self.checked.remove(key);
         self.bad_images.remove(key);
         self.access_checked.remove(key);
         self.permissions.retain(|(k, _), _| k != key);

@@ -13,10 +13,11 @@ pub mod podsec;
 pub mod rbac;
 pub mod releases;
 pub mod report;
+pub mod rights;
 pub mod secrets;
 pub mod workloads;
 
-pub use codes::{Code, CODES};
+pub use codes::{Code, CODES, CONSOLE_CODES};
 pub use inventory::{Inventory, Obj, Source};
 
 use crate::model::{Finding, FindingObject, Severity};

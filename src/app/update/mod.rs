@@ -157,7 +157,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             // A context whose checks never said how far they got (the demo's) has them all.
             state.checks.entry(key.context.clone()).or_default();
             if state.releases.contains_key(&key) {
-                state.findings.insert(key, findings);
+                state.checked.insert(key.clone(), findings);
+                super::security::refresh(state, &key);
                 state.dirty = true;
             }
             vec![]
@@ -191,7 +192,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             // An answer for a release that has gone would never be dropped.
             if state.releases.contains_key(&key) {
                 state.permissions.insert((key.clone(), op), permission);
-                state.access_checked.insert(key, state.now);
+                state.access_checked.insert(key.clone(), state.now);
+                super::security::refresh(state, &key);
                 state.dirty = true;
             }
             vec![]

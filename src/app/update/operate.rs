@@ -211,7 +211,8 @@ fn findings_to_acknowledge(state: &State, key: &ReleaseKey, op: Operation) -> Op
         .findings_of(key)
         .items
         .iter()
-        .filter(|f| f.severity >= floor)
+        // The user's own rights are about the user, not the release: nothing to accept.
+        .filter(|f| f.severity >= floor && f.code != crate::checks::codes::RBAC_OWN_RIGHTS.id)
     {
         match counts.iter_mut().find(|(c, _, _)| *c == f.code) {
             Some(entry) => entry.2 += 1,

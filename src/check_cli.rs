@@ -34,7 +34,8 @@ pub struct CheckArgs {
     /// Exit 1 when a finding is at or above this severity: critical, high, medium or low.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
-    /// Registries (or registry/repository prefixes) images may come from; repeatable.
+    /// Registries (or registry/repository prefixes) images may come from, besides
+    /// config.toml's `[checks] allowed_registries`; repeatable.
     #[arg(
         long = "allow-registry",
         value_name = "REGISTRY",
@@ -53,8 +54,15 @@ fn bad_input(message: impl Into<String>) -> Failure {
 }
 
 pub fn check(cluster: &ClusterArgs, args: &CheckArgs) -> Result<(), Failure> {
+    // config.toml's `[checks] allowed_registries`, and the flag's on top.
+    let mut allowed = super::load_settings().allowed_registries;
+    for r in &args.allow_registry {
+        if !allowed.contains(r) {
+            allowed.push(r.clone());
+        }
+    }
     let settings = Settings {
-        allowed_registries: args.allow_registry.clone(),
+        allowed_registries: allowed,
     };
     let (inv, errors) = if args.files.is_empty() {
         (super::block_on(live_inventory(cluster))?, Vec::new())

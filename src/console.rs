@@ -96,6 +96,7 @@ async fn watch_context(
     requested: Requested,
     configured: Vec<String>,
     access: Arc<AccessCache>,
+    checks: crate::checks::Settings,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -114,7 +115,7 @@ async fn watch_context(
                         msgs.clone(),
                     ));
                 }
-                spawn_findings(&cluster, &scope, &msgs);
+                spawn_findings(&cluster, &scope, checks.clone(), &msgs);
                 // Argo and Flagger kinds are watched while their CRDs are installed.
                 watch::spawn_discovering(
                     cluster,
@@ -144,9 +145,13 @@ async fn watch_context(
 
 /// The console over real clusters.
 /// The security checks follow the same scope as the release watches, as their own source.
-fn spawn_findings(cluster: &Cluster, scope: &watch::Scope, msgs: &mpsc::Sender<Msg>) {
+fn spawn_findings(
+    cluster: &Cluster,
+    scope: &watch::Scope,
+    settings: crate::checks::Settings,
+    msgs: &mpsc::Sender<Msg>,
+) {
     let (tx, mut rx) = mpsc::channel(64);
-    let settings = crate::checks::Settings::default();
     tokio::spawn(findings::run_reporting(
         cluster.clone(),
         scope.clone(),
@@ -204,6 +209,9 @@ pub fn run_live(
                 requested.clone(),
                 configured,
                 access.clone(),
+                crate::checks::Settings {
+                    allowed_registries: state.settings.allowed_registries.clone(),
+                },
                 msg_tx.clone(),
             ));
         }

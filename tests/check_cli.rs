@@ -232,3 +232,61 @@ fn no_planted_secret_appears_in_any_output_format_or_on_stderr() {
     }
     assert_eq!(raised.len(), 9, "every secret check ran: {raised:?}");
 }
+
+const TWO_REGISTRIES: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/acme/web:1.0
+      - name: sidecar
+        image: quay.io/other/proxy:2.1
+"#;
+
+/// Images whose registry the IMG004 findings name.
+fn outside(out: &std::process::Output) -> Vec<String> {
+    let report = json_of(out);
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "IMG004")
+        .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn the_registry_allow_list_comes_from_config_toml_and_the_flag_adds_to_it() {
+    let cli = Cli::offline();
+    let file = cli.dir().join("web.yaml");
+    std::fs::write(&file, TWO_REGISTRIES).expect("write");
+    let file = file.display().to_string();
+    let args = ["check", "-f", file.as_str(), "-o", "json"];
+    // No list anywhere: every registry is allowed.
+    assert!(outside(&cli.run(&args)).is_empty());
+    std::fs::write(
+        cli.dir().join("config.toml"),
+        "[checks]\nallowed_registries = [\"ghcr.io/acme\"]\n",
+    )
+    .expect("write config");
+    let out = cli.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        outside(&out),
+        ["spec.template.spec.containers[1].image"],
+        "only the sidecar's registry is outside config.toml's list"
+    );
+    let mut more = args.to_vec();
+    more.extend(["--allow-registry", "quay.io/other"]);
+    let out = cli.run(&more);
+    assert!(
+        outside(&out).is_empty(),
+        "the flag adds to the list: {}",
+        stdout(&out)
+    );
+}

@@ -290,3 +290,56 @@ fn the_registry_allow_list_comes_from_config_toml_and_the_flag_adds_to_it() {
         stdout(&out)
     );
 }
+
+#[test]
+fn the_same_object_in_two_files_is_checked_in_each_and_each_finding_names_its_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let web = |image: &str, privileged: bool| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\n\
+             spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        \
+             image: {image}\n        securityContext: {{privileged: {privileged}}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("a.yaml"), web("nginx:latest", false)).expect("write");
+    std::fs::write(dir.path().join("b.yaml"), web("nginx:1.27", true)).expect("write");
+    let cli = Cli::offline();
+    let out = cli.run(&[
+        "check",
+        "-f",
+        &dir.path().display().to_string(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json_of(&out);
+    let files_of = |code: &str| {
+        let mut files: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| {
+                let file = f["file"].as_str().expect("a file");
+                Path::new(file)
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(
+        files_of("IMG001"),
+        ["a.yaml"],
+        "a's latest tag is still checked"
+    );
+    assert_eq!(files_of("POD001"), ["b.yaml"], "b's privileged container");
+    assert_eq!(
+        files_of("POD003"),
+        ["a.yaml", "b.yaml"],
+        "one finding per file"
+    );
+}

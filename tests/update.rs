@@ -3073,3 +3073,27 @@ fn the_users_own_rights_are_a_finding_from_the_access_answers() {
     };
     assert_eq!(asked, None, "{effects:?}");
 }
+
+/// Findings that arrive before their release is derived show once it is.
+#[test]
+fn findings_that_come_before_their_release_are_kept_for_it() {
+    let mut world = ripcord::sim::World::demo(SEED);
+    let mut state = live_state_at(world.now);
+    let msgs = ripcord::sim::driver::pending(&mut world);
+    let (findings, rest): (Vec<Msg>, Vec<Msg>) = msgs
+        .into_iter()
+        .partition(|m| matches!(m, Msg::Findings { .. }));
+    assert!(!findings.is_empty());
+    for msg in findings.into_iter().chain(rest) {
+        update(&mut state, msg);
+    }
+    let checkout = key_of(&state, "checkout");
+    let mut codes: Vec<&str> = state
+        .findings_of(&checkout)
+        .items
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["IMG002", "POD003", "SEC012"]);
+}

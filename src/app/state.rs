@@ -170,6 +170,8 @@ pub struct State {
     /// What each release shows: the checks' findings (`checked`) with the user's own
     /// rights from the permission answers.
     pub findings: HashMap<ReleaseKey, Findings>,
+    /// The checks' findings as sent; unlike the other maps, also for a release not derived
+    /// yet (the checks may report first), until they report it clean.
     pub checked: HashMap<ReleaseKey, Findings>,
     /// Findings on objects no release claims, per (context, namespace).
     pub unclaimed: BTreeMap<(String, String), Vec<crate::model::Finding>>,

@@ -156,8 +156,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Findings { key, findings } => {
             // A context whose checks never said how far they got (the demo's) has them all.
             state.checks.entry(key.context.clone()).or_default();
-            if state.releases.contains_key(&key) {
+            // Kept even before the release is derived: the checks may report first, and
+            // they report again only when something changes.
+            let known = state.releases.contains_key(&key);
+            if findings.items.is_empty() && !known {
+                state.checked.remove(&key);
+            } else {
                 state.checked.insert(key.clone(), findings);
+            }
+            if known {
                 super::security::refresh(state, &key);
                 state.dirty = true;
             }

@@ -1,0 +1,97 @@
+//! The findings badge on the live testbed, in a real terminal (tmux): a RoleBinding that
+//! gives a release's ServiceAccount cluster-admin changes the badge on screen within
+//! seconds, and the security view shows the binding itself.
+
+mod common;
+use common::cli::Cli;
+use common::testbed::*;
+use common::tmux::Tmux;
+use std::time::{Duration, Instant};
+
+/// The badge after `name` on the queue's row for it: `⚠N`.
+fn badge(screen: &str, name: &str) -> Option<String> {
+    screen.lines().find_map(|line| {
+        let at = line.find(&format!("{name} ⚠"))?;
+        let rest = &line[at + name.len() + 1..];
+        Some(rest.split_whitespace().next()?.to_owned())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_admin_binding_changes_the_badge_on_screen_within_seconds() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("tui-badge").await;
+    let n = ns.name.as_str();
+    tb.apply(
+        n,
+        &format!(
+            r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: api, namespace: {n}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api, namespace: {n}}}
+spec:
+  replicas: 0
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata: {{labels: {{app: api}}}}
+    spec:
+      serviceAccountName: api
+      containers:
+      - name: api
+        image: nginx:1.25
+"#
+        ),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let t = Tmux::ripcord("badge", &cli, &format!("--context {ADMIN} -n {n}"), 120, 30)
+        .timeout(Duration::from_secs(60));
+    t.wait_for("the release's badge", |s| badge(s, "api").is_some());
+    // The user's own rights join the checks' findings once the access answers arrive: let
+    // the badge settle, so what changes next is the binding's doing.
+    let settled = Instant::now() + Duration::from_secs(20);
+    let before = loop {
+        let now = badge(&t.screen(), "api").expect("a badge");
+        std::thread::sleep(Duration::from_millis(1500));
+        if badge(&t.screen(), "api").as_ref() == Some(&now) || Instant::now() > settled {
+            break now;
+        }
+    };
+
+    tb.apply(
+        n,
+        &format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: api-admin, namespace: {n}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
+subjects: [{{kind: ServiceAccount, name: api, namespace: {n}}}]
+"#
+        ),
+    );
+    let applied = Instant::now();
+    let screen = t.wait_for("the badge to change", |s| {
+        badge(s, "api").is_some_and(|b| b != before)
+    });
+    let took = applied.elapsed();
+    let after = badge(&screen, "api").expect("a badge");
+    let count = |b: &str| b.trim_start_matches('⚠').parse::<usize>().unwrap_or(0);
+    assert!(
+        count(&after) > count(&before),
+        "{before} → {after}:\n{screen}"
+    );
+    assert!(took < Duration::from_secs(5), "the badge took {took:?}");
+
+    // The security view lists the release's new finding and the binding itself.
+    t.keys(&["s"]);
+    let screen = t.wait_for("the security view", |s| {
+        s.contains("SEC012") && s.contains("RoleBinding api-admin")
+    });
+    assert!(screen.contains("RBAC005"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_text("EXITED 0");
+}

@@ -1,6 +1,7 @@
 //! The findings badge on the live testbed, in a real terminal (tmux): a RoleBinding that
 //! gives a release's ServiceAccount cluster-admin changes the badge on screen within
-//! seconds, and the security view shows the binding itself.
+//! seconds, the security view shows the binding itself, and the release's security tab
+//! the user's own rights as the API server answered them.
 
 mod common;
 use common::cli::Cli;
@@ -92,6 +93,16 @@ subjects: [{{kind: ServiceAccount, name: api, namespace: {n}}}]
         s.contains("SEC012") && s.contains("RoleBinding api-admin")
     });
     assert!(screen.contains("RBAC005"), "{screen}");
+
+    // The release's security tab holds the user's own rights, from the API server's answers.
+    t.keys(&["Escape"]);
+    t.wait_for("the queue", |s| badge(s, "api").is_some());
+    t.keys(&["Enter"]);
+    t.keys(&["5"]);
+    let screen = t.wait_for("the user's own rights", |s| {
+        s.contains("RBAC008 api: you can")
+    });
+    assert!(screen.contains("you can pause, resume"), "{screen}");
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
 }

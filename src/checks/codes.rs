@@ -148,7 +148,7 @@ pub const RBAC_OWN_RIGHTS: Code = code(
     "RBAC008",
     Low,
     "your own rights on the release",
-    "ask for a role that grants update and patch on the release if you are on call for it",
+    "none when these are the rights you need; else ask for a role granting update and patch on it",
 );
 
 pub const IMG_MUTABLE_TAG: Code = code(

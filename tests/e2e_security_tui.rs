@@ -106,3 +106,90 @@ subjects: [{{kind: ServiceAccount, name: api, namespace: {n}}}]
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
 }
+
+/// The live checks tell the console what no release claims and how far they got: every
+/// listing in for the admin, and the kinds a user with `view` in one namespace may not list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_checks_report_unclaimed_findings_and_what_they_could_not_list() {
+    use ripcord::cluster::connect::Cluster;
+    use ripcord::cluster::findings::{run_reporting, Report};
+    use ripcord::cluster::watch::Scope;
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("tui-unclaimed").await;
+    let n = ns.name.clone();
+    tb.apply(
+        &n,
+        &format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: ops-admin, namespace: {n}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
+subjects: [{{kind: ServiceAccount, name: ops, namespace: {n}}}]
+"#
+        ),
+    );
+    let reports = |context: &str, namespace: &str| {
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let context = context.to_owned();
+        let namespace = namespace.to_owned();
+        let kubeconfig = tb.kubeconfig.clone();
+        let task = tokio::spawn(async move {
+            let cluster = Cluster {
+                client: client(&kubeconfig, &context).await,
+                context,
+                user: "e2e".to_owned(),
+                namespace: namespace.clone(),
+            };
+            run_reporting(
+                cluster,
+                Scope::Namespaces(vec![namespace]),
+                Default::default(),
+                tx,
+            )
+            .await
+        });
+        (rx, task)
+    };
+    // Waits for a report `want` accepts, and returns it.
+    async fn wait(
+        rx: &mut tokio::sync::mpsc::Receiver<Report>,
+        what: &str,
+        want: impl Fn(&Report) -> bool,
+    ) -> Report {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(r)) if want(&r) => return r,
+                Ok(Some(_)) => {}
+                _ => panic!("no report of {what}"),
+            }
+        }
+    }
+
+    let (mut rx, task) = reports(ADMIN, &n);
+    // No release claims the binding: its finding comes as the namespace's own.
+    wait(&mut rx, "the binding's finding", |r| {
+        matches!(r, Report::Namespace { namespace, findings, .. } if *namespace == n
+            && findings.iter().any(|f| f.code == "RBAC005" && f.object.name == "ops-admin"))
+    })
+    .await;
+    wait(&mut rx, "every listing in", |r| {
+        matches!(r, Report::Status { status, .. } if !status.is_loading() && status.denied.is_empty())
+    })
+    .await;
+    task.abort();
+
+    let (mut rx, task) = reports(NSVIEWER, NSVIEWER_NAMESPACE);
+    let denied = wait(
+        &mut rx,
+        "the refused kinds",
+        |r| matches!(r, Report::Status { status, .. } if !status.is_loading()),
+    )
+    .await;
+    let Report::Status { status, .. } = denied else {
+        unreachable!()
+    };
+    assert!(status.denied.iter().any(|k| k == "Secret"), "{status:?}");
+    task.abort();
+}

@@ -147,9 +147,7 @@ pub fn move_cursor(state: &mut State, action: crate::action::Action) {
 pub fn target(state: &mut State) -> Option<(ReleaseKey, Finding)> {
     let (found, told) = {
         let list = entries(state);
-        let Some(e) = list.get(state.security.cursor) else {
-            return None;
-        };
+        let e = list.get(state.security.cursor)?;
         match e.release {
             Some(key) => (Some((key.clone(), e.finding.clone())), None),
             None => {

@@ -1,7 +1,7 @@
 //! The findings badge on the live testbed, in a real terminal (tmux): a RoleBinding that
 //! gives a release's ServiceAccount cluster-admin changes the badge on screen within
 //! seconds, the security view shows the binding itself, and the release's security tab
-//! the user's own rights as the API server answered them.
+//! the user's own rights as the API server answered them and config.toml's registry list.
 
 mod common;
 use common::cli::Cli;
@@ -48,6 +48,12 @@ spec:
         ),
     );
     let cli = Cli::new(&tb.kubeconfig);
+    // config.toml's allow-list reaches the console's checks: nginx comes from Docker Hub.
+    std::fs::write(
+        cli.dir().join("config.toml"),
+        "[checks]\nallowed_registries = [\"ghcr.io/acme\"]\n",
+    )
+    .expect("write config.toml");
     let t = Tmux::ripcord("badge", &cli, &format!("--context {ADMIN} -n {n}"), 120, 30)
         .timeout(Duration::from_secs(60));
     t.wait_for("the release's badge", |s| badge(s, "api").is_some());
@@ -103,6 +109,7 @@ subjects: [{{kind: ServiceAccount, name: api, namespace: {n}}}]
         s.contains("RBAC008 api: you can")
     });
     assert!(screen.contains("you can pause, resume"), "{screen}");
+    assert!(screen.contains("IMG004 api: "), "{screen}");
     t.keys(&["q"]);
     t.wait_text("EXITED 0");
 }

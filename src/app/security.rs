@@ -121,6 +121,9 @@ pub fn open(state: &mut State) {
 
 /// The cursor kept on a finding after the list changed length.
 pub fn clamp(state: &mut State) {
+    if state.view != View::Security {
+        return;
+    }
     let len = entries(state).len();
     state.security.cursor = state.security.cursor.min(len.saturating_sub(1));
 }

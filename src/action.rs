@@ -55,6 +55,8 @@ actions! {
     PrevNamespace = "prev_namespace",
     AllNamespaces = "all_namespaces",
     NextSort = "next_sort",
+    /// The security view: every finding of the namespaces shown, by severity.
+    Security = "security",
     Promote = "promote",
     PromoteFull = "promote_full",
     Pause = "pause",

@@ -4,6 +4,7 @@
 use super::cli::ClusterArgs;
 use super::{connect_all, print_out};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use ripcord::checks::inventory::{Key, Source};
 use ripcord::checks::load::{self, LoadError};
 use ripcord::checks::report::{self, Located};
 use ripcord::checks::{self, Inventory, Settings};
@@ -34,7 +35,8 @@ pub struct CheckArgs {
     /// Exit 1 when a finding is at or above this severity: critical, high, medium or low.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
-    /// Registries (or registry/repository prefixes) images may come from; repeatable.
+    /// Registries (or registry/repository prefixes) images may come from, besides
+    /// config.toml's `[checks] allowed_registries`; repeatable.
     #[arg(
         long = "allow-registry",
         value_name = "REGISTRY",
@@ -53,20 +55,31 @@ fn bad_input(message: impl Into<String>) -> Failure {
 }
 
 pub fn check(cluster: &ClusterArgs, args: &CheckArgs) -> Result<(), Failure> {
+    // config.toml's `[checks] allowed_registries`, and the flag's on top.
+    let mut allowed = super::load_settings().allowed_registries;
+    for r in &args.allow_registry {
+        if !allowed.contains(r) {
+            allowed.push(r.clone());
+        }
+    }
     let settings = Settings {
-        allowed_registries: args.allow_registry.clone(),
+        allowed_registries: allowed,
     };
-    let (inv, errors) = if args.files.is_empty() {
-        (super::block_on(live_inventory(cluster))?, Vec::new())
+    let (found, errors) = if args.files.is_empty() {
+        let inv = super::block_on(live_inventory(cluster))?;
+        (
+            report::locate(&inv, checks::run(&inv, &settings)),
+            Vec::new(),
+        )
     } else {
         if !cluster.context.is_empty() || cluster.namespace.is_some() || cluster.all_namespaces {
             return Err(bad_input(
                 "-f checks files; --context, -n and -A apply to the cluster only",
             ));
         }
-        file_inventory(&args.files)
+        let (files, errors) = file_inventory(&args.files);
+        (check_files(files, &settings), errors)
     };
-    let found = report::locate(&inv, checks::run(&inv, &settings));
     print(&found, &errors, args.output)?;
     if !errors.is_empty() {
         let lines: Vec<String> = errors
@@ -149,9 +162,52 @@ fn manifest_files(paths: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf
     out
 }
 
-fn file_inventory(paths: &[PathBuf]) -> (Inventory, Vec<LoadError>) {
+/// Objects read from files: the first of each kind, namespace and name, and each that came
+/// again (in another file or document), which must not silently replace it.
+struct FileObjects {
+    first: Inventory,
+    again: Vec<(Value, Source)>,
+}
+
+/// Every finding of the files. An object given twice is checked both times: each repeat
+/// takes the first one's place among all the other objects, and its findings name its file.
+fn check_files(files: FileObjects, settings: &Settings) -> Vec<Located> {
+    let FileObjects { first, again } = files;
+    let mut found = report::locate(&first, checks::run(&first, settings));
+    // Each layer replaces a key at most once, so repeats of one object are checked apart.
+    let mut layers: Vec<(Inventory, Vec<Key>)> = Vec::new();
+    for (value, source) in again {
+        let Ok(key) = Inventory::key_of(&value) else {
+            continue;
+        };
+        let at = match layers.iter().position(|(_, keys)| !keys.contains(&key)) {
+            Some(i) => i,
+            None => {
+                layers.push((first.clone(), Vec::new()));
+                layers.len() - 1
+            }
+        };
+        let (inv, keys) = &mut layers[at];
+        let _ = inv.upsert(value, Some(source));
+        keys.push(key);
+    }
+    for (inv, _) in &layers {
+        for l in report::locate(inv, checks::run(inv, settings)) {
+            if !found.contains(&l) {
+                found.push(l);
+            }
+        }
+    }
+    found.sort_by(|a, b| {
+        checks::order(&a.finding, &b.finding).then_with(|| a.source.cmp(&b.source))
+    });
+    found
+}
+
+fn file_inventory(paths: &[PathBuf]) -> (FileObjects, Vec<LoadError>) {
     let mut errors = Vec::new();
     let mut inv = Inventory::new();
+    let mut again = Vec::new();
     for path in manifest_files(paths, &mut errors) {
         let file = path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
@@ -176,10 +232,15 @@ fn file_inventory(paths: &[PathBuf]) -> (Inventory, Vec<LoadError>) {
         errors.extend(loaded.errors);
         for (value, source) in loaded.objects {
             // `parse` keeps only documents that have a key.
-            let _ = inv.upsert(value, Some(source));
+            match Inventory::key_of(&value) {
+                Ok(key) if inv.contains(&key) => again.push((value, source)),
+                _ => {
+                    let _ = inv.upsert(value, Some(source));
+                }
+            }
         }
     }
-    (inv, errors)
+    (FileObjects { first: inv, again }, errors)
 }
 
 async fn live_inventory(args: &ClusterArgs) -> Result<Inventory, Failure> {

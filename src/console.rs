@@ -99,6 +99,7 @@ async fn watch_context(
     configured: Vec<String>,
     access: Arc<AccessCache>,
     flags: FlagSource,
+    checks: crate::checks::Settings,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut delay = Duration::from_secs(1);
@@ -117,7 +118,7 @@ async fn watch_context(
                         msgs.clone(),
                     ));
                 }
-                spawn_findings(&cluster, &scope, &msgs);
+                spawn_findings(&cluster, &scope, checks.clone(), &msgs);
                 flags.watch(&cluster, &scope);
                 // Argo and Flagger kinds are watched while their CRDs are installed.
                 watch::spawn_discovering(
@@ -148,14 +149,38 @@ async fn watch_context(
 
 /// The console over real clusters.
 /// The security checks follow the same scope as the release watches, as their own source.
-fn spawn_findings(cluster: &Cluster, scope: &watch::Scope, msgs: &mpsc::Sender<Msg>) {
+fn spawn_findings(
+    cluster: &Cluster,
+    scope: &watch::Scope,
+    settings: crate::checks::Settings,
+    msgs: &mpsc::Sender<Msg>,
+) {
     let (tx, mut rx) = mpsc::channel(64);
-    let settings = crate::checks::Settings::default();
-    tokio::spawn(findings::run(cluster.clone(), scope.clone(), settings, tx));
+    tokio::spawn(findings::run_reporting(
+        cluster.clone(),
+        scope.clone(),
+        settings,
+        tx,
+    ));
     let msgs = msgs.clone();
     tokio::spawn(async move {
-        while let Some((key, findings)) = rx.recv().await {
-            if msgs.send(Msg::Findings { key, findings }).await.is_err() {
+        while let Some(report) = rx.recv().await {
+            let msg = match report {
+                findings::Report::Release(key, findings) => Msg::Findings { key, findings },
+                findings::Report::Namespace {
+                    context,
+                    namespace,
+                    findings,
+                } => Msg::NamespaceFindings {
+                    context,
+                    namespace,
+                    findings,
+                },
+                findings::Report::Status { context, status } => {
+                    Msg::ChecksStatus { context, status }
+                }
+            };
+            if msgs.send(msg).await.is_err() {
                 return;
             }
         }
@@ -196,6 +221,9 @@ pub fn run_live(
                 configured,
                 access.clone(),
                 flags.clone(),
+                crate::checks::Settings {
+                    allowed_registries: state.settings.allowed_registries.clone(),
+                },
                 msg_tx.clone(),
             ));
         }

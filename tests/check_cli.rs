@@ -232,3 +232,114 @@ fn no_planted_secret_appears_in_any_output_format_or_on_stderr() {
     }
     assert_eq!(raised.len(), 9, "every secret check ran: {raised:?}");
 }
+
+const TWO_REGISTRIES: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/acme/web:1.0
+      - name: sidecar
+        image: quay.io/other/proxy:2.1
+"#;
+
+/// Images whose registry the IMG004 findings name.
+fn outside(out: &std::process::Output) -> Vec<String> {
+    let report = json_of(out);
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "IMG004")
+        .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn the_registry_allow_list_comes_from_config_toml_and_the_flag_adds_to_it() {
+    let cli = Cli::offline();
+    let file = cli.dir().join("web.yaml");
+    std::fs::write(&file, TWO_REGISTRIES).expect("write");
+    let file = file.display().to_string();
+    let args = ["check", "-f", file.as_str(), "-o", "json"];
+    // No list anywhere: every registry is allowed.
+    assert!(outside(&cli.run(&args)).is_empty());
+    std::fs::write(
+        cli.dir().join("config.toml"),
+        "[checks]\nallowed_registries = [\"ghcr.io/acme\"]\n",
+    )
+    .expect("write config");
+    let out = cli.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        outside(&out),
+        ["spec.template.spec.containers[1].image"],
+        "only the sidecar's registry is outside config.toml's list"
+    );
+    let mut more = args.to_vec();
+    more.extend(["--allow-registry", "quay.io/other"]);
+    let out = cli.run(&more);
+    assert!(
+        outside(&out).is_empty(),
+        "the flag adds to the list: {}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_same_object_in_two_files_is_checked_in_each_and_each_finding_names_its_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let web = |image: &str, privileged: bool| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\n\
+             spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        \
+             image: {image}\n        securityContext: {{privileged: {privileged}}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("a.yaml"), web("nginx:latest", false)).expect("write");
+    std::fs::write(dir.path().join("b.yaml"), web("nginx:1.27", true)).expect("write");
+    let cli = Cli::offline();
+    let out = cli.run(&[
+        "check",
+        "-f",
+        &dir.path().display().to_string(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json_of(&out);
+    let files_of = |code: &str| {
+        let mut files: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| {
+                let file = f["file"].as_str().expect("a file");
+                Path::new(file)
+                    .file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(
+        files_of("IMG001"),
+        ["a.yaml"],
+        "a's latest tag is still checked"
+    );
+    assert_eq!(files_of("POD001"), ["b.yaml"], "b's privileged container");
+    assert_eq!(
+        files_of("POD003"),
+        ["a.yaml", "b.yaml"],
+        "one finding per file"
+    );
+}

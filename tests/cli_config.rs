@@ -86,3 +86,18 @@ fn a_missing_file_is_a_problem_not_a_crash() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("no/such/keymap.toml"), "{out}");
 }
+
+#[test]
+fn a_bad_registry_allow_list_is_reported_by_config_check_at_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[checks]\nallowed_registries = [\"ghcr.io/acme\", \"docker.io latest\"]\n",
+    )
+    .expect("write");
+    let (code, out) = check(&[file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("config.toml:2:"), "{out}");
+    assert!(out.contains("\"docker.io latest\""), "{out}");
+}

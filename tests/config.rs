@@ -868,3 +868,50 @@ fn a_keymap_that_leaves_nothing_to_confirm_with_gets_y_back_and_says_so() {
         Lookup::Action(Action::Confirm)
     );
 }
+
+#[test]
+fn the_checks_table_holds_the_registry_allow_list_and_the_promote_acknowledgement() {
+    let text = r#"
+theme = "light"
+
+[checks]
+allowed_registries = ["ghcr.io/acme/", "registry.example.com:5000/team"]
+promote_ack = "medium"
+"#;
+    let (settings, issues) = Settings::load(Path::new("config.toml"), text);
+    assert!(issues.is_empty(), "{issues:#?}");
+    assert_eq!(
+        settings.allowed_registries,
+        ["ghcr.io/acme", "registry.example.com:5000/team"]
+    );
+    assert_eq!(settings.promote_ack, ripcord::model::Severity::Medium);
+    assert!(Settings::default().allowed_registries.is_empty());
+}
+
+#[test]
+fn bad_checks_settings_are_reported_on_their_line() {
+    let text = "[checks]\nallowed_registries = [\n  \"ghcr.io/acme\",\n  \"https://quay.io\",\n  3,\n]\npromote_ack = \"urgent\"\nallow = true\n";
+    let (settings, issues) = Settings::load(Path::new("c.toml"), text);
+    let shown: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(issues.len(), 4, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("c.toml:4:") && shown[0].contains("is a URL"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[1].starts_with("c.toml:5:") && shown[1].contains("must be a string"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[2].starts_with("c.toml:7:") && shown[2].contains("\"urgent\" is not a severity"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[3].starts_with("c.toml:8:") && shown[3].contains("allow"),
+        "{shown:#?}"
+    );
+    // What was good is kept.
+    assert_eq!(settings.allowed_registries, ["ghcr.io/acme"]);
+    let (_, issues) = Settings::load(Path::new("c.toml"), "checks = 3\n");
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+}

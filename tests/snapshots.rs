@@ -1020,3 +1020,20 @@ fn flag_confirm_80x24() {
     type_text(&mut state, "errors up after 1.9.0");
     insta::assert_snapshot!(frame(&mut state, 80, 24).backend());
 }
+
+/// The security view over every namespace of the demo, at `width`x`height`.
+fn security_view(width: u16, height: u16) -> Terminal<TestBackend> {
+    let (_, mut state) = demo_state();
+    press(&mut state, 's');
+    frame(&mut state, width, height)
+}
+
+#[test]
+fn security_view_80x24() {
+    insta::assert_snapshot!(security_view(80, 24).backend());
+}
+
+#[test]
+fn security_view_160x48() {
+    insta::assert_snapshot!(security_view(160, 48).backend());
+}

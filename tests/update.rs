@@ -3023,3 +3023,291 @@ fn one_action_at_a_time_per_release() {
         state.status
     );
 }
+/// `s` on the queue opens every finding of the namespaces shown, most severe first; j moves
+/// the cursor, Enter opens its release on the security tab with it marked, Esc comes back.
+#[test]
+fn the_security_view_lists_findings_by_severity_and_enter_goes_to_the_release() {
+    use ripcord::app::security::entries;
+    use ripcord::app::Tab;
+    let (_, mut state) = demo_state();
+    let hints = rendered(&state).last().cloned().unwrap_or_default();
+    assert!(
+        hints.contains(" s security"),
+        "the queue's hint line: {hints}"
+    );
+    press(&mut state, 's');
+    assert_eq!(state.view, View::Security);
+    let all = entries(&state);
+    let total: usize = state
+        .findings
+        .iter()
+        .filter(|(k, _)| state.releases.contains_key(*k))
+        .map(|(_, f)| f.items.len())
+        .sum();
+    assert_eq!(all.len(), total, "every release's findings are listed");
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].finding.severity >= w[1].finding.severity),
+        "most severe first"
+    );
+    let screen = rendered(&state).join("\n");
+    assert!(screen.contains("CRITICAL ("), "{screen}");
+
+    press(&mut state, 'j');
+    assert_eq!(state.security.cursor, 1);
+    let (key, finding) = {
+        let e = &entries(&state)[1];
+        (e.release.cloned().expect("a release"), e.finding.clone())
+    };
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.view, View::Detail(key.clone()));
+    assert_eq!(state.tab, Tab::Security);
+    assert_eq!(state.security.marked.as_ref(), Some(&finding));
+    let screen = rendered(&state).join("\n");
+    assert!(screen.contains(&format!("▸⚠ {}", finding.code)), "{screen}");
+
+    press_code(&mut state, KeyCode::Esc);
+    assert_eq!(state.view, View::Security, "back to the list it came from");
+    assert_eq!(state.security.cursor, 1, "on the same finding");
+    press_code(&mut state, KeyCode::Esc);
+    assert_eq!(state.view, View::Home);
+    // Opened from the queue, a release marks nothing and goes back to the queue.
+    press_code(&mut state, KeyCode::Enter);
+    assert!(state.security.marked.is_none());
+    press_code(&mut state, KeyCode::Esc);
+    assert_eq!(state.view, View::Home);
+}
+
+/// The view follows the queue's namespace: `n` narrows it, `0` shows every namespace.
+#[test]
+fn the_security_view_narrows_to_a_namespace() {
+    use ripcord::app::security::entries;
+    let (_, mut state) = demo_state();
+    press(&mut state, 's');
+    let all = entries(&state).len();
+    press(&mut state, 'n');
+    let ns = state.namespace_filter.clone().expect("a namespace");
+    let here = entries(&state);
+    assert!(here.len() < all, "{} of {all}", here.len());
+    assert!(here.iter().all(|e| e.finding.object.namespace == ns));
+    assert!(state.security.cursor < here.len().max(1));
+    press(&mut state, '0');
+    assert_eq!(entries(&state).len(), all);
+}
+
+/// A finding on an object no release claims is listed, and Enter says where it is.
+#[test]
+fn a_finding_on_an_object_no_release_claims_is_shown_plainly() {
+    use ripcord::model::{Finding, FindingObject, Severity};
+    let (_, mut state) = demo_state();
+    let context = state
+        .releases
+        .keys()
+        .next()
+        .expect("a release")
+        .context
+        .clone();
+    let finding = Finding {
+        code: "RBAC005",
+        severity: Severity::Critical,
+        object: FindingObject {
+            kind: "RoleBinding".into(),
+            namespace: "shop".into(),
+            name: "ops-admin".into(),
+        },
+        path: "subjects[0]".into(),
+        message: "cluster-admin bound to ServiceAccount shop/ops".into(),
+        remediation: "bind a narrower role".into(),
+    };
+    update(
+        &mut state,
+        Msg::NamespaceFindings {
+            context: context.clone(),
+            namespace: "shop".into(),
+            findings: vec![finding.clone()],
+        },
+    );
+    press(&mut state, 's');
+    let list = ripcord::app::security::entries(&state);
+    let at = list
+        .iter()
+        .position(|e| e.finding == &finding)
+        .expect("listed");
+    assert!(list[at].release.is_none());
+    for _ in 0..at {
+        press(&mut state, 'j');
+    }
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains("RoleBinding shop/ops-admin subjects[0]"),
+        "{screen}"
+    );
+    assert!(screen.contains("not part of a release"), "{screen}");
+    press_code(&mut state, KeyCode::Enter);
+    assert_eq!(state.view, View::Security, "there is no release to open");
+    let status = state.status.as_ref().expect("a status").text.clone();
+    assert!(
+        status.contains("RoleBinding shop/ops-admin at subjects[0]"),
+        "{status}"
+    );
+    // Sent again empty, it goes.
+    update(
+        &mut state,
+        Msg::NamespaceFindings {
+            context,
+            namespace: "shop".into(),
+            findings: vec![],
+        },
+    );
+    assert!(!ripcord::app::security::entries(&state)
+        .iter()
+        .any(|e| e.finding == &finding));
+}
+
+/// The view says when findings have not arrived, are still listing, or were refused.
+#[test]
+fn the_security_view_is_honest_about_what_it_has_not_seen() {
+    use ripcord::model::ChecksStatus;
+    let mut state = live_state_at(chrono::Utc::now());
+    update(
+        &mut state,
+        Msg::Connection {
+            context: "prod".into(),
+            state: ripcord::model::ConnState::Synced,
+        },
+    );
+    press(&mut state, 's');
+    let screen = rendered(&state).join("\n");
+    assert!(screen.contains("prod: findings not loaded yet"), "{screen}");
+    assert!(screen.contains("no security findings yet"), "{screen}");
+    update(
+        &mut state,
+        Msg::ChecksStatus {
+            context: "prod".into(),
+            status: ChecksStatus {
+                listed: 3,
+                total: 9,
+                denied: vec![],
+            },
+        },
+    );
+    let screen = rendered(&state).join("\n");
+    assert!(screen.contains("still listing (3 of 9"), "{screen}");
+    update(
+        &mut state,
+        Msg::ChecksStatus {
+            context: "prod".into(),
+            status: ChecksStatus {
+                listed: 9,
+                total: 9,
+                denied: vec!["Secret".into()],
+            },
+        },
+    );
+    let screen = rendered(&state).join("\n");
+    assert!(screen.contains("may not list Secret"), "{screen}");
+    assert!(!screen.contains("still listing"), "{screen}");
+    update(
+        &mut state,
+        Msg::ChecksStatus {
+            context: "prod".into(),
+            status: ChecksStatus::ready(),
+        },
+    );
+    let screen = rendered(&state).join("\n");
+    assert!(
+        screen.contains("no security findings in all namespaces"),
+        "{screen}"
+    );
+}
+
+/// The API server's answers about the user become a finding on the release, and follow
+/// each new answer; the checks' own findings stay beside it.
+#[test]
+fn the_users_own_rights_are_a_finding_from_the_access_answers() {
+    use ripcord::model::Permission;
+    let (_, mut state) = live_demo_state();
+    let key = state.selected_key().cloned().expect("a release");
+    let own = |state: &State| {
+        state
+            .findings_of(&key)
+            .items
+            .iter()
+            .find(|f| f.code == "RBAC008")
+            .map(|f| f.message.clone())
+    };
+    assert_eq!(own(&state), None, "nothing is guessed before an answer");
+    let checked = state.findings_of(&key).items.len();
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Allowed,
+        },
+    );
+    assert_eq!(own(&state).as_deref(), Some("you can promote this release"));
+    assert_eq!(state.findings_of(&key).items.len(), checked + 1);
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Denied("cannot patch deployments.apps in shop".into()),
+        },
+    );
+    assert_eq!(
+        own(&state).as_deref(),
+        Some("you cannot promote: cannot patch deployments.apps in shop; it will be refused")
+    );
+    // New findings from the checks keep the user's rights.
+    update(
+        &mut state,
+        Msg::Findings {
+            key: key.clone(),
+            findings: Default::default(),
+        },
+    );
+    assert_eq!(state.findings_of(&key).items.len(), 1);
+    assert!(own(&state).is_some());
+    // It is about the user: a promote never asks to acknowledge it.
+    state.settings.promote_ack = ripcord::model::Severity::Low;
+    update(
+        &mut state,
+        Msg::Permission {
+            key: key.clone(),
+            op: Operation::Promote,
+            permission: Permission::Allowed,
+        },
+    );
+    let effects = press(&mut state, 'p');
+    let asked = match &state.overlay {
+        Some(Overlay::Confirm(c)) => c.findings.clone(),
+        _ => None,
+    };
+    assert_eq!(asked, None, "{effects:?}");
+}
+
+/// Findings that arrive before their release is derived show once it is.
+#[test]
+fn findings_that_come_before_their_release_are_kept_for_it() {
+    let mut world = ripcord::sim::World::demo(SEED);
+    let mut state = live_state_at(world.now);
+    let msgs = ripcord::sim::driver::pending(&mut world);
+    let (findings, rest): (Vec<Msg>, Vec<Msg>) = msgs
+        .into_iter()
+        .partition(|m| matches!(m, Msg::Findings { .. }));
+    assert!(!findings.is_empty());
+    for msg in findings.into_iter().chain(rest) {
+        update(&mut state, msg);
+    }
+    let checkout = key_of(&state, "checkout");
+    let mut codes: Vec<&str> = state
+        .findings_of(&checkout)
+        .items
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["IMG002", "POD003", "SEC012"]);
+}

@@ -67,7 +67,7 @@ pub fn due(state: &mut State) -> Vec<Effect> {
     let step = fit_step(ANALYSIS_WINDOW, state.width.saturating_sub(CHART_MARGIN));
     let focused = match &state.view {
         super::View::Detail(key) => Some(key.clone()),
-        super::View::Home => None,
+        super::View::Home | super::View::Security => None,
     };
     let mut effects = Vec::new();
     for r in state.releases.values() {

@@ -6,6 +6,7 @@
 pub mod analysis;
 mod attention;
 pub mod flags;
+pub mod security;
 mod state;
 pub mod tabs;
 pub mod update;
@@ -73,6 +74,18 @@ pub enum Msg {
     Findings {
         key: ReleaseKey,
         findings: Findings,
+    },
+    /// The checks' findings on objects of a namespace that no release claims (Roles,
+    /// ConfigMaps), replacing those sent before.
+    NamespaceFindings {
+        context: String,
+        namespace: String,
+        findings: Vec<crate::model::Finding>,
+    },
+    /// How far a context's checks have got.
+    ChecksStatus {
+        context: String,
+        status: crate::model::ChecksStatus,
     },
     Permission {
         key: ReleaseKey,

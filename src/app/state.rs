@@ -15,6 +15,8 @@ use tui_textarea::TextArea;
 pub enum View {
     Home,
     Detail(ReleaseKey),
+    /// Every finding in the queue's context and namespace filters, grouped by severity.
+    Security,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +172,18 @@ pub struct State {
     pub flags_waiting: HashMap<ReleaseKey, Flags>,
     /// When a flag of a release last changed (state time), for the queue's badge.
     pub flags_changed: HashMap<ReleaseKey, DateTime<Utc>>,
+    /// What each release shows: the checks' findings (`checked`) with the user's own
+    /// rights from the permission answers.
     pub findings: HashMap<ReleaseKey, Findings>,
+    /// The checks' findings as sent; unlike the other maps, also for a release not derived
+    /// yet (the checks may report first), until they report it clean.
+    pub checked: HashMap<ReleaseKey, Findings>,
+    /// Findings on objects no release claims, per (context, namespace).
+    pub unclaimed: BTreeMap<(String, String), Vec<crate::model::Finding>>,
+    /// How far each context's checks have got; absent until its checks say anything.
+    pub checks: BTreeMap<String, crate::model::ChecksStatus>,
+    /// The security view's cursor, and the finding the detail view's security tab marks.
+    pub security: super::security::SecurityView,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,
     /// When each release's permissions were last asked for or answered (state time): after
     /// `PERMISSION_TTL_SECS` they are asked again, so a changed RoleBinding shows.
@@ -262,6 +275,10 @@ impl State {
             flags_waiting: HashMap::new(),
             flags_changed: HashMap::new(),
             findings: HashMap::new(),
+            checked: HashMap::new(),
+            unclaimed: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            security: Default::default(),
             permissions: HashMap::new(),
             access_checked: HashMap::new(),
             support: crate::model::ops::SupportTable::unchecked(),
@@ -308,6 +325,8 @@ impl State {
         match &self.view {
             View::Detail(key) => self.releases.get(key),
             View::Home => self.selected_key().and_then(|k| self.releases.get(k)),
+            // A list of findings: no release takes actions from it.
+            View::Security => None,
         }
     }
 
@@ -390,6 +409,7 @@ impl State {
         self.flags.remove(key);
         self.flags_changed.remove(key);
         self.findings.remove(key);
+        self.checked.remove(key);
         self.bad_images.remove(key);
         self.access_checked.remove(key);
         self.permissions.retain(|(k, _), _| k != key);

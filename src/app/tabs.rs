@@ -122,6 +122,8 @@ pub fn reset(state: &mut State) {
     state.flags_tab.cursor = 0;
     state.flags_tab.evaluating = false;
     state.drawn.tab = None;
+    state.security.marked = None;
+    state.security.came_from = false;
 }
 
 /// The last drawn extent of the active tab, if it has been drawn.

@@ -143,6 +143,14 @@ pub const RBAC_AUTOMOUNT: Code = code(
     "set automountServiceAccountToken: false unless the workload calls the API",
 );
 
+/// Made by the console from the API server's answers about the user, not from objects.
+pub const RBAC_OWN_RIGHTS: Code = code(
+    "RBAC008",
+    Low,
+    "your own rights on the release",
+    "none when these are the rights you need; else ask for a role granting update and patch on it",
+);
+
 pub const IMG_MUTABLE_TAG: Code = code(
     "IMG001",
     Medium,
@@ -266,7 +274,10 @@ pub const CODES: &[Code] = &[
     POD_CAPABILITIES,
 ];
 
+/// Codes the console makes beyond the checks over objects: no manifest can show them.
+pub const CONSOLE_CODES: &[Code] = &[RBAC_OWN_RIGHTS];
+
 /// The code with this id.
 pub fn by_id(id: &str) -> Option<&'static Code> {
-    CODES.iter().find(|c| c.id == id)
+    CODES.iter().chain(CONSOLE_CODES).find(|c| c.id == id)
 }

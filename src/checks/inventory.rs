@@ -343,3 +343,13 @@ impl Inventory {
             .chain(secrets)
     }
 }
+
+impl Inventory {
+    /// Whether an object (or Secret) with this key is held.
+    pub fn contains(&self, key: &Key) -> bool {
+        if key.group.is_empty() && key.kind == "Secret" {
+            return self.secret(&key.namespace, &key.name).is_some();
+        }
+        self.objects.contains_key(key)
+    }
+}

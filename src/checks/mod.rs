@@ -13,10 +13,11 @@ pub mod podsec;
 pub mod rbac;
 pub mod releases;
 pub mod report;
+pub mod rights;
 pub mod secrets;
 pub mod workloads;
 
-pub use codes::{Code, CODES};
+pub use codes::{Code, CODES, CONSOLE_CODES};
 pub use inventory::{Inventory, Obj, Source};
 
 use crate::model::{Finding, FindingObject, Severity};
@@ -42,14 +43,17 @@ pub fn run(inv: &Inventory, settings: &Settings) -> Vec<Finding> {
 
 /// Most severe first, then by object, code and path, so output is stable.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.object.cmp(&b.object))
-            .then_with(|| a.code.cmp(b.code))
-            .then_with(|| a.path.cmp(&b.path))
-            .then_with(|| a.message.cmp(&b.message))
-    });
+    findings.sort_by(order);
+}
+
+/// The order `sort` puts findings in.
+pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.object.cmp(&b.object))
+        .then_with(|| a.code.cmp(b.code))
+        .then_with(|| a.path.cmp(&b.path))
+        .then_with(|| a.message.cmp(&b.message))
 }
 
 /// The worst severity among findings.

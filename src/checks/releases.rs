@@ -73,34 +73,42 @@ pub fn namespace_findings(
     context: &str,
     namespace: &str,
 ) -> BTreeMap<ReleaseKey, Findings> {
+    split_namespace(inv, settings, context, namespace).0
+}
+
+/// One run over a namespace: the findings of each release, and those on objects no release
+/// claims (Roles, ConfigMaps, Secrets), for the namespace's security view.
+pub fn split_namespace(
+    inv: &Inventory,
+    settings: &Settings,
+    context: &str,
+    namespace: &str,
+) -> (BTreeMap<ReleaseKey, Findings>, Vec<Finding>) {
     let view = inv.namespace_view(namespace);
-    let mut out: BTreeMap<ReleaseKey, Findings> = BTreeMap::new();
+    let mut releases: BTreeMap<ReleaseKey, Findings> = BTreeMap::new();
+    let mut rest = Vec::new();
     for f in run(&view, settings) {
         if f.object.namespace != namespace {
             continue;
         }
-        let Some((kind, name)) = release_of(&view, namespace, &f.object.kind, &f.object.name)
-        else {
-            continue;
-        };
-        let key = ReleaseKey {
-            context: context.to_owned(),
-            namespace: namespace.to_owned(),
-            kind,
-            name,
-        };
-        out.entry(key).or_default().items.push(f);
+        match release_of(&view, namespace, &f.object.kind, &f.object.name) {
+            Some((kind, name)) => {
+                let key = ReleaseKey {
+                    context: context.to_owned(),
+                    namespace: namespace.to_owned(),
+                    kind,
+                    name,
+                };
+                releases.entry(key).or_default().items.push(f);
+            }
+            None => rest.push(f),
+        }
     }
-    out
+    (releases, rest)
 }
 
 /// Findings of the objects of one namespace that no release claims (Roles, ConfigMaps,
 /// Secrets), for the namespace's security view.
 pub fn unclaimed(inv: &Inventory, settings: &Settings, namespace: &str) -> Vec<Finding> {
-    let view = inv.namespace_view(namespace);
-    run(&view, settings)
-        .into_iter()
-        .filter(|f| f.object.namespace == namespace)
-        .filter(|f| release_of(&view, namespace, &f.object.kind, &f.object.name).is_none())
-        .collect()
+    split_namespace(inv, settings, "", namespace).1
 }

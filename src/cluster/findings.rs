@@ -5,9 +5,9 @@
 use super::connect::Cluster;
 use super::watch::Scope;
 use crate::checks::inventory::{group_of, Key};
-use crate::checks::releases::namespace_findings;
+use crate::checks::releases::split_namespace;
 use crate::checks::{Inventory, Settings};
-use crate::model::{Findings, ReleaseKey};
+use crate::model::{ChecksStatus, Finding, Findings, ReleaseKey};
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::watcher::{self, Event};
@@ -166,6 +166,8 @@ enum Change {
     Delete(Value),
     /// A (re)list: every object of `kind` in `namespace` (or everywhere), replacing those known.
     Relist {
+        /// Which watch listed it.
+        watch: usize,
         group: String,
         kind: String,
         namespace: Option<String>,
@@ -173,6 +175,7 @@ enum Change {
     },
     /// The kind may not be listed: its checks cannot run.
     Denied {
+        watch: usize,
         kind: String,
     },
 }
@@ -180,6 +183,25 @@ enum Change {
 /// How long changes are gathered before a re-check: a burst costs one re-check, and the
 /// badge still follows within a second.
 const GATHER: Duration = Duration::from_millis(150);
+
+/// What the console is told as the checks run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// A release's findings changed (empty when it has none left).
+    Release(ReleaseKey, Findings),
+    /// The findings on objects of a namespace no release claims changed; namespace ""
+    /// holds the cluster-scoped objects' (ClusterRoles, ClusterRoleBindings).
+    Namespace {
+        context: String,
+        namespace: String,
+        findings: Vec<Finding>,
+    },
+    /// How many of the watches have listed, and which kinds were refused.
+    Status {
+        context: String,
+        status: ChecksStatus,
+    },
+}
 
 /// Watches what the checks read in `scope` and sends each release's findings when they
 /// change (empty findings when a release has none left).
@@ -189,6 +211,26 @@ pub async fn run(
     settings: Settings,
     out: mpsc::Sender<(ReleaseKey, Findings)>,
 ) {
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(run_reporting(cluster, scope, settings, tx));
+    while let Some(report) = rx.recv().await {
+        if let Report::Release(key, findings) = report {
+            if out.send((key, findings)).await.is_err() {
+                break;
+            }
+        }
+    }
+    task.abort();
+}
+
+/// Like [`run`], and also the findings no release claims and how far the listing got.
+pub async fn run_reporting(
+    cluster: Cluster,
+    scope: Scope,
+    settings: Settings,
+    out: mpsc::Sender<Report>,
+) {
+    let context = cluster.context.clone();
     let mut inv = Inventory::new();
     let kinds: Vec<CheckedKind> = checked_kinds().into_iter().filter(|k| k.console).collect();
     let kinds = discover(&cluster.client, kinds, &mut inv).await;
@@ -198,6 +240,7 @@ pub async fn run(
         Scope::Namespaces(list) => list.iter().cloned().map(Some).collect(),
     };
     let (tx, mut rx) = mpsc::channel::<Change>(1024);
+    let mut total = 0;
     for (resource, k) in kinds {
         let scopes: Vec<Option<String>> = if k.namespaced {
             namespaces.clone()
@@ -209,13 +252,28 @@ pub async fn run(
                 cluster.client.clone(),
                 resource.clone(),
                 ns,
+                total,
                 tx.clone(),
             ));
+            total += 1;
         }
     }
     drop(tx);
-    let context = cluster.context.clone();
+    let mut status = ChecksStatus {
+        listed: 0,
+        total,
+        denied: Vec::new(),
+    };
+    let report = Report::Status {
+        context: context.clone(),
+        status: status.clone(),
+    };
+    if out.send(report).await.is_err() {
+        return;
+    }
+    let mut listed: BTreeSet<usize> = BTreeSet::new();
     let mut sent: BTreeMap<ReleaseKey, Findings> = BTreeMap::new();
+    let mut sent_rest: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     while let Some(first) = rx.recv().await {
         let mut dirty = Dirty::default();
         apply(&mut inv, first, &mut dirty);
@@ -227,12 +285,25 @@ pub async fn run(
             inv.namespaces()
                 .into_iter()
                 .chain(sent.keys().map(|k| k.namespace.clone()))
+                .chain(sent_rest.keys().cloned())
+                .chain(std::iter::once(String::new()))
                 .collect()
         } else {
             dirty.namespaces
         };
         for ns in namespaces {
-            let now = namespace_findings(&inv, &settings, &context, &ns);
+            let (now, rest) = split_namespace(&inv, &settings, &context, &ns);
+            if sent_rest.get(&ns).map_or(!rest.is_empty(), |r| *r != rest) {
+                let report = Report::Namespace {
+                    context: context.clone(),
+                    namespace: ns.clone(),
+                    findings: rest.clone(),
+                };
+                if out.send(report).await.is_err() {
+                    return;
+                }
+                sent_rest.insert(ns.clone(), rest);
+            }
             let gone: Vec<ReleaseKey> = sent
                 .keys()
                 .filter(|k| k.namespace == ns && !now.contains_key(*k))
@@ -240,17 +311,43 @@ pub async fn run(
                 .collect();
             for key in gone {
                 sent.remove(&key);
-                if out.send((key, Findings::default())).await.is_err() {
+                if out
+                    .send(Report::Release(key, Findings::default()))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
             for (key, findings) in now {
                 if sent.get(&key) != Some(&findings) {
                     sent.insert(key.clone(), findings.clone());
-                    if out.send((key, findings)).await.is_err() {
+                    if out.send(Report::Release(key, findings)).await.is_err() {
                         return;
                     }
                 }
+            }
+        }
+        // Told after the findings, so "listed" never comes before what was listed.
+        listed.extend(dirty.listed);
+        for kind in dirty.denied {
+            if !status.denied.contains(&kind) {
+                status.denied.push(kind);
+            }
+        }
+        let now = ChecksStatus {
+            listed: listed.len(),
+            total,
+            denied: status.denied.clone(),
+        };
+        if now != status {
+            status = now;
+            let report = Report::Status {
+                context: context.clone(),
+                status: status.clone(),
+            };
+            if out.send(report).await.is_err() {
+                return;
             }
         }
     }
@@ -260,6 +357,9 @@ pub async fn run(
 struct Dirty {
     all: bool,
     namespaces: BTreeSet<String>,
+    /// Watches that listed (or were refused), and the kinds refused.
+    listed: BTreeSet<usize>,
+    denied: Vec<String>,
 }
 
 impl Dirty {
@@ -286,11 +386,13 @@ fn apply(inv: &mut Inventory, change: Change, dirty: &mut Dirty) {
             }
         }
         Change::Relist {
+            watch,
             group,
             kind,
             namespace,
             items,
         } => {
+            dirty.listed.insert(watch);
             let known: Vec<Key> = inv
                 .keys_of(&group, &kind)
                 .filter(|k| namespace.as_ref().is_none_or(|ns| &k.namespace == ns))
@@ -305,7 +407,11 @@ fn apply(inv: &mut Inventory, change: Change, dirty: &mut Dirty) {
                 }
             }
         }
-        Change::Denied { kind } => {
+        Change::Denied { watch, kind } => {
+            dirty.listed.insert(watch);
+            if !dirty.denied.contains(&kind) {
+                dirty.denied.push(kind.clone());
+            }
             if kind == "Secret" {
                 inv.set_secrets_listed(false);
                 dirty.all = true;
@@ -318,6 +424,7 @@ async fn watch_kind(
     client: kube::Client,
     resource: ApiResource,
     namespace: Option<String>,
+    watch: usize,
     tx: mpsc::Sender<Change>,
 ) {
     let api: Api<DynamicObject> = match &namespace {
@@ -339,6 +446,7 @@ async fn watch_kind(
                 continue;
             }
             Ok(Event::InitDone) => Change::Relist {
+                watch,
                 group: group.clone(),
                 kind: resource.kind.clone(),
                 namespace: namespace.clone(),
@@ -358,6 +466,7 @@ async fn watch_kind(
             ) if s.is_forbidden() || s.code == 404 => {
                 let _ = tx
                     .send(Change::Denied {
+                        watch,
                         kind: resource.kind.clone(),
                     })
                     .await;

@@ -8,6 +8,10 @@
 //! pair_steps = [10, 25, 50, 75]
 //! promote_ack = "high"
 //!
+//! [checks]                              # the security checks (console and `ripcord check`)
+//! allowed_registries = ["ghcr.io/acme", "registry.example.com"]
+//! promote_ack = "high"                  # the same setting as above, beside the checks'
+//!
 //! [contexts."kind-dev"]
 //! read_only = true
 //! prometheus = "http://prometheus.monitoring:9090"
@@ -42,6 +46,9 @@ pub struct Settings {
     pub pair_steps: Vec<u8>,
     /// A promote asks for an explicit acknowledgement of findings at or above this.
     pub promote_ack: crate::model::Severity,
+    /// Registries (or registry/repository prefixes) images may come from; empty allows
+    /// any. `[checks] allowed_registries`; `ripcord check --allow-registry` adds to it.
+    pub allowed_registries: Vec<String>,
     pub contexts: BTreeMap<String, ContextSettings>,
 }
 
@@ -149,18 +156,20 @@ impl Default for Settings {
             production_pattern: "prod".to_string(),
             pair_steps: crate::model::ops::DEFAULT_PAIR_STEPS.to_vec(),
             promote_ack: crate::model::Severity::High,
+            allowed_registries: Vec::new(),
             contexts: BTreeMap::new(),
         }
     }
 }
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "theme",
     "keymap",
     "fps",
     "production_pattern",
     "pair_steps",
     "promote_ack",
+    "checks",
     "contexts",
 ];
 
@@ -222,19 +231,11 @@ impl Settings {
                     }
                 }
                 "promote_ack" => {
-                    let expected = "critical, high, medium or low";
-                    match &entry.value {
-                        TomlNode::Str(v) => match crate::model::Severity::parse(v) {
-                            Some(s) => settings.promote_ack = s,
-                            None => issues.push(source.issue(
-                                entry.span.clone(),
-                                format!("promote_ack {v:?} is not a severity"),
-                                expected,
-                            )),
-                        },
-                        _ => issues.push(source.wrong_type(entry, "a string", expected)),
+                    if let Some(s) = parse_severity(source, entry, &mut issues) {
+                        settings.promote_ack = s;
                     }
                 }
+                "checks" => parse_checks(source, entry, &mut settings, &mut issues),
                 "contexts" => parse_contexts(source, entry, &mut settings.contexts, &mut issues),
                 other => issues.push(source.issue(
                     entry.span.clone(),
@@ -344,6 +345,116 @@ fn parse_pair_steps(
         }
     }
     Some(steps)
+}
+
+fn parse_severity(
+    source: Source<'_>,
+    entry: &Entry,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<crate::model::Severity> {
+    let expected = "critical, high, medium or low";
+    match &entry.value {
+        TomlNode::Str(v) => {
+            let s = crate::model::Severity::parse(v);
+            if s.is_none() {
+                issues.push(source.issue(
+                    entry.span.clone(),
+                    format!("{} {v:?} is not a severity", entry.key),
+                    expected,
+                ));
+            }
+            s
+        }
+        _ => {
+            issues.push(source.wrong_type(entry, "a string", expected));
+            None
+        }
+    }
+}
+
+const CHECKS_KEYS: [&str; 2] = ["allowed_registries", "promote_ack"];
+
+/// `[checks]`: the registries images may come from, and the promote acknowledgement.
+fn parse_checks(
+    source: Source<'_>,
+    entry: &Entry,
+    settings: &mut Settings,
+    issues: &mut Vec<ConfigIssue>,
+) {
+    const REGISTRIES: &str = "allowed_registries = [\"ghcr.io/acme\", \"registry.example.com\"]";
+    let TomlNode::Table(fields) = &entry.value else {
+        issues.push(source.wrong_type(entry, "a table", "[checks] with allowed_registries"));
+        return;
+    };
+    for field in fields {
+        match (field.key.as_str(), &field.value) {
+            ("promote_ack", _) => {
+                if let Some(s) = parse_severity(source, field, issues) {
+                    settings.promote_ack = s;
+                }
+            }
+            ("allowed_registries", TomlNode::Array(items)) => {
+                let mut registries = Vec::new();
+                for item in items {
+                    let problem = match item.get_ref() {
+                        TomlNode::Str(r) => registry_problem(r),
+                        other => Some(format!("a registry must be a string, not {}", other.kind())),
+                    };
+                    match (problem, item.get_ref()) {
+                        (Some(problem), _) => {
+                            issues.push(source.issue(item.span(), problem, REGISTRIES))
+                        }
+                        (None, TomlNode::Str(r)) => {
+                            registries.push(r.trim_end_matches('/').to_owned())
+                        }
+                        (None, _) => {}
+                    }
+                }
+                settings.allowed_registries = registries;
+            }
+            ("allowed_registries", _) => {
+                issues.push(source.wrong_type(field, "an array of strings", REGISTRIES))
+            }
+            (other, _) => issues.push(source.issue(
+                field.span.clone(),
+                unknown("checks setting", other, &CHECKS_KEYS),
+                CHECKS_KEYS.join(" or "),
+            )),
+        }
+    }
+}
+
+/// Why `text` cannot be a registry or registry/repository prefix, if it cannot.
+fn registry_problem(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        return Some("a registry is empty".to_owned());
+    }
+    if text.contains("://") {
+        return Some(format!(
+            "registry {text:?} is a URL: write the host (and path), like ghcr.io/acme"
+        ));
+    }
+    if text.chars().any(|c| c.is_whitespace() || c == '@') || text.contains(':') && !host_port(text)
+    {
+        return Some(format!(
+            "registry {text:?} is not a registry host or repository prefix"
+        ));
+    }
+    None
+}
+
+/// `host:port` (and a path after it): the one place a registry holds a colon.
+fn host_port(text: &str) -> bool {
+    let host = text.split('/').next().unwrap_or(text);
+    match host.split_once(':') {
+        Some((h, port)) => {
+            !h.is_empty()
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && !text[host.len()..].contains(':')
+        }
+        None => false,
+    }
 }
 
 fn parse_contexts(

@@ -114,3 +114,24 @@ pub struct Findings {
 impl Findings {
     pub const NONE: &'static Findings = &Findings { items: Vec::new() };
 }
+
+/// How far the security checks of one context have got, so a view can say what it lacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChecksStatus {
+    /// Watches whose first listing arrived (or was refused), of `total`.
+    pub listed: usize,
+    pub total: usize,
+    /// Kinds the user may not list: the checks that read them cannot run.
+    pub denied: Vec<String>,
+}
+
+impl ChecksStatus {
+    /// Everything was listed, or refused.
+    pub fn ready() -> ChecksStatus {
+        ChecksStatus::default()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.listed < self.total
+    }
+}

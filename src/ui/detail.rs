@@ -1228,33 +1228,43 @@ fn render_chart(
     frame.render_widget(chart, area);
 }
 
-/// Findings grouped by severity, the most severe first, each with its remedy.
+/// Findings grouped by severity, the most severe first, each with its remedy; the one the
+/// security view went to is marked.
 fn finding_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
+    use crate::app::security::{tab_rows, TabRow};
     let found = &state.findings_of(&r.key).items;
     if found.is_empty() {
         return nothing("no security findings for this release", theme);
     }
-    let mut lines = Vec::new();
-    for severity in Severity::ALL {
-        let group: Vec<&Finding> = found.iter().filter(|f| f.severity == severity).collect();
-        if group.is_empty() {
-            continue;
-        }
-        lines.push(Line::styled(
-            format!("{} ({})", severity.word().to_uppercase(), group.len()),
-            theme.style(severity_slot(severity)),
-        ));
-        for f in group {
-            lines.push(finding_line(f, theme));
-            if !f.remediation.is_empty() {
-                lines.push(Line::styled(
-                    format!("  fix: {}", f.remediation),
-                    theme.style(Slot::Muted),
-                ));
+    let marked = state.security.marked.as_ref();
+    tab_rows(found)
+        .into_iter()
+        .map(|row| match row {
+            TabRow::Group(severity, n) => Line::styled(
+                format!("{} ({n})", severity.word().to_uppercase()),
+                theme.style(severity_slot(severity)),
+            ),
+            TabRow::Finding(i) => {
+                let f = &found[i];
+                let line = finding_line(f, theme);
+                if marked == Some(f) {
+                    let mut spans = vec![Span::styled("▸", theme.style(Slot::Accent))];
+                    spans.extend(line.spans);
+                    Line::from(spans).style(
+                        theme
+                            .style(severity_slot(f.severity))
+                            .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                    )
+                } else {
+                    line
+                }
             }
-        }
-    }
-    lines
+            TabRow::Fix(i) => Line::styled(
+                format!("  fix: {}", found[i].remediation),
+                theme.style(Slot::Muted),
+            ),
+        })
+        .collect()
 }
 
 fn finding_line(f: &Finding, theme: &Theme) -> Line<'static> {

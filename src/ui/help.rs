@@ -12,7 +12,12 @@ use ratatui::Frame;
 
 /// The sections shown in help, in order.
 fn sections(state: &State) -> Vec<Section> {
-    let mut out = vec![Section::Global, Section::Home, Section::Detail];
+    let mut out = vec![
+        Section::Global,
+        Section::Home,
+        Section::Detail,
+        Section::Security,
+    ];
     if matches!(state.mode, Mode::Demo { .. }) {
         out.push(Section::Demo);
     }
@@ -286,12 +291,24 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
                 Action::Help,
                 Action::Filter,
                 Action::Open,
+                Action::Security,
                 Action::Promote,
                 Action::Pause,
                 Action::Abort,
                 Action::Rollback,
                 Action::NextContext,
                 Action::NextNamespace,
+            ],
+        ),
+        View::Security => (
+            Section::Security,
+            &[
+                Action::Help,
+                Action::Back,
+                Action::Open,
+                Action::NextNamespace,
+                Action::AllNamespaces,
+                Action::NextContext,
             ],
         ),
         // The flags tab's own keys first: the line is cut at the right.

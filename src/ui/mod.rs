@@ -7,6 +7,7 @@ pub mod format;
 mod help;
 mod home;
 mod problems;
+mod security;
 
 use crate::app::{Extent, Extents, Level, Mode, Overlay, State, View};
 use crate::config::theme::{Slot, Theme};
@@ -40,6 +41,7 @@ pub fn render_measured(frame: &mut Frame, state: &State, theme: &Theme) -> Exten
     render_header(frame, header, state, theme);
     match &state.view {
         View::Home => extents.home_rows = Some(home::render(frame, body, state, theme)),
+        View::Security => security::render(frame, body, state, theme),
         View::Detail(key) => match state.releases.get(key) {
             Some(r) => extents.tab = Some(detail::render(frame, body, state, r, theme)),
             None => frame.render_widget(

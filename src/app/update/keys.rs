@@ -6,6 +6,7 @@ pub(super) fn sections(state: &State) -> Vec<Section> {
     let mut out = vec![match state.view {
         View::Home => Section::Home,
         View::Detail(_) => Section::Detail,
+        View::Security => Section::Security,
     }];
     if matches!(state.mode, Mode::Demo { .. }) {
         out.push(Section::Demo);
@@ -192,9 +193,10 @@ pub(super) fn move_cursor(state: &mut State, action: Action) {
     let page = match state.view {
         View::Home => visible_rows(state),
         View::Detail(_) => crate::app::tabs::page(state),
+        View::Security => return crate::app::security::move_cursor(state, action),
     };
     let (cursor, len) = match state.view {
-        View::Home => (&mut state.selected, state.rows.len()),
+        View::Home | View::Security => (&mut state.selected, state.rows.len()),
         View::Detail(ref key) => {
             let len = state.releases.get(key).map_or(0, |r| r.revisions.len());
             (&mut state.revision_cursor, len)
@@ -265,7 +267,12 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             // Esc also dismisses the status message, wherever it is pressed.
             state.status = None;
             match state.view {
-                View::Detail(_) => state.view = View::Home,
+                // Back where the finding was chosen, when it was.
+                View::Detail(_) if state.security.came_from => {
+                    state.security.came_from = false;
+                    state.view = View::Security;
+                }
+                View::Detail(_) | View::Security => state.view = View::Home,
                 View::Home if !state.filter.is_empty() => {
                     state.filter.clear();
                     rebuild_rows(state);
@@ -279,6 +286,16 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::PageDown
         | Action::Top
         | Action::Bottom => move_cursor(state, action),
+        Action::Security => crate::app::security::open(state),
+        Action::Open if state.view == View::Security => {
+            if let Some((key, finding)) = crate::app::security::target(state) {
+                state.revision_cursor = 0;
+                crate::app::tabs::reset(state);
+                state.view = View::Detail(key.clone());
+                pin_revision(state);
+                crate::app::security::mark(state, &key, finding);
+            }
+        }
         Action::Open => {
             if let Some(key) = state.selected_key().cloned() {
                 state.revision_cursor = 0;
@@ -301,6 +318,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             );
             state.namespace_filter = None;
             keep_selection(state);
+            crate::app::security::clamp(state);
         }
         Action::NextNamespace | Action::PrevNamespace => {
             let namespaces = state.namespaces();
@@ -310,10 +328,12 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 action == Action::NextNamespace,
             );
             keep_selection(state);
+            crate::app::security::clamp(state);
         }
         Action::AllNamespaces => {
             state.namespace_filter = None;
             rebuild_rows(state);
+            crate::app::security::clamp(state);
         }
         Action::NextSort => {
             state.sort = state.sort.next();

@@ -73,6 +73,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                             || r.auto_promotion_note(before) != r.auto_promotion_note(now)
                     }),
                 View::Detail(_) => true,
+                View::Security => false,
             };
             // A flag badge's mark that runs out is redrawn.
             let unmarked = state
@@ -170,10 +171,41 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Findings { key, findings } => {
-            if state.releases.contains_key(&key) {
-                state.findings.insert(key, findings);
+            // A context whose checks never said how far they got (the demo's) has them all.
+            state.checks.entry(key.context.clone()).or_default();
+            // Kept even before the release is derived: the checks may report first, and
+            // they report again only when something changes.
+            let known = state.releases.contains_key(&key);
+            if findings.items.is_empty() && !known {
+                state.checked.remove(&key);
+            } else {
+                state.checked.insert(key.clone(), findings);
+            }
+            if known {
+                super::security::refresh(state, &key);
                 state.dirty = true;
             }
+            vec![]
+        }
+        Msg::NamespaceFindings {
+            context,
+            namespace,
+            findings,
+        } => {
+            if findings.is_empty() {
+                state.unclaimed.remove(&(context, namespace));
+            } else {
+                state.unclaimed.insert((context, namespace), findings);
+            }
+            if state.view == View::Security {
+                super::security::clamp(state);
+            }
+            state.dirty = true;
+            vec![]
+        }
+        Msg::ChecksStatus { context, status } => {
+            state.checks.insert(context, status);
+            state.dirty = true;
             vec![]
         }
         Msg::Permission {
@@ -184,7 +216,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             // An answer for a release that has gone would never be dropped.
             if state.releases.contains_key(&key) {
                 state.permissions.insert((key.clone(), op), permission);
-                state.access_checked.insert(key, state.now);
+                state.access_checked.insert(key.clone(), state.now);
+                super::security::refresh(state, &key);
                 state.dirty = true;
             }
             vec![]

@@ -101,7 +101,7 @@ pub fn rollback_aim<'a>(state: &State, r: &'a Release) -> Option<(&'a Revision, 
             .revisions
             .get(state.revision_cursor)
             .filter(|v| rollback_candidate(state, r, v)),
-        View::Home => None,
+        View::Home | View::Security => None,
     };
     match under_cursor {
         Some(v) => Some((v, true)),
@@ -240,7 +240,8 @@ fn findings_to_acknowledge(state: &State, key: &ReleaseKey, op: Operation) -> Op
         .findings_of(key)
         .items
         .iter()
-        .filter(|f| f.severity >= floor)
+        // The user's own rights are about the user, not the release: nothing to accept.
+        .filter(|f| f.severity >= floor && f.code != crate::checks::codes::RBAC_OWN_RIGHTS.id)
     {
         match counts.iter_mut().find(|(c, _, _)| *c == f.code) {
             Some(entry) => entry.2 += 1,

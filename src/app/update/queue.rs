@@ -36,6 +36,7 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     touched.dedup();
     let mut reorder = false;
     let mut gone: Vec<ReleaseKey> = Vec::new();
+    let mut new: Vec<ReleaseKey> = Vec::new();
     for ns in touched {
         let derived = cluster
             .cache
@@ -77,6 +78,9 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
         }
         for r in derived {
             note_bad_revisions(&mut state.bad_images, &r);
+            if !state.findings.contains_key(&r.key) && state.checked.contains_key(&r.key) {
+                new.push(r.key.clone());
+            }
             state.releases.insert(r.key.clone(), r);
         }
         gone.extend(old.into_iter().filter(|k| !state.releases.contains_key(k)));
@@ -84,6 +88,10 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
     // What every source said about a release that is gone goes with it.
     for key in &gone {
         state.forget_release(key);
+    }
+    // Findings that came before their release show with it.
+    for key in &new {
+        crate::app::security::refresh(state, key);
     }
     if reorder {
         rebuild_rows(state);

@@ -40,6 +40,8 @@ pub enum Section {
     Global,
     Home,
     Detail,
+    /// The security view: every finding of the namespaces shown.
+    Security,
     Demo,
     /// The help and problems overlays.
     Help,
@@ -50,11 +52,12 @@ pub enum Section {
 }
 
 impl Section {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
     pub const ALL: [Section; Section::COUNT] = [
         Section::Global,
         Section::Home,
         Section::Detail,
+        Section::Security,
         Section::Demo,
         Section::Help,
         Section::Confirm,
@@ -67,6 +70,7 @@ impl Section {
             Section::Global => "global",
             Section::Home => "home",
             Section::Detail => "detail",
+            Section::Security => "security",
             Section::Demo => "demo",
             Section::Help => "help",
             Section::Confirm => "confirm",

@@ -6,6 +6,7 @@ use super::{Effect, Mode, State};
 use crate::analysis::report::{fit_step, Report};
 use crate::model::{Release, ReleaseKey};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How often a release with a canary in flight is judged (state time): enough for the
@@ -53,11 +54,48 @@ pub struct AnalysisRequest {
 /// Whether ripcord judges this release itself: it has a canary in flight and its context
 /// has a Prometheus (the demo always has its simulated one).
 pub fn judged_here(state: &State, r: &Release) -> bool {
-    let has_source = match state.mode {
+    judged_with(&state.mode, &state.settings, r)
+}
+
+/// [`judged_here`] from the parts of `State` it reads.
+fn judged_with(mode: &Mode, settings: &crate::config::Settings, r: &Release) -> bool {
+    let has_source = match mode {
         Mode::Demo { .. } => true,
-        Mode::Live => state.settings.prometheus(&r.key.context).is_some(),
+        Mode::Live => settings.prometheus(&r.key.context).is_some(),
     };
     has_source && crate::gate::canary_in_flight(r) && crate::gate::selectors(r).is_ok()
+}
+
+/// ripcord's latest judgement of a release it judges now: where this is `Some`, the queue
+/// ranks and marks the release by it, not by its controller's verdict.
+pub fn ripcord_panel<'a>(state: &'a State, r: &Release) -> Option<&'a AnalysisPanel> {
+    panel_in(&state.analyses, &state.mode, &state.settings, r)
+}
+
+/// [`ripcord_panel`] from the parts of `State` it reads, for callers holding another part.
+pub fn panel_in<'a>(
+    analyses: &'a HashMap<ReleaseKey, AnalysisPanel>,
+    mode: &Mode,
+    settings: &crate::config::Settings,
+    r: &Release,
+) -> Option<&'a AnalysisPanel> {
+    analyses
+        .get(&r.key)
+        .filter(|p| p.report.is_some() && judged_with(mode, settings, r))
+}
+
+/// The summary of [`ripcord_panel`]'s report.
+pub fn ripcord_summary<'a>(
+    state: &'a State,
+    r: &Release,
+) -> Option<&'a crate::analysis::score::Summary> {
+    summary_of(ripcord_panel(state, r))
+}
+
+pub fn summary_of(panel: Option<&AnalysisPanel>) -> Option<&crate::analysis::score::Summary> {
+    panel
+        .and_then(|p| p.report.as_ref())
+        .map(|rep| &rep.summary)
 }
 
 /// The judgements due at state time: one per release with a canary in flight that was not
@@ -70,6 +108,7 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         super::View::Home => None,
     };
     let mut effects = Vec::new();
+    let mut unjudged = Vec::new();
     for r in state.releases.values() {
         if !judged_here(state, r) {
             continue;
@@ -89,6 +128,11 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         let Ok(sides) = crate::gate::selectors(r) else {
             continue;
         };
+        // Nothing to judge against: no query, and the analysis tab says why.
+        if let Some(why) = crate::gate::not_judgeable(r) {
+            unjudged.push((r.key.clone(), why));
+            continue;
+        }
         effects.push(Effect::Analyze(AnalysisRequest {
             key: r.key.clone(),
             canary: sides.canary,
@@ -102,6 +146,13 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         if let Effect::Analyze(req) = e {
             state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
         }
+    }
+    for (key, why) in unjudged {
+        let panel = state.analyses.entry(key).or_default();
+        panel.requested = Some(now);
+        panel.report = None;
+        panel.error = Some(format!("not judged: {why}"));
+        state.dirty = true;
     }
     effects
 }

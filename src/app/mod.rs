@@ -28,7 +28,7 @@ pub const PERMISSION_TTL_SECS: i64 = 60;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
-use crate::model::{ConnState, Findings, Flags, Metrics, Permission, ReleaseKey};
+use crate::model::{ConnState, Findings, Flags, Permission, ReleaseKey};
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
@@ -48,11 +48,6 @@ pub enum Msg {
     Connection {
         context: String,
         state: ConnState,
-    },
-    /// A metrics source's latest series for a release (replaces what it sent before).
-    Metrics {
-        key: ReleaseKey,
-        metrics: Metrics,
     },
     /// A judgement of a release's canary against its baseline (`at` is the end of the
     /// window judged), or why it could not be made.

@@ -77,39 +77,43 @@ impl Feed {
     }
 
     async fn judge(&self, request: &AnalysisRequest) -> Msg {
-        let key = &request.key;
-        let result = async {
-            let source = self
-                .sources
-                .source(&key.context)
-                .ok_or_else(|| format!("no Prometheus for context {}", key.context))?;
-            let config = self.sources.config(key).await?;
-            let side = |selector| Side {
-                namespace: &key.namespace,
-                name: &key.name,
-                selector,
-            };
-            let length = chrono::Duration::from_std(request.window).map_err(|e| e.to_string())?;
-            analyze_report(
-                &*source,
-                &config,
-                &side(&request.canary),
-                &side(&request.baseline),
-                Window {
-                    end: request.end,
-                    length,
-                    step: request.step,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())
-        }
-        .await;
-        Msg::Analysis {
-            key: key.clone(),
-            at: request.end,
-            result,
-        }
+        judge(&*self.sources, request).await
+    }
+}
+
+/// One judgement of `request` from `sources`, as the message that carries it to `State`.
+pub async fn judge(sources: &dyn Sources, request: &AnalysisRequest) -> Msg {
+    let key = &request.key;
+    let result = async {
+        let source = sources
+            .source(&key.context)
+            .ok_or_else(|| format!("no Prometheus for context {}", key.context))?;
+        let config = sources.config(key).await?;
+        let side = |selector| Side {
+            namespace: &key.namespace,
+            name: &key.name,
+            selector,
+        };
+        let length = chrono::Duration::from_std(request.window).map_err(|e| e.to_string())?;
+        analyze_report(
+            &*source,
+            &config,
+            &side(&request.canary),
+            &side(&request.baseline),
+            Window {
+                end: request.end,
+                length,
+                step: request.step,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())
+    }
+    .await;
+    Msg::Analysis {
+        key: key.clone(),
+        at: request.end,
+        result,
     }
 }
 

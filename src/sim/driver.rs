@@ -29,12 +29,6 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
         .collect();
     out.extend(
         world
-            .take_metrics()
-            .into_iter()
-            .map(|(key, metrics)| Msg::Metrics { key, metrics }),
-    );
-    out.extend(
-        world
             .take_flags()
             .into_iter()
             .map(|(key, flags)| Msg::Flags { key, flags }),
@@ -46,6 +40,31 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
             .map(|(key, findings)| Msg::Findings { key, findings }),
     );
     out
+}
+
+/// Judges at once the analyses `effects` ask for, against the world's simulated Prometheus
+/// and the demo's analysis, by the console's own judging code: for tests and benches,
+/// which run without the console's executor.
+pub fn judge_now(world: &mut World, effects: &[crate::app::Effect]) -> Vec<Msg> {
+    use crate::metrics::feed::{demo_analysis, judge, DemoSources};
+    let requests: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            crate::app::Effect::Analyze(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    if requests.is_empty() {
+        return Vec::new();
+    }
+    let sources = DemoSources {
+        prometheus: std::sync::Arc::new(world.prometheus()),
+        config: demo_analysis(),
+    };
+    requests
+        .into_iter()
+        .map(|r| futures::executor::block_on(judge(&sources, r)))
+        .collect()
 }
 
 /// The demo's actuator: hands requests to the task that drives the world.

@@ -19,10 +19,20 @@ pub struct SideProfile {
     pub new_side: bool,
 }
 
+/// One series key's side as the simulated Prometheus serves it.
+#[derive(Debug, Clone)]
+pub struct SimSide {
+    pub profile: SideProfile,
+    pub namespace: String,
+    /// Some of its pods are ready: only those are scraped, so a side without any has no
+    /// series, as with a real Prometheus.
+    pub serving: bool,
+}
+
 /// Cheap to clone; the world keeps it up to date as templates come and go.
 #[derive(Debug, Clone, Default)]
 pub struct SimPrometheus {
-    sides: Arc<RwLock<HashMap<String, SideProfile>>>,
+    sides: Arc<RwLock<HashMap<String, SimSide>>>,
 }
 
 /// More points than this in one answer is a mistake in the step.
@@ -34,12 +44,13 @@ impl SimPrometheus {
         *self.sides.write().unwrap_or_else(|p| p.into_inner()) = sides;
     }
 
-    fn side(&self, hash: &str) -> Option<SideProfile> {
+    fn side(&self, hash: &str) -> Option<SimSide> {
         self.sides
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(hash)
-            .copied()
+            .filter(|s| s.serving)
+            .cloned()
     }
 }
 
@@ -68,11 +79,54 @@ fn wobble(hash: &str, t: i64, salt: u64) -> f64 {
     (x % 10_000) as f64 / 10_000.0 - 0.5
 }
 
-/// The pod-template-hash a query selects.
+/// The side a query selects: its pod-template-hash (Argo's rollouts hash too), or a
+/// Flagger Deployment's `app` label.
 fn selected_hash(query: &str) -> Option<&str> {
-    let at = query.find("pod_template_hash=\"")? + "pod_template_hash=\"".len();
-    let len = query[at..].find('"')?;
-    Some(&query[at..at + len])
+    ["pod_template_hash=\"", "app=\""].iter().find_map(|label| {
+        let at = query.find(label)? + label.len();
+        let len = query[at..].find('"')?;
+        Some(&query[at..at + len])
+    })
+}
+
+/// The metrics of the example HTTP analysis the simulated Prometheus serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimMetric {
+    /// Errors over requests, a ratio.
+    ErrorRatio,
+    /// p99 latency, seconds.
+    LatencyP99,
+}
+
+impl SimMetric {
+    fn of_query(query: &str) -> SimMetric {
+        if query.contains("histogram_quantile") {
+            SimMetric::LatencyP99
+        } else {
+            SimMetric::ErrorRatio
+        }
+    }
+}
+
+/// The value series `key` (the label value a query selects) of a side has at unix second
+/// `t`: what a query answers, and what the simulated controllers' checks measure.
+pub fn value(side: SideProfile, key: &str, t: i64, metric: SimMetric) -> f64 {
+    let at = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+    let pct = error_pct(side, at);
+    match metric {
+        SimMetric::LatencyP99 => (120.0 + pct * 40.0 + wobble(key, t, 1) * 30.0) / 1000.0,
+        SimMetric::ErrorRatio => (pct + wobble(key, t, 2) * 0.2).max(0.0) / 100.0,
+    }
+}
+
+/// The mean of [`value`] over the `secs` seconds up to `end`, one sample a second.
+pub fn mean(side: SideProfile, key: &str, end: Time, secs: i64, metric: SimMetric) -> f64 {
+    let end = end.timestamp();
+    let n = secs.max(1);
+    (end - n + 1..=end)
+        .map(|t| value(side, key, t, metric))
+        .sum::<f64>()
+        / n as f64
 }
 
 impl RangeSource for SimPrometheus {
@@ -90,13 +144,13 @@ impl RangeSource for SimPrometheus {
         Box::pin(async move {
             let Some(hash) = selected_hash(query) else {
                 return Err(QueryError::Rejected(
-                    "the demo's Prometheus answers pod_template_hash selectors only".into(),
+                    "the demo's Prometheus answers pod_template_hash and app selectors only".into(),
                 ));
             };
             let Some(side) = self.side(hash) else {
                 return Ok(Vec::new());
             };
-            let latency = query.contains("histogram_quantile");
+            let metric = SimMetric::of_query(query);
             let step = step.as_secs().max(1) as i64;
             let (from, to) = (start.timestamp(), end.timestamp());
             if ((to - from) / step) as f64 > MAX_POINTS {
@@ -107,16 +161,7 @@ impl RangeSource for SimPrometheus {
             let points = (0..)
                 .map(|i| from + i * step)
                 .take_while(|t| *t <= to)
-                .map(|t| {
-                    let at = chrono::DateTime::from_timestamp(t, 0).unwrap_or(start);
-                    let pct = error_pct(side, at);
-                    let value = if latency {
-                        (120.0 + pct * 40.0 + wobble(hash, t, 1) * 30.0) / 1000.0
-                    } else {
-                        (pct + wobble(hash, t, 2) * 0.2).max(0.0) / 100.0
-                    };
-                    (t as f64, value)
-                })
+                .map(|t| (t as f64, value(side.profile, hash, t, metric)))
                 .collect();
             Ok(vec![Series { points }])
         })
@@ -149,6 +194,14 @@ mod tests {
         assert_eq!(
             selected_hash("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
             Some("7d9f")
+        );
+        assert_eq!(
+            selected_hash("x{rollouts_pod_template_hash=\"7d9f\"}"),
+            Some("7d9f")
+        );
+        assert_eq!(
+            selected_hash("x{app=\"podinfo-primary\"}"),
+            Some("podinfo-primary")
         );
         assert_eq!(wobble("7d9f", 5, 1), wobble("7d9f", 5, 1));
         assert!((-0.5..0.5).contains(&wobble("7d9f", 5, 1)));

@@ -145,7 +145,6 @@ impl World {
                 context: context.into(),
                 release,
                 errors,
-                metrics: Default::default(),
                 flags: Flags { flags },
                 security,
             });

@@ -277,6 +277,12 @@ async fn analyze_inner(
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    if let Some(why) = gate::not_judgeable(&release) {
+        return Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!("not judged, inconclusive: {why}"),
+        ));
+    }
     let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
     *printed = true;
     print_summary(&release, &selectors, &summary, output)?;
@@ -474,6 +480,19 @@ async fn gate_inner(
     let ready = tokio::time::Instant::now();
     for n in 0.. {
         tokio::time::sleep_until(ready + plan.due(n)).await;
+        // The baseline may go while the gate runs (an old ReplicaSet scaled to 0).
+        let current = find_release(&cluster, &namespace, g.target, &access).await?;
+        if let Some(why) = gate::not_judgeable(&current) {
+            eprintln!(
+                "ripcord: {} not judged: {}",
+                chrono::Utc::now().format("%H:%M:%S"),
+                inert(&why)
+            );
+            if plan.unjudged(n) == GateStep::Inconclusive {
+                return Err(inconclusive(&release, g.duration, &why));
+            }
+            continue;
+        }
         let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
         let why = match summary.verdict {
             Verdict::Pass => String::new(),
@@ -489,6 +508,9 @@ async fn gate_inner(
         *printed = step != GateStep::Continue;
         match step {
             GateStep::Continue => {}
+            GateStep::Inconclusive => {
+                return Err(inconclusive(&release, g.duration, "nothing was judged"))
+            }
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {
                 print_summary(&release, &selectors, &summary, g.output)?;
@@ -511,6 +533,18 @@ async fn gate_inner(
         }
     }
     unreachable!("a gate's last judgement is due by interval × u32::MAX")
+}
+
+/// A gate whose last judgement could not be made: neither a pass nor a fail, exit 5.
+fn inconclusive(release: &Release, duration: &str, why: &str) -> Failure {
+    Failure::new(
+        exit::INCONCLUSIVE,
+        format!(
+            "{} is inconclusive after {duration}: the last judgement could not be made ({why}); \
+             nothing was rolled back",
+            release.key
+        ),
+    )
 }
 
 /// A failed gate: with `--rollback-on-fail`, the kind's revert runs through the service

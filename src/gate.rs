@@ -3,6 +3,7 @@
 //! the parsing of durations and files of numbers. The IO is in main and `metrics`.
 
 use crate::analysis::judge::Outcome;
+use crate::analysis::report::Report;
 use crate::analysis::score::{Summary, Verdict};
 use crate::model::{Kind, Phase, Release, Revision, RevisionRole, Strategy};
 use std::time::Duration;
@@ -80,10 +81,21 @@ pub fn selectors(release: &Release) -> Result<Selectors, String> {
     })
 }
 
-/// Why a release cannot be judged now although it has both sides: its baseline has no
-/// pods (a Deployment's old ReplicaSet scaled to 0 at the end of its rollout), and a
-/// canary judged against nothing is neither a pass nor a fail.
-pub fn not_judgeable(release: &Release) -> Option<String> {
+/// Why a judgement of `release` judged against nothing: its baseline has no pods (a
+/// Deployment's old ReplicaSet scaled to 0 at the end of its rollout) and no metric found
+/// baseline samples in the window. Such a judgement is neither a pass nor a fail; while
+/// the old pods' samples are still in the window there is something to judge against.
+pub fn not_judgeable(release: &Release, report: &Report) -> Option<String> {
+    let why = baseline_without_pods(release)?;
+    report
+        .panels
+        .iter()
+        .all(|p| p.baseline.is_empty())
+        .then_some(why)
+}
+
+/// Why a release's baseline has no pods, if it has none.
+pub fn baseline_without_pods(release: &Release) -> Option<String> {
     let (_, baseline, _, base_word) = sides(release);
     let b = baseline?;
     (b.replicas.ready == 0 && b.replicas.desired == 0).then(|| {
@@ -469,15 +481,31 @@ mod tests {
                 rev(RevisionRole::Old, "web-0ld", "0ld", 0),
             ],
         );
-        let why = not_judgeable(&done).expect("the old ReplicaSet is at 0");
+        let panel = |baseline: Vec<(f64, f64)>| crate::analysis::report::Panel {
+            metric: "errors".into(),
+            canary_query: String::new(),
+            baseline_query: String::new(),
+            canary: vec![(1.0, 0.1)],
+            baseline,
+            threshold: None,
+        };
+        let report = |baseline| Report {
+            summary: crate::analysis::score::score(&[], &[], Default::default()),
+            panels: vec![panel(baseline)],
+            source: String::new(),
+        };
+        let nothing = report(vec![]);
+        let why = not_judgeable(&done, &nothing).expect("the old ReplicaSet is at 0");
         assert!(why.starts_with("baseline has no pods"), "{why}");
         assert!(why.contains("web-0ld"), "{why}");
+        // Its pods' last samples are still in the window: something to judge against.
+        assert_eq!(not_judgeable(&done, &report(vec![(1.0, 0.1)])), None);
         // Still scaling down: its pods are there to judge against.
         done.revisions[1].replicas = Replicas {
             ready: 1,
             desired: 0,
         };
-        assert_eq!(not_judgeable(&done), None);
+        assert_eq!(not_judgeable(&done, &nothing), None);
         let plan = GatePlan {
             for_: Duration::from_secs(60),
             interval: Duration::from_secs(30),

@@ -186,14 +186,14 @@ async fn judge_once(
     release: &Release,
     selectors: &Selectors,
     window: Duration,
-) -> Result<Summary, Failure> {
+) -> Result<ripcord::analysis::report::Report, Failure> {
     let side = |selector| Side {
         namespace: &release.key.namespace,
         name: &release.key.name,
         selector,
     };
     let length = chrono::Duration::from_std(window).map_err(|e| bad_input(e.to_string()))?;
-    metrics::analyze(
+    metrics::analyze_report(
         prometheus,
         config,
         &side(&selectors.canary),
@@ -277,13 +277,14 @@ async fn analyze_inner(
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
-    if let Some(why) = gate::not_judgeable(&release) {
+    let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    if let Some(why) = gate::not_judgeable(&release, &report) {
         return Err(Failure::new(
             exit::INCONCLUSIVE,
             format!("not judged, inconclusive: {why}"),
         ));
     }
-    let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    let summary = report.summary;
     *printed = true;
     print_summary(&release, &selectors, &summary, output)?;
     match summary.verdict {
@@ -482,7 +483,8 @@ async fn gate_inner(
         tokio::time::sleep_until(ready + plan.due(n)).await;
         // The baseline may go while the gate runs (an old ReplicaSet scaled to 0).
         let current = find_release(&cluster, &namespace, g.target, &access).await?;
-        if let Some(why) = gate::not_judgeable(&current) {
+        let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+        if let Some(why) = gate::not_judgeable(&current, &report) {
             eprintln!(
                 "ripcord: {} not judged: {}",
                 chrono::Utc::now().format("%H:%M:%S"),
@@ -493,7 +495,7 @@ async fn gate_inner(
             }
             continue;
         }
-        let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+        let summary = report.summary;
         let why = match summary.verdict {
             Verdict::Pass => String::new(),
             _ => format!(" ({})", inert(&summary.reasons.join("; "))),

@@ -29,9 +29,9 @@ async fn a_climbing_canary_fails_and_a_steady_one_passes_by_the_judge() {
     let effects = ripcord::app::analysis::due(&mut state);
     let requests: Vec<_> = effects
         .into_iter()
-        .filter_map(|e| match e {
-            Effect::Analyze(r) => Some(r),
-            _ => None,
+        .flat_map(|e| match e {
+            Effect::Analyze(batch) => batch,
+            _ => vec![],
         })
         .collect();
     let names: Vec<&str> = requests.iter().map(|r| r.key.name.as_str()).collect();

@@ -45,6 +45,11 @@ pub struct AnalysisRequest {
     pub key: ReleaseKey,
     pub canary: String,
     pub baseline: String,
+    /// The label the sides differ by, and its value on each: a batch of releases is
+    /// queried once per metric with all their values and split back by it.
+    pub label: &'static str,
+    pub canary_value: String,
+    pub baseline_value: String,
     /// The end of the window (state time: the demo's clock in the demo).
     pub end: DateTime<Utc>,
     pub window: Duration,
@@ -98,8 +103,9 @@ pub fn summary_of(panel: Option<&AnalysisPanel>) -> Option<&crate::analysis::sco
         .map(|rep| &rep.summary)
 }
 
-/// The judgements due at state time: one per release with a canary in flight that was not
-/// asked for within `ANALYSIS_EVERY_SECS`. Healthy releases cost nothing.
+/// The judgements due at state time, as one batch (one query per metric for all of them):
+/// one per release with a canary in flight that was not asked for within
+/// `ANALYSIS_EVERY_SECS`. Healthy releases cost nothing.
 pub fn due(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let step = fit_step(ANALYSIS_WINDOW, state.width.saturating_sub(CHART_MARGIN));
@@ -107,8 +113,7 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         super::View::Detail(key) => Some(key.clone()),
         super::View::Home => None,
     };
-    let mut effects = Vec::new();
-    let mut unjudged = Vec::new();
+    let mut requests = Vec::new();
     for r in state.releases.values() {
         if !judged_here(state, r) {
             continue;
@@ -128,33 +133,25 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         let Ok(sides) = crate::gate::selectors(r) else {
             continue;
         };
-        // Nothing to judge against: no query, and the analysis tab says why.
-        if let Some(why) = crate::gate::not_judgeable(r) {
-            unjudged.push((r.key.clone(), why));
-            continue;
-        }
-        effects.push(Effect::Analyze(AnalysisRequest {
+        requests.push(AnalysisRequest {
             key: r.key.clone(),
             canary: sides.canary,
             baseline: sides.baseline,
+            label: sides.label,
+            canary_value: sides.canary_value,
+            baseline_value: sides.baseline_value,
             end: now,
             window: ANALYSIS_WINDOW,
             step,
-        }));
+        });
     }
-    for e in &effects {
-        if let Effect::Analyze(req) = e {
-            state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
-        }
+    for req in &requests {
+        state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
     }
-    for (key, why) in unjudged {
-        let panel = state.analyses.entry(key).or_default();
-        panel.requested = Some(now);
-        panel.report = None;
-        panel.error = Some(format!("not judged: {why}"));
-        state.dirty = true;
+    if requests.is_empty() {
+        return vec![];
     }
-    effects
+    vec![Effect::Analyze(requests)]
 }
 
 /// The PromQL of the metric the analysis tab shows (both sides' queries), for the
@@ -202,11 +199,20 @@ pub fn record(
     at: DateTime<Utc>,
     result: Result<Report, String>,
 ) {
-    if !state.releases.contains_key(&key) {
+    let Some(release) = state.releases.get(&key) else {
         return;
-    }
+    };
+    // Judged against nothing (a baseline without pods or samples): no verdict, and why.
+    let nothing = match &result {
+        Ok(report) => crate::gate::not_judgeable(release, report),
+        Err(_) => None,
+    };
     let panel = state.analyses.entry(key).or_default();
     match result {
+        Ok(_) if nothing.is_some() => {
+            panel.report = None;
+            panel.error = nothing.map(|why| format!("not judged: {why}"));
+        }
         Ok(report) => {
             panel.report = Some(report);
             panel.measured = Some(at);

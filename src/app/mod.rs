@@ -115,8 +115,8 @@ pub enum Effect {
     Execute(ActionRequest),
     /// Ask the API server which operations the user may run on this release.
     CheckAccess(ReleaseKey),
-    /// Judge a release's canary on Prometheus data.
-    Analyze(analysis::AnalysisRequest),
+    /// Judge these releases' canaries on Prometheus data, as one batch.
+    Analyze(Vec<analysis::AnalysisRequest>),
     /// Put text on the clipboard through the terminal (OSC 52, which works over SSH).
     Copy(String),
     Clock(ClockControl),

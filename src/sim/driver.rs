@@ -46,12 +46,12 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
 /// and the demo's analysis, by the console's own judging code: for tests and benches,
 /// which run without the console's executor.
 pub fn judge_now(world: &mut World, effects: &[crate::app::Effect]) -> Vec<Msg> {
-    use crate::metrics::feed::{demo_analysis, judge, DemoSources};
+    use crate::metrics::feed::{demo_analysis, judge_batch, DemoSources};
     let requests: Vec<_> = effects
         .iter()
-        .filter_map(|e| match e {
-            crate::app::Effect::Analyze(r) => Some(r),
-            _ => None,
+        .flat_map(|e| match e {
+            crate::app::Effect::Analyze(batch) => batch.clone(),
+            _ => Vec::new(),
         })
         .collect();
     if requests.is_empty() {
@@ -61,10 +61,7 @@ pub fn judge_now(world: &mut World, effects: &[crate::app::Effect]) -> Vec<Msg> 
         prometheus: std::sync::Arc::new(world.prometheus()),
         config: demo_analysis(),
     };
-    requests
-        .into_iter()
-        .map(|r| futures::executor::block_on(judge(&sources, r)))
-        .collect()
+    futures::executor::block_on(judge_batch(&sources, &requests))
 }
 
 /// The demo's actuator: hands requests to the task that drives the world.

@@ -79,14 +79,34 @@ fn wobble(hash: &str, t: i64, salt: u64) -> f64 {
     (x % 10_000) as f64 / 10_000.0 - 0.5
 }
 
-/// The side a query selects: its pod-template-hash (Argo's rollouts hash too), or a
-/// Flagger Deployment's `app` label.
-fn selected_hash(query: &str) -> Option<&str> {
-    ["pod_template_hash=\"", "app=\""].iter().find_map(|label| {
-        let at = query.find(label)? + label.len();
-        let len = query[at..].find('"')?;
-        Some(&query[at..at + len])
-    })
+/// The labels the simulated pods' sides are selected by.
+const SIDE_LABELS: [&str; 3] = ["rollouts_pod_template_hash", "pod_template_hash", "app"];
+
+/// The label a query selects sides by and the values it asks for: one for `L="v"`, each
+/// of a grouped query's `L=~"v1|v2"` (regex escapes dropped).
+fn selected(query: &str) -> Option<(&'static str, Vec<String>)> {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    for label in SIDE_LABELS {
+        for (at, _) in query.match_indices(label) {
+            if at > 0 && ident(query.as_bytes()[at - 1]) {
+                continue;
+            }
+            let rest = &query[at + label.len()..];
+            let (regex, rest) = match (rest.strip_prefix("=~\""), rest.strip_prefix("=\"")) {
+                (Some(r), _) => (true, r),
+                (None, Some(r)) => (false, r),
+                _ => continue,
+            };
+            let text = &rest[..rest.find('"')?];
+            let values = if regex {
+                text.split('|').map(|v| v.replace('\\', "")).collect()
+            } else {
+                vec![text.to_owned()]
+            };
+            return Some((label, values));
+        }
+    }
+    None
 }
 
 /// The metrics of the example HTTP analysis the simulated Prometheus serves.
@@ -142,13 +162,10 @@ impl RangeSource for SimPrometheus {
         step: Duration,
     ) -> BoxFuture<'a, Result<Vec<Series>, QueryError>> {
         Box::pin(async move {
-            let Some(hash) = selected_hash(query) else {
+            let Some((label, values)) = selected(query) else {
                 return Err(QueryError::Rejected(
                     "the demo's Prometheus answers pod_template_hash and app selectors only".into(),
                 ));
-            };
-            let Some(side) = self.side(hash) else {
-                return Ok(Vec::new());
             };
             let metric = SimMetric::of_query(query);
             let step = step.as_secs().max(1) as i64;
@@ -158,12 +175,24 @@ impl RangeSource for SimPrometheus {
                     "too many points; raise the step".into(),
                 ));
             }
-            let points = (0..)
-                .map(|i| from + i * step)
-                .take_while(|t| *t <= to)
-                .map(|t| (t as f64, value(side.profile, hash, t, metric)))
+            // One series per side asked for that has pods serving, labelled as a grouped
+            // query keeps them.
+            let series = values
+                .iter()
+                .filter_map(|key| Some((key, self.side(key)?)))
+                .map(|(key, side)| Series {
+                    points: (0..)
+                        .map(|i| from + i * step)
+                        .take_while(|t| *t <= to)
+                        .map(|t| (t as f64, value(side.profile, key, t, metric)))
+                        .collect(),
+                    labels: vec![
+                        (label.to_owned(), key.clone()),
+                        ("namespace".to_owned(), side.namespace.clone()),
+                    ],
+                })
                 .collect();
-            Ok(vec![Series { points }])
+            Ok(series)
         })
     }
 }
@@ -191,17 +220,23 @@ mod tests {
         let later = since + chrono::Duration::seconds(60);
         assert!((error_pct(new, later) - 6.5).abs() < 1e-9);
         assert!((error_pct(old, later) - 0.5).abs() < 1e-9);
+        let one = |label: &'static str, v: &str| Some((label, vec![v.to_owned()]));
         assert_eq!(
-            selected_hash("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
-            Some("7d9f")
+            selected("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
+            one("pod_template_hash", "7d9f")
         );
         assert_eq!(
-            selected_hash("x{rollouts_pod_template_hash=\"7d9f\"}"),
-            Some("7d9f")
+            selected("x{rollouts_pod_template_hash=\"7d9f\"}"),
+            one("rollouts_pod_template_hash", "7d9f")
         );
         assert_eq!(
-            selected_hash("x{app=\"podinfo-primary\"}"),
-            Some("podinfo-primary")
+            selected("x{app=\"podinfo-primary\"}"),
+            one("app", "podinfo-primary")
+        );
+        // A grouped query asks for every side at once, regex escapes and all.
+        assert_eq!(
+            selected("sum by (app) (x{app=~\"podinfo|web\\\\.v2\"})"),
+            Some(("app", vec!["podinfo".to_owned(), "web.v2".to_owned()]))
         );
         assert_eq!(wobble("7d9f", 5, 1), wobble("7d9f", 5, 1));
         assert!((-0.5..0.5).contains(&wobble("7d9f", 5, 1)));

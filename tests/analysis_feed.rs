@@ -323,3 +323,62 @@ fn queries_per_refresh_stay_flat_from_1_to_50_canaries() {
         "one query per metric whatever the canaries: {counts:?}"
     );
 }
+
+/// A judgement against a baseline without pods or samples is no verdict: the panel says
+/// why and the queue keeps the controller's verdict; with the old pods' samples still in
+/// the window it counts.
+#[test]
+fn a_judgement_against_a_baseline_without_pods_is_no_verdict() {
+    let spec = ScaleSpec {
+        namespaces: 1,
+        deployments_per_namespace: 2,
+        replicas: 2,
+        canary_pairs_per_namespace: 1,
+    };
+    let mut state = state(&spec, true);
+    let key = match tick(&mut state, 1).into_iter().next() {
+        Some(Effect::Analyze(batch)) => batch[0].key.clone(),
+        other => panic!("{other:?}"),
+    };
+    let release = state.releases.get_mut(&key).expect("the pair");
+    for r in &mut release.revisions {
+        if r.role == ripcord::model::RevisionRole::Stable {
+            r.replicas = Default::default();
+        }
+    }
+    let report = |baseline: Vec<(f64, f64)>| Report {
+        summary: ripcord::analysis::score::score(&[], &[], Default::default()),
+        panels: vec![ripcord::analysis::report::Panel {
+            metric: "error ratio".into(),
+            canary_query: String::new(),
+            baseline_query: String::new(),
+            canary: vec![(1.0, 0.1)],
+            baseline,
+            threshold: None,
+        }],
+        source: "http://p:9090".into(),
+    };
+    let at = state.now;
+    update(
+        &mut state,
+        Msg::Analysis {
+            key: key.clone(),
+            at,
+            result: Ok(report(vec![])),
+        },
+    );
+    let panel = &state.analyses[&key];
+    assert!(panel.report.is_none());
+    let why = panel.error.as_deref().unwrap_or_default();
+    assert!(why.starts_with("not judged: baseline has no pods"), "{why}");
+    assert!(ripcord::app::analysis::ripcord_panel(&state, &state.releases[&key]).is_none());
+    update(
+        &mut state,
+        Msg::Analysis {
+            key: key.clone(),
+            at,
+            result: Ok(report(vec![(1.0, 0.1)])),
+        },
+    );
+    assert!(state.analyses[&key].report.is_some());
+}

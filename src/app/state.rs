@@ -158,9 +158,9 @@ pub struct State {
     pub clusters: BTreeMap<String, ClusterState>,
     pub releases: BTreeMap<ReleaseKey, Release>,
     /// ripcord's own judgement of each release it judges.
-    /// What each side source last said about a release follows, one map per source so that
-    /// none overwrites another's; read through `flags_of` and `findings_of`.
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
+    /// What each side source last said about a release, one map per source so that none
+    /// overwrites another's; read through `flags_of` and `findings_of`.
     pub flags: HashMap<ReleaseKey, Flags>,
     pub findings: HashMap<ReleaseKey, Findings>,
     pub permissions: HashMap<(ReleaseKey, Operation), Permission>,

@@ -346,9 +346,9 @@ fn effect_handler(
             let _ = out.write_all(osc52(&text).as_bytes());
             let _ = out.flush();
         }
-        Effect::Analyze(request) => {
+        Effect::Analyze(batch) => {
             if let Some(feed) = &feed {
-                feed.request(request);
+                feed.request(batch);
             }
         }
         Effect::Execute(request) => {

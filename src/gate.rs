@@ -3,25 +3,118 @@
 //! the parsing of durations and files of numbers. The IO is in main and `metrics`.
 
 use crate::analysis::judge::Outcome;
+use crate::analysis::report::Report;
 use crate::analysis::score::{Summary, Verdict};
 use crate::model::{Kind, Phase, Release, Revision, RevisionRole, Strategy};
 use std::time::Duration;
 
-/// The Prometheus label that carries a pod's pod-template-hash.
+/// The Prometheus label that carries a pod's pod-template-hash (Deployments, pairs).
 pub const HASH_LABEL: &str = "pod_template_hash";
+/// The Prometheus label of the hash Argo Rollouts puts on its pods instead.
+pub const ROLLOUTS_HASH_LABEL: &str = "rollouts_pod_template_hash";
+/// The label Flagger's canary and primary pods differ by: `NAME` and `NAME-primary`.
+pub const FLAGGER_LABEL: &str = "app";
 
-/// Each side's label matchers for `{{selector}}`.
+/// Each side's label matchers for `{{selector}}`, and the one label they differ by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selectors {
     pub canary: String,
     pub baseline: String,
+    /// The Prometheus label that tells the sides apart, and its value on each side.
+    pub label: &'static str,
+    pub canary_value: String,
+    pub baseline_value: String,
+}
+
+/// The Prometheus label that tells a release kind's two sides apart: the pod-template-hash
+/// of a Deployment's ReplicaSets and of each Deployment of a pair (each side its own
+/// Deployment's current template), Argo's rollouts-pod-template-hash, and for Flagger the
+/// `app` label its canary and `-primary` Deployments give their pods.
+pub fn side_label(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Deployment | Kind::CanaryPair => HASH_LABEL,
+        Kind::ArgoRollout => ROLLOUTS_HASH_LABEL,
+        Kind::FlaggerCanary => FLAGGER_LABEL,
+    }
+}
+
+/// `label="value"`, the value escaped as a PromQL string.
+pub fn matcher(label: &str, value: &str) -> String {
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{label}=\"{escaped}\"")
 }
 
 /// The selectors of a release's two sides: a canary pair's canary and stable Deployments'
 /// current templates; a Deployment's new ReplicaSet and the old one it replaces (the
-/// newest old one still scaled up, else the newest old one); an Argo or Flagger canary's
-/// canary and stable, a blue-green's preview and active.
+/// newest old one still scaled up, else the newest old one); an Argo canary's canary and
+/// stable, a blue-green's preview and active; a Flagger canary's canary and primary
+/// Deployments. The label per kind is [`side_label`]'s.
 pub fn selectors(release: &Release) -> Result<Selectors, String> {
+    let (canary, baseline, new_word, base_word) = sides(release);
+    let label = side_label(release.key.kind);
+    let value = |side: Option<&Revision>, word: &str| match side {
+        Some(r) if label == FLAGGER_LABEL && !r.object.is_empty() => Ok(r.object.clone()),
+        Some(r) if label != FLAGGER_LABEL && !r.template_hash.is_empty() => {
+            Ok(r.template_hash.clone())
+        }
+        Some(r) => Err(format!(
+            "the {word} side of {} ({}) has no pod-template-hash yet",
+            release.key, r.object
+        )),
+        None => Err(format!("{} has no {word} side to judge", release.key)),
+    };
+    let canary_value = value(canary, new_word)?;
+    let baseline_value = value(baseline, base_word)?;
+    if canary_value == baseline_value {
+        return Err(format!(
+            "the {new_word} and {base_word} sides of {} run the same pod template ({label} \
+             {canary_value}): their pods cannot be told apart",
+            release.key
+        ));
+    }
+    Ok(Selectors {
+        canary: matcher(label, &canary_value),
+        baseline: matcher(label, &baseline_value),
+        label,
+        canary_value,
+        baseline_value,
+    })
+}
+
+/// Why a judgement of `release` judged against nothing: its baseline has no pods (a
+/// Deployment's old ReplicaSet scaled to 0 at the end of its rollout) and no metric found
+/// baseline samples in the window. Such a judgement is neither a pass nor a fail; while
+/// the old pods' samples are still in the window there is something to judge against.
+pub fn not_judgeable(release: &Release, report: &Report) -> Option<String> {
+    let why = baseline_without_pods(release)?;
+    report
+        .panels
+        .iter()
+        .all(|p| p.baseline.is_empty())
+        .then_some(why)
+}
+
+/// Why a release's baseline has no pods, if it has none.
+pub fn baseline_without_pods(release: &Release) -> Option<String> {
+    let (_, baseline, _, base_word) = sides(release);
+    let b = baseline?;
+    (b.replicas.ready == 0 && b.replicas.desired == 0).then(|| {
+        format!(
+            "baseline has no pods: the {base_word} side of {} ({}) is scaled to 0",
+            release.key, b.object
+        )
+    })
+}
+
+/// A release's new side and the side it is judged against, with the roles' words.
+fn sides(
+    release: &Release,
+) -> (
+    Option<&Revision>,
+    Option<&Revision>,
+    &'static str,
+    &'static str,
+) {
     let (new_role, base_role) = match (release.key.kind, release.strategy) {
         (Kind::Deployment, _) => (RevisionRole::New, RevisionRole::Old),
         (_, Strategy::BlueGreen) => (RevisionRole::Preview, RevisionRole::Active),
@@ -42,21 +135,7 @@ pub fn selectors(release: &Release) -> Result<Selectors, String> {
         of_role(base_role).next()
     };
     // The roles' own words: a rolled-out Deployment's header swaps its sides, its roles do not.
-    let (base_word, new_word) = (base_role.label(), new_role.label());
-    let hash = |side: Option<&Revision>, word: &str| match side {
-        Some(r) if !r.template_hash.is_empty() => {
-            Ok(format!("{HASH_LABEL}=\"{}\"", r.template_hash))
-        }
-        Some(r) => Err(format!(
-            "the {word} side of {} ({}) has no pod-template-hash yet",
-            release.key, r.object
-        )),
-        None => Err(format!("{} has no {word} side to judge", release.key)),
-    };
-    Ok(Selectors {
-        canary: hash(canary, new_word)?,
-        baseline: hash(baseline, base_word)?,
-    })
+    (canary, baseline, new_role.label(), base_role.label())
 }
 
 /// Whether a release has a canary in flight: new pods running beside the ones they are
@@ -138,6 +217,8 @@ pub enum GateStep {
     Continue,
     Pass,
     Fail,
+    /// The last judgement was due and nothing could be judged: neither pass nor fail.
+    Inconclusive,
 }
 
 /// When a gate judges and what it makes of each judgement. Judgements are due at 0,
@@ -158,6 +239,16 @@ impl GatePlan {
     /// What to do after judgement number `n`.
     pub fn step(&self, summary: &Summary, n: u32) -> GateStep {
         gate_step(summary, self.due(n) >= self.for_)
+    }
+
+    /// What to do when judgement number `n` could not be made ([`not_judgeable`]): wait
+    /// for the next, and at the last one, end inconclusive. Never a pass, never a fail.
+    pub fn unjudged(&self, n: u32) -> GateStep {
+        if self.due(n) >= self.for_ {
+            GateStep::Inconclusive
+        } else {
+            GateStep::Continue
+        }
     }
 }
 
@@ -362,8 +453,103 @@ mod tests {
             Ok(Selectors {
                 canary: r#"pod_template_hash="c4n4ry""#.into(),
                 baseline: r#"pod_template_hash="st4bl3""#.into(),
+                label: "pod_template_hash",
+                canary_value: "c4n4ry".into(),
+                baseline_value: "st4bl3".into(),
             })
         );
+        // The same template on both sides: nothing tells their pods apart.
+        let same = release(
+            Kind::CanaryPair,
+            Strategy::Canary,
+            vec![
+                rev(RevisionRole::Canary, "web-canary", "s4me", 1),
+                rev(RevisionRole::Stable, "web", "s4me", 2),
+            ],
+        );
+        let why = selectors(&same).unwrap_err();
+        assert!(why.contains("cannot be told apart"), "{why}");
+    }
+
+    #[test]
+    fn a_baseline_without_pods_is_not_judged_and_the_gate_ends_inconclusive() {
+        let mut done = release(
+            Kind::Deployment,
+            Strategy::RollingUpdate,
+            vec![
+                rev(RevisionRole::New, "web-n3w", "n3w", 2),
+                rev(RevisionRole::Old, "web-0ld", "0ld", 0),
+            ],
+        );
+        let panel = |baseline: Vec<(f64, f64)>| crate::analysis::report::Panel {
+            metric: "errors".into(),
+            canary_query: String::new(),
+            baseline_query: String::new(),
+            canary: vec![(1.0, 0.1)],
+            baseline,
+            threshold: None,
+        };
+        let report = |baseline| Report {
+            summary: crate::analysis::score::score(&[], &[], Default::default()),
+            panels: vec![panel(baseline)],
+            source: String::new(),
+        };
+        let nothing = report(vec![]);
+        let why = not_judgeable(&done, &nothing).expect("the old ReplicaSet is at 0");
+        assert!(why.starts_with("baseline has no pods"), "{why}");
+        assert!(why.contains("web-0ld"), "{why}");
+        // Its pods' last samples are still in the window: something to judge against.
+        assert_eq!(not_judgeable(&done, &report(vec![(1.0, 0.1)])), None);
+        // Still scaling down: its pods are there to judge against.
+        done.revisions[1].replicas = Replicas {
+            ready: 1,
+            desired: 0,
+        };
+        assert_eq!(not_judgeable(&done, &nothing), None);
+        let plan = GatePlan {
+            for_: Duration::from_secs(60),
+            interval: Duration::from_secs(30),
+        };
+        assert_eq!(plan.unjudged(0), GateStep::Continue);
+        assert_eq!(plan.unjudged(1), GateStep::Continue);
+        assert_eq!(plan.unjudged(2), GateStep::Inconclusive);
+    }
+
+    #[test]
+    fn argo_pods_are_told_apart_by_the_rollouts_hash() {
+        let r = release(
+            Kind::ArgoRollout,
+            Strategy::Canary,
+            vec![
+                rev(RevisionRole::Canary, "web-c4n4ry", "c4n4ry", 1),
+                rev(RevisionRole::Stable, "web-st4bl3", "st4bl3", 2),
+            ],
+        );
+        let s = selectors(&r).unwrap();
+        assert_eq!(s.canary, r#"rollouts_pod_template_hash="c4n4ry""#);
+        assert_eq!(s.baseline, r#"rollouts_pod_template_hash="st4bl3""#);
+        assert_eq!(s.label, "rollouts_pod_template_hash");
+    }
+
+    #[test]
+    fn flagger_pods_are_told_apart_by_their_deployments_app_label() {
+        let r = release(
+            Kind::FlaggerCanary,
+            Strategy::Canary,
+            vec![
+                rev(RevisionRole::Canary, "podinfo", "h1", 1),
+                rev(RevisionRole::Stable, "podinfo-primary", "h2", 2),
+            ],
+        );
+        let s = selectors(&r).unwrap();
+        assert_eq!(s.canary, r#"app="podinfo""#);
+        assert_eq!(s.baseline, r#"app="podinfo-primary""#);
+        assert_eq!(
+            (s.canary_value.as_str(), s.baseline_value.as_str()),
+            ("podinfo", "podinfo-primary")
+        );
+        // A value is a PromQL string: quotes and backslashes are escaped.
+        assert_eq!(matcher("app", r#"a"b\c"#), r#"app="a\"b\\c""#);
     }
 
     #[test]
@@ -428,7 +614,10 @@ mod tests {
         let s = selectors(&r).unwrap();
         assert_eq!(
             (s.canary.as_str(), s.baseline.as_str()),
-            (r#"pod_template_hash="p""#, r#"pod_template_hash="a""#)
+            (
+                r#"rollouts_pod_template_hash="p""#,
+                r#"rollouts_pod_template_hash="a""#
+            )
         );
     }
 

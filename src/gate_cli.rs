@@ -186,14 +186,14 @@ async fn judge_once(
     release: &Release,
     selectors: &Selectors,
     window: Duration,
-) -> Result<Summary, Failure> {
+) -> Result<ripcord::analysis::report::Report, Failure> {
     let side = |selector| Side {
         namespace: &release.key.namespace,
         name: &release.key.name,
         selector,
     };
     let length = chrono::Duration::from_std(window).map_err(|e| bad_input(e.to_string()))?;
-    metrics::analyze(
+    metrics::analyze_report(
         prometheus,
         config,
         &side(&selectors.canary),
@@ -277,7 +277,14 @@ async fn analyze_inner(
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
     let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
-    let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+    if let Some(why) = gate::not_judgeable(&release, &report) {
+        return Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!("not judged, inconclusive: {why}"),
+        ));
+    }
+    let summary = report.summary;
     *printed = true;
     print_summary(&release, &selectors, &summary, output)?;
     match summary.verdict {
@@ -474,7 +481,21 @@ async fn gate_inner(
     let ready = tokio::time::Instant::now();
     for n in 0.. {
         tokio::time::sleep_until(ready + plan.due(n)).await;
-        let summary = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+        // The baseline may go while the gate runs (an old ReplicaSet scaled to 0).
+        let current = find_release(&cluster, &namespace, g.target, &access).await?;
+        let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
+        if let Some(why) = gate::not_judgeable(&current, &report) {
+            eprintln!(
+                "ripcord: {} not judged: {}",
+                chrono::Utc::now().format("%H:%M:%S"),
+                inert(&why)
+            );
+            if plan.unjudged(n) == GateStep::Inconclusive {
+                return Err(inconclusive(&release, g.duration, &why));
+            }
+            continue;
+        }
+        let summary = report.summary;
         let why = match summary.verdict {
             Verdict::Pass => String::new(),
             _ => format!(" ({})", inert(&summary.reasons.join("; "))),
@@ -489,6 +510,9 @@ async fn gate_inner(
         *printed = step != GateStep::Continue;
         match step {
             GateStep::Continue => {}
+            GateStep::Inconclusive => {
+                return Err(inconclusive(&release, g.duration, "nothing was judged"))
+            }
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {
                 print_summary(&release, &selectors, &summary, g.output)?;
@@ -511,6 +535,18 @@ async fn gate_inner(
         }
     }
     unreachable!("a gate's last judgement is due by interval × u32::MAX")
+}
+
+/// A gate whose last judgement could not be made: neither a pass nor a fail, exit 5.
+fn inconclusive(release: &Release, duration: &str, why: &str) -> Failure {
+    Failure::new(
+        exit::INCONCLUSIVE,
+        format!(
+            "{} is inconclusive after {duration}: the last judgement could not be made ({why}); \
+             nothing was rolled back",
+            release.key
+        ),
+    )
 }
 
 /// A failed gate: with `--rollback-on-fail`, the kind's revert runs through the service

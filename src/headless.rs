@@ -23,6 +23,8 @@ pub mod exit {
     pub const BAD_INPUT: u8 = 2;
     pub const DENIED: u8 = 3;
     pub const UNREACHABLE: u8 = 4;
+    /// Nothing could be judged (the baseline has no pods): neither a pass nor a fail.
+    pub const INCONCLUSIVE: u8 = 5;
 }
 
 /// A failure with the exit code it maps to.
@@ -46,6 +48,7 @@ impl Failure {
             exit::BAD_INPUT => "bad-input",
             exit::DENIED => "forbidden",
             exit::UNREACHABLE => "unreachable",
+            exit::INCONCLUSIVE => "inconclusive",
             _ => "rejected",
         }
     }
@@ -337,13 +340,9 @@ pub fn status_table(releases: &[Release], now: DateTime<Utc>) -> String {
 /// the rest at the same rank.
 pub fn sort_releases(releases: &mut [Release], settings: &crate::config::Settings) {
     use crate::model::attention::attention_of;
-    use crate::model::Metrics;
     releases.sort_by_cached_key(|r| {
         let production = settings.is_production(&r.key.context);
-        (
-            attention_of(r, Metrics::NONE, production).order(),
-            r.key.clone(),
-        )
+        (attention_of(r, None, production).order(), r.key.clone())
     });
 }
 

@@ -29,9 +29,9 @@ async fn a_climbing_canary_fails_and_a_steady_one_passes_by_the_judge() {
     let effects = ripcord::app::analysis::due(&mut state);
     let requests: Vec<_> = effects
         .into_iter()
-        .filter_map(|e| match e {
-            Effect::Analyze(r) => Some(r),
-            _ => None,
+        .flat_map(|e| match e {
+            Effect::Analyze(batch) => batch,
+            _ => vec![],
         })
         .collect();
     let names: Vec<&str> = requests.iter().map(|r| r.key.name.as_str()).collect();
@@ -87,4 +87,54 @@ async fn a_climbing_canary_fails_and_a_steady_one_passes_by_the_judge() {
     assert!(why.contains("error ratio: canary"), "{why}");
     let (payments, why) = verdict("payments-api");
     assert_eq!(payments, Verdict::Pass, "{why}");
+}
+
+/// The demo's bad canary tops the queue because ripcord's judge fails it, and the row says
+/// ripcord's reason, while its controller's own analysis has not decided yet.
+#[test]
+fn the_demos_bad_canary_ranks_first_by_ripcords_fail_with_its_reason() {
+    use ripcord::app::{attention, Rank};
+    let (_, state) = demo_state();
+    let first = &state.releases[&state.rows[0]];
+    assert_eq!(first.key.name, "checkout");
+    let a = attention(&state, first);
+    assert_eq!(a.rank, Rank::Failing);
+    assert!(a.from_ripcord, "{a:?}");
+    let summary = ripcord::app::analysis::ripcord_summary(&state, first).expect("judged");
+    assert_eq!(summary.verdict, Verdict::Fail);
+    assert_eq!(a.reason, summary.reasons[0]);
+    assert!(a.reason.starts_with("error ratio: canary"), "{}", a.reason);
+    assert_eq!(first.verdict, Some(ripcord::model::Verdict::Running));
+    let message = ripcord::app::queue_message(&state, first);
+    assert!(message.starts_with(&a.reason), "{message}");
+}
+
+/// Over the demo's first minutes, no simulated controller passes a canary that ripcord's
+/// judge fails: both read the same simulated series.
+#[test]
+fn no_controller_passes_what_ripcord_fails() {
+    let (mut world, mut state) = demo_state();
+    let mut compared = 0;
+    for _ in 0..20 {
+        world.advance(15.0);
+        state.analyses.clear();
+        ripcord_testkit::feed(&mut world, &mut state);
+        for r in state.releases.values() {
+            let Some(summary) = ripcord::app::analysis::ripcord_summary(&state, r) else {
+                continue;
+            };
+            compared += 1;
+            if summary.verdict == Verdict::Fail {
+                assert_ne!(
+                    r.verdict,
+                    Some(ripcord::model::Verdict::Pass),
+                    "{} at {}: the controller passes what ripcord fails: {:?}",
+                    r.key,
+                    world.now,
+                    summary.reasons
+                );
+            }
+        }
+    }
+    assert!(compared > 20, "{compared}");
 }

@@ -76,10 +76,11 @@ async fn judge(
     state.analyses.clear();
     let request = ripcord::app::analysis::due(state)
         .into_iter()
-        .find_map(|e| match e {
-            Effect::Analyze(r) if r.key.name == name => Some(r),
-            _ => None,
-        })?;
+        .flat_map(|e| match e {
+            Effect::Analyze(batch) => batch,
+            _ => Vec::new(),
+        })
+        .find(|r| r.key.name == name)?;
     let side = |selector| Side {
         namespace: &request.key.namespace,
         name: &request.key.name,

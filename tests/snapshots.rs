@@ -218,7 +218,7 @@ fn at_60x16_every_phase_is_still_a_word() {
     for word in ["Waiting", "Degraded", "Paused", "Progres", "Healthy"] {
         assert!(find(&t, word).is_some(), "{word} at 60x16");
     }
-    for word in ["run", "20%"] {
+    for word in ["rc✖", "20%"] {
         assert!(find(&t, word).is_some(), "{word} at 60x16");
     }
 }
@@ -389,7 +389,8 @@ fn copy_of_checkout(state: &mut State, name: &str, events: usize) {
 #[test]
 fn tabs_with_nothing_yet_say_so() {
     for (key, says) in [
-        ('3', "no analysis for this release"),
+        // ripcord judges a canary in flight: until its first judgement, the tab says so.
+        ('3', "ripcord: judging the canary against its baseline"),
         ('4', "no feature flags known for this release"),
         ('5', "no security findings for this release"),
         ('6', "no events seen for this release"),
@@ -676,6 +677,8 @@ fn every_drawn_character_meets_wcag_aa_contrast_in_every_builtin_theme() {
 fn a_verdict_reason_is_never_cut_at_80x24() {
     let (_, mut state) = demo_state();
     let reason = "error-rate 10.3% > 5% on the canary for 3 consecutive measurements";
+    // The controller's verdict shows where ripcord has not judged.
+    state.analyses.clear();
     for r in state.releases.values_mut() {
         if r.key.name == "checkout" {
             r.verdict = Some(ripcord::model::Verdict::Fail);

@@ -7,7 +7,7 @@ use common::demo::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ripcord::app::{attention, update, Effect, Msg, Overlay, Rank, SortMode, State, View};
 use ripcord::model::ops::{Op, Operation, SupportTable};
-use ripcord::model::{Kind, Metrics, Phase};
+use ripcord::model::{Kind, Phase};
 use ripcord_testkit::feed;
 
 /// The loop drew a frame of the state's size: whatever overlay is open is on screen, and
@@ -745,7 +745,8 @@ fn rollback_follows_the_revision_and_never_aims_at_the_failing_one() {
 fn failing_and_production_releases_come_first_and_say_why() {
     let (_, state) = demo_state();
     let order = names(&state);
-    // checkout (prod) has a canary error rate far above its baseline; recommender is degraded.
+    // ripcord's judge fails checkout (prod): its canary's error ratio is far above its
+    // baseline's; recommender is degraded.
     assert_eq!(order[..2], ["checkout", "recommender"], "{order:?}");
     // Waiting next, production first.
     assert_eq!(order[2], "payments-api", "{order:?}");
@@ -757,8 +758,8 @@ fn failing_and_production_releases_come_first_and_say_why() {
     assert_eq!(checkout.rank, Rank::Failing);
     // The canary judge's own reason: the means, the ratio against the bound, the p-value.
     assert!(
-        checkout.reason.starts_with("error rate %: canary ")
-            && checkout.reason.contains("> allowed ×1.5), p "),
+        checkout.reason.starts_with("error ratio: canary ")
+            && checkout.reason.contains("≥ critical ×1.5), p "),
         "{}",
         checkout.reason
     );
@@ -770,7 +771,7 @@ fn failing_and_production_releases_come_first_and_say_why() {
         .find(|k| k.name == "checkout")
         .expect("checkout");
     let message = ripcord::app::queue_message(&state, &state.releases[key]);
-    assert!(message.starts_with("error rate %: canary "), "{message}");
+    assert!(message.starts_with("error ratio: canary "), "{message}");
     let ranks: Vec<_> = state
         .rows
         .iter()
@@ -792,7 +793,7 @@ fn the_attention_order_by_phase_verdict_and_production() {
         r.verdict = verdict;
         r
     };
-    let rank = |r: &ripcord::model::Release| attention_of(r, Metrics::NONE, false).rank;
+    let rank = |r: &ripcord::model::Release| attention_of(r, None, false).rank;
     assert_eq!(
         rank(&with(Phase::WaitingForPromotion, Some(Verdict::Fail))),
         Rank::Failing
@@ -808,23 +809,58 @@ fn the_attention_order_by_phase_verdict_and_production() {
     assert_eq!(rank(&with(Phase::Progressing, None)), Rank::Progressing);
     assert_eq!(rank(&with(Phase::Unknown, None)), Rank::Unknown);
     assert_eq!(rank(&with(Phase::Healthy, None)), Rank::Healthy);
-    assert!(Rank::Failing < Rank::Waiting && Rank::Waiting < Rank::Paused);
+    assert!(Rank::Failing < Rank::Marginal && Rank::Marginal < Rank::Waiting);
+    assert!(Rank::Waiting < Rank::Paused);
     assert!(Rank::Paused < Rank::Progressing && Rank::Unknown < Rank::Healthy);
     let waiting = with(Phase::WaitingForPromotion, None);
     assert!(
-        attention_of(&waiting, Metrics::NONE, true).order()
-            < attention_of(&waiting, Metrics::NONE, false).order()
+        attention_of(&waiting, None, true).order() < attention_of(&waiting, None, false).order()
     );
     assert!(
-        attention_of(&with(Phase::Degraded, None), Metrics::NONE, false).order()
-            < attention_of(&waiting, Metrics::NONE, true).order(),
+        attention_of(&with(Phase::Degraded, None), None, false).order()
+            < attention_of(&waiting, None, true).order(),
         "a failing staging release outranks a waiting production one"
     );
 }
 
+/// A judgement of ripcord's with `verdict` and its reasons, no metrics.
+fn report(
+    verdict: ripcord::analysis::score::Verdict,
+    reasons: &[&str],
+) -> ripcord::analysis::report::Report {
+    ripcord::analysis::report::Report {
+        summary: ripcord::analysis::score::Summary {
+            score: 0.0,
+            verdict,
+            groups: vec![],
+            metrics: vec![],
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            warnings: vec![],
+        },
+        panels: vec![],
+        source: "test".into(),
+    }
+}
+
+fn judged(
+    state: &mut State,
+    key: &ripcord::model::ReleaseKey,
+    report: ripcord::analysis::report::Report,
+) {
+    let at = state.now;
+    update(
+        state,
+        Msg::Analysis {
+            key: key.clone(),
+            at,
+            result: Ok(report),
+        },
+    );
+}
+
 #[test]
-fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
-    use ripcord::model::MetricSeries;
+fn a_canary_ripcord_fails_moves_up_with_the_failing() {
+    use ripcord::analysis::score::Verdict;
     let (_, mut state) = demo_state();
     let key = state
         .rows
@@ -832,37 +868,39 @@ fn a_canary_whose_metrics_turn_bad_moves_up_with_the_failing() {
         .find(|k| k.name == "cart")
         .cloned()
         .expect("cart");
+    judged(&mut state, &key, report(Verdict::Pass, &[]));
     assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Waiting);
-    let series = |canary: f64, baseline: f64| Metrics {
-        series: vec![MetricSeries {
-            name: "error rate %".into(),
-            canary: vec![canary; 4],
-            baseline: vec![baseline; 4],
-        }],
-    };
-    update(
+    // Where ripcord judges, its pass stands over the controller's failure.
+    let mut failed_by_controller = state.releases[&key].clone();
+    failed_by_controller.verdict = Some(ripcord::model::Verdict::Fail);
+    assert_eq!(attention(&state, &failed_by_controller).rank, Rank::Waiting);
+    judged(
         &mut state,
-        Msg::Metrics {
-            key: key.clone(),
-            metrics: series(0.5, 0.4),
-        },
+        &key,
+        report(Verdict::Marginal, &["score 80 is below pass 95"]),
     );
-    assert_eq!(
-        attention(&state, &state.releases[&key]).rank,
-        Rank::Waiting,
-        "noise is not failure"
+    let a = attention(&state, &state.releases[&key]);
+    assert_eq!(a.rank, Rank::Marginal);
+    assert!(
+        a.reason.contains("score 80 is below pass 95"),
+        "{}",
+        a.reason
     );
-    update(
+    judged(
         &mut state,
-        Msg::Metrics {
-            key: key.clone(),
-            metrics: series(7.5, 0.4),
-        },
+        &key,
+        report(
+            Verdict::Fail,
+            &["error ratio: canary 8.1% vs baseline 1.0%", "critical"],
+        ),
     );
-    assert_eq!(attention(&state, &state.releases[&key]).rank, Rank::Failing);
+    let a = attention(&state, &state.releases[&key]);
+    assert_eq!(a.rank, Rank::Failing);
+    assert!(a.from_ripcord);
+    assert_eq!(a.reason, "error ratio: canary 8.1% vs baseline 1.0%");
     let at = state.rows.iter().position(|k| *k == key).expect("cart");
     assert!(at <= 2, "cart did not move up: {:?}", names(&state));
-    // Without canary pods the same series says nothing.
+    // Without canary pods ripcord does not judge it, and its old judgement says nothing.
     let mut idle = state.releases[&key].clone();
     idle.canary = Default::default();
     assert_ne!(attention(&state, &idle).rank, Rank::Failing);
@@ -1016,7 +1054,10 @@ fn key_of(state: &State, name: &str) -> ripcord::model::ReleaseKey {
 fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
     let (_, state) = demo_state();
     let checkout = key_of(&state, "checkout");
-    assert!(!state.metrics_of(&checkout).series.is_empty(), "metrics");
+    assert!(
+        state.analyses[&checkout].report.is_some(),
+        "ripcord's judgement"
+    );
     assert_eq!(state.flags_of(&checkout).flags.len(), 2, "flags");
     let mut codes: Vec<&str> = state
         .findings_of(&checkout)
@@ -1047,11 +1088,6 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
         named(found.map(|(k, _)| k).collect()),
         ["checkout", "gateway", "payments-api"]
     );
-    assert_eq!(
-        state.metrics.len(),
-        state.releases.len(),
-        "every release is measured"
-    );
     // A release no source spoke of reads as empty, not as missing.
     let search = key_of(&state, "search-api");
     assert!(state.flags_of(&search).flags.is_empty());
@@ -1064,27 +1100,20 @@ fn the_demo_sends_metrics_flags_and_findings_each_on_its_own() {
 
 #[test]
 fn one_sources_message_never_erases_anothers_data() {
-    use ripcord::model::{Findings, Flags, MetricSeries};
+    use ripcord::model::{Findings, Flags};
     let (_, mut state) = demo_state();
     let key = key_of(&state, "checkout");
     let flags = state.flags_of(&key).clone();
     let findings = state.findings_of(&key).clone();
     assert!(!flags.flags.is_empty() && !findings.items.is_empty());
-    let metrics = Metrics {
-        series: vec![MetricSeries {
-            name: "saturation".into(),
-            canary: vec![0.5],
-            baseline: vec![0.5],
-        }],
-    };
-    update(
-        &mut state,
-        Msg::Metrics {
-            key: key.clone(),
-            metrics: metrics.clone(),
-        },
+    let metrics = report(ripcord::analysis::score::Verdict::Pass, &[]);
+    judged(&mut state, &key, metrics.clone());
+    let analysis = |state: &State| state.analyses[&key].report.clone();
+    assert_eq!(
+        analysis(&state).as_ref(),
+        Some(&metrics),
+        "the judgement is replaced"
     );
-    assert_eq!(state.metrics_of(&key), &metrics, "the metrics are replaced");
     assert_eq!(state.flags_of(&key), &flags, "the flags stay");
     assert_eq!(state.findings_of(&key), &findings, "the findings stay");
     update(
@@ -1095,7 +1124,7 @@ fn one_sources_message_never_erases_anothers_data() {
         },
     );
     assert!(state.flags_of(&key).flags.is_empty(), "no flags now");
-    assert_eq!(state.metrics_of(&key), &metrics);
+    assert_eq!(analysis(&state).as_ref(), Some(&metrics));
     assert_eq!(state.findings_of(&key), &findings);
     update(
         &mut state,
@@ -1105,7 +1134,7 @@ fn one_sources_message_never_erases_anothers_data() {
         },
     );
     assert!(state.findings_of(&key).items.is_empty());
-    assert_eq!(state.metrics_of(&key), &metrics);
+    assert_eq!(analysis(&state).as_ref(), Some(&metrics));
 }
 
 #[test]
@@ -1124,7 +1153,7 @@ fn what_sources_said_about_a_release_goes_with_it() {
             permission: Permission::Allowed,
         },
     );
-    assert!(!state.metrics_of(&checkout).series.is_empty());
+    assert!(state.analyses.contains_key(&checkout));
     assert!(state.permission_of(&checkout, Operation::Abort).is_some());
     assert!(!state.findings_of(&frontend).items.is_empty());
     // The Rollout is deleted: its namespace is derived again without it.
@@ -1140,7 +1169,7 @@ fn what_sources_said_about_a_release_goes_with_it() {
         },
     );
     assert!(!state.releases.contains_key(&checkout));
-    assert!(!state.metrics.contains_key(&checkout), "metrics dropped");
+    assert!(!state.analyses.contains_key(&checkout), "judgement dropped");
     assert!(!state.flags.contains_key(&checkout), "flags dropped");
     assert!(!state.findings.contains_key(&checkout), "findings dropped");
     assert!(state.permission_of(&checkout, Operation::Abort).is_none());
@@ -1164,7 +1193,7 @@ fn what_sources_said_about_a_release_goes_with_it() {
         },
     );
     for key in state
-        .metrics
+        .analyses
         .keys()
         .chain(state.flags.keys())
         .chain(state.findings.keys())
@@ -1836,7 +1865,7 @@ fn the_kind_column_uses_one_form_at_each_width() {
 }
 
 #[test]
-fn at_80x24_a_row_ranked_by_its_canary_metrics_says_so() {
+fn at_80x24_a_row_ranked_by_ripcords_judgement_says_so() {
     let (_, mut state) = demo_state();
     let shown = screen(&mut state);
     let row = shown
@@ -1844,12 +1873,12 @@ fn at_80x24_a_row_ranked_by_its_canary_metrics_says_so() {
         .find(|l| l.contains("checkout"))
         .expect("checkout row");
     let checkout = key_of(&state, "checkout");
-    assert!(attention(&state, &state.releases[&checkout]).from_metrics);
-    assert!(row.contains("✖ metrics"), "{row}");
-    // At 60x16 it still says why, shortened.
+    assert!(attention(&state, &state.releases[&checkout]).from_ripcord);
+    assert!(row.contains("rc✖ FAIL"), "{row}");
+    // At 60x16 it still says whose verdict it is.
     let lines = screen_at(&mut state, 60, 16);
     let row = lines.iter().find(|l| l.contains("checkout")).expect("row");
-    assert!(row.contains("✖ met"), "{row}");
+    assert!(row.contains("rc✖"), "{row}");
 }
 
 #[test]
@@ -1934,23 +1963,20 @@ fn pair_and_blue_green_details_say_what_drives_them() {
     select(&mut state, "search-api");
     press_code(&mut state, KeyCode::Enter);
     let key = key_of(&state, "search-api");
-    update(
-        &mut state,
-        Msg::Metrics {
-            key,
-            metrics: Metrics {
-                series: vec![ripcord::model::MetricSeries {
-                    name: "latency p99".into(),
-                    canary: vec![1.0, 2.0],
-                    baseline: vec![1.0, 1.0],
-                }],
-            },
-        },
-    );
+    let mut blue_green = report(ripcord::analysis::score::Verdict::Pass, &[]);
+    blue_green.panels.push(ripcord::analysis::report::Panel {
+        metric: "latency p99".into(),
+        canary_query: "p99{side=\"preview\"}".into(),
+        baseline_query: "p99{side=\"active\"}".into(),
+        canary: vec![(1.0, 1.0), (2.0, 2.0)],
+        baseline: vec![(1.0, 1.0), (2.0, 1.0)],
+        threshold: None,
+    });
+    judged(&mut state, &key, blue_green);
     state.tab = Tab::Analysis;
     let shown = screen_at(&mut state, 120, 30).join("\n");
-    assert!(shown.contains("  preview "), "{shown}");
-    assert!(shown.contains("  active "), "{shown}");
+    assert!(shown.contains("preview  p99"), "{shown}");
+    assert!(shown.contains("active   p99"), "{shown}");
     assert!(!shown.contains("baseline"), "{shown}");
 }
 
@@ -2114,7 +2140,7 @@ fn a_release_failing_on_its_canary_metrics_says_why_in_its_detail() {
     let (_, mut state) = demo_state();
     let checkout = key_of(&state, "checkout");
     let a = attention(&state, &state.releases[&checkout]);
-    assert!(a.from_metrics);
+    assert!(a.from_ripcord);
     select(&mut state, "checkout");
     press_code(&mut state, KeyCode::Enter);
     resize(&mut state, 200, 40);
@@ -2154,8 +2180,9 @@ fn a_deployment_s_analysis_tab_shows_its_new_side_while_it_has_pods() {
     let new_row = row(new);
     row(base);
     assert!(!new_row.trim_end().ends_with(" -"), "{new_row}");
+    // The sides are named new and old, never baseline (a reason may still say it).
     assert!(
-        !lines.iter().any(|l| l.contains("baseline")),
+        !lines.iter().any(|l| l.trim_start().starts_with("baseline")),
         "{}",
         lines.join("\n")
     );

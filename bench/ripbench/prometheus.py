@@ -1,8 +1,8 @@
 """The Prometheus case: canaries in flight among the fixture, judged two ways.
 
 - ripcord: the console (in a pty) with a `prometheus` setting and the shipped HTTP analysis.
-  It judges only releases with a canary in flight: each one every minute (two range queries
-  per metric, canary and baseline), the one open in the detail view every 15 s.
+  It judges only releases with a canary in flight, each one every minute, the one open in
+  the detail view every 15 s; each refresh is one range query per metric for all of them.
 - Argo-style: what an AnalysisRun per rollout does, one instant query per metric per rollout
   per interval, played by this script (`--argo-interval`, default 30 s).
 
@@ -220,7 +220,7 @@ def markdown(res):
         "",
         "| | queries/min | Prometheus CPU | client CPU |",
         "|---|---|---|---|",
-        f"| ripcord (every 60 s, open release 15 s) | {r['queries_per_minute']} | "
+        f"| ripcord (one batch every 60 s) | {r['queries_per_minute']} | "
         f"{r['prometheus_cpu_pct']}% | {r['client_cpu_pct']}% |",
         f"| Argo-style (1 query/metric/rollout/{a['interval_s']} s) | {a['queries_per_minute']} | "
         f"{a['prometheus_cpu_pct']}% | {a['client_cpu_pct']}% |",

@@ -264,8 +264,20 @@ fn reason(
 ) -> String {
     let bound = match (outcome, critical) {
         (Outcome::High, true) => format!(" ≥ critical ×{}", num(rule.critical_increase)),
+        // A critical metric between its bounds fails itself but not the analysis (Kayenta
+        // marks it critical only at or beyond the critical bound): say so.
+        (Outcome::High, false) if rule.critical => format!(
+            " > allowed ×{}, under critical ×{}",
+            num(rule.allowed_increase),
+            num(rule.critical_increase)
+        ),
         (Outcome::High, false) => format!(" > allowed ×{}", num(rule.allowed_increase)),
         (Outcome::Low, true) => format!(" ≤ critical ×{}", num(rule.critical_decrease)),
+        (Outcome::Low, false) if rule.critical => format!(
+            " < allowed ×{}, above critical ×{}",
+            num(rule.allowed_decrease),
+            num(rule.critical_decrease)
+        ),
         (Outcome::Low, false) => format!(" < allowed ×{}", num(rule.allowed_decrease)),
         _ => String::new(),
     };

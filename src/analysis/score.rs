@@ -271,6 +271,64 @@ mod tests {
             .any(|r| r.contains("critical metric errors failed")));
     }
 
+    /// Kayenta's edges for a critical metric, through the judge: beyond its critical bound
+    /// (High or Low) it forces 0; between its allowed and critical bounds it fails itself
+    /// and its group, and the score decides, as for any metric.
+    #[test]
+    fn a_critical_metric_forces_zero_only_beyond_its_critical_bound() {
+        use crate::analysis::judge::{judge_metric, Direction, MetricRule};
+        let series =
+            |base: f64, n: usize| -> Vec<f64> { (0..n).map(|i| base + i as f64 * 1e-4).collect() };
+        let baseline = series(0.010, 40);
+        let rule = |direction| MetricRule {
+            direction,
+            critical: true,
+            allowed_increase: 1.2,
+            critical_increase: 1.5,
+            allowed_decrease: 0.8,
+            critical_decrease: 0.5,
+            ..MetricRule::default()
+        };
+        let run = |canary: &[f64], direction| {
+            let j = judge_metric("errors", &rule(direction), canary, &baseline, 0.98);
+            let mut metrics: Vec<Judged> = (0..3)
+                .map(|i| judged(&format!("m{i}"), "other", Outcome::Pass, false))
+                .collect();
+            metrics.push(Judged {
+                metric: "errors".into(),
+                group: "errors".into(),
+                critical: true,
+                judgement: j,
+            });
+            score(&metrics, &[], Thresholds::default())
+        };
+        // ×2: beyond critical, High: 0.
+        let s = run(&series(0.020, 40), Direction::Increase);
+        assert_eq!(s.metrics[3].judgement.outcome, Outcome::High);
+        assert!(s.metrics[3].judgement.critical_failure);
+        assert_eq!((s.score, s.verdict), (0.0, Verdict::Fail));
+        // ×0.3 with decrease bad: beyond critical, Low: 0.
+        let s = run(&series(0.003, 40), Direction::Decrease);
+        assert_eq!(s.metrics[3].judgement.outcome, Outcome::Low);
+        assert_eq!((s.score, s.verdict), (0.0, Verdict::Fail));
+        // ×1.3: High but under critical: its group scores 0, the other 100: 50, not forced.
+        let s = run(&series(0.013, 40), Direction::Increase);
+        let j = &s.metrics[3].judgement;
+        assert_eq!(j.outcome, Outcome::High);
+        assert!(!j.critical_failure && j.failed());
+        assert!(
+            j.reason.contains("> allowed ×1.2, under critical ×1.5"),
+            "{}",
+            j.reason
+        );
+        assert_eq!((s.score, s.verdict), (50.0, Verdict::Fail));
+        assert!(
+            !s.reasons.iter().any(|r| r.contains("forced to 0")),
+            "{:?}",
+            s.reasons
+        );
+    }
+
     #[test]
     fn half_without_data_fails_and_no_data_does_not_count_against_a_group() {
         let s = score(

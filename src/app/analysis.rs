@@ -6,6 +6,7 @@ use super::{Effect, Mode, State};
 use crate::analysis::report::{fit_step, Report};
 use crate::model::{Release, ReleaseKey};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How often a release with a canary in flight is judged (state time): enough for the
@@ -44,6 +45,11 @@ pub struct AnalysisRequest {
     pub key: ReleaseKey,
     pub canary: String,
     pub baseline: String,
+    /// The label the sides differ by, and its value on each: a batch of releases is
+    /// queried once per metric with all their values and split back by it.
+    pub label: &'static str,
+    pub canary_value: String,
+    pub baseline_value: String,
     /// The end of the window (state time: the demo's clock in the demo).
     pub end: DateTime<Utc>,
     pub window: Duration,
@@ -53,15 +59,53 @@ pub struct AnalysisRequest {
 /// Whether ripcord judges this release itself: it has a canary in flight and its context
 /// has a Prometheus (the demo always has its simulated one).
 pub fn judged_here(state: &State, r: &Release) -> bool {
-    let has_source = match state.mode {
+    judged_with(&state.mode, &state.settings, r)
+}
+
+/// [`judged_here`] from the parts of `State` it reads.
+fn judged_with(mode: &Mode, settings: &crate::config::Settings, r: &Release) -> bool {
+    let has_source = match mode {
         Mode::Demo { .. } => true,
-        Mode::Live => state.settings.prometheus(&r.key.context).is_some(),
+        Mode::Live => settings.prometheus(&r.key.context).is_some(),
     };
     has_source && crate::gate::canary_in_flight(r) && crate::gate::selectors(r).is_ok()
 }
 
-/// The judgements due at state time: one per release with a canary in flight that was not
-/// asked for within `ANALYSIS_EVERY_SECS`. Healthy releases cost nothing.
+/// ripcord's latest judgement of a release it judges now: where this is `Some`, the queue
+/// ranks and marks the release by it, not by its controller's verdict.
+pub fn ripcord_panel<'a>(state: &'a State, r: &Release) -> Option<&'a AnalysisPanel> {
+    panel_in(&state.analyses, &state.mode, &state.settings, r)
+}
+
+/// [`ripcord_panel`] from the parts of `State` it reads, for callers holding another part.
+pub fn panel_in<'a>(
+    analyses: &'a HashMap<ReleaseKey, AnalysisPanel>,
+    mode: &Mode,
+    settings: &crate::config::Settings,
+    r: &Release,
+) -> Option<&'a AnalysisPanel> {
+    analyses
+        .get(&r.key)
+        .filter(|p| p.report.is_some() && judged_with(mode, settings, r))
+}
+
+/// The summary of [`ripcord_panel`]'s report.
+pub fn ripcord_summary<'a>(
+    state: &'a State,
+    r: &Release,
+) -> Option<&'a crate::analysis::score::Summary> {
+    summary_of(ripcord_panel(state, r))
+}
+
+pub fn summary_of(panel: Option<&AnalysisPanel>) -> Option<&crate::analysis::score::Summary> {
+    panel
+        .and_then(|p| p.report.as_ref())
+        .map(|rep| &rep.summary)
+}
+
+/// The judgements due at state time, as one batch (one query per metric for all of them):
+/// one per release with a canary in flight that was not asked for within
+/// `ANALYSIS_EVERY_SECS`. Healthy releases cost nothing.
 pub fn due(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let step = fit_step(ANALYSIS_WINDOW, state.width.saturating_sub(CHART_MARGIN));
@@ -69,7 +113,7 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         super::View::Detail(key) => Some(key.clone()),
         super::View::Home | super::View::Security => None,
     };
-    let mut effects = Vec::new();
+    let mut requests = Vec::new();
     for r in state.releases.values() {
         if !judged_here(state, r) {
             continue;
@@ -89,21 +133,25 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         let Ok(sides) = crate::gate::selectors(r) else {
             continue;
         };
-        effects.push(Effect::Analyze(AnalysisRequest {
+        requests.push(AnalysisRequest {
             key: r.key.clone(),
             canary: sides.canary,
             baseline: sides.baseline,
+            label: sides.label,
+            canary_value: sides.canary_value,
+            baseline_value: sides.baseline_value,
             end: now,
             window: ANALYSIS_WINDOW,
             step,
-        }));
+        });
     }
-    for e in &effects {
-        if let Effect::Analyze(req) = e {
-            state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
-        }
+    for req in &requests {
+        state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
     }
-    effects
+    if requests.is_empty() {
+        return vec![];
+    }
+    vec![Effect::Analyze(requests)]
 }
 
 /// The PromQL of the metric the analysis tab shows (both sides' queries), for the
@@ -151,11 +199,20 @@ pub fn record(
     at: DateTime<Utc>,
     result: Result<Report, String>,
 ) {
-    if !state.releases.contains_key(&key) {
+    let Some(release) = state.releases.get(&key) else {
         return;
-    }
+    };
+    // Judged against nothing (a baseline without pods or samples): no verdict, and why.
+    let nothing = match &result {
+        Ok(report) => crate::gate::not_judgeable(release, report),
+        Err(_) => None,
+    };
     let panel = state.analyses.entry(key).or_default();
     match result {
+        Ok(_) if nothing.is_some() => {
+            panel.report = None;
+            panel.error = nothing.map(|why| format!("not judged: {why}"));
+        }
         Ok(report) => {
             panel.report = Some(report);
             panel.measured = Some(at);

@@ -1,15 +1,15 @@
-//! What needs a human first, and why, with what the console knows: its metrics and which
-//! contexts are production. The rule itself is `model::attention`.
+//! What needs a human first, and why, with what the console knows: ripcord's own
+//! judgements and which contexts are production. The rule itself is `model::attention`.
 
 use super::State;
 pub use crate::model::attention::{attention_of, Attention, Rank};
 use crate::model::Release;
 
-/// [`attention_of`] with the metrics and production settings the console holds.
+/// [`attention_of`] with ripcord's judgement and the production settings the console holds.
 pub fn attention(state: &State, r: &Release) -> Attention {
     attention_of(
         r,
-        state.metrics_of(&r.key),
+        super::analysis::ripcord_summary(state, r),
         state.settings.is_production(&r.key.context),
     )
 }
@@ -25,8 +25,8 @@ pub fn queue_message(state: &State, r: &Release) -> String {
         None => inert.into_owned(),
     };
     match a.rank {
-        Rank::Failing | Rank::Waiting if message.is_empty() => a.reason,
-        Rank::Failing | Rank::Waiting => format!("{} · {message}", a.reason),
+        Rank::Failing | Rank::Marginal | Rank::Waiting if message.is_empty() => a.reason,
+        Rank::Failing | Rank::Marginal | Rank::Waiting => format!("{} · {message}", a.reason),
         _ => message,
     }
 }

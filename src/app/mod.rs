@@ -32,7 +32,7 @@ pub const FLAG_CHANGE_MARK_SECS: i64 = 300;
 
 use crate::model::objects::Change;
 use crate::model::ops::{ActionOutcome, ActionRequest};
-use crate::model::{ConnState, Findings, Flags, Metrics, Permission, ReleaseKey};
+use crate::model::{ConnState, Findings, Flags, Permission, ReleaseKey};
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
@@ -52,11 +52,6 @@ pub enum Msg {
     Connection {
         context: String,
         state: ConnState,
-    },
-    /// A metrics source's latest series for a release (replaces what it sent before).
-    Metrics {
-        key: ReleaseKey,
-        metrics: Metrics,
     },
     /// A judgement of a release's canary against its baseline (`at` is the end of the
     /// window judged), or why it could not be made.
@@ -164,8 +159,8 @@ pub enum Effect {
     },
     /// Ask the API server which operations the user may run on this release.
     CheckAccess(ReleaseKey),
-    /// Judge a release's canary on Prometheus data.
-    Analyze(analysis::AnalysisRequest),
+    /// Judge these releases' canaries on Prometheus data, as one batch.
+    Analyze(Vec<analysis::AnalysisRequest>),
     /// Put text on the clipboard through the terminal (OSC 52, which works over SSH).
     Copy(String),
     Clock(ClockControl),

@@ -5,7 +5,7 @@ use crate::config::keymap::{KeyChord, Keymap, Section};
 use crate::config::Settings;
 use crate::model::ops::ActionRequest;
 use crate::model::ops::Operation;
-use crate::model::{ClusterCache, Findings, Flags, Metrics, Release, ReleaseKey, Revision};
+use crate::model::{ClusterCache, Findings, Flags, Release, ReleaseKey, Revision};
 use crate::model::{ConnState, Permission};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -161,11 +161,10 @@ pub struct State {
     pub pending_keys: Vec<KeyChord>,
     pub clusters: BTreeMap<String, ClusterState>,
     pub releases: BTreeMap<ReleaseKey, Release>,
-    /// What each side source last said about a release, one map per source so that none
-    /// overwrites another's; read through `metrics_of`, `flags_of` and `findings_of`.
-    pub metrics: HashMap<ReleaseKey, Metrics>,
     /// ripcord's own judgement of each release it judges.
     pub analyses: HashMap<ReleaseKey, super::analysis::AnalysisPanel>,
+    /// What each side source last said about a release, one map per source so that none
+    /// overwrites another's; read through `flags_of` and `findings_of`.
     pub flags: HashMap<ReleaseKey, Flags>,
     /// Flags told for a release not shown yet: the flag source and the release watches
     /// race, and a release that arrives second finds its flags here.
@@ -269,7 +268,6 @@ impl State {
             pending_keys: Vec::new(),
             clusters: BTreeMap::new(),
             releases: BTreeMap::new(),
-            metrics: HashMap::new(),
             analyses: HashMap::new(),
             flags: HashMap::new(),
             flags_waiting: HashMap::new(),
@@ -367,11 +365,6 @@ impl State {
         self.status_wall = self.wall;
     }
 
-    /// What the metrics source measures for `key`; nothing when it has not said.
-    pub fn metrics_of(&self, key: &ReleaseKey) -> &Metrics {
-        self.metrics.get(key).unwrap_or(Metrics::NONE)
-    }
-
     /// The feature flags a flag source ties to `key`.
     pub fn flags_of(&self, key: &ReleaseKey) -> &Flags {
         self.flags.get(key).unwrap_or(Flags::NONE)
@@ -404,7 +397,6 @@ impl State {
     /// Drops everything held about a release that is gone, so that per-release maps only
     /// ever hold releases the console shows.
     pub fn forget_release(&mut self, key: &ReleaseKey) {
-        self.metrics.remove(key);
         self.analyses.remove(key);
         self.flags.remove(key);
         self.flags_changed.remove(key);

@@ -1,8 +1,9 @@
-//! The console's analysis executor: judges releases as `update` asks, at most one
-//! judgement in flight per release, a newer request replacing one still queued, and the
-//! caller never waiting. Results reach `State` only as `Msg::Analysis`.
+//! The console's analysis executor: judges releases as `update` asks, a batch at a time per
+//! context (one query per metric for all its releases), at most one batch in flight per
+//! context, a newer request for a release replacing one still queued, and the caller never
+//! waiting. Results reach `State` only as `Msg::Analysis`.
 
-use super::{analyze_report, RangeSource, Window};
+use super::{analyze_batch, BatchItem, RangeSource, Window};
 use crate::analysis::config::{AnalysisConfig, Side};
 use crate::app::analysis::AnalysisRequest;
 use crate::app::Msg;
@@ -22,14 +23,15 @@ pub trait Sources: Send + Sync {
 
 #[derive(Default)]
 struct Slot {
-    queued: Option<AnalysisRequest>,
+    /// Requests that came while a batch ran, at most one per release (the newest).
+    queued: Vec<AnalysisRequest>,
 }
 
 /// Cheap to clone; every clone shares the slots.
 #[derive(Clone)]
 pub struct Feed {
-    /// A release is here while a judgement of it runs.
-    slots: Arc<Mutex<HashMap<ReleaseKey, Slot>>>,
+    /// A context is here while a batch of it runs.
+    slots: Arc<Mutex<HashMap<String, Slot>>>,
     sources: Arc<dyn Sources>,
     msgs: mpsc::Sender<Msg>,
 }
@@ -43,74 +45,138 @@ impl Feed {
         }
     }
 
-    /// Starts judging `request`, or queues it behind the judgement of the same release
-    /// under way (replacing any request queued before it). Never waits.
-    pub fn request(&self, request: AnalysisRequest) {
-        {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(slot) = slots.get_mut(&request.key) {
-                slot.queued = Some(request);
-                return;
+    /// Starts judging `batch`, each context's releases together, or queues a context's
+    /// behind its batch under way (a release's newer request replacing its queued one).
+    /// Never waits.
+    pub fn request(&self, batch: Vec<AnalysisRequest>) {
+        let mut by_context: Vec<(String, Vec<AnalysisRequest>)> = Vec::new();
+        for r in batch {
+            match by_context.iter_mut().find(|(c, _)| *c == r.key.context) {
+                Some((_, rs)) => rs.push(r),
+                None => by_context.push((r.key.context.clone(), vec![r])),
             }
-            slots.insert(request.key.clone(), Slot::default());
         }
-        let feed = self.clone();
-        tokio::spawn(async move { feed.run(request).await });
+        for (context, requests) in by_context {
+            {
+                let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = slots.get_mut(&context) {
+                    for r in requests {
+                        slot.queued.retain(|q| q.key != r.key);
+                        slot.queued.push(r);
+                    }
+                    continue;
+                }
+                slots.insert(context.clone(), Slot::default());
+            }
+            let feed = self.clone();
+            tokio::spawn(async move { feed.run(context, requests).await });
+        }
     }
 
-    async fn run(self, mut request: AnalysisRequest) {
+    async fn run(self, context: String, mut batch: Vec<AnalysisRequest>) {
         loop {
-            let msg = self.judge(&request).await;
-            if self.msgs.send(msg).await.is_err() {
-                return;
-            }
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            let next = slots.get_mut(&request.key).and_then(|s| s.queued.take());
-            match next {
-                Some(next) => request = next,
-                None => {
-                    slots.remove(&request.key);
+            for msg in judge_batch(&*self.sources, &batch).await {
+                if self.msgs.send(msg).await.is_err() {
                     return;
                 }
             }
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let next = slots
+                .get_mut(&context)
+                .map(|s| std::mem::take(&mut s.queued))
+                .unwrap_or_default();
+            if next.is_empty() {
+                slots.remove(&context);
+                return;
+            }
+            batch = next;
         }
     }
+}
 
-    async fn judge(&self, request: &AnalysisRequest) -> Msg {
-        let key = &request.key;
-        let result = async {
-            let source = self
-                .sources
-                .source(&key.context)
-                .ok_or_else(|| format!("no Prometheus for context {}", key.context))?;
-            let config = self.sources.config(key).await?;
-            let side = |selector| Side {
-                namespace: &key.namespace,
-                name: &key.name,
-                selector,
-            };
-            let length = chrono::Duration::from_std(request.window).map_err(|e| e.to_string())?;
-            analyze_report(
-                &*source,
-                &config,
-                &side(&request.canary),
-                &side(&request.baseline),
-                Window {
-                    end: request.end,
-                    length,
-                    step: request.step,
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())
+/// Judges `batch` from `sources`: releases with the same config and window are queried
+/// together, one query per metric (see [`analyze_batch`]). One message per release, to
+/// carry its judgement (or why there is none) to `State`.
+pub async fn judge_batch(sources: &dyn Sources, batch: &[AnalysisRequest]) -> Vec<Msg> {
+    let failed = |r: &AnalysisRequest, why: String| Msg::Analysis {
+        key: r.key.clone(),
+        at: r.end,
+        result: Err(why),
+    };
+    let mut msgs = Vec::new();
+    // (context, config, window) -> its releases, in the order they came.
+    let mut groups: Vec<(AnalysisConfig, Vec<&AnalysisRequest>)> = Vec::new();
+    for r in batch {
+        let key = &r.key;
+        if sources.source(&key.context).is_none() {
+            msgs.push(failed(
+                r,
+                format!("no Prometheus for context {}", key.context),
+            ));
+            continue;
         }
-        .await;
-        Msg::Analysis {
-            key: key.clone(),
-            at: request.end,
-            result,
+        let config = match sources.config(key).await {
+            Ok(config) => config,
+            Err(why) => {
+                msgs.push(failed(r, why));
+                continue;
+            }
+        };
+        let same = |g: &(AnalysisConfig, Vec<&AnalysisRequest>)| {
+            let o = g.1[0];
+            g.0 == config
+                && o.key.context == key.context
+                && (o.end, o.window, o.step) == (r.end, r.window, r.step)
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.1.push(r),
+            None => groups.push((config, vec![r])),
         }
     }
+    for (config, members) in groups {
+        let first = members[0];
+        let Some(source) = sources.source(&first.key.context) else {
+            continue;
+        };
+        let length = match chrono::Duration::from_std(first.window) {
+            Ok(length) => length,
+            Err(e) => {
+                msgs.extend(members.iter().map(|r| failed(r, e.to_string())));
+                continue;
+            }
+        };
+        let items: Vec<BatchItem> = members
+            .iter()
+            .map(|r| {
+                let side = |selector| Side {
+                    namespace: &r.key.namespace,
+                    name: &r.key.name,
+                    selector,
+                };
+                BatchItem {
+                    canary: side(&r.canary),
+                    baseline: side(&r.baseline),
+                    label: r.label,
+                    canary_value: &r.canary_value,
+                    baseline_value: &r.baseline_value,
+                }
+            })
+            .collect();
+        let window = Window {
+            end: first.end,
+            length,
+            step: first.step,
+        };
+        let results = analyze_batch(&*source, &config, &items, window).await;
+        for (r, result) in members.iter().zip(results) {
+            msgs.push(Msg::Analysis {
+                key: r.key.clone(),
+                at: r.end,
+                result: result.map_err(|e| e.to_string()),
+            });
+        }
+    }
+    msgs
 }
 
 /// How long a release's analysis config is reused before its annotation and ConfigMap
@@ -291,6 +357,7 @@ mod tests {
                 self.running.fetch_sub(1, Ordering::SeqCst);
                 Ok(vec![Series {
                     points: vec![(end.timestamp() as f64, 1.0)],
+                    labels: vec![],
                 }])
             })
         }
@@ -320,6 +387,9 @@ mod tests {
             key: key.clone(),
             canary: "a=\"1\"".into(),
             baseline: "a=\"2\"".into(),
+            label: "a",
+            canary_value: "1".into(),
+            baseline_value: "2".into(),
             end: DateTime::from_timestamp(end, 0).unwrap(),
             window: Duration::from_secs(60),
             step: Duration::from_secs(5),
@@ -346,12 +416,12 @@ mod tests {
         // and none of the calls waits.
         for end in [100, 200, 300] {
             let started = std::time::Instant::now();
-            feed.request(request(&key, end));
+            feed.request(vec![request(&key, end)]);
             assert!(started.elapsed() < Duration::from_millis(50));
             tokio::task::yield_now().await;
         }
-        // Two queries (canary, baseline) per judgement; two judgements.
-        gated.gate.add_permits(4);
+        // One query per metric covers both sides; two judgements.
+        gated.gate.add_permits(2);
         let mut ends = Vec::new();
         for _ in 0..2 {
             match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
@@ -363,12 +433,12 @@ mod tests {
             }
         }
         assert_eq!(ends, vec![100, 300]);
-        assert_eq!(*gated.ends.lock().unwrap(), vec![100, 100, 300, 300]);
+        assert_eq!(*gated.ends.lock().unwrap(), vec![100, 300]);
         assert_eq!(gated.most.load(Ordering::SeqCst), 1, "one query at a time");
         assert!(feed.slots.lock().unwrap().is_empty(), "idle again");
         // Idle: the next request runs at once.
-        gated.gate.add_permits(2);
-        feed.request(request(&key, 400));
+        gated.gate.add_permits(1);
+        feed.request(vec![request(&key, 400)]);
         let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
         assert!(matches!(got, Ok(Some(Msg::Analysis { .. }))), "{got:?}");
     }

@@ -34,10 +34,28 @@ pub enum MetricsError {
     BadUrl { url: String, why: String },
 }
 
-/// One series of a range query: (unix seconds, value), oldest first.
+/// One series of a range query: (unix seconds, value), oldest first, and its labels.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Series {
     pub points: Vec<(f64, f64)>,
+    pub labels: Vec<(String, String)>,
+}
+
+impl Series {
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Labels as Prometheus returns them, in a stable order.
+fn labels_of(metric: &std::collections::HashMap<String, String>) -> Vec<(String, String)> {
+    let mut labels: Vec<(String, String)> =
+        metric.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    labels.sort();
+    labels
 }
 
 /// Why one range query failed, before it is tied to a metric.
@@ -247,16 +265,19 @@ fn series_of(data: &Data) -> Vec<Series> {
                     .iter()
                     .map(|v| (v.timestamp(), v.value()))
                     .collect(),
+                labels: labels_of(s.metric()),
             })
             .collect(),
         Data::Vector(v) => v
             .iter()
             .map(|s| Series {
                 points: vec![(s.sample().timestamp(), s.sample().value())],
+                labels: labels_of(s.metric()),
             })
             .collect(),
         Data::Scalar(s) => vec![Series {
             points: vec![(s.timestamp(), s.value())],
+            labels: Vec::new(),
         }],
     }
 }
@@ -433,56 +454,293 @@ pub async fn analyze_report(
         }
         let baseline_series = sides.pop().expect("two sides");
         let canary_series = sides.pop().expect("two sides");
-        let pooled = |s: &[Series]| -> Vec<f64> {
-            s.iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1))
-                .collect()
-        };
-        let plotted =
-            |s: &[Series]| average(&s.iter().map(|s| s.points.clone()).collect::<Vec<_>>());
-        let (judgement, canary_points, baseline_points) = match (canary_series, baseline_series) {
-            (Ok(c), Ok(b)) => (
-                judge_metric(
-                    &metric.name,
-                    &metric.rule,
-                    &pooled(&c),
-                    &pooled(&b),
-                    config.confidence,
-                ),
-                plotted(&c),
-                plotted(&b),
-            ),
-            (Err(e @ MetricsError::Unreachable { .. }), _)
-            | (_, Err(e @ MetricsError::Unreachable { .. })) => return Err(e),
-            (Err(e), _) | (_, Err(e)) => {
-                let mut j = judge_metric(&metric.name, &metric.rule, &[], &[], config.confidence);
-                j.outcome = crate::analysis::judge::Outcome::Error;
-                j.critical_failure = metric.rule.critical;
-                j.reason = format!("{}: {e}", metric.name);
-                (j, Vec::new(), Vec::new())
-            }
-        };
-        let [canary_query, baseline_query] = queries;
-        panels.push(Panel {
-            metric: metric.name.clone(),
-            canary_query,
-            baseline_query,
-            canary: canary_points,
-            baseline: baseline_points,
-            threshold: threshold(&metric.rule, judgement.baseline_mean),
-        });
-        judged.push(Judged {
-            metric: metric.name.clone(),
-            group: metric.group.clone(),
-            critical: metric.rule.critical,
-            judgement,
-        });
+        let (j, panel) = judge_panel(metric, config, queries, canary_series, baseline_series)?;
+        judged.push(j);
+        panels.push(panel);
     }
     Ok(Report {
         summary: score(&judged, &config.groups, config.thresholds),
         panels,
         source: prometheus.describe(),
     })
+}
+
+/// One metric judged on each side's series (or why a side has none), with its panel. An
+/// unreachable Prometheus fails the whole analysis; a rejected query judges the metric as
+/// an error with the reason.
+fn judge_panel(
+    metric: &crate::analysis::config::MetricSpec,
+    config: &AnalysisConfig,
+    queries: [String; 2],
+    canary: Result<Vec<Series>, MetricsError>,
+    baseline: Result<Vec<Series>, MetricsError>,
+) -> Result<(Judged, Panel), MetricsError> {
+    let pooled = |s: &[Series]| -> Vec<f64> {
+        s.iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .collect()
+    };
+    let plotted = |s: &[Series]| average(&s.iter().map(|s| s.points.clone()).collect::<Vec<_>>());
+    let (judgement, canary_points, baseline_points) = match (canary, baseline) {
+        (Ok(c), Ok(b)) => (
+            judge_metric(
+                &metric.name,
+                &metric.rule,
+                &pooled(&c),
+                &pooled(&b),
+                config.confidence,
+            ),
+            plotted(&c),
+            plotted(&b),
+        ),
+        (Err(e @ MetricsError::Unreachable { .. }), _)
+        | (_, Err(e @ MetricsError::Unreachable { .. })) => return Err(e),
+        (Err(e), _) | (_, Err(e)) => {
+            let mut j = judge_metric(&metric.name, &metric.rule, &[], &[], config.confidence);
+            j.outcome = crate::analysis::judge::Outcome::Error;
+            j.critical_failure = metric.rule.critical;
+            j.reason = format!("{}: {e}", metric.name);
+            (j, Vec::new(), Vec::new())
+        }
+    };
+    let [canary_query, baseline_query] = queries;
+    let panel = Panel {
+        metric: metric.name.clone(),
+        canary_query,
+        baseline_query,
+        canary: canary_points,
+        baseline: baseline_points,
+        threshold: threshold(&metric.rule, judgement.baseline_mean),
+    };
+    let judged = Judged {
+        metric: metric.name.clone(),
+        group: metric.group.clone(),
+        critical: metric.rule.critical,
+        judgement,
+    };
+    Ok((judged, panel))
+}
+
+/// One release of a batch: its two sides and the label whose values tell them apart.
+#[derive(Debug, Clone)]
+pub struct BatchItem<'a> {
+    pub canary: Side<'a>,
+    pub baseline: Side<'a>,
+    pub label: &'a str,
+    pub canary_value: &'a str,
+    pub baseline_value: &'a str,
+}
+
+/// Judges every release of `items` with one query per metric and side label, however many
+/// releases there are: each metric's template runs once over all their sides, grouped by
+/// that label (and the namespace), and its series are split back per release. A template
+/// that cannot be grouped (it uses `{{name}}`, or aggregates with a trailing `by`) falls
+/// back to two queries per release. Results are in the order of `items`.
+pub async fn analyze_batch(
+    prometheus: &dyn RangeSource,
+    config: &AnalysisConfig,
+    items: &[BatchItem<'_>],
+    window: Window,
+) -> Vec<Result<Report, MetricsError>> {
+    type Answer = Result<Vec<Series>, MetricsError>;
+    let start = window.end - window.length;
+    let mut sides: Vec<Vec<(Answer, Answer)>> = items.iter().map(|_| Vec::new()).collect();
+    for metric in &config.metrics {
+        let mut labels: Vec<&str> = items.iter().map(|i| i.label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        for label in labels {
+            let members: Vec<usize> = (0..items.len())
+                .filter(|&i| items[i].label == label)
+                .collect();
+            let values: Vec<&str> = members
+                .iter()
+                .flat_map(|&i| [items[i].canary_value, items[i].baseline_value])
+                .collect();
+            let namespaces: Vec<&str> =
+                members.iter().map(|&i| items[i].canary.namespace).collect();
+            let by_namespace = metric.query.contains("{{namespace}}");
+            let grouped = grouped_query(&metric.query, label, &values, &namespaces);
+            if let Some(query) = grouped {
+                let answer = prometheus
+                    .range(&query, start, window.end, window.step)
+                    .await
+                    .map_err(|e| tie(prometheus, &metric.name, e));
+                let pick = |value: &str, namespace: &str| -> Answer {
+                    let all = answer.as_ref().map_err(Clone::clone)?;
+                    Ok(all
+                        .iter()
+                        .filter(|s| s.label(label) == Some(value))
+                        .filter(|s| !by_namespace || s.label("namespace") == Some(namespace))
+                        .cloned()
+                        .collect())
+                };
+                for &i in &members {
+                    let it = &items[i];
+                    let ns = it.canary.namespace;
+                    sides[i].push((pick(it.canary_value, ns), pick(it.baseline_value, ns)));
+                }
+            } else {
+                for &i in &members {
+                    let it = &items[i];
+                    let mut answers = Vec::with_capacity(2);
+                    for side in [&it.canary, &it.baseline] {
+                        answers.push(
+                            prometheus
+                                .range(&metric.query_for(side), start, window.end, window.step)
+                                .await
+                                .map_err(|e| tie(prometheus, &metric.name, e)),
+                        );
+                    }
+                    let baseline = answers.pop().expect("two sides");
+                    let canary = answers.pop().expect("two sides");
+                    sides[i].push((canary, baseline));
+                }
+            }
+        }
+    }
+    items
+        .iter()
+        .zip(sides)
+        .map(|(it, answers)| {
+            let mut judged = Vec::with_capacity(answers.len());
+            let mut panels = Vec::with_capacity(answers.len());
+            for (metric, (canary, baseline)) in config.metrics.iter().zip(answers) {
+                // The panel shows each side's own query: what a user pastes to look at it.
+                let queries = [metric.query_for(&it.canary), metric.query_for(&it.baseline)];
+                let (j, panel) = judge_panel(metric, config, queries, canary, baseline)?;
+                judged.push(j);
+                panels.push(panel);
+            }
+            Ok(Report {
+                summary: score(&judged, &config.groups, config.thresholds),
+                panels,
+                source: prometheus.describe(),
+            })
+        })
+        .collect()
+}
+
+/// The aggregations a grouped query keeps each side apart in.
+const AGGREGATIONS: [&str; 8] = [
+    "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
+];
+
+/// `template` for every side at once: `{{selector}}` becomes `label=~"v1|v2|..."`,
+/// `namespace="{{namespace}}"` becomes `namespace=~"ns1|..."`, and every aggregation
+/// keeps `label` (and `namespace`) apart. None when that cannot be done by rewriting:
+/// `{{name}}` in the template, `{{namespace}}` other than as a matcher's whole value, or a
+/// trailing `by`/`without` clause.
+pub fn grouped_query(
+    template: &str,
+    label: &str,
+    values: &[&str],
+    namespaces: &[&str],
+) -> Option<String> {
+    use crate::analysis::config::SELECTOR;
+    if template.contains("{{name}}") {
+        return None;
+    }
+    let mut query = template.to_owned();
+    let mut by = label.to_owned();
+    if template.contains("{{namespace}}") {
+        let whole = "=\"{{namespace}}\"";
+        if template.matches("{{namespace}}").count() != template.matches(whole).count() {
+            return None;
+        }
+        query = query.replace(whole, &format!("=~\"{}\"", alternation(namespaces)));
+        by.push_str(", namespace");
+    }
+    query = query.replace(SELECTOR, &format!("{label}=~\"{}\"", alternation(values)));
+    add_grouping(&query, &by)
+}
+
+/// Values as one anchored regex alternation inside a PromQL string: sorted, deduplicated,
+/// regex metacharacters escaped (the backslash itself escaped for the string).
+fn alternation(values: &[&str]) -> String {
+    let mut values: Vec<&str> = values.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    let escape = |v: &str| {
+        let mut out = String::with_capacity(v.len());
+        for c in v.chars() {
+            match c {
+                '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+                | '\\' => {
+                    out.push_str("\\\\");
+                    out.push(c);
+                }
+                '"' => out.push_str("\\\""),
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    values.into_iter().map(escape).collect::<Vec<_>>().join("|")
+}
+
+/// `query` with `by` added to each aggregation: `sum(` becomes `sum by (by) (`, and
+/// `sum by (le) (` becomes `sum by (le, by) (`; `without` keeps the labels anyway. None
+/// for a trailing grouping clause (`sum(x) by (le)`), which this does not rewrite.
+fn add_grouping(query: &str, by: &str) -> Option<String> {
+    let squashed: String = query.split_whitespace().collect();
+    if squashed.contains(")by(") || squashed.contains(")without(") {
+        return None;
+    }
+    let b = query.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':';
+    let mut out = String::with_capacity(query.len() + 64);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            // String literals are copied as they are.
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' && q != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            c if ident(c) => {
+                let start = i;
+                while i < b.len() && ident(b[i]) {
+                    i += 1;
+                }
+                if !AGGREGATIONS.contains(&&query[start..i]) {
+                    continue;
+                }
+                let after = query[i..].trim_start();
+                if after.starts_with('(') {
+                    out.push_str(&query[copied..i]);
+                    out.push_str(&format!(" by ({by}) "));
+                    copied = i;
+                } else if let Some(rest) = after.strip_prefix("by") {
+                    let rest = rest.trim_start();
+                    if !rest.starts_with('(') {
+                        return None;
+                    }
+                    let open = query.len() - rest.len();
+                    let close = open + query[open..].find(')')?;
+                    out.push_str(&query[copied..close]);
+                    if query[open + 1..close].trim().is_empty() {
+                        out.push_str(by);
+                    } else {
+                        out.push_str(", ");
+                        out.push_str(by);
+                    }
+                    copied = close;
+                    i = close;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&query[copied..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -496,7 +754,8 @@ mod tests {
         assert_eq!(
             series_of(data.data()),
             vec![Series {
-                points: vec![(10.0, 0.5), (20.0, 1.0)]
+                points: vec![(10.0, 0.5), (20.0, 1.0)],
+                labels: vec![],
             }]
         );
         let rejected =
@@ -542,5 +801,51 @@ mod tests {
             "Prometheus at http://127.0.0.1:1 is unreachable (querying error ratio): "
         ));
         assert!(!text.contains("query_range"), "{text}");
+    }
+
+    #[test]
+    fn the_shipped_templates_group_every_side_into_one_query() {
+        let q = grouped_query(
+            "sum(rate(x{namespace=\"{{namespace}}\", {{selector}}, code=~\"5..\"}[1m]))\n  / sum(rate(x{namespace=\"{{namespace}}\", {{selector}}}[1m]))",
+            "pod_template_hash",
+            &["b2", "a1", "b2"],
+            &["shop", "shop"],
+        )
+        .expect("groupable");
+        assert_eq!(
+            q,
+            "sum by (pod_template_hash, namespace) (rate(x{namespace=~\"shop\", pod_template_hash=~\"a1|b2\", code=~\"5..\"}[1m]))\n  / sum by (pod_template_hash, namespace) (rate(x{namespace=~\"shop\", pod_template_hash=~\"a1|b2\"}[1m]))"
+        );
+        let q = grouped_query(
+            "histogram_quantile(0.99, sum by (le) (rate(h{ {{selector}} }[1m])))",
+            "app",
+            &["podinfo", "podinfo-primary"],
+            &["a.b"],
+        )
+        .expect("groupable");
+        assert_eq!(
+            q,
+            "histogram_quantile(0.99, sum by (le, app) (rate(h{ app=~\"podinfo|podinfo-primary\" }[1m])))"
+        );
+        let q = grouped_query(
+            "count(count by (pod) (x{ {{selector}} }))",
+            "app",
+            &["web.v2"],
+            &[],
+        )
+        .expect("groupable");
+        assert_eq!(
+            q,
+            "count by (app) (count by (pod, app) (x{ app=~\"web\\\\.v2\" }))"
+        );
+        // What a rewrite cannot keep apart runs per release.
+        assert_eq!(
+            grouped_query("sum(x{ {{selector}} }) by (le)", "a", &["v"], &[]),
+            None
+        );
+        assert_eq!(
+            grouped_query("x{ {{selector}}, job=\"{{name}}\" }", "a", &["v"], &[]),
+            None
+        );
     }
 }

@@ -21,6 +21,4 @@ pub mod wire;
 pub use cache::ClusterCache;
 pub use connection::{ClusterReport, ConnState, Permission};
 pub use release::*;
-pub use sources::{
-    ChecksStatus, Finding, FindingObject, Findings, Flags, MetricSeries, Metrics, Severity,
-};
+pub use sources::{ChecksStatus, Finding, FindingObject, Findings, Flags, Severity};

@@ -1,26 +1,7 @@
-//! What sources beside the cluster know about a release: metrics, feature flags and
-//! findings. Each source sends its own kind, so one never overwrites another's.
+//! What sources beside the cluster know about a release: feature flags and findings.
+//! Each source sends its own kind, so one never overwrites another's.
 
 use serde::Serialize;
-
-/// Canary and baseline samples of one metric, newest last.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricSeries {
-    pub name: String,
-    pub canary: Vec<f64>,
-    pub baseline: Vec<f64>,
-}
-
-/// What a metrics source measures for one release.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Metrics {
-    pub series: Vec<MetricSeries>,
-}
-
-impl Metrics {
-    /// No metrics: what a release no source has measured shows.
-    pub const NONE: &'static Metrics = &Metrics { series: Vec::new() };
-}
 
 /// The feature flags a flag source ties to one release: flagd definitions, shown and
 /// evaluated by `crate::flags`.

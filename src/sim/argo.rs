@@ -1,13 +1,14 @@
 //! An Argo Rollout, driven the way the Argo Rollouts controller drives it.
 
 use super::replicas::SimReplicaSet;
-use super::{Rng, SimEvents, Time};
+use super::{Check, Rng, SimEvents, Time};
 use crate::model::objects::ARGO_REVISION_ANNOTATION;
 use serde_json::{json, Value};
 
 const HASH_LABEL: &str = "rollouts-pod-template-hash";
-/// Seconds an analysis step runs before it is judged.
-const ANALYSIS_SECS: i64 = 60;
+/// Seconds an analysis step runs before it is judged (its initial delay): long enough that
+/// a kill switch flipped early in the step clears the last minute it measures.
+const ANALYSIS_SECS: i64 = 180;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArgoStep {
@@ -46,8 +47,8 @@ pub struct SimArgoRollout {
     pub paused: bool,
     pub aborted: bool,
     pub analysis: Option<AnalysisState>,
-    /// The error rate the analysis measured and when, oldest first.
-    pub measured: Vec<(Time, f64)>,
+    /// What the analysis measured and when, oldest first.
+    pub measured: Vec<(Time, Check)>,
     pub restarted_at: Option<Time>,
 }
 
@@ -195,8 +196,15 @@ impl SimArgoRollout {
         );
     }
 
-    /// One second of controller work. `canary_error` is the canary's error rate in percent.
-    pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, canary_error: f64) {
+    /// One second of controller work. `check` is what the analysis's metric check measures
+    /// now, while there is a canary to measure.
+    pub fn tick(
+        &mut self,
+        now: Time,
+        rng: &mut Rng,
+        events: &mut SimEvents,
+        check: Option<&Check>,
+    ) {
         for set in &mut self.sets {
             set.kubelet_tick(now);
         }
@@ -238,9 +246,15 @@ impl SimArgoRollout {
                 Some(AnalysisState::Running { since })
                     if (now - *since).num_seconds() >= ANALYSIS_SECS =>
                 {
-                    self.measured.push((now, canary_error));
-                    if canary_error > 5.0 {
-                        let why = format!("Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {canary_error:.1}% > 5%");
+                    let Some(check) = check.copied() else {
+                        return;
+                    };
+                    self.measured.push((now, check));
+                    if check.failed() {
+                        let why = format!(
+                            "Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {}",
+                            check.text()
+                        );
                         self.mark_aborted(&why, now, events);
                         self.analysis = Some(AnalysisState::Failed(why));
                     } else {
@@ -264,13 +278,13 @@ impl SimArgoRollout {
         let measurements: Vec<Value> = self
             .measured
             .iter()
-            .map(|(at, v)| {
-                json!({ "phase": if *v > 5.0 { "Failed" } else { "Successful" },
-                        "value": format!("[{:.4}]", v / 100.0),
+            .map(|(at, c)| {
+                json!({ "phase": if c.failed() { "Failed" } else { "Successful" },
+                        "value": format!("[{:.2},{:.2}]", c.errors, c.latency),
                         "startedAt": super::ts(*at), "finishedAt": super::ts(*at) })
             })
             .collect();
-        let failed = self.measured.iter().filter(|(_, v)| *v > 5.0).count();
+        let failed = self.measured.iter().filter(|(_, c)| c.failed()).count();
         let name = format!("{}-{hash}-analysis", self.name);
         Some(json!({
             "apiVersion": "argoproj.io/v1alpha1",
@@ -287,8 +301,13 @@ impl SimArgoRollout {
             "spec": { "metrics": [{
                 // One measurement once the step has run its time, as the sim judges it.
                 "name": "error-rate", "count": 1, "initialDelay": format!("{ANALYSIS_SECS}s"),
-                "successCondition": "result[0] <= 0.05", "failureLimit": 0,
-                "provider": { "prometheus": { "query": "error rate of the canary" } }
+                "successCondition": format!(
+                    "result[0] <= {} && result[1] <= {}",
+                    super::ERRORS_ALLOWED,
+                    super::LATENCY_ALLOWED
+                ),
+                "failureLimit": 0,
+                "provider": { "prometheus": { "query": "canary over baseline: error ratio, p99 latency" } }
             }] },
             "status": {
                 "phase": phase, "message": message,

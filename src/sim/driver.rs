@@ -34,12 +34,6 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
         .collect();
     out.extend(
         world
-            .take_metrics()
-            .into_iter()
-            .map(|(key, metrics)| Msg::Metrics { key, metrics }),
-    );
-    out.extend(
-        world
             .take_flags()
             .into_iter()
             .map(|(key, flags)| Msg::Flags { key, flags }),
@@ -51,6 +45,28 @@ pub fn pending(world: &mut World) -> Vec<Msg> {
             .map(|(key, findings)| Msg::Findings { key, findings }),
     );
     out
+}
+
+/// Judges at once the analyses `effects` ask for, against the world's simulated Prometheus
+/// and the demo's analysis, by the console's own judging code: for tests and benches,
+/// which run without the console's executor.
+pub fn judge_now(world: &mut World, effects: &[crate::app::Effect]) -> Vec<Msg> {
+    use crate::metrics::feed::{demo_analysis, judge_batch, DemoSources};
+    let requests: Vec<_> = effects
+        .iter()
+        .flat_map(|e| match e {
+            crate::app::Effect::Analyze(batch) => batch.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    if requests.is_empty() {
+        return Vec::new();
+    }
+    let sources = DemoSources {
+        prometheus: std::sync::Arc::new(world.prometheus()),
+        config: demo_analysis(),
+    };
+    futures::executor::block_on(judge_batch(&sources, &requests))
 }
 
 /// The demo's actuator: hands requests to the task that drives the world.

@@ -11,8 +11,6 @@ use serde_json::{json, Value};
 
 /// Seconds between Flagger's analysis iterations.
 const INTERVAL_SECS: i64 = 20;
-/// Canary error rate (percent) above which a check fails.
-const ERROR_THRESHOLD: f64 = 1.0;
 
 #[derive(Debug, Clone)]
 pub struct SimFlaggerCanary {
@@ -153,7 +151,8 @@ impl SimFlaggerCanary {
         Some(was_set)
     }
 
-    pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, canary_error: f64) {
+    /// `check_failed`: the metric checks fail on the canary's numbers now.
+    pub fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents, check_failed: bool) {
         // The demo's history starts before this canary was created: nothing runs until then.
         if now < self.created {
             return;
@@ -189,7 +188,7 @@ impl SimFlaggerCanary {
             self.event(events, false, &message, now);
             return;
         }
-        if analysing && canary_error > ERROR_THRESHOLD {
+        if analysing && check_failed {
             self.failed_checks += 1;
             if self.failed_checks >= self.threshold {
                 self.roll_back(now, events);

@@ -13,7 +13,7 @@ mod scenario;
 use crate::journal::JournalEntry;
 use crate::model::objects::{object_from_json, Change, Object, ObjectRef};
 use crate::model::ops::{ActionFailure, ActionOutcome, ActionRequest, Op, Operation, Why};
-use crate::model::{Findings, Flags, Kind, MetricSeries, Metrics, ReleaseKey};
+use crate::model::{Findings, Flags, Kind, ReleaseKey};
 use argo::SimArgoRollout;
 use chrono::{DateTime, SecondsFormat, Utc};
 use deployment::SimDeployment;
@@ -23,10 +23,13 @@ use std::collections::BTreeMap;
 
 pub type Time = DateTime<Utc>;
 
-/// Virtual seconds between metric samples.
-const SAMPLE_EVERY_SECS: i64 = 10;
-/// Samples kept per series.
-const SAMPLES_KEPT: usize = 30;
+/// Seconds of series a simulated controller's metric check averages.
+const CHECK_WINDOW_SECS: i64 = 60;
+/// The largest canary-over-baseline mean ratios a simulated controller's check allows:
+/// the example HTTP analysis's `allowed_increase`, so a controller never passes what
+/// ripcord's judge fails for the same numbers (a test holds them equal).
+const ERRORS_ALLOWED: f64 = 1.2;
+const LATENCY_ALLOWED: f64 = 1.1;
 /// Events kept per cluster.
 const EVENTS_KEPT: usize = 120;
 /// Who the demo's actions are recorded as.
@@ -151,13 +154,34 @@ pub enum ErrorProfile {
     },
 }
 
+/// A simulated controller's metric check: the canary's mean over the baseline's, per
+/// metric of the example HTTP analysis, over the last `CHECK_WINDOW_SECS`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Check {
+    pub errors: f64,
+    pub latency: f64,
+}
+
+impl Check {
+    pub fn failed(&self) -> bool {
+        self.errors > ERRORS_ALLOWED || self.latency > LATENCY_ALLOWED
+    }
+
+    /// What the check measured, as its controller would say it.
+    pub fn text(&self) -> String {
+        format!(
+            "canary errors ×{:.2} of baseline (limit ×{ERRORS_ALLOWED}), p99 latency ×{:.2} (limit ×{LATENCY_ALLOWED})",
+            self.errors, self.latency
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SimEntry {
     pub context: String,
     pub release: SimRelease,
     pub errors: ErrorProfile,
-    /// What the demo's metrics and flag sources say about this release.
-    pub metrics: Metrics,
+    /// What the demo's flag source says about this release.
     pub flags: Flags,
     /// The flag whose `on` causes the canary's climbing errors, if one does.
     pub kill_switch: Option<flags::KillSwitch>,
@@ -216,21 +240,51 @@ impl SimEntry {
         }
     }
 
-    fn canary_error(&self, now: Time) -> f64 {
-        match self.errors {
-            ErrorProfile::Steady(e) => e,
-            ErrorProfile::Climbing {
-                base,
-                per_sec,
-                since,
-            } => base + per_sec * (now - since).num_seconds().max(0) as f64 * self.share(now),
+    /// The series keys (label values the simulated Prometheus is asked for) of a
+    /// controller canary's canary and baseline, while it has both.
+    fn check_keys(&self) -> Option<(String, String)> {
+        match &self.release {
+            SimRelease::Argo(a) if a.in_update() && a.current != a.stable => Some((
+                a.sets[a.current].hash.clone(),
+                a.sets[a.stable].hash.clone(),
+            )),
+            SimRelease::Flagger(f) => Some((f.target.name.clone(), f.primary.name.clone())),
+            _ => None,
         }
     }
 
-    /// The share of the canary's requests its kill switch is on for: what of the climb
-    /// the canary suffers.
-    fn share(&self, now: Time) -> f64 {
-        self.kill_switch.as_ref().map_or(1.0, |k| k.share.at(now))
+    /// What a controller's metric check measures now, from the series the simulated
+    /// Prometheus serves for the same pods.
+    fn check(&self, now: Time) -> Option<Check> {
+        use prometheus::{mean, SideProfile, SimMetric};
+        let (canary, baseline) = self.check_keys()?;
+        let side = |new_side| SideProfile {
+            errors: self.errors,
+            new_side,
+            share: self.share(),
+        };
+        let ratio = |metric| {
+            let c = mean(&side(true), &canary, now, CHECK_WINDOW_SECS, metric);
+            let b = mean(&side(false), &baseline, now, CHECK_WINDOW_SECS, metric);
+            match (c > 0.0, b > 0.0) {
+                (_, true) => c / b,
+                (false, false) => 1.0,
+                (true, false) => f64::INFINITY,
+            }
+        };
+        Some(Check {
+            errors: ratio(SimMetric::ErrorRatio),
+            latency: ratio(SimMetric::LatencyP99),
+        })
+    }
+
+    /// The share of the canary's requests its kill switch is on for, over time: what of
+    /// the climb the canary suffers.
+    fn share(&self) -> flags::Share {
+        self.kill_switch
+            .as_ref()
+            .map(|k| k.share.clone())
+            .unwrap_or_default()
     }
 
     fn revision(&self) -> i64 {
@@ -260,82 +314,17 @@ impl SimEntry {
     }
 
     fn tick(&mut self, now: Time, rng: &mut Rng, events: &mut SimEvents) {
-        let canary_error = self.canary_error(now);
+        let check = self.check(now);
         match &mut self.release {
             SimRelease::Deployment(d) => d.tick(now, rng, events),
             SimRelease::Pair { stable, canary } => {
                 stable.tick(now, rng, events);
                 canary.tick(now, rng, events);
             }
-            SimRelease::Argo(a) => a.tick(now, rng, events, canary_error),
-            SimRelease::Flagger(f) => f.tick(now, rng, events, canary_error),
-        }
-    }
-
-    /// Pods of the canary (or preview, or new template under analysis); a plain Deployment's
-    /// new side is its current ReplicaSet while an older one still runs.
-    fn canary_pods(&self) -> usize {
-        let pods = |d: &SimDeployment| d.sets.iter().map(|s| s.pods.len()).sum::<usize>();
-        match &self.release {
-            SimRelease::Deployment(d) => {
-                let old_running = d
-                    .sets
-                    .iter()
-                    .enumerate()
-                    .any(|(i, s)| i != d.current && !s.pods.is_empty());
-                match d.sets.get(d.current) {
-                    Some(new) if old_running => new.pods.len(),
-                    _ => 0,
-                }
-            }
-            SimRelease::Pair { canary, .. } => pods(canary),
-            SimRelease::Argo(a) if a.in_update() => a.sets[a.current].pods.len(),
-            SimRelease::Argo(_) => 0,
-            SimRelease::Flagger(f) => pods(&f.target),
-        }
-    }
-
-    fn sample_metrics(&mut self, now: Time, rng: &mut Rng) {
-        let has_canary = self.canary_pods() > 0;
-        let canary_error = self.canary_error(now);
-        let baseline_error = match self.errors {
-            ErrorProfile::Steady(e) | ErrorProfile::Climbing { base: e, .. } => e,
-        };
-        let noise = |rng: &mut Rng, scale: f64| (rng.unit() - 0.5) * scale;
-        let samples = [
-            (canary_error + noise(rng, 0.2)).max(0.0),
-            (baseline_error + noise(rng, 0.2)).max(0.0),
-            120.0 + canary_error * 40.0 + noise(rng, 30.0),
-            120.0 + baseline_error * 40.0 + noise(rng, 30.0),
-        ];
-        if self.metrics.series.is_empty() {
-            self.metrics.series = vec![
-                MetricSeries {
-                    name: "error rate %".into(),
-                    canary: vec![],
-                    baseline: vec![],
-                },
-                MetricSeries {
-                    name: "p99 latency ms".into(),
-                    canary: vec![],
-                    baseline: vec![],
-                },
-            ];
-        }
-        for (i, series) in self.metrics.series.iter_mut().enumerate() {
-            // No pods, no canary series: an old one would look like a live measurement.
-            if has_canary {
-                series.canary.push((samples[i * 2] * 100.0).round() / 100.0);
-            } else {
-                series.canary.clear();
-            }
-            series
-                .baseline
-                .push((samples[i * 2 + 1] * 100.0).round() / 100.0);
-            for s in [&mut series.canary, &mut series.baseline] {
-                if s.len() > SAMPLES_KEPT {
-                    s.remove(0);
-                }
+            SimRelease::Argo(a) => a.tick(now, rng, events, check.as_ref()),
+            SimRelease::Flagger(f) => {
+                let failed = check.as_ref().is_some_and(Check::failed);
+                f.tick(now, rng, events, failed)
             }
         }
     }
@@ -488,10 +477,8 @@ pub struct World {
     events: BTreeMap<String, SimEvents>,
     /// What was last handed out, to emit only changes.
     emitted: BTreeMap<(String, ObjectRef), Object>,
-    emitted_metrics: BTreeMap<ReleaseKey, Metrics>,
     emitted_flags: BTreeMap<ReleaseKey, Flags>,
     emitted_findings: BTreeMap<ReleaseKey, Findings>,
-    since_sample: i64,
     /// Fractional virtual seconds not yet simulated.
     carry: f64,
     /// The simulated Prometheus, told of templates as they change.
@@ -513,10 +500,8 @@ impl World {
             entries: Vec::new(),
             events: BTreeMap::new(),
             emitted: BTreeMap::new(),
-            emitted_metrics: BTreeMap::new(),
             emitted_flags: BTreeMap::new(),
             emitted_findings: BTreeMap::new(),
-            since_sample: 0,
             carry: 0.0,
             prometheus: None,
             flag_doc: json!({"flags": {}}),
@@ -536,17 +521,9 @@ impl World {
             self.carry -= 1.0;
             self.now += chrono::Duration::seconds(1);
             let now = self.now;
-            self.since_sample += 1;
-            let sample = self.since_sample >= SAMPLE_EVERY_SECS;
-            if sample {
-                self.since_sample = 0;
-            }
             for entry in &mut self.entries {
                 let events = self.events.entry(entry.context.clone()).or_default();
                 entry.tick(now, &mut self.rng, events);
-                if sample {
-                    entry.sample_metrics(now, &mut self.rng);
-                }
             }
             self.settle_flagger();
         }
@@ -601,6 +578,16 @@ impl World {
         out
     }
 
+    /// The simulated Prometheus serving this world's pods, attached if none was.
+    pub fn prometheus(&mut self) -> prometheus::SimPrometheus {
+        if self.prometheus.is_none() {
+            self.attach_prometheus(prometheus::SimPrometheus::default());
+        }
+        let p = self.prometheus.clone().unwrap_or_default();
+        p.update(self);
+        p
+    }
+
     /// Serves this world's pods to `prometheus` from now on.
     pub fn attach_prometheus(&mut self, prometheus: prometheus::SimPrometheus) {
         prometheus.update(self);
@@ -649,24 +636,24 @@ impl World {
         self.entries.iter().map(SimEntry::key).collect()
     }
 
-    /// Each pod-template-hash's side and error profile, for the simulated Prometheus.
-    pub fn side_profiles(&self) -> std::collections::HashMap<String, prometheus::SideProfile> {
+    /// Each side's error profile by the label value a query selects it with (a
+    /// pod-template-hash, or a Flagger Deployment's name), for the simulated Prometheus.
+    pub fn side_profiles(&self) -> std::collections::HashMap<String, prometheus::SimSide> {
         let mut out = std::collections::HashMap::new();
         for entry in &self.entries {
+            let namespace = entry.key().namespace;
+            let side = |new_side, serving| prometheus::SimSide {
+                profile: prometheus::SideProfile {
+                    errors: entry.errors,
+                    new_side,
+                    share: entry.share(),
+                },
+                namespace: namespace.clone(),
+                serving,
+            };
             let mut put = |sets: &[replicas::SimReplicaSet], new_side: &dyn Fn(usize) -> bool| {
                 for (i, set) in sets.iter().enumerate() {
-                    out.insert(
-                        set.hash.clone(),
-                        prometheus::SideProfile {
-                            errors: entry.errors,
-                            new_side: new_side(i),
-                            share: entry
-                                .kill_switch
-                                .as_ref()
-                                .map(|k| k.share.clone())
-                                .unwrap_or_default(),
-                        },
-                    );
+                    out.insert(set.hash.clone(), side(new_side(i), set.ready() > 0));
                 }
             };
             match &entry.release {
@@ -679,15 +666,15 @@ impl World {
                 SimRelease::Flagger(f) => {
                     put(&f.primary.sets, &|_| false);
                     put(&f.target.sets, &|_| true);
+                    // Flagger's sides are told apart by their Deployments' `app` label.
+                    for (d, new_side) in [(&f.primary, false), (&f.target, true)] {
+                        let ready = d.sets.iter().any(|s| s.ready() > 0);
+                        out.insert(d.name.clone(), side(new_side, ready));
+                    }
                 }
             }
         }
         out
-    }
-
-    /// Metric series that changed since the last call.
-    pub fn take_metrics(&mut self) -> Vec<(ReleaseKey, Metrics)> {
-        changed(&self.entries, &mut self.emitted_metrics, |e| &e.metrics)
     }
 
     /// Feature flags that changed since the last call.
@@ -892,7 +879,6 @@ mod tests {
             context: "ctx".into(),
             release: SimRelease::Pair { stable, canary },
             errors: ErrorProfile::Steady(0.0),
-            metrics: Default::default(),
             flags: Default::default(),
             kill_switch: None,
             security: Default::default(),
@@ -917,5 +903,20 @@ mod tests {
             unreachable!()
         };
         assert_eq!(canary.replicas, 1);
+    }
+
+    /// The simulated controllers' limits are the demo analysis's allowed increases.
+    #[test]
+    fn controller_checks_allow_what_the_demo_analysis_allows() {
+        let config = crate::metrics::feed::demo_analysis();
+        let allowed = |name: &str| {
+            config
+                .metrics
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.rule.allowed_increase)
+        };
+        assert_eq!(allowed("error ratio"), Some(ERRORS_ALLOWED));
+        assert_eq!(allowed("p99 latency"), Some(LATENCY_ALLOWED));
     }
 }

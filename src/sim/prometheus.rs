@@ -22,10 +22,20 @@ pub struct SideProfile {
     pub share: super::flags::Share,
 }
 
+/// One series key's side as the simulated Prometheus serves it.
+#[derive(Debug, Clone)]
+pub struct SimSide {
+    pub profile: SideProfile,
+    pub namespace: String,
+    /// Some of its pods are ready: only those are scraped, so a side without any has no
+    /// series, as with a real Prometheus.
+    pub serving: bool,
+}
+
 /// Cheap to clone; the world keeps it up to date as templates come and go.
 #[derive(Debug, Clone, Default)]
 pub struct SimPrometheus {
-    sides: Arc<RwLock<HashMap<String, SideProfile>>>,
+    sides: Arc<RwLock<HashMap<String, SimSide>>>,
 }
 
 /// More points than this in one answer is a mistake in the step.
@@ -37,11 +47,12 @@ impl SimPrometheus {
         *self.sides.write().unwrap_or_else(|p| p.into_inner()) = sides;
     }
 
-    fn side(&self, hash: &str) -> Option<SideProfile> {
+    fn side(&self, hash: &str) -> Option<SimSide> {
         self.sides
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(hash)
+            .filter(|s| s.serving)
             .cloned()
     }
 }
@@ -71,11 +82,74 @@ fn wobble(hash: &str, t: i64, salt: u64) -> f64 {
     (x % 10_000) as f64 / 10_000.0 - 0.5
 }
 
-/// The pod-template-hash a query selects.
-fn selected_hash(query: &str) -> Option<&str> {
-    let at = query.find("pod_template_hash=\"")? + "pod_template_hash=\"".len();
-    let len = query[at..].find('"')?;
-    Some(&query[at..at + len])
+/// The labels the simulated pods' sides are selected by.
+const SIDE_LABELS: [&str; 3] = ["rollouts_pod_template_hash", "pod_template_hash", "app"];
+
+/// The label a query selects sides by and the values it asks for: one for `L="v"`, each
+/// of a grouped query's `L=~"v1|v2"` (regex escapes dropped).
+fn selected(query: &str) -> Option<(&'static str, Vec<String>)> {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    for label in SIDE_LABELS {
+        for (at, _) in query.match_indices(label) {
+            if at > 0 && ident(query.as_bytes()[at - 1]) {
+                continue;
+            }
+            let rest = &query[at + label.len()..];
+            let (regex, rest) = match (rest.strip_prefix("=~\""), rest.strip_prefix("=\"")) {
+                (Some(r), _) => (true, r),
+                (None, Some(r)) => (false, r),
+                _ => continue,
+            };
+            let text = &rest[..rest.find('"')?];
+            let values = if regex {
+                text.split('|').map(|v| v.replace('\\', "")).collect()
+            } else {
+                vec![text.to_owned()]
+            };
+            return Some((label, values));
+        }
+    }
+    None
+}
+
+/// The metrics of the example HTTP analysis the simulated Prometheus serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimMetric {
+    /// Errors over requests, a ratio.
+    ErrorRatio,
+    /// p99 latency, seconds.
+    LatencyP99,
+}
+
+impl SimMetric {
+    fn of_query(query: &str) -> SimMetric {
+        if query.contains("histogram_quantile") {
+            SimMetric::LatencyP99
+        } else {
+            SimMetric::ErrorRatio
+        }
+    }
+}
+
+/// The value series `key` (the label value a query selects) of a side has at unix second
+/// `t`: what a query answers, and what the simulated controllers' checks measure.
+pub fn value(side: &SideProfile, key: &str, t: i64, metric: SimMetric) -> f64 {
+    let at = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+    let pct = error_pct(side, at);
+    match metric {
+        SimMetric::LatencyP99 => (120.0 + pct * 40.0 + wobble(key, t, 1) * 30.0) / 1000.0,
+        SimMetric::ErrorRatio => (pct + wobble(key, t, 2) * 0.2).max(0.0) / 100.0,
+    }
+}
+
+/// The mean of [`value`] over the `secs` seconds up to `end`, one sample a second.
+pub fn mean(side: &SideProfile, key: &str, end: Time, secs: i64, metric: SimMetric) -> f64 {
+    let end = end.timestamp();
+    let n = secs.max(1);
+    (end - n + 1..=end)
+        .map(|t| value(side, key, t, metric))
+        .sum::<f64>()
+        / n as f64
 }
 
 impl RangeSource for SimPrometheus {
@@ -91,15 +165,12 @@ impl RangeSource for SimPrometheus {
         step: Duration,
     ) -> BoxFuture<'a, Result<Vec<Series>, QueryError>> {
         Box::pin(async move {
-            let Some(hash) = selected_hash(query) else {
+            let Some((label, values)) = selected(query) else {
                 return Err(QueryError::Rejected(
-                    "the demo's Prometheus answers pod_template_hash selectors only".into(),
+                    "the demo's Prometheus answers pod_template_hash and app selectors only".into(),
                 ));
             };
-            let Some(side) = self.side(hash) else {
-                return Ok(Vec::new());
-            };
-            let latency = query.contains("histogram_quantile");
+            let metric = SimMetric::of_query(query);
             let step = step.as_secs().max(1) as i64;
             let (from, to) = (start.timestamp(), end.timestamp());
             if ((to - from) / step) as f64 > MAX_POINTS {
@@ -107,21 +178,24 @@ impl RangeSource for SimPrometheus {
                     "too many points; raise the step".into(),
                 ));
             }
-            let points = (0..)
-                .map(|i| from + i * step)
-                .take_while(|t| *t <= to)
-                .map(|t| {
-                    let at = chrono::DateTime::from_timestamp(t, 0).unwrap_or(start);
-                    let pct = error_pct(&side, at);
-                    let value = if latency {
-                        (120.0 + pct * 40.0 + wobble(hash, t, 1) * 30.0) / 1000.0
-                    } else {
-                        (pct + wobble(hash, t, 2) * 0.2).max(0.0) / 100.0
-                    };
-                    (t as f64, value)
+            // One series per side asked for that has pods serving, labelled as a grouped
+            // query keeps them.
+            let series = values
+                .iter()
+                .filter_map(|key| Some((key, self.side(key)?)))
+                .map(|(key, side)| Series {
+                    points: (0..)
+                        .map(|i| from + i * step)
+                        .take_while(|t| *t <= to)
+                        .map(|t| (t as f64, value(&side.profile, key, t, metric)))
+                        .collect(),
+                    labels: vec![
+                        (label.to_owned(), key.clone()),
+                        ("namespace".to_owned(), side.namespace.clone()),
+                    ],
                 })
                 .collect();
-            Ok(vec![Series { points }])
+            Ok(series)
         })
     }
 }
@@ -151,9 +225,23 @@ mod tests {
         let later = since + chrono::Duration::seconds(60);
         assert!((error_pct(&new, later) - 6.5).abs() < 1e-9);
         assert!((error_pct(&old, later) - 0.5).abs() < 1e-9);
+        let one = |label: &'static str, v: &str| Some((label, vec![v.to_owned()]));
         assert_eq!(
-            selected_hash("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
-            Some("7d9f")
+            selected("x{a=\"b\", pod_template_hash=\"7d9f\"}"),
+            one("pod_template_hash", "7d9f")
+        );
+        assert_eq!(
+            selected("x{rollouts_pod_template_hash=\"7d9f\"}"),
+            one("rollouts_pod_template_hash", "7d9f")
+        );
+        assert_eq!(
+            selected("x{app=\"podinfo-primary\"}"),
+            one("app", "podinfo-primary")
+        );
+        // A grouped query asks for every side at once, regex escapes and all.
+        assert_eq!(
+            selected("sum by (app) (x{app=~\"podinfo|web\\\\.v2\"})"),
+            Some(("app", vec!["podinfo".to_owned(), "web.v2".to_owned()]))
         );
         assert_eq!(wobble("7d9f", 5, 1), wobble("7d9f", 5, 1));
         assert!((-0.5..0.5).contains(&wobble("7d9f", 5, 1)));

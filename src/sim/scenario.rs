@@ -147,7 +147,6 @@ impl World {
                 context: context.into(),
                 release,
                 errors,
-                metrics: Default::default(),
                 flags: Flags { flags },
                 kill_switch: None,
                 security,

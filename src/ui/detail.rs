@@ -4,7 +4,7 @@
 //! where the view is when a tab holds more than fits.
 
 use super::format::{
-    age_opt, kind_label, phase_slot, replicas, sparkline, verdict_slot, verdict_text, weight_text,
+    age_opt, kind_label, phase_slot, replicas, verdict_slot, verdict_text, weight_text,
 };
 use crate::action::Action;
 use crate::analysis::report::Panel;
@@ -892,13 +892,13 @@ fn run_lines(runs: &[crate::model::AnalysisRunSummary], theme: &Theme) -> Vec<Li
     lines
 }
 
-/// The verdict and its reason, on a line of their own so they are never cut; then, when the
-/// canary's own metrics rank it failing, the judge's reason, whatever the controller says.
-/// `summary` keeps to one of them, the metrics' when they rank it failing: the summary has
-/// little room and the analysis tab has both.
+/// The verdict and its reason, on a line of their own so they are never cut; then, when
+/// ripcord's own judgement ranks it failing, the judge's reason, whatever the controller
+/// says. `summary` keeps to one of them, ripcord's when it fails the canary: the summary
+/// has little room and the analysis tab has both.
 fn verdict_lines(state: &State, r: &Release, theme: &Theme, summary: bool) -> Vec<Line<'static>> {
     let a = crate::app::attention(state, r);
-    let failing = a.from_metrics && a.rank == crate::app::Rank::Failing;
+    let failing = a.from_ripcord && a.rank == crate::app::Rank::Failing;
     let mut lines: Vec<Line<'static>> = Vec::new();
     if !(summary && failing) {
         lines.extend(verdict_line(r, theme));
@@ -936,46 +936,12 @@ fn verdict_line(r: &Release, theme: &Theme) -> Option<Line<'static>> {
 fn analysis_lines(state: &State, r: &Release, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = verdict_lines(state, r, theme, false);
     lines.extend(analysis_run_lines(r, theme));
-    // Blue-green compares its preview with its active side, a Deployment its new pods with
-    // its old; the rest a canary with its baseline.
-    let (base, new) = match (r.key.kind, r.strategy) {
-        (crate::model::Kind::Deployment, _) | (_, crate::model::Strategy::BlueGreen) => {
-            r.side_labels()
-        }
-        _ => ("baseline", "canary"),
-    };
-    for m in &state.metrics_of(&r.key).series {
-        let max = m
-            .canary
-            .iter()
-            .chain(&m.baseline)
-            .cloned()
-            .fold(0.0, f64::max);
-        let last = |s: &[f64]| {
-            s.last()
-                .map(|v| format!("{v:.2}"))
-                .unwrap_or_else(|| "-".into())
-        };
+    // ripcord judges this release but has no judgement back yet: its charts come with it.
+    if crate::app::analysis::judged_here(state, r) {
         lines.push(Line::styled(
-            inert(&m.name).into_owned(),
-            theme.style(Slot::Header),
+            "ripcord: judging the canary against its baseline…",
+            theme.style(Slot::Muted),
         ));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {new:<9}"), theme.style(Slot::Canary)),
-            Span::raw(sparkline(
-                &m.canary[m.canary.len().saturating_sub(16)..],
-                max,
-            )),
-            Span::raw(format!(" {}", last(&m.canary))),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {base:<9}"), theme.style(Slot::Stable)),
-            Span::raw(sparkline(
-                &m.baseline[m.baseline.len().saturating_sub(16)..],
-                max,
-            )),
-            Span::raw(format!(" {}", last(&m.baseline))),
-        ]));
     }
     if lines.is_empty() {
         return nothing(

@@ -1,4 +1,4 @@
-//! Colours for states, sparklines and the queue's column allocator; the words themselves
+//! Colours for states and the queue's column allocator; the words themselves
 //! come from `model::display`.
 
 use crate::config::theme::Slot;
@@ -25,22 +25,6 @@ pub fn verdict_slot(v: Option<Verdict>) -> Slot {
         Some(Verdict::Running) => Slot::Progressing,
         None => Slot::Muted,
     }
-}
-
-/// Eight-level bars for a small series, scaled to its own maximum.
-pub fn sparkline(values: &[f64], max: f64) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    values
-        .iter()
-        .map(|v| {
-            let level = if max > 0.0 {
-                (v / max * 7.0).round()
-            } else {
-                0.0
-            };
-            BARS[level.clamp(0.0, 7.0) as usize]
-        })
-        .collect()
 }
 
 /// One table column as the allocator sees it.

@@ -122,7 +122,7 @@ fn kind_text(state: &State, r: &Release, width: u16) -> &'static str {
 
 /// The verdict cell, saying whose it is: ripcord's own judgement, marked `rc` (and `~` when
 /// the last one failed and it is stale), where ripcord judges the release; else the
-/// controller's, unmarked, or why metrics rank the row as failing.
+/// controller's, unmarked.
 fn verdict_cell(state: &State, r: &Release) -> String {
     if let Some((verdict, stale)) = ripcord_verdict(state, r) {
         use crate::analysis::score::Verdict;
@@ -133,17 +133,12 @@ fn verdict_cell(state: &State, r: &Release) -> String {
         };
         return format!("rc{text}{}", if stale { "~" } else { "" });
     }
-    if r.verdict != Some(crate::model::Verdict::Fail)
-        && crate::app::attention(state, r).from_metrics
-    {
-        return "✖ metrics".to_owned();
-    }
     verdict_text(r.verdict)
 }
 
 /// ripcord's latest verdict on a release it judges, and whether it is stale.
 fn ripcord_verdict(state: &State, r: &Release) -> Option<(crate::analysis::score::Verdict, bool)> {
-    let panel = state.analyses.get(&r.key)?;
+    let panel = crate::app::analysis::ripcord_panel(state, r)?;
     let report = panel.report.as_ref()?;
     Some((report.summary.verdict, panel.stale()))
 }
@@ -318,9 +313,6 @@ fn cell_slot(col: Col, r: &Release, state: &State) -> Slot {
                 Some(Verdict::Fail) => Slot::VerdictFail,
                 _ => Slot::VerdictInconclusive,
             }
-        }
-        Col::Verdict if crate::app::attention(state, r).from_metrics => {
-            verdict_slot(Some(crate::model::Verdict::Fail))
         }
         Col::Verdict => verdict_slot(r.verdict),
         _ => Slot::Text,

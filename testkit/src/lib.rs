@@ -9,7 +9,8 @@ use ripcord::model::ConnState;
 use ripcord::sim::World;
 
 /// Hands everything `world` holds to `state` in the order the simulator's driver sends it:
-/// connections, then object changes and each side source's data, then the clock.
+/// connections, then object changes and each side source's data, then the clock; the
+/// analyses the clock makes due are judged at once, as the demo's executor would.
 pub fn feed(world: &mut World, state: &mut State) {
     for context in world.contexts().to_vec() {
         update(
@@ -23,5 +24,8 @@ pub fn feed(world: &mut World, state: &mut State) {
     for msg in ripcord::sim::driver::pending(world) {
         update(state, msg);
     }
-    update(state, Msg::Tick(world.now));
+    let effects = update(state, Msg::Tick(world.now));
+    for msg in ripcord::sim::driver::judge_now(world, &effects) {
+        update(state, msg);
+    }
 }

@@ -138,21 +138,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             vec![]
         }
-        Msg::Metrics { key, metrics } => {
-            if !state.releases.contains_key(&key) {
-                return vec![];
-            }
+        Msg::Analysis { key, at, result } => {
             let before = order_of(state, &key);
-            state.metrics.insert(key.clone(), metrics);
-            // Bad canary metrics move a release up the queue.
+            super::analysis::record(state, key.clone(), at, result);
+            // ripcord's verdict moves a release in the queue.
             if order_of(state, &key) != before {
                 rebuild_rows(state);
             }
-            state.dirty = true;
-            vec![]
-        }
-        Msg::Analysis { key, at, result } => {
-            super::analysis::record(state, key, at, result);
             vec![]
         }
         Msg::Flags { key, flags } => {

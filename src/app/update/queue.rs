@@ -58,10 +58,12 @@ pub fn apply_changes(state: &mut State, context: &str, changes: Vec<Change>) {
         let order = |r: &Release| {
             attention_of(
                 r,
-                state
-                    .metrics
-                    .get(&r.key)
-                    .unwrap_or(crate::model::Metrics::NONE),
+                crate::app::analysis::summary_of(crate::app::analysis::panel_in(
+                    &state.analyses,
+                    &state.mode,
+                    &state.settings,
+                    r,
+                )),
                 state.settings.is_production(&r.key.context),
             )
             .order()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/fixtures/analysis/mann_whitney.json: fixed-seed sample pairs with the U
+"""Writes analysis/tests/fixtures/analysis/mann_whitney.json: fixed-seed sample pairs with the U
 statistic and two-sided p-value that scipy computes for them, for the judge's tests.
 
     pip install numpy scipy && scripts/analysis-expectations.py
@@ -42,6 +42,6 @@ cases = [
     case("negative values", rng.normal(-3.0, 2.0, 45), rng.normal(-2.0, 2.0, 35)),
 ]
 
-out = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/analysis/mann_whitney.json"
+out = pathlib.Path(__file__).resolve().parent.parent / "analysis/tests/fixtures/analysis/mann_whitney.json"
 out.write_text(json.dumps({"generator": "scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='asymptotic', use_continuity=True)", "cases": cases}, indent=1) + "\n")
 print(f"wrote {len(cases)} cases to {out}")

@@ -1,7 +1,7 @@
 //! ripcord: a terminal release console for Kubernetes.
 
 pub mod action;
-pub mod analysis;
+pub use ripcord_analysis as analysis;
 pub mod app;
 pub mod checks;
 pub mod cluster;

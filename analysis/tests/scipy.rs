@@ -1,7 +1,7 @@
 //! The judge's statistics against values computed by scipy
 //! (`scripts/analysis-expectations.py` wrote the fixture).
 
-use ripcord::analysis::mann_whitney::mann_whitney_u;
+use ripcord_analysis::mann_whitney::mann_whitney_u;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -174,7 +174,7 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::judge::MetricJudgement;
+    use crate::judge::MetricJudgement;
 
     fn judged(metric: &str, group: &str, outcome: Outcome, critical_failure: bool) -> Judged {
         Judged {
@@ -276,7 +276,7 @@ mod tests {
     /// and its group, and the score decides, as for any metric.
     #[test]
     fn a_critical_metric_forces_zero_only_beyond_its_critical_bound() {
-        use crate::analysis::judge::{judge_metric, Direction, MetricRule};
+        use crate::judge::{judge_metric, Direction, MetricRule};
         let series =
             |base: f64, n: usize| -> Vec<f64> { (0..n).map(|i| base + i as f64 * 1e-4).collect() };
         let baseline = series(0.010, 40);

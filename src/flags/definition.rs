@@ -42,6 +42,26 @@ pub struct Flag {
     pub source: String,
 }
 
+impl Flag {
+    /// Whether `other` defines the same flag: where its key sits in the text does not count,
+    /// so a flag that only moved in its file has not changed.
+    pub fn same_definition(&self, other: &Flag) -> bool {
+        self.key == other.key
+            && self.state == other.state
+            && self.variants == other.variants
+            && self.default_variant == other.default_variant
+            && self.targeting == other.targeting
+            && self.metadata == other.metadata
+            && self.resolved_metadata == other.resolved_metadata
+            && self.source == other.source
+    }
+}
+
+/// Whether two lists of flags define the same flags, in the same order.
+pub fn same_definitions(a: &[Flag], b: &[Flag]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_definition(y))
+}
+
 /// The flags of one source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FlagSet {

@@ -350,6 +350,10 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
         shown.lines().any(|l| l == "+   \"state\": \"DISABLED\","),
         "the diff keeps its lines: {shown}"
     );
+    assert!(
+        shown.find("-   \"state\"") < shown.find("+   \"state\""),
+        "the old line comes first: {shown}"
+    );
     assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
     let journal = common::cli::json_lines(&cli.run(&["journal", "-o", "json"]));
     let last = journal.last().expect("a journal entry");

@@ -222,12 +222,13 @@ pub fn diff(before: &Value, after: &Value, key: &str) -> String {
             out.push_str(&format!("  {}\n", a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Unified order: the old line first, then the new.
             out.push_str(&format!("- {}\n", a[i]));
             i += 1;
+        } else {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
         }
     }
     out
@@ -341,8 +342,10 @@ mod tests {
     fn the_diff_marks_changed_lines() {
         let after = apply(&doc(), "checkout", &Edit::State(State::Disabled)).expect("applies");
         let d = diff(&doc(), &after, "checkout");
-        assert!(d.contains("-   \"state\": \"ENABLED\""), "{d}");
-        assert!(d.contains("+   \"state\": \"DISABLED\""), "{d}");
+        let removed = d.find("-   \"state\": \"ENABLED\"");
+        let added = d.find("+   \"state\": \"DISABLED\"");
+        assert!(removed.is_some() && added.is_some(), "{d}");
+        assert!(removed < added, "the old line comes first:\n{d}");
         assert_eq!(
             d.lines().filter(|l| l.starts_with(['-', '+'])).count(),
             2,

@@ -851,3 +851,41 @@ async fn the_console_flips_a_config_map_flag_after_the_rights_check_diff_and_rea
         "{events}"
     );
 }
+
+/// A flip rewrites only the flipped flag's value: the ConfigMap keeps its key order, its
+/// indentation and its trailing newline, and the other flag's text is byte-identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_map_flip_changes_only_the_flipped_flags_text() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-text").await;
+    let other = r#""zz-other": {"state": "ENABLED",
+         "variants": { "on": true, "off": false },   "defaultVariant": "on"}"#;
+    let doc = format!(
+        "{{\n   \"flags\": {{\n      \"zz-banner\": {{\n         \"state\": \"ENABLED\",\n         \
+         \"variants\": {{\"on\": true, \"off\": false}},\n         \"defaultVariant\": \"on\"\n      \
+         }},\n      {other}\n   }}\n}}\n"
+    );
+    tb.apply(&ns.name, &config_map("two-flags", true, &[("f.json", &doc)]));
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&[
+        "flags", "set", "zz-banner", "-n", &ns.name, "--state", "disabled", "--reason", "text",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stored = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "configmap",
+            "two-flags",
+            "-o",
+            "jsonpath={.data.f\\.json}",
+        ],
+    );
+    assert!(stored.contains(other), "the other flag changed:\n{stored}");
+    assert_eq!(
+        stored.trim_end(),
+        doc.replacen("\"ENABLED\"", "\"DISABLED\"", 1).trim_end(),
+        "only the flipped value changes"
+    );
+}

@@ -234,6 +234,207 @@ pub fn diff(before: &Value, after: &Value, key: &str) -> String {
     out
 }
 
+/// Where each value of a JSON text lies, so that an edit can replace only what changed.
+struct Node {
+    start: usize,
+    end: usize,
+    kind: NodeKind,
+}
+
+enum NodeKind {
+    Scalar,
+    Object(Vec<(String, Node)>),
+    Array(Vec<Node>),
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Scanner<'_> {
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn blank(&mut self) {
+        while self.byte().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    fn string(&mut self) -> Option<()> {
+        if self.byte()? != b'"' {
+            return None;
+        }
+        self.at += 1;
+        loop {
+            match self.byte()? {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// Moves past `close` or a comma before the next item; `true` at the end.
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        self.blank();
+        match self.byte()? {
+            b',' => {
+                self.at += 1;
+                Some(false)
+            }
+            b if b == close => {
+                self.at += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Node> {
+        if depth > 256 {
+            return None;
+        }
+        self.blank();
+        let start = self.at;
+        let kind = match self.byte()? {
+            b'{' => {
+                self.at += 1;
+                let mut fields = Vec::new();
+                self.blank();
+                if self.byte()? == b'}' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.blank();
+                        let key_at = self.at;
+                        self.string()?;
+                        let key: String = serde_json::from_str(&self.text[key_at..self.at]).ok()?;
+                        self.blank();
+                        if self.byte()? != b':' {
+                            return None;
+                        }
+                        self.at += 1;
+                        fields.push((key, self.value(depth + 1)?));
+                        if self.after_item(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                NodeKind::Object(fields)
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.blank();
+                if self.byte()? == b']' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if self.after_item(b']')? {
+                            break;
+                        }
+                    }
+                }
+                NodeKind::Array(items)
+            }
+            b'"' => {
+                self.string()?;
+                NodeKind::Scalar
+            }
+            _ => {
+                while self
+                    .byte()
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return None;
+                }
+                NodeKind::Scalar
+            }
+        };
+        Some(Node {
+            start,
+            end: self.at,
+            kind,
+        })
+    }
+}
+
+/// The replacements that turn the text of `node` (which reads as `before`) into `after`:
+/// only values that differ are rewritten, so every other byte stays as written.
+fn changes(
+    node: &Node,
+    before: &Value,
+    after: &Value,
+    out: &mut Vec<(usize, usize, String)>,
+) -> Option<()> {
+    if before == after {
+        return Some(());
+    }
+    match (&node.kind, before, after) {
+        (NodeKind::Object(fields), Value::Object(b), Value::Object(a))
+            if a.len() == b.len() && a.keys().all(|k| b.contains_key(k)) =>
+        {
+            for (key, new) in a {
+                let old = &b[key];
+                if old != new {
+                    // A key given twice reads as its last.
+                    let (_, field) = fields.iter().rev().find(|(k, _)| k == key)?;
+                    changes(field, old, new, out)?;
+                }
+            }
+        }
+        (NodeKind::Array(items), Value::Array(b), Value::Array(a))
+            if a.len() == b.len() && items.len() == b.len() =>
+        {
+            for ((item, old), new) in items.iter().zip(b).zip(a) {
+                changes(item, old, new, out)?;
+            }
+        }
+        _ => out.push((node.start, node.end, serde_json::to_string(after).ok()?)),
+    }
+    Some(())
+}
+
+/// `text` (which reads as `before`) changed to read as `after`, keeping its own key order,
+/// indentation and trailing newline: only the values that differ are rewritten. `None`
+/// when the text cannot be edited so; the caller then writes the document anew.
+pub fn rewrite_text(text: &str, before: &Value, after: &Value) -> Option<String> {
+    let mut scanner = Scanner { text, at: 0 };
+    let root = scanner.value(0)?;
+    let mut edits = Vec::new();
+    changes(&root, before, after, &mut edits)?;
+    let mut out = text.to_string();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    for (start, end, with) in edits {
+        out.replace_range(start..end, &with);
+    }
+    // Written only if it reads back as the edit.
+    (serde_json::from_str::<Value>(&out).ok()? == *after).then_some(out)
+}
+
+/// The text to store for `after`, in place of `text`: edited in place where it can be,
+/// else the whole document written anew (keeping a trailing newline).
+pub fn stored_text(text: &str, before: &Value, after: &Value) -> Result<String, EditError> {
+    if let Some(edited) = rewrite_text(text, before, after) {
+        return Ok(edited);
+    }
+    let mut whole = serde_json::to_string_pretty(after).map_err(|e| EditError(e.to_string()))?;
+    if text.ends_with('\n') {
+        whole.push('\n');
+    }
+    Ok(whole)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +555,22 @@ mod tests {
         assert!(d
             .lines()
             .any(|l| l.starts_with("  ") && l.contains("defaultVariant")));
+    }
+
+    #[test]
+    fn a_stored_text_changes_only_the_edited_values() {
+        let text = "{\n    \"flags\": {\n        \"zeta\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"on\"},\n        \"alpha\": {\n            \"state\": \"ENABLED\",\n            \"variants\": {\"a\": 1, \"b\": 2},\n            \"defaultVariant\": \"a\",\n            \"targeting\": {\"fractional\": [[\"a\"], [\"b\", 3]]}\n        }\n    }\n}\n";
+        let before: Value = serde_json::from_str(text).expect("JSON");
+        let after = apply(&before, "zeta", &Edit::State(State::Disabled)).expect("applies");
+        let written = stored_text(text, &before, &after).expect("written");
+        assert_eq!(written, text.replace("\"state\": \"ENABLED\", \"variants\": {\"on\"", "\"state\": \"DISABLED\", \"variants\": {\"on\""));
+        let weights = Edit::Weights(vec![("a".into(), 5), ("b".into(), 5)]);
+        let after = apply(&before, "alpha", &weights).expect("applies");
+        let written = stored_text(text, &before, &after).expect("written");
+        assert!(written.contains("[[\"a\",5], [\"b\", 5]]"), "{written}");
+        assert!(written.ends_with("}\n"));
+        let changed: Vec<_> = text.lines().zip(written.lines()).filter(|(a, b)| a != b).collect();
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert_eq!(serde_json::from_str::<Value>(&written).expect("JSON"), after);
     }
 }

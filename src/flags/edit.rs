@@ -85,6 +85,14 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
             flag["defaultVariant"] = Value::String(variant.clone());
         }
         Edit::Weights(weights) => {
+            let names = variant_names(
+                flag.get("variants")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|v| v.keys()),
+                flag.get("targeting"),
+            );
+            check_weights(key, &names, weights)?;
             let Some(targeting) = flag.get_mut("targeting") else {
                 return refuse(format!("{key:?} has no targeting, so no split to change"));
             };
@@ -109,17 +117,51 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
     Ok(out)
 }
 
-fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Result<(), EditError> {
+/// The names of a flag's variants, those of its split first in the split's order (as the
+/// weights are typed), then the others.
+pub fn variant_names<'a>(
+    variants: impl IntoIterator<Item = &'a String>,
+    targeting: Option<&Value>,
+) -> Vec<String> {
+    let mut names: Vec<String> = targeting
+        .and_then(weights)
+        .map(|w| w.into_iter().map(|(v, _)| v).collect())
+        .unwrap_or_default();
+    for v in variants {
+        if !names.contains(v) {
+            names.push(v.clone());
+        }
+    }
+    names
+}
+
+/// What weights typed for flag `key`, whose variants are `names`, must be: each for one of
+/// its variants, none negative, adding up to more than 0 and at most 2147483647.
+pub fn check_weights(
+    key: &str,
+    names: &[String],
+    weights: &[(String, i64)],
+) -> Result<(), EditError> {
     let mut total = 0i64;
     for (variant, weight) in weights {
+        if !names.contains(variant) {
+            return refuse(format!(
+                "{variant} is not a variant of {key} (variants: {})",
+                names.join(", ")
+            ));
+        }
         if *weight < 0 {
             return refuse(format!("the weight of {variant:?} is negative"));
         }
-        total += weight;
+        total = total.saturating_add(*weight);
     }
     if total == 0 || total > i64::from(i32::MAX) {
         return refuse("the weights must add up to more than 0 and at most 2147483647");
     }
+    Ok(())
+}
+
+fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Result<(), EditError> {
     let mut seen = Vec::new();
     for bucket in args.iter_mut() {
         let Value::Array(entry) = bucket else {
@@ -482,8 +524,8 @@ mod tests {
         for (edit, words) in [
             (w(&[("on", 50)]), "no weight given for \"off\""),
             (
-                w(&[("on", 50), ("off", 50), ("x", 1)]),
-                "\"x\" is not in the split",
+                w(&[("on", 50), ("maybe", 50)]),
+                "maybe is not a variant of checkout (variants: on, off)",
             ),
             (w(&[("on", -1), ("off", 5)]), "negative"),
             (w(&[("on", 0), ("off", 0)]), "add up"),

@@ -210,13 +210,22 @@ fn resolution_line(r: &Resolution, theme: &Theme) -> Line<'static> {
 fn render_prompt(frame: &mut Frame, area: Rect, prompt: &FlagPrompt, theme: &Theme) {
     let flag = inert(&prompt.flag);
     let (title, line) = match &prompt.choice {
-        Choice::Variant { variants, at } => {
+        Choice::Variant {
+            variants,
+            at,
+            current,
+        } => {
             let mut spans = Vec::new();
             for (i, v) in variants.iter().enumerate() {
-                let (text, slot) = if i == *at {
-                    (format!("▸{} ", inert(v)), Slot::BorderFocused)
+                let name = if Some(i) == *current {
+                    format!("{} (default)", inert(v))
                 } else {
-                    (format!(" {} ", inert(v)), Slot::Muted)
+                    inert(v).into_owned()
+                };
+                let (text, slot) = if i == *at {
+                    (format!("▸{name} "), Slot::BorderFocused)
+                } else {
+                    (format!(" {name} "), Slot::Muted)
                 };
                 spans.push(Span::styled(text, theme.style(slot)));
             }

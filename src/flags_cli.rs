@@ -10,6 +10,7 @@ use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::{ConfigMapSource, Links};
 use ripcord::flags::definition::json_error_text;
 use ripcord::flags::edit::{self, Edit};
+use ripcord::flags::flip;
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::write::{self, Stored, WriteError};
 use ripcord::flags::State;
@@ -253,16 +254,22 @@ pub async fn run(
                     .collect(),
             };
             print_resolutions(&resolutions, key.is_some(), output)?;
-            match resolutions.iter().find(|r| r.reason == Reason::Error) {
-                Some(r) => Err(Failure::new(
-                    exit::FAILED,
+            // Every flag that failed is named, not only the first.
+            let failed: Vec<String> = resolutions
+                .iter()
+                .filter(|r| r.reason == Reason::Error)
+                .map(|r| {
                     format!(
                         "{}: {}",
                         r.key,
                         r.message.as_deref().unwrap_or("evaluation failed")
-                    ),
-                )),
-                None => Ok(()),
+                    )
+                })
+                .collect();
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::new(exit::FAILED, failed.join("\n")))
             }
         }
     }
@@ -478,18 +485,7 @@ fn print_resolutions(all: &[Resolution], single: bool, output: Output) -> Result
 }
 
 fn parse_weights(text: &str) -> Result<Vec<(String, i64)>, Failure> {
-    text.split(',')
-        .map(|pair| {
-            let (variant, weight) = pair
-                .split_once('=')
-                .ok_or_else(|| bad_input(format!("--weights: {pair:?} is not VARIANT=WEIGHT")))?;
-            let weight = weight
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| bad_input(format!("--weights: {weight:?} is not a whole number")))?;
-            Ok((variant.trim().to_string(), weight))
-        })
-        .collect()
+    edit::parse_weights(text).map_err(|e| bad_input(format!("--weights: {e}")))
 }
 
 /// Reads the flag's source, applies the edit (refused: nothing is written), shows the diff,
@@ -527,53 +523,18 @@ async fn set_flag(
         ),
         WriteError::Unusable(why) => bad_input(why),
     };
-    let what = match edit {
-        Edit::State(s) => format!("set {key} to {}", s.as_str()),
-        Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
-        Edit::Weights(w) => format!(
-            "set the split of {key} to {}",
-            w.iter()
-                .map(|(v, n)| format!("{v}={n}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-    };
+    let what = flip::describe(key, edit);
     let message = format!("{what} in {source} because: {reason}");
     // Every attempt is journaled, as for the other actions: a refused write too.
     let journal = super::open_journal()?;
     let record = |written: &Result<(), WriteError>| {
-        let (kind, name, namespace) = match &stored {
-            Stored::FeatureFlag { name, namespace } => ("featureflag", name.clone(), namespace),
-            Stored::ConfigMap {
-                name,
-                key,
-                namespace,
-            } => ("configmap", format!("{name}/{key}"), namespace),
+        let result = match written {
+            Ok(()) => format!("ok: {what}"),
+            Err(WriteError::Conflict) => "error: changed by someone else since read".to_string(),
+            Err(WriteError::Kube(e)) => format!("error: {e}"),
+            Err(WriteError::Unusable(why)) => format!("error: {why}"),
         };
-        let entry = ripcord::journal::JournalEntry {
-            time: chrono::Utc::now(),
-            user: cluster.user.clone(),
-            context: cluster.context.clone(),
-            namespace: namespace.clone(),
-            kind: kind.to_string(),
-            name,
-            action: "flag-set".to_string(),
-            to_revision: None,
-            weight: None,
-            reason: Some(reason.to_string()),
-            revision_before: None,
-            revision_after: None,
-            result: match written {
-                Ok(()) => format!("ok: {what}"),
-                Err(WriteError::Conflict) => {
-                    "error: changed by someone else since read".to_string()
-                }
-                Err(WriteError::Kube(e)) => format!("error: {e}"),
-                Err(WriteError::Unusable(why)) => format!("error: {why}"),
-            },
-            ok: written.is_ok(),
-            dry_run: false,
-        };
+        let entry = flip::journal_entry(cluster, &stored, Some(reason), &result);
         if let Err(e) = journal.append(&entry) {
             eprintln!("ripcord: warning: not journaled: {e}");
         }

@@ -425,3 +425,26 @@ fn the_consoles_flags_option_is_checked_before_anything_starts() {
         text(&out)
     );
 }
+
+/// `flags eval` with no key names every flag that failed on stderr, not only the first.
+#[test]
+fn eval_of_every_flag_names_each_that_failed() {
+    let cli = Cli::offline();
+    let broken = write(
+        cli.dir(),
+        "two-broken.json",
+        r#"{"flags": {
+  "a-broken": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [{"$ref": "missing"}, "x"]}},
+  "fine": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"},
+  "z-broken": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [{"nope": []}, "x"]}}
+}}"#,
+    );
+    let out = cli.run(&["flags", "eval", "--flags", p(&broken)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("a-broken: ") && err.contains("z-broken: "),
+        "{err}"
+    );
+    assert!(!err.contains("fine"), "{err}");
+}

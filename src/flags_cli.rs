@@ -59,13 +59,22 @@ fn evaluation_context(text: Option<&str>) -> Result<Value, Failure> {
 }
 
 /// `--context` names kubeconfig contexts only: one that looks like JSON was meant as an
-/// evaluation context, and with `--flags` files no cluster is read at all.
-fn check_kube_contexts(contexts: &[String], files: &[PathBuf]) -> Result<(), Failure> {
+/// evaluation context; with `--flags` files no cluster is read at all, so neither contexts
+/// nor namespaces may be chosen.
+fn check_kube_contexts(args: &ClusterArgs, files: &[PathBuf]) -> Result<(), Failure> {
+    let contexts = &args.context;
     if contexts.iter().any(|c| c.trim_start().starts_with('{')) {
         return Err(bad_input(
             "--context names a kubeconfig context; give an evaluation context as \
              --eval-context JSON",
         ));
+    }
+    if !files.is_empty() && (args.namespace.is_some() || args.all_namespaces) {
+        let option = if args.all_namespaces { "-A" } else { "-n" };
+        return Err(bad_input(format!(
+            "{option} chooses cluster namespaces, but --flags files are read with no cluster: \
+             drop {option}, or drop --flags to read the cluster"
+        )));
     }
     if !contexts.is_empty() && !files.is_empty() {
         return Err(bad_input(format!(
@@ -164,7 +173,7 @@ pub async fn run(
     output: Output,
 ) -> Result<(), Failure> {
     let files = sources.files;
-    check_kube_contexts(&cluster.context, files)?;
+    check_kube_contexts(cluster, files)?;
     let context = match command {
         FlagsCommand::Eval { eval_context, .. } => evaluation_context(eval_context.as_deref())?,
         _ => json!({}),

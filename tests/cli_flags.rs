@@ -448,3 +448,31 @@ fn eval_of_every_flag_names_each_that_failed() {
     );
     assert!(!err.contains("fine"), "{err}");
 }
+
+/// A `--flags` file that does not load stops the console before it starts, where it is
+/// broken; and `-n`/`-A` beside `--flags` with `ripcord flags` are refused, not ignored.
+#[test]
+fn a_broken_flags_file_stops_the_console_and_namespaces_need_a_cluster() {
+    let cli = Cli::offline();
+    let broken = write(cli.dir(), "broken.json", "{\n  \"flags\": [}");
+    let out = cli.run(&["--flags", p(&broken)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}:2:", p(&broken))),
+        "{}",
+        text(&out)
+    );
+    let file = write(cli.dir(), "shop.json", SHOP);
+    for option in [&["-n", "shop"][..], &["-A"][..]] {
+        let mut args = vec!["flags", "list", "--flags", p(&file)];
+        args.extend_from_slice(option);
+        let out = cli.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{option:?}: {}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!("{} chooses cluster namespaces", option[0])),
+            "{}",
+            text(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{}", text(&out));
+    }
+}

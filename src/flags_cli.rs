@@ -204,6 +204,10 @@ pub async fn run(
     } else {
         load_files(files)?
     };
+    // A key defined twice is said: which source's definition is shown is not a guess.
+    for warning in catalog.duplicates() {
+        eprintln!("ripcord: warning: {}", inert(&warning));
+    }
     let origin = if files.is_empty() {
         "the cluster".to_string()
     } else {

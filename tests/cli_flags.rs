@@ -476,3 +476,30 @@ fn a_broken_flags_file_stops_the_console_and_namespaces_need_a_cluster() {
         assert!(stdout(&out).is_empty(), "{}", text(&out));
     }
 }
+
+/// A key two sources define is a warning on stderr naming both, and the later one's is used.
+#[test]
+fn a_key_defined_twice_is_a_warning_naming_both_sources() {
+    let cli = Cli::offline();
+    let one = write(cli.dir(), "one.json", SHOP);
+    let two = write(
+        cli.dir(),
+        "two.json",
+        r#"{"flags": {"banner": {"state": "ENABLED", "variants": {"big": "BIG"}, "defaultVariant": "big"}}}"#,
+    );
+    let out = cli.run(&[
+        "flags", "get", "banner", "--flags", p(&one), "--flags", p(&two), "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json(&out)["state"], "ENABLED", "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "warning: banner is defined in {} and in {}; {}'s is used",
+            p(&one),
+            p(&two),
+            p(&two)
+        )),
+        "{err}"
+    );
+}

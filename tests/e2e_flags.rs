@@ -641,7 +641,10 @@ async fn console_on(tb: &Testbed, ns: &str, name: &str) -> ripcord::app::State {
         &mut state,
         Msg::Flags {
             key,
-            flags: ripcord::model::Flags { flags },
+            flags: ripcord::model::Flags {
+                flags,
+                warnings: Vec::new(),
+            },
         },
     );
     common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);

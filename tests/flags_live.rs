@@ -33,6 +33,7 @@ fn flags(states: &[(&str, &str)]) -> Flags {
         .expect("flags");
     Flags {
         flags: set.flags.into_values().collect(),
+        warnings: Vec::new(),
     }
 }
 
@@ -369,4 +370,29 @@ fn a_flip_marks_only_the_releases_whose_flags_changed() {
         .map(|(k, _)| k)
         .collect();
     assert!(unmarked.len() >= 2, "{unmarked:?}");
+}
+
+/// A key defined by two sources for a release is a warning in its flags tab naming both.
+#[test]
+fn the_flags_tab_warns_of_a_key_defined_twice() {
+    let mut state = live_state_at(chrono::Utc::now());
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 120,
+            height: 30,
+        },
+    );
+    deployment_arrives(&mut state);
+    let mut two = flags(&[("a", "ENABLED")]);
+    two.warnings = vec!["a is defined in flags.json and in featureflag/shop/ff; featureflag/shop/ff's is used".into()];
+    update(&mut state, Msg::Flags { key: web(), flags: two });
+    common::demo::select(&mut state, "web");
+    common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);
+    common::demo::press(&mut state, '4');
+    let shown = common::demo::rendered(&state).join("\n");
+    assert!(
+        shown.contains("⚠ a is defined in flags.json and in featureflag/shop/ff"),
+        "{shown}"
+    );
 }

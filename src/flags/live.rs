@@ -240,15 +240,22 @@ impl Index {
         let empty = BTreeMap::new();
         let objects = self.objects.get(context).unwrap_or(&empty);
         let of = |kind: SourceKind| objects.iter().filter(move |(k, _)| k.kind == kind);
-        let sets: Vec<&FlagSet> = objects
-            .values()
-            .filter_map(|e| match e {
-                Entry::Sets(sets) => Some(sets),
-                _ => None,
-            })
+        // Files first: a later set wins a key, and the cluster's definition (the one its
+        // workloads are served, and the one edits change) wins over a local file's.
+        let sets: Vec<&FlagSet> = self
+            .files
+            .iter()
             .flatten()
-            .filter_map(|r| r.as_ref().ok())
-            .chain(self.files.iter().flatten())
+            .chain(
+                objects
+                    .values()
+                    .filter_map(|e| match e {
+                        Entry::Sets(sets) => Some(sets),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter_map(|r| r.as_ref().ok()),
+            )
             .collect();
         let deployment = |ns: &str, name: &str| {
             objects.get(&ObjKey {
@@ -368,18 +375,23 @@ impl Index {
     }
 }
 
-/// The flags of `sets` that `links` covers, in key order, each from the last set defining it.
+/// The flags of `sets` that `links` covers, in key order, each from the last set defining
+/// it; a key defined by more than one set is a warning naming them.
 fn flags_for(sets: &[&FlagSet], links: &Links) -> Flags {
     let mut chosen: BTreeMap<&str, &Flag> = BTreeMap::new();
+    let mut warnings = Vec::new();
     for set in sets {
         for (key, flag) in &set.flags {
             if links.covers(&set.source, key) {
-                chosen.insert(key, flag);
+                if let Some(earlier) = chosen.insert(key, flag) {
+                    warnings.push(super::shadow_warning(key, &earlier.source, &set.source));
+                }
             }
         }
     }
     Flags {
         flags: chosen.into_values().cloned().collect(),
+        warnings,
     }
 }
 
@@ -606,6 +618,40 @@ mod tests {
         assert_eq!(by_name["api"], ["a=ENABLED", "b=ENABLED"]);
         assert_eq!(by_name["cart"], ["b=ENABLED"]);
         assert_eq!(by_name["pay"], ["a=ENABLED"]);
+    }
+
+    #[test]
+    fn the_clusters_definition_wins_a_key_a_file_defines_too_and_both_are_named() {
+        let mut index = Index::default();
+        index.apply(applied(
+            key(SourceKind::Deployment, "web"),
+            deployment("shop-flags, dark-mode", "", None),
+        ));
+        index.apply(applied(
+            key(SourceKind::FeatureFlag, "shop-flags"),
+            Entry::Sets(vec![Ok(set(
+                "featureflag/shop/shop-flags",
+                &[("dark-mode", "DISABLED")],
+            ))]),
+        ));
+        index.apply(Input::File {
+            index: 0,
+            set: set("flags.json", &[("dark-mode", "ENABLED")]),
+        });
+        let news = index.news();
+        assert_eq!(
+            told(&news),
+            [("web".into(), vec!["dark-mode=DISABLED".to_string()])]
+        );
+        let Some(News::Flags { flags, .. }) = news.iter().find(|n| matches!(n, News::Flags { .. }))
+        else {
+            panic!("flags told");
+        };
+        assert_eq!(
+            flags.warnings,
+            ["dark-mode is defined in flags.json and in featureflag/shop/shop-flags; \
+              featureflag/shop/shop-flags's is used"]
+        );
     }
 
     #[test]

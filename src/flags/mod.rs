@@ -283,6 +283,11 @@ impl FlagSet {
     }
 }
 
+/// The warning for flag `key` defined by two sources, the later one's used.
+pub fn shadow_warning(key: &str, earlier: &str, later: &str) -> String {
+    format!("{key} is defined in {earlier} and in {later}; {later}'s is used")
+}
+
 /// Flags from several sources; a key defined twice is the later source's, as in flagd.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
@@ -300,6 +305,20 @@ impl Catalog {
             .iter()
             .rev()
             .find_map(|set| set.flags.get(key).map(|flag| (flag, set)))
+    }
+
+    /// A warning for each key more than one source defines, naming them.
+    pub fn duplicates(&self) -> Vec<String> {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        let mut out = Vec::new();
+        for set in &self.sets {
+            for key in set.flags.keys() {
+                if let Some(earlier) = seen.insert(key, &set.source) {
+                    out.push(shadow_warning(key, earlier, &set.source));
+                }
+            }
+        }
+        out
     }
 
     /// Every flag in key order, each from the source that wins it.

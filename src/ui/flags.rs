@@ -103,7 +103,13 @@ fn lines(
         (Ok(context), true) => Some(context),
         _ => None,
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Line<'static>> = state
+        .flags_of(&r.key)
+        .warnings
+        .iter()
+        .map(|w| Line::styled(format!("⚠ {}", inert(w)), theme.style(Slot::Warning)))
+        .collect();
+    out = wrap(out, width);
     let mut at = (0, 0);
     for (i, f) in flags.iter().enumerate() {
         let mut block = flag_lines(f, i == cursor, theme);

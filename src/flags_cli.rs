@@ -158,8 +158,9 @@ async fn load_cluster(args: &ClusterArgs, sources: &Sources<'_>) -> Result<Catal
             for set in &mut found_sets {
                 let source = set.source.clone();
                 set.flags.retain(|key, _| links.covers(&source, key));
+                set.invalid.retain(|key, _| links.covers(&source, key));
             }
-            found_sets.retain(|s| !s.flags.is_empty());
+            found_sets.retain(|s| !s.flags.is_empty() || !s.invalid.is_empty());
         }
         sets.extend(found_sets);
     }
@@ -208,17 +209,23 @@ pub async fn run(
     for warning in catalog.duplicates() {
         eprintln!("ripcord: warning: {}", inert(&warning));
     }
-    let origin = if files.is_empty() {
-        "the cluster".to_string()
-    } else {
-        sources_text(files)
+    // A flag outside flagd's schema is said where it is; the others are used.
+    for e in catalog.all_invalid() {
+        eprintln!("ripcord: error: {}", inert(&e.to_string()));
+    }
+    let unknown = |key: &str| match catalog.invalid(key) {
+        Some(e) => bad_input(format!("flag {key:?} does not load: {e}")),
+        None => bad_input(format!("no flag {key:?} in {}", origin_text(files))),
     };
     match command {
-        FlagsCommand::List => list(&catalog, output),
+        FlagsCommand::List => {
+            list(&catalog, output)?;
+            some_invalid(&catalog, files)
+        }
         FlagsCommand::Get { key } => {
             let (flag, set) = catalog
                 .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+                .ok_or_else(|| unknown(key))?;
             get(flag, set, output)
         }
         FlagsCommand::Set {
@@ -247,14 +254,14 @@ pub async fn run(
                 .ok_or_else(|| bad_input("a flag change needs --reason TEXT"))?;
             let (_, set) = catalog
                 .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+                .ok_or_else(|| unknown(key))?;
             set_flag(cluster, &set.source, key, &edit, reason, *yes, output).await
         }
         FlagsCommand::Eval { key, .. } => {
             // An unknown key is bad input, as for `get`, not an evaluation that failed.
             if let Some(key) = key {
                 if catalog.get(key).is_none() {
-                    return Err(bad_input(format!("no flag {key:?} in {origin}")));
+                    return Err(unknown(key));
                 }
             }
             let timestamp = chrono::Utc::now().timestamp();
@@ -267,6 +274,9 @@ pub async fn run(
                     .collect(),
             };
             print_resolutions(&resolutions, key.is_some(), output)?;
+            if key.is_none() {
+                some_invalid(&catalog, files)?;
+            }
             // Every flag that failed is named, not only the first.
             let failed: Vec<String> = resolutions
                 .iter()
@@ -288,7 +298,24 @@ pub async fn run(
     }
 }
 
-fn sources_text(files: &[PathBuf]) -> String {
+/// Flags that do not load make a `--flags` file bad input, once the others are shown; in a
+/// cluster they are reported as a definition that does not load is, and the rest counts.
+fn some_invalid(catalog: &Catalog, files: &[PathBuf]) -> Result<(), Failure> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    match catalog.all_invalid().count() {
+        0 => Ok(()),
+        1 => Err(bad_input("a flag does not load (said above)")),
+        n => Err(bad_input(format!("{n} flags do not load (said above)"))),
+    }
+}
+
+/// Where the flags were read, for messages.
+fn origin_text(files: &[PathBuf]) -> String {
+    if files.is_empty() {
+        return "the cluster".to_string();
+    }
     files
         .iter()
         .map(|p| p.display().to_string())

@@ -268,6 +268,28 @@ fn errors_exit_with_their_codes() {
         "{err}"
     );
 
+    // A flag outside flagd's schema (variants of two types, a misspelt field): each said
+    // where it is, the others still listed, and the file is bad input.
+    let mixed = write(
+        cli.dir(),
+        "mixed.json",
+        "{\"flags\": {\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": 0}},\n  \"typo\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultvariant\": \"on\"}\n}}",
+    );
+    let out = cli.run(&["flags", "list", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:3:3: flag \"mixed\": variants mix boolean, number", p(&mixed)))
+            && err.contains(&format!("{}:4:3: flag \"typo\": unknown field \"defaultvariant\"", p(&mixed))),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("fine "), "{}", text(&out));
+    let out = cli.run(&["flags", "eval", "fine", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = cli.run(&["flags", "eval", "mixed", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("flag \"mixed\" does not load"), "{}", text(&out));
+
     // A missing file, and no file at all.
     let out = cli.run(&["flags", "list", "--flags", "/nonexistent/flags.json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -347,7 +369,7 @@ fn list_fits_its_columns_to_the_width_with_an_ellipsis() {
     let long_variant = "v".repeat(60);
     let flags = format!(
         r#"{{"flags": {{
-  "{long_key}": {{"state": "ENABLED", "variants": {{"{long_variant}": "{long_variant}", "b": 1}}, "defaultVariant": "b",
+  "{long_key}": {{"state": "ENABLED", "variants": {{"{long_variant}": "{long_variant}", "b": "1"}}, "defaultVariant": "b",
      "targeting": {{"if": [{{"in": [{{"var": "email"}}, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]]}}, "b"]}}}},
   "short": {{"state": "ENABLED", "variants": {{"on": true}}, "defaultVariant": "on"}}
 }}}}"#

@@ -892,3 +892,25 @@ async fn a_config_map_flip_changes_only_the_flipped_flags_text() {
         "only the flipped value changes"
     );
 }
+
+/// A flag in the cluster outside flagd's schema is said where it is, and its siblings load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_flag_outside_the_schema_is_said_and_its_siblings_load() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-schema").await;
+    let doc = "{\"flags\": {\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": \"no\"}}\n}}";
+    tb.apply(&ns.name, &config_map("mixed-flags", true, &[("f.json", doc)]));
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&["flags", "list", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "configmap/{}/mixed-flags/f.json:3:3: flag \"mixed\": variants mix boolean, string",
+            ns.name
+        )),
+        "{}",
+        text(&out)
+    );
+    let shown = common::cli::stdout(&out);
+    assert!(shown.contains("fine ") && !shown.contains("mixed "), "{shown}");
+}

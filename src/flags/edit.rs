@@ -112,8 +112,11 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
             problems.join("; ")
         ));
     }
-    FlagSet::from_value("edit", out.clone(), None)
+    let set = FlagSet::from_value("edit", out.clone(), None)
         .map_err(|e| EditError(format!("the result would not load: {}", e.message)))?;
+    if let Some(e) = set.invalid.values().next() {
+        return refuse(format!("the result would not load: {}", e.message));
+    }
     Ok(out)
 }
 

@@ -203,7 +203,16 @@ impl Index {
                 _ => None,
             })
             .flatten()
-            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .flat_map(|r| match r {
+                Err(e) => vec![e.to_string()],
+                Ok(set) => set.invalid.values().map(ToString::to_string).collect(),
+            })
+            .chain(
+                self.files
+                    .iter()
+                    .flatten()
+                    .flat_map(|set| set.invalid.values().map(ToString::to_string)),
+            )
             .collect();
         out.extend(
             now.difference(&self.problems)
@@ -386,6 +395,12 @@ fn flags_for(sets: &[&FlagSet], links: &Links) -> Flags {
                 if let Some(earlier) = chosen.insert(key, flag) {
                     warnings.push(super::shadow_warning(key, &earlier.source, &set.source));
                 }
+            }
+        }
+        // A flag of the release that does not load is shown as the error it is.
+        for (key, e) in &set.invalid {
+            if links.covers(&set.source, key) {
+                warnings.push(format!("✖ {e}"));
             }
         }
     }
@@ -652,6 +667,32 @@ mod tests {
             ["dark-mode is defined in flags.json and in featureflag/shop/shop-flags; \
               featureflag/shop/shop-flags's is used"]
         );
+    }
+
+    #[test]
+    fn a_flag_outside_the_schema_is_an_error_and_its_siblings_load() {
+        let mut index = Index::default();
+        let text = "{\"flags\": {\n  \"ok\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": \"no\"}}\n}}";
+        index.apply(applied(
+            key(SourceKind::ConfigMap, "ui"),
+            Entry::Sets(vec![FlagSet::parse("configmap/shop/ui/f.json", text)]),
+        ));
+        index.apply(applied(
+            key(SourceKind::Deployment, "web"),
+            deployment("ui", "", None),
+        ));
+        let news = index.news();
+        let error = "configmap/shop/ui/f.json:3:3: flag \"mixed\": variants mix boolean, string";
+        assert!(
+            news.contains(&News::Problem(format!("flags: {error}"))),
+            "{news:?}"
+        );
+        let Some(News::Flags { flags, .. }) = news.iter().find(|n| matches!(n, News::Flags { .. }))
+        else {
+            panic!("flags told");
+        };
+        assert_eq!(told(&news), [("web".into(), vec!["ok=ENABLED".to_string()])]);
+        assert_eq!(flags.warnings, [format!("✖ {error}")]);
     }
 
     #[test]

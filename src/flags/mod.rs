@@ -307,6 +307,19 @@ impl Catalog {
             .find_map(|set| set.flags.get(key).map(|flag| (flag, set)))
     }
 
+    /// Why flag `key` did not load, when no source defines it in a form that does.
+    pub fn invalid(&self, key: &str) -> Option<&DefinitionError> {
+        if self.get(key).is_some() {
+            return None;
+        }
+        self.sets.iter().rev().find_map(|set| set.invalid.get(key))
+    }
+
+    /// Every flag that did not load, with where and why.
+    pub fn all_invalid(&self) -> impl Iterator<Item = &DefinitionError> {
+        self.sets.iter().flat_map(|set| set.invalid.values())
+    }
+
     /// A warning for each key more than one source defines, naming them.
     pub fn duplicates(&self) -> Vec<String> {
         let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
@@ -367,7 +380,7 @@ mod tests {
                           {"==": [{"var": "who"}, "broken"]}, {"nope": []},
                           null]}},
   "meta": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on",
-           "metadata": {"owner": "team-a", "gone": null}}
+           "metadata": {"owner": "team-a"}}
 }, "metadata": {"owner": "set", "env": "prod"}}"#,
         )
         .expect("parses")
@@ -455,7 +468,6 @@ mod tests {
         let r = eval("meta", json!({}), FlagType::Boolean);
         assert_eq!(r.metadata["owner"], "team-a");
         assert_eq!(r.metadata["env"], "prod");
-        assert!(!r.metadata.contains_key("gone"));
     }
 
     #[test]

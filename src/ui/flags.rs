@@ -107,7 +107,11 @@ fn lines(
         .flags_of(&r.key)
         .warnings
         .iter()
-        .map(|w| Line::styled(format!("⚠ {}", inert(w)), theme.style(Slot::Warning)))
+        .map(|w| match w.strip_prefix("✖ ") {
+            // A flag that does not load is an error, not a warning.
+            Some(e) => Line::styled(format!("✖ {}", inert(e)), theme.style(Slot::Danger)),
+            None => Line::styled(format!("⚠ {}", inert(w)), theme.style(Slot::Warning)),
+        })
         .collect();
     out = wrap(out, width);
     let mut at = (0, 0);

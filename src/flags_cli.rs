@@ -223,9 +223,7 @@ pub async fn run(
             some_invalid(&catalog, files)
         }
         FlagsCommand::Get { key } => {
-            let (flag, set) = catalog
-                .get(key)
-                .ok_or_else(|| unknown(key))?;
+            let (flag, set) = catalog.get(key).ok_or_else(|| unknown(key))?;
             get(flag, set, output)
         }
         FlagsCommand::Set {
@@ -252,9 +250,7 @@ pub async fn run(
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| bad_input("a flag change needs --reason TEXT"))?;
-            let (_, set) = catalog
-                .get(key)
-                .ok_or_else(|| unknown(key))?;
+            let (_, set) = catalog.get(key).ok_or_else(|| unknown(key))?;
             set_flag(cluster, &set.source, key, &edit, reason, *yes, output).await
         }
         FlagsCommand::Eval { key, .. } => {

@@ -279,8 +279,13 @@ fn errors_exit_with_their_codes() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("{}:3:3: flag \"mixed\": variants mix boolean, number", p(&mixed)))
-            && err.contains(&format!("{}:4:3: flag \"typo\": unknown field \"defaultvariant\"", p(&mixed))),
+        err.contains(&format!(
+            "{}:3:3: flag \"mixed\": variants mix boolean, number",
+            p(&mixed)
+        )) && err.contains(&format!(
+            "{}:4:3: flag \"typo\": unknown field \"defaultvariant\"",
+            p(&mixed)
+        )),
         "{err}"
     );
     assert!(stdout(&out).contains("fine "), "{}", text(&out));
@@ -288,7 +293,11 @@ fn errors_exit_with_their_codes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = cli.run(&["flags", "eval", "mixed", "--flags", p(&mixed)]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(stderr(&out).contains("flag \"mixed\" does not load"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("flag \"mixed\" does not load"),
+        "{}",
+        text(&out)
+    );
 
     // A missing file, and no file at all.
     let out = cli.run(&["flags", "list", "--flags", "/nonexistent/flags.json"]);
@@ -510,7 +519,15 @@ fn a_key_defined_twice_is_a_warning_naming_both_sources() {
         r#"{"flags": {"banner": {"state": "ENABLED", "variants": {"big": "BIG"}, "defaultVariant": "big"}}}"#,
     );
     let out = cli.run(&[
-        "flags", "get", "banner", "--flags", p(&one), "--flags", p(&two), "-o", "json",
+        "flags",
+        "get",
+        "banner",
+        "--flags",
+        p(&one),
+        "--flags",
+        p(&two),
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(json(&out)["state"], "ENABLED", "{}", text(&out));

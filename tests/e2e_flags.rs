@@ -868,10 +868,21 @@ async fn a_config_map_flip_changes_only_the_flipped_flags_text() {
          \"variants\": {{\"on\": true, \"off\": false}},\n         \"defaultVariant\": \"on\"\n      \
          }},\n      {other}\n   }}\n}}\n"
     );
-    tb.apply(&ns.name, &config_map("two-flags", true, &[("f.json", &doc)]));
+    tb.apply(
+        &ns.name,
+        &config_map("two-flags", true, &[("f.json", &doc)]),
+    );
     let cli = Cli::new(&tb.kubeconfig);
     let out = cli.run(&[
-        "flags", "set", "zz-banner", "-n", &ns.name, "--state", "disabled", "--reason", "text",
+        "flags",
+        "set",
+        "zz-banner",
+        "-n",
+        &ns.name,
+        "--state",
+        "disabled",
+        "--reason",
+        "text",
         "--yes",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -899,7 +910,10 @@ async fn a_cluster_flag_outside_the_schema_is_said_and_its_siblings_load() {
     let Some(tb) = testbed().await else { return };
     let ns = tb.namespace("flags-schema").await;
     let doc = "{\"flags\": {\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": \"no\"}}\n}}";
-    tb.apply(&ns.name, &config_map("mixed-flags", true, &[("f.json", doc)]));
+    tb.apply(
+        &ns.name,
+        &config_map("mixed-flags", true, &[("f.json", doc)]),
+    );
     let cli = Cli::new(&tb.kubeconfig);
     let out = cli.run(&["flags", "list", "-n", &ns.name]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -912,5 +926,8 @@ async fn a_cluster_flag_outside_the_schema_is_said_and_its_siblings_load() {
         text(&out)
     );
     let shown = common::cli::stdout(&out);
-    assert!(shown.contains("fine ") && !shown.contains("mixed "), "{shown}");
+    assert!(
+        shown.contains("fine ") && !shown.contains("mixed "),
+        "{shown}"
+    );
 }

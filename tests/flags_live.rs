@@ -385,8 +385,17 @@ fn the_flags_tab_warns_of_a_key_defined_twice() {
     );
     deployment_arrives(&mut state);
     let mut two = flags(&[("a", "ENABLED")]);
-    two.warnings = vec!["a is defined in flags.json and in featureflag/shop/ff; featureflag/shop/ff's is used".into()];
-    update(&mut state, Msg::Flags { key: web(), flags: two });
+    two.warnings = vec![
+        "a is defined in flags.json and in featureflag/shop/ff; featureflag/shop/ff's is used"
+            .into(),
+    ];
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: two,
+        },
+    );
     common::demo::select(&mut state, "web");
     common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);
     common::demo::press(&mut state, '4');

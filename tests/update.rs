@@ -2817,9 +2817,13 @@ fn a_default_variant_is_chosen_among_its_variants_and_weights_are_typed() {
     assert!(hints.contains("next variant"), "{hints}");
     // It starts on the current default, marked; choosing it writes nothing.
     let Some(ripcord::app::flags::FlagPrompt {
-        choice: ripcord::app::flags::Choice::Variant {
-            variants, at, current, ..
-        },
+        choice:
+            ripcord::app::flags::Choice::Variant {
+                variants,
+                at,
+                current,
+                ..
+            },
         ..
     }) = &state.flags_tab.prompt
     else {

@@ -608,14 +608,27 @@ mod tests {
         let before: Value = serde_json::from_str(text).expect("JSON");
         let after = apply(&before, "zeta", &Edit::State(State::Disabled)).expect("applies");
         let written = stored_text(text, &before, &after).expect("written");
-        assert_eq!(written, text.replace("\"state\": \"ENABLED\", \"variants\": {\"on\"", "\"state\": \"DISABLED\", \"variants\": {\"on\""));
+        assert_eq!(
+            written,
+            text.replace(
+                "\"state\": \"ENABLED\", \"variants\": {\"on\"",
+                "\"state\": \"DISABLED\", \"variants\": {\"on\""
+            )
+        );
         let weights = Edit::Weights(vec![("a".into(), 5), ("b".into(), 5)]);
         let after = apply(&before, "alpha", &weights).expect("applies");
         let written = stored_text(text, &before, &after).expect("written");
         assert!(written.contains("[[\"a\",5], [\"b\", 5]]"), "{written}");
         assert!(written.ends_with("}\n"));
-        let changed: Vec<_> = text.lines().zip(written.lines()).filter(|(a, b)| a != b).collect();
+        let changed: Vec<_> = text
+            .lines()
+            .zip(written.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
         assert_eq!(changed.len(), 1, "{changed:?}");
-        assert_eq!(serde_json::from_str::<Value>(&written).expect("JSON"), after);
+        assert_eq!(
+            serde_json::from_str::<Value>(&written).expect("JSON"),
+            after
+        );
     }
 }

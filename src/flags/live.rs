@@ -664,8 +664,10 @@ mod tests {
         };
         assert_eq!(
             flags.warnings,
-            ["dark-mode is defined in flags.json and in featureflag/shop/shop-flags; \
-              featureflag/shop/shop-flags's is used"]
+            [
+                "dark-mode is defined in flags.json and in featureflag/shop/shop-flags; \
+              featureflag/shop/shop-flags's is used"
+            ]
         );
     }
 
@@ -691,7 +693,10 @@ mod tests {
         else {
             panic!("flags told");
         };
-        assert_eq!(told(&news), [("web".into(), vec!["ok=ENABLED".to_string()])]);
+        assert_eq!(
+            told(&news),
+            [("web".into(), vec!["ok=ENABLED".to_string()])]
+        );
         assert_eq!(flags.warnings, [format!("✖ {error}")]);
     }
 

@@ -4,8 +4,8 @@
 pub mod cluster;
 pub mod definition;
 pub mod edit;
-pub mod flip;
 pub mod files;
+pub mod flip;
 pub mod live;
 pub mod logic;
 pub mod murmur;

@@ -625,7 +625,10 @@ async fn set_flag(
             .map_err(failure)?;
         let after = edit::apply(&loaded.document, key, edit)
             .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
-        let diff = edit::diff(&loaded.document, &after, key);
+        let diff = match &loaded.text {
+            Some(text) => edit::stored_diff(text, &loaded.document, &after, key),
+            None => edit::diff(&loaded.document, &after, key),
+        };
         let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
         let shown = format!("{}\n{lines}", inert(source));
         match (output, yes) {

@@ -331,13 +331,7 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
     );
     // Weights are read and checked as the console reads and checks them: a trailing comma
     // is nothing, a variant the flag does not have is named with those it has.
-    let out = set(&[
-        "--weights",
-        "on=10,maybe=90,",
-        "--reason",
-        "x",
-        "--yes",
-    ]);
+    let out = set(&["--weights", "on=10,maybe=90,", "--reason", "x", "--yes"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         stderr(&out).contains("maybe is not a variant of new-checkout (variants: on, off)"),

@@ -248,7 +248,24 @@ pub fn diff(before: &Value, after: &Value, key: &str) -> String {
             .map(|f| serde_json::to_string_pretty(f).unwrap_or_default())
             .unwrap_or_default()
     };
-    let (a, b) = (show(before), show(after));
+    line_diff(&show(before), &show(after))
+}
+
+/// The diff to show for an edit of flag `key` stored as `text`: the flag's lines when the
+/// text is edited in place (only its changed values change), else the whole text as it
+/// will be written instead, so that what is shown is what is written.
+pub fn stored_diff(text: &str, before: &Value, after: &Value, key: &str) -> String {
+    if rewrite_text(text, before, after).is_some() {
+        return diff(before, after, key);
+    }
+    match stored_text(text, before, after) {
+        Ok(written) => line_diff(text, &written),
+        Err(_) => diff(before, after, key),
+    }
+}
+
+/// `a` and `b` line by line, each line marked `-`, `+` or ` `, the old before the new.
+fn line_diff(a: &str, b: &str) -> String {
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
     // Longest common subsequence of lines; flags are small.
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
@@ -630,5 +647,26 @@ mod tests {
             serde_json::from_str::<Value>(&written).expect("JSON"),
             after
         );
+    }
+
+    #[test]
+    fn a_text_that_cannot_be_edited_in_place_shows_all_it_rewrites() {
+        let before = json!({"flags": {"a": {"state": "ENABLED", "variants": {"on": true}}}});
+        let after = apply(&before, "a", &Edit::State(State::Disabled)).expect("applies");
+        // Edited in place: the flag's lines.
+        let text = serde_json::to_string(&before).expect("JSON");
+        let d = stored_diff(&text, &before, &after, "a");
+        assert!(d.contains("-   \"state\": \"ENABLED\","), "{d}");
+        // A text that does not read as the document it came with is written anew, and the
+        // diff is of the whole text as written.
+        let odd = "{\"flags\": {\"a\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}}}, \"x\": 1}\n";
+        let d = stored_diff(odd, &before, &after, "a");
+        assert!(
+            d.lines()
+                .next()
+                .is_some_and(|l| l.starts_with("- {\"flags\"")),
+            "{d}"
+        );
+        assert!(d.contains("+     \"a\": {"), "{d}");
     }
 }

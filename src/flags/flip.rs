@@ -196,6 +196,11 @@ impl KubeFlags {
             .await
             .map_err(|e| write_error(&request.source, e))?;
         let (after, diff) = apply(&loaded.document, request)?;
+        // Where the stored text is written anew, the diff shows the whole of it.
+        let diff = match &loaded.text {
+            Some(text) => edit::stored_diff(text, &loaded.document, &after, &request.flag),
+            None => diff,
+        };
         Ok((cluster, loaded, after, diff))
     }
 }

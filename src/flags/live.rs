@@ -698,6 +698,20 @@ mod tests {
             [("web".into(), vec!["ok=ENABLED".to_string()])]
         );
         assert_eq!(flags.warnings, [format!("✖ {error}")]);
+
+        // A `--flags` file's flag that breaks the rules is told the same way.
+        let text = "{\"flags\": {\n  \"typo\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultvariant\": \"on\"}\n}}";
+        index.apply(Input::File {
+            index: 0,
+            set: FlagSet::parse("local.json", text).expect("the file loads"),
+        });
+        let news = index.news();
+        assert!(
+            news.contains(&News::Problem(
+                "flags: local.json:2:3: flag \"typo\": unknown field \"defaultvariant\"".into()
+            )),
+            "{news:?}"
+        );
     }
 
     #[test]

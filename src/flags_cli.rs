@@ -10,6 +10,7 @@ use ripcord::cluster::watch::classify;
 use ripcord::flags::cluster::{ConfigMapSource, Links};
 use ripcord::flags::definition::json_error_text;
 use ripcord::flags::edit::{self, Edit};
+use ripcord::flags::flip;
 use ripcord::flags::summary::{bar, fractional_split, summary};
 use ripcord::flags::write::{self, Stored, WriteError};
 use ripcord::flags::State;
@@ -58,13 +59,22 @@ fn evaluation_context(text: Option<&str>) -> Result<Value, Failure> {
 }
 
 /// `--context` names kubeconfig contexts only: one that looks like JSON was meant as an
-/// evaluation context, and with `--flags` files no cluster is read at all.
-fn check_kube_contexts(contexts: &[String], files: &[PathBuf]) -> Result<(), Failure> {
+/// evaluation context; with `--flags` files no cluster is read at all, so neither contexts
+/// nor namespaces may be chosen.
+fn check_kube_contexts(args: &ClusterArgs, files: &[PathBuf]) -> Result<(), Failure> {
+    let contexts = &args.context;
     if contexts.iter().any(|c| c.trim_start().starts_with('{')) {
         return Err(bad_input(
             "--context names a kubeconfig context; give an evaluation context as \
              --eval-context JSON",
         ));
+    }
+    if !files.is_empty() && (args.namespace.is_some() || args.all_namespaces) {
+        let option = if args.all_namespaces { "-A" } else { "-n" };
+        return Err(bad_input(format!(
+            "{option} chooses cluster namespaces, but --flags files are read with no cluster: \
+             drop {option}, or drop --flags to read the cluster"
+        )));
     }
     if !contexts.is_empty() && !files.is_empty() {
         return Err(bad_input(format!(
@@ -148,8 +158,9 @@ async fn load_cluster(args: &ClusterArgs, sources: &Sources<'_>) -> Result<Catal
             for set in &mut found_sets {
                 let source = set.source.clone();
                 set.flags.retain(|key, _| links.covers(&source, key));
+                set.invalid.retain(|key, _| links.covers(&source, key));
             }
-            found_sets.retain(|s| !s.flags.is_empty());
+            found_sets.retain(|s| !s.flags.is_empty() || !s.invalid.is_empty());
         }
         sets.extend(found_sets);
     }
@@ -163,7 +174,7 @@ pub async fn run(
     output: Output,
 ) -> Result<(), Failure> {
     let files = sources.files;
-    check_kube_contexts(&cluster.context, files)?;
+    check_kube_contexts(cluster, files)?;
     let context = match command {
         FlagsCommand::Eval { eval_context, .. } => evaluation_context(eval_context.as_deref())?,
         _ => json!({}),
@@ -194,17 +205,25 @@ pub async fn run(
     } else {
         load_files(files)?
     };
-    let origin = if files.is_empty() {
-        "the cluster".to_string()
-    } else {
-        sources_text(files)
+    // A key defined twice is said: which source's definition is shown is not a guess.
+    for warning in catalog.duplicates() {
+        eprintln!("ripcord: warning: {}", inert(&warning));
+    }
+    // A flag outside flagd's schema is said where it is; the others are used.
+    for e in catalog.all_invalid() {
+        eprintln!("ripcord: error: {}", inert(&e.to_string()));
+    }
+    let unknown = |key: &str| match catalog.invalid(key) {
+        Some(e) => bad_input(format!("flag {key:?} does not load: {e}")),
+        None => bad_input(format!("no flag {key:?} in {}", origin_text(files))),
     };
     match command {
-        FlagsCommand::List => list(&catalog, output),
+        FlagsCommand::List => {
+            list(&catalog, output)?;
+            some_invalid(&catalog, files)
+        }
         FlagsCommand::Get { key } => {
-            let (flag, set) = catalog
-                .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+            let (flag, set) = catalog.get(key).ok_or_else(|| unknown(key))?;
             get(flag, set, output)
         }
         FlagsCommand::Set {
@@ -231,16 +250,14 @@ pub async fn run(
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| bad_input("a flag change needs --reason TEXT"))?;
-            let (_, set) = catalog
-                .get(key)
-                .ok_or_else(|| bad_input(format!("no flag {key:?} in {origin}")))?;
+            let (_, set) = catalog.get(key).ok_or_else(|| unknown(key))?;
             set_flag(cluster, &set.source, key, &edit, reason, *yes, output).await
         }
         FlagsCommand::Eval { key, .. } => {
             // An unknown key is bad input, as for `get`, not an evaluation that failed.
             if let Some(key) = key {
                 if catalog.get(key).is_none() {
-                    return Err(bad_input(format!("no flag {key:?} in {origin}")));
+                    return Err(unknown(key));
                 }
             }
             let timestamp = chrono::Utc::now().timestamp();
@@ -253,22 +270,48 @@ pub async fn run(
                     .collect(),
             };
             print_resolutions(&resolutions, key.is_some(), output)?;
-            match resolutions.iter().find(|r| r.reason == Reason::Error) {
-                Some(r) => Err(Failure::new(
-                    exit::FAILED,
+            if key.is_none() {
+                some_invalid(&catalog, files)?;
+            }
+            // Every flag that failed is named, not only the first.
+            let failed: Vec<String> = resolutions
+                .iter()
+                .filter(|r| r.reason == Reason::Error)
+                .map(|r| {
                     format!(
                         "{}: {}",
                         r.key,
                         r.message.as_deref().unwrap_or("evaluation failed")
-                    ),
-                )),
-                None => Ok(()),
+                    )
+                })
+                .collect();
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::new(exit::FAILED, failed.join("\n")))
             }
         }
     }
 }
 
-fn sources_text(files: &[PathBuf]) -> String {
+/// Flags that do not load make a `--flags` file bad input, once the others are shown; in a
+/// cluster they are reported as a definition that does not load is, and the rest counts.
+fn some_invalid(catalog: &Catalog, files: &[PathBuf]) -> Result<(), Failure> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    match catalog.all_invalid().count() {
+        0 => Ok(()),
+        1 => Err(bad_input("a flag does not load (said above)")),
+        n => Err(bad_input(format!("{n} flags do not load (said above)"))),
+    }
+}
+
+/// Where the flags were read, for messages.
+fn origin_text(files: &[PathBuf]) -> String {
+    if files.is_empty() {
+        return "the cluster".to_string();
+    }
     files
         .iter()
         .map(|p| p.display().to_string())
@@ -478,18 +521,7 @@ fn print_resolutions(all: &[Resolution], single: bool, output: Output) -> Result
 }
 
 fn parse_weights(text: &str) -> Result<Vec<(String, i64)>, Failure> {
-    text.split(',')
-        .map(|pair| {
-            let (variant, weight) = pair
-                .split_once('=')
-                .ok_or_else(|| bad_input(format!("--weights: {pair:?} is not VARIANT=WEIGHT")))?;
-            let weight = weight
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| bad_input(format!("--weights: {weight:?} is not a whole number")))?;
-            Ok((variant.trim().to_string(), weight))
-        })
-        .collect()
+    edit::parse_weights(text).map_err(|e| bad_input(format!("--weights: {e}")))
 }
 
 /// Reads the flag's source, applies the edit (refused: nothing is written), shows the diff,
@@ -527,53 +559,18 @@ async fn set_flag(
         ),
         WriteError::Unusable(why) => bad_input(why),
     };
-    let what = match edit {
-        Edit::State(s) => format!("set {key} to {}", s.as_str()),
-        Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
-        Edit::Weights(w) => format!(
-            "set the split of {key} to {}",
-            w.iter()
-                .map(|(v, n)| format!("{v}={n}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-    };
+    let what = flip::describe(key, edit);
     let message = format!("{what} in {source} because: {reason}");
     // Every attempt is journaled, as for the other actions: a refused write too.
     let journal = super::open_journal()?;
     let record = |written: &Result<(), WriteError>| {
-        let (kind, name, namespace) = match &stored {
-            Stored::FeatureFlag { name, namespace } => ("featureflag", name.clone(), namespace),
-            Stored::ConfigMap {
-                name,
-                key,
-                namespace,
-            } => ("configmap", format!("{name}/{key}"), namespace),
+        let result = match written {
+            Ok(()) => format!("ok: {what}"),
+            Err(WriteError::Conflict) => "error: changed by someone else since read".to_string(),
+            Err(WriteError::Kube(e)) => format!("error: {e}"),
+            Err(WriteError::Unusable(why)) => format!("error: {why}"),
         };
-        let entry = ripcord::journal::JournalEntry {
-            time: chrono::Utc::now(),
-            user: cluster.user.clone(),
-            context: cluster.context.clone(),
-            namespace: namespace.clone(),
-            kind: kind.to_string(),
-            name,
-            action: "flag-set".to_string(),
-            to_revision: None,
-            weight: None,
-            reason: Some(reason.to_string()),
-            revision_before: None,
-            revision_after: None,
-            result: match written {
-                Ok(()) => format!("ok: {what}"),
-                Err(WriteError::Conflict) => {
-                    "error: changed by someone else since read".to_string()
-                }
-                Err(WriteError::Kube(e)) => format!("error: {e}"),
-                Err(WriteError::Unusable(why)) => format!("error: {why}"),
-            },
-            ok: written.is_ok(),
-            dry_run: false,
-        };
+        let entry = flip::journal_entry(cluster, &stored, Some(reason), &result);
         if let Err(e) = journal.append(&entry) {
             eprintln!("ripcord: warning: not journaled: {e}");
         }
@@ -628,7 +625,10 @@ async fn set_flag(
             .map_err(failure)?;
         let after = edit::apply(&loaded.document, key, edit)
             .map_err(|e| bad_input(format!("refused, nothing was written: {e}")))?;
-        let diff = edit::diff(&loaded.document, &after, key);
+        let diff = match &loaded.text {
+            Some(text) => edit::stored_diff(text, &loaded.document, &after, key),
+            None => edit::diff(&loaded.document, &after, key),
+        };
         let lines: String = diff.lines().map(|l| format!("{}\n", inert(l))).collect();
         let shown = format!("{}\n{lines}", inert(source));
         match (output, yes) {

@@ -398,7 +398,8 @@ fn open_journal() -> Result<Journal, Failure> {
 }
 
 fn run_console(ui: &UiArgs, args: &ClusterArgs, flag_files: &[PathBuf]) -> Result<(), Failure> {
-    // A mistyped path is said at once; a file that does not load is shown in the console.
+    // A mistyped path or a file that does not load is said at once, as `file:line:col`,
+    // before the terminal is taken over; later broken edits are shown in the console.
     for path in flag_files {
         if let Err(e) = std::fs::metadata(path).and_then(|m| {
             if m.is_file() {
@@ -413,6 +414,7 @@ fn run_console(ui: &UiArgs, args: &ClusterArgs, flag_files: &[PathBuf]) -> Resul
             ));
         }
     }
+    flags_cli::load_files(flag_files)?;
     let journal = open_journal()?;
     let (mut state, theme, fps) = console_state(ui, Mode::Live, chrono::Utc::now());
     // The header tells the truth about what is shown: `-n NS` and a single `--context`.

@@ -268,6 +268,37 @@ fn errors_exit_with_their_codes() {
         "{err}"
     );
 
+    // A flag outside flagd's schema (variants of two types, a misspelt field): each said
+    // where it is, the others still listed, and the file is bad input.
+    let mixed = write(
+        cli.dir(),
+        "mixed.json",
+        "{\"flags\": {\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": 0}},\n  \"typo\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultvariant\": \"on\"}\n}}",
+    );
+    let out = cli.run(&["flags", "list", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{}:3:3: flag \"mixed\": variants mix boolean, number",
+            p(&mixed)
+        )) && err.contains(&format!(
+            "{}:4:3: flag \"typo\": unknown field \"defaultvariant\"",
+            p(&mixed)
+        )),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("fine "), "{}", text(&out));
+    let out = cli.run(&["flags", "eval", "fine", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = cli.run(&["flags", "eval", "mixed", "--flags", p(&mixed)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("flag \"mixed\" does not load"),
+        "{}",
+        text(&out)
+    );
+
     // A missing file, and no file at all.
     let out = cli.run(&["flags", "list", "--flags", "/nonexistent/flags.json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -347,7 +378,7 @@ fn list_fits_its_columns_to_the_width_with_an_ellipsis() {
     let long_variant = "v".repeat(60);
     let flags = format!(
         r#"{{"flags": {{
-  "{long_key}": {{"state": "ENABLED", "variants": {{"{long_variant}": "{long_variant}", "b": 1}}, "defaultVariant": "b",
+  "{long_key}": {{"state": "ENABLED", "variants": {{"{long_variant}": "{long_variant}", "b": "1"}}, "defaultVariant": "b",
      "targeting": {{"if": [{{"in": [{{"var": "email"}}, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]]}}, "b"]}}}},
   "short": {{"state": "ENABLED", "variants": {{"on": true}}, "defaultVariant": "on"}}
 }}}}"#
@@ -423,5 +454,91 @@ fn the_consoles_flags_option_is_checked_before_anything_starts() {
         stderr(&out).contains("--flags applies to"),
         "{}",
         text(&out)
+    );
+}
+
+/// `flags eval` with no key names every flag that failed on stderr, not only the first.
+#[test]
+fn eval_of_every_flag_names_each_that_failed() {
+    let cli = Cli::offline();
+    let broken = write(
+        cli.dir(),
+        "two-broken.json",
+        r#"{"flags": {
+  "a-broken": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [{"$ref": "missing"}, "x"]}},
+  "fine": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x"},
+  "z-broken": {"state": "ENABLED", "variants": {"x": 1}, "defaultVariant": "x", "targeting": {"if": [{"nope": []}, "x"]}}
+}}"#,
+    );
+    let out = cli.run(&["flags", "eval", "--flags", p(&broken)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("a-broken: ") && err.contains("z-broken: "),
+        "{err}"
+    );
+    assert!(!err.contains("fine"), "{err}");
+}
+
+/// A `--flags` file that does not load stops the console before it starts, where it is
+/// broken; and `-n`/`-A` beside `--flags` with `ripcord flags` are refused, not ignored.
+#[test]
+fn a_broken_flags_file_stops_the_console_and_namespaces_need_a_cluster() {
+    let cli = Cli::offline();
+    let broken = write(cli.dir(), "broken.json", "{\n  \"flags\": [}");
+    let out = cli.run(&["--flags", p(&broken)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}:2:", p(&broken))),
+        "{}",
+        text(&out)
+    );
+    let file = write(cli.dir(), "shop.json", SHOP);
+    for option in [&["-n", "shop"][..], &["-A"][..]] {
+        let mut args = vec!["flags", "list", "--flags", p(&file)];
+        args.extend_from_slice(option);
+        let out = cli.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{option:?}: {}", text(&out));
+        assert!(
+            stderr(&out).contains(&format!("{} chooses cluster namespaces", option[0])),
+            "{}",
+            text(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{}", text(&out));
+    }
+}
+
+/// A key two sources define is a warning on stderr naming both, and the later one's is used.
+#[test]
+fn a_key_defined_twice_is_a_warning_naming_both_sources() {
+    let cli = Cli::offline();
+    let one = write(cli.dir(), "one.json", SHOP);
+    let two = write(
+        cli.dir(),
+        "two.json",
+        r#"{"flags": {"banner": {"state": "ENABLED", "variants": {"big": "BIG"}, "defaultVariant": "big"}}}"#,
+    );
+    let out = cli.run(&[
+        "flags",
+        "get",
+        "banner",
+        "--flags",
+        p(&one),
+        "--flags",
+        p(&two),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json(&out)["state"], "ENABLED", "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "warning: banner is defined in {} and in {}; {}'s is used",
+            p(&one),
+            p(&two),
+            p(&two)
+        )),
+        "{err}"
     );
 }

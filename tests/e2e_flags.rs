@@ -329,6 +329,15 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
         "{}",
         text(&out)
     );
+    // Weights are read and checked as the console reads and checks them: a trailing comma
+    // is nothing, a variant the flag does not have is named with those it has.
+    let out = set(&["--weights", "on=10,maybe=90,", "--reason", "x", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("maybe is not a variant of new-checkout (variants: on, off)"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(flag_state(&tb, &ns.name), ("ENABLED".to_string(), version));
 
     // The kill switch: shown as a diff, written, and an Event posted.
@@ -349,6 +358,10 @@ async fn set_writes_at_the_version_read_refuses_bad_edits_and_posts_an_event() {
     assert!(
         shown.lines().any(|l| l == "+   \"state\": \"DISABLED\","),
         "the diff keeps its lines: {shown}"
+    );
+    assert!(
+        shown.find("-   \"state\"") < shown.find("+   \"state\""),
+        "the old line comes first: {shown}"
     );
     assert_eq!(flag_state(&tb, &ns.name).0, "DISABLED");
     let journal = common::cli::json_lines(&cli.run(&["journal", "-o", "json"]));
@@ -637,7 +650,10 @@ async fn console_on(tb: &Testbed, ns: &str, name: &str) -> ripcord::app::State {
         &mut state,
         Msg::Flags {
             key,
-            flags: ripcord::model::Flags { flags },
+            flags: ripcord::model::Flags {
+                flags,
+                warnings: Vec::new(),
+            },
         },
     );
     common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);
@@ -845,5 +861,82 @@ async fn the_console_flips_a_config_map_flag_after_the_rights_check_diff_and_rea
     assert!(
         events.contains("launch the banner") && events.contains("ConfigMap"),
         "{events}"
+    );
+}
+
+/// A flip rewrites only the flipped flag's value: the ConfigMap keeps its key order, its
+/// indentation and its trailing newline, and the other flag's text is byte-identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_map_flip_changes_only_the_flipped_flags_text() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-text").await;
+    let other = r#""zz-other": {"state": "ENABLED",
+         "variants": { "on": true, "off": false },   "defaultVariant": "on"}"#;
+    let doc = format!(
+        "{{\n   \"flags\": {{\n      \"zz-banner\": {{\n         \"state\": \"ENABLED\",\n         \
+         \"variants\": {{\"on\": true, \"off\": false}},\n         \"defaultVariant\": \"on\"\n      \
+         }},\n      {other}\n   }}\n}}\n"
+    );
+    tb.apply(
+        &ns.name,
+        &config_map("two-flags", true, &[("f.json", &doc)]),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&[
+        "flags",
+        "set",
+        "zz-banner",
+        "-n",
+        &ns.name,
+        "--state",
+        "disabled",
+        "--reason",
+        "text",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stored = tb.kubectl(
+        &ns.name,
+        &[
+            "get",
+            "configmap",
+            "two-flags",
+            "-o",
+            "jsonpath={.data.f\\.json}",
+        ],
+    );
+    assert!(stored.contains(other), "the other flag changed:\n{stored}");
+    assert_eq!(
+        stored.trim_end(),
+        doc.replacen("\"ENABLED\"", "\"DISABLED\"", 1).trim_end(),
+        "only the flipped value changes"
+    );
+}
+
+/// A flag in the cluster outside flagd's schema is said where it is, and its siblings load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_flag_outside_the_schema_is_said_and_its_siblings_load() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("flags-schema").await;
+    let doc = "{\"flags\": {\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": \"no\"}}\n}}";
+    tb.apply(
+        &ns.name,
+        &config_map("mixed-flags", true, &[("f.json", doc)]),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let out = cli.run(&["flags", "list", "-n", &ns.name]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "configmap/{}/mixed-flags/f.json:3:3: flag \"mixed\": variants mix boolean, string",
+            ns.name
+        )),
+        "{}",
+        text(&out)
+    );
+    let shown = common::cli::stdout(&out);
+    assert!(
+        shown.contains("fine ") && !shown.contains("mixed "),
+        "{shown}"
     );
 }

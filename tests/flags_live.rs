@@ -33,6 +33,7 @@ fn flags(states: &[(&str, &str)]) -> Flags {
         .expect("flags");
     Flags {
         flags: set.flags.into_values().collect(),
+        warnings: Vec::new(),
     }
 }
 
@@ -287,4 +288,120 @@ fn the_queue_badge_counts_flags_and_marks_a_recent_change() {
     assert!(state.dirty, "the mark running out is redrawn");
     let row = queue_row(&state, "web");
     assert!(row.contains("web ⚑2 ") && !row.contains('*'), "{row}");
+}
+
+/// A flag that only moved in its source (another line) is no change to mark.
+#[test]
+fn a_flag_that_only_moved_is_not_a_change() {
+    let mut state = live_state_at(chrono::Utc::now());
+    deployment_arrives(&mut state);
+    let before = flags(&[("a", "ENABLED")]);
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: before.clone(),
+        },
+    );
+    let mut moved = before;
+    moved.flags[0].line += 7;
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: moved,
+        },
+    );
+    assert!(!state.flags_changed_recently(&web()));
+}
+
+/// Flipping one flag in the demo marks only the releases that flag belongs to.
+#[test]
+fn a_flip_marks_only_the_releases_whose_flags_changed() {
+    use common::demo::{demo_state, press, press_code, select, type_text};
+    use crossterm::event::KeyCode;
+    use ripcord::app::Effect;
+    let (mut world, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    let mut effects = press(&mut state, 'x');
+    while let Some(effect) = effects.pop() {
+        match effect {
+            Effect::FlagPrepare(request) => {
+                assert_eq!(request.flag, "checkout.one-click");
+                let result = world.flag_prepare(&request);
+                update(&mut state, Msg::FlagPrepared { request, result });
+                type_text(&mut state, "kill switch");
+                press_code(&mut state, KeyCode::Enter);
+                update(
+                    &mut state,
+                    Msg::Drawn {
+                        width: 80,
+                        height: 24,
+                        extents: Default::default(),
+                    },
+                );
+                effects.extend(press(&mut state, 'y'));
+            }
+            Effect::FlagWrite { request, version } => {
+                let written = world.flag_write(&request, &version);
+                update(&mut state, Msg::FlagWritten { request, written });
+            }
+            _ => {}
+        }
+    }
+    for msg in ripcord::sim::driver::pending(&mut world) {
+        update(&mut state, msg);
+    }
+    let marked: Vec<String> = state
+        .releases
+        .keys()
+        .filter(|k| state.flags_changed_recently(k))
+        .map(|k| k.name.clone())
+        .collect();
+    assert_eq!(marked, ["checkout"]);
+    // Releases with flags of their own that did not change are there, unmarked.
+    let unmarked: Vec<&ReleaseKey> = state
+        .flags
+        .iter()
+        .filter(|(k, f)| !f.flags.is_empty() && k.name != "checkout")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(unmarked.len() >= 2, "{unmarked:?}");
+}
+
+/// A key defined by two sources for a release is a warning in its flags tab naming both.
+#[test]
+fn the_flags_tab_warns_of_a_key_defined_twice() {
+    let mut state = live_state_at(chrono::Utc::now());
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 120,
+            height: 30,
+        },
+    );
+    deployment_arrives(&mut state);
+    let mut two = flags(&[("a", "ENABLED")]);
+    two.warnings = vec![
+        "a is defined in flags.json and in featureflag/shop/ff; featureflag/shop/ff's is used"
+            .into(),
+    ];
+    update(
+        &mut state,
+        Msg::Flags {
+            key: web(),
+            flags: two,
+        },
+    );
+    common::demo::select(&mut state, "web");
+    common::demo::press_code(&mut state, crossterm::event::KeyCode::Enter);
+    common::demo::press(&mut state, '4');
+    let shown = common::demo::rendered(&state).join("\n");
+    assert!(
+        shown.contains("⚠ a is defined in flags.json and in featureflag/shop/ff"),
+        "{shown}"
+    );
 }

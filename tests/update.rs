@@ -2815,8 +2815,36 @@ fn a_default_variant_is_chosen_among_its_variants_and_weights_are_typed() {
     assert!(press(&mut state, 'v').is_empty());
     let hints = footer(&mut state);
     assert!(hints.contains("next variant"), "{hints}");
-    // It starts on the variant that is not the default; Tab moves on.
-    press_code(&mut state, KeyCode::Tab);
+    // It starts on the current default, marked; choosing it writes nothing.
+    let Some(ripcord::app::flags::FlagPrompt {
+        choice:
+            ripcord::app::flags::Choice::Variant {
+                variants,
+                at,
+                current,
+                ..
+            },
+        ..
+    }) = &state.flags_tab.prompt
+    else {
+        panic!("a variant prompt");
+    };
+    assert_eq!((variants[*at].as_str(), *current), ("on", Some(*at)));
+    assert!(
+        common::demo::rendered(&state)
+            .iter()
+            .any(|l| l.contains("▸on (default)")),
+        "{}",
+        common::demo::rendered(&state).join("\n")
+    );
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(
+        status_text(&state).contains("on is already the default"),
+        "{}",
+        status_text(&state)
+    );
+    assert!(state.flags_tab.prompt.is_some(), "the picker stays");
+    // Tab moves on.
     press_code(&mut state, KeyCode::Tab);
     let effects = press_code(&mut state, KeyCode::Enter);
     assert!(
@@ -3337,4 +3365,57 @@ fn findings_that_come_before_their_release_are_kept_for_it() {
         .collect();
     codes.sort();
     assert_eq!(codes, ["IMG002", "POD003", "SEC012"]);
+}
+
+/// Weights naming a variant the flag does not have say which variants it has, and the
+/// prompt keeps what was typed.
+#[test]
+fn weights_for_an_unknown_variant_name_the_flags_variants_and_keep_the_text() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '4');
+    press(&mut state, 'j');
+    assert!(press(&mut state, '%').is_empty());
+    for _ in 0.."on=10,off=90".len() {
+        press_code(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "on=10,maybe=90");
+    assert!(press_code(&mut state, KeyCode::Enter).is_empty());
+    assert!(
+        status_text(&state)
+            .contains("maybe is not a variant of checkout.new-tax-engine (variants: on, off)"),
+        "{}",
+        status_text(&state)
+    );
+    let Some(ripcord::app::flags::FlagPrompt {
+        choice: ripcord::app::flags::Choice::Weights(input),
+        ..
+    }) = &state.flags_tab.prompt
+    else {
+        panic!("the weights prompt stays");
+    };
+    assert_eq!(input.lines().join(""), "on=10,maybe=90");
+}
+
+/// Ctrl-U in the evaluation box deletes back to the start of the line, as in a shell.
+#[test]
+fn ctrl_u_in_the_evaluation_box_deletes_to_the_start_of_the_line() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, 'e');
+    type_text(&mut state, r#"{"app_version": "1.8.0"}"#);
+    press_code(&mut state, KeyCode::Enter);
+    type_text(&mut state, "abc");
+    update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(
+        state.flags_tab.context.lines(),
+        [r#"{"app_version": "1.8.0"}"#, ""]
+    );
+    assert!(state.flags_tab.parsed.is_ok());
 }

@@ -10,7 +10,7 @@ use crate::flags::edit::{self, Edit};
 use crate::flags::flip::{FlagRequest, Prepared, Written};
 use crate::model::text::inert;
 use crate::model::ReleaseKey;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 use tui_textarea::TextArea;
 
@@ -35,13 +35,19 @@ pub struct FlagPrompt {
     pub key: ReleaseKey,
     pub source: String,
     pub flag: String,
+    /// The flag's variants, those of its split first.
+    pub variants: Vec<String>,
     pub choice: Choice,
 }
 
 #[derive(Debug, Clone)]
 pub enum Choice {
-    /// The new default variant, among the flag's variants.
-    Variant { variants: Vec<String>, at: usize },
+    /// The new default variant, among the flag's variants; `current` is the default now.
+    Variant {
+        variants: Vec<String>,
+        at: usize,
+        current: Option<usize>,
+    },
     /// The split's weights, typed as `on=25,off=75`.
     Weights(Box<TextArea<'static>>),
 }
@@ -152,6 +158,11 @@ pub fn on_eval_key(state: &mut State, key: KeyEvent, answer: Option<Action>) -> 
         (Some(Action::Cancel), _) => {
             state.flags_tab.evaluating = false;
         }
+        // As in a shell: Ctrl-U deletes back to the start of the line.
+        (_, KeyCode::Char('u')) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            state.flags_tab.context.delete_line_by_head();
+            reparse(state);
+        }
         (_, KeyCode::PageUp) => move_cursor(state, Action::PageUp),
         (_, KeyCode::PageDown) => move_cursor(state, Action::PageDown),
         _ => {
@@ -202,6 +213,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         key: key.clone(),
         source: flag.source.clone(),
         flag: flag.key.clone(),
+        variants: edit::variant_names(flag.variants.keys(), flag.targeting.as_ref()),
         choice,
     };
     match action {
@@ -227,13 +239,17 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                     format!("✖ {name} has one variant: there is no other default"),
                 );
             }
-            // Starts on the next one: the current default is not a change.
+            // Starts on the current default, marked as such: the picker shows where it is.
             let current = flag
                 .default_variant
                 .as_ref()
                 .and_then(|d| variants.iter().position(|v| v == d));
-            let at = current.map_or(0, |i| (i + 1) % variants.len());
-            state.flags_tab.prompt = Some(prompt(Choice::Variant { variants, at }));
+            let at = current.unwrap_or(0);
+            state.flags_tab.prompt = Some(prompt(Choice::Variant {
+                variants,
+                at,
+                current,
+            }));
             Vec::new()
         }
         Action::FlagWeights => {
@@ -272,19 +288,36 @@ pub fn on_prompt_key(state: &mut State, key: KeyEvent, answer: Option<Action>) -
             state.set_status(Level::Info, "cancelled");
             Vec::new()
         }
-        (Some(Action::NextField), Choice::Variant { variants, at }) => {
+        (Some(Action::NextField), Choice::Variant { variants, at, .. }) => {
             *at = (*at + 1) % variants.len().max(1);
             Vec::new()
         }
         (Some(Action::Submit), choice) => {
             let edit = match choice {
-                Choice::Variant { variants, at } => match variants.get(*at) {
+                Choice::Variant {
+                    variants,
+                    at,
+                    current,
+                } => match variants.get(*at) {
+                    // Nothing to write: the picker stays for another choice.
+                    Some(v) if Some(*at) == *current => {
+                        let text = format!(
+                            "{} is already the default of {}: nothing to write",
+                            inert(v),
+                            inert(&prompt.flag)
+                        );
+                        state.set_status(Level::Info, text);
+                        return Vec::new();
+                    }
                     Some(v) => Edit::DefaultVariant(v.clone()),
                     None => return Vec::new(),
                 },
-                Choice::Weights(input) => match edit::parse_weights(&input.lines().join("")) {
+                // Checked here, so that a refusal keeps the prompt and the text typed.
+                Choice::Weights(input) => match edit::parse_weights(&input.lines().join(""))
+                    .and_then(|w| {
+                        edit::check_weights(&prompt.flag, &prompt.variants, &w).map(|()| w)
+                    }) {
                     Ok(w) => Edit::Weights(w),
-                    // The prompt stays for another try.
                     Err(e) => return refuse(state, format!("✖ weights: {}", inert(&e.0))),
                 },
             };

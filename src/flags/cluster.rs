@@ -259,7 +259,8 @@ mod tests {
             "spec": {"flagSpec": {"flags": {"a": {"state": "ON", "variants": {"x": 1}}}}}
         }))
         .expect("an object");
-        let e = from_feature_flag(&bad).unwrap_err().to_string();
+        let set = from_feature_flag(&bad).expect("the set loads without the flag");
+        let e = set.invalid["a"].to_string();
         assert!(e.starts_with("featureflag/prod/bad:3:5: flag \"a\""), "{e}");
     }
 

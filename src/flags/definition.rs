@@ -42,6 +42,26 @@ pub struct Flag {
     pub source: String,
 }
 
+impl Flag {
+    /// Whether `other` defines the same flag: where its key sits in the text does not count,
+    /// so a flag that only moved in its file has not changed.
+    pub fn same_definition(&self, other: &Flag) -> bool {
+        self.key == other.key
+            && self.state == other.state
+            && self.variants == other.variants
+            && self.default_variant == other.default_variant
+            && self.targeting == other.targeting
+            && self.metadata == other.metadata
+            && self.resolved_metadata == other.resolved_metadata
+            && self.source == other.source
+    }
+}
+
+/// Whether two lists of flags define the same flags, in the same order.
+pub fn same_definitions(a: &[Flag], b: &[Flag]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_definition(y))
+}
+
 /// The flags of one source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FlagSet {
@@ -49,6 +69,9 @@ pub struct FlagSet {
     pub source: String,
     pub flags: BTreeMap<String, Flag>,
     pub metadata: Map<String, Value>,
+    /// Flags that break flagd's schema or do not load, by key, with where and why: the
+    /// others load without them.
+    pub invalid: BTreeMap<String, DefinitionError>,
 }
 
 /// A definition that cannot be used, with where.
@@ -193,9 +216,29 @@ impl FlagSet {
             None => return Err(fail("", "no \"flags\" in the definition".into())),
         };
         let mut flags = BTreeMap::new();
+        let mut invalid = BTreeMap::new();
         for (key, raw) in entries {
             let line = text.map_or(0, |t| position_of_key(t, &key).0);
-            let mut flag = parse_flag(&key, raw, &evaluators, line).map_err(|m| fail(&key, m))?;
+            // The schema's rules, as an edit is held to them; a flag breaking them is told
+            // where it is and left out, and the others still load.
+            let problems = match &raw {
+                Value::Object(f) => super::schema::flag_problems(&key, f),
+                _ => Vec::new(),
+            };
+            let parsed = parse_flag(&key, raw, &evaluators, line).and_then(|flag| {
+                if problems.is_empty() {
+                    Ok(flag)
+                } else {
+                    Err(problems.join("; "))
+                }
+            });
+            let mut flag = match parsed {
+                Ok(flag) => flag,
+                Err(message) => {
+                    invalid.insert(key.clone(), fail(&key, message));
+                    continue;
+                }
+            };
             let mut resolved = metadata.clone();
             for (k, v) in &flag.metadata {
                 if !v.is_null() {
@@ -210,6 +253,7 @@ impl FlagSet {
             source: source.to_string(),
             flags,
             metadata,
+            invalid,
         })
     }
 }
@@ -337,7 +381,7 @@ mod tests {
         );
 
         let unknown_default = "{\n  \"flags\": {\n    \"a\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultVariant\": \"of\"}\n  }\n}";
-        let e = FlagSet::parse("f.json", unknown_default).unwrap_err();
+        let e = first_error(unknown_default);
         assert_eq!(e.line, 3);
         assert!(
             e.message.contains("\"of\" is not one of its variants"),
@@ -369,9 +413,32 @@ mod tests {
             (r#"{"flags": {}, "$evaluators": []}"#, "$evaluators"),
             (r#"{"flags": [{"state": "ENABLED"}]}"#, "no \"key\""),
         ] {
-            let e = FlagSet::parse("f.json", text).unwrap_err();
+            let e = first_error(text);
             assert!(e.message.contains(words), "{text}: {e}");
         }
+    }
+
+    /// The set's own error, or else its first flag's.
+    fn first_error(text: &str) -> DefinitionError {
+        match FlagSet::parse("f.json", text) {
+            Err(e) => e,
+            Ok(set) => set.invalid.into_values().next().expect("an invalid flag"),
+        }
+    }
+
+    #[test]
+    fn a_flag_outside_the_schema_is_left_out_where_it_is_and_the_others_load() {
+        let text = "{\"flags\": {\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"a\": true, \"b\": \"x\"}},\n  \"typo\": {\"state\": \"ENABLED\", \"variants\": {\"a\": 1}, \"defaultvariant\": \"a\"},\n  \"fine\": {\"state\": \"ENABLED\", \"variants\": {\"a\": 1}}\n}}";
+        let set = FlagSet::parse("f.json", text).expect("the set loads");
+        assert_eq!(set.flags.keys().collect::<Vec<_>>(), ["fine"]);
+        assert_eq!(
+            set.invalid["mixed"].to_string(),
+            "f.json:2:3: flag \"mixed\": variants mix boolean, string"
+        );
+        assert_eq!(
+            set.invalid["typo"].to_string(),
+            "f.json:3:3: flag \"typo\": unknown field \"defaultvariant\""
+        );
     }
 
     #[test]

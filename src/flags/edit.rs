@@ -85,6 +85,14 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
             flag["defaultVariant"] = Value::String(variant.clone());
         }
         Edit::Weights(weights) => {
+            let names = variant_names(
+                flag.get("variants")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|v| v.keys()),
+                flag.get("targeting"),
+            );
+            check_weights(key, &names, weights)?;
             let Some(targeting) = flag.get_mut("targeting") else {
                 return refuse(format!("{key:?} has no targeting, so no split to change"));
             };
@@ -104,22 +112,59 @@ pub fn apply(root: &Value, key: &str, edit: &Edit) -> Result<Value, EditError> {
             problems.join("; ")
         ));
     }
-    FlagSet::from_value("edit", out.clone(), None)
+    let set = FlagSet::from_value("edit", out.clone(), None)
         .map_err(|e| EditError(format!("the result would not load: {}", e.message)))?;
+    if let Some(e) = set.invalid.values().next() {
+        return refuse(format!("the result would not load: {}", e.message));
+    }
     Ok(out)
 }
 
-fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Result<(), EditError> {
+/// The names of a flag's variants, those of its split first in the split's order (as the
+/// weights are typed), then the others.
+pub fn variant_names<'a>(
+    variants: impl IntoIterator<Item = &'a String>,
+    targeting: Option<&Value>,
+) -> Vec<String> {
+    let mut names: Vec<String> = targeting
+        .and_then(weights)
+        .map(|w| w.into_iter().map(|(v, _)| v).collect())
+        .unwrap_or_default();
+    for v in variants {
+        if !names.contains(v) {
+            names.push(v.clone());
+        }
+    }
+    names
+}
+
+/// What weights typed for flag `key`, whose variants are `names`, must be: each for one of
+/// its variants, none negative, adding up to more than 0 and at most 2147483647.
+pub fn check_weights(
+    key: &str,
+    names: &[String],
+    weights: &[(String, i64)],
+) -> Result<(), EditError> {
     let mut total = 0i64;
     for (variant, weight) in weights {
+        if !names.contains(variant) {
+            return refuse(format!(
+                "{variant} is not a variant of {key} (variants: {})",
+                names.join(", ")
+            ));
+        }
         if *weight < 0 {
             return refuse(format!("the weight of {variant:?} is negative"));
         }
-        total += weight;
+        total = total.saturating_add(*weight);
     }
     if total == 0 || total > i64::from(i32::MAX) {
         return refuse("the weights must add up to more than 0 and at most 2147483647");
     }
+    Ok(())
+}
+
+fn set_weights(args: &mut [Value], weights: &[(String, i64)], key: &str) -> Result<(), EditError> {
     let mut seen = Vec::new();
     for bucket in args.iter_mut() {
         let Value::Array(entry) = bucket else {
@@ -203,7 +248,24 @@ pub fn diff(before: &Value, after: &Value, key: &str) -> String {
             .map(|f| serde_json::to_string_pretty(f).unwrap_or_default())
             .unwrap_or_default()
     };
-    let (a, b) = (show(before), show(after));
+    line_diff(&show(before), &show(after))
+}
+
+/// The diff to show for an edit of flag `key` stored as `text`: the flag's lines when the
+/// text is edited in place (only its changed values change), else the whole text as it
+/// will be written instead, so that what is shown is what is written.
+pub fn stored_diff(text: &str, before: &Value, after: &Value, key: &str) -> String {
+    if rewrite_text(text, before, after).is_some() {
+        return diff(before, after, key);
+    }
+    match stored_text(text, before, after) {
+        Ok(written) => line_diff(text, &written),
+        Err(_) => diff(before, after, key),
+    }
+}
+
+/// `a` and `b` line by line, each line marked `-`, `+` or ` `, the old before the new.
+fn line_diff(a: &str, b: &str) -> String {
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
     // Longest common subsequence of lines; flags are small.
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
@@ -222,15 +284,217 @@ pub fn diff(before: &Value, after: &Value, key: &str) -> String {
             out.push_str(&format!("  {}\n", a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Unified order: the old line first, then the new.
             out.push_str(&format!("- {}\n", a[i]));
             i += 1;
+        } else {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
         }
     }
     out
+}
+
+/// Where each value of a JSON text lies, so that an edit can replace only what changed.
+struct Node {
+    start: usize,
+    end: usize,
+    kind: NodeKind,
+}
+
+enum NodeKind {
+    Scalar,
+    Object(Vec<(String, Node)>),
+    Array(Vec<Node>),
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Scanner<'_> {
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn blank(&mut self) {
+        while self.byte().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    fn string(&mut self) -> Option<()> {
+        if self.byte()? != b'"' {
+            return None;
+        }
+        self.at += 1;
+        loop {
+            match self.byte()? {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// Moves past `close` or a comma before the next item; `true` at the end.
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        self.blank();
+        match self.byte()? {
+            b',' => {
+                self.at += 1;
+                Some(false)
+            }
+            b if b == close => {
+                self.at += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Node> {
+        if depth > 256 {
+            return None;
+        }
+        self.blank();
+        let start = self.at;
+        let kind = match self.byte()? {
+            b'{' => {
+                self.at += 1;
+                let mut fields = Vec::new();
+                self.blank();
+                if self.byte()? == b'}' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.blank();
+                        let key_at = self.at;
+                        self.string()?;
+                        let key: String = serde_json::from_str(&self.text[key_at..self.at]).ok()?;
+                        self.blank();
+                        if self.byte()? != b':' {
+                            return None;
+                        }
+                        self.at += 1;
+                        fields.push((key, self.value(depth + 1)?));
+                        if self.after_item(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                NodeKind::Object(fields)
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.blank();
+                if self.byte()? == b']' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if self.after_item(b']')? {
+                            break;
+                        }
+                    }
+                }
+                NodeKind::Array(items)
+            }
+            b'"' => {
+                self.string()?;
+                NodeKind::Scalar
+            }
+            _ => {
+                while self
+                    .byte()
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return None;
+                }
+                NodeKind::Scalar
+            }
+        };
+        Some(Node {
+            start,
+            end: self.at,
+            kind,
+        })
+    }
+}
+
+/// The replacements that turn the text of `node` (which reads as `before`) into `after`:
+/// only values that differ are rewritten, so every other byte stays as written.
+fn changes(
+    node: &Node,
+    before: &Value,
+    after: &Value,
+    out: &mut Vec<(usize, usize, String)>,
+) -> Option<()> {
+    if before == after {
+        return Some(());
+    }
+    match (&node.kind, before, after) {
+        (NodeKind::Object(fields), Value::Object(b), Value::Object(a))
+            if a.len() == b.len() && a.keys().all(|k| b.contains_key(k)) =>
+        {
+            for (key, new) in a {
+                let old = &b[key];
+                if old != new {
+                    // A key given twice reads as its last.
+                    let (_, field) = fields.iter().rev().find(|(k, _)| k == key)?;
+                    changes(field, old, new, out)?;
+                }
+            }
+        }
+        (NodeKind::Array(items), Value::Array(b), Value::Array(a))
+            if a.len() == b.len() && items.len() == b.len() =>
+        {
+            for ((item, old), new) in items.iter().zip(b).zip(a) {
+                changes(item, old, new, out)?;
+            }
+        }
+        _ => out.push((node.start, node.end, serde_json::to_string(after).ok()?)),
+    }
+    Some(())
+}
+
+/// `text` (which reads as `before`) changed to read as `after`, keeping its own key order,
+/// indentation and trailing newline: only the values that differ are rewritten. `None`
+/// when the text cannot be edited so; the caller then writes the document anew.
+pub fn rewrite_text(text: &str, before: &Value, after: &Value) -> Option<String> {
+    let mut scanner = Scanner { text, at: 0 };
+    let root = scanner.value(0)?;
+    let mut edits = Vec::new();
+    changes(&root, before, after, &mut edits)?;
+    let mut out = text.to_string();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    for (start, end, with) in edits {
+        out.replace_range(start..end, &with);
+    }
+    // Written only if it reads back as the edit.
+    (serde_json::from_str::<Value>(&out).ok()? == *after).then_some(out)
+}
+
+/// The text to store for `after`, in place of `text`: edited in place where it can be,
+/// else the whole document written anew (keeping a trailing newline).
+pub fn stored_text(text: &str, before: &Value, after: &Value) -> Result<String, EditError> {
+    if let Some(edited) = rewrite_text(text, before, after) {
+        return Ok(edited);
+    }
+    let mut whole = serde_json::to_string_pretty(after).map_err(|e| EditError(e.to_string()))?;
+    if text.ends_with('\n') {
+        whole.push('\n');
+    }
+    Ok(whole)
 }
 
 #[cfg(test)]
@@ -280,8 +544,8 @@ mod tests {
         for (edit, words) in [
             (w(&[("on", 50)]), "no weight given for \"off\""),
             (
-                w(&[("on", 50), ("off", 50), ("x", 1)]),
-                "\"x\" is not in the split",
+                w(&[("on", 50), ("maybe", 50)]),
+                "maybe is not a variant of checkout (variants: on, off)",
             ),
             (w(&[("on", -1), ("off", 5)]), "negative"),
             (w(&[("on", 0), ("off", 0)]), "add up"),
@@ -341,8 +605,10 @@ mod tests {
     fn the_diff_marks_changed_lines() {
         let after = apply(&doc(), "checkout", &Edit::State(State::Disabled)).expect("applies");
         let d = diff(&doc(), &after, "checkout");
-        assert!(d.contains("-   \"state\": \"ENABLED\""), "{d}");
-        assert!(d.contains("+   \"state\": \"DISABLED\""), "{d}");
+        let removed = d.find("-   \"state\": \"ENABLED\"");
+        let added = d.find("+   \"state\": \"DISABLED\"");
+        assert!(removed.is_some() && added.is_some(), "{d}");
+        assert!(removed < added, "the old line comes first:\n{d}");
         assert_eq!(
             d.lines().filter(|l| l.starts_with(['-', '+'])).count(),
             2,
@@ -351,5 +617,56 @@ mod tests {
         assert!(d
             .lines()
             .any(|l| l.starts_with("  ") && l.contains("defaultVariant")));
+    }
+
+    #[test]
+    fn a_stored_text_changes_only_the_edited_values() {
+        let text = "{\n    \"flags\": {\n        \"zeta\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": false}, \"defaultVariant\": \"on\"},\n        \"alpha\": {\n            \"state\": \"ENABLED\",\n            \"variants\": {\"a\": 1, \"b\": 2},\n            \"defaultVariant\": \"a\",\n            \"targeting\": {\"fractional\": [[\"a\"], [\"b\", 3]]}\n        }\n    }\n}\n";
+        let before: Value = serde_json::from_str(text).expect("JSON");
+        let after = apply(&before, "zeta", &Edit::State(State::Disabled)).expect("applies");
+        let written = stored_text(text, &before, &after).expect("written");
+        assert_eq!(
+            written,
+            text.replace(
+                "\"state\": \"ENABLED\", \"variants\": {\"on\"",
+                "\"state\": \"DISABLED\", \"variants\": {\"on\""
+            )
+        );
+        let weights = Edit::Weights(vec![("a".into(), 5), ("b".into(), 5)]);
+        let after = apply(&before, "alpha", &weights).expect("applies");
+        let written = stored_text(text, &before, &after).expect("written");
+        assert!(written.contains("[[\"a\",5], [\"b\", 5]]"), "{written}");
+        assert!(written.ends_with("}\n"));
+        let changed: Vec<_> = text
+            .lines()
+            .zip(written.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&written).expect("JSON"),
+            after
+        );
+    }
+
+    #[test]
+    fn a_text_that_cannot_be_edited_in_place_shows_all_it_rewrites() {
+        let before = json!({"flags": {"a": {"state": "ENABLED", "variants": {"on": true}}}});
+        let after = apply(&before, "a", &Edit::State(State::Disabled)).expect("applies");
+        // Edited in place: the flag's lines.
+        let text = serde_json::to_string(&before).expect("JSON");
+        let d = stored_diff(&text, &before, &after, "a");
+        assert!(d.contains("-   \"state\": \"ENABLED\","), "{d}");
+        // A text that does not read as the document it came with is written anew, and the
+        // diff is of the whole text as written.
+        let odd = "{\"flags\": {\"a\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}}}, \"x\": 1}\n";
+        let d = stored_diff(odd, &before, &after, "a");
+        assert!(
+            d.lines()
+                .next()
+                .is_some_and(|l| l.starts_with("- {\"flags\"")),
+            "{d}"
+        );
+        assert!(d.contains("+     \"a\": {"), "{d}");
     }
 }

@@ -31,12 +31,7 @@ pub struct FlagRequest {
 impl FlagRequest {
     /// What the edit does, in words: `set checkout to DISABLED`.
     pub fn describe(&self) -> String {
-        let key = &self.flag;
-        match &self.edit {
-            Edit::State(s) => format!("set {key} to {}", s.as_str()),
-            Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
-            Edit::Weights(w) => format!("set the split of {key} to {}", edit::weights_text(w)),
-        }
+        describe(&self.flag, &self.edit)
     }
 
     /// The journal's and the Event's message.
@@ -45,6 +40,15 @@ impl FlagRequest {
             Some(reason) => format!("{} in {} because: {reason}", self.describe(), self.source),
             None => format!("{} in {}", self.describe(), self.source),
         }
+    }
+}
+
+/// What `edit` does to flag `key`, in words: `set checkout to DISABLED`.
+pub fn describe(key: &str, edit: &Edit) -> String {
+    match edit {
+        Edit::State(s) => format!("set {key} to {}", s.as_str()),
+        Edit::DefaultVariant(v) => format!("set the default variant of {key} to {v}"),
+        Edit::Weights(w) => format!("set the split of {key} to {}", edit::weights_text(w)),
     }
 }
 
@@ -175,7 +179,7 @@ impl KubeFlags {
         result: &str,
     ) -> Option<String> {
         let journal = self.journal.as_ref()?;
-        let entry = journal_entry(cluster, stored, request, result);
+        let entry = journal_entry(cluster, stored, request.reason.as_deref(), result);
         journal
             .append(&entry)
             .err()
@@ -192,6 +196,11 @@ impl KubeFlags {
             .await
             .map_err(|e| write_error(&request.source, e))?;
         let (after, diff) = apply(&loaded.document, request)?;
+        // Where the stored text is written anew, the diff shows the whole of it.
+        let diff = match &loaded.text {
+            Some(text) => edit::stored_diff(text, &loaded.document, &after, &request.flag),
+            None => diff,
+        };
         Ok((cluster, loaded, after, diff))
     }
 }
@@ -200,7 +209,7 @@ impl KubeFlags {
 pub fn journal_entry(
     cluster: &Cluster,
     stored: &Stored,
-    request: &FlagRequest,
+    reason: Option<&str>,
     result: &str,
 ) -> JournalEntry {
     let (kind, name, namespace) = match stored {
@@ -221,7 +230,7 @@ pub fn journal_entry(
         action: "flag-set".to_string(),
         to_revision: None,
         weight: None,
-        reason: request.reason.clone(),
+        reason: reason.map(str::to_string),
         revision_before: None,
         revision_after: None,
         result: result.to_string(),

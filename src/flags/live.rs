@@ -203,7 +203,16 @@ impl Index {
                 _ => None,
             })
             .flatten()
-            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .flat_map(|r| match r {
+                Err(e) => vec![e.to_string()],
+                Ok(set) => set.invalid.values().map(ToString::to_string).collect(),
+            })
+            .chain(
+                self.files
+                    .iter()
+                    .flatten()
+                    .flat_map(|set| set.invalid.values().map(ToString::to_string)),
+            )
             .collect();
         out.extend(
             now.difference(&self.problems)
@@ -240,15 +249,22 @@ impl Index {
         let empty = BTreeMap::new();
         let objects = self.objects.get(context).unwrap_or(&empty);
         let of = |kind: SourceKind| objects.iter().filter(move |(k, _)| k.kind == kind);
-        let sets: Vec<&FlagSet> = objects
-            .values()
-            .filter_map(|e| match e {
-                Entry::Sets(sets) => Some(sets),
-                _ => None,
-            })
+        // Files first: a later set wins a key, and the cluster's definition (the one its
+        // workloads are served, and the one edits change) wins over a local file's.
+        let sets: Vec<&FlagSet> = self
+            .files
+            .iter()
             .flatten()
-            .filter_map(|r| r.as_ref().ok())
-            .chain(self.files.iter().flatten())
+            .chain(
+                objects
+                    .values()
+                    .filter_map(|e| match e {
+                        Entry::Sets(sets) => Some(sets),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter_map(|r| r.as_ref().ok()),
+            )
             .collect();
         let deployment = |ns: &str, name: &str| {
             objects.get(&ObjKey {
@@ -368,18 +384,29 @@ impl Index {
     }
 }
 
-/// The flags of `sets` that `links` covers, in key order, each from the last set defining it.
+/// The flags of `sets` that `links` covers, in key order, each from the last set defining
+/// it; a key defined by more than one set is a warning naming them.
 fn flags_for(sets: &[&FlagSet], links: &Links) -> Flags {
     let mut chosen: BTreeMap<&str, &Flag> = BTreeMap::new();
+    let mut warnings = Vec::new();
     for set in sets {
         for (key, flag) in &set.flags {
             if links.covers(&set.source, key) {
-                chosen.insert(key, flag);
+                if let Some(earlier) = chosen.insert(key, flag) {
+                    warnings.push(super::shadow_warning(key, &earlier.source, &set.source));
+                }
+            }
+        }
+        // A flag of the release that does not load is shown as the error it is.
+        for (key, e) in &set.invalid {
+            if links.covers(&set.source, key) {
+                warnings.push(format!("✖ {e}"));
             }
         }
     }
     Flags {
         flags: chosen.into_values().cloned().collect(),
+        warnings,
     }
 }
 
@@ -606,6 +633,85 @@ mod tests {
         assert_eq!(by_name["api"], ["a=ENABLED", "b=ENABLED"]);
         assert_eq!(by_name["cart"], ["b=ENABLED"]);
         assert_eq!(by_name["pay"], ["a=ENABLED"]);
+    }
+
+    #[test]
+    fn the_clusters_definition_wins_a_key_a_file_defines_too_and_both_are_named() {
+        let mut index = Index::default();
+        index.apply(applied(
+            key(SourceKind::Deployment, "web"),
+            deployment("shop-flags, dark-mode", "", None),
+        ));
+        index.apply(applied(
+            key(SourceKind::FeatureFlag, "shop-flags"),
+            Entry::Sets(vec![Ok(set(
+                "featureflag/shop/shop-flags",
+                &[("dark-mode", "DISABLED")],
+            ))]),
+        ));
+        index.apply(Input::File {
+            index: 0,
+            set: set("flags.json", &[("dark-mode", "ENABLED")]),
+        });
+        let news = index.news();
+        assert_eq!(
+            told(&news),
+            [("web".into(), vec!["dark-mode=DISABLED".to_string()])]
+        );
+        let Some(News::Flags { flags, .. }) = news.iter().find(|n| matches!(n, News::Flags { .. }))
+        else {
+            panic!("flags told");
+        };
+        assert_eq!(
+            flags.warnings,
+            [
+                "dark-mode is defined in flags.json and in featureflag/shop/shop-flags; \
+              featureflag/shop/shop-flags's is used"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flag_outside_the_schema_is_an_error_and_its_siblings_load() {
+        let mut index = Index::default();
+        let text = "{\"flags\": {\n  \"ok\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}},\n  \"mixed\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true, \"off\": \"no\"}}\n}}";
+        index.apply(applied(
+            key(SourceKind::ConfigMap, "ui"),
+            Entry::Sets(vec![FlagSet::parse("configmap/shop/ui/f.json", text)]),
+        ));
+        index.apply(applied(
+            key(SourceKind::Deployment, "web"),
+            deployment("ui", "", None),
+        ));
+        let news = index.news();
+        let error = "configmap/shop/ui/f.json:3:3: flag \"mixed\": variants mix boolean, string";
+        assert!(
+            news.contains(&News::Problem(format!("flags: {error}"))),
+            "{news:?}"
+        );
+        let Some(News::Flags { flags, .. }) = news.iter().find(|n| matches!(n, News::Flags { .. }))
+        else {
+            panic!("flags told");
+        };
+        assert_eq!(
+            told(&news),
+            [("web".into(), vec!["ok=ENABLED".to_string()])]
+        );
+        assert_eq!(flags.warnings, [format!("✖ {error}")]);
+
+        // A `--flags` file's flag that breaks the rules is told the same way.
+        let text = "{\"flags\": {\n  \"typo\": {\"state\": \"ENABLED\", \"variants\": {\"on\": true}, \"defaultvariant\": \"on\"}\n}}";
+        index.apply(Input::File {
+            index: 0,
+            set: FlagSet::parse("local.json", text).expect("the file loads"),
+        });
+        let news = index.news();
+        assert!(
+            news.contains(&News::Problem(
+                "flags: local.json:2:3: flag \"typo\": unknown field \"defaultvariant\"".into()
+            )),
+            "{news:?}"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 pub mod cluster;
 pub mod definition;
 pub mod edit;
-pub mod flip;
 pub mod files;
+pub mod flip;
 pub mod live;
 pub mod logic;
 pub mod murmur;
@@ -283,6 +283,11 @@ impl FlagSet {
     }
 }
 
+/// The warning for flag `key` defined by two sources, the later one's used.
+pub fn shadow_warning(key: &str, earlier: &str, later: &str) -> String {
+    format!("{key} is defined in {earlier} and in {later}; {later}'s is used")
+}
+
 /// Flags from several sources; a key defined twice is the later source's, as in flagd.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
@@ -300,6 +305,33 @@ impl Catalog {
             .iter()
             .rev()
             .find_map(|set| set.flags.get(key).map(|flag| (flag, set)))
+    }
+
+    /// Why flag `key` did not load, when no source defines it in a form that does.
+    pub fn invalid(&self, key: &str) -> Option<&DefinitionError> {
+        if self.get(key).is_some() {
+            return None;
+        }
+        self.sets.iter().rev().find_map(|set| set.invalid.get(key))
+    }
+
+    /// Every flag that did not load, with where and why.
+    pub fn all_invalid(&self) -> impl Iterator<Item = &DefinitionError> {
+        self.sets.iter().flat_map(|set| set.invalid.values())
+    }
+
+    /// A warning for each key more than one source defines, naming them.
+    pub fn duplicates(&self) -> Vec<String> {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        let mut out = Vec::new();
+        for set in &self.sets {
+            for key in set.flags.keys() {
+                if let Some(earlier) = seen.insert(key, &set.source) {
+                    out.push(shadow_warning(key, earlier, &set.source));
+                }
+            }
+        }
+        out
     }
 
     /// Every flag in key order, each from the source that wins it.
@@ -348,7 +380,7 @@ mod tests {
                           {"==": [{"var": "who"}, "broken"]}, {"nope": []},
                           null]}},
   "meta": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on",
-           "metadata": {"owner": "team-a", "gone": null}}
+           "metadata": {"owner": "team-a"}}
 }, "metadata": {"owner": "set", "env": "prod"}}"#,
         )
         .expect("parses")
@@ -436,7 +468,6 @@ mod tests {
         let r = eval("meta", json!({}), FlagType::Boolean);
         assert_eq!(r.metadata["owner"], "team-a");
         assert_eq!(r.metadata["env"], "prod");
-        assert!(!r.metadata.contains_key("gone"));
     }
 
     #[test]

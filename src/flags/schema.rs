@@ -2,7 +2,10 @@
 //! is written: flags keyed by non-empty names; `state` ENABLED or DISABLED; at least one
 //! variant, all of one type (boolean, number, string or object); `defaultVariant` a string
 //! or null; `targeting` and `$evaluators` objects; metadata values strings, numbers or
-//! booleans. The targeting rules' own grammar (`targeting.json`) is not checked here.
+//! booleans; and no field in a flag but those (`key` too, in the list form): a misspelt
+//! field, such as `defaultvariant`, would otherwise change what the flag serves unseen.
+//! The targeting rules' own grammar (`targeting.json`) is not checked here. Loading a
+//! definition applies these rules to each flag, as an edit does before it is written.
 
 use serde_json::{Map, Value};
 
@@ -32,8 +35,30 @@ fn metadata(at: &str, v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The fields a flag may have.
+const FIELDS: [&str; 6] = [
+    "state",
+    "variants",
+    "defaultVariant",
+    "targeting",
+    "metadata",
+    "key",
+];
+
+/// Every way flag `key` breaks the rules above; empty when it conforms.
+pub fn flag_problems(key: &str, f: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    flag(key, f, &mut out);
+    out
+}
+
 fn flag(key: &str, flag: &Map<String, Value>, out: &mut Vec<String>) {
     let at = format!("flag {key:?}");
+    for field in flag.keys() {
+        if !FIELDS.contains(&field.as_str()) {
+            out.push(format!("{at}: unknown field {field:?}"));
+        }
+    }
     match flag.get("state") {
         Some(Value::String(s)) if s == "ENABLED" || s == "DISABLED" => {}
         Some(other) => out.push(format!("{at}: state {other} is not ENABLED or DISABLED")),
@@ -136,6 +161,7 @@ mod tests {
                 "bad-default": {"state": "ENABLED", "variants": {"a": 1}, "defaultVariant": 1},
                 "bad-meta": {"state": "ENABLED", "variants": {"a": 1}, "metadata": {"m": [1]}},
                 "empty-name": {"state": "ENABLED", "variants": {"": 1}},
+                "typo": {"state": "ENABLED", "variants": {"a": 1}, "defaultvariant": "a"},
                 "": {"state": "ENABLED", "variants": {"a": 1}},
                 "ok": {"state": "DISABLED", "variants": {"a": {"x": 1}, "b": {}}, "defaultVariant": null}
             },
@@ -150,6 +176,7 @@ mod tests {
             "flag \"bad-meta\": metadata \"m\" is array",
             "flag \"empty-name\": a variant has an empty name",
             "a flag has an empty key",
+            "flag \"typo\": unknown field \"defaultvariant\"",
             "the flag set: metadata \"set\" is object",
         ] {
             assert!(found.contains(words), "{words} not in:\n{found}");

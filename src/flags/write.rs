@@ -56,6 +56,8 @@ pub struct Loaded {
     /// The flagd document: `spec.flagSpec`, or the ConfigMap key's JSON.
     pub document: Value,
     pub resource_version: String,
+    /// The ConfigMap key's text as stored, edited in place when written back.
+    pub text: Option<String>,
     object: Object,
 }
 
@@ -102,6 +104,7 @@ pub async fn load(client: &Client, stored: &Stored) -> Result<Loaded, WriteError
                 stored: stored.clone(),
                 document,
                 resource_version: object.metadata.resource_version.clone().unwrap_or_default(),
+                text: None,
                 object: Object::FeatureFlag(Box::new(object), resource),
             })
         }
@@ -123,6 +126,7 @@ pub async fn load(client: &Client, stored: &Stored) -> Result<Loaded, WriteError
                 stored: stored.clone(),
                 document,
                 resource_version: map.metadata.resource_version.clone().unwrap_or_default(),
+                text: Some(text.clone()),
                 object: Object::ConfigMap(Box::new(map)),
             })
         }
@@ -156,8 +160,13 @@ pub async fn store(client: &Client, loaded: &Loaded, document: &Value) -> Result
             let Stored::ConfigMap { key, .. } = &loaded.stored else {
                 return Err(WriteError::Unusable("not a ConfigMap".into()));
             };
-            let text = serde_json::to_string_pretty(document)
-                .map_err(|e| WriteError::Unusable(e.to_string()))?;
+            // Only the edited values change: the rest keeps its order, layout and newline.
+            let text = match &loaded.text {
+                Some(text) => super::edit::stored_text(text, &loaded.document, document),
+                None => serde_json::to_string_pretty(document)
+                    .map_err(|e| super::edit::EditError(e.to_string())),
+            }
+            .map_err(|e| WriteError::Unusable(e.0))?;
             map.data
                 .get_or_insert_with(Default::default)
                 .insert(key.clone(), text);

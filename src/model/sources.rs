@@ -8,10 +8,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flags {
     pub flags: Vec<crate::flags::Flag>,
+    /// What the user should know about these flags: a key defined by two sources.
+    pub warnings: Vec<String>,
 }
 
 impl Flags {
-    pub const NONE: &'static Flags = &Flags { flags: Vec::new() };
+    pub const NONE: &'static Flags = &Flags {
+        flags: Vec::new(),
+        warnings: Vec::new(),
+    };
 }
 
 /// How bad a finding is, least first, so `max` gives the worst.

@@ -96,8 +96,14 @@ impl World {
         let now = self.now;
         for entry in &mut self.entries {
             for flag in &mut entry.flags.flags {
+                // Only a flag whose definition changed is replaced: the others keep where
+                // they were read, so no other release's flags look changed.
                 if let Some(new) = set.flags.get(&flag.key) {
-                    *flag = new.clone();
+                    if !flag.same_definition(new) {
+                        let line = flag.line;
+                        *flag = new.clone();
+                        flag.line = line;
+                    }
                 }
             }
             if let Some(switch) = &mut entry.kill_switch {

@@ -147,7 +147,10 @@ impl World {
                 context: context.into(),
                 release,
                 errors,
-                flags: Flags { flags },
+                flags: Flags {
+                    flags,
+                    warnings: Vec::new(),
+                },
                 kill_switch: None,
                 security,
             });

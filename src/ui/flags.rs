@@ -103,7 +103,17 @@ fn lines(
         (Ok(context), true) => Some(context),
         _ => None,
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Line<'static>> = state
+        .flags_of(&r.key)
+        .warnings
+        .iter()
+        .map(|w| match w.strip_prefix("✖ ") {
+            // A flag that does not load is an error, not a warning.
+            Some(e) => Line::styled(format!("✖ {}", inert(e)), theme.style(Slot::Danger)),
+            None => Line::styled(format!("⚠ {}", inert(w)), theme.style(Slot::Warning)),
+        })
+        .collect();
+    out = wrap(out, width);
     let mut at = (0, 0);
     for (i, f) in flags.iter().enumerate() {
         let mut block = flag_lines(f, i == cursor, theme);
@@ -210,13 +220,22 @@ fn resolution_line(r: &Resolution, theme: &Theme) -> Line<'static> {
 fn render_prompt(frame: &mut Frame, area: Rect, prompt: &FlagPrompt, theme: &Theme) {
     let flag = inert(&prompt.flag);
     let (title, line) = match &prompt.choice {
-        Choice::Variant { variants, at } => {
+        Choice::Variant {
+            variants,
+            at,
+            current,
+        } => {
             let mut spans = Vec::new();
             for (i, v) in variants.iter().enumerate() {
-                let (text, slot) = if i == *at {
-                    (format!("▸{} ", inert(v)), Slot::BorderFocused)
+                let name = if Some(i) == *current {
+                    format!("{} (default)", inert(v))
                 } else {
-                    (format!(" {} ", inert(v)), Slot::Muted)
+                    inert(v).into_owned()
+                };
+                let (text, slot) = if i == *at {
+                    (format!("▸{name} "), Slot::BorderFocused)
+                } else {
+                    (format!(" {name} "), Slot::Muted)
                 };
                 spans.push(Span::styled(text, theme.style(slot)));
             }

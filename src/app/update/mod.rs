@@ -150,7 +150,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Flags { key, flags } => {
             if state.releases.contains_key(&key) {
                 // A first word about a release is not a change; a different set after it is.
-                if state.flags.get(&key).is_some_and(|old| old != &flags) {
+                // A flag that only moved in its source (a line number) is not a change.
+                let changed = |old: &crate::model::Flags| {
+                    !crate::flags::definition::same_definitions(&old.flags, &flags.flags)
+                };
+                if state.flags.get(&key).is_some_and(changed) {
                     state.flags_changed.insert(key.clone(), state.now);
                 }
                 state.flags.insert(key, flags);

@@ -105,5 +105,8 @@ mod tests {
             unknown_placeholders("x{{selectr}} {{name}} {{oops"),
             ["{{selectr}}", "{{oops"]
         );
+        // Back to back, and one reported once even when it holds another's opening.
+        assert_eq!(unknown_placeholders("{{x}}{{y}}"), ["{{x}}", "{{y}}"]);
+        assert_eq!(unknown_placeholders("{{ab{{}}"), ["{{ab{{}}"]);
     }
 }

@@ -482,6 +482,195 @@ mod tests {
     }
 
     #[test]
+    fn no_data_says_which_side_is_missing() {
+        let rule = MetricRule::default();
+        let reason = |c: &[f64], b: &[f64]| judge_metric("errors", &rule, c, b, 0.98).reason;
+        assert_eq!(reason(&[], &[]), "errors: no canary and baseline data");
+        assert_eq!(reason(&[], &[1.0]), "errors: no canary data");
+        assert_eq!(reason(&[1.0], &[]), "errors: no baseline data");
+        // Required data missing fails the metric, and the analysis only when critical.
+        let required = MetricRule {
+            must_have_data: true,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("errors", &required, &[], &[1.0], 0.98);
+        assert_eq!(j.outcome, Outcome::Error);
+        assert!(!j.critical_failure);
+        let critical = MetricRule {
+            critical: true,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("errors", &critical, &[], &[1.0], 0.98);
+        assert_eq!(j.outcome, Outcome::NoData);
+        assert!(!j.critical_failure);
+    }
+
+    /// `scale` times each value of `v`: an exact mean ratio of `scale`.
+    fn scaled(v: &[f64], scale: f64) -> Vec<f64> {
+        v.iter().map(|x| x * scale).collect()
+    }
+
+    #[test]
+    fn a_ratio_exactly_at_the_allowed_bound_passes() {
+        let baseline = series(1.0, 0.125, 30);
+        let up = MetricRule {
+            allowed_increase: 2.0,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("x", &up, &scaled(&baseline, 2.0), &baseline, 0.98);
+        assert_eq!(
+            (j.ratio, j.outcome),
+            (Some(2.0), Outcome::Pass),
+            "{}",
+            j.reason
+        );
+        let down = MetricRule {
+            direction: Direction::Decrease,
+            allowed_decrease: 0.5,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("x", &down, &scaled(&baseline, 0.5), &baseline, 0.98);
+        assert_eq!(
+            (j.ratio, j.outcome),
+            (Some(0.5), Outcome::Pass),
+            "{}",
+            j.reason
+        );
+        // Just beyond the bound, the same shape fails.
+        let j = judge_metric("x", &down, &scaled(&baseline, 0.25), &baseline, 0.98);
+        assert_eq!(j.outcome, Outcome::Low, "{}", j.reason);
+    }
+
+    #[test]
+    fn a_significant_fall_within_the_allowed_ratio_passes() {
+        let down = MetricRule {
+            direction: Direction::Decrease,
+            allowed_decrease: 0.5,
+            ..MetricRule::default()
+        };
+        let baseline = series(1.0, 0.01, 30);
+        let j = judge_metric("rps", &down, &scaled(&baseline, 0.9), &baseline, 0.98);
+        assert!(j.p_value.is_some_and(|p| p < 0.02), "{j:?}");
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+    }
+
+    #[test]
+    fn a_fall_the_test_cannot_confirm_passes() {
+        let down = MetricRule {
+            direction: Direction::Decrease,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("rps", &down, &[0.5], &[1.0], DEFAULT_CONFIDENCE);
+        assert!(j.shift.is_some_and(|s| s.upper < 0.0), "{j:?}");
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+    }
+
+    #[test]
+    fn an_interval_that_touches_zero_is_no_difference() {
+        // A third of the canary equals the baseline: the interval's near end is exactly 0.
+        let zeros = vec![0.0; 30];
+        let mut canary = vec![0.0; 10];
+        canary.extend([1.0; 20]);
+        let either = MetricRule {
+            direction: Direction::Either,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("x", &either, &canary, &zeros, 0.98);
+        assert!(j.p_value.is_some_and(|p| p < 0.02), "{j:?}");
+        assert_eq!(j.shift.map(|s| s.lower), Some(0.0), "{j:?}");
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+        let j = judge_metric("x", &either, &zeros, &canary, 0.98);
+        assert_eq!(j.shift.map(|s| s.upper), Some(0.0), "{j:?}");
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+    }
+
+    #[test]
+    fn the_ratio_of_two_zero_means_is_one_and_of_a_zero_baseline_infinite() {
+        let either = MetricRule {
+            direction: Direction::Either,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("x", &either, &[0.0; 12], &[0.0; 12], 0.98);
+        assert_eq!((j.ratio, j.outcome), (Some(1.0), Outcome::Pass));
+        let j = judge_metric("x", &either, &[-1.0; 12], &[0.0; 12], 0.98);
+        assert_eq!(j.ratio, Some(f64::NEG_INFINITY));
+        let j = judge_metric("x", &either, &[1.0; 12], &[0.0; 12], 0.98);
+        assert_eq!(j.ratio, Some(f64::INFINITY));
+    }
+
+    #[test]
+    fn reasons_name_the_bound_that_was_crossed() {
+        let high = series(2.0, 0.01, 30);
+        let low = series(1.0, 0.01, 30);
+        let rule = |direction, critical| MetricRule {
+            direction,
+            critical,
+            allowed_increase: 1.2,
+            critical_increase: 5.0,
+            allowed_decrease: 0.8,
+            critical_decrease: 0.1,
+            ..MetricRule::default()
+        };
+        let bound = |r: &MetricRule, c: &[f64], b: &[f64]| {
+            let j = judge_metric("x", r, c, b, 0.98);
+            let start = j.reason.find(" (×").expect("a ratio");
+            j.reason[start..]
+                .split(')')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let up = rule(Direction::Increase, false);
+        assert_eq!(bound(&up, &high, &low), " (×1.97 > allowed ×1.2");
+        let up = rule(Direction::Increase, true);
+        assert_eq!(
+            bound(&up, &high, &low),
+            " (×1.97 > allowed ×1.2, under critical ×5"
+        );
+        let down = rule(Direction::Decrease, false);
+        assert_eq!(bound(&down, &low, &high), " (×0.507 < allowed ×0.8");
+        let down = rule(Direction::Decrease, true);
+        assert_eq!(
+            bound(&down, &low, &high),
+            " (×0.507 < allowed ×0.8, above critical ×0.1"
+        );
+        let far = MetricRule {
+            critical_decrease: 0.6,
+            ..rule(Direction::Decrease, true)
+        };
+        assert_eq!(bound(&far, &low, &high), " (×0.507 ≤ critical ×0.6");
+    }
+
+    #[test]
+    fn a_p_value_equal_to_one_minus_the_confidence_is_not_significant() {
+        // One sample each: U sits half a rank from its mean, so z = 0 and p = 1 exactly.
+        let j = judge_metric("x", &MetricRule::default(), &[2.0], &[1.0], 0.0);
+        assert_eq!(j.p_value, Some(1.0), "{j:?}");
+        assert!(j.shift.is_some_and(|s| s.lower > 0.0), "{j:?}");
+        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+    }
+
+    #[test]
+    fn a_p_value_at_a_boundary_reads_as_the_larger_form() {
+        assert_eq!(p_text(1e-9), "p = 1.00e-9");
+        assert_eq!(p_text(1e-3), "p = 0.001");
+    }
+
+    #[test]
+    fn ten_samples_a_side_are_enough_and_fewer_on_either_side_warn() {
+        let rule = MetricRule::default();
+        let warned = |c: usize, b: usize| {
+            judge_metric("x", &rule, &series(1.0, 0.1, c), &series(1.0, 0.1, b), 0.98)
+                .warning
+                .is_some()
+        };
+        assert!(!warned(FEW_SAMPLES, FEW_SAMPLES));
+        assert!(warned(3, 30));
+        assert!(warned(30, 3));
+        assert!(warned(FEW_SAMPLES - 1, 30));
+    }
+
+    #[test]
     fn few_samples_warn() {
         let j = judge_metric(
             "x",

@@ -216,6 +216,40 @@ mod tests {
     }
 
     #[test]
+    fn the_estimate_is_the_median_difference_for_odd_and_even_counts() {
+        // 3 × 5 = 15 differences: the 8th.
+        let (x, y) = ([0.0, 1.0, 4.0], [0.5, 2.0, 2.5, 7.0, 9.0]);
+        let s = hodges_lehmann(&x, &y, 0.9).expect("samples");
+        assert_eq!(s.estimate, brute_kth(&x, &y, 8));
+        // 2 × 5 = 10: halfway between the 5th and the 6th.
+        let x = [0.0, 4.0];
+        let s = hodges_lehmann(&x, &y, 0.9).expect("samples");
+        let middle = (brute_kth(&x, &y, 5) + brute_kth(&x, &y, 6)) / 2.0;
+        assert_eq!(s.estimate, middle);
+        assert_ne!(brute_kth(&x, &y, 5), brute_kth(&x, &y, 6));
+    }
+
+    #[test]
+    fn the_interval_runs_from_the_k_plus_first_to_the_n_minus_kth_difference() {
+        // n1 = n2 = 10 at 95%: K = floor(100/2 − 1.95996 × sqrt(100 × 21 / 12)) = 24, so the
+        // interval is the 25th to the 76th of the 100 sorted differences.
+        let x: Vec<f64> = (0..10).map(f64::from).collect();
+        let y: Vec<f64> = (0..10).map(|i| f64::from(i * i) * 0.37 + 0.1).collect();
+        let s = hodges_lehmann(&x, &y, 0.95).expect("samples");
+        assert_eq!(
+            (s.lower, s.upper),
+            (brute_kth(&x, &y, 25), brute_kth(&x, &y, 76))
+        );
+        // n1 = 10, n2 = 4 at 90%: K = floor(20 − 1.64485 × sqrt(40 × 15 / 12)) = 8.
+        let y = [0.25, 3.5, 6.0, 12.0];
+        let s = hodges_lehmann(&x, &y, 0.90).expect("samples");
+        assert_eq!(
+            (s.lower, s.upper),
+            (brute_kth(&x, &y, 9), brute_kth(&x, &y, 32))
+        );
+    }
+
+    #[test]
     fn empty_or_nan_samples_have_no_answer() {
         assert!(mann_whitney_u(&[], &[1.0]).is_none());
         assert!(mann_whitney_u(&[f64::NAN], &[1.0]).is_none());

@@ -78,39 +78,3 @@ pub fn detail(c: &FlaggerCanaryRow) -> FlaggerDetail {
         webhooks: c.webhooks.clone(),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::objects::flagger_canary_row;
-    use serde_json::json;
-
-    fn canary(analysis: serde_json::Value) -> FlaggerCanaryRow {
-        flagger_canary_row(&json!({
-            "metadata": { "name": "podinfo", "namespace": "test" },
-            "spec": { "targetRef": { "name": "podinfo" }, "analysis": analysis }
-        }))
-        .expect("a canary")
-    }
-
-    #[test]
-    fn step_weight_goes_up_to_max_weight_and_step_weights_are_taken_as_written() {
-        let c = canary(json!({ "stepWeight": 15, "maxWeight": 50 }));
-        assert_eq!(step_weights(&c), vec![15, 30, 45, 50]);
-        let c = canary(json!({ "stepWeights": [1, 5, 25, 80] }));
-        assert_eq!(step_weights(&c), vec![1, 5, 25, 80]);
-        assert_eq!(max_weight(&c), 80);
-        let c = canary(json!({ "stepWeight": 20 }));
-        assert_eq!(step_weights(&c), vec![20, 40, 60, 80, 100]);
-    }
-
-    #[test]
-    fn what_a_canary_leaves_out_reads_as_flaggers_defaults() {
-        let c = canary(json!({ "iterations": 10 }));
-        assert!(step_weights(&c).is_empty());
-        let d = detail(&c);
-        assert_eq!((d.threshold, d.interval.as_str()), (1, "60s"));
-        assert_eq!((d.max_weight, d.analysis_iterations), (None, Some(10)));
-        assert_eq!(d.primary, "podinfo-primary");
-    }
-}

@@ -250,6 +250,20 @@ mod tests {
     }
 
     #[test]
+    fn at_no_confidence_the_interval_closes_on_the_middle_differences() {
+        let x: Vec<f64> = (0..10).map(f64::from).collect();
+        let y: Vec<f64> = (0..10).map(|i| f64::from(i * i) * 0.37 + 0.1).collect();
+        let s = hodges_lehmann(&x, &y, 0.0).expect("samples");
+        assert_eq!(
+            (s.lower, s.upper),
+            (brute_kth(&x, &y, 50), brute_kth(&x, &y, 51))
+        );
+        let (x, y) = ([0.0, 1.0, 4.0], [0.5, 2.0, 2.5, 7.0, 9.0]);
+        let s = hodges_lehmann(&x, &y, 0.0).expect("samples");
+        assert_eq!((s.lower, s.upper), (s.estimate, s.estimate));
+    }
+
+    #[test]
     fn empty_or_nan_samples_have_no_answer() {
         assert!(mann_whitney_u(&[], &[1.0]).is_none());
         assert!(mann_whitney_u(&[f64::NAN], &[1.0]).is_none());

@@ -234,3 +234,40 @@ fn weights_follow_the_current_step_the_router_and_the_available_pods() {
 fn progressing(why: &str) -> (String, String) {
     ("Progressing".into(), why.into())
 }
+
+#[test]
+fn only_a_canary_with_steps_has_a_step() {
+    let bg = argo_rollout_row(&json!({
+        "metadata": { "name": "bg", "namespace": "shop" },
+        "spec": { "strategy": { "blueGreen": { "activeService": "a" } } },
+        "status": { "currentStepIndex": 0 }
+    }))
+    .expect("a rollout");
+    assert_eq!(plugin_status(&bg, &[]).step, None);
+    let stepless = argo_rollout_row(&json!({
+        "metadata": { "name": "c", "namespace": "shop" },
+        "spec": { "strategy": { "canary": {} } },
+        "status": { "currentStepIndex": 0 }
+    }))
+    .expect("a rollout");
+    assert_eq!(plugin_status(&stepless, &[]).step, None);
+    let stepped = rollout(json!({ "currentStepIndex": 1 }));
+    assert_eq!(plugin_status(&stepped, &[]).step, Some((1, 4)));
+}
+
+#[test]
+fn a_restart_the_controller_has_done_is_over() {
+    let mut a = rollout(
+        json!({ "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2,
+                                "stableRS": "s", "currentPodHash": "s" }),
+    );
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    a.restart_at = Some(at);
+    assert_eq!(legacy_phase(&a), progressing("rollout is restarting"));
+    a.restarted_at = Some(at - chrono::Duration::seconds(60));
+    assert_eq!(legacy_phase(&a), progressing("rollout is restarting"));
+    a.restarted_at = Some(at);
+    assert_eq!(legacy_phase(&a), ("Healthy".into(), String::new()));
+}

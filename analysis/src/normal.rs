@@ -162,6 +162,17 @@ mod tests {
     }
 
     #[test]
+    fn erfc_keeps_relative_precision_at_the_edges_of_its_methods() {
+        // At 2.5 the tail form is used: 1 − erf would lose four digits to cancellation.
+        let at = erfc(2.5);
+        assert!((at / 4.069_520_174_449_589e-4 - 1.0).abs() < 1e-14, "{at}");
+        // Up to 27 the tail is still a (subnormal) number; beyond, it is 0.
+        let last = erfc(27.0);
+        assert!((last / 5.237_05e-319 - 1.0).abs() < 1e-3, "{last}");
+        assert_eq!(erfc(27.5), 0.0);
+    }
+
+    #[test]
     fn quantile_inverts_the_tail() {
         for p in [1e-12, 1e-6, 0.01, 0.02425, 0.3, 0.5, 0.9, 0.99, 1.0 - 1e-9] {
             let z = quantile(p);

@@ -217,7 +217,8 @@ pub async fn links(
     Ok(links)
 }
 
-fn split_names(value: &str) -> Vec<String> {
+/// The names in a comma-separated annotation value, blanks dropped.
+pub(super) fn split_names(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

@@ -2,7 +2,7 @@
 //! compact entries (never whole objects), and the flags each release is linked to, worked
 //! out again when something changes and told only where they changed.
 
-use super::cluster::Links;
+use super::cluster::{split_names, Links};
 use super::{DefinitionError, Flag, FlagSet};
 use crate::model::text::inert_owned;
 use crate::model::{Flags, Kind, ReleaseKey};
@@ -59,15 +59,6 @@ impl Annotated {
     fn is_empty(&self) -> bool {
         self.flag_sources.is_empty() && self.names.is_empty()
     }
-}
-
-fn split_names(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// What one watched object contributes: only what the flags need.

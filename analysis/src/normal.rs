@@ -68,7 +68,8 @@ fn erfc_continued_fraction(x: f64) -> f64 {
 /// The quantile: z with P(Z ≤ z) = p. Acklam's rational approximation, polished by two
 /// Halley steps on `sf`.
 pub fn quantile(p: f64) -> f64 {
-    if !(0.0..=1.0).contains(&p) || p.is_nan() {
+    // NaN is in no range, so this refuses it too.
+    if !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
     if p == 0.0 {
@@ -183,5 +184,7 @@ mod tests {
         }
         assert!((quantile(0.99) - 2.326_347_874_040_841).abs() < 1e-12);
         assert!(quantile(-0.1).is_nan());
+        assert!(quantile(1.5).is_nan());
+        assert!(quantile(f64::NAN).is_nan());
     }
 }

@@ -357,9 +357,13 @@ mod tests {
 
     #[test]
     fn nothing_to_judge_fails() {
-        assert_eq!(
-            score(&[], &[], Thresholds::default()).verdict,
-            Verdict::Fail
-        );
+        let s = score(&[], &[], Thresholds::default());
+        assert_eq!((s.score, s.verdict), (0.0, Verdict::Fail));
+    }
+
+    #[test]
+    fn verdicts_read_as_the_queue_shows_them() {
+        let labels = [Verdict::Pass, Verdict::Marginal, Verdict::Fail].map(Verdict::label);
+        assert_eq!(labels, ["pass", "marginal", "FAIL"]);
     }
 }

@@ -956,3 +956,77 @@ fn set_weight_moves_an_argo_canary_to_its_step() {
     run(&mut world, &mut state, 20.0);
     assert_eq!(release(&state, "cart").weight, Some(50));
 }
+
+/// The pods of `name`'s revision that runs `image`; none if it is not listed.
+fn replicas_of(state: &State, name: &str, image: &str) -> ripcord::model::Replicas {
+    release(state, name)
+        .revisions
+        .iter()
+        .find(|v| v.images.iter().any(|i| i == image))
+        .map(|v| v.replicas)
+        .unwrap_or_default()
+}
+
+/// A blue-green's active Service switches only to a fully available set, and the set it
+/// leaves keeps its pods for the scale-down delay (30 s), as the Argo controller does.
+#[test]
+fn a_blue_green_switches_only_to_an_available_set_and_keeps_the_old_one_for_its_delay() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "search-api", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 5.0);
+    act(&mut world, &mut state, "search-api", Operation::Retry, None).expect("retry");
+    act(
+        &mut world,
+        &mut state,
+        "search-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("promote");
+    let mut switched_at = None;
+    for second in 0..90 {
+        run(&mut world, &mut state, 1.0);
+        let r = release(&state, "search-api");
+        let active = r
+            .revisions
+            .iter()
+            .find(|v| v.role == RevisionRole::Active)
+            .expect("an active revision");
+        assert_eq!(
+            active.replicas.ready, 3,
+            "{second} s after promotion the active Service selects {:?}",
+            active.replicas
+        );
+        let old = replicas_of(&state, "search-api", "search/api:7.0.0");
+        if active.images == ["search/api:7.1.0"] {
+            let at = *switched_at.get_or_insert(second);
+            if second - at < SCALE_DOWN_DELAY - 1 {
+                assert_eq!(old.desired, 3, "{second} s: the old set goes early");
+            } else if second - at > SCALE_DOWN_DELAY + 5 {
+                assert_eq!(old.desired, 0, "{second} s: the old set stays");
+            }
+        }
+    }
+    assert!(switched_at.is_some(), "the active Service never switched");
+    assert_eq!(release(&state, "search-api").phase, Phase::Healthy);
+}
+
+/// The controller's default scaleDownDelaySeconds and abortScaleDownDelaySeconds.
+const SCALE_DOWN_DELAY: i32 = 30;
+
+/// An aborted blue-green's preview keeps its pods for the abort delay, then goes.
+#[test]
+fn an_aborted_blue_green_scales_its_preview_down_after_the_delay() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "search-api", Operation::Abort, None).expect("abort");
+    let preview = |state: &State| replicas_of(state, "search-api", "search/api:7.1.0");
+    run(&mut world, &mut state, f64::from(SCALE_DOWN_DELAY - 2));
+    assert_eq!(
+        preview(&state).desired,
+        3,
+        "the preview went before its delay"
+    );
+    run(&mut world, &mut state, 8.0);
+    assert_eq!(preview(&state).desired, 0, "the preview outlived its delay");
+    assert_eq!(release(&state, "search-api").phase, Phase::Aborted);
+}

@@ -9,6 +9,10 @@ const HASH_LABEL: &str = "rollouts-pod-template-hash";
 /// Seconds an analysis step runs before it is judged (its initial delay): long enough that
 /// a kill switch flipped early in the step clears the last minute it measures.
 const ANALYSIS_SECS: i64 = 180;
+/// The controller's default `scaleDownDelaySeconds` and `abortScaleDownDelaySeconds`: how
+/// long a blue-green's old active set, or an aborted preview, keeps its pods.
+const SCALE_DOWN_DELAY_SECS: i64 = 30;
+const SCALE_DOWN_DEADLINE: &str = "argo-rollouts.argoproj.io/scale-down-deadline";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArgoStep {
@@ -46,6 +50,9 @@ pub struct SimArgoRollout {
     pub step_started: Time,
     pub paused: bool,
     pub aborted: bool,
+    /// A blue-green promotion waiting for the new set to be fully available before the
+    /// active Service switches to it.
+    pub promoting: bool,
     pub analysis: Option<AnalysisState>,
     /// What the analysis measured and when, oldest first.
     pub measured: Vec<(Time, Check)>,
@@ -82,6 +89,7 @@ impl SimArgoRollout {
             step_started: created,
             paused: false,
             aborted: false,
+            promoting: false,
             analysis: None,
             measured: Vec::new(),
             restarted_at: None,
@@ -106,7 +114,10 @@ impl SimArgoRollout {
                 self.current = self.sets.len() - 1;
             }
         }
+        // Back on a set still within its scale-down delay: the delay no longer applies.
+        self.sets[self.current].scale_down_at = None;
         self.aborted = false;
+        self.promoting = false;
         self.analysis = None;
         self.step_index = if self.current == self.stable {
             self.steps.len()
@@ -134,10 +145,20 @@ impl SimArgoRollout {
             .unwrap_or(0)
     }
 
-    fn desired(&self, i: usize) -> i32 {
+    fn desired(&self, i: usize, now: Time) -> i32 {
         if self.blue_green {
-            return if i == self.stable || (i == self.current && !self.aborted) {
+            let set = &self.sets[i];
+            return if i == self.stable {
                 self.replicas
+            } else if i == self.current {
+                // An aborted preview stays up until its abort delay has run out.
+                if self.aborted && set.scale_down_at.is_some_and(|at| now >= at) {
+                    0
+                } else {
+                    self.replicas
+                }
+            } else if set.held(now) {
+                set.replicas()
             } else {
                 0
             };
@@ -164,7 +185,8 @@ impl SimArgoRollout {
         }
         if self.blue_green {
             let preview = &self.sets[self.current];
-            return (preview.ready() == self.replicas).then_some("BlueGreenPause");
+            return (!self.promoting && preview.ready() == self.replicas)
+                .then_some("BlueGreenPause");
         }
         match self.steps.get(self.step_index) {
             Some(ArgoStep::Pause(_)) => Some("CanaryPauseStep"),
@@ -210,21 +232,40 @@ impl SimArgoRollout {
         }
         self.evict_one_for_restart();
         for i in 0..self.sets.len() {
-            let desired = self.desired(i);
+            let desired = self.desired(i, now);
             self.sets[i].step_toward(desired, now, rng);
+        }
+        if self.blue_green && self.aborted && self.in_update() {
+            let stable_up = self.sets[self.stable].ready() >= self.replicas;
+            let preview = &mut self.sets[self.current];
+            // The abort delay starts once the active set can serve everything alone.
+            if preview.scale_down_at.is_none() && stable_up {
+                preview.scale_down_at =
+                    Some(now + chrono::Duration::seconds(SCALE_DOWN_DELAY_SECS));
+            }
         }
         if self.paused || self.aborted || !self.in_update() {
             return;
         }
         if self.blue_green {
-            return; // waits for promotion at BlueGreenPause
+            // The active Service switches only to a fully available set; the old one
+            // keeps its pods for the scale-down delay.
+            let new = &self.sets[self.current];
+            if self.promoting && new.replicas() == self.replicas && new.ready() == self.replicas {
+                let old = self.stable;
+                self.sets[old].scale_down_at =
+                    Some(now + chrono::Duration::seconds(SCALE_DOWN_DELAY_SECS));
+                self.promoting = false;
+                self.complete(now, events);
+            }
+            return; // otherwise waits for promotion at BlueGreenPause
         }
         let elapsed = (now - self.step_started).num_seconds();
         match self.steps.get(self.step_index).cloned() {
             None => self.complete(now, events),
             Some(ArgoStep::SetWeight(_)) => {
                 let canary = &self.sets[self.current];
-                if canary.ready() >= self.desired(self.current) {
+                if canary.ready() >= self.desired(self.current, now) {
                     self.advance(now);
                 }
             }
@@ -332,7 +373,15 @@ impl SimArgoRollout {
         }
         self.aborted = false;
         self.paused = false;
-        if full || self.blue_green {
+        if self.blue_green {
+            self.sets[self.current].scale_down_at = None;
+            self.promoting = true;
+            return Ok(format!(
+                "promoted: the active Service switches once {} new pods are available",
+                self.replicas
+            ));
+        }
+        if full {
             self.complete(now, events);
             return Ok("promoted to the new revision".into());
         }
@@ -388,6 +437,7 @@ impl SimArgoRollout {
         if !self.in_update() {
             return Err("rollout is not in an update: nothing to abort".into());
         }
+        self.promoting = false;
         self.mark_aborted("aborted by user", now, events);
         Ok("aborted: traffic back on stable".into())
     }
@@ -397,6 +447,7 @@ impl SimArgoRollout {
         if !self.aborted {
             return Err("rollout is not aborted: nothing to retry".into());
         }
+        self.sets[self.current].scale_down_at = None;
         self.aborted = false;
         self.analysis = None;
         self.step_index = 0;
@@ -453,6 +504,37 @@ impl SimArgoRollout {
         }
     }
 
+    /// `status.availableReplicas`: a blue-green counts only the set behind its active
+    /// Service, a canary every set.
+    fn available(&self) -> i32 {
+        if self.blue_green {
+            self.sets[self.stable].ready()
+        } else {
+            self.sets.iter().map(SimReplicaSet::ready).sum()
+        }
+    }
+
+    /// Why a Rollout that is neither paused nor aborted still progresses, by the
+    /// controller's rules; `None` once it is healthy.
+    fn progress_message(&self) -> Option<&'static str> {
+        let updated = self.sets[self.current].replicas();
+        let total: i32 = self.sets.iter().map(SimReplicaSet::replicas).sum();
+        Some(if updated < self.replicas {
+            "more replicas need to be updated"
+        } else if self.available() < updated {
+            "updated replicas are still becoming available"
+        } else if self.blue_green && self.in_update() {
+            "active service cutover pending"
+        } else if !self.blue_green && total > updated {
+            // Only a basic canary: a blue-green keeps its old set up on purpose.
+            "old replicas are pending termination"
+        } else if self.in_update() {
+            "waiting for all steps to complete"
+        } else {
+            return None;
+        })
+    }
+
     pub fn objects(&self, now: Time) -> Vec<Value> {
         let stable = &self.sets[self.stable];
         let current = &self.sets[self.current];
@@ -492,15 +574,12 @@ impl SimArgoRollout {
             ("Paused", "manually paused".to_string())
         } else if let Some(reason) = pause {
             ("Paused", reason.to_string())
-        } else if self.in_update() || stable.ready() < self.replicas {
-            (
-                "Progressing",
-                "more replicas need to be updated".to_string(),
-            )
+        } else if let Some(why) = self.progress_message() {
+            ("Progressing", why.to_string())
         } else {
             ("Healthy", String::new())
         };
-        let ready: i32 = self.sets.iter().map(SimReplicaSet::ready).sum();
+        let ready = self.available();
         let mut status = json!({
             "phase": phase,
             "message": message,
@@ -547,13 +626,17 @@ impl SimArgoRollout {
         })];
         out.extend(self.analysis_run(&current.hash, current.revision));
         for set in &self.sets {
-            out.push(set.to_json(
+            let mut rs = set.to_json(
                 &self.namespace,
                 "Rollout",
                 &self.name,
                 HASH_LABEL,
                 ARGO_REVISION_ANNOTATION,
-            ));
+            );
+            if let Some(at) = set.scale_down_at {
+                rs["metadata"]["annotations"][SCALE_DOWN_DEADLINE] = json!(super::ts(at));
+            }
+            out.push(rs);
             out.extend(set.pods_json(&self.namespace, &self.name, HASH_LABEL, now));
         }
         out

@@ -1030,3 +1030,32 @@ fn an_aborted_blue_green_scales_its_preview_down_after_the_delay() {
     assert_eq!(preview(&state).desired, 0, "the preview outlived its delay");
     assert_eq!(release(&state, "search-api").phase, Phase::Aborted);
 }
+
+/// An abort starts the steps over, as the controller's `currentStepIndex: 0` does: the step
+/// column counts 0 of the steps and no step runs; a failed analysis still shows where.
+#[test]
+fn an_abort_sets_the_step_back_to_zero() {
+    let (mut world, mut state) = demo_state();
+    assert_eq!(release(&state, "cart").step, Some((1, 6)));
+    act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 1.0);
+    let cart = release(&state, "cart");
+    assert_eq!(cart.step, Some((0, 6)));
+    let shown = cart.argo.as_ref().and_then(|d| d.step.clone());
+    assert_eq!(shown.as_deref(), Some("0/6"));
+    assert!(
+        cart.steps.iter().all(|s| s.state == StepState::Pending),
+        "{:?}",
+        cart.steps
+    );
+    // checkout's analysis (step 4 of 6) fails three minutes in.
+    run(&mut world, &mut state, 180.0);
+    let checkout = release(&state, "checkout");
+    assert_eq!(
+        (checkout.phase, checkout.step),
+        (Phase::Aborted, Some((0, 6)))
+    );
+    let states: Vec<StepState> = checkout.steps.iter().map(|s| s.state).collect();
+    use StepState::*;
+    assert_eq!(states, [Done, Done, Done, Failed, Pending, Pending]);
+}

@@ -54,6 +54,8 @@ pub struct SimArgoRollout {
     /// active Service switches to it.
     pub promoting: bool,
     pub analysis: Option<AnalysisState>,
+    /// The step that started the analysis, for its run's `step-index` label.
+    pub analysis_step: usize,
     /// What the analysis measured and when, oldest first.
     pub measured: Vec<(Time, Check)>,
     pub restarted_at: Option<Time>,
@@ -91,6 +93,7 @@ impl SimArgoRollout {
             aborted: false,
             promoting: false,
             analysis: None,
+            analysis_step: 0,
             measured: Vec::new(),
             restarted_at: None,
         }
@@ -274,6 +277,7 @@ impl SimArgoRollout {
             Some(ArgoStep::Analysis) => match &self.analysis {
                 None => {
                     self.analysis = Some(AnalysisState::Running { since: now });
+                    self.analysis_step = self.step_index;
                     self.measured.clear();
                     events.normal(
                         &self.namespace,
@@ -333,7 +337,8 @@ impl SimArgoRollout {
             "metadata": {
                 "name": name, "namespace": self.namespace,
                 "creationTimestamp": super::ts(self.step_started),
-                "labels": { "rollout-type": "Step", HASH_LABEL: hash },
+                "labels": { "rollout-type": "Step", "step-index": self.analysis_step.to_string(),
+                            HASH_LABEL: hash },
                 "annotations": { ARGO_REVISION_ANNOTATION: revision.to_string() },
                 "ownerReferences": [{ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
                                       "name": self.name, "uid": format!("uid-{}", self.name),
@@ -397,6 +402,10 @@ impl SimArgoRollout {
     /// Stops the update and says why, as the controller's RolloutAborted event does.
     fn mark_aborted(&mut self, why: &str, now: Time, events: &mut SimEvents) {
         self.aborted = true;
+        // The controller starts the steps over: currentStepIndex 0 until a retry.
+        if !self.steps.is_empty() {
+            self.step_index = 0;
+        }
         let msg = format!(
             "Rollout aborted update to revision {}: {why}",
             self.sets[self.current].revision

@@ -1059,3 +1059,59 @@ fn an_abort_sets_the_step_back_to_zero() {
     use StepState::*;
     assert_eq!(states, [Done, Done, Done, Failed, Pending, Pending]);
 }
+
+/// Ready pods and pods in all of an Argo canary's revisions.
+fn argo_pods(state: &State, name: &str) -> (i32, i32) {
+    let r = release(state, name);
+    let ready = r.revisions.iter().map(|v| v.replicas.ready).sum();
+    let pods = r.revisions.iter().map(|v| v.replicas.desired).sum();
+    (ready, pods)
+}
+
+/// A basic canary keeps its availability as the controller does at its defaults (maxSurge
+/// 25 % rounded up, maxUnavailable 25 % rounded down): the stable gives up pods only as
+/// the canary's become ready, whether the weight moves up, back down (an abort) or to all.
+#[test]
+fn a_basic_canary_stays_within_max_surge_and_max_unavailable() {
+    // cart runs 4 replicas: at most 5 pods, at least 3 ready; checkout 5: at most 7, 4.
+    let limits = [("cart", 5, 3), ("checkout", 7, 4)];
+    let check = |state: &State, when: &str| {
+        for (name, most, least) in limits {
+            let (ready, pods) = argo_pods(state, name);
+            assert!(pods <= most, "{when}: {name} runs {pods} pods");
+            assert!(ready >= least, "{when}: {name} has {ready} ready");
+        }
+    };
+    let (mut world, mut state) = demo_state();
+    let outcome = world.execute(&ActionRequest {
+        key: key(&state, "cart"),
+        op: Op::SetWeight { weight: 75 },
+        reason: None,
+        dry_run: false,
+    });
+    outcome.result.expect("set-weight 75");
+    feed(&mut world, &mut state);
+    for second in 0..40 {
+        run(&mut world, &mut state, 1.0);
+        check(&state, &format!("{second} s after set-weight 75"));
+    }
+    let cart = release(&state, "cart");
+    assert_eq!(
+        (cart.stable.ready, cart.canary.ready, cart.canary.desired),
+        (1, 3, 3),
+        "75 % of 4"
+    );
+    for (op, secs) in [
+        (Operation::Abort, 40),
+        (Operation::Retry, 30),
+        (Operation::PromoteFull, 40),
+    ] {
+        act(&mut world, &mut state, "cart", op, None).expect("act");
+        for second in 0..secs {
+            run(&mut world, &mut state, 1.0);
+            check(&state, &format!("{second} s after {op:?}"));
+        }
+    }
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+    assert_eq!(argo_pods(&state, "cart"), (4, 4));
+}

@@ -148,38 +148,139 @@ impl SimArgoRollout {
             .unwrap_or(0)
     }
 
-    fn desired(&self, i: usize, now: Time) -> i32 {
-        if self.blue_green {
-            let set = &self.sets[i];
-            return if i == self.stable {
-                self.replicas
-            } else if i == self.current {
-                // An aborted preview stays up until its abort delay has run out.
-                if self.aborted && set.scale_down_at.is_some_and(|at| now >= at) {
-                    0
-                } else {
-                    self.replicas
-                }
-            } else if set.held(now) {
-                set.replicas()
-            } else {
-                0
-            };
-        }
-        let canary = (self.replicas * self.weight() as i32 + 99) / 100;
-        if !self.in_update() {
-            if i == self.stable {
-                self.replicas
-            } else {
-                0
-            }
+    /// A blue-green's count for set `i`: both colours full while an update runs.
+    fn blue_green_desired(&self, i: usize, now: Time) -> i32 {
+        let set = &self.sets[i];
+        if i == self.stable {
+            self.replicas
         } else if i == self.current {
-            canary
-        } else if i == self.stable {
-            self.replicas - canary.min(self.replicas - 1).max(0)
+            // An aborted preview stays up until its abort delay has run out.
+            if self.aborted && set.scale_down_at.is_some_and(|at| now >= at) {
+                0
+            } else {
+                self.replicas
+            }
+        } else if set.held(now) {
+            set.replicas()
         } else {
             0
         }
+    }
+
+    /// What each set is scaled to in one reconcile.
+    fn targets(&self, now: Time) -> Vec<i32> {
+        if self.blue_green {
+            (0..self.sets.len())
+                .map(|i| self.blue_green_desired(i, now))
+                .collect()
+        } else {
+            self.canary_targets()
+        }
+    }
+
+    /// One reconcile of a basic canary (no traffic router), as the controller scales it:
+    /// toward the split the weight asks for, never above `replicas` + maxSurge in all, and
+    /// taking pods away only while `replicas` - maxUnavailable stay available.
+    fn canary_targets(&self) -> Vec<i32> {
+        let n = self.replicas;
+        let (surge, unavailable) = fenceposts(n);
+        let max_total = n + surge;
+        let min_available = n - unavailable;
+        let spec: Vec<i32> = self.sets.iter().map(SimReplicaSet::replicas).collect();
+        let avail: Vec<i32> = self.sets.iter().map(SimReplicaSet::ready).collect();
+        let mut target = spec.clone();
+        let new = self.current;
+        let stable = self.in_update().then_some(self.stable);
+        let (want_new, want_stable) = match stable {
+            Some(_) => weighted_counts(n, i32::from(self.weight()), surge),
+            None => (n, 0),
+        };
+        let mut room = max_total - spec.iter().sum::<i32>();
+        if let Some(s) = stable {
+            if spec[s] < want_stable && room > 0 {
+                target[s] = want_stable.min(spec[s] + room);
+                room -= target[s] - spec[s];
+            }
+        }
+        if spec[new] < want_new && room > 0 {
+            target[new] = want_new.min(spec[new] + room);
+        }
+        let mut older: Vec<usize> = (0..self.sets.len())
+            .filter(|&i| i != new && Some(i) != stable && spec[i] > 0)
+            .collect();
+        if !older.is_empty() {
+            // Older sets go first: their unready pods at once, ready ones only as far as
+            // the pods available in all allow.
+            older.sort_by_key(|&i| std::cmp::Reverse(self.sets[i].revision));
+            let mut spare = avail.iter().sum::<i32>() - min_available;
+            for i in older {
+                target[i] = avail[i].min(spec[i]);
+                let down = spare.clamp(0, target[i]);
+                target[i] -= down;
+                spare -= down;
+            }
+            return target;
+        }
+        // Shrinking the canary (an abort) counts on the stable's available pods, growing it
+        // on the canary's.
+        let growing = want_new >= spec[new];
+        let counted = |i: usize, whole: bool| {
+            if whole || spec[i] < avail[i] {
+                spec[i]
+            } else {
+                avail[i]
+            }
+        };
+        let counted_all = counted(new, !growing) + stable.map_or(0, |s| counted(s, growing));
+        if counted_all <= min_available {
+            return target;
+        }
+        let excess = counted_all - min_available;
+        let drain = |i: usize, want: i32, now: i32| {
+            if spec[i] > want {
+                want.max(spec[i] - excess)
+            } else {
+                now
+            }
+        };
+        // `d` drains toward its count; `k`, whose availability counts, gives back pods
+        // above the surge, but not those the availability floor still needs.
+        let limit = |d: usize, k: usize, mut dt: i32, mut kt: i32| {
+            let over = (kt + dt - max_total).max(0);
+            kt -= over;
+            let available = avail[d].min(dt) + avail[k].min(kt);
+            let lost = (avail[k] - kt).max(0);
+            kt += lost.min((min_available - available).max(0));
+            dt -= (kt + dt - max_total).max(0);
+            (dt, kt)
+        };
+        match stable {
+            Some(s) if growing => {
+                target[s] = drain(s, want_stable, target[s]);
+                (target[s], target[new]) = limit(s, new, target[s], target[new]);
+            }
+            Some(s) => {
+                target[new] = drain(new, want_new, target[new]);
+                (target[new], target[s]) = limit(new, s, target[new], target[s]);
+            }
+            None if !growing => target[new] = drain(new, want_new, target[new]),
+            None => {}
+        }
+        target
+    }
+
+    /// Whether a setWeight step is done: a reconcile would change nothing, the canary's
+    /// pods are all available, and no older set serves.
+    fn at_weight(&self) -> bool {
+        let targets = self.canary_targets();
+        let new = &self.sets[self.current];
+        let older_serving = (0..self.sets.len())
+            .filter(|&i| i != self.current && i != self.stable)
+            .any(|i| self.sets[i].ready() > 0);
+        targets[self.current] == new.replicas()
+            && new.ready() >= targets[self.current]
+            && targets[self.stable] == self.sets[self.stable].replicas()
+            && !older_serving
     }
 
     fn pause_reason(&self) -> Option<&'static str> {
@@ -234,9 +335,9 @@ impl SimArgoRollout {
             set.kubelet_tick(now);
         }
         self.evict_one_for_restart();
-        for i in 0..self.sets.len() {
-            let desired = self.desired(i, now);
-            self.sets[i].step_toward(desired, now, rng);
+        let targets = self.targets(now);
+        for (set, target) in self.sets.iter_mut().zip(targets) {
+            set.step_toward(target, now, rng);
         }
         if self.blue_green && self.aborted && self.in_update() {
             let stable_up = self.sets[self.stable].ready() >= self.replicas;
@@ -267,8 +368,7 @@ impl SimArgoRollout {
         match self.steps.get(self.step_index).cloned() {
             None => self.complete(now, events),
             Some(ArgoStep::SetWeight(_)) => {
-                let canary = &self.sets[self.current];
-                if canary.ready() >= self.desired(self.current, now) {
+                if self.at_weight() {
                     self.advance(now);
                 }
             }
@@ -650,4 +750,53 @@ impl SimArgoRollout {
         }
         out
     }
+}
+
+/// maxSurge and maxUnavailable at the controller's defaults (25 % each, surge rounded up,
+/// unavailability down); never both 0.
+fn fenceposts(replicas: i32) -> (i32, i32) {
+    let surge = (replicas * 25 + 99) / 100;
+    let unavailable = replicas * 25 / 100;
+    if surge == 0 && unavailable == 0 {
+        (0, 1.min(replicas))
+    } else {
+        (surge, unavailable)
+    }
+}
+
+/// The canary and stable counts nearest `weight` % of `replicas`, trying one surge pod
+/// more in all when surge is allowed; a tie goes to the larger canary, and a weight
+/// strictly between 0 and 100 never rounds a side to nothing.
+fn weighted_counts(replicas: i32, weight: i32, surge: i32) -> (i32, i32) {
+    if replicas == 0 {
+        return (0, 0);
+    }
+    let ceil = (replicas * weight + 99) / 100;
+    let floor = replicas * weight / 100;
+    let tied = |total: i32| total * weight % 100 == 50;
+    let zero_ok = weight == 0 || weight == 100 || (replicas == 1 && surge == 0);
+    let mut options = Vec::new();
+    if ceil < replicas || zero_ok {
+        options.push((ceil, replicas));
+    }
+    if !tied(replicas) && (floor != 0 || zero_ok) {
+        options.push((floor, replicas));
+    }
+    if surge > 0 {
+        options.push((ceil, replicas + 1));
+        if !tied(replicas + 1) && (floor != 0 || zero_ok) {
+            options.push((floor, replicas + 1));
+        }
+    }
+    let off = |(canary, total): (i32, i32)| {
+        (f64::from(canary * 100) / f64::from(total) - f64::from(weight)).abs()
+    };
+    let Some(&first) = options.first() else {
+        return (0, replicas);
+    };
+    let best = options
+        .iter()
+        .skip(1)
+        .fold(first, |best, &o| if off(o) < off(best) { o } else { best });
+    (best.0, best.1 - best.0)
 }

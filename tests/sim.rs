@@ -1115,3 +1115,57 @@ fn a_basic_canary_stays_within_max_surge_and_max_unavailable() {
     assert_eq!(release(&state, "cart").phase, Phase::Healthy);
     assert_eq!(argo_pods(&state, "cart"), (4, 4));
 }
+
+/// A manually paused canary's sets stay as they are, as the controller halts its scaling
+/// while `spec.paused` is set; resumed, they move to the step's weight.
+#[test]
+fn a_paused_argo_canary_does_not_scale() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::Pause, None).expect("pause");
+    let outcome = world.execute(&ActionRequest {
+        key: key(&state, "cart"),
+        op: Op::SetWeight { weight: 75 },
+        reason: None,
+        dry_run: false,
+    });
+    outcome.result.expect("set-weight 75");
+    run(&mut world, &mut state, 20.0);
+    let cart = release(&state, "cart");
+    assert_eq!((cart.stable.desired, cart.canary.desired), (3, 1));
+    act(&mut world, &mut state, "cart", Operation::Resume, None).expect("resume");
+    run(&mut world, &mut state, 40.0);
+    let cart = release(&state, "cart");
+    assert_eq!((cart.stable.desired, cart.canary.desired), (1, 3));
+}
+
+/// A user's abort carries no reason in the controller's message; an analysis's does.
+#[test]
+fn a_user_abort_says_only_which_revision() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 1.0);
+    let message = &release(&state, "cart").message;
+    let revision = message
+        .strip_prefix("RolloutAborted: Rollout aborted update to revision ")
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!(revision.parse::<i64>().is_ok(), "{message}");
+}
+
+/// While pods older than a restart run the Rollout says it is restarting; once the
+/// controller has replaced them all it is healthy again.
+#[test]
+fn an_argo_restart_shows_restarting_until_every_pod_is_new() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::PromoteFull, None).expect("promote");
+    run(&mut world, &mut state, 60.0);
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+    act(&mut world, &mut state, "cart", Operation::Restart, None).expect("restart");
+    run(&mut world, &mut state, 1.0);
+    let cart = release(&state, "cart");
+    assert_eq!(
+        (cart.phase, cart.message.as_str()),
+        (Phase::Progressing, "rollout is restarting")
+    );
+    run(&mut world, &mut state, 120.0);
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+}

@@ -334,10 +334,13 @@ impl SimArgoRollout {
         for set in &mut self.sets {
             set.kubelet_tick(now);
         }
-        self.evict_one_for_restart();
-        let targets = self.targets(now);
-        for (set, target) in self.sets.iter_mut().zip(targets) {
-            set.step_toward(target, now, rng);
+        self.evict_one_for_restart(now, rng);
+        // A paused canary's sets stay as they are; a blue-green's still scale.
+        if !(self.paused && !self.blue_green) {
+            let targets = self.targets(now);
+            for (set, target) in self.sets.iter_mut().zip(targets) {
+                set.step_toward(target, now, rng);
+            }
         }
         if self.blue_green && self.aborted && self.in_update() {
             let stable_up = self.sets[self.stable].ready() >= self.replicas;
@@ -400,7 +403,7 @@ impl SimArgoRollout {
                             "Metric \"error-rate\" assessed Failed due to failed (1) > failureLimit (0): {}",
                             check.text()
                         );
-                        self.mark_aborted(&why, now, events);
+                        self.mark_aborted(Some(&why), now, events);
                         self.analysis = Some(AnalysisState::Failed(why));
                     } else {
                         self.analysis = Some(AnalysisState::Successful);
@@ -499,17 +502,23 @@ impl SimArgoRollout {
         ))
     }
 
-    /// Stops the update and says why, as the controller's RolloutAborted event does.
-    fn mark_aborted(&mut self, why: &str, now: Time, events: &mut SimEvents) {
+    /// The controller's RolloutAborted message: the reason only when an analysis gave one.
+    fn abort_message(&self, why: Option<&str>) -> String {
+        let revision = self.sets[self.current].revision;
+        match why {
+            Some(why) => format!("Rollout aborted update to revision {revision}: {why}"),
+            None => format!("Rollout aborted update to revision {revision}"),
+        }
+    }
+
+    /// Stops the update, with the controller's RolloutAborted event.
+    fn mark_aborted(&mut self, why: Option<&str>, now: Time, events: &mut SimEvents) {
         self.aborted = true;
         // The controller starts the steps over: currentStepIndex 0 until a retry.
         if !self.steps.is_empty() {
             self.step_index = 0;
         }
-        let msg = format!(
-            "Rollout aborted update to revision {}: {why}",
-            self.sets[self.current].revision
-        );
+        let msg = self.abort_message(why);
         events.warning(
             &self.namespace,
             "Rollout",
@@ -547,7 +556,7 @@ impl SimArgoRollout {
             return Err("rollout is not in an update: nothing to abort".into());
         }
         self.promoting = false;
-        self.mark_aborted("aborted by user", now, events);
+        self.mark_aborted(None, now, events);
         Ok("aborted: traffic back on stable".into())
     }
 
@@ -596,9 +605,19 @@ impl SimArgoRollout {
         Ok(format!("restarting {n} pods, one at a time"))
     }
 
-    /// Like the controller after `restartAt`: one pod older than the restart goes once
-    /// every pod is ready, and its set's scaling brings up the replacement.
-    fn evict_one_for_restart(&mut self) {
+    /// Whether pods older than `restartAt` still run: the controller has not yet written
+    /// `status.restartedAt`.
+    fn restarting(&self) -> bool {
+        self.restarted_at.is_some_and(|at| {
+            self.sets
+                .iter()
+                .any(|s| s.pods.iter().any(|p| p.created < at))
+        })
+    }
+
+    /// Like the controller after `restartAt`: one pod older than the restart is evicted
+    /// once every pod is ready, and its ReplicaSet replaces it at once.
+    fn evict_one_for_restart(&mut self, now: Time, rng: &mut Rng) {
         let Some(at) = self.restarted_at else {
             return;
         };
@@ -608,6 +627,7 @@ impl SimArgoRollout {
         for set in &mut self.sets {
             if let Some(i) = set.pods.iter().position(|p| p.created < at) {
                 set.pods.remove(i);
+                set.scale_up(now, rng);
                 return;
             }
         }
@@ -669,20 +689,19 @@ impl SimArgoRollout {
         let pause = self.pause_reason();
         let (phase, message) = if self.aborted {
             let why = match &self.analysis {
-                Some(AnalysisState::Failed(why)) => why.clone(),
-                _ => "aborted by user".into(),
+                Some(AnalysisState::Failed(why)) => Some(why.as_str()),
+                _ => None,
             };
             (
                 "Degraded",
-                format!(
-                    "RolloutAborted: Rollout aborted update to revision {}: {why}",
-                    current.revision
-                ),
+                format!("RolloutAborted: {}", self.abort_message(why)),
             )
         } else if self.paused {
             ("Paused", "manually paused".to_string())
         } else if let Some(reason) = pause {
             ("Paused", reason.to_string())
+        } else if self.restarting() {
+            ("Progressing", "rollout is restarting".to_string())
         } else if let Some(why) = self.progress_message() {
             ("Progressing", why.to_string())
         } else {
@@ -700,6 +719,9 @@ impl SimArgoRollout {
             "updatedReplicas": current.replicas(),
             "abort": self.aborted,
         });
+        if let Some(at) = self.restarted_at.filter(|_| !self.restarting()) {
+            status["restartedAt"] = json!(super::ts(at));
+        }
         if let Some(reason) = pause {
             status["pauseConditions"] =
                 json!([{ "reason": reason, "startTime": super::ts(self.step_started) }]);

@@ -336,7 +336,7 @@ impl SimArgoRollout {
         }
         self.evict_one_for_restart(now, rng);
         // A paused canary's sets stay as they are; a blue-green's still scale.
-        if !(self.paused && !self.blue_green) {
+        if !self.paused || self.blue_green {
             let targets = self.targets(now);
             for (set, target) in self.sets.iter_mut().zip(targets) {
                 set.step_toward(target, now, rng);

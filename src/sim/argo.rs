@@ -822,3 +822,25 @@ fn weighted_counts(replicas: i32, weight: i32, surge: i32) -> (i32, i32) {
         .fold(first, |best, &o| if off(o) < off(best) { o } else { best });
     (best.0, best.1 - best.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The controller's basic-canary split: nearest to the weight, a surge pod when it
+    /// gets nearer, the larger canary on a tie, no side rounded away.
+    #[test]
+    fn weighted_counts_pick_the_nearest_split() {
+        assert_eq!(fenceposts(4), (1, 1));
+        assert_eq!(fenceposts(5), (2, 1));
+        assert_eq!(fenceposts(1), (1, 0));
+        assert_eq!(weighted_counts(4, 75, 1), (3, 1));
+        assert_eq!(weighted_counts(5, 20, 2), (1, 4));
+        // 1 of 3 and 2 of 3 are as far from 50 %: a surge pod makes it 2 of 4.
+        assert_eq!(weighted_counts(3, 50, 1), (2, 2));
+        assert_eq!(weighted_counts(10, 33, 3), (3, 7));
+        assert_eq!(weighted_counts(2, 1, 1), (1, 2));
+        assert_eq!(weighted_counts(4, 0, 1), (0, 4));
+        assert_eq!(weighted_counts(4, 100, 1), (4, 0));
+    }
+}

@@ -956,3 +956,216 @@ fn set_weight_moves_an_argo_canary_to_its_step() {
     run(&mut world, &mut state, 20.0);
     assert_eq!(release(&state, "cart").weight, Some(50));
 }
+
+/// The pods of `name`'s revision that runs `image`; none if it is not listed.
+fn replicas_of(state: &State, name: &str, image: &str) -> ripcord::model::Replicas {
+    release(state, name)
+        .revisions
+        .iter()
+        .find(|v| v.images.iter().any(|i| i == image))
+        .map(|v| v.replicas)
+        .unwrap_or_default()
+}
+
+/// A blue-green's active Service switches only to a fully available set, and the set it
+/// leaves keeps its pods for the scale-down delay (30 s), as the Argo controller does.
+#[test]
+fn a_blue_green_switches_only_to_an_available_set_and_keeps_the_old_one_for_its_delay() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "search-api", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 5.0);
+    act(&mut world, &mut state, "search-api", Operation::Retry, None).expect("retry");
+    act(
+        &mut world,
+        &mut state,
+        "search-api",
+        Operation::PromoteFull,
+        None,
+    )
+    .expect("promote");
+    let mut switched_at = None;
+    for second in 0..90 {
+        run(&mut world, &mut state, 1.0);
+        let r = release(&state, "search-api");
+        let active = r
+            .revisions
+            .iter()
+            .find(|v| v.role == RevisionRole::Active)
+            .expect("an active revision");
+        assert_eq!(
+            active.replicas.ready, 3,
+            "{second} s after promotion the active Service selects {:?}",
+            active.replicas
+        );
+        let old = replicas_of(&state, "search-api", "search/api:7.0.0");
+        if active.images == ["search/api:7.1.0"] {
+            let at = *switched_at.get_or_insert(second);
+            if second - at < SCALE_DOWN_DELAY - 1 {
+                assert_eq!(old.desired, 3, "{second} s: the old set goes early");
+            } else if second - at > SCALE_DOWN_DELAY + 5 {
+                assert_eq!(old.desired, 0, "{second} s: the old set stays");
+            }
+        }
+    }
+    assert!(switched_at.is_some(), "the active Service never switched");
+    assert_eq!(release(&state, "search-api").phase, Phase::Healthy);
+}
+
+/// The controller's default scaleDownDelaySeconds and abortScaleDownDelaySeconds.
+const SCALE_DOWN_DELAY: i32 = 30;
+
+/// An aborted blue-green's preview keeps its pods for the abort delay, then goes.
+#[test]
+fn an_aborted_blue_green_scales_its_preview_down_after_the_delay() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "search-api", Operation::Abort, None).expect("abort");
+    let preview = |state: &State| replicas_of(state, "search-api", "search/api:7.1.0");
+    run(&mut world, &mut state, f64::from(SCALE_DOWN_DELAY - 2));
+    assert_eq!(
+        preview(&state).desired,
+        3,
+        "the preview went before its delay"
+    );
+    run(&mut world, &mut state, 8.0);
+    assert_eq!(preview(&state).desired, 0, "the preview outlived its delay");
+    assert_eq!(release(&state, "search-api").phase, Phase::Aborted);
+}
+
+/// An abort starts the steps over, as the controller's `currentStepIndex: 0` does: the step
+/// column counts 0 of the steps and no step runs; a failed analysis still shows where.
+#[test]
+fn an_abort_sets_the_step_back_to_zero() {
+    let (mut world, mut state) = demo_state();
+    assert_eq!(release(&state, "cart").step, Some((1, 6)));
+    act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 1.0);
+    let cart = release(&state, "cart");
+    assert_eq!(cart.step, Some((0, 6)));
+    let shown = cart.argo.as_ref().and_then(|d| d.step.clone());
+    assert_eq!(shown.as_deref(), Some("0/6"));
+    assert!(
+        cart.steps.iter().all(|s| s.state == StepState::Pending),
+        "{:?}",
+        cart.steps
+    );
+    // checkout's analysis (step 4 of 6) fails three minutes in.
+    run(&mut world, &mut state, 180.0);
+    let checkout = release(&state, "checkout");
+    assert_eq!(
+        (checkout.phase, checkout.step),
+        (Phase::Aborted, Some((0, 6)))
+    );
+    let states: Vec<StepState> = checkout.steps.iter().map(|s| s.state).collect();
+    use StepState::*;
+    assert_eq!(states, [Done, Done, Done, Failed, Pending, Pending]);
+}
+
+/// Ready pods and pods in all of an Argo canary's revisions.
+fn argo_pods(state: &State, name: &str) -> (i32, i32) {
+    let r = release(state, name);
+    let ready = r.revisions.iter().map(|v| v.replicas.ready).sum();
+    let pods = r.revisions.iter().map(|v| v.replicas.desired).sum();
+    (ready, pods)
+}
+
+/// A basic canary keeps its availability as the controller does at its defaults (maxSurge
+/// 25 % rounded up, maxUnavailable 25 % rounded down): the stable gives up pods only as
+/// the canary's become ready, whether the weight moves up, back down (an abort) or to all.
+#[test]
+fn a_basic_canary_stays_within_max_surge_and_max_unavailable() {
+    // cart runs 4 replicas: at most 5 pods, at least 3 ready; checkout 5: at most 7, 4.
+    let limits = [("cart", 5, 3), ("checkout", 7, 4)];
+    let check = |state: &State, when: &str| {
+        for (name, most, least) in limits {
+            let (ready, pods) = argo_pods(state, name);
+            assert!(pods <= most, "{when}: {name} runs {pods} pods");
+            assert!(ready >= least, "{when}: {name} has {ready} ready");
+        }
+    };
+    let (mut world, mut state) = demo_state();
+    let outcome = world.execute(&ActionRequest {
+        key: key(&state, "cart"),
+        op: Op::SetWeight { weight: 75 },
+        reason: None,
+        dry_run: false,
+    });
+    outcome.result.expect("set-weight 75");
+    feed(&mut world, &mut state);
+    for second in 0..40 {
+        run(&mut world, &mut state, 1.0);
+        check(&state, &format!("{second} s after set-weight 75"));
+    }
+    let cart = release(&state, "cart");
+    assert_eq!(
+        (cart.stable.ready, cart.canary.ready, cart.canary.desired),
+        (1, 3, 3),
+        "75 % of 4"
+    );
+    for (op, secs) in [
+        (Operation::Abort, 40),
+        (Operation::Retry, 30),
+        (Operation::PromoteFull, 40),
+    ] {
+        act(&mut world, &mut state, "cart", op, None).expect("act");
+        for second in 0..secs {
+            run(&mut world, &mut state, 1.0);
+            check(&state, &format!("{second} s after {op:?}"));
+        }
+    }
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+    assert_eq!(argo_pods(&state, "cart"), (4, 4));
+}
+
+/// A manually paused canary's sets stay as they are, as the controller halts its scaling
+/// while `spec.paused` is set; resumed, they move to the step's weight.
+#[test]
+fn a_paused_argo_canary_does_not_scale() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::Pause, None).expect("pause");
+    let outcome = world.execute(&ActionRequest {
+        key: key(&state, "cart"),
+        op: Op::SetWeight { weight: 75 },
+        reason: None,
+        dry_run: false,
+    });
+    outcome.result.expect("set-weight 75");
+    run(&mut world, &mut state, 20.0);
+    let cart = release(&state, "cart");
+    assert_eq!((cart.stable.desired, cart.canary.desired), (3, 1));
+    act(&mut world, &mut state, "cart", Operation::Resume, None).expect("resume");
+    run(&mut world, &mut state, 40.0);
+    let cart = release(&state, "cart");
+    assert_eq!((cart.stable.desired, cart.canary.desired), (1, 3));
+}
+
+/// A user's abort carries no reason in the controller's message; an analysis's does.
+#[test]
+fn a_user_abort_says_only_which_revision() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    run(&mut world, &mut state, 1.0);
+    let message = &release(&state, "cart").message;
+    let revision = message
+        .strip_prefix("RolloutAborted: Rollout aborted update to revision ")
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!(revision.parse::<i64>().is_ok(), "{message}");
+}
+
+/// While pods older than a restart run the Rollout says it is restarting; once the
+/// controller has replaced them all it is healthy again.
+#[test]
+fn an_argo_restart_shows_restarting_until_every_pod_is_new() {
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, "cart", Operation::PromoteFull, None).expect("promote");
+    run(&mut world, &mut state, 60.0);
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+    act(&mut world, &mut state, "cart", Operation::Restart, None).expect("restart");
+    run(&mut world, &mut state, 1.0);
+    let cart = release(&state, "cart");
+    assert_eq!(
+        (cart.phase, cart.message.as_str()),
+        (Phase::Progressing, "rollout is restarting")
+    );
+    run(&mut world, &mut state, 120.0);
+    assert_eq!(release(&state, "cart").phase, Phase::Healthy);
+}

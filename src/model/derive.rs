@@ -526,6 +526,23 @@ fn owned_by(meta: &super::objects::Meta, kind: &str, name: &str) -> bool {
         .is_some_and(|(k, n)| k == kind && n == name)
 }
 
+/// The canary step whose analysis failed in the Rollout's current revision, by the
+/// `step-index` label of its run.
+fn failed_step_run(idx: &Index, a: &ArgoRolloutRow, revisions: &[Revision]) -> Option<usize> {
+    let revision = revisions
+        .iter()
+        .find(|v| !v.template_hash.is_empty() && v.template_hash == a.current_hash)?
+        .number;
+    idx.ns
+        .analysis_runs
+        .values()
+        .filter(|r| owned_by(&r.meta, "Rollout", &a.meta.name))
+        .filter(|r| r.run_type == "Step" && r.revision == revision)
+        .filter(|r| matches!(r.phase.as_str(), "Failed" | "Error"))
+        .filter_map(|r| r.step_index)
+        .max()
+}
+
 /// The AnalysisRuns an object owns, newest revision first, as the plugin lists them.
 fn analysis_runs(idx: &Index, kind: &str, owner: &str) -> Vec<AnalysisRunSummary> {
     let mut runs: Vec<&AnalysisRunRow> = idx
@@ -611,6 +628,13 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
     r.step = plugin.step;
     if !a.steps.is_empty() {
         let current = a.current_step.unwrap_or(a.steps.len()).min(a.steps.len());
+        // An abort sets currentStepIndex back to 0, so the step that failed is the one whose
+        // run failed (its step-index label); a status without that run names the current one.
+        let failed_at = (a.aborted || analysis_failed)
+            .then(|| {
+                failed_step_run(idx, a, &r.revisions).or_else(|| analysis_failed.then_some(current))
+            })
+            .flatten();
         r.steps = a
             .steps
             .iter()
@@ -621,8 +645,11 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
                     // Outside an update the steps describe the next one: none is done,
                     // whatever the previous update (completed, aborted, rolled back) reached.
                     _ if !in_update => StepState::Pending,
+                    _ if failed_at == Some(i) => StepState::Failed,
+                    // Aborted: no step runs; those before a failed one were done.
+                    _ if a.aborted && failed_at.is_some_and(|f| i < f) => StepState::Done,
+                    _ if a.aborted => StepState::Pending,
                     std::cmp::Ordering::Less => StepState::Done,
-                    std::cmp::Ordering::Equal if analysis_failed || a.aborted => StepState::Failed,
                     std::cmp::Ordering::Equal => StepState::Current,
                     std::cmp::Ordering::Greater => StepState::Pending,
                 },

@@ -224,6 +224,8 @@ pub struct AnalysisRunRow {
     pub revision: i64,
     /// The `rollout-type` label: Background, Step, PrePromotion, PostPromotion.
     pub run_type: String,
+    /// The `step-index` label of a step's run: which canary step started it.
+    pub step_index: Option<usize>,
     pub phase: String,
     pub message: String,
     pub metrics: Vec<super::release::MetricSummary>,
@@ -820,6 +822,10 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
             .and_then(Value::as_str)
             .map(|t| clean(t.to_owned()))
             .unwrap_or_default(),
+        step_index: v
+            .pointer("/metadata/labels/step-index")
+            .and_then(Value::as_str)
+            .and_then(|i| i.parse().ok()),
         phase: text_at(&status, &["phase"]).unwrap_or_else(|| "Pending".into()),
         message: text_at(&status, &["message"]).unwrap_or_default(),
         metrics,

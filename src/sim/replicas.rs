@@ -33,6 +33,9 @@ pub struct SimReplicaSet {
     pub hash: String,
     pub created: Time,
     pub pods: Vec<SimPod>,
+    /// When its controller may scale it to 0: a set kept up for a while after it stopped
+    /// serving, as Argo's scale-down delay keeps one.
+    pub scale_down_at: Option<Time>,
 }
 
 /// A pod-template-hash look-alike, stable for the same template.
@@ -60,6 +63,7 @@ impl SimReplicaSet {
             hash: template_hash(owner, image, nonce),
             created,
             pods: Vec::new(),
+            scale_down_at: None,
         }
     }
 
@@ -85,6 +89,11 @@ impl SimReplicaSet {
 
     pub fn ready(&self) -> i32 {
         self.pods.iter().filter(|p| p.ready).count() as i32
+    }
+
+    /// Whether a scale-down delay still holds its pods at `now`.
+    pub fn held(&self, now: Time) -> bool {
+        self.scale_down_at.is_some_and(|at| now < at)
     }
 
     pub fn scale_up(&mut self, now: Time, rng: &mut Rng) {

@@ -956,3 +956,36 @@ fn set_weight_moves_an_argo_canary_to_its_step() {
     run(&mut world, &mut state, 20.0);
     assert_eq!(release(&state, "cart").weight, Some(50));
 }
+
+/// The demo's Rollouts refuse as the cluster's do: a promote or set-weight on an aborted
+/// update would move its step with the abort still set; retry needs an abort.
+#[test]
+fn an_aborted_demo_rollout_refuses_promote_and_set_weight_and_retry_needs_an_abort() {
+    use ripcord::model::ops::{ActionRequest, Op};
+    use ripcord::model::Kind;
+    let mut world = ripcord::sim::World::demo(7);
+    let key = world
+        .release_keys()
+        .into_iter()
+        .find(|k| k.kind == Kind::ArgoRollout && k.name == "cart")
+        .expect("the demo's cart rollout");
+    let run = |world: &mut ripcord::sim::World, op| {
+        world
+            .execute(&ActionRequest {
+                key: key.clone(),
+                op,
+                reason: None,
+                dry_run: false,
+            })
+            .result
+            .map_err(|e| e.to_string())
+    };
+    let why = run(&mut world, Op::Retry).unwrap_err();
+    assert!(why.contains("not aborted"), "{why}");
+    run(&mut world, Op::Abort).expect("abort");
+    for op in [Op::Promote { step: None }, Op::SetWeight { weight: 50 }] {
+        let why = run(&mut world, op).unwrap_err();
+        assert!(why.contains("aborted: retry first"), "{op:?}: {why}");
+    }
+    run(&mut world, Op::Retry).expect("retry");
+}

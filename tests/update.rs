@@ -3419,3 +3419,59 @@ fn ctrl_u_in_the_evaluation_box_deletes_to_the_start_of_the_line() {
     );
     assert!(state.flags_tab.parsed.is_ok());
 }
+
+/// The key bound to `op` in the home keymap.
+fn key_for(state: &State, op: Operation) -> KeyEvent {
+    operation_keys(state)
+        .into_iter()
+        .find(|(_, _, o)| *o == op)
+        .map(|(k, _, _)| k)
+        .unwrap_or_else(|| panic!("no key for {op:?}"))
+}
+
+/// An aborted Rollout keeps `status.abort` while its step moves, so the bad canary rolls
+/// on: promote and set-weight are refused before any confirmation, and retry is refused on
+/// a Rollout that is not aborted.
+#[test]
+fn an_aborted_rollout_refuses_promote_and_set_weight_and_a_running_one_retry() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let key = state.selected_key().cloned().expect("cart");
+    assert_eq!(key.kind, Kind::ArgoRollout);
+    state.releases.get_mut(&key).expect("cart").phase = Phase::Progressing;
+    let retry = key_for(&state, Operation::Retry);
+    let effects = update(&mut state, Msg::Key(retry));
+    assert!(effects.is_empty() && state.overlay.is_none(), "{effects:?}");
+    assert!(
+        status_text(&state).contains("not aborted: nothing to retry"),
+        "{}",
+        status_text(&state)
+    );
+
+    state.releases.get_mut(&key).expect("cart").phase = Phase::Aborted;
+    for op in [Operation::Promote, Operation::SetWeight] {
+        state.status = None;
+        let pressed = key_for(&state, op);
+        let effects = update(&mut state, Msg::Key(pressed));
+        assert!(effects.is_empty(), "{op:?}: {effects:?}");
+        assert!(
+            state.overlay.is_none() && state.weight_input.is_none(),
+            "{op:?} asked"
+        );
+        let status = status_text(&state);
+        assert!(
+            status.contains(&format!("cannot {} rollout/cart", op.verb()))
+                && status.contains("aborted: retry first"),
+            "{status}"
+        );
+    }
+    // Retry is what it needs: that one goes on to its confirmation.
+    state.status = None;
+    update(&mut state, Msg::Key(retry));
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{}",
+        status_text(&state)
+    );
+}

@@ -374,6 +374,17 @@ pub fn weight_step(steps: &[(i64, u8)], current: i64, weight: u8) -> Option<i64>
         .copied()
 }
 
+/// Why an Argo Rollout refuses `op` while `status.abort` is `aborted`: a promote or a
+/// step move on an aborted update moves its step index while the abort stays set, so the
+/// canary rolls on; a retry of an update that is not aborted does nothing.
+pub fn argo_abort_refusal(op: Operation, aborted: bool) -> Option<&'static str> {
+    match op {
+        Operation::Promote | Operation::SetWeight if aborted => Some("aborted: retry first"),
+        Operation::Retry if !aborted => Some("not aborted: nothing to retry"),
+        _ => None,
+    }
+}
+
 /// The canary's share of pods a split actually gives, in whole percent.
 pub fn achieved_weight(stable: i32, canary: i32) -> u8 {
     let total = stable.max(0) + canary.max(0);

@@ -532,6 +532,17 @@ impl Release {
         }
     }
 
+    /// Why `op` cannot run on this release in its present state, if it cannot: the check
+    /// the console (before any confirmation) and the CLI (exit 2) share.
+    pub fn state_refusal(&self, op: super::ops::Operation) -> Option<String> {
+        match self.key.kind {
+            Kind::ArgoRollout => {
+                super::ops::argo_abort_refusal(op, self.phase == Phase::Aborted).map(String::from)
+            }
+            Kind::Deployment | Kind::CanaryPair | Kind::FlaggerCanary => None,
+        }
+    }
+
     /// Why set-weight may not choose `weight` here, if it may not: the one check the
     /// console's prompt and the CLI share.
     pub fn weight_refused(&self, weight: u8) -> Option<String> {

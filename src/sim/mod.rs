@@ -408,6 +408,13 @@ impl SimEntry {
                 }
                 Ok("restarted".into())
             }
+            // The same refusal as the real actuator's, from the same status.abort.
+            (SimRelease::Argo(a), op)
+                if crate::model::ops::argo_abort_refusal(op.kind(), a.aborted).is_some() =>
+            {
+                let why = crate::model::ops::argo_abort_refusal(op.kind(), a.aborted);
+                Err(why.unwrap_or_default().to_string())
+            }
             (SimRelease::Argo(a), Promote { .. }) => a.promote(false, now, events),
             (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
             (SimRelease::Argo(a), Abort) => a.abort(now, events),

@@ -122,7 +122,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         release.stable.desired,
         release.canary.desired,
     );
-    let resolved = match blocked_reason(state, &key, op) {
+    let resolved = match blocked_reason(state, &key, op).or_else(|| release.state_refusal(op)) {
         Some(why) => Err(why),
         None => resolved.and_then(|o| o.ok_or_else(|| format!("{} needs a value", op.verb()))),
     };
@@ -274,7 +274,9 @@ pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
         return refuse(state, "no release selected".into());
     };
     let key = release.key.clone();
-    if let Some(why) = blocked_reason(state, &key, Operation::SetWeight) {
+    let refused = blocked_reason(state, &key, Operation::SetWeight)
+        .or_else(|| release.state_refusal(Operation::SetWeight));
+    if let Some(why) = refused {
         return refuse(
             state,
             format!(

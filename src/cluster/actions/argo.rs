@@ -228,6 +228,10 @@ async fn run(
     let name = request.key.name.as_str();
     let rollout = api.get(name).await?;
     *revision_before = rollout_revision(&rollout);
+    let aborted = rollout["status"]["abort"].as_bool().unwrap_or(false);
+    if let Some(why) = crate::model::ops::argo_abort_refusal(request.op.kind(), aborted) {
+        return Err(ActionFailure::Rejected(format!("rollout '{name}': {why}")));
+    }
     let text = match request.op {
         Op::Promote { .. } => promote(api, &rollout, false).await?,
         Op::PromoteFull => promote(api, &rollout, true).await?,

@@ -3016,7 +3016,83 @@ fn the_set_weight_confirmation_gives_a_rollouts_step_move_and_split() {
         shown.contains("move the canary to the step that sets this weight"),
         "{shown}"
     );
-    assert!(shown.contains("canary 75% / stable 25%"), "{shown}");
+    // No traffic router: the split is in pods, as the controller makes them.
+    assert!(
+        shown.contains("canary 3 of 4 pods (75%), stable 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("is not possible"), "{shown}");
+}
+
+/// Without a traffic router an Argo weight is a pod count: the confirmation says the pods
+/// Argo will run, and when they miss the weight asked; a step the rollout is at is refused.
+#[test]
+fn a_rollout_without_a_router_is_confirmed_in_pods_and_a_no_op_step_refused() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let key = state.selected_key().cloned().expect("cart");
+    let weigh = |state: &mut State, w: &str| {
+        state.overlay = None;
+        state.status = None;
+        press(state, 'w');
+        for c in w.chars() {
+            press(state, c);
+        }
+        press_code(state, KeyCode::Enter);
+    };
+    // No surge allowed: 50% of 3 pods is 2 of 3.
+    {
+        let r = state.releases.get_mut(&key).expect("cart");
+        r.argo.as_mut().expect("argo").basic_canary = Some((3, 0));
+    }
+    weigh(&mut state, "50");
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 3 pods (67%), stable 1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("50% is not possible on 3 pods: Argo makes 2 of 3 = 67%"),
+        "{shown}"
+    );
+    assert!(!shown.contains("stable 50%"), "{shown}");
+    // With a surge pod allowed, 2 of 4 pods while the step lasts.
+    {
+        let r = state.releases.get_mut(&key).expect("cart");
+        r.argo.as_mut().expect("argo").basic_canary = Some((3, 1));
+    }
+    weigh(&mut state, "50");
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 4 pods (50%), stable 2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("1 surge pod above the 3 replicas"),
+        "{shown}"
+    );
+    assert!(!shown.contains("is not possible"), "{shown}");
+    // At the setWeight 50 step already: nothing to move.
+    let fifty = state.releases[&key]
+        .steps
+        .iter()
+        .position(|s| s.kind == ripcord::model::StepKind::SetWeight { weight: 50 })
+        .expect("cart's setWeight 50 step");
+    let total = state.releases[&key].steps.len();
+    state.releases.get_mut(&key).expect("cart").step = Some((fifty, total));
+    weigh(&mut state, "50");
+    assert!(state.overlay.is_none(), "a confirmation for a no-op");
+    let status = status_text(&state);
+    assert!(
+        status.contains(&format!("already at step {fifty}/{total}")),
+        "{status}"
+    );
 }
 
 /// While an action runs on a release, another key on that release says which action it

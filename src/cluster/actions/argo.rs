@@ -536,6 +536,11 @@ async fn set_weight(
     let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
     let index = weight_step_index(rollout, weight)
         .map_err(|why| ActionFailure::Rejected(format!("rollout '{name}': {why}")))?;
+    if let Some((current, steps)) = canary_step(rollout).filter(|(i, _)| *i == index) {
+        return Err(ActionFailure::Rejected(format!(
+            "rollout '{name}': already at step {current}/{steps} (setWeight {weight})"
+        )));
+    }
     let patch = json!({ "status": { "currentStepIndex": index } });
     api.status_or_object(name, &patch).await?;
     // Counted as the step column counts: currentStepIndex/steps.

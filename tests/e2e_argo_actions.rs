@@ -818,3 +818,37 @@ async fn an_aborted_rollout_refuses_promote_and_set_weight_until_retried() {
     let out = cli.run(&["retry", &format!("rollout/{fine}"), "-n", &ns.name, "--yes"]);
     assert_eq!(out.status.code(), Some(2), "{}", common::cli::text(&out));
 }
+
+/// `ripcord set-weight` on a blue-green Rollout says it has no canary weight, exit 2, and
+/// lists no weights.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_weight_on_a_blue_green_rollout_is_bad_input() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-bg-weight").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let mut body = rollout("bg", "web:3", false);
+    body["spec"]["strategy"] =
+        json!({ "blueGreen": { "activeService": "bg-active", "previewService": "bg-preview" } });
+    let (ours, _) = twins
+        .create("bg", &body, &json!({ "currentPodHash": "new" }))
+        .await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    let out = cli.run(&[
+        "set-weight",
+        &target,
+        "50",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "t",
+    ]);
+    let text = common::cli::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("blue-green Rollout has no canary weight"),
+        "{text}"
+    );
+    assert!(!text.contains("none"), "{text}");
+}

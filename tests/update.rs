@@ -3551,3 +3551,25 @@ fn an_aborted_rollout_refuses_promote_and_set_weight_and_a_running_one_retry() {
         status_text(&state)
     );
 }
+
+/// A blue-green Rollout has no canary weight: `w` says so at once, with no prompt.
+#[test]
+fn set_weight_on_a_blue_green_rollout_is_refused_before_any_prompt() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "search-api");
+    let r = state.focused().expect("search-api");
+    assert_eq!(
+        (r.key.kind, r.strategy),
+        (Kind::ArgoRollout, ripcord::model::Strategy::BlueGreen)
+    );
+    let effects = press(&mut state, 'w');
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(state.weight_input.is_none(), "a prompt that cannot succeed");
+    let status = status_text(&state);
+    assert!(
+        status.contains("cannot set-weight rollout/search-api")
+            && status.contains("blue-green Rollout has no canary weight"),
+        "{status}"
+    );
+}

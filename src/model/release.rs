@@ -563,6 +563,13 @@ impl Release {
     /// the console (before any confirmation) and the CLI (exit 2) share.
     pub fn state_refusal(&self, op: super::ops::Operation) -> Option<String> {
         match self.key.kind {
+            // Blue-green has no canary weight to set: a weight prompt could only fail.
+            Kind::ArgoRollout
+                if self.strategy == Strategy::BlueGreen
+                    && op == super::ops::Operation::SetWeight =>
+            {
+                Some("a blue-green Rollout has no canary weight: promote or abort it".into())
+            }
             Kind::ArgoRollout => {
                 super::ops::argo_abort_refusal(op, self.phase == Phase::Aborted).map(String::from)
             }

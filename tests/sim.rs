@@ -989,3 +989,30 @@ fn an_aborted_demo_rollout_refuses_promote_and_set_weight_and_retry_needs_an_abo
     }
     run(&mut world, Op::Retry).expect("retry");
 }
+
+/// A blue-green Rollout has no steps: its retry does not speak of one.
+#[test]
+fn a_blue_green_retry_speaks_of_its_preview_not_of_steps() {
+    use ripcord::model::ops::{ActionRequest, Op};
+    let mut world = World::demo(7);
+    let key = world
+        .release_keys()
+        .into_iter()
+        .find(|k| k.name == "search-api")
+        .expect("the demo's blue-green rollout");
+    let mut run = |op| {
+        world
+            .execute(&ActionRequest {
+                key: key.clone(),
+                op,
+                reason: None,
+                dry_run: false,
+            })
+            .result
+            .map_err(|e| e.to_string())
+    };
+    run(Op::Abort).expect("abort");
+    let said = run(Op::Retry).expect("retry");
+    assert!(!said.contains("step"), "{said}");
+    assert!(said.contains("preview"), "{said}");
+}

@@ -3573,3 +3573,71 @@ fn set_weight_on_a_blue_green_rollout_is_refused_before_any_prompt() {
         "{status}"
     );
 }
+
+/// The confirmation says what the operation does to this kind: a blue-green preview is not
+/// a canary, and Flagger acts through its gates at its own next check.
+#[test]
+fn confirmations_say_what_each_kind_does() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    let mut confirm = |state: &mut State, name: &str, op: Operation| {
+        state.overlay = None;
+        state.status = None;
+        select(state, name);
+        let pressed = key_for(state, op);
+        update(state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{name} {op:?}: {:?}",
+            state.status
+        );
+        let shown = screen_at(state, 120, 40).join(" ");
+        // Words wrapped inside the box, read as one text.
+        let text = shown
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        press_code(state, KeyCode::Esc);
+        text
+    };
+    let abort = confirm(&mut state, "search-api", Operation::Abort);
+    assert!(
+        abort.contains("the active keeps serving") && !abort.contains("scale the canary"),
+        "{abort}"
+    );
+    let full = confirm(&mut state, "search-api", Operation::PromoteFull);
+    assert!(
+        full.contains("the preview becomes active") && !full.contains("canary becomes stable"),
+        "{full}"
+    );
+    let promote = confirm(&mut state, "podinfo", Operation::PromoteFull);
+    assert!(promote.contains("spec.skipAnalysis"), "{promote}");
+    let abort = confirm(&mut state, "podinfo", Operation::Abort);
+    assert!(
+        abort.contains("rolls back at its next check") && abort.contains("only while"),
+        "{abort}"
+    );
+    // The canary Argo rollout keeps the canary's words.
+    let abort = confirm(&mut state, "cart", Operation::Abort);
+    assert!(abort.contains("scale the canary down"), "{abort}");
+}
+
+/// Flagger's promote asks first only in production: there it says the promotion is
+/// approved in advance.
+#[test]
+fn a_flagger_promote_in_production_says_it_approves_in_advance() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let pressed = key_for(&state, Operation::Promote);
+    update(&mut state, Msg::Key(pressed));
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join(" ").replace('│', " ");
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("approved in advance"), "{shown}");
+}

@@ -418,6 +418,10 @@ impl SimEntry {
             (SimRelease::Argo(a), Promote { .. }) => a.promote(false, now, events),
             (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
             (SimRelease::Argo(a), Abort) => a.abort(now, events),
+            // Blue-green has no steps to retry from: its preview comes back up.
+            (SimRelease::Argo(a), Retry) if a.steps.is_empty() => a
+                .retry(now)
+                .map(|_| "retried: the preview comes back up".into()),
             (SimRelease::Argo(a), Retry) => a.retry(now),
             (SimRelease::Argo(a), SetWeight { weight }) => a.set_weight(weight, now),
             (SimRelease::Argo(a), Rollback { to }) => a.undo(to, now),

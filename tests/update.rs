@@ -3641,3 +3641,44 @@ fn a_flagger_promote_in_production_says_it_approves_in_advance() {
     let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(shown.contains("approved in advance"), "{shown}");
 }
+
+/// A refusal because an action is in flight stays readable when that action's answer
+/// comes a moment later: the answer's line keeps it beside its own.
+#[test]
+fn an_in_flight_refusal_stays_beside_the_answer_that_follows() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    press(&mut state, 'p');
+    assert!(status_text(&state).contains("abort is still running on it"));
+    let done = |request| {
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request,
+            result: Ok("aborted".into()),
+            revision_before: None,
+            revision_after: None,
+        })
+    };
+    update(&mut state, done(abort.clone()));
+    let status = status_text(&state);
+    assert!(
+        status.starts_with("✖ promote was refused while abort ran")
+            && status.contains("✔ abort rollout/cart: aborted"),
+        "{status}"
+    );
+    // Said once: a later answer, with no refusal on screen, is just its own line.
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(!effects.is_empty(), "{:?}", state.status);
+    update(&mut state, done(abort));
+    let status = status_text(&state);
+    assert!(!status.contains("refused"), "{status}");
+}

@@ -3580,7 +3580,7 @@ fn set_weight_on_a_blue_green_rollout_is_refused_before_any_prompt() {
 fn confirmations_say_what_each_kind_does() {
     let (_, mut state) = demo_state();
     state.settings.production_pattern = "no-context-is-production".into();
-    let mut confirm = |state: &mut State, name: &str, op: Operation| {
+    let confirm = |state: &mut State, name: &str, op: Operation| {
         state.overlay = None;
         state.status = None;
         select(state, name);

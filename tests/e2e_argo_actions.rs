@@ -852,3 +852,41 @@ async fn set_weight_on_a_blue_green_rollout_is_bad_input() {
     );
     assert!(!text.contains("none"), "{text}");
 }
+
+/// A set-weight to the step the Rollout is already at changes nothing: refused, exit 2 from
+/// the CLI and a refusal from the actuator, the Rollout untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_weight_to_the_current_step_is_refused() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-noop").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let status = json!({ "currentStepIndex": 2, "currentPodHash": "new", "stableRS": "old" });
+    let (ours, _) = twins
+        .create("noop", &rollout("noop", "web:3", false), &status)
+        .await;
+    let before = twins.get(&ours).await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    let out = cli.run(&[
+        "set-weight",
+        &target,
+        "50",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "t",
+    ]);
+    let text = common::cli::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("already at step 2/4"), "{text}");
+    let outcome = actions::execute(
+        &tb.admin,
+        &request(&ns.name, &ours, Op::SetWeight { weight: 50 }),
+    )
+    .await;
+    let why = outcome.result.expect_err("refused").to_string();
+    assert!(why.contains("already at step 2/4"), "{why}");
+    let after = twins.get(&ours).await;
+    assert_eq!(before["status"], after["status"]);
+}

@@ -479,10 +479,38 @@ async fn the_gate_ripcord_opened_is_closed_once_the_analysis_is_over() {
     let entries = journal.read().expect("the journal");
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["promote", flagger::CLOSE_ACTION]);
+    assert!(entries[0]
+        .result
+        .contains("for the analysis of spec 5f8d9c"));
     // Closed once only.
     assert!(flagger::settle(&tb.admin, testbed::ADMIN, &journal, user)
         .await
         .is_empty());
+
+    // A gate opened for one revision's analysis is closed when the next revision's
+    // analysis has begun, also if nobody saw the first one end.
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Progressing", 10) }),
+    );
+    let out = cli.run(&["abort", target, "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::cli::text(&out));
+    let rollback = format!("rollback.{key}");
+    assert!(gates.lock().expect("lock").open.contains(&rollback));
+    let mut next = status("Progressing", 0);
+    next["lastAppliedSpec"] = json!("77aa01");
+    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": next }));
+    let settled = flagger::settle(&tb.admin, testbed::ADMIN, &journal, user).await;
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert!(!gates.lock().expect("lock").open.contains(&rollback));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Succeeded", 0) }),
+    );
 
     // No analysis runs: abort is refused before anything is sent to the load tester.
     let posts = gates.lock().expect("lock").posts.len();

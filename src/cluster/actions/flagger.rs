@@ -23,6 +23,8 @@ pub const RESTORE_ACTION: &str = "restore-skip-analysis";
 /// Ends the text of a gate ripcord opened, before the path it POSTed to; the journal finds
 /// the gates to close by it.
 pub const GATE_OPENED: &str = "closed by ripcord once the analysis is over; opened with POST ";
+/// Before the `lastAppliedSpec` a gate was opened at, in its text.
+const SPEC_MARK: &str = " for the analysis of spec ";
 /// The journal action of closing a gate ripcord opened.
 pub const CLOSE_ACTION: &str = "close-gate";
 /// Phases in which the Canary has no analysis running: the promotion is over.
@@ -223,6 +225,9 @@ pub struct Gate {
     pub service: String,
     /// The path to POST to: the check path with `check` replaced by `open`.
     pub path: String,
+    /// The Canary's `status.lastAppliedSpec` when found: the revision whose analysis the
+    /// gate is opened for. Another one there means that analysis is over.
+    pub spec: Option<String>,
 }
 
 impl Gate {
@@ -236,8 +241,13 @@ impl Gate {
 
     /// What opening it for canary `name` did; ends with the proxy path, for [`pending_closes`].
     pub fn opened_text(&self, name: &str) -> String {
+        let spec = self
+            .spec
+            .as_deref()
+            .map(|s| format!("{SPEC_MARK}{s},"))
+            .unwrap_or_default();
         format!(
-            "opened the {} gate of canary '{name}' (webhook {}, {} in {}), {GATE_OPENED}{}",
+            "opened the {} gate of canary '{name}' (webhook {}, {} in {}),{spec} {GATE_OPENED}{}",
             self.hook_type,
             self.webhook,
             self.path,
@@ -296,10 +306,16 @@ pub fn find_gate(canary: &Value, kind: GateKind, canary_ns: &str) -> Option<Gate
                 continue;
             };
             if let Some(gate) = parse_gate_url(url, check, open, canary_ns) {
+                // A hash; anything else in it is not ripcord's to repeat.
+                let spec = canary["status"]["lastAppliedSpec"]
+                    .as_str()
+                    .map(|s| s.chars().filter(char::is_ascii_alphanumeric).collect())
+                    .filter(|s: &String| !s.is_empty());
                 return Some(Gate {
                     kind,
                     webhook: hook["name"].as_str().unwrap_or_default().to_string(),
                     hook_type: wanted.to_string(),
+                    spec,
                     ..gate
                 });
             }
@@ -349,6 +365,7 @@ fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option
         namespace: namespace.to_string(),
         service: format!("{prefix}{service}:{port}"),
         path: format!("{base}{open}"),
+        spec: None,
     })
 }
 
@@ -449,12 +466,25 @@ pub struct OpenGate {
     pub name: String,
     /// The proxy path it was opened with.
     pub opened: String,
+    /// The `lastAppliedSpec` it was opened at, when the Canary had one.
+    pub spec: Option<String>,
 }
 
 impl OpenGate {
     /// Where to POST to close it.
     pub fn close(&self) -> Option<String> {
         close_path(&self.opened)
+    }
+
+    /// Whether the analysis it was opened for is over: the Canary is done (Succeeded,
+    /// Failed), or analyses another revision already, when nobody closed it in between.
+    pub fn analysis_over(&self, canary: &Value) -> bool {
+        let applied = canary["status"]["lastAppliedSpec"].as_str();
+        promotion_over(&phase_of(canary))
+            || self
+                .spec
+                .as_deref()
+                .is_some_and(|s| applied.is_some_and(|a| a != s))
     }
 }
 
@@ -477,13 +507,17 @@ pub fn pending_closes(entries: &[JournalEntry], context: &str) -> Vec<OpenGate> 
         if !["promote", "abort", "rollback"].contains(&e.action.as_str()) {
             continue;
         }
-        let Some((_, path)) = e.result.rsplit_once(GATE_OPENED) else {
+        let Some((before, path)) = e.result.rsplit_once(GATE_OPENED) else {
             continue;
         };
+        let spec = before
+            .rsplit_once(SPEC_MARK)
+            .map(|(_, s)| s.trim_end_matches([',', ' ']).to_string());
         let gate = OpenGate {
             namespace: e.namespace.clone(),
             name: e.name.clone(),
             opened: path.trim().to_string(),
+            spec,
         };
         if gate.close().is_some() && !pending.contains(&gate) {
             pending.push(gate);
@@ -606,13 +640,11 @@ pub async fn settle(client: &Client, context: &str, journal: &Journal, user: &st
         // A Canary that is gone is closed too: the load tester keys its gates by name, so a
         // new Canary of that name would find it open.
         let phase = match api.get(&gate.name).await {
-            Ok(canary) => phase_of(&canary),
+            Ok(canary) if gate.analysis_over(&canary) => phase_of(&canary),
+            Ok(_) => continue,
             Err(ActionFailure::Rejected(m)) if m.contains("not found") => "gone".to_string(),
             Err(_) => continue,
         };
-        if phase != "gone" && !promotion_over(&phase) {
-            continue;
-        }
         let what = format!("gate ripcord opened for canary '{}'", gate.name);
         if post_gate(client, &close, &gate.name, &gate.namespace, &what)
             .await
@@ -785,6 +817,30 @@ mod tests {
         closed.push(close_entry("c", &pending[0], "u", Utc::now(), &text));
         assert_eq!(pending_closes(&closed, "c"), pending[1..].to_vec());
         assert!(pending_closes(&entries, "other").is_empty());
+    }
+
+    #[test]
+    fn a_gate_is_over_with_its_analysis_or_when_another_revision_is_analysed() {
+        let hooks = json!([
+            { "name": "promo", "type": "confirm-promotion", "url": "http://lt.n/gate/check" }
+        ]);
+        let mut c = canary("WaitingPromotion", hooks);
+        c["status"]["lastAppliedSpec"] = json!("5f8d9c");
+        let gate = find_gate(&c, GateKind::Confirm, "n").expect("a gate");
+        let said = format!("ok: {}", gate.opened_text("a"));
+        let entries = vec![entry("promote", "a", &said, true)];
+        let [open] = pending_closes(&entries, "c").try_into().expect("one gate");
+        assert_eq!(open.spec.as_deref(), Some("5f8d9c"));
+        assert!(!open.analysis_over(&c));
+        let mut next = c.clone();
+        next["status"]["phase"] = json!("Progressing");
+        assert!(!open.analysis_over(&next));
+        // Nobody closed it before the next revision's analysis began.
+        next["status"]["lastAppliedSpec"] = json!("77aa01");
+        assert!(open.analysis_over(&next));
+        let mut done = c.clone();
+        done["status"]["phase"] = json!("Succeeded");
+        assert!(open.analysis_over(&done));
     }
 
     #[test]

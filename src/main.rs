@@ -578,6 +578,17 @@ async fn act_inner(
     let releases =
         headless::snapshot(cluster, &Requested::Namespace(namespace), &[], &access).await?;
     let key = headless::resolve_release(&releases, kind, &name)?;
+    // What the release's state refuses (a promote of an aborted rollout) is bad input.
+    if let Some(why) = releases
+        .iter()
+        .find(|r| r.key == key)
+        .and_then(|r| r.state_refusal(op.kind()))
+    {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!("cannot {} {}: {why}", op.verb(), action.target),
+        ));
+    }
     // A weight no step of a rollout names is bad input, refused before anything is asked.
     if let Op::SetWeight { weight } = op {
         let refused = releases

@@ -207,3 +207,59 @@ fn abort_opens_the_rollback_gate_and_flagger_rolls_the_canary_back() {
     run(&mut world, &mut state, 60.0);
     assert_eq!(podinfo(&state).canary.ready, 0, "no canary pod left");
 }
+
+/// The demo's load tester keeps a gate open until closed, as flagger's does; ripcord closes
+/// the gates it opened once the analysis is over, by journal, and journals the close.
+#[test]
+fn the_gates_ripcord_opened_are_closed_once_the_analysis_is_over() {
+    use ripcord::cluster::actions::flagger::CLOSE_ACTION;
+    let (mut world, mut state) = demo_state();
+    let ns = key(&state).namespace;
+    // Approved in advance, while the canary still progresses.
+    act(&mut world, &mut state, Op::Promote { step: None }).expect("promote");
+    assert_eq!(world.loadtester_gates(&ns, "podinfo"), Some((true, false)));
+    for _ in 0..40 {
+        if podinfo(&state).phase == Phase::Healthy {
+            break;
+        }
+        run(&mut world, &mut state, 20.0);
+        let closes = world
+            .journal()
+            .iter()
+            .filter(|e| e.action == CLOSE_ACTION)
+            .count();
+        if podinfo(&state).phase != Phase::Healthy {
+            assert_eq!(closes, 0, "closed before the analysis was over");
+        }
+    }
+    assert_eq!(podinfo(&state).phase, Phase::Healthy);
+    assert_eq!(world.loadtester_gates(&ns, "podinfo"), Some((false, false)));
+    let actions: Vec<&str> = world.journal().iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["promote", CLOSE_ACTION]);
+    let closed = &world.journal()[1].result;
+    assert!(
+        closed.contains("(phase Succeeded)") && closed.ends_with("/gate/close"),
+        "{closed}"
+    );
+    // No analysis runs now: neither gate is opened for the next release.
+    for op in [Op::Abort, Op::Promote { step: None }] {
+        let why = act(&mut world, &mut state, op).unwrap_err();
+        assert!(why.contains("no analysis running"), "{why}");
+    }
+    assert_eq!(world.loadtester_gates(&ns, "podinfo"), Some((false, false)));
+}
+
+#[test]
+fn the_rollback_gate_stays_open_until_ripcord_closes_it_after_the_rollback() {
+    use ripcord::cluster::actions::flagger::CLOSE_ACTION;
+    let (mut world, mut state) = demo_state();
+    let ns = key(&state).namespace;
+    act(&mut world, &mut state, Op::Abort).expect("abort");
+    assert_eq!(world.loadtester_gates(&ns, "podinfo"), Some((false, true)));
+    run(&mut world, &mut state, 20.0);
+    assert_eq!(podinfo(&state).phase, Phase::Aborted);
+    assert_eq!(world.loadtester_gates(&ns, "podinfo"), Some((false, false)));
+    let last = world.journal().last().expect("a close");
+    assert_eq!(last.action, CLOSE_ACTION);
+    assert!(last.result.ends_with("/rollback/close"), "{last:?}");
+}

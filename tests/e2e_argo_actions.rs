@@ -542,6 +542,11 @@ async fn without_a_status_subresource_the_plugins_fallback_is_taken() {
     ];
     for (case, paused, op, patch) in fallbacks {
         let body = retype(rollout(case, "web:3", paused));
+        // Only an aborted Rollout has something to retry.
+        let mut status = status.clone();
+        if op == Op::Retry {
+            status["abort"] = json!(true);
+        }
         let (ours, theirs) = twins.create(case, &body, &status).await;
         let mut revision = None;
         let result = argo::run_on(
@@ -758,4 +763,130 @@ async fn set_weight_refuses_a_weight_the_rollouts_steps_do_not_name() {
     let after = twins.get(&ours).await;
     assert_eq!(before["status"], after["status"]);
     assert_eq!(before["spec"], after["spec"]);
+}
+
+/// A promote or set-weight on an aborted Rollout would move its step with `status.abort`
+/// still set: the CLI refuses it as bad input (exit 2), the actuator refuses it too, and a
+/// retry of a Rollout that is not aborted is refused rather than reported as done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_rollout_refuses_promote_and_set_weight_until_retried() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-aborted").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let status =
+        json!({ "abort": true, "currentStepIndex": 1, "currentPodHash": "new", "stableRS": "old" });
+    let (ours, _) = twins
+        .create("aborted", &rollout("aborted", "web:3", false), &status)
+        .await;
+    let before = twins.get(&ours).await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    for args in [
+        vec!["promote", &target, "-n", &ns.name, "--yes"],
+        vec![
+            "set-weight",
+            &target,
+            "50",
+            "-n",
+            &ns.name,
+            "--yes",
+            "--reason",
+            "t",
+        ],
+    ] {
+        let out = cli.run(&args);
+        let text = common::cli::text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("aborted: retry first"), "{text}");
+    }
+    for op in [Op::Promote { step: None }, Op::SetWeight { weight: 50 }] {
+        let outcome = actions::execute(&tb.admin, &request(&ns.name, &ours, op)).await;
+        let why = outcome.result.expect_err("refused").to_string();
+        assert!(why.contains("aborted: retry first"), "{why}");
+    }
+    let after = twins.get(&ours).await;
+    assert_eq!(before["status"], after["status"]);
+    assert_eq!(before["spec"], after["spec"]);
+
+    let running = json!({ "currentStepIndex": 1, "currentPodHash": "new", "stableRS": "old" });
+    let (fine, _) = twins
+        .create("running", &rollout("running", "web:3", false), &running)
+        .await;
+    let outcome = actions::execute(&tb.admin, &request(&ns.name, &fine, Op::Retry)).await;
+    let why = outcome.result.expect_err("refused").to_string();
+    assert!(why.contains("not aborted"), "{why}");
+    let out = cli.run(&["retry", &format!("rollout/{fine}"), "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::cli::text(&out));
+}
+
+/// `ripcord set-weight` on a blue-green Rollout says it has no canary weight, exit 2, and
+/// lists no weights.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_weight_on_a_blue_green_rollout_is_bad_input() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-bg-weight").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let mut body = rollout("bg", "web:3", false);
+    body["spec"]["strategy"] =
+        json!({ "blueGreen": { "activeService": "bg-active", "previewService": "bg-preview" } });
+    let (ours, _) = twins
+        .create("bg", &body, &json!({ "currentPodHash": "new" }))
+        .await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    let out = cli.run(&[
+        "set-weight",
+        &target,
+        "50",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "t",
+    ]);
+    let text = common::cli::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("blue-green Rollout has no canary weight"),
+        "{text}"
+    );
+    assert!(!text.contains("none"), "{text}");
+}
+
+/// A set-weight to the step the Rollout is already at changes nothing: refused, exit 2 from
+/// the CLI and a refusal from the actuator, the Rollout untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_weight_to_the_current_step_is_refused() {
+    let Some(tb) = testbed().await else { return };
+    let ns = tb.namespace("argo-noop").await;
+    let twins = Twins::new(&tb.admin, &ns.name, &argo::rollout_resource());
+    let status = json!({ "currentStepIndex": 2, "currentPodHash": "new", "stableRS": "old" });
+    let (ours, _) = twins
+        .create("noop", &rollout("noop", "web:3", false), &status)
+        .await;
+    let before = twins.get(&ours).await;
+    let cli = common::cli::Cli::new(&tb.kubeconfig);
+    let target = format!("rollout/{ours}");
+    let out = cli.run(&[
+        "set-weight",
+        &target,
+        "50",
+        "-n",
+        &ns.name,
+        "--yes",
+        "--reason",
+        "t",
+    ]);
+    let text = common::cli::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("already at step 2/4"), "{text}");
+    let outcome = actions::execute(
+        &tb.admin,
+        &request(&ns.name, &ours, Op::SetWeight { weight: 50 }),
+    )
+    .await;
+    let why = outcome.result.expect_err("refused").to_string();
+    assert!(why.contains("already at step 2/4"), "{why}");
+    let after = twins.get(&ours).await;
+    assert_eq!(before["status"], after["status"]);
 }

@@ -229,6 +229,14 @@ fn serve_gates(listener: TcpListener, gates: Arc<Mutex<Gates>>) {
                             g.open.insert(format!("rollback.{key}"));
                             (202, "")
                         }
+                        "/gate/close" => {
+                            g.open.remove(&key);
+                            (202, "")
+                        }
+                        "/rollback/close" => {
+                            g.open.remove(&format!("rollback.{key}"));
+                            (202, "")
+                        }
                         "/gate/check" if g.open.contains(&key) => (200, "Approved"),
                         "/rollback/check" if g.open.contains(&format!("rollback.{key}")) => {
                             (200, "Approved")
@@ -399,6 +407,126 @@ async fn approve_and_roll_back_open_the_load_tester_gates_through_the_service_pr
         why.contains("load tester refused") && why.contains("403"),
         "{why}"
     );
+}
+
+/// A gate stays open at the load tester until closed: ripcord closes the one it opened once
+/// the analysis is over, journals it, and opens none on a Canary with no analysis running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_ripcord_opened_is_closed_once_the_analysis_is_over() {
+    let Some(tb) = testbed().await else { return };
+    let Some(ip) = host_ip() else {
+        eprintln!("no non-loopback address for the gate server: skipped");
+        return;
+    };
+    let ns = tb.namespace("flg-close").await;
+    let listener = TcpListener::bind((ip.as_str(), 0)).expect("bind the gate server");
+    let port = listener.local_addr().expect("addr").port();
+    let gates = Arc::new(Mutex::new(Gates::default()));
+    serve_gates(listener, gates.clone());
+    gate_service(&tb, &ns.name, &ip, port);
+    load_canary(&tb, &ns.name, "istio-canary.yaml");
+    let mut hooks = get(&tb, &ns.name, "podinfo").await["spec"]["analysis"]["webhooks"].clone();
+    let list = hooks.as_array_mut().expect("webhooks");
+    list.push(
+        json!({ "name": "promo", "type": "confirm-promotion", "url": "http://gate/gate/check" }),
+    );
+    list.push(json!({ "name": "back", "type": "rollback", "url": "http://gate/rollback/check" }));
+    canaries(&tb, &ns.name)
+        .patch(
+            "podinfo",
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "spec": { "analysis": { "webhooks": hooks } } })),
+        )
+        .await
+        .expect("add the gate webhooks");
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("WaitingPromotion", 50) }),
+    );
+    let cli = Cli::new(&tb.kubeconfig);
+    let target = "canary/podinfo";
+    let out = cli.run(&["promote", target, "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::cli::text(&out));
+    let key = format!("podinfo.{}", ns.name);
+    assert!(gates.lock().expect("lock").open.contains(&key));
+
+    // Still promoting: the gate stays open.
+    let journal = Journal::at(cli.dir().join("journal.jsonl"));
+    let user = "e2e";
+    let settled = flagger::settle(&tb.admin, testbed::ADMIN, &journal, user).await;
+    assert!(settled.is_empty(), "{settled:?}");
+    assert!(gates.lock().expect("lock").open.contains(&key));
+
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Succeeded", 0) }),
+    );
+    let settled = flagger::settle(&tb.admin, testbed::ADMIN, &journal, user).await;
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    {
+        let g = gates.lock().expect("lock");
+        assert!(!g.open.contains(&key), "{:?}", g.open);
+        assert_eq!(g.posts.last().map(|p| p.0.as_str()), Some("/gate/close"));
+        assert_eq!(
+            g.posts.last().map(|p| &p.1),
+            Some(&json!({ "name": "podinfo", "namespace": ns.name }))
+        );
+    }
+    let entries = journal.read().expect("the journal");
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["promote", flagger::CLOSE_ACTION]);
+    assert!(entries[0]
+        .result
+        .contains("for the analysis of spec 5f8d9c"));
+    // Closed once only.
+    assert!(flagger::settle(&tb.admin, testbed::ADMIN, &journal, user)
+        .await
+        .is_empty());
+
+    // A gate opened for one revision's analysis is closed when the next revision's
+    // analysis has begun, also if nobody saw the first one end.
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Progressing", 10) }),
+    );
+    let out = cli.run(&["abort", target, "-n", &ns.name, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::cli::text(&out));
+    let rollback = format!("rollback.{key}");
+    assert!(gates.lock().expect("lock").open.contains(&rollback));
+    let mut next = status("Progressing", 0);
+    next["lastAppliedSpec"] = json!("77aa01");
+    tb.patch_status(&ns.name, "canary", "podinfo", &json!({ "status": next }));
+    let settled = flagger::settle(&tb.admin, testbed::ADMIN, &journal, user).await;
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert!(!gates.lock().expect("lock").open.contains(&rollback));
+    tb.patch_status(
+        &ns.name,
+        "canary",
+        "podinfo",
+        &json!({ "status": status("Succeeded", 0) }),
+    );
+
+    // No analysis runs: abort is refused before anything is sent to the load tester.
+    let posts = gates.lock().expect("lock").posts.len();
+    let out = cli.run(&["abort", target, "-n", &ns.name, "--yes"]);
+    assert_ne!(out.status.code(), Some(0), "{}", common::cli::text(&out));
+    assert!(
+        common::cli::text(&out).contains("no analysis running"),
+        "{}",
+        common::cli::text(&out)
+    );
+    assert_eq!(gates.lock().expect("lock").posts.len(), posts);
+    assert!(!gates
+        .lock()
+        .expect("lock")
+        .open
+        .contains(&format!("rollback.{key}")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

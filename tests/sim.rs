@@ -1169,3 +1169,63 @@ fn an_argo_restart_shows_restarting_until_every_pod_is_new() {
     run(&mut world, &mut state, 120.0);
     assert_eq!(release(&state, "cart").phase, Phase::Healthy);
 }
+
+/// The demo's Rollouts refuse as the cluster's do: a promote or set-weight on an aborted
+/// update would move its step with the abort still set; retry needs an abort.
+#[test]
+fn an_aborted_demo_rollout_refuses_promote_and_set_weight_and_retry_needs_an_abort() {
+    use ripcord::model::ops::{ActionRequest, Op};
+    use ripcord::model::Kind;
+    let mut world = ripcord::sim::World::demo(7);
+    let key = world
+        .release_keys()
+        .into_iter()
+        .find(|k| k.kind == Kind::ArgoRollout && k.name == "cart")
+        .expect("the demo's cart rollout");
+    let run = |world: &mut ripcord::sim::World, op| {
+        world
+            .execute(&ActionRequest {
+                key: key.clone(),
+                op,
+                reason: None,
+                dry_run: false,
+            })
+            .result
+            .map_err(|e| e.to_string())
+    };
+    let why = run(&mut world, Op::Retry).unwrap_err();
+    assert!(why.contains("not aborted"), "{why}");
+    run(&mut world, Op::Abort).expect("abort");
+    for op in [Op::Promote { step: None }, Op::SetWeight { weight: 50 }] {
+        let why = run(&mut world, op).unwrap_err();
+        assert!(why.contains("aborted: retry first"), "{op:?}: {why}");
+    }
+    run(&mut world, Op::Retry).expect("retry");
+}
+
+/// A blue-green Rollout has no steps: its retry does not speak of one.
+#[test]
+fn a_blue_green_retry_speaks_of_its_preview_not_of_steps() {
+    use ripcord::model::ops::{ActionRequest, Op};
+    let mut world = World::demo(7);
+    let key = world
+        .release_keys()
+        .into_iter()
+        .find(|k| k.name == "search-api")
+        .expect("the demo's blue-green rollout");
+    let mut run = |op| {
+        world
+            .execute(&ActionRequest {
+                key: key.clone(),
+                op,
+                reason: None,
+                dry_run: false,
+            })
+            .result
+            .map_err(|e| e.to_string())
+    };
+    run(Op::Abort).expect("abort");
+    let said = run(Op::Retry).expect("retry");
+    assert!(!said.contains("step"), "{said}");
+    assert!(said.contains("preview"), "{said}");
+}

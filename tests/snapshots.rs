@@ -727,8 +727,13 @@ fn the_replica_column_uses_the_kind_words_when_every_row_shares_them() {
             lines(&t).join("\n")
         );
     }
+    // Mixed kinds: words that fit every side, what serves now and what is rolled out;
+    // at 80 columns their initials over `3·2`.
     let t = home(160, 48);
-    assert!(find(&t, "READY").is_some() && find(&t, "STABLE CANARY").is_none());
+    assert!(find(&t, "LIVE NEW").is_some() && find(&t, "STABLE CANARY").is_none());
+    assert!(find(&t, "READY").is_none());
+    let t = home(80, 24);
+    assert!(find(&t, "L·N").is_some() && find(&t, "RDY").is_none());
 }
 
 #[test]

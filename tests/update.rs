@@ -3016,7 +3016,83 @@ fn the_set_weight_confirmation_gives_a_rollouts_step_move_and_split() {
         shown.contains("move the canary to the step that sets this weight"),
         "{shown}"
     );
-    assert!(shown.contains("canary 75% / stable 25%"), "{shown}");
+    // No traffic router: the split is in pods, as the controller makes them.
+    assert!(
+        shown.contains("canary 3 of 4 pods (75%), stable 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("is not possible"), "{shown}");
+}
+
+/// Without a traffic router an Argo weight is a pod count: the confirmation says the pods
+/// Argo will run, and when they miss the weight asked; a step the rollout is at is refused.
+#[test]
+fn a_rollout_without_a_router_is_confirmed_in_pods_and_a_no_op_step_refused() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let key = state.selected_key().cloned().expect("cart");
+    let weigh = |state: &mut State, w: &str| {
+        state.overlay = None;
+        state.status = None;
+        press(state, 'w');
+        for c in w.chars() {
+            press(state, c);
+        }
+        press_code(state, KeyCode::Enter);
+    };
+    // No surge allowed: 50% of 3 pods is 2 of 3.
+    {
+        let r = state.releases.get_mut(&key).expect("cart");
+        r.argo.as_mut().expect("argo").basic_canary = Some((3, 0));
+    }
+    weigh(&mut state, "50");
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 3 pods (67%), stable 1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("50% is not possible on 3 pods: Argo makes 2 of 3 = 67%"),
+        "{shown}"
+    );
+    assert!(!shown.contains("stable 50%"), "{shown}");
+    // With a surge pod allowed, 2 of 4 pods while the step lasts.
+    {
+        let r = state.releases.get_mut(&key).expect("cart");
+        r.argo.as_mut().expect("argo").basic_canary = Some((3, 1));
+    }
+    weigh(&mut state, "50");
+    let shown = screen_at(&mut state, 120, 40).join("\n");
+    assert!(
+        shown.contains("canary 2 of 4 pods (50%), stable 2"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("1 surge pod above the 3 replicas"),
+        "{shown}"
+    );
+    assert!(!shown.contains("is not possible"), "{shown}");
+    // At the setWeight 50 step already: nothing to move.
+    let fifty = state.releases[&key]
+        .steps
+        .iter()
+        .position(|s| s.kind == ripcord::model::StepKind::SetWeight { weight: 50 })
+        .expect("cart's setWeight 50 step");
+    let total = state.releases[&key].steps.len();
+    state.releases.get_mut(&key).expect("cart").step = Some((fifty, total));
+    weigh(&mut state, "50");
+    assert!(state.overlay.is_none(), "a confirmation for a no-op");
+    let status = status_text(&state);
+    assert!(
+        status.contains(&format!("already at step {fifty}/{total}")),
+        "{status}"
+    );
 }
 
 /// While an action runs on a release, another key on that release says which action it
@@ -3418,4 +3494,191 @@ fn ctrl_u_in_the_evaluation_box_deletes_to_the_start_of_the_line() {
         [r#"{"app_version": "1.8.0"}"#, ""]
     );
     assert!(state.flags_tab.parsed.is_ok());
+}
+
+/// The key bound to `op` in the home keymap.
+fn key_for(state: &State, op: Operation) -> KeyEvent {
+    operation_keys(state)
+        .into_iter()
+        .find(|(_, _, o)| *o == op)
+        .map(|(k, _, _)| k)
+        .unwrap_or_else(|| panic!("no key for {op:?}"))
+}
+
+/// An aborted Rollout keeps `status.abort` while its step moves, so the bad canary rolls
+/// on: promote and set-weight are refused before any confirmation, and retry is refused on
+/// a Rollout that is not aborted.
+#[test]
+fn an_aborted_rollout_refuses_promote_and_set_weight_and_a_running_one_retry() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    let key = state.selected_key().cloned().expect("cart");
+    assert_eq!(key.kind, Kind::ArgoRollout);
+    state.releases.get_mut(&key).expect("cart").phase = Phase::Progressing;
+    let retry = key_for(&state, Operation::Retry);
+    let effects = update(&mut state, Msg::Key(retry));
+    assert!(effects.is_empty() && state.overlay.is_none(), "{effects:?}");
+    assert!(
+        status_text(&state).contains("not aborted: nothing to retry"),
+        "{}",
+        status_text(&state)
+    );
+
+    state.releases.get_mut(&key).expect("cart").phase = Phase::Aborted;
+    for op in [Operation::Promote, Operation::SetWeight] {
+        state.status = None;
+        let pressed = key_for(&state, op);
+        let effects = update(&mut state, Msg::Key(pressed));
+        assert!(effects.is_empty(), "{op:?}: {effects:?}");
+        assert!(
+            state.overlay.is_none() && state.weight_input.is_none(),
+            "{op:?} asked"
+        );
+        let status = status_text(&state);
+        assert!(
+            status.contains(&format!("cannot {} rollout/cart", op.verb()))
+                && status.contains("aborted: retry first"),
+            "{status}"
+        );
+    }
+    // Retry is what it needs: that one goes on to its confirmation.
+    state.status = None;
+    update(&mut state, Msg::Key(retry));
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{}",
+        status_text(&state)
+    );
+}
+
+/// A blue-green Rollout has no canary weight: `w` says so at once, with no prompt.
+#[test]
+fn set_weight_on_a_blue_green_rollout_is_refused_before_any_prompt() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "search-api");
+    let r = state.focused().expect("search-api");
+    assert_eq!(
+        (r.key.kind, r.strategy),
+        (Kind::ArgoRollout, ripcord::model::Strategy::BlueGreen)
+    );
+    let effects = press(&mut state, 'w');
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(state.weight_input.is_none(), "a prompt that cannot succeed");
+    let status = status_text(&state);
+    assert!(
+        status.contains("cannot set-weight rollout/search-api")
+            && status.contains("blue-green Rollout has no canary weight"),
+        "{status}"
+    );
+}
+
+/// The confirmation says what the operation does to this kind: a blue-green preview is not
+/// a canary, and Flagger acts through its gates at its own next check.
+#[test]
+fn confirmations_say_what_each_kind_does() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    let confirm = |state: &mut State, name: &str, op: Operation| {
+        state.overlay = None;
+        state.status = None;
+        select(state, name);
+        let pressed = key_for(state, op);
+        update(state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{name} {op:?}: {:?}",
+            state.status
+        );
+        let shown = screen_at(state, 120, 40).join(" ");
+        // Words wrapped inside the box, read as one text.
+        let text = shown
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        press_code(state, KeyCode::Esc);
+        text
+    };
+    let abort = confirm(&mut state, "search-api", Operation::Abort);
+    assert!(
+        abort.contains("the active keeps serving") && !abort.contains("scale the canary"),
+        "{abort}"
+    );
+    let full = confirm(&mut state, "search-api", Operation::PromoteFull);
+    assert!(
+        full.contains("the preview becomes active") && !full.contains("canary becomes stable"),
+        "{full}"
+    );
+    let promote = confirm(&mut state, "podinfo", Operation::PromoteFull);
+    assert!(promote.contains("spec.skipAnalysis"), "{promote}");
+    let abort = confirm(&mut state, "podinfo", Operation::Abort);
+    assert!(
+        abort.contains("rolls back at its next check") && abort.contains("only while"),
+        "{abort}"
+    );
+    // The canary Argo rollout keeps the canary's words.
+    let abort = confirm(&mut state, "cart", Operation::Abort);
+    assert!(abort.contains("scale the canary down"), "{abort}");
+}
+
+/// Flagger's promote asks first only in production: there it says the promotion is
+/// approved in advance.
+#[test]
+fn a_flagger_promote_in_production_says_it_approves_in_advance() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let pressed = key_for(&state, Operation::Promote);
+    update(&mut state, Msg::Key(pressed));
+    assert!(
+        matches!(state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        state.status
+    );
+    let shown = screen_at(&mut state, 120, 40).join(" ").replace('│', " ");
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("approved in advance"), "{shown}");
+}
+
+/// A refusal because an action is in flight stays readable when that action's answer
+/// comes a moment later: the answer's line keeps it beside its own.
+#[test]
+fn an_in_flight_refusal_stays_beside_the_answer_that_follows() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    press(&mut state, 'p');
+    assert!(status_text(&state).contains("abort is still running on it"));
+    let done = |request| {
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request,
+            result: Ok("aborted".into()),
+            revision_before: None,
+            revision_after: None,
+        })
+    };
+    update(&mut state, done(abort.clone()));
+    let status = status_text(&state);
+    assert!(
+        status.starts_with("✖ promote was refused while abort ran")
+            && status.contains("✔ abort rollout/cart: aborted"),
+        "{status}"
+    );
+    // Said once: a later answer, with no refusal on screen, is just its own line.
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    assert!(!effects.is_empty(), "{:?}", state.status);
+    update(&mut state, done(abort));
+    let status = status_text(&state);
+    assert!(!status.contains("refused"), "{status}");
 }

@@ -199,6 +199,9 @@ pub struct State {
     pub flags_tab: super::flags::FlagsTab,
     /// The action sent for each release and not yet answered: one at a time per release.
     pub in_flight: HashMap<ReleaseKey, Operation>,
+    /// An operation refused because another was in flight on its release, while that
+    /// refusal is the status line: the answer keeps it beside its own line.
+    pub refused_in_flight: Option<(ReleaseKey, Operation)>,
     pub filter: String,
     pub context_filter: Option<String>,
     pub namespace_filter: Option<String>,
@@ -286,6 +289,7 @@ impl State {
             weight_input: None,
             flags_tab: Default::default(),
             in_flight: HashMap::new(),
+            refused_in_flight: None,
             filter: String::new(),
             context_filter: None,
             namespace_filter: None,
@@ -361,6 +365,8 @@ impl State {
         }
         self.messages.push(line.clone());
         self.status = Some(line);
+        // A newer line is not the in-flight refusal any more.
+        self.refused_in_flight = None;
         self.status_since = self.now;
         self.status_wall = self.wall;
     }

@@ -695,6 +695,8 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         abort_message,
         paused_at: a.paused_at,
         auto_promote_at: a.auto_promote_at,
+        basic_canary: (a.strategy == Strategy::Canary && !a.traffic_routing)
+            .then_some((a.replicas, a.max_surge)),
         analysis_runs: analysis_runs(idx, "Rollout", &a.meta.name),
         experiments: experiments(idx, &a.meta.name),
     }));

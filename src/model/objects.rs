@@ -204,6 +204,8 @@ pub struct ArgoRolloutRow {
     pub updated: i32,
     pub ready: i32,
     pub available: i32,
+    /// Canary: `maxSurge` resolved against `spec.replicas` (rounded up, default 25%).
+    pub max_surge: i32,
     /// Canary: whether a traffic router is configured, and its maxTrafficWeight.
     pub traffic_routing: bool,
     pub max_traffic_weight: Option<i32>,
@@ -608,6 +610,18 @@ fn bool_at(v: &Value, path: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
+/// A canary's `maxSurge` in pods: a count, or a percentage of `replicas` rounded up (the
+/// controller reads `"25"` as 25% too); 25% when unset.
+fn canary_max_surge(value: Option<&Value>, replicas: i32) -> i32 {
+    let percent = |p: i64| (i64::from(replicas.max(0)) * p + 99) / 100;
+    let pods = match value {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) => s.trim().trim_end_matches('%').parse().map_or(0, percent),
+        _ => percent(25),
+    };
+    pods.clamp(0, i64::from(i32::MAX)) as i32
+}
+
 fn i32_at(v: &Value, path: &[&str]) -> i32 {
     int_at(v, path).unwrap_or(0).clamp(0, i32::MAX as i64) as i32
 }
@@ -664,8 +678,14 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
     let canary = strategy_v.get("canary").cloned().unwrap_or_default();
     let blue_green = strategy_v.get("blueGreen").cloned().unwrap_or_default();
     let traffic = canary.get("trafficRouting").filter(|t| !t.is_null());
+    let replicas = int_at(v, &["spec", "replicas"]).unwrap_or(1) as i32;
     Ok(ArgoRolloutRow {
-        replicas: int_at(v, &["spec", "replicas"]).unwrap_or(1) as i32,
+        max_surge: if canary.is_object() {
+            canary_max_surge(canary.get("maxSurge"), replicas)
+        } else {
+            0
+        },
+        replicas,
         paused: bool_at(v, &["spec", "paused"]),
         strategy,
         steps,

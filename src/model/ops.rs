@@ -374,6 +374,58 @@ pub fn weight_step(steps: &[(i64, u8)], current: i64, weight: u8) -> Option<i64>
         .copied()
 }
 
+/// Why an Argo Rollout refuses `op` while `status.abort` is `aborted`: a promote or a
+/// step move on an aborted update moves its step index while the abort stays set, so the
+/// canary rolls on; a retry of an update that is not aborted does nothing.
+pub fn argo_abort_refusal(op: Operation, aborted: bool) -> Option<&'static str> {
+    match op {
+        Operation::Promote | Operation::SetWeight if aborted => Some("aborted: retry first"),
+        Operation::Retry if !aborted => Some("not aborted: nothing to retry"),
+        _ => None,
+    }
+}
+
+/// The (canary, stable) pods an Argo canary without a traffic router runs at `weight` on
+/// `replicas`, as its controller picks them: of the ceiling and floor of the weighted
+/// count, over `replicas` and (when it may surge) `replicas + 1`, the closest to the
+/// weight, the first listed on a tie; a weight strictly between 0 and 100 keeps a pod on
+/// each side once there is more than one.
+pub fn argo_basic_split(replicas: i32, weight: u8, max_surge: i32) -> (i32, i32) {
+    if replicas <= 0 {
+        return (0, 0);
+    }
+    let (n, w) = (i64::from(replicas), i64::from(weight.min(100)));
+    let ceil = (n * w + 99) / 100;
+    let floor = n * w / 100;
+    // Ceiling and floor equally far from the weight: the ceiling alone is taken.
+    let tied = |total: i64| (total * w) % 100 == 50;
+    let zero_allowed = w == 100 || w == 0 || (n == 1 && max_surge == 0);
+    let mut options = Vec::new();
+    if ceil < n || zero_allowed {
+        options.push((ceil, n));
+    }
+    if !tied(n) && (floor != 0 || zero_allowed) {
+        options.push((floor, n));
+    }
+    if max_surge > 0 {
+        options.push((ceil, n + 1));
+        if !tied(n + 1) && (floor != 0 || zero_allowed) {
+            options.push((floor, n + 1));
+        }
+    }
+    let delta = |(c, t): (i64, i64)| ((c * 100) as f64 / t as f64 - w as f64).abs();
+    let mut best = match options.first() {
+        Some(first) => *first,
+        None => return (0, replicas),
+    };
+    for option in options.into_iter().skip(1) {
+        if delta(option) < delta(best) {
+            best = option;
+        }
+    }
+    (best.0 as i32, (best.1 - best.0) as i32)
+}
+
 /// The canary's share of pods a split actually gives, in whole percent.
 pub fn achieved_weight(stable: i32, canary: i32) -> u8 {
     let total = stable.max(0) + canary.max(0);
@@ -396,6 +448,24 @@ pub fn split_replicas(total: i32, weight: u8) -> (i32, i32) {
 mod tests {
     use super::{next_pair_step, split_replicas, Kind, Op, Operation, SupportTable};
     use super::{ActionRequest, DEFAULT_PAIR_STEPS};
+
+    #[test]
+    fn an_argo_canary_without_a_router_splits_pods_as_its_controller_does() {
+        use super::argo_basic_split as split;
+        // 3 pods at 50%: 1 or 2 are as far from it; with a surge pod 2 of 4 is exact.
+        assert_eq!(split(3, 50, 0), (2, 1));
+        assert_eq!(split(3, 50, 1), (2, 2));
+        // 10% of 5 is half a pod: never 0 on either side while the weight is 1-99.
+        assert_eq!(split(5, 10, 0), (1, 4));
+        // 90% of 5: 5 of 6 with the surge pod is closer than 4 of 6.
+        assert_eq!(split(5, 90, 1), (5, 1));
+        assert_eq!(split(10, 30, 3), (3, 7));
+        assert_eq!(split(4, 20, 1), (1, 4));
+        assert_eq!(split(4, 100, 1), (4, 0));
+        assert_eq!(split(4, 0, 1), (0, 4));
+        assert_eq!(split(1, 5, 1), (1, 1));
+        assert_eq!(split(0, 50, 1), (0, 0));
+    }
 
     #[test]
     fn the_achieved_weight_is_the_canary_share_of_pods() {

@@ -330,6 +330,10 @@ pub struct ArgoDetail {
     pub analysis_runs: Vec<AnalysisRunSummary>,
     /// Experiments owned by the Rollout, newest revision first.
     pub experiments: Vec<ExperimentSummary>,
+    /// A canary without a traffic router, whose weight is a pod count: `spec.replicas` and
+    /// `maxSurge` in pods, for the split the controller will make.
+    #[serde(skip)]
+    pub basic_canary: Option<(i32, i32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -505,10 +509,33 @@ impl Release {
                 if let Some(to) = weight_step(&steps, current as i64, weight) {
                     out.push(format!("step {current}/{total} → {to}/{total}"));
                 }
+                let basic = self.argo.as_ref().and_then(|a| a.basic_canary);
+                let Some((replicas, max_surge)) = basic else {
+                    out.push(format!(
+                        "canary {weight}% / stable {}%",
+                        100 - weight.min(100)
+                    ));
+                    return out;
+                };
+                // No traffic router: the weight is the canary's share of pods.
+                let (canary, stable) = super::ops::argo_basic_split(replicas, weight, max_surge);
+                let pods = canary + stable;
+                let achieved = achieved_weight(stable, canary);
                 out.push(format!(
-                    "canary {weight}% / stable {}%",
-                    100 - weight.min(100)
+                    "canary {canary} of {pods} pods ({achieved}%), stable {stable}"
                 ));
+                if pods > replicas {
+                    out.push(format!(
+                        "{} surge pod above the {replicas} replicas while the step lasts",
+                        pods - replicas
+                    ));
+                }
+                if achieved != weight {
+                    out.push(format!(
+                        "{weight}% is not possible on {replicas} pods: Argo makes {canary} of \
+                         {pods} = {achieved}%"
+                    ));
+                }
                 out
             }
             Kind::CanaryPair => {
@@ -532,16 +559,47 @@ impl Release {
         }
     }
 
+    /// Why `op` cannot run on this release in its present state, if it cannot: the check
+    /// the console (before any confirmation) and the CLI (exit 2) share.
+    pub fn state_refusal(&self, op: super::ops::Operation) -> Option<String> {
+        match self.key.kind {
+            // Blue-green has no canary weight to set: a weight prompt could only fail.
+            Kind::ArgoRollout
+                if self.strategy == Strategy::BlueGreen
+                    && op == super::ops::Operation::SetWeight =>
+            {
+                Some("a blue-green Rollout has no canary weight: promote or abort it".into())
+            }
+            Kind::ArgoRollout => {
+                super::ops::argo_abort_refusal(op, self.phase == Phase::Aborted).map(String::from)
+            }
+            Kind::Deployment | Kind::CanaryPair | Kind::FlaggerCanary => None,
+        }
+    }
+
     /// Why set-weight may not choose `weight` here, if it may not: the one check the
     /// console's prompt and the CLI share.
     pub fn weight_refused(&self, weight: u8) -> Option<String> {
         let choices = self.weight_choices()?;
-        (!choices.contains(&weight)).then(|| {
-            format!(
+        if !choices.contains(&weight) {
+            return Some(format!(
                 "{weight}% is not a step of this rollout: choose {}",
                 weight_list(&choices)
-            )
-        })
+            ));
+        }
+        // The step it would move to is the one the rollout is at: nothing would change.
+        let (current, total) = self.step?;
+        let steps: Vec<(i64, u8)> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.kind {
+                StepKind::SetWeight { weight } => Some((i as i64, weight)),
+                _ => None,
+            })
+            .collect();
+        (super::ops::weight_step(&steps, current as i64, weight) == Some(current as i64))
+            .then(|| format!("already at step {current}/{total} (setWeight {weight})"))
     }
 
     /// Revisions a rollback may target, newest first: never the one being rolled out, and

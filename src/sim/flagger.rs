@@ -29,7 +29,8 @@ pub struct SimFlaggerCanary {
     /// `spec.skipAnalysis` and `spec.suspend`.
     pub skip_analysis: bool,
     pub suspended: bool,
-    /// The load tester's gates for this canary: `/gate/open` and `/rollback/open` set them.
+    /// The load tester's gates for this canary: `/gate/open` and `/rollback/open` open them,
+    /// and they stay open until `/gate/close` and `/rollback/close`, as the load tester's do.
     pub gate_open: bool,
     pub rollback_open: bool,
 }
@@ -121,7 +122,6 @@ impl SimFlaggerCanary {
     fn roll_back(&mut self, now: Time, events: &mut SimEvents) {
         self.phase = "Failed";
         self.weight = 0;
-        self.rollback_open = false;
         self.target.scale(0, now);
         let message = format!("Canary failed! Scaling down {}", self.id());
         self.event(events, true, &message, now);
@@ -149,6 +149,20 @@ impl SimFlaggerCanary {
         let was_set = self.skip_analysis;
         self.skip_analysis = false;
         Some(was_set)
+    }
+
+    /// The load tester's answer to a POST to `path` (`.../gate/close`, `.../rollback/close`)
+    /// once the analysis is over; the phase it was closed in, if it was.
+    pub fn close_gate(&mut self, path: &str) -> Option<&'static str> {
+        if !actions::promotion_over(self.phase) {
+            return None;
+        }
+        if path.ends_with("/rollback/close") {
+            self.rollback_open = false;
+        } else if path.ends_with("/gate/close") {
+            self.gate_open = false;
+        }
+        Some(self.phase)
     }
 
     /// `check_failed`: the metric checks fail on the canary's numbers now.
@@ -180,7 +194,6 @@ impl SimFlaggerCanary {
             self.weight = 0;
             self.target.scale(0, now);
             self.phase = "Succeeded";
-            self.gate_open = false;
             let message = format!(
                 "Promotion completed! Canary analysis was skipped for {}",
                 self.id()
@@ -222,8 +235,6 @@ impl SimFlaggerCanary {
             }
             "Finalising" => {
                 self.phase = "Succeeded";
-                // The load tester's gate closes after the promotion.
-                self.gate_open = false;
                 self.target.scale(0, now);
                 let message = format!("Promotion completed! Scaling down {}", self.id());
                 self.event(events, false, &message, now);

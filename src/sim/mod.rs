@@ -408,9 +408,20 @@ impl SimEntry {
                 }
                 Ok("restarted".into())
             }
+            // The same refusal as the real actuator's, from the same status.abort.
+            (SimRelease::Argo(a), op)
+                if crate::model::ops::argo_abort_refusal(op.kind(), a.aborted).is_some() =>
+            {
+                let why = crate::model::ops::argo_abort_refusal(op.kind(), a.aborted);
+                Err(why.unwrap_or_default().to_string())
+            }
             (SimRelease::Argo(a), Promote { .. }) => a.promote(false, now, events),
             (SimRelease::Argo(a), PromoteFull) => a.promote(true, now, events),
             (SimRelease::Argo(a), Abort) => a.abort(now, events),
+            // Blue-green has no steps to retry from: its preview comes back up.
+            (SimRelease::Argo(a), Retry) if a.steps.is_empty() => a
+                .retry(now)
+                .map(|_| "retried: the preview comes back up".into()),
             (SimRelease::Argo(a), Retry) => a.retry(now),
             (SimRelease::Argo(a), SetWeight { weight }) => a.set_weight(weight, now),
             (SimRelease::Argo(a), Rollback { to }) => a.undo(to, now),
@@ -532,11 +543,15 @@ impl World {
     /// Puts back each `spec.skipAnalysis` the journal says a `promote --full` set, once the
     /// promotion is over, and journals it: what the console does on a real cluster.
     fn settle_flagger(&mut self) {
-        use crate::cluster::actions::flagger::{pending_restores, restore_entry, restored_text};
+        use crate::cluster::actions::flagger::{
+            close_entry, closed_text, pending_closes, pending_restores, restore_entry,
+            restored_text,
+        };
         if self.journal.is_empty() {
             return;
         }
-        for context in &self.contexts {
+        let contexts = self.contexts.clone();
+        for context in &contexts {
             for (ns, name) in pending_restores(&self.journal, context) {
                 let canary = self.entries.iter_mut().find_map(|e| match &mut e.release {
                     SimRelease::Flagger(f)
@@ -556,7 +571,46 @@ impl World {
                 let entry = restore_entry(context, &ns, &name, DEMO_USER, self.now, &text);
                 self.journal.push(entry);
             }
+            for gate in pending_closes(&self.journal, context) {
+                let Some(close) = gate.close() else { continue };
+                let phase = match self.flagger_mut(context, &gate.namespace, &gate.name) {
+                    Some(f) => match f.close_gate(&close) {
+                        Some(phase) => phase,
+                        None => continue,
+                    },
+                    None => "gone",
+                };
+                let text = closed_text(&gate, phase);
+                let entry = close_entry(context, &gate, DEMO_USER, self.now, &text);
+                self.journal.push(entry);
+            }
         }
+    }
+
+    fn flagger_mut(
+        &mut self,
+        context: &str,
+        ns: &str,
+        name: &str,
+    ) -> Option<&mut SimFlaggerCanary> {
+        self.entries.iter_mut().find_map(|e| match &mut e.release {
+            SimRelease::Flagger(f)
+                if e.context == context && f.namespace == ns && f.name == name =>
+            {
+                Some(f)
+            }
+            _ => None,
+        })
+    }
+
+    /// The demo load tester's gates for a Flagger canary, as (confirm, rollback) open.
+    pub fn loadtester_gates(&self, ns: &str, name: &str) -> Option<(bool, bool)> {
+        self.entries.iter().find_map(|e| match &e.release {
+            SimRelease::Flagger(f) if f.namespace == ns && f.name == name => {
+                Some((f.gate_open, f.rollback_open))
+            }
+            _ => None,
+        })
     }
 
     /// The demo's journal of Flagger actions and restores, oldest first.

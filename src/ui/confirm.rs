@@ -5,15 +5,38 @@ use crate::app::{Confirm, RevisionBrief, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::ops::Operation;
 use crate::model::text::inert;
-use crate::model::Kind;
+use crate::model::{Kind, Strategy};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 /// What the operation will do, in the words an on-call engineer needs.
-fn consequence(op: Operation, kind: Kind) -> &'static str {
+fn consequence(op: Operation, kind: Kind, blue_green: bool) -> &'static str {
     match op {
+        // Blue-green: the active keeps serving until the preview is promoted.
+        Operation::Promote if blue_green => "promote the preview: it becomes active",
+        Operation::PromoteFull if blue_green => {
+            "skip the remaining pause and analysis: the preview becomes active now"
+        }
+        Operation::Abort if blue_green => {
+            "stop the update: the active keeps serving, the preview is scaled down"
+        }
+        Operation::Retry if blue_green => {
+            "start the aborted update again: the preview comes back up, the active keeps serving"
+        }
+        // Flagger acts through its load tester's gates and its own next check.
+        Operation::Promote if kind == Kind::FlaggerCanary => {
+            "open the confirm gate: the promotion is approved in advance, Flagger goes on \
+             when its analysis reaches the gate"
+        }
+        Operation::PromoteFull if kind == Kind::FlaggerCanary => {
+            "set spec.skipAnalysis: Flagger promotes at its next check, without analysis"
+        }
+        Operation::Abort | Operation::Rollback if kind == Kind::FlaggerCanary => {
+            "open the rollback gate: Flagger rolls back at its next check, and only while \
+             it analyses"
+        }
         // An Argo canary's weight is its steps': set-weight moves the step, not replicas.
         Operation::SetWeight if kind == Kind::ArgoRollout => {
             "move the canary to the step that sets this weight"
@@ -77,6 +100,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
         + u16::from(c.replaces.is_some())
         + u16::from(c.findings.is_some())
         + preview.len() as u16;
+    let blue_green = state
+        .releases
+        .get(&req.key)
+        .is_some_and(|r| r.key.kind == Kind::ArgoRollout && r.strategy == Strategy::BlueGreen);
+    let consequence = format!(
+        "This will {}.",
+        consequence(req.op.kind(), req.key.kind, blue_green)
+    );
     let height = if c.guarded { 13 } else { 8 } + extra;
     let rect = super::centered(frame, area, 64, height);
     let mut lines = vec![
@@ -93,10 +124,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
             ),
             Span::raw(format!(" in {}/{}", req.key.context, req.key.namespace)),
         ]),
-        Line::raw(format!(
-            "This will {}.",
-            consequence(req.op.kind(), req.key.kind)
-        )),
+        Line::raw(consequence),
     ];
     lines.extend(
         preview

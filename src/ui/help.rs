@@ -370,7 +370,10 @@ fn hint_entries<'a>(state: &State, theme: &Theme) -> Vec<Vec<Span<'a>>> {
         let blocked = action
             .operation()
             .zip(state.focused())
-            .is_some_and(|(op, r)| crate::app::blocked_reason(state, &r.key, op).is_some());
+            .is_some_and(|(op, r)| {
+                crate::app::blocked_reason(state, &r.key, op).is_some()
+                    || r.state_refusal(op).is_some()
+            });
         if blocked {
             let style = theme.style(Slot::Muted).add_modifier(Modifier::CROSSED_OUT);
             entries.push(vec![Span::styled(format!(" {keys} {name}"), style)]);

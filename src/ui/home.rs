@@ -91,16 +91,22 @@ fn ready_text(r: &Release, wide: Option<(usize, usize)>) -> String {
     }
 }
 
-/// The replica column's two halves: the words every listed row shares for its sides (when
-/// they do), and how wide each half is.
+/// The replica column's two halves: the words every listed row shares for its sides, or
+/// when kinds are mixed the words that fit them all (what serves now, what is rolled out),
+/// and how wide each half is.
 fn ready_sides(state: &State) -> (Option<(&'static str, &'static str)>, usize, usize) {
     let listed: Vec<&Release> = state
         .rows
         .iter()
         .filter_map(|k| state.releases.get(k))
         .collect();
-    let labels = listed.first().map(|r| r.side_labels());
-    let labels = labels.filter(|l| listed.iter().all(|r| r.side_labels() == *l));
+    let labels = listed.first().map(|r| r.side_labels()).map(|l| {
+        if listed.iter().all(|r| r.side_labels() == l) {
+            l
+        } else {
+            ("live", "new")
+        }
+    });
     let widest = |f: &dyn Fn(&Release) -> usize| listed.iter().map(|r| f(r)).max().unwrap_or(0);
     let left = widest(&|r| replicas(r.stable).chars().count());
     let right = widest(&|r| replicas(r.canary).chars().count());
@@ -191,9 +197,15 @@ fn ready_title(state: &State, width: u16) -> String {
         Some((a, b)) if wide <= usize::from(width) => {
             format!("{:<left$} {}", a.to_uppercase(), b.to_uppercase())
         }
+        // Over `3·2`: the sides' initials, in the cell's order.
+        Some((a, b)) if width >= 3 => format!("{}·{}", initial(a), initial(b)),
         _ if width >= 5 => "READY".to_owned(),
         _ => "RDY".to_owned(),
     }
+}
+
+fn initial(word: &str) -> String {
+    word.chars().take(1).flat_map(char::to_uppercase).collect()
 }
 
 /// Room for any age `age_opt` writes.

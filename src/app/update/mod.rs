@@ -222,14 +222,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let req = &outcome.request;
             state.in_flight.remove(&req.key);
             let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
+            // A refusal still on the status line, of an operation this one held up: it
+            // stays, first so a narrow line keeps it, beside the answer that would
+            // otherwise replace it unread.
+            let held = match state.refused_in_flight.take() {
+                Some((key, op)) if key == req.key && state.status.is_some() => format!(
+                    "✖ {} was refused while {} ran: ask again · ",
+                    op.verb(),
+                    req.op.verb()
+                ),
+                _ => String::new(),
+            };
             match &outcome.result {
                 Ok(text) => state.set_status(
                     Level::Success,
-                    format!("✔ {} {target}: {text}", req.op.verb()),
+                    format!("{held}✔ {} {target}: {text}", req.op.verb()),
                 ),
                 Err(e) => state.set_status(
                     Level::Error,
-                    format!("✖ {} {target} failed: {e}", req.op.verb()),
+                    format!("{held}✖ {} {target} failed: {e}", req.op.verb()),
                 ),
             }
             state.dirty = true;

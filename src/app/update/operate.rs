@@ -10,12 +10,25 @@ pub(super) fn refuse(state: &mut State, text: String) -> Vec<Effect> {
 /// Sends `request`, unless another action on its release is still in flight.
 fn send(state: &mut State, request: ActionRequest) -> Vec<Effect> {
     if let Some(why) = in_flight_refusal(state, &request.key, request.op.kind()) {
-        return refuse(state, why);
+        return refuse_in_flight(state, &request.key, request.op.kind(), why);
     }
     state
         .in_flight
         .insert(request.key.clone(), request.op.kind());
     vec![Effect::Execute(request)]
+}
+
+/// Shows an in-flight refusal, and remembers it so the running action's answer, which
+/// comes moments later, does not wipe it unread.
+fn refuse_in_flight(
+    state: &mut State,
+    key: &ReleaseKey,
+    op: Operation,
+    why: String,
+) -> Vec<Effect> {
+    let effects = refuse(state, why);
+    state.refused_in_flight = Some((key.clone(), op));
+    effects
 }
 
 /// Why `op` must wait on `key`: the action sent before it has not been answered yet, and
@@ -122,7 +135,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         release.stable.desired,
         release.canary.desired,
     );
-    let resolved = match blocked_reason(state, &key, op) {
+    let resolved = match blocked_reason(state, &key, op).or_else(|| release.state_refusal(op)) {
         Some(why) => Err(why),
         None => resolved.and_then(|o| o.ok_or_else(|| format!("{} needs a value", op.verb()))),
     };
@@ -141,7 +154,7 @@ pub(super) fn request_operation(state: &mut State, op: Operation) -> Vec<Effect>
         }
     };
     if let Some(why) = in_flight_refusal(state, &key, op) {
-        return refuse(state, why);
+        return refuse_in_flight(state, &key, op, why);
     }
     let (mut target, mut replaces) = (None, None);
     // A pair rolls back its stable Deployment to that Deployment's previous revision, the
@@ -274,7 +287,9 @@ pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
         return refuse(state, "no release selected".into());
     };
     let key = release.key.clone();
-    if let Some(why) = blocked_reason(state, &key, Operation::SetWeight) {
+    let refused = blocked_reason(state, &key, Operation::SetWeight)
+        .or_else(|| release.state_refusal(Operation::SetWeight));
+    if let Some(why) = refused {
         return refuse(
             state,
             format!(
@@ -285,7 +300,7 @@ pub(super) fn request_weight(state: &mut State) -> Vec<Effect> {
         );
     }
     if let Some(why) = in_flight_refusal(state, &key, Operation::SetWeight) {
-        return refuse(state, why);
+        return refuse_in_flight(state, &key, Operation::SetWeight, why);
     }
     state.status = None;
     state.weight_input = Some((key, TextArea::default()));

@@ -228,6 +228,10 @@ async fn run(
     let name = request.key.name.as_str();
     let rollout = api.get(name).await?;
     *revision_before = rollout_revision(&rollout);
+    let aborted = rollout["status"]["abort"].as_bool().unwrap_or(false);
+    if let Some(why) = crate::model::ops::argo_abort_refusal(request.op.kind(), aborted) {
+        return Err(ActionFailure::Rejected(format!("rollout '{name}': {why}")));
+    }
     let text = match request.op {
         Op::Promote { .. } => promote(api, &rollout, false).await?,
         Op::PromoteFull => promote(api, &rollout, true).await?,
@@ -532,6 +536,11 @@ async fn set_weight(
     let name = rollout["metadata"]["name"].as_str().unwrap_or_default();
     let index = weight_step_index(rollout, weight)
         .map_err(|why| ActionFailure::Rejected(format!("rollout '{name}': {why}")))?;
+    if let Some((current, steps)) = canary_step(rollout).filter(|(i, _)| *i == index) {
+        return Err(ActionFailure::Rejected(format!(
+            "rollout '{name}': already at step {current}/{steps} (setWeight {weight})"
+        )));
+    }
     let patch = json!({ "status": { "currentStepIndex": index } });
     api.status_or_object(name, &patch).await?;
     // Counted as the step column counts: currentStepIndex/steps.

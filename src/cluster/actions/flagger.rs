@@ -4,8 +4,10 @@
 //! through the apiserver's service proxy so no port-forward is needed.
 //!
 //! `promote --full` sets `spec.skipAnalysis`; it must not stay set, or every later release
-//! skips its analysis too. The journal is the record of what ripcord set: `settle` reads it
-//! and puts the field back once Flagger has finished the promotion, also after a restart.
+//! skips its analysis too. A load tester gate stays open until closed, so a gate left open
+//! would approve the next release, or roll back every later analysis at its first check.
+//! The journal is the record of what ripcord set and opened: `settle` reads it and puts the
+//! field back and closes the gate once the analysis is over, also after a restart.
 
 use super::*;
 use crate::journal::{Journal, JournalEntry};
@@ -18,9 +20,16 @@ use serde_json::json;
 pub const SKIP_SET: &str = "spec.skipAnalysis set to true by ripcord";
 /// The journal action of putting it back.
 pub const RESTORE_ACTION: &str = "restore-skip-analysis";
+/// Ends the text of a gate ripcord opened, before the path it POSTed to; the journal finds
+/// the gates to close by it.
+pub const GATE_OPENED: &str = "closed by ripcord once the analysis is over; opened with POST ";
+/// Before the `lastAppliedSpec` a gate was opened at, in its text.
+const SPEC_MARK: &str = " for the analysis of spec ";
+/// The journal action of closing a gate ripcord opened.
+pub const CLOSE_ACTION: &str = "close-gate";
 /// Phases in which the Canary has no analysis running: the promotion is over.
 const DONE_PHASES: [&str; 2] = ["Succeeded", "Failed"];
-/// Phases with an analysis that `promote --full` can skip.
+/// Phases with an analysis running: one `promote --full` can skip, or a gate can act on.
 const ANALYSING_PHASES: [&str; 3] = ["Progressing", "Waiting", "WaitingPromotion"];
 
 pub fn canary_resource() -> ApiResource {
@@ -135,6 +144,14 @@ pub fn plan(canary: &Value, name: &str, namespace: &str, op: Op) -> Result<Plan,
                 ),
             })
         }
+        Op::Promote { .. } | Op::Abort | Op::Rollback { to: None }
+            if !ANALYSING_PHASES.contains(&phase.as_str()) =>
+        {
+            Err(format!(
+                "canary '{name}' has no analysis running (phase {phase}): a gate opened now \
+                 would act on the next release"
+            ))
+        }
         Op::Promote { .. } => find_gate(canary, GateKind::Confirm, namespace)
             .map(Plan::Gate)
             .ok_or_else(|| {
@@ -208,6 +225,9 @@ pub struct Gate {
     pub service: String,
     /// The path to POST to: the check path with `check` replaced by `open`.
     pub path: String,
+    /// The Canary's `status.lastAppliedSpec` when found: the revision whose analysis the
+    /// gate is opened for. Another one there means that analysis is over.
+    pub spec: Option<String>,
 }
 
 impl Gate {
@@ -219,13 +239,29 @@ impl Gate {
         )
     }
 
-    /// What opening it for canary `name` did.
+    /// What opening it for canary `name` did; ends with the proxy path, for [`pending_closes`].
     pub fn opened_text(&self, name: &str) -> String {
+        let spec = self
+            .spec
+            .as_deref()
+            .map(|s| format!("{SPEC_MARK}{s},"))
+            .unwrap_or_default();
         format!(
-            "opened the {} gate of canary '{name}' (webhook {}, {} in {})",
-            self.hook_type, self.webhook, self.path, self.service
+            "opened the {} gate of canary '{name}' (webhook {}, {} in {}),{spec} {GATE_OPENED}{}",
+            self.hook_type,
+            self.webhook,
+            self.path,
+            self.service,
+            self.proxy_path()
         )
     }
+}
+
+/// The load tester's close endpoint beside an open one: `.../gate/open` -> `.../gate/close`.
+pub fn close_path(open_path: &str) -> Option<String> {
+    open_path
+        .strip_suffix("/open")
+        .map(|base| format!("{base}/close"))
 }
 
 /// The Canary's webhooks, from `spec.analysis` (or the older `spec.canaryAnalysis`).
@@ -270,10 +306,16 @@ pub fn find_gate(canary: &Value, kind: GateKind, canary_ns: &str) -> Option<Gate
                 continue;
             };
             if let Some(gate) = parse_gate_url(url, check, open, canary_ns) {
+                // A hash; anything else in it is not ripcord's to repeat.
+                let spec = canary["status"]["lastAppliedSpec"]
+                    .as_str()
+                    .map(|s| s.chars().filter(char::is_ascii_alphanumeric).collect())
+                    .filter(|s: &String| !s.is_empty());
                 return Some(Gate {
                     kind,
                     webhook: hook["name"].as_str().unwrap_or_default().to_string(),
                     hook_type: wanted.to_string(),
+                    spec,
                     ..gate
                 });
             }
@@ -323,44 +365,61 @@ fn parse_gate_url(url: &str, check: &str, open: &str, canary_ns: &str) -> Option
         namespace: namespace.to_string(),
         service: format!("{prefix}{service}:{port}"),
         path: format!("{base}{open}"),
+        spec: None,
     })
 }
 
 /// POSTs the load tester's payload (the Canary's name and namespace) to the gate.
 async fn open_gate(api: &Canaries<'_>, gate: &Gate, name: &str) -> Result<String, ActionFailure> {
     let opened = gate.opened_text(name);
-    let what = opened.trim_start_matches("opened the ");
     if api.dry_run {
         return Ok(opened);
     }
-    let body = serde_json::to_vec(&json!({ "name": name, "namespace": api.ns }))
+    let what = format!("{} gate of canary '{name}'", gate.hook_type);
+    post_gate(&api.client, &gate.proxy_path(), name, api.ns, &what).await?;
+    Ok(opened)
+}
+
+/// POSTs `{name, namespace}` to a load tester endpoint behind the service proxy at `path`.
+async fn post_gate(
+    client: &Client,
+    path: &str,
+    name: &str,
+    ns: &str,
+    what: &str,
+) -> Result<(), ActionFailure> {
+    let body = serde_json::to_vec(&json!({ "name": name, "namespace": ns }))
         .map_err(|e| ActionFailure::Rejected(format!("internal error: {e}")))?;
-    let request = http::Request::post(gate.proxy_path())
+    let request = http::Request::post(path)
         .header("Content-Type", "application/json")
         .body(body)
         .map_err(|e| ActionFailure::Rejected(format!("internal error: {e}")))?;
-    let sent = tokio::time::timeout(CALL_TIMEOUT, api.client.request_text(request)).await;
+    let sent = tokio::time::timeout(CALL_TIMEOUT, client.request_text(request)).await;
     let resource = "services/proxy";
+    // `/api/v1/namespaces/NS/services/SERVICE/proxy/...`
+    let parts: Vec<&str> = path.split('/').collect();
+    let (service_ns, service) = (
+        parts.get(4).copied().unwrap_or_default(),
+        parts.get(6).copied().unwrap_or_default(),
+    );
+    let verb = if path.ends_with("/close") {
+        "close"
+    } else {
+        "open"
+    };
     match sent {
-        Ok(Ok(_)) => Ok(opened),
+        Ok(Ok(_)) => Ok(()),
         // A plain-text answer is the load tester's own, not the apiserver's.
         Ok(Err(kube::Error::Api(s))) if s.reason == "Failed to parse error data" => {
             Err(ActionFailure::Rejected(format!(
-                "the load tester refused to open the {what}: HTTP {} {}",
+                "the load tester refused to {verb} the {what}: HTTP {} {}",
                 s.code,
                 crate::model::text::inert(&s.message)
             )))
         }
-        Ok(Err(e)) => Err(failure(
-            e,
-            "create",
-            resource,
-            &gate.namespace,
-            Some(&gate.service),
-        )),
+        Ok(Err(e)) => Err(failure(e, "create", resource, service_ns, Some(service))),
         Err(_) => Err(ActionFailure::Unreachable(format!(
-            "POST {} : no answer within {} s",
-            gate.proxy_path(),
+            "POST {path} : no answer within {} s",
             CALL_TIMEOUT.as_secs()
         ))),
     }
@@ -398,6 +457,98 @@ pub fn pending_restores(entries: &[JournalEntry], context: &str) -> Vec<(String,
         }
     }
     pending
+}
+
+/// A load tester gate ripcord opened and has not closed yet, by journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenGate {
+    pub namespace: String,
+    pub name: String,
+    /// The proxy path it was opened with.
+    pub opened: String,
+    /// The `lastAppliedSpec` it was opened at, when the Canary had one.
+    pub spec: Option<String>,
+}
+
+impl OpenGate {
+    /// Where to POST to close it.
+    pub fn close(&self) -> Option<String> {
+        close_path(&self.opened)
+    }
+
+    /// Whether the analysis it was opened for is over: the Canary is done (Succeeded,
+    /// Failed), or analyses another revision already, when nobody closed it in between.
+    pub fn analysis_over(&self, canary: &Value) -> bool {
+        let applied = canary["status"]["lastAppliedSpec"].as_str();
+        promotion_over(&phase_of(canary))
+            || self
+                .spec
+                .as_deref()
+                .is_some_and(|s| applied.is_some_and(|a| a != s))
+    }
+}
+
+/// Gates ripcord opened (a promote, abort or rollback whose text ends with the path it
+/// POSTed to) with no later close of the same gate on the same Canary.
+pub fn pending_closes(entries: &[JournalEntry], context: &str) -> Vec<OpenGate> {
+    let mut pending: Vec<OpenGate> = Vec::new();
+    for e in entries {
+        if e.context != context || e.kind != "flagger-canary" || !e.ok || e.dry_run {
+            continue;
+        }
+        if e.action == CLOSE_ACTION {
+            pending.retain(|g| {
+                g.namespace != e.namespace
+                    || g.name != e.name
+                    || !g.close().is_some_and(|c| e.result.ends_with(&c))
+            });
+            continue;
+        }
+        if !["promote", "abort", "rollback"].contains(&e.action.as_str()) {
+            continue;
+        }
+        let Some((before, path)) = e.result.rsplit_once(GATE_OPENED) else {
+            continue;
+        };
+        let spec = before
+            .rsplit_once(SPEC_MARK)
+            .map(|(_, s)| s.trim_end_matches([',', ' ']).to_string());
+        let gate = OpenGate {
+            namespace: e.namespace.clone(),
+            name: e.name.clone(),
+            opened: path.trim().to_string(),
+            spec,
+        };
+        if gate.close().is_some() && !pending.contains(&gate) {
+            pending.push(gate);
+        }
+    }
+    pending
+}
+
+/// What closing a gate once the analysis is over says; ends with the path POSTed to,
+/// which ends the gate's pending close.
+pub fn closed_text(gate: &OpenGate, phase: &str) -> String {
+    format!(
+        "closed the load tester gate ripcord opened for canary '{}' (phase {phase}): POST {}",
+        gate.name,
+        gate.close().unwrap_or_default()
+    )
+}
+
+/// The journal line of a close, which ends the gate's pending close.
+pub fn close_entry(
+    context: &str,
+    gate: &OpenGate,
+    user: &str,
+    time: chrono::DateTime<Utc>,
+    text: &str,
+) -> JournalEntry {
+    JournalEntry {
+        action: CLOSE_ACTION.into(),
+        reason: Some("the analysis it was opened for is over".into()),
+        ..restore_entry(context, &gate.namespace, &gate.name, user, time, text)
+    }
 }
 
 /// What putting `spec.skipAnalysis` back once the promotion is over says; `was_set` is
@@ -447,7 +598,8 @@ pub fn promotion_over(phase: &str) -> bool {
 }
 
 /// Puts `spec.skipAnalysis` back to false on every Canary the journal says ripcord set it
-/// on, once its promotion is over (phase Succeeded or Failed), and journals each restore.
+/// on, and closes every load tester gate it opened, once the analysis is over (phase
+/// Succeeded or Failed), and journals each.
 /// A Canary that is gone is recorded as restored: there is nothing left to put back.
 pub async fn settle(client: &Client, context: &str, journal: &Journal, user: &str) -> Vec<String> {
     let Ok((entries, _)) = journal.read_lenient() else {
@@ -478,6 +630,30 @@ pub async fn settle(client: &Client, context: &str, journal: &Journal, user: &st
         // Only a done restore is journalled; a failed one is tried again next time.
         let Ok(text) = result else { continue };
         let entry = restore_entry(context, &ns, &name, user, Utc::now(), &text);
+        if journal.append(&entry).is_ok() {
+            done.push(text);
+        }
+    }
+    for gate in pending_closes(&entries, context) {
+        let Some(close) = gate.close() else { continue };
+        let api = Canaries::new(client, &gate.namespace, false);
+        // A Canary that is gone is closed too: the load tester keys its gates by name, so a
+        // new Canary of that name would find it open.
+        let phase = match api.get(&gate.name).await {
+            Ok(canary) if gate.analysis_over(&canary) => phase_of(&canary),
+            Ok(_) => continue,
+            Err(ActionFailure::Rejected(m)) if m.contains("not found") => "gone".to_string(),
+            Err(_) => continue,
+        };
+        let what = format!("gate ripcord opened for canary '{}'", gate.name);
+        if post_gate(client, &close, &gate.name, &gate.namespace, &what)
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        let text = closed_text(&gate, &phase);
+        let entry = close_entry(context, &gate, user, Utc::now(), &text);
         if journal.append(&entry).is_ok() {
             done.push(text);
         }
@@ -605,5 +781,86 @@ mod tests {
             vec![("n".to_string(), "b".to_string())]
         );
         assert!(pending_restores(&entries, "other").is_empty());
+    }
+
+    #[test]
+    fn the_journal_says_which_gates_are_still_to_close() {
+        let c = canary(
+            "WaitingPromotion",
+            json!([
+                { "name": "promo", "type": "confirm-promotion", "url": "http://lt.n/gate/check" },
+                { "name": "back", "type": "rollback", "url": "http://lt.n/rollback/check" }
+            ]),
+        );
+        let said = |kind| {
+            let gate = find_gate(&c, kind, "n").expect("a gate");
+            format!("ok: {}", gate.opened_text("a"))
+        };
+        let (promote, abort) = (said(GateKind::Confirm), said(GateKind::Rollback));
+        let entries = vec![
+            entry("promote", "a", &promote, true),
+            entry("abort", "a", &abort, true),
+            entry("abort", "b", "error: no rollback gate", false),
+            entry("promote-full", "c", "ok: canary 'c' promoted", true),
+        ];
+        let pending = pending_closes(&entries, "c");
+        let closes: Vec<String> = pending.iter().filter_map(OpenGate::close).collect();
+        assert_eq!(
+            closes,
+            [
+                "/api/v1/namespaces/n/services/lt:80/proxy/gate/close",
+                "/api/v1/namespaces/n/services/lt:80/proxy/rollback/close"
+            ]
+        );
+        let mut closed = entries.clone();
+        let text = closed_text(&pending[0], "Succeeded");
+        closed.push(close_entry("c", &pending[0], "u", Utc::now(), &text));
+        assert_eq!(pending_closes(&closed, "c"), pending[1..].to_vec());
+        assert!(pending_closes(&entries, "other").is_empty());
+    }
+
+    #[test]
+    fn a_gate_is_over_with_its_analysis_or_when_another_revision_is_analysed() {
+        let hooks = json!([
+            { "name": "promo", "type": "confirm-promotion", "url": "http://lt.n/gate/check" }
+        ]);
+        let mut c = canary("WaitingPromotion", hooks);
+        c["status"]["lastAppliedSpec"] = json!("5f8d9c");
+        let gate = find_gate(&c, GateKind::Confirm, "n").expect("a gate");
+        let said = format!("ok: {}", gate.opened_text("a"));
+        let entries = vec![entry("promote", "a", &said, true)];
+        let [open] = pending_closes(&entries, "c").try_into().expect("one gate");
+        assert_eq!(open.spec.as_deref(), Some("5f8d9c"));
+        assert!(!open.analysis_over(&c));
+        let mut next = c.clone();
+        next["status"]["phase"] = json!("Progressing");
+        assert!(!open.analysis_over(&next));
+        // Nobody closed it before the next revision's analysis began.
+        next["status"]["lastAppliedSpec"] = json!("77aa01");
+        assert!(open.analysis_over(&next));
+        let mut done = c.clone();
+        done["status"]["phase"] = json!("Succeeded");
+        assert!(open.analysis_over(&done));
+    }
+
+    #[test]
+    fn gates_are_refused_without_an_analysis_running() {
+        let hooks = json!([
+            { "name": "promo", "type": "confirm-promotion", "url": "http://lt.n/gate/check" },
+            { "name": "back", "type": "rollback", "url": "http://lt.n/rollback/check" }
+        ]);
+        for phase in ["Succeeded", "Failed", "Initialized", "Promoting"] {
+            for op in [
+                Op::Abort,
+                Op::Rollback { to: None },
+                Op::Promote { step: None },
+            ] {
+                let why = plan(&canary(phase, hooks.clone()), "a", "n", op).unwrap_err();
+                assert!(why.contains("no analysis running"), "{phase} {op:?}: {why}");
+            }
+        }
+        for phase in ANALYSING_PHASES {
+            assert!(plan(&canary(phase, hooks.clone()), "a", "n", Op::Abort).is_ok());
+        }
     }
 }

@@ -289,6 +289,14 @@ async fn analyze_inner(
     print_summary(&release, &selectors, &summary, output)?;
     match summary.verdict {
         Verdict::Pass => Ok(()),
+        v if !v.judged() => Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!(
+                "{}: not judged, inconclusive: {}",
+                release.key,
+                summary.reasons.join("; ")
+            ),
+        )),
         v => Err(Failure::new(
             exit::FAILED,
             format!(
@@ -388,6 +396,10 @@ pub fn judge(
     }
     match judgement.outcome {
         ripcord::analysis::judge::Outcome::Pass => Ok(()),
+        ripcord::analysis::judge::Outcome::FewSamples => Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!("not judged, inconclusive: {}", judgement.reason),
+        )),
         other => Err(Failure::new(
             exit::FAILED,
             format!("canary {}: {}", other.label(), judgement.reason),
@@ -500,18 +512,25 @@ async fn gate_inner(
             Verdict::Pass => String::new(),
             _ => format!(" ({})", inert(&summary.reasons.join("; "))),
         };
+        let what = if summary.verdict.judged() {
+            format!("score {:.0}: {}", summary.score, summary.verdict.label())
+        } else {
+            format!("not judged yet: {}", summary.verdict.label())
+        };
         eprintln!(
-            "ripcord: {} score {:.0}: {}{why}",
+            "ripcord: {} {what}{why}",
             chrono::Utc::now().format("%H:%M:%S"),
-            summary.score,
-            summary.verdict.label()
         );
         let step = plan.step(&summary, n);
-        *printed = step != GateStep::Continue;
+        *printed = matches!(step, GateStep::Pass | GateStep::Fail);
         match step {
             GateStep::Continue => {}
             GateStep::Inconclusive => {
-                return Err(inconclusive(&release, g.duration, "nothing was judged"))
+                return Err(inconclusive(
+                    &release,
+                    g.duration,
+                    &summary.reasons.join("; "),
+                ))
             }
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {

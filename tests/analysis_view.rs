@@ -36,6 +36,11 @@ fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
 /// A judgement of checkout by the example HTTP config: its error ratio well above the
 /// baseline's, its latency alike. Numbers made by the real judge.
 fn report(end: i64) -> Report {
+    report_of(end, 60)
+}
+
+/// [`report`] over the last `points` points of each side (at most 60).
+fn report_of(end: i64, points: i64) -> Report {
     let (config, issues) = ripcord::config::analysis::load(
         std::path::Path::new("http.toml"),
         ripcord::config::analysis_examples()[0].1,
@@ -43,7 +48,7 @@ fn report(end: i64) -> Report {
     assert!(issues.is_empty(), "{issues:?}");
     let config: AnalysisConfig = config;
     let series = |base: f64, wobble: f64| -> Vec<(f64, f64)> {
-        (0..60)
+        (60 - points..60)
             .map(|i| {
                 let t = (end - 300 + i * 5) as f64;
                 (t, base + wobble * ((i * 7 % 11) as f64 / 10.0))
@@ -224,6 +229,40 @@ fn the_verdict_column_says_when_the_verdict_is_ripcords() {
             .any(|l| !l.contains("rc") && (l.contains("✔ pass") || l.contains("… run"))),
         "{screen}"
     );
+}
+
+#[test]
+fn too_few_samples_show_as_judging_never_as_pass_or_fail() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    let key = state.selected_key().cloned().expect("checkout");
+    let at = state.now;
+    // Its error ratio ×8 on one point a side: not judged.
+    update(
+        &mut state,
+        Msg::Analysis {
+            key: key.clone(),
+            at,
+            result: Ok(report_of(at.timestamp(), 1)),
+        },
+    );
+    let a = ripcord::app::attention(&state, &state.releases[&key]);
+    assert_ne!(a.rank, ripcord::app::Rank::Failing, "{a:?}");
+    let screen = rendered_text(&mut state, 160, 48);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("checkout"))
+        .expect("checkout's row");
+    assert!(line.contains("rc… few"), "{line}");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '3');
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(screen.contains("ripcord judging… (few samples)"), "{screen}");
+    assert!(
+        screen.contains("error ratio  few samples: error ratio: too few samples to judge: canary 1, baseline 1"),
+        "{screen}"
+    );
+    assert!(!screen.contains("score"), "{screen}");
 }
 
 fn rendered_text(state: &mut State, width: u16, height: u16) -> String {

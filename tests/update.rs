@@ -3419,3 +3419,25 @@ fn ctrl_u_in_the_evaluation_box_deletes_to_the_start_of_the_line() {
     );
     assert!(state.flags_tab.parsed.is_ok());
 }
+
+#[test]
+fn a_canary_not_judged_yet_ranks_by_its_phase_not_with_the_failing() {
+    use ripcord::analysis::score::Verdict;
+    let (_, mut state) = demo_state();
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "cart")
+        .cloned()
+        .expect("cart");
+    for verdict in [Verdict::NoDataYet, Verdict::FewSamples] {
+        judged(
+            &mut state,
+            &key,
+            report(verdict, &["no canary and baseline data yet: nothing to judge"]),
+        );
+        let a = attention(&state, &state.releases[&key]);
+        assert_eq!(a.rank, Rank::Waiting, "{verdict:?}: {a:?}");
+        assert!(!a.from_ripcord, "{verdict:?}: {a:?}");
+    }
+}

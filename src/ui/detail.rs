@@ -966,6 +966,7 @@ fn analysis_verdict_slot(v: crate::analysis::score::Verdict) -> Slot {
         Verdict::Pass => Slot::VerdictPass,
         Verdict::Marginal => Slot::VerdictInconclusive,
         Verdict::Fail => Slot::VerdictFail,
+        Verdict::FewSamples | Verdict::NoDataYet => Slot::Muted,
     }
 }
 
@@ -975,6 +976,7 @@ fn outcome_slot(o: crate::analysis::judge::Outcome) -> Slot {
         Outcome::Pass => Slot::VerdictPass,
         Outcome::High | Outcome::Low => Slot::VerdictFail,
         Outcome::NoData | Outcome::Error => Slot::VerdictInconclusive,
+        Outcome::FewSamples => Slot::Muted,
     }
 }
 
@@ -1004,7 +1006,11 @@ fn render_analysis(
         let mut spans = vec![
             Span::styled("ripcord ", theme.style(Slot::Muted)),
             Span::styled(
-                format!("score {:.0} {}", s.score, s.verdict.label()),
+                if s.verdict.judged() {
+                    format!("score {:.0} {}", s.score, s.verdict.label())
+                } else {
+                    s.verdict.label().to_owned()
+                },
                 theme.style(analysis_verdict_slot(s.verdict)),
             ),
         ];

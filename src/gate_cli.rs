@@ -180,6 +180,15 @@ async fn find_release(
         .expect("resolved from this list"))
 }
 
+/// Each side's selector, or why the release has nothing to judge: no canary running, no
+/// older ReplicaSet, sides that cannot be told apart. Neither a pass nor a failure: exit 5.
+fn judgeable(release: &Release) -> Result<Selectors, Failure> {
+    if let Some(why) = gate::nothing_to_judge(release) {
+        return Err(Failure::new(exit::INCONCLUSIVE, why));
+    }
+    gate::selectors(release).map_err(|why| Failure::new(exit::INCONCLUSIVE, why))
+}
+
 async fn judge_once(
     prometheus: &Prometheus,
     config: &AnalysisConfig,
@@ -276,7 +285,7 @@ async fn analyze_inner(
     let prometheus = prometheus(analysis, args, &settings, &cluster).await?;
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
-    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    let selectors = judgeable(&release)?;
     let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
     if let Some(why) = gate::not_judgeable(&release, &report) {
         return Err(Failure::new(
@@ -452,7 +461,7 @@ async fn gate_inner(
     let release = loop {
         let release = find_release(&cluster, &namespace, g.target, &access).await?;
         if let Some(why) = gate::nothing_to_judge(&release) {
-            return Err(bad_input(why));
+            return Err(Failure::new(exit::INCONCLUSIVE, why));
         }
         match gate::rollout_ready(&release) {
             Ok(true) => break release,
@@ -481,7 +490,7 @@ async fn gate_inner(
             }
         }
     };
-    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    let selectors = judgeable(&release)?;
     eprintln!(
         "ripcord: {} is ready; judging every {} for {}",
         inert(&release.key.to_string()),

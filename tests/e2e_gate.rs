@@ -505,7 +505,8 @@ async fn a_gate_with_nothing_to_judge_says_so_at_once() {
             "10s",
             "--rollback-on-fail",
         ]);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        // Nothing to judge is inconclusive (5), for the gate as for analyze.
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out));
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{}",
@@ -514,6 +515,20 @@ async fn a_gate_with_nothing_to_judge_says_so_at_once() {
         let err = stderr(&out);
         assert!(
             err.contains("has nothing to judge") && err.contains(why),
+            "{}",
+            text(&out)
+        );
+        let out = cli.run(&[
+            "analyze",
+            target,
+            "-n",
+            &ns.name,
+            "--config",
+            &cli.analysis,
+        ]);
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+        assert!(
+            stderr(&out).contains("has nothing to judge") && stderr(&out).contains(why),
             "{}",
             text(&out)
         );

@@ -4,7 +4,7 @@ use super::cli::{AnalysisArgs, ClusterArgs, JudgeDirection, Output};
 use super::{connect_all, load_settings, open_journal, print_out};
 use ripcord::analysis::config::{AnalysisConfig, Side};
 use ripcord::analysis::judge::{
-    clean, judge_metric, num, p_text, Direction, MetricRule, DEFAULT_CONFIDENCE,
+    clean, judge_metric, num, p_text, Direction, MetricRule, DEFAULT_CONFIDENCE, FEW_SAMPLES,
 };
 use ripcord::analysis::mann_whitney::{hodges_lehmann, mann_whitney_u};
 use ripcord::analysis::score::{Summary, Verdict};
@@ -322,14 +322,33 @@ async fn analyze_inner(
 fn read_numbers(path: &PathBuf) -> Result<Vec<f64>, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad_input(format!("reading {}: {e}", path.display())))?;
-    gate::parse_numbers(&path.display().to_string(), &text).map_err(bad_input)
+    let numbers = gate::parse_numbers(&path.display().to_string(), &text).map_err(bad_input)?;
+    if numbers.is_empty() {
+        return Err(bad_input(format!("{}: no numbers", path.display())));
+    }
+    Ok(numbers)
 }
+
+/// The name the judge's reasons give the compared values.
+const JUDGED: &str = "value";
 
 pub fn judge(
     canary: &PathBuf,
     baseline: &PathBuf,
     direction: JudgeDirection,
     output: Output,
+) -> Result<(), Failure> {
+    let mut printed = false;
+    let result = judge_inner(canary, baseline, direction, output, &mut printed);
+    json_error(result, output, printed)
+}
+
+fn judge_inner(
+    canary: &PathBuf,
+    baseline: &PathBuf,
+    direction: JudgeDirection,
+    output: Output,
+    printed: &mut bool,
 ) -> Result<(), Failure> {
     let c = read_numbers(canary)?;
     let b = read_numbers(baseline)?;
@@ -341,7 +360,7 @@ pub fn judge(
         },
         ..MetricRule::default()
     };
-    let judgement = judge_metric("canary", &rule, &c, &b, DEFAULT_CONFIDENCE);
+    let judgement = judge_metric(JUDGED, &rule, &c, &b, DEFAULT_CONFIDENCE);
     // The test and the shift count what the judge counts: NaN and infinities dropped.
     let dropped = |raw: &[f64]| raw.len() - clean(raw, rule.nan_strategy).len();
     let (c_dropped, b_dropped) = (dropped(&c), dropped(&b));
@@ -349,6 +368,9 @@ pub fn judge(
     let test = mann_whitney_u(&c, &b);
     // The shift is how far the canary sits above the baseline.
     let shift = hodges_lehmann(&b, &c, DEFAULT_CONFIDENCE);
+    // With fewer samples the interval cannot reach the confidence: none is claimed.
+    let interval = c.len() >= FEW_SAMPLES && b.len() >= FEW_SAMPLES;
+    *printed = true;
     match output {
         Output::Json => {
             let json = serde_json::json!({
@@ -358,7 +380,8 @@ pub fn judge(
                 "baseline_dropped": b_dropped,
                 "u": test.map(|t| t.u),
                 "p": test.map(|t| t.p),
-                "shift": shift,
+                "shift": shift.filter(|_| interval),
+                "estimate": shift.map(|s| s.estimate),
                 "confidence": DEFAULT_CONFIDENCE,
                 "judgement": judgement,
             });
@@ -383,14 +406,20 @@ pub fn judge(
                 };
                 text.push_str(&format!("U        {}\np        {p}\n", num(t.u)));
             }
-            if let Some(s) = shift {
-                text.push_str(&format!(
+            match shift {
+                Some(s) if interval => text.push_str(&format!(
                     "shift    {} ({}% interval {} to {})\n",
                     num(s.estimate),
                     num(DEFAULT_CONFIDENCE * 100.0),
                     num(s.lower),
                     num(s.upper)
-                ));
+                )),
+                Some(s) => text.push_str(&format!(
+                    "shift    {} (no {}% interval from so few samples)\n",
+                    num(s.estimate),
+                    num(DEFAULT_CONFIDENCE * 100.0)
+                )),
+                None => {}
             }
             text.push_str(&format!(
                 "verdict  {}: {}\n",

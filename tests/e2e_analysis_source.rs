@@ -92,7 +92,7 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         stderr(&out).contains(&format!(
-            "configmap/{}/web-analysis/analysis.toml:2:1: `confidence` must be",
+            "configmap/{}/web-analysis/analysis.toml:2:14: `confidence` must be",
             ns.name
         )),
         "{}",

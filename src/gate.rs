@@ -441,6 +441,7 @@ mod tests {
             events: vec![],
             argo: None,
             flagger: None,
+            analysis_config: None,
         }
     }
 

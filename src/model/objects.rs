@@ -121,6 +121,8 @@ pub struct DeploymentRow {
     pub generation: i64,
     pub revision: i64,
     pub canary_of: Option<String>,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     pub replicas: i32,
     pub paused: bool,
     pub strategy: Strategy,
@@ -382,6 +384,10 @@ fn deployment_row(o: WireObject) -> Result<DeploymentRow, ObjectError> {
         generation: m.and_then(|m| m.generation).unwrap_or(0),
         revision: revision_of(m),
         canary_of: clean_opt(labels(m).and_then(|l| l.canary_of.clone())),
+        analysis_config: clean_opt(
+            m.and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.analysis.clone()),
+        ),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
         paused: spec.and_then(|s| s.paused).unwrap_or(false),
         strategy,
@@ -1226,5 +1232,19 @@ mod tests {
             problem: EVIL.into(),
         };
         assert!(is_inert(&e.to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_deployment_keeps_the_analysis_config_its_annotation_names() {
+        let row = |annotations: Value| {
+            let o: WireObject = serde_json::from_value(json!({
+                "metadata": { "name": "web", "namespace": "shop", "annotations": annotations },
+            }))
+            .expect("object");
+            deployment_row(o).expect("row")
+        };
+        let d = row(json!({ "ripcord.dev/analysis": "web-analysis" }));
+        assert_eq!(d.analysis_config.as_deref(), Some("web-analysis"));
+        assert_eq!(row(json!({})).analysis_config, None);
     }
 }

@@ -277,3 +277,48 @@ fn rendered_text(state: &mut State, width: u16, height: u16) -> String {
     }
     text
 }
+
+#[test]
+fn the_promql_wraps_at_80_columns_and_no_legend_covers_the_chart() {
+    for width in [80, 120] {
+        let mut state = judged_checkout();
+        let screen = rendered_text(&mut state, width, 40);
+        // Each side's selector is on screen, however narrow.
+        for selector in ["pod_template_hash=\"7d9f\"", "pod_template_hash=\"5c4b\""] {
+            assert!(
+                screen.contains(selector),
+                "{width}: {selector} cut off\n{screen}"
+            );
+        }
+        // "threshold" is named once, beside the PromQL: no legend box over the data.
+        assert_eq!(
+            screen.matches("threshold").count(),
+            1,
+            "{width} columns:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn the_summary_line_is_marked_stale_while_prometheus_is_down() {
+    let mut state = judged_checkout();
+    press(&mut state, '1');
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(screen.contains("canary metrics failing"), "{screen}");
+    assert!(!screen.contains("stale"), "{screen}");
+    let key = state.selected_key().cloned().expect("checkout");
+    let now = state.now;
+    update(
+        &mut state,
+        Msg::Analysis {
+            key,
+            at: now,
+            result: Err("Prometheus at http://prometheus.monitoring:9090 is unreachable".into()),
+        },
+    );
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(
+        screen.contains("⚠ stale, 20s old: ✖ canary metrics failing"),
+        "{screen}"
+    );
+}

@@ -257,9 +257,14 @@ fn too_few_samples_show_as_judging_never_as_pass_or_fail() {
     press_code(&mut state, KeyCode::Enter);
     press(&mut state, '3');
     let screen = rendered_text(&mut state, 160, 48);
-    assert!(screen.contains("ripcord judging… (few samples)"), "{screen}");
     assert!(
-        screen.contains("error ratio  few samples: error ratio: too few samples to judge: canary 1, baseline 1"),
+        screen.contains("ripcord judging… (few samples)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "error ratio  few samples: error ratio: too few samples to judge: canary 1, baseline 1"
+        ),
         "{screen}"
     );
     assert!(!screen.contains("score"), "{screen}");

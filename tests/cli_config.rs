@@ -135,7 +135,10 @@ fn the_config_dirs_analysis_toml_is_checked() {
     .expect("write");
     let (code, out) = check_dir(dir.path());
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("no problems found in") && out.contains("analysis.toml"), "{out}");
+    assert!(
+        out.contains("no problems found in") && out.contains("analysis.toml"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -146,7 +149,10 @@ fn an_analysis_file_without_metrics_is_recognised_and_its_problems_placed() {
     let (code, out) = check(&[file.to_str().expect("utf-8 path")]);
     assert_eq!(code, Some(2), "{out}");
     assert!(!out.contains("unknown setting"), "{out}");
-    assert!(out.contains("no metrics: there is nothing to judge"), "{out}");
+    assert!(
+        out.contains("no metrics: there is nothing to judge"),
+        "{out}"
+    );
     assert!(
         out.contains("gate.toml:3:12: `marginal` (80) is above `pass` (70)"),
         "{out}"

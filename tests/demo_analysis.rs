@@ -196,7 +196,10 @@ async fn checkouts_error_ratio_stays_high_once_it_is() {
             .expect("the canary's revision and its creation");
         let panel = &report.panels[0];
         assert!(
-            panel.canary.first().is_some_and(|p| p.0 >= created.timestamp() as f64),
+            panel
+                .canary
+                .first()
+                .is_some_and(|p| p.0 >= created.timestamp() as f64),
             "canary points from before {created}: {:?}",
             panel.canary.first()
         );

@@ -305,7 +305,9 @@ fn judge_compares_two_files_of_numbers() {
     // Too few to judge: inconclusive (5), no interval claimed, the values called values.
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(
-        said.contains("verdict  few samples: value: too few samples to judge: canary 2, baseline 40"),
+        said.contains(
+            "verdict  few samples: value: too few samples to judge: canary 2, baseline 40"
+        ),
         "{}",
         text(&out)
     );
@@ -323,13 +325,26 @@ fn judge_compares_two_files_of_numbers() {
         &["judge", "--canary", "empty.txt", "--baseline", "base.txt"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(stderr(&out).contains("empty.txt: no numbers"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("empty.txt: no numbers"),
+        "{}",
+        text(&out)
+    );
     let out = offline(
         &cli,
-        &["judge", "--canary", "bad.txt", "--baseline", "base.txt", "-o", "json"],
+        &[
+            "judge",
+            "--canary",
+            "bad.txt",
+            "--baseline",
+            "base.txt",
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect(&text(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", text(&out)));
     assert!(
         json["error"]["message"]
             .as_str()
@@ -550,14 +565,7 @@ async fn a_gate_with_nothing_to_judge_says_so_at_once() {
             "{}",
             text(&out)
         );
-        let out = cli.run(&[
-            "analyze",
-            target,
-            "-n",
-            &ns.name,
-            "--config",
-            &cli.analysis,
-        ]);
+        let out = cli.run(&["analyze", target, "-n", &ns.name, "--config", &cli.analysis]);
         assert_eq!(out.status.code(), Some(5), "{}", text(&out));
         assert!(
             stderr(&out).contains("has nothing to judge") && stderr(&out).contains(why),

@@ -3434,7 +3434,10 @@ fn a_canary_not_judged_yet_ranks_by_its_phase_not_with_the_failing() {
         judged(
             &mut state,
             &key,
-            report(verdict, &["no canary and baseline data yet: nothing to judge"]),
+            report(
+                verdict,
+                &["no canary and baseline data yet: nothing to judge"],
+            ),
         );
         let a = attention(&state, &state.releases[&key]);
         assert_eq!(a.rank, Rank::Waiting, "{verdict:?}: {a:?}");

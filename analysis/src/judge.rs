@@ -203,12 +203,7 @@ pub fn judge_metric(
         } else {
             format!("{name}: no {side} data")
         };
-        return MetricJudgement::without_test(
-            outcome,
-            required && rule.critical,
-            samples,
-            reason,
-        );
+        return MetricJudgement::without_test(outcome, required && rule.critical, samples, reason);
     }
     let (Some(test), Some(shift)) = (
         mann_whitney_u(&canary, &baseline),
@@ -397,7 +392,13 @@ mod tests {
             critical_increase: 1.5,
             ..MetricRule::default()
         };
-        let j = judge_metric("error ratio", &rule, &[0.101], &[0.0088], DEFAULT_CONFIDENCE);
+        let j = judge_metric(
+            "error ratio",
+            &rule,
+            &[0.101],
+            &[0.0088],
+            DEFAULT_CONFIDENCE,
+        );
         assert_eq!(j.outcome, Outcome::FewSamples, "{j:?}");
         assert!(!j.failed() && !j.critical_failure);
         assert_eq!((j.canary_samples, j.baseline_samples), (1, 1));
@@ -755,7 +756,13 @@ mod tests {
         assert_eq!(outcome(30, 3), Outcome::FewSamples);
         assert_eq!(outcome(FEW_SAMPLES - 1, 30), Outcome::FewSamples);
         // A clear rise on few samples is not a failure either: it is not judged yet.
-        let j = judge_metric("x", &rule, &series(5.0, 0.1, 5), &series(1.0, 0.1, 30), 0.98);
+        let j = judge_metric(
+            "x",
+            &rule,
+            &series(5.0, 0.1, 5),
+            &series(1.0, 0.1, 30),
+            0.98,
+        );
         assert_eq!(j.outcome, Outcome::FewSamples);
         assert!(!j.failed());
     }

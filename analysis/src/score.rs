@@ -409,7 +409,13 @@ mod tests {
             metric: "error ratio".into(),
             group: "errors".into(),
             critical: true,
-            judgement: judge_metric("error ratio", &rule, &[0.101], &[0.0088], DEFAULT_CONFIDENCE),
+            judgement: judge_metric(
+                "error ratio",
+                &rule,
+                &[0.101],
+                &[0.0088],
+                DEFAULT_CONFIDENCE,
+            ),
         };
         let s = score(
             &[one, judged("p99", "latency", Outcome::Pass, false)],

@@ -132,7 +132,8 @@ pub fn due(state: &mut State) -> Vec<Effect> {
             .and_then(|p| p.requested)
             .is_some_and(|at| (now - at).num_seconds() < every);
         // Another analysis config named: judge by it now, not at the next interval.
-        let renamed = panel.is_some_and(|p| p.requested.is_some() && p.config_name != r.analysis_config);
+        let renamed =
+            panel.is_some_and(|p| p.requested.is_some() && p.config_name != r.analysis_config);
         if fresh && !renamed {
             continue;
         }

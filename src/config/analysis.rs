@@ -107,7 +107,12 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
                         }
                     }
                 }
-                _ => issues.push(wrong_type(&source, entry, "an array of tables", "[[metrics]]")),
+                _ => issues.push(wrong_type(
+                    &source,
+                    entry,
+                    "an array of tables",
+                    "[[metrics]]",
+                )),
             },
             other => issues.push(source.issue(
                 entry.span.clone(),
@@ -155,7 +160,11 @@ fn wrong_type(source: &Source<'_>, entry: &Entry, what: &str, expected: &str) ->
     at_value(
         source,
         entry,
-        format!("`{}` must be {what}, found {}", entry.key, entry.value.kind()),
+        format!(
+            "`{}` must be {what}, found {}",
+            entry.key,
+            entry.value.kind()
+        ),
         expected,
     )
 }
@@ -183,7 +192,12 @@ fn metric(
         let text = |expected: &str, issues: &mut Vec<ConfigIssue>| match &f.value {
             TomlNode::Str(s) if !s.trim().is_empty() => Some(s.clone()),
             TomlNode::Str(_) => {
-                issues.push(at_value(source, f, format!("`{}` is empty", f.key), expected));
+                issues.push(at_value(
+                    source,
+                    f,
+                    format!("`{}` is empty", f.key),
+                    expected,
+                ));
                 None
             }
             _ => {
@@ -508,15 +522,21 @@ critical_decrease = 0.9
                 .starts_with("analysis.toml:4:20:"),
             "{issues:#?}"
         );
-        assert!(find("`critical_increase` (0.5) is out of range").starts_with("analysis.toml:5:21:"));
+        assert!(
+            find("`critical_increase` (0.5) is out of range").starts_with("analysis.toml:5:21:")
+        );
         assert!(find("`query` is empty").starts_with("analysis.toml:9:9:"));
-        assert!(!issues.iter().any(|i| i.contains("found a string") && i.contains("query")));
+        assert!(!issues
+            .iter()
+            .any(|i| i.contains("found a string") && i.contains("query")));
         assert!(find(
             "`critical_increase` (1.2) is below `allowed_increase` (1.5): it would never fire"
         )
         .starts_with("analysis.toml:15:21:"));
-        assert!(find("`critical_decrease` (0.9) is above `allowed_decrease` (0.8)")
-            .starts_with("analysis.toml:17:21:"));
+        assert!(
+            find("`critical_decrease` (0.9) is above `allowed_decrease` (0.8)")
+                .starts_with("analysis.toml:17:21:")
+        );
         assert!(config.metrics.is_empty(), "{config:?}");
         // One name twice, however it is spaced or capitalised.
         let (config, issues) = load_str(

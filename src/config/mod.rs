@@ -73,7 +73,10 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
         FileKind::Keymap
     } else if entries.iter().any(|e| e.key == "slots") {
         FileKind::Theme
-    } else if entries.iter().any(|e| ANALYSIS_ONLY_KEYS.contains(&e.key.as_str())) {
+    } else if entries
+        .iter()
+        .any(|e| ANALYSIS_ONLY_KEYS.contains(&e.key.as_str()))
+    {
         FileKind::Analysis
     } else {
         FileKind::Settings

@@ -332,7 +332,10 @@ impl ClusterSources {
         self.configs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key.clone(), (std::time::Instant::now(), named, config.clone()));
+            .insert(
+                key.clone(),
+                (std::time::Instant::now(), named, config.clone()),
+            );
         config
     }
 }

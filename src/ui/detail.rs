@@ -1085,7 +1085,7 @@ fn render_analysis(
     let below = wrap(vec![Line::from(metric)], area.width);
     // The PromQL as one line each (a template may span lines); the key copies it whole.
     let one_line = |q: &str| q.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut query_lines = vec![
+    let query_lines = vec![
         Line::from(vec![
             Span::styled(format!("{new:<9}"), theme.style(Slot::Canary)),
             Span::raw(inert(&one_line(&p.canary_query)).into_owned()),

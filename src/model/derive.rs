@@ -565,6 +565,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         name: a.meta.name.clone(),
     };
     let mut r = new_release(key, a.strategy);
+    r.analysis_config = a.analysis_config.clone();
     r.created = a.meta.created;
     let sets = idx.replicasets("Rollout", &a.meta.name);
     let plugin = super::argo::plugin_status(a, &sets);
@@ -705,6 +706,7 @@ fn flagger_release(
         name: c.meta.name.clone(),
     };
     let mut r = new_release(key, Strategy::Canary);
+    r.analysis_config = c.analysis_config.clone();
     r.created = c.meta.created;
     r.conditions = c.conditions.clone();
     r.message = c

@@ -170,6 +170,8 @@ pub struct EventRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArgoRolloutRow {
     pub meta: Meta,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     /// `spec.replicas`, 1 when unset (as the controller defaults it).
     pub replicas: i32,
     pub paused: bool,
@@ -243,6 +245,8 @@ pub struct ExperimentRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlaggerCanaryRow {
     pub meta: Meta,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     pub target: String,
     pub phase: String,
     pub weight: u8,
@@ -669,6 +673,7 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
     let blue_green = strategy_v.get("blueGreen").cloned().unwrap_or_default();
     let traffic = canary.get("trafficRouting").filter(|t| !t.is_null());
     Ok(ArgoRolloutRow {
+        analysis_config: analysis_annotation(v),
         replicas: int_at(v, &["spec", "replicas"]).unwrap_or(1) as i32,
         paused: bool_at(v, &["spec", "paused"]),
         strategy,
@@ -833,6 +838,13 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
     })
 }
 
+/// A custom object's `ripcord.dev/analysis` annotation, if set.
+fn analysis_annotation(v: &Value) -> Option<String> {
+    v.pointer("/metadata/annotations/ripcord.dev~1analysis")
+        .and_then(Value::as_str)
+        .and_then(|s| clean_opt(Some(s.to_owned())))
+}
+
 fn argo_revision_of(v: &Value) -> i64 {
     v.pointer("/metadata/annotations")
         .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
@@ -934,6 +946,7 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
         })
         .collect();
     Ok(FlaggerCanaryRow {
+        analysis_config: analysis_annotation(v),
         target: clean(target.to_owned()),
         phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Initializing".into()),
         weight: weight(int_at(v, &["status", "canaryWeight"]).unwrap_or(0)),
@@ -1246,5 +1259,15 @@ mod tests {
         let d = row(json!({ "ripcord.dev/analysis": "web-analysis" }));
         assert_eq!(d.analysis_config.as_deref(), Some("web-analysis"));
         assert_eq!(row(json!({})).analysis_config, None);
+        // Argo Rollouts and Flagger Canaries carry it on their own objects.
+        let annotated = json!({
+            "metadata": { "name": "web", "namespace": "shop",
+                          "annotations": { "ripcord.dev/analysis": "web-analysis" } },
+            "spec": { "targetRef": { "name": "web" }, "strategy": { "canary": {} } },
+        });
+        let rollout = argo_rollout_row(&annotated).expect("rollout");
+        assert_eq!(rollout.analysis_config.as_deref(), Some("web-analysis"));
+        let canary = flagger_canary_row(&annotated).expect("canary");
+        assert_eq!(canary.analysis_config.as_deref(), Some("web-analysis"));
     }
 }

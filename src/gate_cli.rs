@@ -4,7 +4,7 @@ use super::cli::{AnalysisArgs, ClusterArgs, JudgeDirection, Output};
 use super::{connect_all, load_settings, open_journal, print_out};
 use ripcord::analysis::config::{AnalysisConfig, Side};
 use ripcord::analysis::judge::{
-    clean, judge_metric, num, p_text, Direction, MetricRule, DEFAULT_CONFIDENCE,
+    clean, judge_metric, num, p_text, Direction, MetricRule, DEFAULT_CONFIDENCE, FEW_SAMPLES,
 };
 use ripcord::analysis::mann_whitney::{hodges_lehmann, mann_whitney_u};
 use ripcord::analysis::score::{Summary, Verdict};
@@ -180,6 +180,15 @@ async fn find_release(
         .expect("resolved from this list"))
 }
 
+/// Each side's selector, or why the release has nothing to judge: no canary running, no
+/// older ReplicaSet, sides that cannot be told apart. Neither a pass nor a failure: exit 5.
+fn judgeable(release: &Release) -> Result<Selectors, Failure> {
+    if let Some(why) = gate::nothing_to_judge(release) {
+        return Err(Failure::new(exit::INCONCLUSIVE, why));
+    }
+    gate::selectors(release).map_err(|why| Failure::new(exit::INCONCLUSIVE, why))
+}
+
 async fn judge_once(
     prometheus: &Prometheus,
     config: &AnalysisConfig,
@@ -276,7 +285,7 @@ async fn analyze_inner(
     let prometheus = prometheus(analysis, args, &settings, &cluster).await?;
     let release = find_release(&cluster, &namespace, target, &AccessCache::default()).await?;
     let config = analysis_config_for(analysis.config.as_ref(), &cluster, &release).await?;
-    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    let selectors = judgeable(&release)?;
     let report = judge_once(&prometheus, &config, &release, &selectors, window).await?;
     if let Some(why) = gate::not_judgeable(&release, &report) {
         return Err(Failure::new(
@@ -289,6 +298,14 @@ async fn analyze_inner(
     print_summary(&release, &selectors, &summary, output)?;
     match summary.verdict {
         Verdict::Pass => Ok(()),
+        v if !v.judged() => Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!(
+                "{}: not judged, inconclusive: {}",
+                release.key,
+                summary.reasons.join("; ")
+            ),
+        )),
         v => Err(Failure::new(
             exit::FAILED,
             format!(
@@ -305,14 +322,33 @@ async fn analyze_inner(
 fn read_numbers(path: &PathBuf) -> Result<Vec<f64>, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad_input(format!("reading {}: {e}", path.display())))?;
-    gate::parse_numbers(&path.display().to_string(), &text).map_err(bad_input)
+    let numbers = gate::parse_numbers(&path.display().to_string(), &text).map_err(bad_input)?;
+    if numbers.is_empty() {
+        return Err(bad_input(format!("{}: no numbers", path.display())));
+    }
+    Ok(numbers)
 }
+
+/// The name the judge's reasons give the compared values.
+const JUDGED: &str = "value";
 
 pub fn judge(
     canary: &PathBuf,
     baseline: &PathBuf,
     direction: JudgeDirection,
     output: Output,
+) -> Result<(), Failure> {
+    let mut printed = false;
+    let result = judge_inner(canary, baseline, direction, output, &mut printed);
+    json_error(result, output, printed)
+}
+
+fn judge_inner(
+    canary: &PathBuf,
+    baseline: &PathBuf,
+    direction: JudgeDirection,
+    output: Output,
+    printed: &mut bool,
 ) -> Result<(), Failure> {
     let c = read_numbers(canary)?;
     let b = read_numbers(baseline)?;
@@ -324,7 +360,7 @@ pub fn judge(
         },
         ..MetricRule::default()
     };
-    let judgement = judge_metric("canary", &rule, &c, &b, DEFAULT_CONFIDENCE);
+    let judgement = judge_metric(JUDGED, &rule, &c, &b, DEFAULT_CONFIDENCE);
     // The test and the shift count what the judge counts: NaN and infinities dropped.
     let dropped = |raw: &[f64]| raw.len() - clean(raw, rule.nan_strategy).len();
     let (c_dropped, b_dropped) = (dropped(&c), dropped(&b));
@@ -332,6 +368,9 @@ pub fn judge(
     let test = mann_whitney_u(&c, &b);
     // The shift is how far the canary sits above the baseline.
     let shift = hodges_lehmann(&b, &c, DEFAULT_CONFIDENCE);
+    // With fewer samples the interval cannot reach the confidence: none is claimed.
+    let interval = c.len() >= FEW_SAMPLES && b.len() >= FEW_SAMPLES;
+    *printed = true;
     match output {
         Output::Json => {
             let json = serde_json::json!({
@@ -341,7 +380,8 @@ pub fn judge(
                 "baseline_dropped": b_dropped,
                 "u": test.map(|t| t.u),
                 "p": test.map(|t| t.p),
-                "shift": shift,
+                "shift": shift.filter(|_| interval),
+                "estimate": shift.map(|s| s.estimate),
                 "confidence": DEFAULT_CONFIDENCE,
                 "judgement": judgement,
             });
@@ -366,14 +406,20 @@ pub fn judge(
                 };
                 text.push_str(&format!("U        {}\np        {p}\n", num(t.u)));
             }
-            if let Some(s) = shift {
-                text.push_str(&format!(
+            match shift {
+                Some(s) if interval => text.push_str(&format!(
                     "shift    {} ({}% interval {} to {})\n",
                     num(s.estimate),
                     num(DEFAULT_CONFIDENCE * 100.0),
                     num(s.lower),
                     num(s.upper)
-                ));
+                )),
+                Some(s) => text.push_str(&format!(
+                    "shift    {} (no {}% interval from so few samples)\n",
+                    num(s.estimate),
+                    num(DEFAULT_CONFIDENCE * 100.0)
+                )),
+                None => {}
             }
             text.push_str(&format!(
                 "verdict  {}: {}\n",
@@ -388,6 +434,10 @@ pub fn judge(
     }
     match judgement.outcome {
         ripcord::analysis::judge::Outcome::Pass => Ok(()),
+        ripcord::analysis::judge::Outcome::FewSamples => Err(Failure::new(
+            exit::INCONCLUSIVE,
+            format!("not judged, inconclusive: {}", judgement.reason),
+        )),
         other => Err(Failure::new(
             exit::FAILED,
             format!("canary {}: {}", other.label(), judgement.reason),
@@ -440,7 +490,7 @@ async fn gate_inner(
     let release = loop {
         let release = find_release(&cluster, &namespace, g.target, &access).await?;
         if let Some(why) = gate::nothing_to_judge(&release) {
-            return Err(bad_input(why));
+            return Err(Failure::new(exit::INCONCLUSIVE, why));
         }
         match gate::rollout_ready(&release) {
             Ok(true) => break release,
@@ -469,7 +519,7 @@ async fn gate_inner(
             }
         }
     };
-    let selectors = gate::selectors(&release).map_err(|why| Failure::new(exit::FAILED, why))?;
+    let selectors = judgeable(&release)?;
     eprintln!(
         "ripcord: {} is ready; judging every {} for {}",
         inert(&release.key.to_string()),
@@ -500,18 +550,25 @@ async fn gate_inner(
             Verdict::Pass => String::new(),
             _ => format!(" ({})", inert(&summary.reasons.join("; "))),
         };
+        let what = if summary.verdict.judged() {
+            format!("score {:.0}: {}", summary.score, summary.verdict.label())
+        } else {
+            format!("not judged yet: {}", summary.verdict.label())
+        };
         eprintln!(
-            "ripcord: {} score {:.0}: {}{why}",
+            "ripcord: {} {what}{why}",
             chrono::Utc::now().format("%H:%M:%S"),
-            summary.score,
-            summary.verdict.label()
         );
         let step = plan.step(&summary, n);
-        *printed = step != GateStep::Continue;
+        *printed = matches!(step, GateStep::Pass | GateStep::Fail);
         match step {
             GateStep::Continue => {}
             GateStep::Inconclusive => {
-                return Err(inconclusive(&release, g.duration, "nothing was judged"))
+                return Err(inconclusive(
+                    &release,
+                    g.duration,
+                    &summary.reasons.join("; "),
+                ))
             }
             GateStep::Pass => return print_summary(&release, &selectors, &summary, g.output),
             GateStep::Fail => {

@@ -382,3 +382,35 @@ fn a_judgement_against_a_baseline_without_pods_is_no_verdict() {
     );
     assert!(state.analyses[&key].report.is_some());
 }
+
+#[test]
+fn another_analysis_config_named_is_judged_at_once() {
+    let spec = ScaleSpec {
+        namespaces: 1,
+        deployments_per_namespace: 2,
+        replicas: 2,
+        canary_pairs_per_namespace: 2,
+    };
+    let mut state = state(&spec, true);
+    let first = tick(&mut state, 1);
+    let judged = analyses(&first);
+    assert_eq!(judged.len(), spec.pairs_per_namespace(), "{judged:?}");
+    assert!(analyses(&tick(&mut state, 1)).is_empty());
+    // One pair's annotation now names a ConfigMap: it alone is judged again, by that name.
+    let key = state
+        .releases
+        .keys()
+        .find(|k| k.name == judged[0])
+        .cloned()
+        .expect("a judged pair");
+    state.releases.get_mut(&key).expect("pair").analysis_config = Some("web-analysis".into());
+    let effects = tick(&mut state, 1);
+    assert_eq!(analyses(&effects), vec![key.name.clone()]);
+    let named = effects.iter().find_map(|e| match e {
+        Effect::Analyze(batch) => batch.first().map(|r| r.config_name.clone()),
+        _ => None,
+    });
+    assert_eq!(named, Some(Some("web-analysis".to_owned())));
+    // Asked for under that name: not again before the interval.
+    assert!(analyses(&tick(&mut state, 1)).is_empty());
+}

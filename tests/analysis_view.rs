@@ -36,6 +36,11 @@ fn frame(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
 /// A judgement of checkout by the example HTTP config: its error ratio well above the
 /// baseline's, its latency alike. Numbers made by the real judge.
 fn report(end: i64) -> Report {
+    report_of(end, 60)
+}
+
+/// [`report`] over the last `points` points of each side (at most 60).
+fn report_of(end: i64, points: i64) -> Report {
     let (config, issues) = ripcord::config::analysis::load(
         std::path::Path::new("http.toml"),
         ripcord::config::analysis_examples()[0].1,
@@ -43,7 +48,7 @@ fn report(end: i64) -> Report {
     assert!(issues.is_empty(), "{issues:?}");
     let config: AnalysisConfig = config;
     let series = |base: f64, wobble: f64| -> Vec<(f64, f64)> {
-        (0..60)
+        (60 - points..60)
             .map(|i| {
                 let t = (end - 300 + i * 5) as f64;
                 (t, base + wobble * ((i * 7 % 11) as f64 / 10.0))
@@ -226,6 +231,45 @@ fn the_verdict_column_says_when_the_verdict_is_ripcords() {
     );
 }
 
+#[test]
+fn too_few_samples_show_as_judging_never_as_pass_or_fail() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "checkout");
+    let key = state.selected_key().cloned().expect("checkout");
+    let at = state.now;
+    // Its error ratio ×8 on one point a side: not judged.
+    update(
+        &mut state,
+        Msg::Analysis {
+            key: key.clone(),
+            at,
+            result: Ok(report_of(at.timestamp(), 1)),
+        },
+    );
+    let a = ripcord::app::attention(&state, &state.releases[&key]);
+    assert_ne!(a.rank, ripcord::app::Rank::Failing, "{a:?}");
+    let screen = rendered_text(&mut state, 160, 48);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("checkout"))
+        .expect("checkout's row");
+    assert!(line.contains("rc… few"), "{line}");
+    press_code(&mut state, KeyCode::Enter);
+    press(&mut state, '3');
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(
+        screen.contains("ripcord judging… (few samples)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "error ratio  few samples: error ratio: too few samples to judge: canary 1, baseline 1"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("score"), "{screen}");
+}
+
 fn rendered_text(state: &mut State, width: u16, height: u16) -> String {
     let terminal = frame(state, width, height);
     let buffer = terminal.backend().buffer().clone();
@@ -237,4 +281,49 @@ fn rendered_text(state: &mut State, width: u16, height: u16) -> String {
         text.push('\n');
     }
     text
+}
+
+#[test]
+fn the_promql_wraps_at_80_columns_and_no_legend_covers_the_chart() {
+    for width in [80, 120] {
+        let mut state = judged_checkout();
+        let screen = rendered_text(&mut state, width, 40);
+        // Each side's selector is on screen, however narrow.
+        for selector in ["pod_template_hash=\"7d9f\"", "pod_template_hash=\"5c4b\""] {
+            assert!(
+                screen.contains(selector),
+                "{width}: {selector} cut off\n{screen}"
+            );
+        }
+        // "threshold" is named once, beside the PromQL: no legend box over the data.
+        assert_eq!(
+            screen.matches("threshold").count(),
+            1,
+            "{width} columns:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn the_summary_line_is_marked_stale_while_prometheus_is_down() {
+    let mut state = judged_checkout();
+    press(&mut state, '1');
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(screen.contains("canary metrics failing"), "{screen}");
+    assert!(!screen.contains("stale"), "{screen}");
+    let key = state.selected_key().cloned().expect("checkout");
+    let now = state.now;
+    update(
+        &mut state,
+        Msg::Analysis {
+            key,
+            at: now,
+            result: Err("Prometheus at http://prometheus.monitoring:9090 is unreachable".into()),
+        },
+    );
+    let screen = rendered_text(&mut state, 160, 48);
+    assert!(
+        screen.contains("⚠ stale, 20s old: ✖ canary metrics failing"),
+        "{screen}"
+    );
 }

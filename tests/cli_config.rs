@@ -101,3 +101,60 @@ fn a_bad_registry_allow_list_is_reported_by_config_check_at_its_line() {
     assert!(out.contains("config.toml:2:"), "{out}");
     assert!(out.contains("\"docker.io latest\""), "{out}");
 }
+
+/// `config check` with no files, over a config dir given by RIPCORD_CONFIG_DIR.
+fn check_dir(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
+        .args(["config", "check"])
+        .env("RIPCORD_CONFIG_DIR", dir)
+        .output()
+        .expect("run ripcord");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_config_dirs_analysis_toml_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("analysis.toml"),
+        "pass = 95\n[[metrics]]\nname = \"x\"\nquery = \"up{ {{selectr}} }\"\n",
+    )
+    .expect("write");
+    let (code, out) = check_dir(dir.path());
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("analysis.toml:4:9"), "{out}");
+    assert!(out.contains("unknown placeholder {{selectr}}"), "{out}");
+    assert!(!out.contains("no config file to check"), "{out}");
+    std::fs::write(
+        dir.path().join("analysis.toml"),
+        ripcord::config::analysis_examples()[0].1,
+    )
+    .expect("write");
+    let (code, out) = check_dir(dir.path());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("no problems found in") && out.contains("analysis.toml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_analysis_file_without_metrics_is_recognised_and_its_problems_placed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("gate.toml");
+    std::fs::write(&file, "confidence = 0.98\npass = 70\nmarginal = 80\n").expect("write");
+    let (code, out) = check(&[file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(!out.contains("unknown setting"), "{out}");
+    assert!(
+        out.contains("no metrics: there is nothing to judge"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gate.toml:3:12: `marginal` (80) is above `pass` (70)"),
+        "{out}"
+    );
+}

@@ -138,3 +138,79 @@ fn no_controller_passes_what_ripcord_fails() {
     }
     assert!(compared > 20, "{compared}");
 }
+
+/// The simulated Prometheus has a side's series only from when its pods became ready: a
+/// canary's mean is not diluted by invented history, so once its critical error ratio is
+/// high it stays high from one judgement to the next.
+#[tokio::test]
+async fn checkouts_error_ratio_stays_high_once_it_is() {
+    use ripcord::analysis::judge::Outcome;
+    let (mut world, mut state) = demo_state();
+    let prometheus = SimPrometheus::default();
+    world.attach_prometheus(prometheus.clone());
+    let config = demo_analysis();
+    let mut outcomes = Vec::new();
+    for _ in 0..24 {
+        world.advance(15.0);
+        for msg in ripcord::sim::driver::pending(&mut world) {
+            update(&mut state, msg);
+        }
+        update(&mut state, Msg::Tick(world.now));
+        state.analyses.clear();
+        let Some(r) = ripcord::app::analysis::due(&mut state)
+            .into_iter()
+            .flat_map(|e| match e {
+                Effect::Analyze(batch) => batch,
+                _ => vec![],
+            })
+            .find(|r| r.key.name == "checkout")
+        else {
+            continue;
+        };
+        let side = |selector| Side {
+            namespace: &r.key.namespace,
+            name: &r.key.name,
+            selector,
+        };
+        let report = analyze_report(
+            &prometheus,
+            &config,
+            &side(&r.canary),
+            &side(&r.baseline),
+            Window {
+                end: r.end,
+                length: chrono::Duration::from_std(r.window).unwrap(),
+                step: r.step,
+            },
+        )
+        .await
+        .expect("the simulated Prometheus answers");
+        let j = &report.summary.metrics[0].judgement;
+        assert_eq!(report.summary.metrics[0].metric, "error ratio");
+        // No canary point from before its ReplicaSet existed.
+        let created = state.releases[&r.key]
+            .revisions
+            .iter()
+            .find(|rev| rev.template_hash == r.canary_value)
+            .and_then(|rev| rev.created)
+            .expect("the canary's revision and its creation");
+        let panel = &report.panels[0];
+        assert!(
+            panel
+                .canary
+                .first()
+                .is_some_and(|p| p.0 >= created.timestamp() as f64),
+            "canary points from before {created}: {:?}",
+            panel.canary.first()
+        );
+        outcomes.push((world.now, j.outcome, j.reason.clone()));
+    }
+    assert!(outcomes.len() >= 8, "{outcomes:?}");
+    let first_high = outcomes
+        .iter()
+        .position(|o| o.1 == Outcome::High)
+        .unwrap_or_else(|| panic!("never high: {outcomes:?}"));
+    for (at, outcome, reason) in &outcomes[first_high..] {
+        assert_eq!(*outcome, Outcome::High, "at {at}: {reason}\n{outcomes:?}");
+    }
+}

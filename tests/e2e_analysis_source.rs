@@ -92,7 +92,7 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         stderr(&out).contains(&format!(
-            "configmap/{}/web-analysis/analysis.toml:2:1: `confidence` must be",
+            "configmap/{}/web-analysis/analysis.toml:2:14: `confidence` must be",
             ns.name
         )),
         "{}",
@@ -113,7 +113,16 @@ async fn the_command_line_beats_the_annotated_configmap_which_beats_the_config_d
     let out = analyze(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        stderr(&out).contains("names configmap/nosuch in") && stderr(&out).contains("not found"),
+        stderr(&out).contains(&format!(
+            "configmap {}/nosuch not found (named by ripcord.dev/analysis",
+            ns.name
+        )),
+        "{}",
+        text(&out)
+    );
+    // A sentence, not the client's debug dump.
+    assert!(
+        !stderr(&out).contains("Status {") && !stderr(&out).contains("ApiError"),
         "{}",
         text(&out)
     );

@@ -302,12 +302,55 @@ fn judge_compares_two_files_of_numbers() {
         "{}",
         text(&out)
     );
+    // Too few to judge: inconclusive (5), no interval claimed, the values called values.
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(
-        said.contains("few samples (canary 2, baseline 40)"),
+        said.contains(
+            "verdict  few samples: value: too few samples to judge: canary 2, baseline 40"
+        ),
         "{}",
         text(&out)
     );
-    assert_eq!(said.matches("few samples").count(), 1, "{}", text(&out));
+    assert!(
+        said.contains("(no 98% interval from so few samples)") && !said.contains("98% interval -"),
+        "{}",
+        text(&out)
+    );
+    assert!(!said.contains("canary: canary"), "{}", text(&out));
+
+    // An empty file is bad input (2), and with -o json an error object on stdout too.
+    std::fs::write(cli.dir().join("empty.txt"), "\n").unwrap();
+    let out = offline(
+        &cli,
+        &["judge", "--canary", "empty.txt", "--baseline", "base.txt"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("empty.txt: no numbers"),
+        "{}",
+        text(&out)
+    );
+    let out = offline(
+        &cli,
+        &[
+            "judge",
+            "--canary",
+            "bad.txt",
+            "--baseline",
+            "base.txt",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is not a number")),
+        "{json}"
+    );
 
     let out = offline(
         &cli,
@@ -451,6 +494,10 @@ async fn a_good_rolling_update_gated_right_after_its_rollout_passes_and_stays() 
         "30s",
         "--interval",
         "30s",
+        // The old pods go as the new ones come: a window of the 30 s alone holds too few of
+        // their samples to judge against.
+        "--window",
+        "90s",
         "--rollback-on-fail",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -505,7 +552,8 @@ async fn a_gate_with_nothing_to_judge_says_so_at_once() {
             "10s",
             "--rollback-on-fail",
         ]);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        // Nothing to judge is inconclusive (5), for the gate as for analyze.
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out));
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{}",
@@ -514,6 +562,13 @@ async fn a_gate_with_nothing_to_judge_says_so_at_once() {
         let err = stderr(&out);
         assert!(
             err.contains("has nothing to judge") && err.contains(why),
+            "{}",
+            text(&out)
+        );
+        let out = cli.run(&["analyze", target, "-n", &ns.name, "--config", &cli.analysis]);
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+        assert!(
+            stderr(&out).contains("has nothing to judge") && stderr(&out).contains(why),
             "{}",
             text(&out)
         );

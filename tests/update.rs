@@ -3682,3 +3682,28 @@ fn an_in_flight_refusal_stays_beside_the_answer_that_follows() {
     let status = status_text(&state);
     assert!(!status.contains("refused"), "{status}");
 }
+
+#[test]
+fn a_canary_not_judged_yet_ranks_by_its_phase_not_with_the_failing() {
+    use ripcord::analysis::score::Verdict;
+    let (_, mut state) = demo_state();
+    let key = state
+        .rows
+        .iter()
+        .find(|k| k.name == "cart")
+        .cloned()
+        .expect("cart");
+    for verdict in [Verdict::NoDataYet, Verdict::FewSamples] {
+        judged(
+            &mut state,
+            &key,
+            report(
+                verdict,
+                &["no canary and baseline data yet: nothing to judge"],
+            ),
+        );
+        let a = attention(&state, &state.releases[&key]);
+        assert_eq!(a.rank, Rank::Waiting, "{verdict:?}: {a:?}");
+        assert!(!a.from_ripcord, "{verdict:?}: {a:?}");
+    }
+}

@@ -63,8 +63,9 @@ impl Default for MetricRule {
 
 /// Kayenta's default confidence for the judge's interval.
 pub const DEFAULT_CONFIDENCE: f64 = 0.98;
-/// Fewer samples than this on a side makes the judgement weak; it is still made, with a
-/// warning.
+/// Fewer samples than this on a side and the metric is not judged: a handful of points
+/// makes any difference look insignificant (a pass by default) or a small one look
+/// significant.
 pub const FEW_SAMPLES: usize = 10;
 
 /// The per-metric answer.
@@ -77,6 +78,8 @@ pub enum Outcome {
     Low,
     NoData,
     Error,
+    /// Data on both sides, but too little on one to judge: neither a pass nor a failure.
+    FewSamples,
 }
 
 impl Outcome {
@@ -87,6 +90,7 @@ impl Outcome {
             Outcome::Low => "low",
             Outcome::NoData => "no data",
             Outcome::Error => "error",
+            Outcome::FewSamples => "few samples",
         }
     }
 }
@@ -103,6 +107,9 @@ pub struct MetricJudgement {
     pub baseline_mean: Option<f64>,
     /// canary mean / baseline mean.
     pub ratio: Option<f64>,
+    /// Samples counted on each side (NaN and infinities dropped).
+    pub canary_samples: usize,
+    pub baseline_samples: usize,
     pub reason: String,
     pub warning: Option<String>,
 }
@@ -113,7 +120,17 @@ impl MetricJudgement {
             || self.critical_failure
     }
 
-    fn without_test(outcome: Outcome, critical_failure: bool, reason: String) -> Self {
+    /// Neither side has a sample: nothing has been scraped yet.
+    pub fn no_data_on_either_side(&self) -> bool {
+        self.outcome == Outcome::NoData && self.canary_samples == 0 && self.baseline_samples == 0
+    }
+
+    fn without_test(
+        outcome: Outcome,
+        critical_failure: bool,
+        samples: (usize, usize),
+        reason: String,
+    ) -> Self {
         MetricJudgement {
             outcome,
             critical_failure,
@@ -122,6 +139,8 @@ impl MetricJudgement {
             canary_mean: None,
             baseline_mean: None,
             ratio: None,
+            canary_samples: samples.0,
+            baseline_samples: samples.1,
             reason,
             warning: None,
         }
@@ -155,12 +174,24 @@ pub fn judge_metric(
 ) -> MetricJudgement {
     let canary = clean(canary, rule.nan_strategy);
     let baseline = clean(baseline, rule.nan_strategy);
+    let samples = (canary.len(), baseline.len());
+    if canary.is_empty() && baseline.is_empty() {
+        // Nothing scraped on either side yet: no evidence against the canary, even for a
+        // metric that must have data.
+        return MetricJudgement::without_test(
+            Outcome::NoData,
+            false,
+            samples,
+            format!("{name}: no canary and baseline data yet"),
+        );
+    }
     if canary.is_empty() || baseline.is_empty() {
-        let side = match (canary.is_empty(), baseline.is_empty()) {
-            (true, true) => "canary and baseline",
-            (true, false) => "canary",
-            _ => "baseline",
+        let side = if canary.is_empty() {
+            "canary"
+        } else {
+            "baseline"
         };
+        // The baseline is measured and the canary is not: that is what must_have_data is for.
         let required = rule.must_have_data && canary.is_empty();
         let outcome = if required {
             Outcome::Error
@@ -172,7 +203,7 @@ pub fn judge_metric(
         } else {
             format!("{name}: no {side} data")
         };
-        return MetricJudgement::without_test(outcome, required && rule.critical, reason);
+        return MetricJudgement::without_test(outcome, required && rule.critical, samples, reason);
     }
     let (Some(test), Some(shift)) = (
         mann_whitney_u(&canary, &baseline),
@@ -181,25 +212,35 @@ pub fn judge_metric(
         return MetricJudgement::without_test(
             Outcome::Error,
             rule.critical,
+            samples,
             format!("{name}: samples could not be compared"),
         );
     };
     let (canary_mean, baseline_mean) = (mean(&canary), mean(&baseline));
     let ratio = ratio_of(canary_mean, baseline_mean);
-    // The interval decides the direction; the ratio decides whether it matters. The test
-    // must agree: with a handful of samples the interval cannot reach the confidence asked
-    // for, and one sample each would otherwise "differ" whenever the values do.
-    let significant = test.p < 1.0 - confidence;
-    let higher = significant && shift.lower > 0.0;
-    let lower = significant && shift.upper < 0.0;
-    let outcome =
-        if higher && ratio > rule.allowed_increase && rule.direction != Direction::Decrease {
-            Outcome::High
-        } else if lower && ratio < rule.allowed_decrease && rule.direction != Direction::Increase {
-            Outcome::Low
-        } else {
-            Outcome::Pass
+    if canary.len() < FEW_SAMPLES || baseline.len() < FEW_SAMPLES {
+        // Not judged: the values are evidence to show, not a verdict.
+        return MetricJudgement {
+            outcome: Outcome::FewSamples,
+            critical_failure: false,
+            p_value: Some(test.p),
+            shift: Some(shift),
+            canary_mean: Some(canary_mean),
+            baseline_mean: Some(baseline_mean),
+            ratio: Some(ratio),
+            canary_samples: samples.0,
+            baseline_samples: samples.1,
+            reason: format!(
+                "{name}: {}; so far canary {} vs baseline {} (×{})",
+                too_few(samples),
+                num(canary_mean),
+                num(baseline_mean),
+                num(ratio)
+            ),
+            warning: None,
         };
+    }
+    let outcome = classify(rule, test.p, &shift, ratio, confidence);
     let critical_failure = rule.critical
         && match outcome {
             Outcome::High => ratio >= rule.critical_increase,
@@ -216,13 +257,6 @@ pub fn judge_metric(
         ratio,
         test.p,
     );
-    let warning = (canary.len() < FEW_SAMPLES || baseline.len() < FEW_SAMPLES).then(|| {
-        format!(
-            "{name}: few samples (canary {}, baseline {}); the verdict is weak",
-            canary.len(),
-            baseline.len()
-        )
-    });
     MetricJudgement {
         outcome,
         critical_failure,
@@ -231,8 +265,31 @@ pub fn judge_metric(
         canary_mean: Some(canary_mean),
         baseline_mean: Some(baseline_mean),
         ratio: Some(ratio),
+        canary_samples: samples.0,
+        baseline_samples: samples.1,
         reason,
-        warning,
+        warning: None,
+    }
+}
+
+/// "too few samples to judge: canary 1, baseline 1".
+pub fn too_few((canary, baseline): (usize, usize)) -> String {
+    format!("too few samples to judge: canary {canary}, baseline {baseline}")
+}
+
+/// Pass, High or Low from the test, the interval and the ratio. The interval decides the
+/// direction; the ratio decides whether it matters. The test must agree: the interval's
+/// ends are order statistics and can sit off zero when the test finds no difference.
+fn classify(rule: &MetricRule, p: f64, shift: &Shift, ratio: f64, confidence: f64) -> Outcome {
+    let significant = p < 1.0 - confidence;
+    let higher = significant && shift.lower > 0.0;
+    let lower = significant && shift.upper < 0.0;
+    if higher && ratio > rule.allowed_increase && rule.direction != Direction::Decrease {
+        Outcome::High
+    } else if lower && ratio < rule.allowed_decrease && rule.direction != Direction::Increase {
+        Outcome::Low
+    } else {
+        Outcome::Pass
     }
 }
 
@@ -328,16 +385,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_difference_the_test_cannot_confirm_passes() {
+    fn one_sample_a_side_is_not_judged_however_far_apart() {
         let rule = MetricRule {
             critical: true,
+            must_have_data: true,
             critical_increase: 1.5,
             ..MetricRule::default()
         };
-        let j = judge_metric("errors", &rule, &[0.0119], &[0.00699], DEFAULT_CONFIDENCE);
-        assert_eq!(j.outcome, Outcome::Pass, "{j:?}");
-        assert!(!j.critical_failure);
-        assert!(j.warning.is_some());
+        let j = judge_metric(
+            "error ratio",
+            &rule,
+            &[0.101],
+            &[0.0088],
+            DEFAULT_CONFIDENCE,
+        );
+        assert_eq!(j.outcome, Outcome::FewSamples, "{j:?}");
+        assert!(!j.failed() && !j.critical_failure);
+        assert_eq!((j.canary_samples, j.baseline_samples), (1, 1));
+        assert_eq!(
+            j.reason,
+            "error ratio: too few samples to judge: canary 1, baseline 1; so far canary 0.101 \
+             vs baseline 0.0088 (×11.5)"
+        );
     }
 
     fn series(base: f64, step: f64, n: usize) -> Vec<f64> {
@@ -485,7 +554,7 @@ mod tests {
     fn no_data_says_which_side_is_missing() {
         let rule = MetricRule::default();
         let reason = |c: &[f64], b: &[f64]| judge_metric("errors", &rule, c, b, 0.98).reason;
-        assert_eq!(reason(&[], &[]), "errors: no canary and baseline data");
+        assert_eq!(reason(&[], &[]), "errors: no canary and baseline data yet");
         assert_eq!(reason(&[], &[1.0]), "errors: no canary data");
         assert_eq!(reason(&[1.0], &[]), "errors: no baseline data");
         // Required data missing fails the metric, and the analysis only when critical.
@@ -560,9 +629,16 @@ mod tests {
             direction: Direction::Decrease,
             ..MetricRule::default()
         };
-        let j = judge_metric("rps", &down, &[0.5], &[1.0], DEFAULT_CONFIDENCE);
-        assert!(j.shift.is_some_and(|s| s.upper < 0.0), "{j:?}");
-        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+        let shift = Shift {
+            estimate: -0.5,
+            lower: -0.5,
+            upper: -0.5,
+        };
+        // One sample a side: p = 1, while the interval sits below zero.
+        assert_eq!(
+            classify(&down, 1.0, &shift, 0.5, DEFAULT_CONFIDENCE),
+            Outcome::Pass
+        );
     }
 
     #[test]
@@ -643,11 +719,24 @@ mod tests {
 
     #[test]
     fn a_p_value_equal_to_one_minus_the_confidence_is_not_significant() {
-        // One sample each: U sits half a rank from its mean, so z = 0 and p = 1 exactly.
-        let j = judge_metric("x", &MetricRule::default(), &[2.0], &[1.0], 0.0);
-        assert_eq!(j.p_value, Some(1.0), "{j:?}");
-        assert!(j.shift.is_some_and(|s| s.lower > 0.0), "{j:?}");
-        assert_eq!(j.outcome, Outcome::Pass, "{}", j.reason);
+        let rule = MetricRule {
+            direction: Direction::Either,
+            ..MetricRule::default()
+        };
+        let up = Shift {
+            estimate: 1.0,
+            lower: 0.5,
+            upper: 1.5,
+        };
+        let down = Shift {
+            estimate: -1.0,
+            lower: -1.5,
+            upper: -0.5,
+        };
+        assert_eq!(classify(&rule, 0.5, &up, 2.0, 0.5), Outcome::Pass);
+        assert_eq!(classify(&rule, 0.5, &down, 0.5, 0.5), Outcome::Pass);
+        assert_eq!(classify(&rule, 0.49, &up, 2.0, 0.5), Outcome::High);
+        assert_eq!(classify(&rule, 0.49, &down, 0.5, 0.5), Outcome::Low);
     }
 
     #[test]
@@ -657,31 +746,41 @@ mod tests {
     }
 
     #[test]
-    fn ten_samples_a_side_are_enough_and_fewer_on_either_side_warn() {
+    fn ten_samples_a_side_are_enough_and_fewer_on_either_side_are_not_judged() {
         let rule = MetricRule::default();
-        let warned = |c: usize, b: usize| {
-            judge_metric("x", &rule, &series(1.0, 0.1, c), &series(1.0, 0.1, b), 0.98)
-                .warning
-                .is_some()
+        let outcome = |c: usize, b: usize| {
+            judge_metric("x", &rule, &series(1.0, 0.1, c), &series(1.0, 0.1, b), 0.98).outcome
         };
-        assert!(!warned(FEW_SAMPLES, FEW_SAMPLES));
-        assert!(warned(3, 30));
-        assert!(warned(30, 3));
-        assert!(warned(FEW_SAMPLES - 1, 30));
+        assert_eq!(outcome(FEW_SAMPLES, FEW_SAMPLES), Outcome::Pass);
+        assert_eq!(outcome(3, 30), Outcome::FewSamples);
+        assert_eq!(outcome(30, 3), Outcome::FewSamples);
+        assert_eq!(outcome(FEW_SAMPLES - 1, 30), Outcome::FewSamples);
+        // A clear rise on few samples is not a failure either: it is not judged yet.
+        let j = judge_metric(
+            "x",
+            &rule,
+            &series(5.0, 0.1, 5),
+            &series(1.0, 0.1, 30),
+            0.98,
+        );
+        assert_eq!(j.outcome, Outcome::FewSamples);
+        assert!(!j.failed());
     }
 
     #[test]
-    fn few_samples_warn() {
-        let j = judge_metric(
-            "x",
-            &MetricRule::default(),
-            &[1.0, 2.0],
-            &[1.0, 2.0, 3.0],
-            0.98,
-        );
-        assert!(j
-            .warning
-            .as_deref()
-            .is_some_and(|w| w.contains("few samples")));
+    fn nothing_on_either_side_is_no_data_even_when_required() {
+        let required = MetricRule {
+            must_have_data: true,
+            critical: true,
+            ..MetricRule::default()
+        };
+        let j = judge_metric("errors", &required, &[], &[f64::NAN], 0.98);
+        assert_eq!(j.outcome, Outcome::NoData);
+        assert!(j.no_data_on_either_side() && !j.failed() && !j.critical_failure);
+        assert_eq!(j.reason, "errors: no canary and baseline data yet");
+        // The baseline measured and the canary not: still an error.
+        let j = judge_metric("errors", &required, &[], &[0.1], 0.98);
+        assert_eq!(j.outcome, Outcome::Error);
+        assert!(j.critical_failure && !j.no_data_on_either_side());
     }
 }

@@ -30,6 +30,10 @@ pub enum Verdict {
     Pass,
     Marginal,
     Fail,
+    /// Not judged yet: nothing scraped on either side of any metric.
+    NoDataYet,
+    /// Not judged yet: a metric has data, but too few samples on a side.
+    FewSamples,
 }
 
 impl Verdict {
@@ -38,7 +42,14 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Marginal => "marginal",
             Verdict::Fail => "FAIL",
+            Verdict::NoDataYet => "judging… (no data yet)",
+            Verdict::FewSamples => "judging… (few samples)",
         }
+    }
+
+    /// A verdict on the canary: pass, marginal or fail, not one still waiting for data.
+    pub fn judged(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Marginal | Verdict::Fail)
     }
 }
 
@@ -91,7 +102,10 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
     for g in &mut groups {
         let members: Vec<&Judged> = judged
             .iter()
-            .filter(|j| j.group == g.group && j.judgement.outcome != Outcome::NoData)
+            .filter(|j| {
+                j.group == g.group
+                    && !matches!(j.judgement.outcome, Outcome::NoData | Outcome::FewSamples)
+            })
             .collect();
         if !members.is_empty() {
             let passed = members.iter().filter(|j| !j.judgement.failed()).count();
@@ -123,6 +137,12 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
         .filter(|j| j.judgement.outcome == Outcome::NoData)
         .count();
     let critical = judged.iter().find(|j| j.judgement.critical_failure);
+    // The metric with the fewest samples on a side, among those not judged for it.
+    let fewest = judged
+        .iter()
+        .filter(|j| j.judgement.outcome == Outcome::FewSamples)
+        .map(|j| (j.judgement.canary_samples, j.judgement.baseline_samples))
+        .min_by_key(|&(c, b)| c.min(b));
     let verdict = if let Some(c) = critical {
         score = 0.0;
         reasons.push(format!(
@@ -133,6 +153,16 @@ pub fn score(judged: &[Judged], weights: &[(String, f64)], thresholds: Threshold
     } else if judged.is_empty() {
         reasons.push("no metrics to judge".into());
         Verdict::Fail
+    } else if judged.iter().all(|j| j.judgement.no_data_on_either_side()) {
+        // Nothing scraped yet, as right after a canary starts: nothing to judge, no score.
+        score = 0.0;
+        reasons.push("no canary and baseline data yet: nothing to judge".into());
+        Verdict::NoDataYet
+    } else if let Some(samples) = fewest {
+        // Never a pass (nor a failure) on a handful of points: wait for more.
+        score = 0.0;
+        reasons.push(crate::judge::too_few(samples));
+        Verdict::FewSamples
     } else if no_data as f64 >= NO_DATA_FAIL_SHARE * judged.len() as f64 {
         let names: Vec<&str> = judged
             .iter()
@@ -189,6 +219,8 @@ mod tests {
                 canary_mean: None,
                 baseline_mean: None,
                 ratio: None,
+                canary_samples: 0,
+                baseline_samples: usize::from(outcome != Outcome::NoData),
                 reason: format!("{metric} {}", outcome.label()),
                 warning: None,
             },
@@ -365,5 +397,82 @@ mod tests {
     fn verdicts_read_as_the_queue_shows_them() {
         let labels = [Verdict::Pass, Verdict::Marginal, Verdict::Fail].map(Verdict::label);
         assert_eq!(labels, ["pass", "marginal", "FAIL"]);
+    }
+
+    #[test]
+    fn too_few_samples_never_pass() {
+        use crate::judge::{judge_metric, MetricRule, DEFAULT_CONFIDENCE};
+        let rule = MetricRule {
+            critical: true,
+            must_have_data: true,
+            allowed_increase: 1.2,
+            critical_increase: 1.5,
+            ..MetricRule::default()
+        };
+        let one = Judged {
+            metric: "error ratio".into(),
+            group: "errors".into(),
+            critical: true,
+            judgement: judge_metric(
+                "error ratio",
+                &rule,
+                &[0.101],
+                &[0.0088],
+                DEFAULT_CONFIDENCE,
+            ),
+        };
+        let s = score(
+            &[one, judged("p99", "latency", Outcome::Pass, false)],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!(s.verdict, Verdict::FewSamples);
+        assert!(!s.verdict.judged());
+        assert_eq!(s.score, 0.0);
+        assert_eq!(
+            s.reasons,
+            ["too few samples to judge: canary 1, baseline 1"],
+            "{s:?}"
+        );
+        // A critical failure on enough data still fails at once.
+        let s = score(
+            &[
+                judged("e", "errors", Outcome::High, true),
+                judged("x", "g", Outcome::FewSamples, false),
+            ],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!(s.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn nothing_scraped_on_either_side_is_not_judged_yet() {
+        use crate::judge::{judge_metric, MetricRule, DEFAULT_CONFIDENCE};
+        let rule = MetricRule {
+            critical: true,
+            must_have_data: true,
+            ..MetricRule::default()
+        };
+        let empty = |name: &str, canary: &[f64], baseline: &[f64]| Judged {
+            metric: name.into(),
+            group: "g".into(),
+            critical: true,
+            judgement: judge_metric(name, &rule, canary, baseline, DEFAULT_CONFIDENCE),
+        };
+        let s = score(
+            &[empty("errors", &[], &[]), empty("latency", &[], &[])],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!((s.verdict, s.score), (Verdict::NoDataYet, 0.0));
+        assert_eq!(s.verdict.label(), "judging… (no data yet)");
+        // The canary missing beside a measured baseline is still a critical error.
+        let s = score(
+            &[empty("errors", &[], &[0.1; 20]), empty("latency", &[], &[])],
+            &[],
+            Thresholds::default(),
+        );
+        assert_eq!((s.verdict, s.score), (Verdict::Fail, 0.0));
     }
 }

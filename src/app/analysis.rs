@@ -30,6 +30,8 @@ pub struct AnalysisPanel {
     pub error: Option<String>,
     /// When a judgement was last asked for (state time).
     pub requested: Option<DateTime<Utc>>,
+    /// The release's `ripcord.dev/analysis` annotation when it was last asked for.
+    pub config_name: Option<String>,
 }
 
 impl AnalysisPanel {
@@ -50,6 +52,8 @@ pub struct AnalysisRequest {
     pub label: &'static str,
     pub canary_value: String,
     pub baseline_value: String,
+    /// The ConfigMap the release's annotation names, if any: the config to judge by.
+    pub config_name: Option<String>,
     /// The end of the window (state time: the demo's clock in the demo).
     pub end: DateTime<Utc>,
     pub window: Duration,
@@ -127,7 +131,10 @@ pub fn due(state: &mut State) -> Vec<Effect> {
         let fresh = panel
             .and_then(|p| p.requested)
             .is_some_and(|at| (now - at).num_seconds() < every);
-        if fresh {
+        // Another analysis config named: judge by it now, not at the next interval.
+        let renamed =
+            panel.is_some_and(|p| p.requested.is_some() && p.config_name != r.analysis_config);
+        if fresh && !renamed {
             continue;
         }
         let Ok(sides) = crate::gate::selectors(r) else {
@@ -140,13 +147,16 @@ pub fn due(state: &mut State) -> Vec<Effect> {
             label: sides.label,
             canary_value: sides.canary_value,
             baseline_value: sides.baseline_value,
+            config_name: r.analysis_config.clone(),
             end: now,
             window: ANALYSIS_WINDOW,
             step,
         });
     }
     for req in &requests {
-        state.analyses.entry(req.key.clone()).or_default().requested = Some(now);
+        let panel = state.analyses.entry(req.key.clone()).or_default();
+        panel.requested = Some(now);
+        panel.config_name = req.config_name.clone();
     }
     if requests.is_empty() {
         return vec![];

@@ -39,8 +39,9 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
         match entry.key.as_str() {
             "confidence" => match number(&entry.value) {
                 Some(v) if v > 0.5 && v < 1.0 => config.confidence = v,
-                _ => issues.push(source.issue(
-                    entry.span.clone(),
+                _ => issues.push(at_value(
+                    &source,
+                    entry,
                     "`confidence` must be a number between 0.5 and 1",
                     "for example 0.98 (the default)",
                 )),
@@ -53,8 +54,9 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
                         config.thresholds.marginal = v;
                     }
                 }
-                _ => issues.push(source.issue(
-                    entry.span.clone(),
+                _ => issues.push(at_value(
+                    &source,
+                    entry,
                     format!("`{key}` must be a score from 0 to 100"),
                     "pass = 95, marginal = 75 (the defaults)",
                 )),
@@ -64,15 +66,16 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
                     for g in groups {
                         match number(&g.value) {
                             Some(w) if w > 0.0 => config.groups.push((g.key.clone(), w)),
-                            _ => issues.push(source.issue(
-                                g.span.clone(),
+                            _ => issues.push(at_value(
+                                &source,
+                                g,
                                 format!("group `{}` needs a positive weight", g.key),
                                 "[groups] errors = 2",
                             )),
                         }
                     }
                 }
-                _ => issues.push(source.wrong_type(entry, "a table", "[groups] errors = 2")),
+                _ => issues.push(wrong_type(&source, entry, "a table", "[groups] errors = 2")),
             },
             "metrics" => match &entry.value {
                 TomlNode::Array(items) => {
@@ -82,7 +85,10 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
                             TomlNode::Table(fields) => {
                                 if let Some(m) = metric(&source, span.clone(), fields, &mut issues)
                                 {
-                                    if config.metrics.iter().any(|o| o.name == m.name) {
+                                    let same = |o: &MetricSpec| {
+                                        o.name.trim().eq_ignore_ascii_case(m.name.trim())
+                                    };
+                                    if config.metrics.iter().any(same) {
                                         issues.push(source.issue(
                                             span,
                                             format!("metric `{}` is defined twice", m.name),
@@ -101,7 +107,12 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
                         }
                     }
                 }
-                _ => issues.push(source.wrong_type(entry, "an array of tables", "[[metrics]]")),
+                _ => issues.push(wrong_type(
+                    &source,
+                    entry,
+                    "an array of tables",
+                    "[[metrics]]",
+                )),
             },
             other => issues.push(source.issue(
                 entry.span.clone(),
@@ -111,14 +122,18 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
         }
     }
     if config.thresholds.marginal > config.thresholds.pass {
-        issues.push(ConfigIssue::new(
-            &file,
-            format!(
-                "`marginal` ({}) is above `pass` ({})",
-                config.thresholds.marginal, config.thresholds.pass
-            ),
-            "marginal ≤ pass",
-        ));
+        let problem = format!(
+            "`marginal` ({}) is above `pass` ({})",
+            config.thresholds.marginal, config.thresholds.pass
+        );
+        // At whichever of the two the file sets, `marginal` first.
+        let at = ["marginal", "pass"]
+            .iter()
+            .find_map(|k| entries.iter().find(|e| e.key == *k));
+        issues.push(match at {
+            Some(e) => at_value(&source, e, problem, "marginal ≤ pass"),
+            None => ConfigIssue::new(&file, problem, "marginal ≤ pass"),
+        });
     }
     if !entries.iter().any(|e| e.key == "metrics") {
         issues.push(ConfigIssue::new(
@@ -128,6 +143,30 @@ pub fn load(path: &Path, contents: &str) -> (AnalysisConfig, Vec<ConfigIssue>) {
         ));
     }
     (config, issues)
+}
+
+/// A problem with an entry's value, placed at the value.
+fn at_value(
+    source: &Source<'_>,
+    entry: &Entry,
+    problem: impl Into<String>,
+    expected: impl Into<String>,
+) -> ConfigIssue {
+    source.issue(source.value_span(entry), problem, expected)
+}
+
+/// "`key` must be X, found Y", at the value.
+fn wrong_type(source: &Source<'_>, entry: &Entry, what: &str, expected: &str) -> ConfigIssue {
+    at_value(
+        source,
+        entry,
+        format!(
+            "`{}` must be {what}, found {}",
+            entry.key,
+            entry.value.kind()
+        ),
+        expected,
+    )
 }
 
 fn number(node: &TomlNode) -> Option<f64> {
@@ -152,33 +191,49 @@ fn metric(
     for f in fields {
         let text = |expected: &str, issues: &mut Vec<ConfigIssue>| match &f.value {
             TomlNode::Str(s) if !s.trim().is_empty() => Some(s.clone()),
+            TomlNode::Str(_) => {
+                issues.push(at_value(
+                    source,
+                    f,
+                    format!("`{}` is empty", f.key),
+                    expected,
+                ));
+                None
+            }
             _ => {
-                issues.push(source.wrong_type(f, "a non-empty string", expected));
+                issues.push(wrong_type(source, f, "a string", expected));
                 None
             }
         };
         let flag = |issues: &mut Vec<ConfigIssue>| match f.value {
             TomlNode::Bool(b) => Some(b),
             _ => {
-                issues.push(source.wrong_type(f, "true or false", "true or false"));
+                issues.push(wrong_type(source, f, "true or false", "true or false"));
                 None
             }
         };
-        let ratio = |increase: bool, issues: &mut Vec<ConfigIssue>| match number(&f.value) {
-            Some(v) if increase && v >= 1.0 => Some(v),
-            Some(v) if !increase && v > 0.0 && v <= 1.0 => Some(v),
-            _ => {
-                let expected = if increase {
-                    "a mean ratio canary/baseline of 1 or more, e.g. 1.2 for +20%"
-                } else {
-                    "a mean ratio canary/baseline above 0 and at most 1, e.g. 0.8 for −20%"
-                };
-                issues.push(source.issue(
-                    f.span.clone(),
-                    format!("`{}` is out of range", f.key),
-                    expected,
-                ));
-                None
+        let ratio = |increase: bool, issues: &mut Vec<ConfigIssue>| {
+            let expected = if increase {
+                "a mean ratio canary/baseline of 1 or more, e.g. 1.2 for +20%"
+            } else {
+                "a mean ratio canary/baseline above 0 and at most 1, e.g. 0.8 for −20%"
+            };
+            match number(&f.value) {
+                Some(v) if increase && v >= 1.0 => Some(v),
+                Some(v) if !increase && v > 0.0 && v <= 1.0 => Some(v),
+                Some(v) => {
+                    issues.push(at_value(
+                        source,
+                        f,
+                        format!("`{}` ({v}) is out of range", f.key),
+                        expected,
+                    ));
+                    None
+                }
+                None => {
+                    issues.push(wrong_type(source, f, "a number", expected));
+                    None
+                }
             }
         };
         match f.key.as_str() {
@@ -188,15 +243,17 @@ fn metric(
                 query = text("PromQL with {{selector}}", issues).filter(|q| {
                     let unknown = unknown_placeholders(q);
                     if !unknown.is_empty() {
-                        issues.push(source.issue(
-                            f.span.clone(),
+                        issues.push(at_value(
+                            source,
+                            f,
                             format!("unknown placeholder {}", unknown.join(", ")),
                             "{{selector}}, {{namespace}}, {{name}}",
                         ));
                         false
                     } else if !q.contains(SELECTOR) {
-                        issues.push(source.issue(
-                            f.span.clone(),
+                        issues.push(at_value(
+                            source,
+                            f,
                             "the query has no {{selector}}, so canary and baseline would be the same series",
                             r#"e.g. sum(rate(http_requests_total{ {{selector}}, code=~"5.." }[1m]))"#,
                         ));
@@ -210,8 +267,9 @@ fn metric(
                 TomlNode::Str(s) if s == "increase" => rule.direction = Direction::Increase,
                 TomlNode::Str(s) if s == "decrease" => rule.direction = Direction::Decrease,
                 TomlNode::Str(s) if s == "either" => rule.direction = Direction::Either,
-                _ => issues.push(source.issue(
-                    f.span.clone(),
+                _ => issues.push(at_value(
+                    source,
+                    f,
                     "`direction` must be increase, decrease or either",
                     "increase (a rise is bad), decrease (a fall is bad) or either",
                 )),
@@ -219,8 +277,9 @@ fn metric(
             "nan_strategy" => match &f.value {
                 TomlNode::Str(s) if s == "remove" => rule.nan_strategy = NanStrategy::Remove,
                 TomlNode::Str(s) if s == "replace" => rule.nan_strategy = NanStrategy::Replace,
-                _ => issues.push(source.issue(
-                    f.span.clone(),
+                _ => issues.push(at_value(
+                    source,
+                    f,
                     "`nan_strategy` must be remove or replace",
                     "remove (drop NaN samples) or replace (count them as 0)",
                 )),
@@ -246,7 +305,37 @@ fn metric(
             )),
         }
     }
-    // A critical bound looser than the allowed one would never fire.
+    // A critical bound looser than the allowed one would never fire: say so where it is set.
+    let set = |key: &str| fields.iter().find(|f| f.key == key);
+    if let (Some(c), true) = (
+        set("critical_increase"),
+        rule.critical_increase < rule.allowed_increase,
+    ) {
+        issues.push(at_value(
+            source,
+            c,
+            format!(
+                "`critical_increase` ({}) is below `allowed_increase` ({}): it would never fire",
+                rule.critical_increase, rule.allowed_increase
+            ),
+            "critical_increase ≥ allowed_increase",
+        ));
+    }
+    if let (Some(c), true) = (
+        set("critical_decrease"),
+        rule.critical_decrease > rule.allowed_decrease,
+    ) {
+        issues.push(at_value(
+            source,
+            c,
+            format!(
+                "`critical_decrease` ({}) is above `allowed_decrease` ({}): it would never fire",
+                rule.critical_decrease, rule.allowed_decrease
+            ),
+            "critical_decrease ≤ allowed_decrease",
+        ));
+    }
+    // Unset, the critical bound is the allowed one.
     rule.critical_increase = rule.critical_increase.max(rule.allowed_increase);
     rule.critical_decrease = rule.critical_decrease.min(rule.allowed_decrease);
     let (Some(name), Some(query)) = (name, query) else {
@@ -359,23 +448,23 @@ treshold = 1
         assert_eq!(config.metrics[0].name, "ok");
         let text = issues.join("\n");
         assert!(
-            text.contains("analysis.toml:1:1: `confidence` must be"),
+            text.contains("analysis.toml:1:14: `confidence` must be"),
             "{text}"
         );
         assert!(
-            text.contains("analysis.toml:7:1: the query has no {{selector}}"),
+            text.contains("analysis.toml:7:9: the query has no {{selector}}"),
             "{text}"
         );
         assert!(
-            text.contains("analysis.toml:10:1: unknown placeholder {{selectr}}"),
+            text.contains("analysis.toml:10:9: unknown placeholder {{selectr}}"),
             "{text}"
         );
         assert!(
-            text.contains("analysis.toml:11:1: `direction` must be"),
+            text.contains("analysis.toml:11:13: `direction` must be"),
             "{text}"
         );
         assert!(
-            text.contains("analysis.toml:15:1: `allowed_increase` is out of range"),
+            text.contains("analysis.toml:15:20: `allowed_increase` (0.5) is out of range"),
             "{text}"
         );
         assert!(
@@ -397,5 +486,67 @@ treshold = 1
             "{text}"
         );
         assert!(text.contains("no metrics"), "{text}");
+    }
+
+    #[test]
+    fn metric_problems_are_typed_placed_at_their_value_and_checked_against_each_other() {
+        let (config, issues) = load_str(
+            r#"[[metrics]]
+name = "errors"
+query = "x{ {{selector}} }"
+allowed_increase = "high"
+critical_increase = 0.5
+
+[[metrics]]
+name = "latency"
+query = ""
+
+[[metrics]]
+name = "errors"
+query = "y{ {{selector}} }"
+allowed_increase = 1.5
+critical_increase = 1.2
+allowed_decrease = 0.8
+critical_decrease = 0.9
+"#,
+        );
+        let find = |what: &str| {
+            issues
+                .iter()
+                .find(|i| i.contains(what))
+                .unwrap_or_else(|| panic!("{what:?} not in {issues:#?}"))
+                .clone()
+        };
+        assert!(
+            find("`allowed_increase` must be a number, found a string")
+                .starts_with("analysis.toml:4:20:"),
+            "{issues:#?}"
+        );
+        assert!(
+            find("`critical_increase` (0.5) is out of range").starts_with("analysis.toml:5:21:")
+        );
+        assert!(find("`query` is empty").starts_with("analysis.toml:9:9:"));
+        assert!(!issues
+            .iter()
+            .any(|i| i.contains("found a string") && i.contains("query")));
+        assert!(find(
+            "`critical_increase` (1.2) is below `allowed_increase` (1.5): it would never fire"
+        )
+        .starts_with("analysis.toml:15:21:"));
+        assert!(
+            find("`critical_decrease` (0.9) is above `allowed_decrease` (0.8)")
+                .starts_with("analysis.toml:17:21:")
+        );
+        assert!(config.metrics.is_empty(), "{config:?}");
+        // One name twice, however it is spaced or capitalised.
+        let (config, issues) = load_str(
+            "[[metrics]]\nname = \"errors\"\nquery = \"x{ {{selector}} }\"\n\
+             [[metrics]]\nname = \"Errors \"\nquery = \"y{ {{selector}} }\"\n",
+        );
+        assert_eq!(config.metrics.len(), 1);
+        assert!(
+            issues.iter().any(|i| i.contains("defined twice")),
+            "{issues:#?}"
+        );
     }
 }

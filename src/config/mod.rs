@@ -38,6 +38,9 @@ pub enum FileKind {
     Analysis,
 }
 
+/// Top-level keys only an analysis config has.
+const ANALYSIS_ONLY_KEYS: [&str; 5] = ["metrics", "confidence", "pass", "marginal", "groups"];
+
 /// Guesses a file's kind: by name first ("keymap", "theme"), then by content
 /// (a section with a `keymap` array, or a `[slots]` table), else settings.
 pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
@@ -70,7 +73,10 @@ pub fn detect_kind(path: &Path, contents: &str) -> FileKind {
         FileKind::Keymap
     } else if entries.iter().any(|e| e.key == "slots") {
         FileKind::Theme
-    } else if entries.iter().any(|e| e.key == "metrics") {
+    } else if entries
+        .iter()
+        .any(|e| ANALYSIS_ONLY_KEYS.contains(&e.key.as_str()))
+    {
         FileKind::Analysis
     } else {
         FileKind::Settings
@@ -149,15 +155,23 @@ pub fn check_dir(dir: &Path) -> CheckReport {
             )],
         };
     }
-    let checked = [paths::CONFIG_FILE, paths::KEYMAP_FILE, paths::THEME_FILE]
-        .into_iter()
-        .map(|f| dir.join(f))
-        .filter(|p| p.exists())
-        .collect();
-    CheckReport {
-        checked,
-        issues: load_from_dir(Some(dir), None, None, false).issues,
+    let checked: Vec<PathBuf> = [
+        paths::CONFIG_FILE,
+        paths::KEYMAP_FILE,
+        paths::THEME_FILE,
+        paths::ANALYSIS_FILE,
+    ]
+    .into_iter()
+    .map(|f| dir.join(f))
+    .filter(|p| p.exists())
+    .collect();
+    let mut issues = load_from_dir(Some(dir), None, None, false).issues;
+    // analysis.toml is read by `analyze` and `gate` when no other config is named.
+    let analysis = dir.join(paths::ANALYSIS_FILE);
+    if checked.contains(&analysis) {
+        issues.extend(check_files(std::slice::from_ref(&analysis)));
     }
+    CheckReport { checked, issues }
 }
 
 /// `ripcord config check PATH...`: files are checked one by one, directories as a config

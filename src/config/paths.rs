@@ -14,6 +14,8 @@ pub const DATA_DIR_ENV: &str = "RIPCORD_DATA_DIR";
 pub const CONFIG_FILE: &str = "config.toml";
 pub const KEYMAP_FILE: &str = "keymap.toml";
 pub const THEME_FILE: &str = "theme.toml";
+/// The analysis config `analyze` and `gate` read when none is named.
+pub const ANALYSIS_FILE: &str = "analysis.toml";
 
 fn project_dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("dev", "ripcord", "ripcord")

@@ -78,6 +78,19 @@ impl Source<'_> {
         }
     }
 
+    /// Where an entry's value starts: after its key, the `=` and the blanks. A problem with
+    /// the value points there, not at the start of the line.
+    pub fn value_span(&self, entry: &Entry) -> Range<usize> {
+        let rest = self.text.get(entry.span.end..).unwrap_or("");
+        let Some(eq) = rest.find('=') else {
+            return entry.span.clone();
+        };
+        let after = &rest[eq + 1..];
+        let blanks = after.len() - after.trim_start_matches([' ', '\t']).len();
+        let start = entry.span.end + eq + 1 + blanks;
+        start..start
+    }
+
     /// The usual "`key` must be X, found Y" issue.
     pub fn wrong_type(&self, entry: &Entry, what: &str, expected: &str) -> ConfigIssue {
         self.issue(

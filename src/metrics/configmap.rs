@@ -53,18 +53,35 @@ pub async fn load_annotated(
     };
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), &key.namespace);
     let label = format!("configmap/{name} in {}", key.namespace);
-    let map = api.get(&name).await.map_err(|e| {
-        vec![format!(
-            "{key} names {label} in its {ANALYSIS_ANNOTATION} annotation: {}",
-            crate::model::text::error_chain(&e)
-        )]
-    })?;
+    let map = api
+        .get(&name)
+        .await
+        .map_err(|e| vec![fetch_error(key, &name, &e)])?;
     let data = map.data.unwrap_or_default();
     let (config, issues) = parse(&key.namespace, &name, &data);
     if issues.is_empty() {
         Ok(Some((label, config)))
     } else {
         Err(issues.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// Why the ConfigMap a release names could not be read, in a sentence: a missing one is
+/// "not found", an API refusal its message, never the client's debug dump.
+fn fetch_error(key: &ReleaseKey, name: &str, e: &kube::Error) -> String {
+    let what = format!("configmap {}/{name}", key.namespace);
+    match e {
+        kube::Error::Api(s) if s.code == 404 => {
+            format!("{what} not found (named by {ANALYSIS_ANNOTATION} on {key})")
+        }
+        kube::Error::Api(s) => format!(
+            "{what} (named by {ANALYSIS_ANNOTATION} on {key}) could not be read: {} ({})",
+            s.message, s.code
+        ),
+        other => format!(
+            "{what} (named by {ANALYSIS_ANNOTATION} on {key}) could not be read: {}",
+            crate::model::text::error_chain(other)
+        ),
     }
 }
 

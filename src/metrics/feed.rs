@@ -19,6 +19,17 @@ pub trait Sources: Send + Sync {
     fn source(&self, context: &str) -> Option<Arc<dyn RangeSource>>;
     /// The analysis config for a release.
     fn config<'a>(&'a self, key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>>;
+
+    /// The config of a release whose annotation names `named`: a source that keeps configs
+    /// reads it afresh when the name is not the one it read.
+    fn config_named<'a>(
+        &'a self,
+        key: &'a ReleaseKey,
+        named: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        let _ = named;
+        self.config(key)
+    }
 }
 
 #[derive(Default)]
@@ -115,7 +126,7 @@ pub async fn judge_batch(sources: &dyn Sources, batch: &[AnalysisRequest]) -> Ve
             ));
             continue;
         }
-        let config = match sources.config(key).await {
+        let config = match sources.config_named(key, r.config_name.as_deref()).await {
             Ok(config) => config,
             Err(why) => {
                 msgs.push(failed(r, why));
@@ -190,8 +201,13 @@ pub struct ClusterSources {
     configs: Mutex<HashMap<ReleaseKey, Loaded>>,
 }
 
-/// A release's analysis config (or why there is none) and when it was read.
-type Loaded = (std::time::Instant, Result<AnalysisConfig, String>);
+/// A release's analysis config (or why there is none), when it was read, and the ConfigMap
+/// its annotation named then (the console's view of it).
+type Loaded = (
+    std::time::Instant,
+    Option<String>,
+    Result<AnalysisConfig, String>,
+);
 
 impl ClusterSources {
     /// Each connected context's configured Prometheus; what cannot be set up is returned
@@ -277,24 +293,50 @@ impl Sources for ClusterSources {
     }
 
     fn config<'a>(&'a self, key: &'a ReleaseKey) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
-        Box::pin(async move {
-            let cached = self
-                .configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(key)
-                .filter(|(at, _)| at.elapsed() < CONFIG_TTL)
-                .map(|(_, c)| c.clone());
-            if let Some(config) = cached {
-                return config;
-            }
-            let config = self.load_config(key).await;
-            self.configs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key.clone(), (std::time::Instant::now(), config.clone()));
-            config
-        })
+        let named = self
+            .configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .and_then(|(_, named, _)| named.clone());
+        Box::pin(async move { self.cached_config(key, named).await })
+    }
+
+    fn config_named<'a>(
+        &'a self,
+        key: &'a ReleaseKey,
+        named: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<AnalysisConfig, String>> {
+        Box::pin(self.cached_config(key, named.map(str::to_owned)))
+    }
+}
+
+impl ClusterSources {
+    /// The cached config while it is fresh and read under the same name, else read again.
+    async fn cached_config(
+        &self,
+        key: &ReleaseKey,
+        named: Option<String>,
+    ) -> Result<AnalysisConfig, String> {
+        let cached = self
+            .configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .filter(|(at, was, _)| at.elapsed() < CONFIG_TTL && *was == named)
+            .map(|(_, _, c)| c.clone());
+        if let Some(config) = cached {
+            return config;
+        }
+        let config = self.load_config(key).await;
+        self.configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key.clone(),
+                (std::time::Instant::now(), named, config.clone()),
+            );
+        config
     }
 }
 
@@ -390,6 +432,7 @@ mod tests {
             label: "a",
             canary_value: "1".into(),
             baseline_value: "2".into(),
+            config_name: None,
             end: DateTime::from_timestamp(end, 0).unwrap(),
             window: Duration::from_secs(60),
             step: Duration::from_secs(5),

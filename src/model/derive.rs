@@ -146,6 +146,7 @@ fn new_release(key: ReleaseKey, strategy: Strategy) -> Release {
         events: Vec::new(),
         argo: None,
         flagger: None,
+        analysis_config: None,
     }
 }
 
@@ -273,6 +274,7 @@ fn deployment_release(ctx: &str, ns: &str, idx: &Index, d: &DeploymentRow) -> Re
         name: d.meta.name.clone(),
     };
     let mut r = new_release(key, d.strategy);
+    r.analysis_config = d.analysis_config.clone();
     let (mut phase, mut message) = deployment_phase(d);
     let sets = idx.replicasets("Deployment", &d.meta.name);
     // The ReplicaSet watch can deliver a new revision before the Deployment's own update.
@@ -378,6 +380,8 @@ fn canary_pair_release(
         name: stable.meta.name.clone(),
     };
     let mut r = new_release(key, Strategy::Canary);
+    // The annotation is read from the stable Deployment, which names the pair.
+    r.analysis_config = stable.analysis_config.clone();
     r.created = stable.meta.created;
     let stable_sets = idx.replicasets("Deployment", &stable.meta.name);
     let newest_stable = stable_sets
@@ -578,6 +582,7 @@ fn argo_release(ctx: &str, ns: &str, idx: &Index, a: &ArgoRolloutRow) -> Release
         name: a.meta.name.clone(),
     };
     let mut r = new_release(key, a.strategy);
+    r.analysis_config = a.analysis_config.clone();
     r.created = a.meta.created;
     let sets = idx.replicasets("Rollout", &a.meta.name);
     let plugin = super::argo::plugin_status(a, &sets);
@@ -730,6 +735,7 @@ fn flagger_release(
         name: c.meta.name.clone(),
     };
     let mut r = new_release(key, Strategy::Canary);
+    r.analysis_config = c.analysis_config.clone();
     r.created = c.meta.created;
     r.conditions = c.conditions.clone();
     r.message = c

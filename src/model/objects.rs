@@ -121,6 +121,8 @@ pub struct DeploymentRow {
     pub generation: i64,
     pub revision: i64,
     pub canary_of: Option<String>,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     pub replicas: i32,
     pub paused: bool,
     pub strategy: Strategy,
@@ -168,6 +170,8 @@ pub struct EventRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArgoRolloutRow {
     pub meta: Meta,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     /// `spec.replicas`, 1 when unset (as the controller defaults it).
     pub replicas: i32,
     pub paused: bool,
@@ -245,6 +249,8 @@ pub struct ExperimentRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlaggerCanaryRow {
     pub meta: Meta,
+    /// The `ripcord.dev/analysis` annotation: the ConfigMap its canary is judged by.
+    pub analysis_config: Option<String>,
     pub target: String,
     pub phase: String,
     pub weight: u8,
@@ -386,6 +392,10 @@ fn deployment_row(o: WireObject) -> Result<DeploymentRow, ObjectError> {
         generation: m.and_then(|m| m.generation).unwrap_or(0),
         revision: revision_of(m),
         canary_of: clean_opt(labels(m).and_then(|l| l.canary_of.clone())),
+        analysis_config: clean_opt(
+            m.and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.analysis.clone()),
+        ),
         replicas: spec.and_then(|s| s.replicas).unwrap_or(1),
         paused: spec.and_then(|s| s.paused).unwrap_or(false),
         strategy,
@@ -685,6 +695,7 @@ pub fn argo_rollout_row(v: &Value) -> Result<ArgoRolloutRow, ObjectError> {
         } else {
             0
         },
+        analysis_config: analysis_annotation(v),
         replicas,
         paused: bool_at(v, &["spec", "paused"]),
         strategy,
@@ -853,6 +864,13 @@ pub fn analysis_run_row(v: &Value) -> Result<AnalysisRunRow, ObjectError> {
     })
 }
 
+/// A custom object's `ripcord.dev/analysis` annotation, if set.
+fn analysis_annotation(v: &Value) -> Option<String> {
+    v.pointer("/metadata/annotations/ripcord.dev~1analysis")
+        .and_then(Value::as_str)
+        .and_then(|s| clean_opt(Some(s.to_owned())))
+}
+
 fn argo_revision_of(v: &Value) -> i64 {
     v.pointer("/metadata/annotations")
         .and_then(|a| a.get(ARGO_REVISION_ANNOTATION))
@@ -954,6 +972,7 @@ pub fn flagger_canary_row(v: &Value) -> Result<FlaggerCanaryRow, ObjectError> {
         })
         .collect();
     Ok(FlaggerCanaryRow {
+        analysis_config: analysis_annotation(v),
         target: clean(target.to_owned()),
         phase: text_at(v, &["status", "phase"]).unwrap_or_else(|| "Initializing".into()),
         weight: weight(int_at(v, &["status", "canaryWeight"]).unwrap_or(0)),
@@ -1252,5 +1271,29 @@ mod tests {
             problem: EVIL.into(),
         };
         assert!(is_inert(&e.to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_deployment_keeps_the_analysis_config_its_annotation_names() {
+        let row = |annotations: Value| {
+            let o: WireObject = serde_json::from_value(json!({
+                "metadata": { "name": "web", "namespace": "shop", "annotations": annotations },
+            }))
+            .expect("object");
+            deployment_row(o).expect("row")
+        };
+        let d = row(json!({ "ripcord.dev/analysis": "web-analysis" }));
+        assert_eq!(d.analysis_config.as_deref(), Some("web-analysis"));
+        assert_eq!(row(json!({})).analysis_config, None);
+        // Argo Rollouts and Flagger Canaries carry it on their own objects.
+        let annotated = json!({
+            "metadata": { "name": "web", "namespace": "shop",
+                          "annotations": { "ripcord.dev/analysis": "web-analysis" } },
+            "spec": { "targetRef": { "name": "web" }, "strategy": { "canary": {} } },
+        });
+        let rollout = argo_rollout_row(&annotated).expect("rollout");
+        assert_eq!(rollout.analysis_config.as_deref(), Some("web-analysis"));
+        let canary = flagger_canary_row(&annotated).expect("canary");
+        assert_eq!(canary.analysis_config.as_deref(), Some("web-analysis"));
     }
 }

@@ -303,6 +303,10 @@ pub struct Release {
     pub argo: Option<Box<ArgoDetail>>,
     /// Flagger's own status and analysis settings, for a Flagger Canary.
     pub flagger: Option<Box<FlaggerDetail>>,
+    /// The ConfigMap its `ripcord.dev/analysis` annotation names (on the object that
+    /// carries it, as `metrics::configmap` reads it): a change makes a judgement due at once.
+    #[serde(skip)]
+    pub analysis_config: Option<String>,
 }
 
 /// An Argo Rollout's status as `kubectl argo rollouts get rollout` shows it, and the

@@ -57,6 +57,9 @@ pub struct WireAnnotations {
     pub revision: Option<String>,
     #[serde(rename = "rollout.argoproj.io/revision")]
     pub argo_revision: Option<String>,
+    /// The ConfigMap of the release's analysis config (`ripcord.dev/analysis`).
+    #[serde(rename = "ripcord.dev/analysis")]
+    pub analysis: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

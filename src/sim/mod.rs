@@ -696,18 +696,18 @@ impl World {
         let mut out = std::collections::HashMap::new();
         for entry in &self.entries {
             let namespace = entry.key().namespace;
-            let side = |new_side, serving| prometheus::SimSide {
+            let side = |new_side, ready_since| prometheus::SimSide {
                 profile: prometheus::SideProfile {
                     errors: entry.errors,
                     new_side,
                     share: entry.share(),
                 },
                 namespace: namespace.clone(),
-                serving,
+                ready_since,
             };
             let mut put = |sets: &[replicas::SimReplicaSet], new_side: &dyn Fn(usize) -> bool| {
                 for (i, set) in sets.iter().enumerate() {
-                    out.insert(set.hash.clone(), side(new_side(i), set.ready() > 0));
+                    out.insert(set.hash.clone(), side(new_side(i), set.ready_since()));
                 }
             };
             match &entry.release {
@@ -722,7 +722,7 @@ impl World {
                     put(&f.target.sets, &|_| true);
                     // Flagger's sides are told apart by their Deployments' `app` label.
                     for (d, new_side) in [(&f.primary, false), (&f.target, true)] {
-                        let ready = d.sets.iter().any(|s| s.ready() > 0);
+                        let ready = d.sets.iter().filter_map(|s| s.ready_since()).min();
                         out.insert(d.name.clone(), side(new_side, ready));
                     }
                 }

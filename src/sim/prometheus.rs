@@ -27,9 +27,9 @@ pub struct SideProfile {
 pub struct SimSide {
     pub profile: SideProfile,
     pub namespace: String,
-    /// Some of its pods are ready: only those are scraped, so a side without any has no
-    /// series, as with a real Prometheus.
-    pub serving: bool,
+    /// Since when some of its pods have been ready: only those are scraped, so a side has
+    /// series from then on and a side without any has none, as with a real Prometheus.
+    pub ready_since: Option<Time>,
 }
 
 /// Cheap to clone; the world keeps it up to date as templates come and go.
@@ -52,7 +52,7 @@ impl SimPrometheus {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(hash)
-            .filter(|s| s.serving)
+            .filter(|s| s.ready_since.is_some())
             .cloned()
     }
 }
@@ -180,15 +180,22 @@ impl RangeSource for SimPrometheus {
             }
             // One series per side asked for that has pods serving, labelled as a grouped
             // query keeps them.
+            // Points only from when its pods became ready: no history before the side existed.
             let series = values
                 .iter()
                 .filter_map(|key| Some((key, self.side(key)?)))
-                .map(|(key, side)| Series {
-                    points: (0..)
+                .filter_map(|(key, side)| {
+                    let since = side.ready_since?.timestamp();
+                    let points: Vec<(f64, f64)> = (0..)
                         .map(|i| from + i * step)
                         .take_while(|t| *t <= to)
+                        .filter(|t| *t >= since)
                         .map(|t| (t as f64, value(&side.profile, key, t, metric)))
-                        .collect(),
+                        .collect();
+                    Some((key, side, points)).filter(|(_, _, p)| !p.is_empty())
+                })
+                .map(|(key, side, points)| Series {
+                    points,
                     labels: vec![
                         (label.to_owned(), key.clone()),
                         ("namespace".to_owned(), side.namespace.clone()),
@@ -245,5 +252,47 @@ mod tests {
         );
         assert_eq!(wobble("7d9f", 5, 1), wobble("7d9f", 5, 1));
         assert!((-0.5..0.5).contains(&wobble("7d9f", 5, 1)));
+    }
+
+    #[tokio::test]
+    async fn a_side_has_series_only_from_when_its_pods_became_ready() {
+        let at = |t| chrono::DateTime::from_timestamp(t, 0).unwrap();
+        let prometheus = SimPrometheus::default();
+        let side = |ready_since| SimSide {
+            profile: SideProfile {
+                errors: ErrorProfile::Steady(1.0),
+                new_side: true,
+                share: Default::default(),
+            },
+            namespace: "shop".into(),
+            ready_since,
+        };
+        prometheus.sides.write().unwrap().extend([
+            ("c4n4ry".to_owned(), side(Some(at(1_000)))),
+            ("0ld".to_owned(), side(Some(at(500)))),
+            ("n0tup".to_owned(), side(None)),
+        ]);
+        let query = |hash: &str| format!("x{{pod_template_hash=\"{hash}\"}}");
+        let ask = |hash: &str| {
+            let q = query(hash);
+            let p = prometheus.clone();
+            async move {
+                p.range(&q, at(900), at(1_100), Duration::from_secs(10))
+                    .await
+                    .unwrap()
+            }
+        };
+        let canary = ask("c4n4ry").await;
+        let times: Vec<f64> = canary[0].points.iter().map(|p| p.0).collect();
+        assert_eq!(times.first(), Some(&1_000.0));
+        assert_eq!(times.len(), 11);
+        assert_eq!(ask("0ld").await[0].points.len(), 21);
+        assert!(ask("n0tup").await.is_empty());
+        // A window wholly before the side's pods: no series at all.
+        let before = prometheus
+            .range(&query("c4n4ry"), at(600), at(900), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(before.is_empty());
     }
 }

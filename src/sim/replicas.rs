@@ -21,6 +21,8 @@ pub struct SimPod {
     pub suffix: String,
     pub created: Time,
     pub ready: bool,
+    /// When it became ready: Prometheus has its series from then on.
+    pub ready_since: Option<Time>,
 }
 
 /// One pod template revision and its pods.
@@ -79,7 +81,10 @@ impl SimReplicaSet {
         for _ in 0..replicas {
             rs.scale_up(created, rng);
         }
-        rs.pods.iter_mut().for_each(|p| p.ready = true);
+        rs.pods.iter_mut().for_each(|p| {
+            p.ready = true;
+            p.ready_since = Some(created);
+        });
         rs
     }
 
@@ -96,11 +101,21 @@ impl SimReplicaSet {
         self.scale_down_at.is_some_and(|at| now < at)
     }
 
+    /// Since when some pod of this set has been ready, if one is.
+    pub fn ready_since(&self) -> Option<Time> {
+        self.pods
+            .iter()
+            .filter(|p| p.ready)
+            .filter_map(|p| p.ready_since)
+            .min()
+    }
+
     pub fn scale_up(&mut self, now: Time, rng: &mut Rng) {
         self.pods.push(SimPod {
             suffix: rng.suffix(),
             created: now,
             ready: false,
+            ready_since: None,
         });
     }
 
@@ -131,6 +146,7 @@ impl SimReplicaSet {
         for pod in self.pods.iter_mut().filter(|p| !p.ready) {
             if (now - pod.created).num_seconds() >= READY_AFTER_SECS {
                 pod.ready = true;
+                pod.ready_since = Some(now);
                 readied += 1;
             }
         }

@@ -905,13 +905,25 @@ fn verdict_lines(state: &State, r: &Release, theme: &Theme, summary: bool) -> Ve
     }
     if failing {
         let (_, new) = r.side_labels();
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled(
                 format!("✖ {new} metrics failing"),
                 theme.style(Slot::Danger),
             ),
             Span::styled(format!(": {}", inert(&a.reason)), theme.style(Slot::Text)),
-        ]));
+        ];
+        // The judgement is an old one while the latest could not be made: say how old.
+        if let Some(panel) = crate::app::analysis::ripcord_panel(state, r).filter(|p| p.stale()) {
+            let age = panel
+                .measured
+                .map(|at| format!(", {} old", crate::model::display::age(at, state.now)))
+                .unwrap_or_default();
+            spans.insert(
+                0,
+                Span::styled(format!("⚠ stale{age}: "), theme.style(Slot::Warning)),
+            );
+        }
+        lines.push(Line::from(spans));
     }
     lines
 }
@@ -966,6 +978,7 @@ fn analysis_verdict_slot(v: crate::analysis::score::Verdict) -> Slot {
         Verdict::Pass => Slot::VerdictPass,
         Verdict::Marginal => Slot::VerdictInconclusive,
         Verdict::Fail => Slot::VerdictFail,
+        Verdict::FewSamples | Verdict::NoDataYet => Slot::Muted,
     }
 }
 
@@ -975,6 +988,7 @@ fn outcome_slot(o: crate::analysis::judge::Outcome) -> Slot {
         Outcome::Pass => Slot::VerdictPass,
         Outcome::High | Outcome::Low => Slot::VerdictFail,
         Outcome::NoData | Outcome::Error => Slot::VerdictInconclusive,
+        Outcome::FewSamples => Slot::Muted,
     }
 }
 
@@ -1004,7 +1018,11 @@ fn render_analysis(
         let mut spans = vec![
             Span::styled("ripcord ", theme.style(Slot::Muted)),
             Span::styled(
-                format!("score {:.0} {}", s.score, s.verdict.label()),
+                if s.verdict.judged() {
+                    format!("score {:.0} {}", s.score, s.verdict.label())
+                } else {
+                    s.verdict.label().to_owned()
+                },
                 theme.style(analysis_verdict_slot(s.verdict)),
             ),
         ];
@@ -1067,7 +1085,7 @@ fn render_analysis(
     let below = wrap(vec![Line::from(metric)], area.width);
     // The PromQL as one line each (a template may span lines); the key copies it whole.
     let one_line = |q: &str| q.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut query_lines = vec![
+    let query_lines = vec![
         Line::from(vec![
             Span::styled(format!("{new:<9}"), theme.style(Slot::Canary)),
             Span::raw(inert(&one_line(&p.canary_query)).into_owned()),
@@ -1096,12 +1114,18 @@ fn render_analysis(
         keys.push(Span::styled("  j/k", theme.style(Slot::Key)));
         keys.push(Span::raw(" next/previous metric"));
     }
-    query_lines.push(Line::from(keys));
-    let queries = clip(query_lines, area.width);
+    // The keys first, then the PromQL wrapped, not cut, so that a narrow terminal still
+    // shows each side's selector; what the chart's rows cannot spare is left to the copy key.
+    let mut queries = clip(vec![Line::from(keys)], area.width);
+    queries.extend(wrap(query_lines, area.width));
+    let room = area
+        .height
+        .saturating_sub((head.len() + below.len()) as u16 + CHART_MIN_ROWS);
+    queries.truncate(usize::from(room).max(1));
     let [head_area, metric_area, chart_area, query_area] = Layout::vertical([
         Constraint::Length(head.len() as u16),
         Constraint::Length(below.len() as u16),
-        Constraint::Min(4),
+        Constraint::Min(CHART_MIN_ROWS),
         Constraint::Length(queries.len() as u16),
     ])
     .areas(area);
@@ -1118,6 +1142,9 @@ fn render_analysis(
     frame.render_widget(Paragraph::new(queries), query_area);
     extent
 }
+
+/// Rows a chart keeps, however much PromQL there is to show below it.
+const CHART_MIN_ROWS: u16 = 5;
 
 /// Canary and baseline over the window, with the threshold as a line across.
 fn render_chart(
@@ -1188,9 +1215,9 @@ fn render_chart(
                 .bounds([0.0, y_max])
                 .labels(["0".to_owned(), num(y_max)]),
         )
-        .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
-        // On a small chart the labelled PromQL lines below say which colour is which.
-        .hidden_legend_constraints((Constraint::Ratio(1, 3), Constraint::Ratio(1, 2)));
+        // No legend over the data: the PromQL lines below name each side in its colour,
+        // and the threshold is named in its colour beside them.
+        .legend_position(None);
     frame.render_widget(chart, area);
 }
 

@@ -136,6 +136,9 @@ fn verdict_cell(state: &State, r: &Release) -> String {
             Verdict::Pass => "✔ pass",
             Verdict::Marginal => "? marg",
             Verdict::Fail => "✖ FAIL",
+            // Not judged yet: neither a pass nor a failure.
+            Verdict::FewSamples => "… few",
+            Verdict::NoDataYet => "… wait",
         };
         return format!("rc{text}{}", if stale { "~" } else { "" });
     }

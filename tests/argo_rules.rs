@@ -271,3 +271,19 @@ fn a_restart_the_controller_has_done_is_over() {
     a.restarted_at = Some(at);
     assert_eq!(legacy_phase(&a), ("Healthy".into(), String::new()));
 }
+
+#[test]
+fn a_router_weight_limit_counts_only_with_a_router() {
+    let mut a = rollout(json!({ "currentStepIndex": 4 }));
+    a.max_traffic_weight = Some(1000);
+    assert_eq!(max_weight(&a), 100);
+    a.traffic_routing = true;
+    assert_eq!(max_weight(&a), 1000);
+}
+
+#[test]
+fn a_duration_needs_a_unit_after_every_number() {
+    assert_eq!(duration_secs("1m30"), None);
+    assert_eq!(duration_secs(""), None);
+    assert_eq!(duration_secs("1m30s"), Some(90));
+}

@@ -134,11 +134,9 @@ pub fn legacy_phase(a: &ArgoRolloutRow) -> (String, String) {
     ("Healthy".into(), String::new())
 }
 
-/// The index of the step being run; `None` once every step is done (or there are none).
+/// The index of the step being run; `None` once every step is done (or there are none, as
+/// for a blue-green, whose spec has no steps).
 pub fn current_step(a: &ArgoRolloutRow) -> Option<usize> {
-    if a.strategy != Strategy::Canary || a.steps.is_empty() {
-        return None;
-    }
     let i = a.current_step.unwrap_or(0);
     (i < a.steps.len()).then_some(i)
 }

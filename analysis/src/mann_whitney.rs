@@ -247,6 +247,15 @@ mod tests {
             (s.lower, s.upper),
             (brute_kth(&x, &y, 9), brute_kth(&x, &y, 32))
         );
+        // n1 = n2 = 20 at 95%: K = floor(200 − 1.95996 × sqrt(400 × 41 / 12)) = 127 (the
+        // smaller cases above round the same with n1 + n2 or n1 + n2 + 1 under the root).
+        let x: Vec<f64> = (0..20).map(f64::from).collect();
+        let y: Vec<f64> = (0..20).map(|i| f64::from(i * i) * 0.11 - 3.0).collect();
+        let s = hodges_lehmann(&x, &y, 0.95).expect("samples");
+        assert_eq!(
+            (s.lower, s.upper),
+            (brute_kth(&x, &y, 128), brute_kth(&x, &y, 273))
+        );
     }
 
     #[test]

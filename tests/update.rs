@@ -3707,3 +3707,52 @@ fn a_canary_not_judged_yet_ranks_by_its_phase_not_with_the_failing() {
         assert!(!a.from_ripcord, "{verdict:?}: {a:?}");
     }
 }
+
+/// A Flagger Canary with no analysis running refuses promote, abort and rollback at once,
+/// before any confirmation: its gates would act on the next release.
+#[test]
+fn a_flagger_gate_action_without_an_analysis_is_refused_before_any_dialog() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let key = state.focused().expect("podinfo").key.clone();
+    for phase in ["Succeeded", "Failed", "Initializing"] {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        for op in [Operation::Promote, Operation::Abort, Operation::Rollback] {
+            state.overlay = None;
+            state.status = None;
+            let pressed = key_for(&state, op);
+            let effects = update(&mut state, Msg::Key(pressed));
+            assert!(effects.is_empty(), "{phase} {op:?}: {effects:?}");
+            assert!(state.overlay.is_none(), "{phase} {op:?}: a dialog opened");
+            let status = status_text(&state);
+            assert!(
+                status.contains(&format!("cannot {} canary/podinfo", op.verb()))
+                    && status.contains(&format!("no analysis running (phase {phase})")),
+                "{phase} {op:?}: {status}"
+            );
+        }
+    }
+    // While it analyses, the dialog opens as before.
+    for phase in ["Progressing", "WaitingPromotion"] {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        state.overlay = None;
+        let pressed = key_for(&state, Operation::Abort);
+        update(&mut state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{phase}: {:?}",
+            state.status
+        );
+    }
+}

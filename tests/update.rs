@@ -3756,3 +3756,57 @@ fn a_flagger_gate_action_without_an_analysis_is_refused_before_any_dialog() {
         );
     }
 }
+
+/// The in-flight refusal and the answer that follows it, cut at any width, read as the
+/// refusal whole, then the answer: the answer's words never land inside the refusal.
+#[test]
+fn an_in_flight_refusal_and_its_answer_read_in_order_at_any_width() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    press(&mut state, 'p');
+    update(
+        &mut state,
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request: abort,
+            result: Ok("aborted: traffic back on stable".into()),
+            revision_before: None,
+            revision_after: None,
+        }),
+    );
+    let refusal = "✖ promote was refused while abort ran, ask again";
+    let answer = "✔ abort rollout/cart";
+    let screen = screen_at(&mut state, 80, 24);
+    let line = screen
+        .iter()
+        .find(|l| l.contains("refused"))
+        .unwrap_or_else(|| panic!("no refusal on screen: {screen:?}"));
+    let line = line.trim_start_matches('"').trim_start();
+    assert!(line.starts_with(refusal), "{line}");
+    assert!(
+        line[refusal.len()..].trim_start_matches(" · ").starts_with(answer),
+        "{line}"
+    );
+    let text = status_text(&state);
+    for width in 20..=120u16 {
+        let shown = ripcord::ui::short_status(&text, width);
+        let shown = shown.trim_end_matches(['…', ' ', '·']);
+        // What shows is a beginning of the refusal, or all of it and then the answer.
+        assert!(
+            refusal.starts_with(shown)
+                || (shown.starts_with(refusal)
+                    && (answer.starts_with(shown[refusal.len()..].trim_start_matches(" · "))
+                        || shown[refusal.len()..]
+                            .trim_start_matches(" · ")
+                            .starts_with(answer))),
+            "{width}: {shown}"
+        );
+    }
+}

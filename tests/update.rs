@@ -3810,3 +3810,12 @@ fn an_in_flight_refusal_and_its_answer_read_in_order_at_any_width() {
         );
     }
 }
+
+/// What ripcord puts back or closes by itself on a live cluster reaches the status line.
+#[test]
+fn a_settled_flagger_gate_or_skip_is_said_on_the_status_line() {
+    let (_, mut state) = demo_state();
+    let text = "closed the load tester gate ripcord opened for canary 'podinfo' (phase Succeeded)";
+    update(&mut state, Msg::Settled(text.into()));
+    assert_eq!(status_text(&state), format!("ripcord: {text}"));
+}

@@ -260,6 +260,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             vec![]
         }
+        Msg::Settled(text) => {
+            state.set_status(Level::Info, format!("ripcord: {text}"));
+            state.dirty = true;
+            vec![]
+        }
         Msg::Clock { paused, speed } => {
             if let Mode::Demo { .. } = state.mode {
                 state.mode = Mode::Demo { paused, speed };

@@ -3819,3 +3819,55 @@ fn a_settled_flagger_gate_or_skip_is_said_on_the_status_line() {
     update(&mut state, Msg::Settled(text.into()));
     assert_eq!(status_text(&state), format!("ripcord: {text}"));
 }
+
+/// A Canary already waiting at its confirm-promotion gate is not approved in advance: the
+/// confirmation says the promote approves the waiting promotion.
+#[test]
+fn a_flagger_promote_at_the_gate_says_it_approves_the_waiting_promotion() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let key = state.focused().expect("podinfo").key.clone();
+    let mut shown_at = |state: &mut State, phase: &str| {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        state.overlay = None;
+        let pressed = key_for(state, Operation::Promote);
+        update(state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{phase}: {:?}",
+            state.status
+        );
+        let shown = screen_at(state, 120, 40).join(" ").replace('│', " ");
+        shown.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let waiting = shown_at(&mut state, "WaitingPromotion");
+    assert!(
+        waiting.contains("approves the waiting promotion") && !waiting.contains("in advance"),
+        "{waiting}"
+    );
+    let analysing = shown_at(&mut state, "Progressing");
+    assert!(
+        analysing.contains("approved in advance") && !analysing.contains("waiting promotion"),
+        "{analysing}"
+    );
+}
+
+/// On a blue-green Rollout `w` says it has no weight steps, not to promote or abort a
+/// Rollout that may have nothing to promote or abort.
+#[test]
+fn set_weight_on_a_blue_green_rollout_says_it_has_no_weight_steps() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "search-api");
+    press(&mut state, 'w');
+    let status = status_text(&state);
+    assert!(
+        status.contains("no weight steps") && !status.contains("promote or abort"),
+        "{status}"
+    );
+}

@@ -3791,7 +3791,9 @@ fn an_in_flight_refusal_and_its_answer_read_in_order_at_any_width() {
     let line = line.trim_start_matches('"').trim_start();
     assert!(line.starts_with(refusal), "{line}");
     assert!(
-        line[refusal.len()..].trim_start_matches(" · ").starts_with(answer),
+        line[refusal.len()..]
+            .trim_start_matches(" · ")
+            .starts_with(answer),
         "{line}"
     );
     let text = status_text(&state);

@@ -27,7 +27,9 @@ fn consequence(op: Operation, kind: Kind, blue_green: bool, flagger_phase: &str)
         }
         // Flagger acts through its load tester's gates and its own next check; a Canary
         // already at the gate goes on at once, one still analysing when it gets there.
-        Operation::Promote if kind == Kind::FlaggerCanary && flagger_phase == "WaitingPromotion" => {
+        Operation::Promote
+            if kind == Kind::FlaggerCanary && flagger_phase == "WaitingPromotion" =>
+        {
             "open the confirm gate: this approves the waiting promotion, Flagger promotes at \
              its next check"
         }

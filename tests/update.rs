@@ -3830,7 +3830,7 @@ fn a_flagger_promote_at_the_gate_says_it_approves_the_waiting_promotion() {
     state.settings.production_pattern = "*".into();
     select(&mut state, "podinfo");
     let key = state.focused().expect("podinfo").key.clone();
-    let mut shown_at = |state: &mut State, phase: &str| {
+    let shown_at = |state: &mut State, phase: &str| {
         state
             .releases
             .get_mut(&key)

@@ -243,7 +243,11 @@ pub fn run_live(
             let _ = msg_tx.send(Msg::Problem(problem)).await;
         }
         let feed = Feed::new(Arc::new(sources), msg_tx.clone());
-        tokio::spawn(settle_flagger(clusters.clone(), journal.clone()));
+        tokio::spawn(settle_flagger(
+            clusters.clone(),
+            journal.clone(),
+            msg_tx.clone(),
+        ));
         // Flag edits go through the same checks, journal and Events as `ripcord flags set`.
         let flags = Arc::new(KubeFlags::new(
             clusters.clone(),
@@ -301,18 +305,24 @@ async fn reachable(clusters: &[Cluster]) -> Result<(), watch::ScopeError> {
     first.map_or(Ok(()), Err)
 }
 
-async fn settle_flagger(clusters: Vec<Cluster>, journal: Journal) {
+/// Puts back what a Flagger action of ripcord's left set, and says so on the status line.
+async fn settle_flagger(clusters: Vec<Cluster>, journal: Journal, msgs: mpsc::Sender<Msg>) {
     let mut interval = tokio::time::interval(SETTLE_FLAGGER_EVERY);
     loop {
         interval.tick().await;
         for cluster in &clusters {
-            crate::cluster::actions::flagger::settle(
+            let done = crate::cluster::actions::flagger::settle(
                 &cluster.client,
                 &cluster.context,
                 &journal,
                 &cluster.user,
             )
             .await;
+            for text in done {
+                if msgs.send(Msg::Settled(text)).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }

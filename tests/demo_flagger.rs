@@ -263,3 +263,47 @@ fn the_rollback_gate_stays_open_until_ripcord_closes_it_after_the_rollback() {
     assert_eq!(last.action, CLOSE_ACTION);
     assert!(last.result.ends_with("/rollback/close"), "{last:?}");
 }
+
+/// What ripcord puts back or closes once the analysis is over shows on the Canary's
+/// events, not only in the journal.
+#[test]
+fn the_demo_shows_the_skip_put_back_and_the_gate_closed_on_the_canary_events() {
+    use ripcord::sim::SETTLED_REASON;
+    let settled = |state: &State| -> Vec<String> {
+        podinfo(state)
+            .events
+            .iter()
+            .filter(|e| e.reason == SETTLED_REASON)
+            .map(|e| e.message.clone())
+            .collect()
+    };
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, Op::PromoteFull).expect("promote --full");
+    assert!(settled(&state).is_empty(), "{:?}", settled(&state));
+    run(&mut world, &mut state, 20.0);
+    assert_eq!(podinfo(&state).phase, Phase::Healthy);
+    let shown = settled(&state);
+    assert!(
+        shown.len() == 1
+            && shown[0].starts_with("ripcord: ")
+            && shown[0].contains("spec.skipAnalysis of canary 'podinfo' set back to false"),
+        "{shown:?}"
+    );
+
+    let (mut world, mut state) = demo_state();
+    act(&mut world, &mut state, Op::Promote { step: None }).expect("promote");
+    for _ in 0..40 {
+        if podinfo(&state).phase == Phase::Healthy {
+            break;
+        }
+        assert!(settled(&state).is_empty(), "{:?}", settled(&state));
+        run(&mut world, &mut state, 20.0);
+    }
+    let shown = settled(&state);
+    assert!(
+        shown.len() == 1
+            && shown[0].contains("closed the load tester gate")
+            && shown[0].ends_with("/gate/close"),
+        "{shown:?}"
+    );
+}

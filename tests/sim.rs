@@ -139,6 +139,19 @@ fn abort_sends_traffic_back_to_stable() {
     assert_eq!(release(&state, "cart").phase, Phase::WaitingForPromotion);
 }
 
+/// A blue-green abort leaves the traffic on the active: it says so, not "stable".
+#[test]
+fn a_blue_green_abort_says_traffic_is_back_on_active() {
+    let (mut world, mut state) = demo_state();
+    let said = act(&mut world, &mut state, "search-api", Operation::Abort, None).expect("abort");
+    assert!(
+        said.contains("traffic back on active") && !said.contains("stable"),
+        "{said}"
+    );
+    let said = act(&mut world, &mut state, "cart", Operation::Abort, None).expect("abort");
+    assert!(said.contains("traffic back on stable"), "{said}");
+}
+
 #[test]
 fn a_climbing_error_rate_fails_analysis_and_aborts_the_canary() {
     let (mut world, mut state) = demo_state();

@@ -3707,3 +3707,169 @@ fn a_canary_not_judged_yet_ranks_by_its_phase_not_with_the_failing() {
         assert!(!a.from_ripcord, "{verdict:?}: {a:?}");
     }
 }
+
+/// A Flagger Canary with no analysis running refuses promote, abort and rollback at once,
+/// before any confirmation: its gates would act on the next release.
+#[test]
+fn a_flagger_gate_action_without_an_analysis_is_refused_before_any_dialog() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let key = state.focused().expect("podinfo").key.clone();
+    for phase in ["Succeeded", "Failed", "Initializing"] {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        for op in [Operation::Promote, Operation::Abort, Operation::Rollback] {
+            state.overlay = None;
+            state.status = None;
+            let pressed = key_for(&state, op);
+            let effects = update(&mut state, Msg::Key(pressed));
+            assert!(effects.is_empty(), "{phase} {op:?}: {effects:?}");
+            assert!(state.overlay.is_none(), "{phase} {op:?}: a dialog opened");
+            let status = status_text(&state);
+            assert!(
+                status.contains(&format!("cannot {} canary/podinfo", op.verb()))
+                    && status.contains(&format!("no analysis running (phase {phase})")),
+                "{phase} {op:?}: {status}"
+            );
+        }
+    }
+    // While it analyses, the dialog opens as before.
+    for phase in ["Progressing", "WaitingPromotion"] {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        state.overlay = None;
+        let pressed = key_for(&state, Operation::Abort);
+        update(&mut state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{phase}: {:?}",
+            state.status
+        );
+    }
+}
+
+/// The in-flight refusal and the answer that follows it, cut at any width, read as the
+/// refusal whole, then the answer: the answer's words never land inside the refusal.
+#[test]
+fn an_in_flight_refusal_and_its_answer_read_in_order_at_any_width() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "no-context-is-production".into();
+    select(&mut state, "cart");
+    press(&mut state, 'a');
+    drawn(&mut state);
+    let effects = press(&mut state, 'y');
+    let [Effect::Execute(abort)] = effects.as_slice() else {
+        panic!("abort did not run: {effects:?}");
+    };
+    let abort = abort.clone();
+    press(&mut state, 'p');
+    update(
+        &mut state,
+        Msg::ActionDone(ripcord::model::ops::ActionOutcome {
+            request: abort,
+            result: Ok("aborted: traffic back on stable".into()),
+            revision_before: None,
+            revision_after: None,
+        }),
+    );
+    let refusal = "✖ promote was refused while abort ran, ask again";
+    let answer = "✔ abort rollout/cart";
+    let screen = screen_at(&mut state, 80, 24);
+    let line = screen
+        .iter()
+        .find(|l| l.contains("refused"))
+        .unwrap_or_else(|| panic!("no refusal on screen: {screen:?}"));
+    let line = line.trim_start_matches('"').trim_start();
+    assert!(line.starts_with(refusal), "{line}");
+    assert!(
+        line[refusal.len()..]
+            .trim_start_matches(" · ")
+            .starts_with(answer),
+        "{line}"
+    );
+    let text = status_text(&state);
+    for width in 20..=120u16 {
+        let shown = ripcord::ui::short_status(&text, width);
+        let shown = shown.trim_end_matches(['…', ' ', '·']);
+        // What shows is a beginning of the refusal, or all of it and then the answer.
+        assert!(
+            refusal.starts_with(shown)
+                || (shown.starts_with(refusal)
+                    && (answer.starts_with(shown[refusal.len()..].trim_start_matches(" · "))
+                        || shown[refusal.len()..]
+                            .trim_start_matches(" · ")
+                            .starts_with(answer))),
+            "{width}: {shown}"
+        );
+    }
+}
+
+/// What ripcord puts back or closes by itself on a live cluster reaches the status line.
+#[test]
+fn a_settled_flagger_gate_or_skip_is_said_on_the_status_line() {
+    let (_, mut state) = demo_state();
+    let text = "closed the load tester gate ripcord opened for canary 'podinfo' (phase Succeeded)";
+    update(&mut state, Msg::Settled(text.into()));
+    assert_eq!(status_text(&state), format!("ripcord: {text}"));
+}
+
+/// A Canary already waiting at its confirm-promotion gate is not approved in advance: the
+/// confirmation says the promote approves the waiting promotion.
+#[test]
+fn a_flagger_promote_at_the_gate_says_it_approves_the_waiting_promotion() {
+    let (_, mut state) = demo_state();
+    state.settings.production_pattern = "*".into();
+    select(&mut state, "podinfo");
+    let key = state.focused().expect("podinfo").key.clone();
+    let shown_at = |state: &mut State, phase: &str| {
+        state
+            .releases
+            .get_mut(&key)
+            .and_then(|r| r.flagger.as_mut())
+            .expect("flagger detail")
+            .phase = phase.into();
+        state.overlay = None;
+        let pressed = key_for(state, Operation::Promote);
+        update(state, Msg::Key(pressed));
+        assert!(
+            matches!(state.overlay, Some(Overlay::Confirm(_))),
+            "{phase}: {:?}",
+            state.status
+        );
+        let shown = screen_at(state, 120, 40).join(" ").replace('│', " ");
+        shown.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let waiting = shown_at(&mut state, "WaitingPromotion");
+    assert!(
+        waiting.contains("approves the waiting promotion") && !waiting.contains("in advance"),
+        "{waiting}"
+    );
+    let analysing = shown_at(&mut state, "Progressing");
+    assert!(
+        analysing.contains("approved in advance") && !analysing.contains("waiting promotion"),
+        "{analysing}"
+    );
+}
+
+/// On a blue-green Rollout `w` says it has no weight steps, not to promote or abort a
+/// Rollout that may have nothing to promote or abort.
+#[test]
+fn set_weight_on_a_blue_green_rollout_says_it_has_no_weight_steps() {
+    let (_, mut state) = demo_state();
+    select(&mut state, "search-api");
+    press(&mut state, 'w');
+    let status = status_text(&state);
+    assert!(
+        status.contains("no weight steps") && !status.contains("promote or abort"),
+        "{status}"
+    );
+}

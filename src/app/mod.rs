@@ -100,6 +100,9 @@ pub enum Msg {
     },
     /// A problem the user should see without stopping anything (bad object, lost watch).
     Problem(String),
+    /// Something ripcord did by itself, after an action of the user's: a Flagger
+    /// `spec.skipAnalysis` put back, a load tester gate closed.
+    Settled(String),
     /// A frame of this size went to the terminal: what the state holds is on screen, and
     /// `extents` says how much of it the views could show.
     Drawn {

@@ -385,6 +385,25 @@ pub fn argo_abort_refusal(op: Operation, aborted: bool) -> Option<&'static str> 
     }
 }
 
+/// Flagger phases with an analysis running: the only ones a gate or a skip can act on.
+pub const FLAGGER_ANALYSING_PHASES: [&str; 3] = ["Progressing", "Waiting", "WaitingPromotion"];
+
+/// Why a Flagger Canary in `phase` refuses `op`: a gate opened with no analysis running
+/// stays open and would act on the next release.
+pub fn flagger_phase_refusal(op: Operation, phase: &str) -> Option<String> {
+    match op {
+        Operation::Promote | Operation::Abort | Operation::Rollback
+            if !FLAGGER_ANALYSING_PHASES.contains(&phase) =>
+        {
+            Some(format!(
+                "has no analysis running (phase {phase}): a gate opened now would act on the \
+                 next release"
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// The (canary, stable) pods an Argo canary without a traffic router runs at `weight` on
 /// `replicas`, as its controller picks them: of the ceiling and floor of the weighted
 /// count, over `replicas` and (when it may surge) `replicas + 1`, the closest to the

@@ -572,12 +572,17 @@ impl Release {
                 if self.strategy == Strategy::BlueGreen
                     && op == super::ops::Operation::SetWeight =>
             {
-                Some("a blue-green Rollout has no canary weight: promote or abort it".into())
+                Some("a blue-green Rollout has no canary weight: it has no weight steps".into())
             }
             Kind::ArgoRollout => {
                 super::ops::argo_abort_refusal(op, self.phase == Phase::Aborted).map(String::from)
             }
-            Kind::Deployment | Kind::CanaryPair | Kind::FlaggerCanary => None,
+            Kind::FlaggerCanary => {
+                let phase = &self.flagger.as_ref()?.phase;
+                super::ops::flagger_phase_refusal(op, phase)
+                    .map(|why| format!("canary '{}' {why}", self.key.name))
+            }
+            Kind::Deployment | Kind::CanaryPair => None,
         }
     }
 

@@ -557,7 +557,12 @@ impl SimArgoRollout {
         }
         self.promoting = false;
         self.mark_aborted(None, now, events);
-        Ok("aborted: traffic back on stable".into())
+        // Blue-green traffic goes back to the active, a canary's to the stable.
+        Ok(if self.blue_green {
+            "aborted: traffic back on active".into()
+        } else {
+            "aborted: traffic back on stable".into()
+        })
     }
 
     /// `kubectl argo rollouts retry rollout`.

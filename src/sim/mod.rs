@@ -34,6 +34,9 @@ const LATENCY_ALLOWED: f64 = 1.1;
 const EVENTS_KEPT: usize = 120;
 /// Who the demo's actions are recorded as.
 const DEMO_USER: &str = "demo-user";
+/// The reason of the Event ripcord leaves on a Canary when it puts a field back or closes a
+/// gate it opened.
+pub const SETTLED_REASON: &str = "RipcordSettled";
 /// How long a pair's promotion or abort waits for the stable to be ready, virtual seconds.
 const HANDOVER_SECS: i64 = 60;
 
@@ -568,6 +571,7 @@ impl World {
                     },
                     None => format!("canary '{name}' is gone: nothing to put back"),
                 };
+                self.tell(context, &ns, &name, &text);
                 let entry = restore_entry(context, &ns, &name, DEMO_USER, self.now, &text);
                 self.journal.push(entry);
             }
@@ -581,10 +585,25 @@ impl World {
                     None => "gone",
                 };
                 let text = closed_text(&gate, phase);
+                self.tell(context, &gate.namespace, &gate.name, &text);
                 let entry = close_entry(context, &gate, DEMO_USER, self.now, &text);
                 self.journal.push(entry);
             }
         }
+    }
+
+    /// Says on the Canary's events what ripcord put back or closed, so the user sees it
+    /// beside Flagger's own and not only in the journal.
+    fn tell(&mut self, context: &str, ns: &str, name: &str, text: &str) {
+        let now = self.now;
+        self.events.entry(context.to_owned()).or_default().normal(
+            ns,
+            "Canary",
+            name,
+            SETTLED_REASON,
+            &format!("ripcord: {text}"),
+            now,
+        );
     }
 
     fn flagger_mut(

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 /// What the operation will do, in the words an on-call engineer needs.
-fn consequence(op: Operation, kind: Kind, blue_green: bool) -> &'static str {
+fn consequence(op: Operation, kind: Kind, blue_green: bool, flagger_phase: &str) -> &'static str {
     match op {
         // Blue-green: the active keeps serving until the preview is promoted.
         Operation::Promote if blue_green => "promote the preview: it becomes active",
@@ -25,7 +25,18 @@ fn consequence(op: Operation, kind: Kind, blue_green: bool) -> &'static str {
         Operation::Retry if blue_green => {
             "start the aborted update again: the preview comes back up, the active keeps serving"
         }
-        // Flagger acts through its load tester's gates and its own next check.
+        // Flagger acts through its load tester's gates and its own next check; a Canary
+        // already at the gate goes on at once, one still analysing when it gets there.
+        Operation::Promote
+            if kind == Kind::FlaggerCanary && flagger_phase == "WaitingPromotion" =>
+        {
+            "open the confirm gate: this approves the waiting promotion, Flagger promotes at \
+             its next check"
+        }
+        Operation::Promote if kind == Kind::FlaggerCanary && flagger_phase == "Waiting" => {
+            "open the confirm gate: this approves the waiting rollout, Flagger starts its \
+             analysis at its next check"
+        }
         Operation::Promote if kind == Kind::FlaggerCanary => {
             "open the confirm gate: the promotion is approved in advance, Flagger goes on \
              when its analysis reaches the gate"
@@ -100,13 +111,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, c: &Confirm, theme: 
         + u16::from(c.replaces.is_some())
         + u16::from(c.findings.is_some())
         + preview.len() as u16;
-    let blue_green = state
-        .releases
-        .get(&req.key)
+    let release = state.releases.get(&req.key);
+    let blue_green = release
         .is_some_and(|r| r.key.kind == Kind::ArgoRollout && r.strategy == Strategy::BlueGreen);
+    let flagger_phase = release
+        .and_then(|r| r.flagger.as_ref())
+        .map_or("", |f| f.phase.as_str());
     let consequence = format!(
         "This will {}.",
-        consequence(req.op.kind(), req.key.kind, blue_green)
+        consequence(req.op.kind(), req.key.kind, blue_green, flagger_phase)
     );
     let height = if c.guarded { 13 } else { 8 } + extra;
     let rect = super::centered(frame, area, 64, height);

@@ -224,10 +224,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let target = format!("{}/{}", req.key.kind.target_prefix(), req.key.name);
             // A refusal still on the status line, of an operation this one held up: it
             // stays, first so a narrow line keeps it, beside the answer that would
-            // otherwise replace it unread.
+            // otherwise replace it unread. No `: ` in it, so a line cut short (which
+            // moves the last clause after the first `: `) keeps it whole, then the answer.
             let held = match state.refused_in_flight.take() {
                 Some((key, op)) if key == req.key && state.status.is_some() => format!(
-                    "✖ {} was refused while {} ran: ask again · ",
+                    "✖ {} was refused while {} ran, ask again · ",
                     op.verb(),
                     req.op.verb()
                 ),
@@ -256,6 +257,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Problem(text) => {
             state.set_status(Level::Warning, format!("⚠ {text}"));
+            state.dirty = true;
+            vec![]
+        }
+        Msg::Settled(text) => {
+            state.set_status(Level::Info, format!("ripcord: {text}"));
             state.dirty = true;
             vec![]
         }

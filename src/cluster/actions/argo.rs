@@ -507,7 +507,7 @@ pub fn weight_steps(rollout: &Value) -> Vec<(i64, u8)> {
 pub fn weight_step_index(rollout: &Value, weight: u8) -> Result<i64, String> {
     let strategy = &rollout["spec"]["strategy"];
     if strategy["blueGreen"].is_object() {
-        return Err("a blue-green Rollout has no canary weight: promote or abort it".into());
+        return Err("a blue-green Rollout has no canary weight: it has no weight steps".into());
     }
     let steps = weight_steps(rollout);
     if steps.is_empty() {

@@ -30,7 +30,7 @@ pub const CLOSE_ACTION: &str = "close-gate";
 /// Phases in which the Canary has no analysis running: the promotion is over.
 const DONE_PHASES: [&str; 2] = ["Succeeded", "Failed"];
 /// Phases with an analysis running: one `promote --full` can skip, or a gate can act on.
-const ANALYSING_PHASES: [&str; 3] = ["Progressing", "Waiting", "WaitingPromotion"];
+const ANALYSING_PHASES: [&str; 3] = crate::model::ops::FLAGGER_ANALYSING_PHASES;
 
 pub fn canary_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(

@@ -287,3 +287,13 @@ fn a_duration_needs_a_unit_after_every_number() {
     assert_eq!(duration_secs(""), None);
     assert_eq!(duration_secs("1m30s"), Some(90));
 }
+
+#[test]
+fn only_the_current_revisions_pods_count_as_canary_weight() {
+    let a = rollout(json!({ "currentStepIndex": 1, "availableReplicas": 6,
+                            "stableRS": "s", "currentPodHash": "c" }));
+    // An older revision still draining is neither stable nor canary.
+    let sets = [rs("c", 1), rs("old", 2), rs("s", 3)];
+    let sets: Vec<&ReplicaSetRow> = sets.iter().collect();
+    assert_eq!(actual_weight(&a, &sets), 16);
+}

@@ -104,7 +104,21 @@ async fn good_canary_passes_bad_canary_fails_and_a_down_prometheus_is_an_error()
         "{reasons}"
     );
 
-    let good = judge(1).await.expect("Prometheus answers");
+    // The good canary is judged on a fuller window: at the 10-sample floor a p99 estimate of
+    // equal pods can stray past a ×1.1 bound by noise alone.
+    let good = wait_until(
+        "a judgement of the good canary on 30 samples a side",
+        Duration::from_secs(120),
+        || async {
+            let summary = judge(1).await.expect("Prometheus answers");
+            let full = summary
+                .metrics
+                .iter()
+                .all(|m| m.judgement.canary_samples >= 30 && m.judgement.baseline_samples >= 30);
+            full.then_some(summary)
+        },
+    )
+    .await;
     assert_eq!(good.verdict, Verdict::Pass, "{good:?}");
     assert_eq!(good.score, 100.0);
 

@@ -186,6 +186,14 @@ mod rules {
     }
 
     #[test]
+    fn a_canary_that_shifts_weight_has_a_max_weight_even_with_iterations() {
+        let c = canary(json!({ "iterations": 10, "stepWeight": 20 }));
+        assert_eq!(detail(&c).max_weight, Some(100));
+        let c = canary(json!({ "iterations": 10, "stepWeights": [10, 50] }));
+        assert_eq!(detail(&c).max_weight, Some(50));
+    }
+
+    #[test]
     fn what_a_canary_leaves_out_reads_as_flaggers_defaults() {
         let c = canary(json!({ "iterations": 10 }));
         assert!(step_weights(&c).is_empty());

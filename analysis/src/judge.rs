@@ -551,6 +551,16 @@ mod tests {
     }
 
     #[test]
+    fn nothing_scraped_is_no_data_on_either_side_and_one_side_missing_is_not() {
+        let rule = MetricRule::default();
+        let j = |c: &[f64], b: &[f64]| judge_metric("errors", &rule, c, b, 0.98);
+        assert!(j(&[], &[]).no_data_on_either_side());
+        assert!(!j(&[], &[1.0]).no_data_on_either_side());
+        assert!(!j(&[1.0], &[]).no_data_on_either_side());
+        assert!(!j(&[1.0; 12], &[1.0; 12]).no_data_on_either_side());
+    }
+
+    #[test]
     fn no_data_says_which_side_is_missing() {
         let rule = MetricRule::default();
         let reason = |c: &[f64], b: &[f64]| judge_metric("errors", &rule, c, b, 0.98).reason;

@@ -394,6 +394,19 @@ mod tests {
     }
 
     #[test]
+    fn only_pass_marginal_and_fail_are_verdicts_on_the_canary() {
+        let judged = [
+            Verdict::Pass,
+            Verdict::Marginal,
+            Verdict::Fail,
+            Verdict::NoDataYet,
+            Verdict::FewSamples,
+        ]
+        .map(Verdict::judged);
+        assert_eq!(judged, [true, true, true, false, false]);
+    }
+
+    #[test]
     fn verdicts_read_as_the_queue_shows_them() {
         let labels = [Verdict::Pass, Verdict::Marginal, Verdict::Fail].map(Verdict::label);
         assert_eq!(labels, ["pass", "marginal", "FAIL"]);

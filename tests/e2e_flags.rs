@@ -565,8 +565,11 @@ async fn on_a_terminal_a_change_in_between_is_shown_and_asked_again() {
     tb.kubectl(&ns.name, &["patch", "featureflag", "shop", "--type=json", "-p",
         r#"[{"op": "replace", "path": "/spec/flagSpec/flags/new-checkout/defaultVariant", "value": "on"}]"#]);
     t.keys(&["y", "Enter"]);
-    let screen = t.wait_text("changed by someone else meanwhile");
-    t.wait_for("the question again", |s| s.matches("[y/N]").count() == 2);
+    // The reloaded state is printed after the notice: read the screen once the question is
+    // asked again.
+    let screen = t.wait_for("the question again", |s| {
+        s.contains("changed by someone else meanwhile") && s.matches("[y/N]").count() == 2
+    });
     assert!(
         screen.contains("\"defaultVariant\": \"on\""),
         "the current state is shown: {screen}"

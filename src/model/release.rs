@@ -480,16 +480,25 @@ impl Release {
             return None;
         }
         let mut weights: Vec<u8> = self
-            .steps
-            .iter()
-            .filter_map(|s| match s.kind {
-                StepKind::SetWeight { weight } => Some(weight),
-                _ => None,
-            })
+            .set_weight_steps()
+            .into_iter()
+            .map(|(_, w)| w)
             .collect();
         weights.sort_unstable();
         weights.dedup();
         Some(weights)
+    }
+
+    /// The setWeight steps, as (step index, weight), in step order.
+    fn set_weight_steps(&self) -> Vec<(i64, u8)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.kind {
+                StepKind::SetWeight { weight } => Some((i as i64, weight)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// What set-weight to `weight` will do, in the confirmation's words: for an Argo canary
@@ -499,15 +508,7 @@ impl Release {
         use super::ops::{achieved_weight, split_replicas, weight_step};
         match self.key.kind {
             Kind::ArgoRollout => {
-                let steps: Vec<(i64, u8)> = self
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| match s.kind {
-                        StepKind::SetWeight { weight } => Some((i as i64, weight)),
-                        _ => None,
-                    })
-                    .collect();
+                let steps = self.set_weight_steps();
                 let (current, total) = self.step.unwrap_or((0, self.steps.len()));
                 let mut out = Vec::new();
                 if let Some(to) = weight_step(&steps, current as i64, weight) {
@@ -598,15 +599,7 @@ impl Release {
         }
         // The step it would move to is the one the rollout is at: nothing would change.
         let (current, total) = self.step?;
-        let steps: Vec<(i64, u8)> = self
-            .steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match s.kind {
-                StepKind::SetWeight { weight } => Some((i as i64, weight)),
-                _ => None,
-            })
-            .collect();
+        let steps = self.set_weight_steps();
         (super::ops::weight_step(&steps, current as i64, weight) == Some(current as i64))
             .then(|| format!("already at step {current}/{total} (setWeight {weight})"))
     }

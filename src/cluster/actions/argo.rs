@@ -55,22 +55,11 @@ impl<'a> Rollouts<'a> {
     }
 
     fn params(&self) -> PatchParams {
-        let mut params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..Default::default()
-        };
-        if self.dry_run {
-            params = params.dry_run();
-        }
-        params
+        patch_params(self.dry_run)
     }
 
     fn say(&self, text: String) -> String {
-        if self.dry_run {
-            format!("dry run: would have {text}")
-        } else {
-            text
-        }
+        said(self.dry_run, text)
     }
 
     pub async fn get(&self, name: &str) -> Result<Value, ActionFailure> {

@@ -191,11 +191,7 @@ pub async fn run(client: &Client, request: &ActionRequest) -> Result<String, Act
             }
             Plan::Gate(gate) => open_gate(&api, &gate, name).await?,
         };
-    Ok(if request.dry_run {
-        format!("dry run: would have {text}")
-    } else {
-        text
-    })
+    Ok(said(request.dry_run, text))
 }
 
 pub fn phase_of(canary: &Value) -> String {

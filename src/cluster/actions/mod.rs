@@ -295,6 +295,29 @@ pub fn revision_of(meta: &ObjectMeta) -> Option<i64> {
 // ---------------------------------------------------------------------------------------
 // API access
 
+/// What an action did, as a dry run words what it would have done.
+fn said(dry_run: bool, text: String) -> String {
+    if dry_run {
+        format!("dry run: would have {text}")
+    } else {
+        text
+    }
+}
+
+/// Patches go out under ripcord's field manager; a dry run is sent as one, so the apiserver
+/// checks it without storing it.
+fn patch_params(dry_run: bool) -> PatchParams {
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    };
+    if dry_run {
+        params.dry_run()
+    } else {
+        params
+    }
+}
+
 /// The Deployment API of one namespace, with deadlines, dry run and error mapping.
 struct Kube<'a> {
     deployments: Api<Deployment>,
@@ -314,22 +337,11 @@ impl<'a> Kube<'a> {
     }
 
     fn say(&self, text: String) -> String {
-        if self.dry_run {
-            format!("dry run: would have {text}")
-        } else {
-            text
-        }
+        said(self.dry_run, text)
     }
 
     fn params(&self) -> PatchParams {
-        let mut params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..Default::default()
-        };
-        if self.dry_run {
-            params = params.dry_run();
-        }
-        params
+        patch_params(self.dry_run)
     }
 
     async fn get(&self, name: &str) -> Result<Deployment, ActionFailure> {
